@@ -1,0 +1,46 @@
+"""Atomic file writes: a temp file in the same directory, fsync'd, then `os.replace`.
+
+Readers see the old content or the new, never a half-written file, even after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import tempfile
+from collections.abc import Iterator
+from typing import IO
+
+
+@contextlib.contextmanager
+def open_atomic(path: pathlib.Path, mode: str = "wb") -> Iterator[IO]:
+    """Yield a temp file next to `path`; it replaces `path` only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_bytes(path: pathlib.Path, data: bytes) -> None:
+    with open_atomic(path, "wb") as handle:
+        handle.write(data)
+
+
+def write_text(path: pathlib.Path, text: str) -> None:
+    write_bytes(path, text.encode("utf-8"))
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,62 @@
+"""What several commands share: finding the project, loading the pipeline, the project lock."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+from collections.abc import Iterator, Sequence
+
+from pivot import discovery, errors, graph, project, workspace
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Loaded:
+    project: project.Project
+    pipeline: discovery.LoadedPipeline
+    graph: graph.Graph
+
+
+def find_project() -> project.Project:
+    return project.Project(project.find_root())
+
+
+def load(proj: project.Project) -> Loaded:
+    pipeline = discovery.load(proj)
+    built = graph.build(pipeline.stages, exists=lambda path: os.path.lexists(proj.abspath(path)))
+    return Loaded(proj, pipeline, built)
+
+
+@contextlib.contextmanager
+def opened(proj: project.Project) -> Iterator[workspace.Workspace]:
+    ws = workspace.open_workspace(proj)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:
+    return graph.select(loaded.graph, list(targets))
+
+
+@contextlib.contextmanager
+def project_lock(proj: project.Project) -> Iterator[None]:
+    """Hold the project for this process: an OS lock that the kernel frees if we die."""
+    path = proj.dot_dir / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise errors.ProjectBusyError(
+                f"another pivot process (pid {holder}) is running in {proj.root}",
+                hint="wait for it to finish, or stop it; the lock is freed when that process ends",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

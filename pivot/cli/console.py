@@ -1,0 +1,91 @@
+"""Printing a run: a tqdm bar over stages on a terminal, plain lines elsewhere (CI, pipes)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from pivot import reporting
+from pivot.reporting import RunSummary, StageResult, StageStatus
+from pivot.status import Decision
+
+
+def make_reporter() -> reporting.Reporter:
+    if sys.stdout.isatty() and not os.environ.get("CI"):
+        return BarReporter()
+    return LineReporter()
+
+
+class LineReporter(reporting.Reporter):
+    def _echo(self, text: str) -> None:
+        click.echo(text)
+
+    def stage_started(self, name: str, decision: Decision) -> None:
+        self._echo(f"{name}: running ({decision.reason_text()})")
+
+    def stage_output(self, name: str, line: str) -> None:
+        self._echo(f"[{name}] {line}")
+
+    def stage_finished(self, result: StageResult) -> None:
+        self._echo(describe(result))
+        if result.status is StageStatus.FAILED and result.traceback:
+            for line in result.traceback.rstrip().splitlines():
+                self._echo(f"  {line}")
+
+    def run_finished(self, summary: RunSummary) -> None:
+        self._echo(summary_line(summary))
+
+
+class BarReporter(LineReporter):
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def _echo(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text)
+        else:
+            click.echo(text)
+
+    def run_started(self, total: int, jobs: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total, unit="stage", leave=False, dynamic_ncols=True)
+
+    def stage_finished(self, result: StageResult) -> None:
+        super().stage_finished(result)
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def run_finished(self, summary: RunSummary) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        super().run_finished(summary)
+
+
+def describe(result: StageResult) -> str:
+    if result.status is StageStatus.RAN:
+        return f"{result.name}: ran in {result.duration:.1f}s"
+    if result.status is StageStatus.SKIPPED:
+        return f"{result.name}: up to date"
+    if result.status is StageStatus.RESTORED:
+        restored = ", ".join(result.decision.restore) if result.decision else ""
+        return f"{result.name}: up to date (restored {restored} from the cache)"
+    return f"{result.name}: FAILED: {result.error}"
+
+
+def summary_line(summary: RunSummary) -> str:
+    ran = summary.count(StageStatus.RAN)
+    skipped = summary.count(StageStatus.SKIPPED, StageStatus.RESTORED)
+    failed = summary.count(StageStatus.FAILED)
+    text = f"{ran} ran, {skipped} skipped, {failed} failed"
+    blocked = summary.count(StageStatus.BLOCKED)
+    not_started = summary.count(StageStatus.NOT_STARTED)
+    if blocked:
+        text += f", {blocked} blocked"
+    if not_started:
+        text += f", {not_started} not started"
+    return f"{text} in {summary.duration:.1f}s"

@@ -1,0 +1,108 @@
+"""`pivot explain` (why each stage will run or not) and `pivot status` (one line per stage)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from pivot import observe
+from pivot.cli import common
+from pivot.status import Decision
+
+
+@click.command()
+@click.argument("stages", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("-f", "--force", is_flag=True, help="Explain as if running with -f.")
+def explain(stages: tuple[str, ...], as_json: bool, force: bool) -> None:
+    """Explain why each of STAGES (default: all) will run or not."""
+    decisions = _decisions(stages, force)
+    if as_json:
+        click.echo(json.dumps([decision_json(d) for d in decisions], indent=2))
+        return
+    click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
+
+
+@click.command()
+@click.argument("stages", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--explain", "detail", is_flag=True, help="The full explanation, as `pivot explain`.")
+def status(stages: tuple[str, ...], as_json: bool, detail: bool) -> None:
+    """One line per stage: up to date, or will run and why."""
+    decisions = _decisions(stages, False)
+    if detail:
+        click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
+    elif as_json:
+        payload = {d.stage: {"will_run": d.run, "reasons": _reason_list(d)} for d in decisions}
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        print_status(decisions)
+
+
+def _decisions(stages: Sequence[str], force: bool) -> list[Decision]:
+    proj = common.find_project()
+    loaded = common.load(proj)
+    names = common.select(loaded, stages)
+    with common.opened(proj) as ws:
+        decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
+    # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
+    return [d for d in decisions if not stages or d.stage in stages]
+
+
+def print_status(decisions: Sequence[Decision]) -> None:
+    width = max((len(d.stage) for d in decisions), default=0)
+    for d in decisions:
+        state = f"will run: {d.reason_text()}" if d.run else "up to date"
+        if not d.run and d.restore:
+            state += f" (will restore {', '.join(d.restore)} from the cache)"
+        click.echo(f"{d.stage.ljust(width)}  {state}")
+
+
+def explain_block(d: Decision) -> str:
+    lines = [f"Stage: {d.stage}", f"  Status: {'WILL RUN' if d.run else 'UP TO DATE'}"]
+    if d.run:
+        lines.append(f"  Reason: {d.reason_text()}")
+    sections = [
+        ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
+        ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
+        ("Code changes", [f"{c.name} ({c.location}): {c.change.value}" for c in d.code_changes]),
+        ("Output changes", [f"{c.path}: {c.change.value}" for c in d.out_changes]),
+        ("Restored from the cache instead of running", list(d.restore)),
+    ]
+    for title, items in sections:
+        if items:
+            lines += ["", f"  {title}:", *(f"    {item}" for item in items)]
+    return "\n".join(lines) + "\n"
+
+
+def fmt(value: Any, absent: bool = False) -> str:
+    if absent:
+        return "(not set)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _reason_list(d: Decision) -> list[str]:
+    return [reason.value for reason in d.reasons]
+
+
+def decision_json(d: Decision) -> dict[str, Any]:
+    return {
+        "stage": d.stage,
+        "will_run": d.run,
+        "reasons": _reason_list(d),
+        "upstream": list(d.upstream),
+        "param_changes": [
+            {"key": c.key, "old": c.old, "new": c.new, "change": c.change.value} for c in d.param_changes
+        ],
+        "dep_changes": [{"path": c.path, "change": c.change.value} for c in d.dep_changes],
+        "code_changes": [
+            {"name": c.name, "location": c.location, "change": c.change.value} for c in d.code_changes
+        ],
+        "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
+        "restore": list(d.restore),
+    }

@@ -1,0 +1,62 @@
+"""`pivot run` (alias `repro`): run the stale stages of the targets and everything upstream."""
+
+from __future__ import annotations
+
+import signal
+
+import click
+
+from pivot import observe, project
+from pivot.cli import common, console, explain
+from pivot.executor import pool
+from pivot.executor.run import RunOptions, run_pipeline
+
+
+@click.command()
+@click.argument("stages", nargs=-1)
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once (default: CPU count).")
+@click.option("-f", "--force", is_flag=True, help="Run even the stages that are up to date.")
+@click.option("-n", "--dry-run", is_flag=True, help="Say what would run, run nothing.")
+@click.option("-k", "--keep-going", is_flag=True, help="After a failure, go on with independent stages.")
+@click.option(
+    "--executor",
+    type=click.Choice(["loky", "inprocess"]),
+    default="loky",
+    help="Where stages run: a process pool, or this process (for debugging).",
+)
+def run(stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, keep_going: bool, executor: str) -> None:
+    """Run the stale STAGES (default: all) and the stages they depend on."""
+    proj = common.find_project()
+    project.ensure_dot_dir(proj)
+    with common.project_lock(proj):
+        loaded = common.load(proj)
+        names = common.select(loaded, stages)
+        with common.opened(proj) as ws:
+            if dry_run:
+                decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
+                explain.print_status(decisions)
+                return
+            options = RunOptions(jobs=jobs or pool.default_jobs(), force=force, keep_going=keep_going, executor=executor)
+            with _sigterm_as_interrupt():
+                summary = run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
+    if not summary.ok:
+        click.get_current_context().exit(1)
+
+
+class _sigterm_as_interrupt:
+    """SIGTERM stops a run like Ctrl-C does: no new stages, workers stopped, exit 130."""
+
+    def __enter__(self) -> None:
+        self._previous = signal.getsignal(signal.SIGTERM)
+        try:
+            signal.signal(signal.SIGTERM, self._raise)
+        except ValueError:  # not the main thread (embedded use): leave signals alone
+            self._previous = None
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+    @staticmethod
+    def _raise(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt

@@ -1,0 +1,244 @@
+"""The only importer of user modules: turns each pivot.yaml entry into a `Stage` and its function."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import os
+import sys
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pivot import config, errors, outputs, params, project, stage_def, yamldoc
+from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
+
+_KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
+Spec = typing.TypeVar("Spec", DepSpec, OutSpec)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadedPipeline:
+    project: project.Project
+    stages: Mapping[str, Stage]  # in pivot.yaml order
+    functions: Mapping[str, Callable[..., Any]]
+
+
+def load(proj: project.Project) -> LoadedPipeline:
+    pipeline = config.load_pipeline(proj)
+    params_doc = params.load_params_file(proj, list(pipeline.stages))
+    prepare_imports(proj.root)
+    stages: dict[str, Stage] = {}
+    functions: dict[str, Callable[..., Any]] = {}
+    for name, entry in pipeline.stages.items():
+        func = _import_function(name, entry.python, pipeline.doc)
+        stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
+        functions[name] = func
+    return LoadedPipeline(proj, stages, functions)
+
+
+def prepare_imports(root: Any) -> None:
+    """Put the project root first on sys.path and forget modules imported from an earlier load,
+    so a long-lived process (tests, a notebook) always sees the files as they are now."""
+    root_str = os.fspath(root)
+    for name, module in list(sys.modules.items()):
+        if is_project_module(getattr(module, "__file__", None), root_str) and not name.startswith("pivot"):
+            del sys.modules[name]
+    if sys.path[:1] != [root_str]:
+        if root_str in sys.path:
+            sys.path.remove(root_str)
+        sys.path.insert(0, root_str)
+    importlib.invalidate_caches()
+
+
+def is_project_module(path: str | None, root: str) -> bool:
+    """Whether a module file belongs to the user's project (not to a venv inside it)."""
+    if not path or not path.startswith(root.rstrip("/") + "/"):
+        return False
+    return "site-packages" not in path and "dist-packages" not in path
+
+
+def import_object(ref: str) -> Any:
+    module_name, _, qualname = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[..., Any]:
+    where = doc.where(("stages", name, "python"))
+    module_name, sep, attr = ref.replace(":", ".").rpartition(".")
+    if not sep or not module_name or not attr:
+        raise errors.StageDefinitionError(
+            f"{where}: stage '{name}': 'python: {ref}' must name module.function",
+            hint="for a function 'train' in stages.py write 'python: stages.train'",
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # the user's module failed to import: say why, without a traceback
+        raise errors.StageDefinitionError(
+            f"{where}: stage '{name}': cannot import module '{module_name}': {_describe(exc)}",
+            hint="check the module name and that it imports with the project root on sys.path",
+        ) from None
+    func = getattr(module, attr, None)
+    if func is None or not callable(func):
+        raise errors.StageDefinitionError(
+            f"{where}: stage '{name}': module '{module_name}' has no function '{attr}'",
+            hint=yamldoc.did_you_mean(attr, [n for n, v in vars(module).items() if inspect.isfunction(v)]),
+        )
+    return func
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"SyntaxError: {exc.msg} ({exc.filename}:{exc.lineno})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _build_stage(
+    name: str,
+    entry: config.StageConfig,
+    func: Callable[..., Any],
+    doc: yamldoc.Document,
+    params_doc: yamldoc.Document,
+) -> Stage:
+    ref = f"{func.__module__}:{func.__qualname__}"
+    try:
+        hints = typing.get_type_hints(func, include_extras=True)
+    except Exception as exc:
+        raise errors.StageDefinitionError(
+            f"stage '{name}': cannot read the annotations of {ref}: {_describe(exc)}"
+        ) from None
+    params_class, deps = _read_parameters(name, ref, func, hints)
+    returns, outs = _read_returns(name, ref, hints.get("return"))
+    deps = _override(name, doc, "deps", entry.deps, deps)
+    outs = _override_outs(name, doc, entry, outs)
+    values = _resolve_params(name, entry, params_class, doc, params_doc)
+    return Stage(
+        name=name,
+        func=ref,
+        deps=deps,
+        outs=outs,
+        returns=returns,
+        params_class=f"{params_class.__module__}:{params_class.__qualname__}" if params_class else None,
+        params=values,
+        source=doc.where(("stages", name)),
+    )
+
+
+def _read_parameters(
+    name: str, ref: str, func: Callable[..., Any], hints: Mapping[str, Any]
+) -> tuple[type[stage_def.StageParams] | None, tuple[DepSpec, ...]]:
+    params_class = None
+    deps = []
+    for index, parameter in enumerate(inspect.signature(func).parameters.values()):
+        hint = hints.get(parameter.name)
+        if index == 0 and parameter.name == "params":
+            if not (isinstance(hint, type) and issubclass(hint, stage_def.StageParams)):
+                raise errors.StageDefinitionError(
+                    f"stage '{name}': {ref}: 'params' must be annotated with a StageParams subclass",
+                    hint="class TrainParams(StageParams): ... then 'params: TrainParams'",
+                )
+            params_class = hint
+            continue
+        marker = _marker(hint, (outputs.Dep,))
+        if marker is None:
+            raise errors.StageDefinitionError(
+                f"stage '{name}': parameter '{parameter.name}' of {ref} has no Dep annotation",
+                hint=f"annotate it: {parameter.name}: Annotated[pathlib.Path, outputs.Dep('input.csv', loaders.PathOnly())]",
+            )
+        deps.append(DepSpec(parameter.name, marker.path, marker.loader))
+    return params_class, tuple(deps)
+
+
+def _read_returns(name: str, ref: str, hint: Any) -> tuple[Returns, tuple[OutSpec, ...]]:
+    if hint is None or hint is type(None):
+        return Returns.NOTHING, ()
+    marker = _marker(hint, tuple(_KIND_OF))
+    if marker is not None:
+        return Returns.SINGLE, (_out_spec(SINGLE_OUTPUT_NAME, marker),)
+    if typing.is_typeddict(hint):
+        outs = []
+        for field, field_hint in typing.get_type_hints(hint, include_extras=True).items():
+            field_marker = _marker(field_hint, tuple(_KIND_OF))
+            if field_marker is None:
+                raise errors.StageDefinitionError(
+                    f"stage '{name}': field '{field}' of {hint.__name__} (returned by {ref}) "
+                    "has no Out, Metric or Plot annotation",
+                    hint=f"{field}: Annotated[pathlib.Path, outputs.Out('{field}.pkl', loaders.PathOnly())]",
+                )
+            outs.append(_out_spec(field, field_marker))
+        return Returns.MAPPING, tuple(outs)
+    raise errors.StageDefinitionError(
+        f"stage '{name}': the return type of {ref} must be None, Annotated[..., outputs.Out(...)] "
+        "or a TypedDict of such fields",
+        hint="see the README's 'Writing stages' section",
+    )
+
+
+def _marker(hint: Any, kinds: tuple[type, ...]) -> Any:
+    if typing.get_origin(hint) is not typing.Annotated:
+        return None
+    for extra in hint.__metadata__:
+        if isinstance(extra, kinds):
+            return extra
+    return None
+
+
+def _out_spec(field: str, marker: Any) -> OutSpec:
+    return OutSpec(field, marker.path, marker.loader, _KIND_OF[type(marker)], marker.cache)
+
+
+def _override(
+    name: str, doc: yamldoc.Document, section: str, overrides: Mapping[str, str], specs: tuple[Spec, ...]
+) -> tuple[Spec, ...]:
+    by_name = {spec.name: spec for spec in specs}
+    for key in overrides:
+        if key not in by_name:
+            raise errors.ConfigError(
+                f"{doc.where(('stages', name, section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
+                hint=yamldoc.did_you_mean(key, by_name),
+            )
+    resolved = []
+    for spec in specs:
+        raw = overrides.get(spec.name, spec.path)
+        where = doc.where(("stages", name, section, spec.name)) if spec.name in overrides else f"stage '{name}'"
+        path = project.normalize(raw, what=f"{where}: {section[:-1]} '{spec.name}'")
+        resolved.append(dataclasses.replace(spec, path=path))
+    return tuple(resolved)
+
+
+def _override_outs(
+    name: str, doc: yamldoc.Document, entry: config.StageConfig, outs: tuple[OutSpec, ...]
+) -> tuple[OutSpec, ...]:
+    resolved: dict[str, OutSpec] = {out.name: out for out in outs}
+    for kind in OutKind:
+        overrides: Mapping[str, str] = getattr(entry, kind.value)
+        for key in overrides:
+            spec = resolved.get(key)
+            if spec is not None and spec.kind is not kind:
+                raise errors.ConfigError(
+                    f"{doc.where(('stages', name, kind.value, key))}: stage '{name}': '{key}' is "
+                    f"declared as {spec.kind.value[:-1]}, not {kind.value[:-1]}",
+                    hint=f"move it under '{spec.kind.value}:'",
+                )
+        same_kind = tuple(out for out in outs if out.kind is kind)
+        for spec in _override(name, doc, kind.value, overrides, same_kind):
+            resolved[spec.name] = spec
+    return tuple(resolved[out.name] for out in outs)
+
+
+def _resolve_params(
+    name: str,
+    entry: config.StageConfig,
+    params_class: type[stage_def.StageParams] | None,
+    doc: yamldoc.Document,
+    params_doc: yamldoc.Document,
+) -> dict[str, Any]:
+    sources = [
+        params.Source(entry.params, doc, ("stages", name, "params")),
+        params.Source(params_doc.data.get(name) or {}, params_doc, (name,)),
+    ]
+    return params.resolve(name, params_class, sources)

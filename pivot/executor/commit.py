@@ -1,0 +1,65 @@
+"""The only writer of lock files: hash a finished stage's outputs, cache them, then write the lock.
+
+The order is fixed (outputs written -> hashed -> cached -> lock written last, atomically), so a
+crash at any point leaves the previous lock and the stage simply runs again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from pivot import errors, status
+from pivot.stage import Stage
+from pivot.storage import lock as lock_mod
+from pivot.storage.hashing import HashInfo
+from pivot.storage.lock import StageLock
+from pivot.workspace import Workspace
+
+
+def clear_outputs(ws: Workspace, stage: Stage) -> None:
+    """Remove old outputs before a run, so nothing stale survives in an output directory and a
+    link into the cache is never written through."""
+    for path in stage.out_paths:
+        target = ws.project.abspath(path)
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        elif os.path.lexists(target):
+            target.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+
+def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
+    outs: dict[str, HashInfo] = {}
+    metrics: dict[str, HashInfo] = {}
+    for out in stage.outs:
+        path = ws.project.abspath(out.path)
+        try:
+            hashed = ws.hasher.hash_path(path)
+        except FileNotFoundError:
+            raise errors.StageFailedError(
+                f"stage '{stage.name}' finished without creating its output '{out.path}'"
+            ) from None
+        if out.cache:
+            ws.cache.add(path, hashed)
+            outs[out.path] = hashed.info
+        else:
+            metrics[out.path] = hashed.info
+    deps = {path: info for path, info in facts.deps.items() if info is not None}
+    lock = StageLock(
+        code_fingerprint=facts.fingerprint.digest,
+        code_manifest=dict(facts.fingerprint.manifest),
+        params=dict(facts.params),
+        deps=deps,
+        outs=outs,
+        metrics=metrics,
+    )
+    lock_mod.write(ws.project.lock_file(stage.name), lock)
+    return lock
+
+
+def restore(ws: Workspace, stage: Stage, lock: StageLock, paths: tuple[str, ...]) -> None:
+    """Bring outputs back from the cache (verified on the way) instead of running the stage."""
+    for path in paths:
+        info = lock.outs[path]
+        ws.cache.checkout(info.oid, ws.project.abspath(path), ws.hasher)

@@ -1,0 +1,130 @@
+"""`run_pipeline`: decide each stage when it becomes ready, restore or run it, and commit it."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from pivot import errors, status
+from pivot.discovery import LoadedPipeline
+from pivot.executor import commit, pool, worker
+from pivot.executor.logs import LogTail
+from pivot.executor.scheduler import NodeState, Scheduler, Submission
+from pivot.executor.task import StageOutcome, StageTask
+from pivot.graph import Graph
+from pivot.observe import observe
+from pivot.reporting import Reporter, RunSummary, StageResult, StageStatus
+from pivot.workspace import Workspace
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunOptions:
+    jobs: int
+    force: bool = False
+    keep_going: bool = False
+    executor: str = "loky"  # or "inprocess"
+
+
+def run_pipeline(
+    ws: Workspace,
+    pipeline: LoadedPipeline,
+    graph: Graph,
+    names: Sequence[str],
+    options: RunOptions,
+    reporter: Reporter | None = None,
+) -> RunSummary:
+    reporter = reporter or Reporter()
+    start = time.perf_counter()
+    hooks = _Hooks(ws, pipeline, graph, options, reporter)
+    reporter.run_started(len(names), options.jobs)
+    scheduler = Scheduler(
+        names,
+        graph.upstream,
+        hooks,
+        jobs=options.jobs,
+        keep_going=options.keep_going,
+        make_executor=lambda: pool.create(options.jobs, options.executor),
+    )
+    states = scheduler.run()
+    for name, state in states.items():
+        if state in (NodeState.BLOCKED, NodeState.NOT_STARTED):
+            hooks.record(StageResult(name, StageStatus(state.value)))
+    summary = RunSummary(tuple(hooks.results[name] for name in names), time.perf_counter() - start)
+    reporter.run_finished(summary)
+    return summary
+
+
+class _Hooks:
+    def __init__(
+        self, ws: Workspace, pipeline: LoadedPipeline, graph: Graph, options: RunOptions, reporter: Reporter
+    ) -> None:
+        self._ws = ws
+        self._pipeline = pipeline
+        self._graph = graph
+        self._options = options
+        self._reporter = reporter
+        self._running: dict[str, tuple[status.Facts, status.Decision, LogTail]] = {}
+        self.results: dict[str, StageResult] = {}
+
+    def record(self, result: StageResult) -> None:
+        self.results[result.name] = result
+        if result.status not in (StageStatus.BLOCKED, StageStatus.NOT_STARTED):
+            self._reporter.stage_finished(result)
+
+    def prepare(self, name: str) -> Submission | None:
+        stage = self._graph.stages[name]
+        lock = self._ws.read_lock(name)
+        facts = observe(self._ws, stage, self._pipeline.functions[name], lock)
+        decision = status.decide(stage, lock, facts, forced=self._options.force)
+        if not decision.run:
+            if decision.restore and lock is not None:
+                self._guard(name, decision, lambda: commit.restore(self._ws, stage, lock, decision.restore))
+            kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
+            self.record(StageResult(name, kind, decision=decision))
+            return None
+        missing = [path for path, info in facts.deps.items() if info is None]
+        if missing:
+            message = f"dependency '{missing[0]}' is missing"
+            self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+            raise errors.StageFailedError(message)
+        commit.clear_outputs(self._ws, stage)
+        log_path = self._ws.project.logs_dir / f"{name}.log"
+        tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
+        self._running[name] = (facts, decision, tail)
+        self._reporter.stage_started(name, decision)
+        task = StageTask(stage, str(self._ws.project.root), str(log_path))
+        return Submission(worker.execute, (task,))
+
+    def _guard(self, name: str, decision: status.Decision, action: Any) -> None:
+        try:
+            action()
+        except errors.PivotError as exc:
+            self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=exc.message))
+            raise
+
+    def complete(self, name: str, outcome: StageOutcome) -> bool:
+        facts, decision, tail = self._running.pop(name)
+        tail.close()
+        if not outcome.ok:
+            self.record(
+                StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback)
+            )
+            return False
+        try:
+            commit.commit(self._ws, self._graph.stages[name], facts)
+        except errors.PivotError as exc:
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, exc.message))
+            return False
+        self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
+        return True
+
+    def crashed(self, name: str, message: str) -> None:
+        facts, decision, tail = self._running.pop(name)
+        tail.close()
+        self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+
+    def tick(self) -> None:
+        for _, _, tail in self._running.values():
+            tail.poll()

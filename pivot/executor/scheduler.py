@@ -1,0 +1,177 @@
+"""A ready-queue scheduler over any `concurrent.futures.Executor`.
+
+A stage starts as soon as every upstream stage it waits for has finished, with at most `jobs`
+running at once. Fail-fast stops new starts after a failure; keep-going blocks only the failed
+stage's dependents. When a worker dies the pool breaks and takes every running task with it, so
+those tasks are run again one at a time: the one that breaks the pool alone is the culprit.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+from pivot import errors
+from pivot.executor import pool
+
+
+class NodeState(enum.Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    BLOCKED = "blocked"  # an upstream stage failed
+    NOT_STARTED = "not started"  # the run stopped first (fail-fast)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Submission:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+
+
+class Hooks(Protocol):
+    def prepare(self, name: str) -> Submission | None:
+        """What to run for `name`, or None when it is already done (skipped, restored)."""
+
+    def complete(self, name: str, result: Any) -> bool:
+        """Take a finished task's result; False marks the stage failed."""
+
+    def crashed(self, name: str, message: str) -> None:
+        """The stage's worker died; `message` says how."""
+
+    def tick(self) -> None:
+        """Called while waiting, a few times a second (e.g. to relay logs)."""
+
+
+class Scheduler:
+    def __init__(
+        self,
+        order: Sequence[str],
+        upstream: Mapping[str, frozenset[str]],
+        hooks: Hooks,
+        *,
+        jobs: int,
+        keep_going: bool,
+        make_executor: Callable[[], concurrent.futures.Executor],
+    ) -> None:
+        members = set(order)
+        self._hooks = hooks
+        self._jobs = max(1, jobs)
+        self._keep_going = keep_going
+        self._make_executor = make_executor
+        self._waiting_on = {name: set(upstream[name]) & members for name in order}
+        self._downstream: dict[str, set[str]] = {name: set() for name in order}
+        for name, ups in self._waiting_on.items():
+            for up in ups:
+                self._downstream[up].add(name)
+        self.state = {name: NodeState.PENDING for name in order}
+        self._position = {name: i for i, name in enumerate(order)}
+        self._ready = collections.deque(name for name in order if not self._waiting_on[name])
+        self._running: dict[concurrent.futures.Future, str] = {}
+        self._suspects: collections.deque[str] = collections.deque()
+        self._stopping = False
+
+    def run(self) -> Mapping[str, NodeState]:
+        executor = self._make_executor()
+        try:
+            while self._start_what_we_can(executor) or self._running:
+                if self._running:
+                    executor = self._collect(executor)
+        except KeyboardInterrupt:
+            pool.shutdown(executor, kill=True)
+            raise errors.Interrupted("interrupted: no new stages started, running stages stopped") from None
+        pool.shutdown(executor)
+        for name, state in self.state.items():
+            if state is NodeState.PENDING:
+                self.state[name] = NodeState.NOT_STARTED
+        return self.state
+
+    def _start_what_we_can(self, executor: concurrent.futures.Executor) -> bool:
+        """Start stages up to the limit; True while something could still start later."""
+        while True:
+            if self._suspects:
+                if self._running:
+                    return True
+                self._start(executor, self._suspects.popleft())
+                continue
+            if self._stopping or not self._ready or len(self._running) >= self._jobs:
+                return bool(self._ready) and not self._stopping
+            self._start(executor, self._ready.popleft())
+
+    def _start(self, executor: concurrent.futures.Executor, name: str) -> None:
+        try:
+            submission = self._hooks.prepare(name)
+        except errors.PivotError:
+            self._fail(name)
+            return
+        if submission is None:
+            self._finish(name)
+            return
+        self.state[name] = NodeState.RUNNING
+        self._running[executor.submit(submission.fn, *submission.args)] = name
+
+    def _collect(self, executor: concurrent.futures.Executor) -> concurrent.futures.Executor:
+        done, _ = concurrent.futures.wait(
+            list(self._running), timeout=0.1, return_when=concurrent.futures.FIRST_COMPLETED
+        )
+        self._hooks.tick()
+        broken: list[tuple[str, BaseException]] = []
+        for future in done:
+            name = self._running.pop(future)
+            error = future.exception()
+            if error is not None and pool.is_broken(error):
+                broken.append((name, error))
+            elif error is not None:
+                self._hooks.crashed(name, f"{type(error).__name__}: {error}")
+                self._fail(name)
+            elif self._hooks.complete(name, future.result()):
+                self._finish(name)
+            else:
+                self._fail(name)
+        if broken:
+            executor = self._after_break(executor, broken)
+        return executor
+
+    def _after_break(
+        self, executor: concurrent.futures.Executor, broken: list[tuple[str, BaseException]]
+    ) -> concurrent.futures.Executor:
+        # The dead pool fails every task it held; gather them all before deciding who is to blame.
+        for future in concurrent.futures.as_completed(list(self._running)):
+            name = self._running.pop(future)
+            error = future.exception()
+            if error is None:  # finished just before the pool broke
+                self._finish(name) if self._hooks.complete(name, future.result()) else self._fail(name)
+            else:
+                broken.append((name, error))
+        pool.shutdown(executor, kill=True)
+        if len(broken) == 1:
+            name, error = broken[0]
+            self._hooks.crashed(name, pool.describe_crash(error))
+            self._fail(name)
+        else:
+            self._suspects.extend(name for name, _ in broken)
+        return self._make_executor()
+
+    def _finish(self, name: str) -> None:
+        self.state[name] = NodeState.DONE
+        for down in sorted(self._downstream[name], key=self._position.__getitem__):
+            self._waiting_on[down].discard(name)
+            if not self._waiting_on[down] and self.state[down] is NodeState.PENDING:
+                self._ready.append(down)
+
+    def _fail(self, name: str) -> None:
+        self.state[name] = NodeState.FAILED
+        if not self._keep_going:
+            self._stopping = True
+            return
+        todo = list(self._downstream[name])
+        while todo:
+            down = todo.pop()
+            if self.state[down] is NodeState.PENDING:
+                self.state[down] = NodeState.BLOCKED
+                todo.extend(self._downstream[down])

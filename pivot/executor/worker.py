@@ -1,0 +1,145 @@
+"""Runs one stage inside a worker process: load deps, call the function, save its outputs.
+
+Everything the stage prints goes to its log file at the file-descriptor level, so output from
+subprocesses and C extensions is captured too. Failures come back as text, never as live objects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pivot
+from pivot import discovery, loaders
+from pivot.executor.task import StageOutcome, StageTask
+from pivot.stage import OutSpec, Returns, Stage
+
+_PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
+
+
+class StageContractError(Exception):
+    """The stage returned something that does not match what it declared."""
+
+
+def execute(task: StageTask) -> StageOutcome:
+    start = time.perf_counter()
+    os.chdir(task.root)
+    if sys.path[:1] != [task.root]:
+        sys.path.insert(0, task.root)
+    with _captured(task.log_path):
+        try:
+            _run(task.stage, pathlib.Path(task.root))
+        except BaseException as exc:  # the user's code may raise anything, SystemExit included
+            return StageOutcome(
+                stage=task.stage.name,
+                ok=False,
+                duration=time.perf_counter() - start,
+                error=_one_line(exc),
+                traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
+            )
+    return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+
+
+def _run(stage: Stage, root: pathlib.Path) -> None:
+    func = discovery.import_object(stage.func)
+    args: list[Any] = []
+    if stage.params_class:
+        args.append(discovery.import_object(stage.params_class).model_validate(dict(stage.params)))
+    kwargs = {dep.name: dep.loader.load(root / dep.path) for dep in stage.deps}
+    result = func(*args, **kwargs)
+    for out, value in _returned_values(stage, result).items():
+        _save(out, value, root)
+
+
+def _returned_values(stage: Stage, result: Any) -> Mapping[OutSpec, Any]:
+    if stage.returns is Returns.NOTHING:
+        return {}
+    if stage.returns is Returns.SINGLE:
+        return {stage.outs[0]: result}
+    if not isinstance(result, Mapping):
+        raise StageContractError(
+            f"stage '{stage.name}' must return a dict with keys {[o.name for o in stage.outs]}, "
+            f"got {type(result).__name__}"
+        )
+    missing = [out.name for out in stage.outs if out.name not in result]
+    extra = sorted(set(result) - {out.name for out in stage.outs})
+    if missing or extra:
+        raise StageContractError(
+            f"stage '{stage.name}' returned keys {sorted(result)}; "
+            + (f"missing {missing}" if missing else "")
+            + ("; " if missing and extra else "")
+            + (f"undeclared {extra}" if extra else "")
+        )
+    return {out: result[out.name] for out in stage.outs}
+
+
+def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:
+    target = root / out.path
+    if isinstance(out.loader, loaders.PathOnly):
+        if not isinstance(value, str | os.PathLike):
+            raise StageContractError(
+                f"output '{out.name}' uses PathOnly, so the stage must write '{out.path}' itself "
+                f"and return its path; it returned a {type(value).__name__}"
+            )
+        if os.path.abspath(value) != os.path.abspath(target):
+            raise StageContractError(
+                f"output '{out.name}': the stage returned the path '{os.fspath(value)}' but the "
+                f"declared output is '{out.path}' (write to the declared path, or change the "
+                "declaration in pivot.yaml)"
+            )
+        if not os.path.lexists(target):
+            raise StageContractError(f"output '{out.name}': the stage did not create '{out.path}'")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.pivot-tmp{target.suffix}")
+    try:
+        out.loader.save(value, tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def _captured(log_path: str) -> Iterator[None]:
+    """Point fds 1 and 2 at the log file for the duration of the stage."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, log_fd):
+            os.close(fd)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, StageContractError):
+        return str(exc)
+    if isinstance(exc, SystemExit):
+        return f"the stage called sys.exit({exc.code!r})"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The traceback with pivot's own frames removed: what is left is the user's code."""
+    tb = traceback.TracebackException.from_exception(exc)
+    frames = [frame for frame in tb.stack if not frame.filename.startswith(_PIVOT_DIR)]
+    tb.stack = traceback.StackSummary.from_list(frames)
+    return "".join(tb.format())

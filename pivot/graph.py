@@ -1,0 +1,153 @@
+"""The stage graph: who produces each path, edges from deps to producers, cycles, and run order."""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+from pivot import errors, project, yamldoc
+from pivot.stage import Stage
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Graph:
+    stages: Mapping[str, Stage]
+    upstream: Mapping[str, frozenset[str]]  # stage -> the stages producing its deps
+    downstream: Mapping[str, frozenset[str]]
+    order: tuple[str, ...]  # topological; ties keep pivot.yaml order
+    producers: Mapping[str, str]  # output path -> stage
+
+    def producer_of(self, path: str) -> str | None:
+        return _ProducerIndex(self.producers).exact_or_parent(path)
+
+
+def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
+    producers = _producer_map(stages)
+    index = _ProducerIndex(producers)
+    upstream: dict[str, set[str]] = {name: set() for name in stages}
+    for name, stage in stages.items():
+        for dep in stage.dep_paths:
+            found = index.related(dep)
+            if not found and not exists(dep):
+                raise errors.GraphError(
+                    f"{stage.source}: stage '{name}' depends on '{dep}', which does not exist "
+                    "and no stage produces it",
+                    hint="create the file, fix the path, or add the stage that writes it",
+                )
+            upstream[name].update(found)
+    downstream: dict[str, set[str]] = {name: set() for name in stages}
+    for name, ups in upstream.items():
+        for up in ups:
+            downstream[up].add(name)
+    order = _toposort(list(stages), upstream)
+    return Graph(
+        stages=stages,
+        upstream={k: frozenset(v) for k, v in upstream.items()},
+        downstream={k: frozenset(v) for k, v in downstream.items()},
+        order=order,
+        producers=producers,
+    )
+
+
+def _producer_map(stages: Mapping[str, Stage]) -> dict[str, str]:
+    producers: dict[str, str] = {}
+    for name, stage in stages.items():
+        for path in stage.out_paths:
+            other = producers.get(path)
+            if other is not None:
+                which = f"stages '{other}' and '{name}' both declare" if other != name else f"stage '{name}' declares twice"
+                raise errors.GraphError(
+                    f"{which} the output '{path}'",
+                    hint="every output path must belong to exactly one stage",
+                )
+            producers[path] = name
+    paths = sorted(producers)
+    for before, after in zip(paths, paths[1:]):
+        if project.is_within(after, before):
+            raise errors.GraphError(
+                f"output '{after}' of stage '{producers[after]}' lies inside output "
+                f"'{before}' of stage '{producers[before]}'",
+                hint="outputs may not overlap: declare the directory or the files in it, not both",
+            )
+    return producers
+
+
+class _ProducerIndex:
+    """Finds outputs equal to a path, containing it (a directory output) or inside it."""
+
+    def __init__(self, producers: Mapping[str, str]) -> None:
+        self._producers = producers
+        self._sorted = sorted(producers)
+
+    def exact_or_parent(self, path: str) -> str | None:
+        parts = path.split("/")
+        for end in range(len(parts), 0, -1):
+            owner = self._producers.get("/".join(parts[:end]))
+            if owner is not None:
+                return owner
+        return None
+
+    def related(self, path: str) -> set[str]:
+        found = set()
+        owner = self.exact_or_parent(path)
+        if owner is not None:
+            found.add(owner)
+        prefix = path.rstrip("/") + "/"
+        start = bisect.bisect_left(self._sorted, prefix)
+        for out in self._sorted[start:]:
+            if not out.startswith(prefix):
+                break
+            found.add(self._producers[out])
+        return found
+
+
+def _toposort(names: Sequence[str], upstream: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    position = {name: i for i, name in enumerate(names)}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    order: list[str] = []
+    for root in names:
+        if root in state:
+            continue
+        stack: list[tuple[str, list[str]]] = [(root, sorted(upstream[root], key=position.__getitem__))]
+        state[root] = 1
+        while stack:
+            node, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                state[node] = 2
+                order.append(node)
+                continue
+            nxt = todo.pop(0)
+            if state.get(nxt) == 1:
+                cycle = [entry[0] for entry in stack]
+                cycle = cycle[cycle.index(nxt) :] + [nxt]
+                raise errors.GraphError(
+                    "the pipeline has a cycle: " + " -> ".join(cycle),
+                    hint="a stage cannot depend, directly or through others, on its own outputs",
+                )
+            if nxt not in state:
+                state[nxt] = 1
+                stack.append((nxt, sorted(upstream[nxt], key=position.__getitem__)))
+    return tuple(order)
+
+
+def select(graph: Graph, targets: Sequence[str], *, upstream: bool = True) -> tuple[str, ...]:
+    """The targets (default: all) and, unless told otherwise, everything they depend on, in order."""
+    if not targets:
+        return graph.order
+    for target in targets:
+        if target not in graph.stages:
+            raise errors.UnknownStageError(
+                f"unknown stage '{target}'",
+                hint=yamldoc.did_you_mean(target, graph.stages) or "pivot.yaml declares no stages",
+            )
+    wanted = set(targets)
+    if upstream:
+        todo = list(targets)
+        while todo:
+            for up in graph.upstream[todo.pop()]:
+                if up not in wanted:
+                    wanted.add(up)
+                    todo.append(up)
+    return tuple(name for name in graph.order if name in wanted)

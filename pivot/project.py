@@ -1,0 +1,132 @@
+"""The project root, the `.pivot/` layout, and project-relative POSIX paths.
+
+Every path pivot stores is relative to the project root and uses forward slashes, so lock files
+are the same on every machine. Paths that escape the root are rejected here, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import posixpath
+
+from pivot import errors
+
+PIVOT_DIR = ".pivot"
+PIPELINE_FILE = "pivot.yaml"
+PARAMS_FILE = "params.yaml"
+
+GITIGNORE_LINES = ("cache/", "state.db", "tmp/", "logs/", "config.local.yaml", "run.lock")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Project:
+    """Where a project lives on disk; every `.pivot/` path is derived from `root`."""
+
+    root: pathlib.Path
+
+    @property
+    def dot_dir(self) -> pathlib.Path:
+        return self.root / PIVOT_DIR
+
+    @property
+    def cache_dir(self) -> pathlib.Path:
+        return self.dot_dir / "cache"
+
+    @property
+    def tmp_dir(self) -> pathlib.Path:
+        return self.dot_dir / "tmp"
+
+    @property
+    def logs_dir(self) -> pathlib.Path:
+        return self.dot_dir / "logs"
+
+    @property
+    def stages_dir(self) -> pathlib.Path:
+        return self.dot_dir / "stages"
+
+    @property
+    def state_db(self) -> pathlib.Path:
+        return self.dot_dir / "state.db"
+
+    @property
+    def config_file(self) -> pathlib.Path:
+        return self.dot_dir / "config.yaml"
+
+    @property
+    def local_config_file(self) -> pathlib.Path:
+        return self.dot_dir / "config.local.yaml"
+
+    @property
+    def pipeline_file(self) -> pathlib.Path:
+        return self.root / PIPELINE_FILE
+
+    @property
+    def params_file(self) -> pathlib.Path:
+        return self.root / PARAMS_FILE
+
+    def lock_file(self, stage: str) -> pathlib.Path:
+        return self.stages_dir / f"{stage}.lock"
+
+    def abspath(self, relpath: str) -> pathlib.Path:
+        return self.root / relpath
+
+
+def find_root(start: pathlib.Path | None = None) -> pathlib.Path:
+    """The nearest directory at or above `start` holding pivot.yaml or .pivot/."""
+    here = (start or pathlib.Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / PIPELINE_FILE).is_file() or (candidate / PIVOT_DIR).is_dir():
+            return candidate
+    raise errors.ConfigError(
+        f"no {PIPELINE_FILE} found in {here} or any parent directory",
+        hint=f"run pivot from your project directory, or create {PIPELINE_FILE} there",
+    )
+
+
+def normalize(path: str, *, what: str) -> str:
+    """A user-declared path as a clean project-relative POSIX path; `what` names it in errors."""
+    if not path or not path.strip():
+        raise errors.PathError(f"{what}: the path is empty", hint="give a path inside the project")
+    text = path.replace("\\", "/")
+    if text.startswith("/") or pathlib.PureWindowsPath(path).drive:
+        raise errors.PathError(
+            f"{what}: '{path}' is an absolute path",
+            hint="use a path relative to the project root",
+        )
+    clean = posixpath.normpath(text)
+    if clean == ".." or clean.startswith("../"):
+        raise errors.PathError(
+            f"{what}: '{path}' points outside the project",
+            hint="keep inputs and outputs inside the project directory",
+        )
+    if clean == ".":
+        raise errors.PathError(f"{what}: '{path}' is the project root itself", hint="name a file or directory")
+    return clean
+
+
+def is_within(path: str, directory: str) -> bool:
+    """Whether project-relative `path` is `directory` or lies inside it."""
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
+def ensure_dot_dir(project: Project) -> None:
+    """Create `.pivot/` with its .gitignore and an empty config.yaml, leaving existing files alone."""
+    project.dot_dir.mkdir(exist_ok=True)
+    gitignore = project.dot_dir / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("".join(f"/{line}\n" for line in GITIGNORE_LINES))
+    if not project.config_file.exists():
+        project.config_file.write_text("# pivot settings: remotes, default_remote, cache.type\n{}\n")
+    project.stages_dir.mkdir(exist_ok=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,59 @@
+"""How the core tells the outside world what is happening, without printing anything itself."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+from pivot.status import Decision
+
+
+class StageStatus(enum.Enum):
+    RAN = "ran"
+    SKIPPED = "skipped"  # up to date
+    RESTORED = "restored"  # up to date once its outputs came back from the cache
+    FAILED = "failed"
+    BLOCKED = "blocked"  # an upstream stage failed (keep-going)
+    NOT_STARTED = "not started"  # the run stopped before reaching it (fail-fast, Ctrl-C)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageResult:
+    name: str
+    status: StageStatus
+    duration: float = 0.0
+    decision: Decision | None = None
+    error: str = ""  # one line
+    traceback: str = ""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunSummary:
+    results: tuple[StageResult, ...]
+    duration: float
+
+    def count(self, *statuses: StageStatus) -> int:
+        return sum(1 for result in self.results if result.status in statuses)
+
+    @property
+    def ok(self) -> bool:
+        return not self.count(StageStatus.FAILED, StageStatus.BLOCKED, StageStatus.NOT_STARTED)
+
+
+class Reporter:
+    """Null reporter; the CLI subclasses it. Every method is called from the main thread."""
+
+    def run_started(self, total: int, jobs: int) -> None:
+        pass
+
+    def stage_started(self, name: str, decision: Decision) -> None:
+        pass
+
+    def stage_output(self, name: str, line: str) -> None:
+        pass
+
+    def stage_finished(self, result: StageResult) -> None:
+        pass
+
+    def run_finished(self, summary: RunSummary) -> None:
+        pass

@@ -1,0 +1,61 @@
+"""`Stage`: one resolved stage, as plain values (paths, loaders, params), ready to plan and run."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from pivot import loaders
+
+
+class OutKind(enum.Enum):
+    OUT = "outs"
+    METRIC = "metrics"
+    PLOT = "plots"
+
+
+class Returns(enum.Enum):
+    NOTHING = "nothing"  # the function returns None
+    SINGLE = "single"  # -> Annotated[T, Out(...)]: one output named "return"
+    MAPPING = "mapping"  # -> a TypedDict of Annotated fields
+
+
+SINGLE_OUTPUT_NAME = "return"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DepSpec:
+    name: str  # the function parameter
+    path: str  # project-relative POSIX path
+    loader: loaders.Loader
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutSpec:
+    name: str  # the TypedDict field (or "return")
+    path: str
+    loader: loaders.Loader
+    kind: OutKind
+    cache: bool
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    func: str  # "module:qualname", importable with the project root on sys.path
+    deps: tuple[DepSpec, ...]
+    outs: tuple[OutSpec, ...]
+    returns: Returns
+    params_class: str | None = None  # "module:qualname" of the StageParams subclass
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # resolved, JSON-like
+    source: str = ""  # where it was declared, e.g. "pivot.yaml:7"
+
+    @property
+    def dep_paths(self) -> tuple[str, ...]:
+        return tuple(dep.path for dep in self.deps)
+
+    @property
+    def out_paths(self) -> tuple[str, ...]:
+        return tuple(out.path for out in self.outs)

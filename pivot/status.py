@@ -1,0 +1,194 @@
+"""The one place that decides whether a stage runs, and why: `decide(...) -> Decision`.
+
+Pure: it compares the lock file with facts gathered elsewhere (hashes, fingerprint, params).
+`run`, `status` and `explain` all call it, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from pivot.fingerprint import Fingerprint
+from pivot.stage import OutKind, Stage
+from pivot.storage.hashing import HashInfo
+from pivot.storage.lock import StageLock
+
+
+class Reason(enum.Enum):
+    NEVER_RUN = "Never run"
+    FORCED = "Forced"
+    CODE = "Code changed"
+    PARAMS = "Parameters changed"
+    DEPS = "Dependencies changed"
+    OUTS_DECLARED = "Output declarations changed"
+    OUTS = "Outputs missing or modified"
+    UPSTREAM = "Upstream stage will run"
+
+
+class Change(enum.Enum):
+    MODIFIED = "modified"
+    ADDED = "added"
+    REMOVED = "removed"
+    MISSING = "missing"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ParamChange:
+    key: str
+    old: Any  # None when added
+    new: Any  # None when removed
+    change: Change
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PathChange:
+    path: str
+    change: Change
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CodeChange:
+    name: str  # module.qualname
+    location: str  # file.py:line, for the reader
+    change: Change
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Facts:
+    """What is true now, gathered by `observe`; everything `decide` needs besides the lock."""
+
+    fingerprint: Fingerprint
+    params: Mapping[str, Any]
+    deps: Mapping[str, HashInfo | None]  # None: the dep is missing
+    outs: Mapping[str, HashInfo | None]  # None: the output is missing
+    restorable: frozenset[str] = frozenset()  # outputs whose locked version the cache holds
+    unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Decision:
+    stage: str
+    run: bool
+    reasons: tuple[Reason, ...] = ()
+    upstream: tuple[str, ...] = ()  # upstream stages that will run, when that is a reason
+    param_changes: tuple[ParamChange, ...] = ()
+    dep_changes: tuple[PathChange, ...] = ()
+    code_changes: tuple[CodeChange, ...] = ()
+    out_changes: tuple[PathChange, ...] = ()
+    restore: tuple[str, ...] = ()  # outputs to restore from the cache instead of running
+
+    def reason_text(self) -> str:
+        parts = []
+        for reason in self.reasons:
+            if reason is Reason.UPSTREAM:
+                parts.append(f"{reason.value} ({', '.join(self.upstream)})")
+            else:
+                parts.append(reason.value)
+        return ", ".join(parts)
+
+
+def decide(
+    stage: Stage,
+    lock: StageLock | None,
+    facts: Facts,
+    *,
+    forced: bool = False,
+    upstream_running: tuple[str, ...] = (),
+) -> Decision:
+    if lock is None:
+        return Decision(stage.name, True, (Reason.NEVER_RUN,))
+    reasons: list[Reason] = [Reason.FORCED] if forced else []
+    code = _code_changes(lock, facts.fingerprint)
+    params = _param_changes(lock.params, facts.params)
+    deps = _dep_changes(lock.deps, facts)
+    declared = _declarations_changed(stage, lock)
+    outs, restore = _out_changes(stage, lock, facts) if not declared else ((), ())
+    for reason, present in (
+        (Reason.CODE, code or lock.code_fingerprint != facts.fingerprint.digest),
+        (Reason.PARAMS, params),
+        (Reason.DEPS, deps),
+        (Reason.OUTS_DECLARED, declared),
+        (Reason.OUTS, outs),
+        (Reason.UPSTREAM, upstream_running),
+    ):
+        if present:
+            reasons.append(reason)
+    run = bool(reasons)
+    return Decision(
+        stage=stage.name,
+        run=run,
+        reasons=tuple(reasons),
+        upstream=tuple(upstream_running),
+        param_changes=params,
+        dep_changes=deps,
+        code_changes=code,
+        out_changes=outs,
+        restore=() if run else restore,
+    )
+
+
+def _code_changes(lock: StageLock, fingerprint: Fingerprint) -> tuple[CodeChange, ...]:
+    old, new = lock.code_manifest, fingerprint.manifest
+    changes = []
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) == new.get(name):
+            continue
+        change = Change.ADDED if name not in old else Change.REMOVED if name not in new else Change.MODIFIED
+        changes.append(CodeChange(name, fingerprint.locations.get(name, ""), change))
+    return tuple(changes)
+
+
+def _param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[ParamChange, ...]:
+    changes = []
+    for key in [*new, *(k for k in old if k not in new)]:
+        if key not in old:
+            changes.append(ParamChange(key, None, new[key], Change.ADDED))
+        elif key not in new:
+            changes.append(ParamChange(key, old[key], None, Change.REMOVED))
+        elif old[key] != new[key] or type(old[key]) is not type(new[key]):
+            changes.append(ParamChange(key, old[key], new[key], Change.MODIFIED))
+    return tuple(changes)
+
+
+def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange, ...]:
+    changes = []
+    for path in sorted(set(old) | set(facts.deps)):
+        if path in facts.unknown_deps:
+            continue
+        if path not in facts.deps:
+            changes.append(PathChange(path, Change.REMOVED))
+        elif path not in old:
+            changes.append(PathChange(path, Change.ADDED))
+        elif facts.deps[path] is None:
+            changes.append(PathChange(path, Change.MISSING))
+        elif facts.deps[path].oid != old[path].oid:
+            changes.append(PathChange(path, Change.MODIFIED))
+    return tuple(changes)
+
+
+def _declarations_changed(stage: Stage, lock: StageLock) -> bool:
+    cached = {out.path for out in stage.outs if out.cache}
+    tracked = {out.path for out in stage.outs if not out.cache}
+    return cached != set(lock.outs) or tracked != set(lock.metrics)
+
+
+def _out_changes(
+    stage: Stage, lock: StageLock, facts: Facts
+) -> tuple[tuple[PathChange, ...], tuple[str, ...]]:
+    changes, restore = [], []
+    for out in stage.outs:
+        locked, current = lock.output(out.path), facts.outs.get(out.path)
+        if locked is not None and current is not None and current.oid == locked.oid:
+            continue
+        if out.path in facts.restorable:
+            restore.append(out.path)
+        else:
+            changes.append(PathChange(out.path, Change.MISSING if current is None else Change.MODIFIED))
+    return tuple(changes), tuple(restore)
+
+
+def kinds_of(stage: Stage) -> Mapping[str, OutKind]:
+    return {out.path: out.kind for out in stage.outs}

@@ -1,0 +1,38 @@
+"""The I/O handles one command works with: the project, the stat memo, the hasher and the cache."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pivot import config, project
+from pivot.storage import cache as cache_mod
+from pivot.storage import lock as lock_mod
+from pivot.storage import state
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Workspace:
+    project: project.Project
+    settings: config.ProjectConfig
+    state: state.StateDB
+    hasher: state.Hasher
+    cache: cache_mod.Cache
+
+    def read_lock(self, stage: str) -> lock_mod.StageLock | None:
+        return lock_mod.read(self.project.lock_file(stage))
+
+    def close(self) -> None:
+        self.state.close()
+
+
+def open_workspace(proj: project.Project) -> Workspace:
+    settings = config.load_project_config(proj)
+    link_types = cache_mod.parse_cache_type(settings.cache.type)
+    db = state.StateDB(proj.state_db)
+    return Workspace(
+        project=proj,
+        settings=settings,
+        state=db,
+        hasher=state.Hasher(db),
+        cache=cache_mod.Cache(proj.cache_dir, link_types),
+    )
