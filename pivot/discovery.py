@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot import config, errors, outputs, params, project, stage_def, yamldoc
+from pivot.importing import import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
@@ -36,35 +37,6 @@ def load(proj: project.Project) -> LoadedPipeline:
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
     return LoadedPipeline(proj, stages, functions)
-
-
-def prepare_imports(root: Any) -> None:
-    """Put the project root first on sys.path and forget modules imported from an earlier load,
-    so a long-lived process (tests, a notebook) always sees the files as they are now."""
-    root_str = os.fspath(root)
-    for name, module in list(sys.modules.items()):
-        if is_project_module(getattr(module, "__file__", None), root_str) and not name.startswith("pivot"):
-            del sys.modules[name]
-    if sys.path[:1] != [root_str]:
-        if root_str in sys.path:
-            sys.path.remove(root_str)
-        sys.path.insert(0, root_str)
-    importlib.invalidate_caches()
-
-
-def is_project_module(path: str | None, root: str) -> bool:
-    """Whether a module file belongs to the user's project (not to a venv inside it)."""
-    if not path or not path.startswith(root.rstrip("/") + "/"):
-        return False
-    return "site-packages" not in path and "dist-packages" not in path
-
-
-def import_object(ref: str) -> Any:
-    module_name, _, qualname = ref.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[..., Any]:

@@ -24,7 +24,9 @@ class Fingerprint:
     locations: Mapping[str, str]  # qualified name -> "file.py:line", for messages only
 
 
+@functools.cache
 def of(func: Callable[..., Any], *, relative_to: str = "") -> Fingerprint:
+    """Memoized per function object: a reload of the module makes new objects, so edits count."""
     name = qualified_name(func)
     manifest = {name: _node_hash(func)}
     locations = {name: _location(func, relative_to)}

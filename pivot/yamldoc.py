@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from pivot import errors
+from pivot import errors, yamlio
 
 Loc = tuple[str | int, ...]
 
@@ -40,8 +40,7 @@ def load(path: pathlib.Path, display: str) -> Document:
     except UnicodeDecodeError as exc:
         raise errors.ConfigError(f"{display}: not UTF-8 text ({exc.reason})") from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = yamlio.compose_and_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""

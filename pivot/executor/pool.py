@@ -68,3 +68,22 @@ class InProcessExecutor(concurrent.futures.Executor):
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
+
+
+class LazyExecutor(concurrent.futures.Executor):
+    """Starts the real pool on the first submit: a run where every stage is up to date never
+    pays for worker processes."""
+
+    def __init__(self, factory: Callable[[], concurrent.futures.Executor]) -> None:
+        self._factory = factory
+        self._executor: concurrent.futures.Executor | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+        if self._executor is None:
+            self._executor = self._factory()
+        return self._executor.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
+        if self._executor is None:
+            return
+        shutdown(self._executor, kill=kill_workers)

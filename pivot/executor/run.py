@@ -45,7 +45,7 @@ def run_pipeline(
         hooks,
         jobs=options.jobs,
         keep_going=options.keep_going,
-        make_executor=lambda: pool.create(options.jobs, options.executor),
+        make_executor=lambda: pool.LazyExecutor(lambda: pool.create(options.jobs, options.executor)),
     )
     states = scheduler.run()
     for name, state in states.items():

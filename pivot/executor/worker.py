@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pivot
-from pivot import discovery, loaders
+from pivot import importing, loaders
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.stage import OutSpec, Returns, Stage
 
@@ -47,10 +47,10 @@ def execute(task: StageTask) -> StageOutcome:
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:
-    func = discovery.import_object(stage.func)
+    func = importing.import_object(stage.func)
     args: list[Any] = []
     if stage.params_class:
-        args.append(discovery.import_object(stage.params_class).model_validate(dict(stage.params)))
+        args.append(importing.import_object(stage.params_class).model_validate(dict(stage.params)))
     kwargs = {dep.name: dep.loader.load(root / dep.path) for dep in stage.deps}
     result = func(*args, **kwargs)
     for out, value in _returned_values(stage, result).items():

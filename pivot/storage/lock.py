@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from pivot import atomic
+from pivot import atomic, yamlio
 from pivot.storage.hashing import HashInfo
 
 SCHEMA = 1
@@ -34,7 +34,7 @@ class StageLock:
 
 def read(path: pathlib.Path) -> StageLock | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlio.load(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, yaml.YAMLError, UnicodeDecodeError):
         return None
     try:
@@ -44,7 +44,7 @@ def read(path: pathlib.Path) -> StageLock | None:
 
 
 def write(path: pathlib.Path, lock: StageLock) -> None:
-    text = yaml.safe_dump(_to_data(lock), sort_keys=True, default_flow_style=False, allow_unicode=True)
+    text = yamlio.dump(_to_data(lock))
     atomic.write_text(path, text)
 
 

@@ -1,0 +1,39 @@
+"""Importing the user's code by reference, kept free of heavy imports: worker processes use it
+too, and every millisecond here is paid by each worker at start-up."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+
+def import_object(ref: str) -> Any:
+    """`module:qualname` -> the object."""
+    module_name, _, qualname = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def prepare_imports(root: Any) -> None:
+    """Put the project root first on sys.path and forget modules imported from an earlier load,
+    so a long-lived process (tests, a notebook) always sees the files as they are now."""
+    root_str = os.fspath(root)
+    for name, module in list(sys.modules.items()):
+        if is_project_module(getattr(module, "__file__", None), root_str) and not name.startswith("pivot"):
+            del sys.modules[name]
+    if sys.path[:1] != [root_str]:
+        if root_str in sys.path:
+            sys.path.remove(root_str)
+        sys.path.insert(0, root_str)
+    importlib.invalidate_caches()
+
+
+def is_project_module(path: str | None, root: str) -> bool:
+    """Whether a module file belongs to the user's project (not to a venv inside it)."""
+    if not path or not path.startswith(root.rstrip("/") + "/"):
+        return False
+    return "site-packages" not in path and "dist-packages" not in path

@@ -1,0 +1,76 @@
+"""Shared fixtures: a project in tmp_path, the real CLI through CliRunner, and a subprocess runner."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+
+import pytest
+from click.testing import CliRunner, Result
+
+from pivot.cli import cli
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+
+def write_files(root: pathlib.Path, files: Mapping[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+@pytest.fixture
+def project(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[Mapping[str, str]], pathlib.Path]:
+    """Write `{relative path: text}` into a fresh project directory and make it the cwd."""
+    root = tmp_path / "proj"
+    root.mkdir()
+    monkeypatch.chdir(root)
+
+    def make(files: Mapping[str, str]) -> pathlib.Path:
+        write_files(root, files)
+        return root
+
+    return make
+
+
+@pytest.fixture
+def pivot() -> Callable[..., Result]:
+    """Invoke the CLI in-process, as a user would type it, in the current directory."""
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def pivot_proc() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `python -m pivot` in a subprocess (for signals, locks and real process exits)."""
+
+    def run(*args: str, cwd: pathlib.Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env.pop("CI", None)
+        return subprocess.run(
+            [sys.executable, "-m", "pivot", *args],
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    return run
+
+
+def assert_clean_error(result: Result, *fragments: str) -> None:
+    """Exit 2, every fragment in the message, and no Python traceback."""
+    text = result.output
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text, text
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
