@@ -27,9 +27,20 @@ class StageConfig(_Strict):
     plots: dict[str, str] = {}
     params: dict[str, Any] = {}
 
+    @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # `params:` with every line commented out reads as null: treat it as empty.
+        return {} if value is None else value
+
 
 class PipelineConfig(_Strict):
     stages: dict[str, StageConfig] = {}
+
+    @pydantic.field_validator("stages", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return {} if value is None else value
 
 
 class CacheSettings(_Strict):
@@ -58,12 +69,20 @@ def load_pipeline(proj: project.Project) -> Pipeline:
         )
     doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
     config = validate(PipelineConfig, doc)
+    folded: dict[str, str] = {}
     for name in config.stages:
         if not STAGE_NAME.match(name):
             raise errors.ConfigError(
                 f"{doc.where(('stages', name))}: stage name '{name}' has characters other than "
                 "letters, digits, '_', '.' and '-'",
                 hint="rename the stage",
+            )
+        # Lock files are named after stages: on macOS and Windows 'Train' and 'train' collide.
+        other = folded.setdefault(name.casefold(), name)
+        if other != name:
+            raise errors.ConfigError(
+                f"{doc.where(('stages', name))}: stage names '{other}' and '{name}' differ only in case",
+                hint="rename one of them",
             )
     return Pipeline(config.stages, doc)
 
@@ -93,7 +112,8 @@ def _deep_merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
 def validate(model: type[M], doc: yamldoc.Document) -> M:
     if not isinstance(doc.data, dict):
         raise errors.ConfigError(
-            f"{doc.display}: expected a mapping at the top level, found {type(doc.data).__name__}"
+            f"{doc.display}: expected a mapping at the top level, found {type(doc.data).__name__}",
+            hint=f"write it as 'key: value' lines; allowed keys: {', '.join(model.model_fields)}",
         )
     try:
         return model.model_validate(doc.data)
@@ -110,7 +130,16 @@ def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: A
         return errors.ConfigError(f"{where}: unknown key '{field}'", hint=hint)
     if err["type"] == "missing":
         return errors.ConfigError(f"{where}: '{field}' is required", hint=f"add '{loc[-1]}:' there")
-    return errors.ConfigError(f"{where}: '{field}': {err['msg']}")
+    return errors.ConfigError(f"{where}: '{field}': {err['msg']}", hint=_TYPE_HINTS.get(err["type"]))
+
+
+_TYPE_HINTS = {
+    "dict_type": "write it as a mapping: one 'name: value' per line, indented under it",
+    "model_type": "write it as a mapping: one 'name: value' per line, indented under it",
+    "string_type": "write a single string (quote it if YAML reads it as something else)",
+    "bool_type": "write true or false",
+    "list_type": "write it as a list: '- item' lines",
+}
 
 
 def _allowed_keys(model: type[pydantic.BaseModel], loc: tuple[Any, ...]) -> list[str]:

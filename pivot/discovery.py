@@ -6,13 +6,13 @@ import dataclasses
 import importlib
 import inspect
 import os
-import sys
+import traceback
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot import config, errors, outputs, params, project, stage_def, yamldoc
-from pivot.importing import import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
+from pivot.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
@@ -49,24 +49,50 @@ def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[...
         )
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's module failed to import: say why, without a traceback
+    except (Exception, SystemExit) as exc:  # the user's module failed to import: say why, no traceback
         raise errors.StageDefinitionError(
             f"{where}: stage '{name}': cannot import module '{module_name}': {_describe(exc)}",
             hint="check the module name and that it imports with the project root on sys.path",
         ) from None
     func = getattr(module, attr, None)
     if func is None or not callable(func):
+        hint = yamldoc.did_you_mean(attr, [n for n, v in vars(module).items() if inspect.isfunction(v)])
+        location = getattr(module, "__file__", None)
+        if not _is_user_file(location):  # e.g. a stages file named like a module already imported
+            hint = f"'{module_name}' is {location or 'a built-in module'}, not a module of this project; rename yours"
         raise errors.StageDefinitionError(
-            f"{where}: stage '{name}': module '{module_name}' has no function '{attr}'",
-            hint=yamldoc.did_you_mean(attr, [n for n, v in vars(module).items() if inspect.isfunction(v)]),
+            f"{where}: stage '{name}': module '{module_name}' has no function '{attr}'", hint=hint
+        )
+    if inspect.isclass(func):
+        raise errors.StageDefinitionError(
+            f"{where}: stage '{name}': '{ref}' is a class, not a function",
+            hint="point 'python:' at the stage function",
         )
     return func
 
 
 def _describe(exc: BaseException) -> str:
+    """One line: the exception and, when the user's code raised it, where (`stages.py:12`)."""
     if isinstance(exc, SyntaxError):
-        return f"SyntaxError: {exc.msg} ({exc.filename}:{exc.lineno})"
-    return f"{type(exc).__name__}: {exc}"
+        return f"SyntaxError: {exc.msg} ({_short(exc.filename)}:{exc.lineno})"
+    text = f"{type(exc).__name__}: {exc}"
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if _is_user_file(frame.filename)]
+    if frames:
+        text += f" ({_short(frames[-1].filename)}:{frames[-1].lineno})"
+    return text
+
+
+def _is_user_file(path: str | None) -> bool:
+    root = current_root()
+    return root is not None and is_project_module(path, root)
+
+
+def _short(path: str | None) -> str:
+    """A user file's path relative to the project root, others as they are."""
+    root = current_root()
+    if path and root and is_project_module(path, root):
+        return os.path.relpath(path, root)
+    return str(path)
 
 
 def _build_stage(
@@ -77,16 +103,19 @@ def _build_stage(
     params_doc: yamldoc.Document,
 ) -> Stage:
     ref = f"{func.__module__}:{func.__qualname__}"
+    where = doc.where(("stages", name, "python"))
     try:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception as exc:
         raise errors.StageDefinitionError(
-            f"stage '{name}': cannot read the annotations of {ref}: {_describe(exc)}"
+            f"{where}: stage '{name}': cannot read the annotations of {ref}: {_describe(exc)}",
+            hint="annotations must name types the module imports (or defines)",
         ) from None
-    params_class, deps = _read_parameters(name, ref, func, hints)
-    returns, outs = _read_returns(name, ref, hints.get("return"))
+    params_class, deps = _read_parameters(f"{where}: stage '{name}'", ref, func, hints)
+    returns, outs = _read_returns(f"{where}: stage '{name}'", ref, hints.get("return"))
     deps = _override(name, doc, "deps", entry.deps, deps)
     outs = _override_outs(name, doc, entry, outs)
+    _check_out_locations(name, doc, entry, outs)
     values = _resolve_params(name, entry, params_class, doc, params_doc)
     return Stage(
         name=name,
@@ -101,7 +130,7 @@ def _build_stage(
 
 
 def _read_parameters(
-    name: str, ref: str, func: Callable[..., Any], hints: Mapping[str, Any]
+    context: str, ref: str, func: Callable[..., Any], hints: Mapping[str, Any]
 ) -> tuple[type[stage_def.StageParams] | None, tuple[DepSpec, ...]]:
     params_class = None
     deps = []
@@ -110,22 +139,28 @@ def _read_parameters(
         if index == 0 and parameter.name == "params":
             if not (isinstance(hint, type) and issubclass(hint, stage_def.StageParams)):
                 raise errors.StageDefinitionError(
-                    f"stage '{name}': {ref}: 'params' must be annotated with a StageParams subclass",
+                    f"{context}: {ref}: 'params' must be annotated with a StageParams subclass",
                     hint="class TrainParams(StageParams): ... then 'params: TrainParams'",
                 )
             params_class = hint
             continue
+        if isinstance(hint, type) and issubclass(hint, stage_def.StageParams):
+            raise errors.StageDefinitionError(
+                f"{context}: parameter '{parameter.name}' of {ref} takes {hint.__name__}, but params "
+                "must be the first parameter and be named 'params'",
+                hint=f"def {ref.rpartition(':')[2]}(params: {hint.__name__}, ...)",
+            )
         marker = _marker(hint, (outputs.Dep,))
         if marker is None:
             raise errors.StageDefinitionError(
-                f"stage '{name}': parameter '{parameter.name}' of {ref} has no Dep annotation",
+                f"{context}: parameter '{parameter.name}' of {ref} has no Dep annotation",
                 hint=f"annotate it: {parameter.name}: Annotated[pathlib.Path, outputs.Dep('input.csv', loaders.PathOnly())]",
             )
         deps.append(DepSpec(parameter.name, marker.path, marker.loader))
     return params_class, tuple(deps)
 
 
-def _read_returns(name: str, ref: str, hint: Any) -> tuple[Returns, tuple[OutSpec, ...]]:
+def _read_returns(context: str, ref: str, hint: Any) -> tuple[Returns, tuple[OutSpec, ...]]:
     if hint is None or hint is type(None):
         return Returns.NOTHING, ()
     marker = _marker(hint, tuple(_KIND_OF))
@@ -137,14 +172,14 @@ def _read_returns(name: str, ref: str, hint: Any) -> tuple[Returns, tuple[OutSpe
             field_marker = _marker(field_hint, tuple(_KIND_OF))
             if field_marker is None:
                 raise errors.StageDefinitionError(
-                    f"stage '{name}': field '{field}' of {hint.__name__} (returned by {ref}) "
+                    f"{context}: field '{field}' of {hint.__name__} (returned by {ref}) "
                     "has no Out, Metric or Plot annotation",
                     hint=f"{field}: Annotated[pathlib.Path, outputs.Out('{field}.pkl', loaders.PathOnly())]",
                 )
             outs.append(_out_spec(field, field_marker))
         return Returns.MAPPING, tuple(outs)
     raise errors.StageDefinitionError(
-        f"stage '{name}': the return type of {ref} must be None, Annotated[..., outputs.Out(...)] "
+        f"{context}: the return type of {ref} must be None, Annotated[..., outputs.Out(...)] "
         "or a TypedDict of such fields",
         hint="see the README's 'Writing stages' section",
     )
@@ -176,8 +211,10 @@ def _override(
     resolved = []
     for spec in specs:
         raw = overrides.get(spec.name, spec.path)
-        where = doc.where(("stages", name, section, spec.name)) if spec.name in overrides else f"stage '{name}'"
-        path = project.normalize(raw, what=f"{where}: {section[:-1]} '{spec.name}'")
+        # An annotation's path is reported at the stage's `python:` line, an override at its own.
+        loc = ("stages", name, section, spec.name) if spec.name in overrides else ("stages", name, "python")
+        where = doc.where(loc)
+        path = project.normalize(raw, what=f"{where}: stage '{name}': {section[:-1]} '{spec.name}'")
         resolved.append(dataclasses.replace(spec, path=path))
     return tuple(resolved)
 
@@ -200,6 +237,25 @@ def _override_outs(
         for spec in _override(name, doc, kind.value, overrides, same_kind):
             resolved[spec.name] = spec
     return tuple(resolved[out.name] for out in outs)
+
+
+_RESERVED = (project.PIPELINE_FILE, project.PIVOT_DIR, ".git")
+
+
+def _check_out_locations(
+    name: str, doc: yamldoc.Document, entry: config.StageConfig, outs: tuple[OutSpec, ...]
+) -> None:
+    """Outputs are replaced on every run: never let one be the pipeline or pivot's own state."""
+    for out in outs:
+        if any(project.is_within(out.path, reserved) for reserved in _RESERVED):
+            section = out.kind.value
+            overridden = out.name in getattr(entry, section)
+            where = doc.where(("stages", name, section, out.name) if overridden else ("stages", name, "python"))
+            raise errors.PathError(
+                f"{where}: stage '{name}': {section[:-1]} '{out.name}' is '{out.path}', "
+                "which belongs to pivot or git, not to a stage",
+                hint="write outputs elsewhere in the project",
+            )
 
 
 def _resolve_params(

@@ -6,7 +6,7 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from pivot import errors, project, yamldoc
+from pivot import errors, yamldoc
 from pivot.stage import Stage
 
 
@@ -29,9 +29,14 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
     for name, stage in stages.items():
         for dep in stage.dep_paths:
             found = index.related(dep)
+            if name in found:
+                raise errors.GraphError(
+                    f"{_at(stage)}stage '{name}' depends on '{dep}', which is (or overlaps) its own output",
+                    hint="a stage cannot read what it writes: rename the dep or the output",
+                )
             if not found and not exists(dep):
                 raise errors.GraphError(
-                    f"{stage.source}: stage '{name}' depends on '{dep}', which does not exist "
+                    f"{_at(stage)}stage '{name}' depends on '{dep}', which does not exist "
                     "and no stage produces it",
                     hint="create the file, fix the path, or add the stage that writes it",
                 )
@@ -58,19 +63,26 @@ def _producer_map(stages: Mapping[str, Stage]) -> dict[str, str]:
             if other is not None:
                 which = f"stages '{other}' and '{name}' both declare" if other != name else f"stage '{name}' declares twice"
                 raise errors.GraphError(
-                    f"{which} the output '{path}'",
+                    f"{_at(stage)}{which} the output '{path}'",
                     hint="every output path must belong to exactly one stage",
                 )
             producers[path] = name
-    paths = sorted(producers)
-    for before, after in zip(paths, paths[1:]):
-        if project.is_within(after, before):
-            raise errors.GraphError(
-                f"output '{after}' of stage '{producers[after]}' lies inside output "
-                f"'{before}' of stage '{producers[before]}'",
-                hint="outputs may not overlap: declare the directory or the files in it, not both",
-            )
+    # Check every parent, not sorted neighbours: 'out-x' sorts between 'out' and 'out/a'.
+    for path, name in producers.items():
+        parts = path.split("/")
+        for end in range(len(parts) - 1, 0, -1):
+            parent = "/".join(parts[:end])
+            if parent in producers:
+                raise errors.GraphError(
+                    f"{_at(stages[name])}output '{path}' of stage '{name}' lies inside output "
+                    f"'{parent}' of stage '{producers[parent]}'",
+                    hint="outputs may not overlap: declare the directory or the files in it, not both",
+                )
     return producers
+
+
+def _at(stage: Stage) -> str:
+    return f"{stage.source}: " if stage.source else ""
 
 
 class _ProducerIndex:
@@ -122,8 +134,9 @@ def _toposort(names: Sequence[str], upstream: Mapping[str, Iterable[str]]) -> tu
             if state.get(nxt) == 1:
                 cycle = [entry[0] for entry in stack]
                 cycle = cycle[cycle.index(nxt) :] + [nxt]
+                # The stack runs against the data (each stage needs the next); print it with it.
                 raise errors.GraphError(
-                    "the pipeline has a cycle: " + " -> ".join(cycle),
+                    "the pipeline has a cycle: " + " -> ".join(reversed(cycle)) + " (each stage feeds the next)",
                     hint="a stage cannot depend, directly or through others, on its own outputs",
                 )
             if nxt not in state:

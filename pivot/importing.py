@@ -18,18 +18,32 @@ def import_object(ref: str) -> Any:
     return obj
 
 
+_roots: set[str] = set()  # project roots this process imported user modules from
+
+
 def prepare_imports(root: Any) -> None:
-    """Put the project root first on sys.path and forget modules imported from an earlier load,
-    so a long-lived process (tests, a notebook) always sees the files as they are now."""
+    """Put the project root first on sys.path and forget every module imported from this or an
+    earlier project, so a long-lived process (tests, a notebook) sees the files as they are now
+    and never reuses another project's `stages` module."""
     root_str = os.fspath(root)
-    for name, module in list(sys.modules.items()):
-        if is_project_module(getattr(module, "__file__", None), root_str) and not name.startswith("pivot"):
-            del sys.modules[name]
+    for known in _roots | {root_str}:
+        for name, module in list(sys.modules.items()):
+            if is_project_module(getattr(module, "__file__", None), known) and not name.startswith("pivot"):
+                del sys.modules[name]
+        while known != root_str and known in sys.path:
+            sys.path.remove(known)
+    _roots.clear()
+    _roots.add(root_str)
     if sys.path[:1] != [root_str]:
         if root_str in sys.path:
             sys.path.remove(root_str)
         sys.path.insert(0, root_str)
     importlib.invalidate_caches()
+
+
+def current_root() -> str | None:
+    """The project whose modules were imported last."""
+    return next(iter(_roots), None)
 
 
 def is_project_module(path: str | None, root: str) -> bool:

@@ -22,24 +22,29 @@ class Source:
     doc: yamldoc.Document
     prefix: tuple[str, ...]  # the location of the stage's mapping inside doc
 
-    def where(self, key: str) -> str:
-        return self.doc.where((*self.prefix, key))
+    def where(self, key: str | tuple[str, ...]) -> str:
+        """`file:line` of `key` (or of a nested key path) in this stage's mapping."""
+        return self.doc.where((*self.prefix, *((key,) if isinstance(key, str) else key)))
 
 
 def load_params_file(proj: project.Project, stage_names: list[str]) -> yamldoc.Document:
     """params.yaml, checked to be `{stage: {key: value}}` for stages that exist."""
     doc = yamldoc.load(proj.params_file, project.PARAMS_FILE)
     if not isinstance(doc.data, dict):
-        raise errors.ParamsError(f"{project.PARAMS_FILE}: expected a mapping of stage names to params")
+        raise errors.ParamsError(
+            f"{project.PARAMS_FILE}: expected a mapping of stage names to params",
+            hint="write 'train:' and under it, indented, 'learning_rate: 0.01'",
+        )
     for name, values in doc.data.items():
         if name not in stage_names:
             raise errors.ParamsError(
                 f"{doc.where((name,))}: params for unknown stage '{name}'",
                 hint=yamldoc.did_you_mean(name, stage_names),
             )
-        if not isinstance(values, dict):
+        if values is not None and not isinstance(values, dict):  # `train:` with every key commented out is fine
             raise errors.ParamsError(
-                f"{doc.where((name,))}: params for stage '{name}' must be a mapping of names to values"
+                f"{doc.where((name,))}: params for stage '{name}' must be a mapping of names to values",
+                hint=f"write '{name}:' and under it, indented, one 'param: value' per line",
             )
     return doc
 
@@ -69,21 +74,35 @@ def resolve(stage: str, model: type[pydantic.BaseModel] | None, sources: list[So
                 )
             merged[key] = value
             origin[key] = source
-    return _validate(stage, model, merged, origin)
+    # Errors about no value in particular (a required field nobody set) point at the stage.
+    stage_where = sources[0].doc.where(sources[0].prefix) if sources else model.__name__
+    return _validate(stage, model, merged, origin, stage_where)
 
 
 def _validate(
-    stage: str, model: type[pydantic.BaseModel], merged: dict[str, Any], origin: dict[str, Source]
+    stage: str,
+    model: type[pydantic.BaseModel],
+    merged: dict[str, Any],
+    origin: dict[str, Source],
+    stage_where: str,
 ) -> dict[str, Any]:
     try:
         instance = model.model_validate(merged)
     except pydantic.ValidationError as exc:
         err = exc.errors()[0]
-        key = str(err["loc"][0]) if err["loc"] else ""
-        source = origin.get(key)
-        where = source.where(key) if source else f"{model.__module__}.{model.__name__}"
+        loc = tuple(str(part) for part in err["loc"])
+        field = ".".join(loc)
+        source = origin.get(loc[0]) if loc else None
+        if source is None and err["type"] == "missing":
+            raise errors.ParamsError(
+                f"{stage_where}: stage '{stage}': param '{field}' is required "
+                f"({model.__name__} gives it no default)",
+                hint="set it under the stage's 'params:' in pivot.yaml, or in params.yaml",
+            ) from None
+        where = source.where(loc) if source else stage_where
+        got = f" (got {err['input']!r})" if loc and "input" in err else ""
         raise errors.ParamsError(
-            f"{where}: stage '{stage}': param '{key}': {err['msg']} (got {merged.get(key)!r})",
+            f"{where}: stage '{stage}': param '{field or model.__name__}': {err['msg']}{got}",
             hint=f"fix the value, or check the field's type in {model.__name__}",
         ) from None
     return instance.model_dump(mode="json")

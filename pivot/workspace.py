@@ -14,7 +14,7 @@ from pivot.storage import state
 class Workspace:
     project: project.Project
     settings: config.ProjectConfig
-    state: state.StateDB
+    state: state.StateDB | None  # None until `.pivot/` exists: read-only commands create nothing
     hasher: state.Hasher
     cache: cache_mod.Cache
 
@@ -22,13 +22,14 @@ class Workspace:
         return lock_mod.read(self.project.lock_file(stage))
 
     def close(self) -> None:
-        self.state.close()
+        if self.state is not None:
+            self.state.close()
 
 
 def open_workspace(proj: project.Project) -> Workspace:
     settings = config.load_project_config(proj)
     link_types = cache_mod.parse_cache_type(settings.cache.type)
-    db = state.StateDB(proj.state_db)
+    db = state.StateDB(proj.state_db) if proj.dot_dir.is_dir() else None
     return Workspace(
         project=proj,
         settings=settings,

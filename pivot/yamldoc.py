@@ -38,7 +38,11 @@ def load(path: pathlib.Path, display: str) -> Document:
     except FileNotFoundError:
         return Document(path, display, {}, {})
     except UnicodeDecodeError as exc:
-        raise errors.ConfigError(f"{display}: not UTF-8 text ({exc.reason})") from None
+        raise errors.ConfigError(f"{display}: not UTF-8 text ({exc.reason})", hint="save it as UTF-8") from None
+    except OSError as exc:  # a directory, no permission, ...
+        raise errors.ConfigError(
+            f"{display}: cannot read it: {exc.strerror or exc}", hint=f"make {display} a readable file"
+        ) from None
     try:
         node, data = yamlio.compose_and_load(text)
     except yaml.MarkedYAMLError as exc:
@@ -51,20 +55,36 @@ def load(path: pathlib.Path, display: str) -> Document:
         ) from None
     lines: dict[Loc, int] = {}
     if node is not None:
-        _collect_lines(node, (), lines)
+        _collect_lines(node, (), lines, display, ())
     return Document(path, display, {} if data is None else data, lines)
 
 
-def _collect_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+def _collect_lines(
+    node: yaml.Node, loc: Loc, lines: dict[Loc, int], display: str, parents: tuple[yaml.Node, ...]
+) -> None:
+    if any(node is parent for parent in parents):
+        raise errors.ConfigError(
+            f"{display}:{node.start_mark.line + 1}: an alias refers to a mapping that contains it",
+            hint="YAML anchors (&name) may be reused, but not inside themselves",
+        )
+    parents = (*parents, node)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = (*loc, key_node.value)
-            lines[key] = key_node.start_mark.line + 1
-            _collect_lines(value_node, key, lines)
+            line = key_node.start_mark.line + 1
+            # YAML silently keeps the last of two equal keys: a second stage 'train' would
+            # replace the first without a word. Merge keys ('<<') may repeat.
+            if key in lines and key_node.value != "<<" and isinstance(key_node, yaml.ScalarNode):
+                raise errors.ConfigError(
+                    f"{display}:{line}: duplicate key '{key_node.value}' (first at line {lines[key]})",
+                    hint="remove or rename one of them",
+                )
+            lines[key] = line
+            _collect_lines(value_node, key, lines, display, parents)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*loc, index)] = item.start_mark.line + 1
-            _collect_lines(item, (*loc, index), lines)
+            _collect_lines(item, (*loc, index), lines, display, parents)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

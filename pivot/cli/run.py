@@ -27,10 +27,10 @@ from pivot.executor.run import RunOptions, run_pipeline
 def run(stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, keep_going: bool, executor: str) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on."""
     proj = common.find_project()
+    loaded = common.load(proj)  # bad input is reported before anything is written
+    names = common.select(loaded, stages)
     project.ensure_dot_dir(proj)
     with common.project_lock(proj):
-        loaded = common.load(proj)
-        names = common.select(loaded, stages)
         with common.opened(proj) as ws:
             if dry_run:
                 decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)

@@ -51,7 +51,9 @@ def _run(stage: Stage, root: pathlib.Path) -> None:
     args: list[Any] = []
     if stage.params_class:
         args.append(importing.import_object(stage.params_class).model_validate(dict(stage.params)))
-    kwargs = {dep.name: dep.loader.load(root / dep.path) for dep in stage.deps}
+    # Relative to the cwd (the project root): what a stage records about its inputs is the same
+    # on every machine.
+    kwargs = {dep.name: dep.loader.load(pathlib.Path(dep.path)) for dep in stage.deps}
     result = func(*args, **kwargs)
     for out, value in _returned_values(stage, result).items():
         _save(out, value, root)
