@@ -12,6 +12,7 @@
         ├── PathError               a path outside the project
         ├── GraphError              cycles, duplicate or overlapping outputs, missing deps
         ├── UnknownStageError       a stage name on the command line that does not exist
+        ├── RevisionError           a git revision that does not exist, or no git repository
         └── ProjectBusyError        another pivot process holds the project
 
 Messages are written for the user: they name the file, stage or field and say what to do.
@@ -79,4 +80,8 @@ class UnknownStageError(InputError):
 
 
 class ProjectBusyError(InputError):
+    pass
+
+
+class RevisionError(InputError):
     pass

@@ -36,13 +36,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pivot.cli import explain, init, params, run
+    from pivot.cli import explain, init, metrics, params, run
 
     cli.add_command(init.init)
     cli.add_command(run.run)
     cli.add_command(explain.explain)
     cli.add_command(explain.status)
     cli.add_command(params.params)
+    cli.add_command(metrics.metrics)
 
 
 _register()

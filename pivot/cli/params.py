@@ -1,12 +1,12 @@
-"""`pivot params show`: each stage's resolved params (params.yaml > pivot.yaml > Python defaults)."""
+"""`pivot params show|diff`: resolved params (params.yaml > pivot.yaml > Python defaults), and how
+they differ from a git revision's lock files."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
-from pivot.cli import common, explain
+from pivot.cli import common, output
+from pivot.report import compare, diff, snapshot, views
 
 
 @click.group()
@@ -16,24 +16,27 @@ def params() -> None:
 
 @params.command()
 @click.argument("stages", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def show(stages: tuple[str, ...], as_json: bool) -> None:
+@output.format_options
+def show(stages: tuple[str, ...], as_json: bool, as_md: bool) -> None:
     """The resolved params of STAGES (default: every stage that has params)."""
     loaded = common.load(common.find_project())
-    names = common.select(loaded, stages) if stages else loaded.graph.order
-    wanted = [name for name in names if not stages or name in stages]
-    values = {name: dict(loaded.graph.stages[name].params) for name in wanted}
-    values = {name: v for name, v in values.items() if v}
-    if as_json:
-        click.echo(json.dumps(values, indent=2))
-        return
-    rows = [(stage, key, explain.fmt(value)) for stage, items in values.items() for key, value in items.items()]
-    click.echo(table(("Stage", "Param", "Value"), rows), nl=False)
+    common.select(loaded, stages)  # unknown names are an error
+    values = snapshot.workspace(loaded.pipeline).params
+    if stages:
+        values = {name: v for name, v in values.items() if name in stages}
+    if as_json:  # nested values stay nested here, as the stage receives them
+        values = {name: dict(loaded.graph.stages[name].params) for name in values}
+    output.emit(views.params_show(values), as_json, as_md)
 
 
-def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
-    if not rows:
-        return ""
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip() for row in (header, *rows)]
-    return "\n".join(lines) + "\n"
+@params.command(name="diff")
+@click.argument("old_rev", required=False)
+@click.argument("new_rev", required=False)
+@output.format_options
+@click.option("--all", "show_all", is_flag=True, help="Unchanged params too.")
+def diff_command(old_rev: str | None, new_rev: str | None, as_json: bool, as_md: bool, show_all: bool) -> None:
+    """Params at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
+    proj = common.find_project()
+    old, new = compare.sides(proj, old_rev, new_rev, lambda: common.load(proj).pipeline)
+    rows = diff.compare(old.params, new.params, include_unchanged=show_all)
+    output.emit(views.params_diff(rows, old.label, new.label), as_json, as_md)

@@ -34,12 +34,16 @@ class StageLock:
 
 def read(path: pathlib.Path) -> StageLock | None:
     try:
-        data = yamlio.load(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, yaml.YAMLError, UnicodeDecodeError):
+        return parse(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
+
+
+def parse(text: str) -> StageLock | None:
+    """A lock from its text (a file, or a git revision's blob); None when damaged."""
     try:
-        return _from_data(data)
-    except (KeyError, TypeError, ValueError, AttributeError):
+        return _from_data(yamlio.load(text))
+    except (yaml.YAMLError, KeyError, TypeError, ValueError, AttributeError):
         return None  # written by something else or damaged: treat as never run
 
 

@@ -1,0 +1,40 @@
+"""`pivot metrics show|diff`: the values in Metric files now, and against a git revision."""
+
+from __future__ import annotations
+
+import click
+
+from pivot.cli import common, output
+from pivot.report import compare, diff, snapshot, views
+
+
+@click.group()
+def metrics() -> None:
+    """Show and compare metrics."""
+
+
+@metrics.command()
+@output.format_options
+@click.option("--precision", type=click.IntRange(min=0), default=5, show_default=True)
+def show(as_json: bool, as_md: bool, precision: int) -> None:
+    """Every Metric output of the pipeline, nested keys joined with dots."""
+    loaded = common.load(common.find_project())
+    output.emit(views.metrics_show(snapshot.workspace(loaded.pipeline).metrics, precision), as_json, as_md)
+
+
+@metrics.command(name="diff")
+@click.argument("old_rev", required=False)
+@click.argument("new_rev", required=False)
+@output.format_options
+@click.option("--all", "show_all", is_flag=True, help="Unchanged metrics too.")
+@click.option("--precision", type=click.IntRange(min=0), default=5, show_default=True, help="Decimal places.")
+@click.option("--no-path", is_flag=True, help="Leave out the Path column.")
+def diff_command(
+    old_rev: str | None, new_rev: str | None, as_json: bool, as_md: bool, show_all: bool, precision: int, no_path: bool
+) -> None:
+    """Metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
+    proj = common.find_project()
+    old, new = compare.sides(proj, old_rev, new_rev, lambda: common.load(proj).pipeline)
+    rows = diff.compare(old.metrics, new.metrics, include_unchanged=show_all)
+    view = views.metrics_diff(rows, old.label, new.label, precision=precision, with_path=not no_path)
+    output.emit(view, as_json, as_md)

@@ -1,0 +1,18 @@
+"""Build the two sides a diff command compares: revision A (default HEAD) and B (default the workspace)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pivot import project
+from pivot.discovery import LoadedPipeline
+from pivot.report import git, snapshot
+
+
+def sides(
+    proj: project.Project, old_rev: str | None, new_rev: str | None, load: Callable[[], LoadedPipeline]
+) -> tuple[snapshot.Snapshot, snapshot.Snapshot]:
+    repo = git.open_repo(proj.root)
+    old = snapshot.at_revision(repo, old_rev or "HEAD")
+    new = snapshot.at_revision(repo, new_rev) if new_rev else snapshot.workspace(load())
+    return old, new

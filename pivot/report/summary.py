@@ -1,0 +1,66 @@
+"""The pull-request report: params and metrics diffs against a base revision, and stage status,
+as one markdown document that starts with a hidden marker so the comment can be found again."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+from pivot import discovery, graph, observe, project, workspace
+from pivot.report import diff, git, snapshot, views
+
+MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
+
+
+def marker(title: str) -> str:
+    return MARKER_TEMPLATE.format(title=title)
+
+
+def build(root: pathlib.Path, base: str, title: str) -> str:
+    proj = project.Project(root)
+    repo = git.open_repo(root)
+    old = snapshot.at_revision(repo, base)
+    pipeline = discovery.load(proj)
+    new = snapshot.workspace(pipeline)
+    label = _label(repo, base)
+    params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")
+    metrics = views.metrics_diff(diff.compare(old.metrics, new.metrics), label, "workspace")
+    parts = [
+        marker(title),
+        f"### {title}",
+        "",
+        f"Compared with `{label}`.",
+        "",
+        "#### Params",
+        "",
+        params.markdown(),
+        "#### Metrics",
+        "",
+        metrics.markdown(),
+        "#### Stages",
+        "",
+        _stages(proj, pipeline),
+    ]
+    return "\n".join(parts)
+
+
+def _label(repo: git.Repo, base: str) -> str:
+    """A full sha (as a merge-base is) reads better shortened; names stay as written."""
+    if len(base) == 40 and all(c in "0123456789abcdef" for c in base):
+        return base[:8]
+    return base
+
+
+def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
+    built = graph.build(pipeline.stages, exists=lambda path: os.path.lexists(proj.abspath(path)))
+    ws = workspace.open_workspace(proj)
+    try:
+        decisions = observe.predict(ws, built, pipeline.functions, built.order)
+    finally:
+        ws.close()
+    stale = [d for d in decisions if d.run]
+    if not stale:
+        return f"All {len(decisions)} stages are up to date.\n"
+    lines = [f"{len(stale)} of {len(decisions)} stages are stale (run `pivot run`):", ""]
+    lines += [f"- `{d.stage}`: {d.reason_text()}" for d in stale]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,68 @@
+"""The params and metrics reports as one value each, printable as a table, markdown or JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pivot.report import render
+from pivot.report.diff import Row
+from pivot.report.snapshot import Table
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class View:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    data: Any  # what --json prints
+    empty: str  # what --md says when there are no rows
+
+    def text(self) -> str:
+        return render.text_table(self.header, self.rows)
+
+    def markdown(self) -> str:
+        return render.md_table(self.header, self.rows) if self.rows else f"{self.empty}\n"
+
+    def json(self) -> str:
+        return json.dumps(self.data, indent=2) + "\n"
+
+
+def params_show(params: Table) -> View:
+    rows = tuple((stage, key, render.fmt(value)) for stage, items in params.items() for key, value in items.items())
+    return View(("Stage", "Param", "Value"), rows, {k: dict(v) for k, v in params.items()}, "No params.")
+
+
+def metrics_show(metrics: Table, precision: int = 5) -> View:
+    rows = tuple(
+        (path, key, render.fmt(value, precision)) for path, items in metrics.items() for key, value in items.items()
+    )
+    return View(("Path", "Metric", "Value"), rows, {k: dict(v) for k, v in metrics.items()}, "No metrics.")
+
+
+def params_diff(rows: Sequence[Row], old_label: str, new_label: str) -> View:
+    table = tuple((r.group, r.key, render.fmt(r.old), render.fmt(r.new)) for r in rows)
+    data: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        data.setdefault(r.group, {})[r.key] = {"old": render.json_value(r.old), "new": render.json_value(r.new)}
+    return View(("Stage", "Param", old_label, new_label), table, data, "No params changed.")
+
+
+def metrics_diff(
+    rows: Sequence[Row], old_label: str, new_label: str, *, precision: int = 5, with_path: bool = True
+) -> View:
+    table = []
+    data: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        delta = r.delta
+        change = "-" if delta is None else render.fmt(round(delta, precision), precision)
+        cells = (r.key, render.fmt(r.old, precision), render.fmt(r.new, precision), change)
+        table.append((r.group, *cells) if with_path else cells)
+        data.setdefault(r.group, {})[r.key] = {
+            "old": render.json_value(r.old),
+            "new": render.json_value(r.new),
+            "diff": None if delta is None else round(delta, precision),
+        }
+    header = ("Metric", old_label, new_label, "Change")
+    return View((("Path", *header) if with_path else header), tuple(table), data, "No metrics changed.")

@@ -1,0 +1,145 @@
+"""params diff, metrics show and metrics diff through the CLI, in a real git repository."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from conftest import assert_clean_error
+
+STAGES = '''
+from typing import Annotated, TypedDict
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+class TrainParams(StageParams):
+    learning_rate: float = 0.01
+    epochs: int = 100
+
+
+class TrainOutputs(TypedDict):
+    metrics: Annotated[dict, outputs.Metric("metrics.json")]
+    extra: Annotated[dict, outputs.Metric("extra.yaml", loaders.YAML())]
+
+
+def train(params: TrainParams, data: Annotated[str, outputs.Dep("data.txt", loaders.Text())]) -> TrainOutputs:
+    score = round(1 - params.learning_rate, 4)
+    return {
+        "metrics": {"accuracy": score, "name": "model-a", "params": {"learning_rate": params.learning_rate}},
+        "extra": {"rows": len(data)},
+    }
+'''
+
+PIPELINE = "stages:\n  train:\n    python: stages.train\n    params:\n      learning_rate: {lr}\n"
+
+
+def git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def commit(root, message):
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", message)
+
+
+@pytest.fixture
+def repo(project, pivot):
+    """A pipeline run and committed at learning_rate 0.05 (tag v1), then changed to 0.001 and run."""
+    root = project({"stages.py": STAGES, "data.txt": "abc", "pivot.yaml": PIPELINE.format(lr=0.05)})
+    git(root, "init", "-q", "-b", "main")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    commit(root, "first")
+    git(root, "tag", "v1")
+    (root / "pivot.yaml").write_text(PIPELINE.format(lr=0.001))
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    return root
+
+
+def test_params_diff_against_head_in_three_formats(repo, pivot):
+    plain = pivot("params", "diff")
+    assert plain.exit_code == 0
+    assert plain.output.splitlines() == [
+        "Stage  Param          HEAD  workspace",
+        "train  learning_rate  0.05  0.001",
+    ]
+    assert json.loads(pivot("params", "diff", "--json").output) == {"train": {"learning_rate": {"old": 0.05, "new": 0.001}}}
+    assert pivot("params", "diff", "--md").output.splitlines()[2] == "| train | learning_rate | 0.05 | 0.001 |"
+    everything = pivot("params", "diff", "--all").output
+    assert "epochs" in everything and "100" in everything
+
+
+def test_an_empty_params_diff_prints_nothing_and_says_so_in_markdown(repo, pivot):
+    commit(repo, "second")
+    assert pivot("params", "diff").output == ""
+    assert pivot("params", "diff", "--md").output == "No params changed.\n"
+
+
+def test_metrics_show_flattens_nested_keys_from_json_and_yaml(repo, pivot):
+    shown = json.loads(pivot("metrics", "show", "--json").output)
+    assert shown == {
+        "metrics.json": {"accuracy": 0.999, "name": "model-a", "params.learning_rate": 0.001},
+        "extra.yaml": {"rows": 3},
+    }
+    table = pivot("metrics", "show").output.splitlines()
+    assert table[0].split() == ["Path", "Metric", "Value"]
+    assert "metrics.json  params.learning_rate  0.001" in "\n".join(table)
+    assert pivot("metrics", "show", "--md").output.startswith("| Path | Metric | Value |\n|---|---|---|\n")
+
+
+def test_metrics_diff_computes_change_for_numbers_only(repo, pivot):
+    result = pivot("metrics", "diff", "--json")
+    assert json.loads(result.output) == {
+        "metrics.json": {
+            "accuracy": {"old": 0.95, "new": 0.999, "diff": 0.049},
+            "params.learning_rate": {"old": 0.05, "new": 0.001, "diff": -0.049},
+        }
+    }
+    plain = pivot("metrics", "diff").output.splitlines()
+    assert plain[0].split() == ["Path", "Metric", "HEAD", "workspace", "Change"]
+    assert plain[1].split() == ["metrics.json", "accuracy", "0.95", "0.999", "0.049"]
+    every = pivot("metrics", "diff", "--all").output
+    assert "model-a" in every and "rows" in every
+    name_row = [line for line in every.splitlines() if " name " in line][0]
+    assert name_row.split()[-1] == "-"  # strings get no Change
+
+
+def test_metrics_diff_options_precision_and_no_path(repo, pivot):
+    plain = pivot("metrics", "diff", "--precision", "1", "--no-path").output.splitlines()
+    assert plain[0].split() == ["Metric", "HEAD", "workspace", "Change"]
+    assert plain[1].split() == ["accuracy", "0.9", "1.0", "0.0"]
+
+
+def test_revisions_by_branch_tag_sha_and_relative(repo, pivot):
+    commit(repo, "second")
+    sha = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=repo, capture_output=True, text=True).stdout.strip()
+    for old in ("v1", "HEAD~1", sha):
+        result = json.loads(pivot("params", "diff", old, "main", "--json").output)
+        assert result == {"train": {"learning_rate": {"old": 0.05, "new": 0.001}}}, old
+
+
+def test_a_side_without_the_file_or_key_shows_a_dash_and_null(repo, pivot):
+    (repo / "metrics.json").unlink()
+    result = json.loads(pivot("metrics", "diff", "--json").output)
+    assert result["metrics.json"]["accuracy"] == {"old": 0.95, "new": None, "diff": None}
+    plain = pivot("metrics", "diff").output
+    assert "metrics.json  accuracy" in plain and " -" in plain
+
+
+def test_unknown_revision_and_no_repository_are_input_errors(repo, pivot):
+    assert_clean_error(pivot("metrics", "diff", "no-such-branch"), "unknown git revision 'no-such-branch'")
+    assert_clean_error(pivot("params", "diff", "HEAD", "nope"), "unknown git revision 'nope'")
+    subprocess.run(["rm", "-rf", str(repo / ".git")], check=True)
+    assert_clean_error(pivot("params", "diff"), "not inside a git repository", "git init")
+
+
+def test_first_diff_in_a_repository_without_commits(project, pivot):
+    root = project({"stages.py": STAGES, "data.txt": "abc", "pivot.yaml": PIPELINE.format(lr=0.05)})
+    git(root, "init", "-q")
+    result = pivot("params", "diff", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "train": {"learning_rate": {"old": None, "new": 0.05}, "epochs": {"old": None, "new": 100}}
+    }
