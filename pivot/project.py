@@ -17,7 +17,7 @@ PIVOT_DIR = ".pivot"
 PIPELINE_FILE = "pivot.yaml"
 PARAMS_FILE = "params.yaml"
 
-GITIGNORE_LINES = ("cache/", "state.db", "tmp/", "logs/", "config.local.yaml", "run.lock")
+GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,0 +1,463 @@
+"""The content-addressed cache `.pivot/cache/files/ab/cdef…`: storing workspace files and
+directories under their oids (`add`), restoring them (`checkout`), and checking objects (`verify`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import errno
+import os
+import pathlib
+import secrets
+import shutil
+import stat
+import sys
+from collections.abc import Callable, Iterator, Sequence
+
+from pivot import errors
+from pivot.storage import hashing
+from pivot.storage.hashing import FileEntry, Hashed
+from pivot.storage.state import Hasher
+
+try:
+    import fcntl
+except ImportError:  # Windows: no reflinks, copies only
+    fcntl = None  # type: ignore[assignment]
+
+_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
+# errnos meaning "this filesystem cannot clone at all", so we stop asking for this cache.
+_NO_REFLINK = {errno.EOPNOTSUPP, errno.ENOTTY, errno.ENOSYS, errno.EINVAL}
+_OBJECT_MODE = 0o444
+_REPAIR_HINT = "run 'pivot pull' or rerun the stage (pivot run -f STAGE)"
+
+
+class LinkType(enum.Enum):
+    REFLINK = "reflink"
+    COPY = "copy"
+    HARDLINK = "hardlink"
+    SYMLINK = "symlink"
+
+
+DEFAULT_LINK_TYPES = (LinkType.REFLINK, LinkType.COPY)
+_WORKSPACE_LINKS = (LinkType.HARDLINK, LinkType.SYMLINK)
+
+
+def parse_cache_type(value: str | Sequence[str] | None) -> tuple[LinkType, ...]:
+    """`cache.type` as DVC spells it: link types to try in order, e.g. "reflink,hardlink,copy".
+
+    A YAML list of names is accepted too.
+    """
+    if value is None:
+        return DEFAULT_LINK_TYPES
+    allowed = ", ".join(kind.value for kind in LinkType)
+    raw = value.split(",") if isinstance(value, str) else list(value)
+    names = [str(name).strip().lower() for name in raw] or [""]
+    kinds: list[LinkType] = []
+    for name in names:
+        try:
+            kind = LinkType(name)
+        except ValueError:
+            raise errors.ConfigError(
+                f"cache.type {value!r}: unknown link type {name!r}; allowed: {allowed}",
+                hint="use a comma-separated list in order of preference, e.g. 'reflink,copy'",
+            ) from None
+        if kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
+
+
+class Cache:
+    """Objects by oid under `root/files`; temp files under `root/tmp` (same filesystem)."""
+
+    def __init__(
+        self, root: pathlib.Path, link_types: tuple[LinkType, ...] = DEFAULT_LINK_TYPES
+    ) -> None:
+        if not link_types:
+            raise errors.ConfigError("cache.type is empty", hint="e.g. 'reflink,copy'")
+        self.root = root
+        self.link_types = tuple(link_types)
+        self.files_dir = root / "files"
+        self.tmp_dir = root / "tmp"
+        self._files = os.fspath(self.files_dir)
+        self._tmp = os.fspath(self.tmp_dir)
+        self._reflink_works = fcntl is not None  # turns False the first time a clone is refused
+        self._made_dirs: set[str] = set()
+
+    # ------------------------------------------------------------------ objects
+
+    def object_path(self, oid: str) -> pathlib.Path:
+        return pathlib.Path(self._object(oid))
+
+    def exists(self, oid: str) -> bool:
+        return os.path.isfile(self._object(oid))
+
+    def _object(self, oid: str) -> str:
+        # Strings, not Paths, on the hot path: pathlib costs ~10 us a call, 10,000 files a dir.
+        if not hashing.is_valid_oid(oid):
+            # oids come from lock files and remotes: never let one name a path outside the cache.
+            raise errors.CacheError(f"{oid!r} is not a valid object id")
+        return os.path.join(self._files, oid[:2], oid[2:])
+
+    def is_complete(self, oid: str) -> bool:
+        """The object exists; for a directory, its manifest and every member object too."""
+        if not oid.endswith(hashing.DIR_SUFFIX):
+            return self.exists(oid)
+        try:
+            entries = self.read_manifest(oid)
+        except errors.CacheError:
+            return False
+        return all(self.exists(entry.oid) for entry in entries)
+
+    def read_manifest(self, oid: str) -> tuple[FileEntry, ...]:
+        if not oid.endswith(hashing.DIR_SUFFIX):
+            raise errors.CacheError(f"{oid} is a file object, not a directory manifest")
+        try:
+            data = self.object_path(oid).read_bytes()
+        except FileNotFoundError:
+            raise errors.CacheError(f"directory manifest {oid} is not in the cache") from None
+        if hashing.hash_bytes(data) + hashing.DIR_SUFFIX != oid:
+            raise errors.CacheError(f"directory manifest {oid} in the cache is corrupted")
+        try:
+            return hashing.parse_manifest(data)
+        except errors.CacheError as exc:
+            raise errors.CacheError(f"directory manifest {oid}: {exc.message}") from None
+
+    def verify(self, oid: str) -> bool:
+        """Re-read the object (and a directory's members) and compare with the oid."""
+        try:
+            if oid.endswith(hashing.DIR_SUFFIX):
+                return all(self.verify(entry.oid) for entry in self.read_manifest(oid))
+            return hashing.hash_file(self.object_path(oid)) == oid
+        except (errors.CacheError, FileNotFoundError):
+            return False
+
+    # ------------------------------------------------------------------ add
+
+    def add(self, path: pathlib.Path, hashed: Hashed) -> None:
+        """Store the content of `path` (as hashed) under its oid; objects present are skipped.
+
+        A directory's members go in first and its manifest last, so a present manifest means
+        a complete directory. In hardlink/symlink modes the workspace file then becomes a
+        (read-only) link to its object, as in DVC.
+        """
+        info = hashed.info
+        if hashed.entries is None:
+            self._add_file(os.fspath(path), info.oid, info.size)
+            return
+        manifest = hashing.manifest_bytes(hashed.entries)
+        if hashing.hash_bytes(manifest) + hashing.DIR_SUFFIX != info.oid:
+            raise ValueError(f"entries of {path} do not match {info.oid}")
+        base = os.fspath(path)
+        for entry in hashed.entries:
+            self._add_file(os.path.join(base, entry.relpath), entry.oid, entry.size)
+        if not self.exists(info.oid):
+            self._store(info.oid, lambda tmp: _write_new(tmp, manifest), len(manifest), base)
+
+    def _add_file(self, src: str, oid: str, size: int) -> None:
+        """Store one file, then shape the workspace per the first link type that works."""
+        obj = self._object(oid)
+        stored = os.path.isfile(obj)
+
+        def attempt(kind: LinkType) -> None:
+            nonlocal stored
+            if not stored:
+                self._store(oid, self._storer(kind, src), size, src)
+                stored = True
+            if kind in _WORKSPACE_LINKS:
+                _link_in_place(obj, src, kind)
+
+        self._in_order(attempt, src, obj)
+
+    def _storer(self, kind: LinkType, src: str) -> Callable[[str], int]:
+        if kind is LinkType.REFLINK:
+            return lambda tmp: _reflink(src, tmp)
+        if kind in _WORKSPACE_LINKS:
+            # Zero-copy: the object takes the workspace file's inode; the workspace is
+            # re-pointed at the object right after. Across filesystems, fall back to a copy.
+            return lambda tmp: _hardlink_or_copy(src, tmp)
+        return lambda tmp: _copy(src, tmp)
+
+    def _store(self, oid: str, write: Callable[[str], int], size: int, source: str) -> None:
+        """Write an object to a temp name, check it, make it read-only, rename it into place."""
+        tmp = self._tmp_name(oid)
+        try:
+            if write(tmp) != size:
+                raise errors.CacheError(
+                    f"{source} changed after it was hashed, while it was being saved to the cache",
+                    hint="do not modify outputs while pivot runs; run the stage again",
+                )
+            os.chmod(tmp, _OBJECT_MODE)
+            obj = self._object(oid)
+            self._makedirs(os.path.dirname(obj))
+            os.replace(tmp, obj)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    # ------------------------------------------------------------------ checkout
+
+    def checkout(self, oid: str, dest: pathlib.Path, hasher: Hasher) -> None:
+        """Restore object `oid` at `dest` (file or directory), verified, swapped in whole.
+
+        Nothing changes if `dest` already holds that content. Otherwise the content is built in
+        a temp sibling, hashed (which fills the memo for `dest`), then swapped into place; a
+        mismatch removes the build and the corrupt object and raises `CacheError`.
+        """
+        if _already_there(dest, oid, hasher):
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = pathlib.Path(_sibling(os.fspath(dest), "tmp"))
+        try:
+            if oid.endswith(hashing.DIR_SUFFIX):
+                self._build_dir(oid, tmp, dest)
+            else:
+                self._build_file(oid, os.fspath(tmp), os.fspath(dest))
+            self._check_build(oid, tmp, dest, hasher)
+            _swap_into_place(tmp, dest)
+        except BaseException:
+            _remove(tmp)
+            raise
+
+    def _build_file(self, oid: str, tmp: str, dest: str) -> None:
+        """Create `tmp` from object `oid`; `dest` is where it will end up, for messages."""
+        obj = self._object(oid)
+        if not os.path.isfile(obj):
+            raise errors.CacheError(
+                f"cannot restore {dest}: object {oid} is not in the cache", hint=_REPAIR_HINT
+            )
+        self._in_order(lambda kind: _LINKERS[kind](obj, tmp), obj, tmp)
+
+    def _build_dir(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path) -> None:
+        try:
+            entries = self.read_manifest(oid)
+        except errors.CacheError as exc:
+            message = f"cannot restore {dest}: {exc.message}"
+            raise errors.CacheError(message, hint=_REPAIR_HINT) from None
+        tmp.mkdir()
+        base, shown = os.fspath(tmp), os.fspath(dest)
+        made = {base}
+        for entry in entries:
+            target = os.path.join(base, entry.relpath)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            self._build_file(entry.oid, target, os.path.join(shown, entry.relpath))
+
+    def _check_build(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path, hasher: Hasher) -> None:
+        """Hash what was built; on mismatch drop the corrupt objects so a pull can refetch them."""
+        built = hasher.hash_path(tmp, record_as=dest)
+        if built.info.oid == oid:
+            return
+        if built.entries is None:
+            bad = [(dest, oid)]
+        else:
+            expected = {e.relpath: e.oid for e in self.read_manifest(oid)}
+            bad = [
+                (dest / e.relpath, expected[e.relpath])
+                for e in built.entries
+                if expected.get(e.relpath, e.oid) != e.oid
+            ]
+        for _, bad_oid in bad:
+            _unlink_quietly(self._object(bad_oid))
+        names = ", ".join(f"{path} (object {bad_oid})" for path, bad_oid in bad[:5])
+        raise errors.CacheError(
+            f"cannot restore {dest}: cache object {oid} is corrupted: {names or 'contents differ'};"
+            " the corrupted objects were removed from the cache",
+            hint=_REPAIR_HINT,
+        )
+
+    # ------------------------------------------------------------------ helpers
+
+    def _tmp_name(self, oid: str) -> str:
+        self._makedirs(self._tmp)
+        return os.path.join(self._tmp, f"{oid}.{secrets.token_hex(6)}.tmp")
+
+    def _makedirs(self, directory: str) -> None:
+        if directory not in self._made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self._made_dirs.add(directory)
+
+    def _in_order(self, attempt: Callable[[LinkType], object], src: str, dst: str) -> None:
+        """Call `attempt` with each configured link type until one works.
+
+        A link type the filesystem refuses (EXDEV, EPERM, EOPNOTSUPP...) passes to the next;
+        copy is the last resort, so its errors (a full disk...) are raised as they are.
+        """
+        failures: list[str] = []
+        for kind in self.link_types:
+            if kind is LinkType.REFLINK and not self._reflink_works:
+                failures.append("reflink: not supported here")
+                continue
+            try:
+                attempt(kind)
+                return
+            except OSError as exc:
+                if kind is LinkType.COPY or isinstance(exc, FileNotFoundError):
+                    raise
+                if kind is LinkType.REFLINK and exc.errno in _NO_REFLINK:
+                    self._reflink_works = False
+                failures.append(f"{kind.value}: {exc.strerror or exc}")
+        tried = ",".join(kind.value for kind in self.link_types)
+        raise errors.CacheError(
+            f"cannot link {src} to {dst} with cache.type {tried!r} ({'; '.join(failures)})",
+            hint=f"add copy as the last cache.type in .pivot/config.yaml, e.g. '{tried},copy'",
+        )
+
+
+# ---------------------------------------------------------------------- transfers
+
+
+def _reflink(src: str, dst: str) -> int:
+    if fcntl is None:
+        raise OSError(errno.EOPNOTSUPP, "reflinks are not supported on this platform")
+    with _open_pair(src, dst) as (src_fd, dst_fd):
+        fcntl.ioctl(dst_fd, _FICLONE, src_fd)
+        return os.fstat(dst_fd).st_size
+
+
+def _copy(src: str, dst: str) -> int:
+    """Copy in the kernel (sendfile), as shutil.copyfile does, minus its extra stat calls.
+
+    The new file gets 0o666 & ~umask: restored copies are writable by the user.
+    """
+    with _open_pair(src, dst) as (src_fd, dst_fd):
+        size = os.fstat(src_fd).st_size
+        offset = 0
+        try:
+            while offset < size and (sent := os.sendfile(dst_fd, src_fd, offset, size - offset)):
+                offset += sent
+        except (AttributeError, OSError) as exc:  # no sendfile here (platform or filesystem)
+            if offset or isinstance(exc, FileNotFoundError):
+                raise
+            while chunk := os.read(src_fd, hashing.CHUNK_SIZE):
+                offset += os.write(dst_fd, chunk)
+        return offset
+
+
+@contextlib.contextmanager
+def _open_pair(src: str, dst: str) -> Iterator[tuple[int, int]]:
+    """Open `src` for reading and create `dst` (which must not exist); `dst` is removed on error."""
+    src_fd = os.open(src, os.O_RDONLY)
+    try:
+        dst_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            yield src_fd, dst_fd
+        except BaseException:
+            os.close(dst_fd)
+            os.unlink(dst)
+            raise
+        os.close(dst_fd)
+    finally:
+        os.close(src_fd)
+
+
+def _hardlink(src: str, dst: str) -> int:
+    os.link(src, dst)
+    return -1  # callers that need the size use _hardlink_or_copy
+
+
+def _symlink(src: str, dst: str) -> int:
+    os.stat(src)  # a symlink to a missing object would "succeed" and restore nothing
+    os.symlink(os.path.abspath(src), dst)
+    return -1
+
+
+def _hardlink_or_copy(src: str, dst: str) -> int:
+    try:
+        os.link(src, dst)
+    except FileNotFoundError:
+        raise
+    except OSError:  # another filesystem, or links not allowed: copy instead
+        return _copy(src, dst)
+    return os.stat(dst).st_size
+
+
+_LINKERS: dict[LinkType, Callable[[str, str], int]] = {
+    LinkType.REFLINK: _reflink,
+    LinkType.COPY: _copy,
+    LinkType.HARDLINK: _hardlink,
+    LinkType.SYMLINK: _symlink,
+}
+
+
+def _write_new(path: str, data: bytes) -> int:
+    with open(path, "xb") as handle:
+        return handle.write(data)
+
+
+def _link_in_place(obj: str, workspace: str, kind: LinkType) -> None:
+    """Make the workspace file a hardlink/symlink to its object, atomically (temp + replace)."""
+    if kind is LinkType.HARDLINK:
+        if os.path.samestat(os.stat(obj), os.lstat(workspace)):
+            return
+    elif os.path.islink(workspace) and os.readlink(workspace) == os.path.abspath(obj):
+        return
+    tmp = _sibling(workspace, "link")
+    try:
+        _LINKERS[kind](obj, tmp)
+        os.replace(tmp, workspace)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _already_there(dest: pathlib.Path, oid: str, hasher: Hasher) -> bool:
+    if not os.path.lexists(dest):
+        return False
+    try:
+        return hasher.hash_path(dest).info.oid == oid
+    except (OSError, errors.PivotError):
+        return False
+
+
+def _swap_into_place(tmp: pathlib.Path, dest: pathlib.Path) -> None:
+    """Replace whatever is at `dest` with `tmp`; an old directory is moved aside, then removed."""
+    is_real_dir = dest.is_dir() and not dest.is_symlink()
+    if not tmp.is_dir() and not is_real_dir:
+        os.replace(tmp, dest)
+        return
+    if not os.path.lexists(dest):
+        os.replace(tmp, dest)
+        return
+    old = pathlib.Path(_sibling(os.fspath(dest), "old"))
+    os.replace(dest, old)
+    try:
+        os.replace(tmp, dest)
+    except BaseException:
+        os.replace(old, dest)
+        raise
+    _remove(old)
+
+
+def _sibling(path: str, tag: str) -> str:
+    """A hidden temp name next to `path` (same filesystem, so os.replace is atomic)."""
+    directory, name = os.path.split(path)
+    # Keep within NAME_MAX (255) however long the original name is.
+    return os.path.join(directory, f".{name[:200]}.pivot-{tag}-{secrets.token_hex(4)}")
+
+
+def _remove(path: pathlib.Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        _rmtree(path)
+    else:
+        _unlink_quietly(os.fspath(path))
+
+
+def _rmtree(path: pathlib.Path) -> None:
+    def make_writable_and_retry(function: Callable[[str], object], failed: str, *_: object) -> None:
+        # A read-only directory blocks deleting what is inside it; we own it, so open it up.
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(failed), stat.S_IRWXU)
+            function(failed)
+
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=make_writable_and_retry)
+    else:
+        shutil.rmtree(path, onerror=make_writable_and_retry)
+
+
+def _unlink_quietly(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

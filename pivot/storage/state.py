@@ -1,0 +1,245 @@
+"""The stat memo in `.pivot/state.db` (absolute path -> inode, mtime_ns, size, oid), and the
+`Hasher` that consults it so a file is read only when its stat changed since it was last hashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import pathlib
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from pivot import errors
+from pivot.storage import hashing
+from pivot.storage.hashing import FileEntry, Hashed, HashInfo
+
+_T = TypeVar("_T")
+StrPath = str | os.PathLike[str]
+_Row = tuple[int, int, int, str]  # inode, mtime_ns, size, oid
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    path BLOB PRIMARY KEY,
+    inode INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    oid TEXT NOT NULL
+) WITHOUT ROWID
+"""
+# Stay under SQLite's historic 999-variable limit whatever version Python was built with.
+_BATCH = 900
+# The memo is only a shortcut: if the database is damaged it is rebuilt, and if it cannot be
+# used right now (another process holds it, read-only or full disk) we hash without it.
+_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY,
+    sqlite3.SQLITE_LOCKED,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_FULL,
+}
+
+# "Racy" files: a write within the same filesystem clock tick as the previous one leaves mtime
+# unchanged, so a memo entry is trusted only for a file whose mtime was already safely in the past
+# when we stat'ed it; fresher files are simply hashed again next time. Linux ticks are <= 10 ms;
+# filesystems that keep whole seconds (ext3, FAT, some NFS) show mtimes on exact second boundaries.
+RACY_WINDOW_NS = 100_000_000
+COARSE_RACY_WINDOW_NS = 2_000_000_000
+
+
+class StateDB:
+    """The sqlite stat memo; opened on first use, rebuilt from scratch if found corrupt.
+
+    Calls are serialized by a lock, so a callback thread (futures' done-callbacks) may use it too.
+    """
+
+    def __init__(self, path: pathlib.Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> StateDB:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def get(self, path: StrPath, st: os.stat_result) -> str | None:
+        """The memoized oid of `path`, only if its inode, mtime_ns and size all still match."""
+        return self.get_many([(path, st)])[0]
+
+    def get_many(self, items: Sequence[tuple[StrPath, os.stat_result]]) -> list[str | None]:
+        keys = [_key(path) for path, _ in items]
+        empty: dict[bytes, _Row] = {}
+        found = self._guarded(lambda conn: _select(conn, keys), default=empty)
+        result: list[str | None] = []
+        for key, (_, st) in zip(keys, items, strict=True):
+            row = found.get(key)
+            if row is not None and row[:3] == (_inode(st), st.st_mtime_ns, st.st_size):
+                result.append(row[3])
+            else:
+                result.append(None)
+        return result
+
+    def put_many(self, rows: Sequence[tuple[StrPath, os.stat_result, str]]) -> None:
+        """Record hashes in one transaction."""
+        if not rows:
+            return
+        values = [(_key(p), _inode(st), st.st_mtime_ns, st.st_size, oid) for p, st, oid in rows]
+        self._guarded(lambda conn: _upsert(conn, values), default=None)
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, timeout=10, check_same_thread=False
+            )
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(_SCHEMA)
+            except BaseException:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _guarded(self, operation: Callable[[sqlite3.Connection], _T], default: _T) -> _T:
+        with self._lock:
+            return self._attempt(operation, default)
+
+    def _attempt(self, operation: Callable[[sqlite3.Connection], _T], default: _T) -> _T:
+        for attempt in (1, 2):
+            try:
+                return operation(self._connection())
+            except sqlite3.DatabaseError as exc:
+                code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+                if code in _CORRUPT and attempt == 1:
+                    self._discard()
+                    continue
+                if code in _UNAVAILABLE:
+                    self._close()
+                    return default
+                raise
+            except OSError:  # .pivot/ cannot be created (read-only checkout): no memo
+                return default
+        return default
+
+    def _discard(self) -> None:
+        self._close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}{suffix}")
+
+
+def _key(path: StrPath) -> bytes:
+    # Bytes, not text: POSIX file names need not be valid UTF-8.
+    return os.fsencode(os.path.abspath(path))
+
+
+def _inode(st: os.stat_result) -> int:
+    # SQLite integers are signed 64-bit; some filesystems hand out inode numbers >= 2**63.
+    return st.st_ino - (1 << 64) if st.st_ino >= (1 << 63) else st.st_ino
+
+
+def _select(conn: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, _Row]:
+    found: dict[bytes, _Row] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), _BATCH):
+        chunk = unique[start : start + _BATCH]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT path, inode, mtime_ns, size, oid FROM state WHERE path IN ({marks})"
+        for path, inode, mtime_ns, size, oid in conn.execute(query, chunk):
+            found[path] = (inode, mtime_ns, size, oid)
+    return found
+
+
+def _upsert(conn: sqlite3.Connection, values: list[tuple[bytes, int, int, int, str]]) -> None:
+    conn.execute("BEGIN")
+    try:
+        conn.executemany("INSERT OR REPLACE INTO state VALUES (?, ?, ?, ?, ?)", values)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def _settled(st: os.stat_result, now_ns: int) -> bool:
+    mtime = st.st_mtime_ns
+    window = COARSE_RACY_WINDOW_NS if mtime % 1_000_000_000 == 0 else RACY_WINDOW_NS
+    return now_ns - mtime >= window
+
+
+class Hasher:
+    """Hashes files and directories, reading a file only when its stat changed since last time."""
+
+    def __init__(self, state: StateDB | None) -> None:
+        self.state = state  # None: no memo, every file is read
+
+    def hash_path(self, path: pathlib.Path, *, record_as: pathlib.Path | None = None) -> Hashed:
+        """Hash a file or a directory (recursively); FileNotFoundError if it is missing.
+
+        `record_as` memoizes the result under another path: the one `path` is about to be
+        renamed to (a rename keeps inode, mtime and size, so the memo stays valid).
+        """
+        now = time.time_ns()
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            return self._hash_dir(path, record_as or path, now)
+        _require_regular(path, st)
+        (oid,) = self._hash_files([(os.fspath(path), os.fspath(record_as or path), st)], now)
+        return Hashed(HashInfo(oid=oid, size=st.st_size), None)
+
+    def hash_file(self, path: pathlib.Path) -> HashInfo:
+        info = self.hash_path(path).info
+        if info.is_dir:
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        return info
+
+    def _hash_dir(self, root: pathlib.Path, key_root: pathlib.Path, now: int) -> Hashed:
+        files = sorted(hashing.walk_files(root), key=_first)
+        read_base = os.path.abspath(root) + os.sep
+        key_base = os.path.abspath(key_root) + os.sep
+        oids = self._hash_files([(read_base + rel, key_base + rel, st) for rel, st in files], now)
+        entries = tuple(
+            FileEntry(rel, oid, st.st_size) for (rel, st), oid in zip(files, oids, strict=True)
+        )
+        return Hashed(hashing.dir_info(entries), entries)
+
+    def _hash_files(self, items: list[tuple[str, str, os.stat_result]], now: int) -> list[str]:
+        """One memo lookup for all, read only the misses, one memo write for what was read."""
+        if self.state is None:
+            return [hashing.hash_file(read) for read, _, _ in items]
+        oids = self.state.get_many([(key, st) for _, key, st in items])
+        learned: list[tuple[StrPath, os.stat_result, str]] = []
+        for index, (read, key, st) in enumerate(items):
+            if oids[index] is None:
+                oid = oids[index] = hashing.hash_file(read)
+                if _settled(st, now):
+                    learned.append((key, st, oid))
+        self.state.put_many(learned)
+        return oids  # type: ignore[return-value]  # every None was filled above
+
+
+def _first(item: tuple[str, os.stat_result]) -> str:
+    return item[0]
+
+
+def _require_regular(path: pathlib.Path, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise errors.PathError(f"{path} is not a regular file or a directory; pivot cannot hash it")
