@@ -40,7 +40,7 @@ def observe(
 def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
     try:
         return ws.hasher.hash_path(ws.project.abspath(path)).info
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: missing all the same
         return None
 
 

@@ -4,9 +4,14 @@ an in-process one for tests and debugging. The only module that imports loky."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import os
 import re
-from collections.abc import Callable
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 BROKEN = (concurrent.futures.BrokenExecutor,)
@@ -19,7 +24,69 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
 
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.
-    return loky.get_reusable_executor(max_workers=jobs, timeout=30)
+    return loky.get_reusable_executor(
+        max_workers=jobs, timeout=30, initializer=worker_started, initargs=(os.getpid(),)
+    )
+
+
+def worker_started(parent: int) -> None:
+    """Pool initializer, run in each new worker before its first task."""
+    die_with_parent(parent)
+    _accept_sigint()
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Block SIGINT in this thread while it may spawn workers. They inherit the mask, so a Ctrl-C
+    (sent by the terminal to every process of the group) cannot kill one half-way through its
+    start-up; pivot itself still gets the signal and stops the run."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    # Spawning a worker first starts multiprocessing's resource tracker, which on its way out
+    # unblocks SIGINT for the calling thread (SIG_UNBLOCK, not a restore): start it beforehand.
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _accept_sigint() -> None:
+    """In a worker started under `sigint_held`: drop a Ctrl-C that came during start-up (pivot
+    got it too), then take SIGINT again, so the stage's own code sees KeyboardInterrupt as usual."""
+    if not hasattr(signal, "pthread_sigmask") or signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
+        return
+    handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards a pending SIGINT
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, handler)
+
+
+def die_with_parent(parent: int) -> None:
+    """A worker whose pivot process is gone (SIGKILL, OOM killer) ends at once, instead of
+    finishing an orphaned stage and writing its outputs under the next run."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            watched = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            watched = False
+        if watched:
+            if os.getppid() != parent:  # the parent died before the kernel was told to watch
+                os._exit(1)
+            return
+    threading.Thread(target=_watch_parent, args=(parent,), name="pivot-parent-watch", daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def shutdown(executor: concurrent.futures.Executor, *, kill: bool = False) -> None:
@@ -81,7 +148,10 @@ class LazyExecutor(concurrent.futures.Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
         if self._executor is None:
             self._executor = self._factory()
-        return self._executor.submit(fn, *args, **kwargs)
+        if isinstance(self._executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C
+            return self._executor.submit(fn, *args, **kwargs)
+        with sigint_held():  # a submit may start (or restart) workers
+            return self._executor.submit(fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         if self._executor is None:

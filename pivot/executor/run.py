@@ -38,6 +38,7 @@ def run_pipeline(
     reporter = reporter or Reporter()
     start = time.perf_counter()
     hooks = _Hooks(ws, pipeline, graph, options, reporter)
+    workers = max(1, min(options.jobs, len(names)))
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
         names,
@@ -45,7 +46,8 @@ def run_pipeline(
         hooks,
         jobs=options.jobs,
         keep_going=options.keep_going,
-        make_executor=lambda: pool.LazyExecutor(lambda: pool.create(options.jobs, options.executor)),
+        # no more workers than stages: a default -j of 64 cores must not start 64 interpreters
+        make_executor=lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor)),
     )
     states = scheduler.run()
     for name, state in states.items():
@@ -74,6 +76,18 @@ class _Hooks:
             self._reporter.stage_finished(result)
 
     def prepare(self, name: str) -> Submission | None:
+        try:
+            return self._prepare(name)
+        except errors.PivotError as exc:
+            if name not in self.results:  # every failure is reported once, as the stage's
+                self.record(StageResult(name, StageStatus.FAILED, error=exc.message))
+            raise
+        except OSError as exc:  # e.g. an output's parent directory is a file: the stage fails
+            message = f"cannot prepare the stage: {exc}"
+            self.record(StageResult(name, StageStatus.FAILED, error=message))
+            raise errors.StageFailedError(message) from None
+
+    def _prepare(self, name: str) -> Submission | None:
         stage = self._graph.stages[name]
         lock = self._ws.read_lock(name)
         facts = observe(self._ws, stage, self._pipeline.functions[name], lock)
@@ -116,6 +130,10 @@ class _Hooks:
             commit.commit(self._ws, self._graph.stages[name], facts)
         except errors.PivotError as exc:
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, exc.message))
+            return False
+        except OSError as exc:  # e.g. the disk filled up while caching: no lock, the stage failed
+            message = f"cannot save its outputs to the cache: {exc}"
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
         self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
         return True

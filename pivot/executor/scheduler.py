@@ -85,6 +85,9 @@ class Scheduler:
         except KeyboardInterrupt:
             pool.shutdown(executor, kill=True)
             raise errors.Interrupted("interrupted: no new stages started, running stages stopped") from None
+        except BaseException:
+            pool.shutdown(executor, kill=True)  # never leave workers running behind an error
+            raise
         pool.shutdown(executor)
         for name, state in self.state.items():
             if state is NodeState.PENDING:
