@@ -1,57 +1,48 @@
-"""pivot.yaml and .pivot/config.yaml as validated values; errors carry file:line and a hint."""
+"""pivot.yaml and .pivot/config.yaml as validated values; errors carry file:line and a hint.
+
+Validation (pydantic, in config_schema) runs only for content not seen before: a memo of the
+content hashes that passed lives in `.pivot/tmp/valid/`, so an unchanged pipeline loads fast.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-import pydantic
+import xxhash
 
+import pivot
 from pivot import errors, project, yamldoc
 
-M = TypeVar("M", bound=pydantic.BaseModel)
 STAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageConfig:
+    """One entry under `stages:` in pivot.yaml."""
 
-
-class StageConfig(_Strict):
     python: str
-    deps: dict[str, str] = {}
-    outs: dict[str, str] = {}
-    metrics: dict[str, str] = {}
-    plots: dict[str, str] = {}
-    params: dict[str, Any] = {}
+    deps: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    outs: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    metrics: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    plots: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
-    @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
     @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        # `params:` with every line commented out reads as null: treat it as empty.
-        return {} if value is None else value
+    def from_data(cls, data: Mapping[str, Any]) -> StageConfig:
+        # Empty sections (every line commented out) read as null: they count as empty.
+        sections = {key: dict(data.get(key) or {}) for key in ("deps", "outs", "metrics", "plots", "params")}
+        return cls(python=data["python"], **sections)
 
 
-class PipelineConfig(_Strict):
-    stages: dict[str, StageConfig] = {}
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    """.pivot/config.yaml merged with .pivot/config.local.yaml."""
 
-    @pydantic.field_validator("stages", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return {} if value is None else value
-
-
-class CacheSettings(_Strict):
-    type: str | None = None
-
-
-class ProjectConfig(pydantic.BaseModel):
-    # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-    cache: CacheSettings = CacheSettings()
-    remotes: dict[str, dict[str, Any]] = {}
+    cache_type: str | None = None
+    remotes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     default_remote: str | None = None
 
 
@@ -68,9 +59,15 @@ def load_pipeline(proj: project.Project) -> Pipeline:
             hint="create pivot.yaml with a 'stages:' mapping (see the README)",
         )
     doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
-    config = validate(PipelineConfig, doc)
+    _validated(proj, doc, "PipelineConfig")
+    stages = {name: StageConfig.from_data(entry) for name, entry in (doc.data.get("stages") or {}).items()}
+    _check_stage_names(stages, doc)
+    return Pipeline(stages, doc)
+
+
+def _check_stage_names(stages: Mapping[str, StageConfig], doc: yamldoc.Document) -> None:
     folded: dict[str, str] = {}
-    for name in config.stages:
+    for name in stages:
         if not STAGE_NAME.match(name):
             raise errors.ConfigError(
                 f"{doc.where(('stages', name))}: stage name '{name}' has characters other than "
@@ -84,21 +81,23 @@ def load_pipeline(proj: project.Project) -> Pipeline:
                 f"{doc.where(('stages', name))}: stage names '{other}' and '{name}' differ only in case",
                 hint="rename one of them",
             )
-    return Pipeline(config.stages, doc)
 
 
 def load_project_config(proj: project.Project) -> ProjectConfig:
     merged: dict[str, Any] = {}
-    docs = []
     for path, display in (
         (proj.config_file, ".pivot/config.yaml"),
         (proj.local_config_file, ".pivot/config.local.yaml"),
     ):
         doc = yamldoc.load(path, display)
-        docs.append(doc)
-        validate(ProjectConfig, doc)  # each file on its own, so errors name the right one
+        _validated(proj, doc, "ProjectConfig")  # each file on its own, so errors name the right one
         _deep_merge(merged, doc.data)
-    return ProjectConfig.model_validate(merged)
+    cache = merged.get("cache") or {}
+    return ProjectConfig(
+        cache_type=cache.get("type"),
+        remotes={name: dict(options or {}) for name, options in (merged.get("remotes") or {}).items()},
+        default_remote=merged.get("default_remote"),
+    )
 
 
 def _deep_merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
@@ -109,50 +108,17 @@ def _deep_merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
             into[key] = value
 
 
-def validate(model: type[M], doc: yamldoc.Document) -> M:
-    if not isinstance(doc.data, dict):
-        raise errors.ConfigError(
-            f"{doc.display}: expected a mapping at the top level, found {type(doc.data).__name__}",
-            hint=f"write it as 'key: value' lines; allowed keys: {', '.join(model.model_fields)}",
-        )
-    try:
-        return model.model_validate(doc.data)
-    except pydantic.ValidationError as exc:
-        raise _config_error(model, doc, exc.errors()[0]) from None
+def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None:
+    """Validate `doc` against the named schema model, unless this exact content passed before."""
+    if not doc.text:
+        return
+    key = xxhash.xxh3_128_hexdigest(f"{pivot.__version__}\0{model}\0{doc.text}".encode())
+    memo = proj.tmp_dir / "valid" / key
+    if memo.exists():
+        return
+    from pivot import config_schema
 
-
-def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: Any) -> errors.ConfigError:
-    loc = tuple(err["loc"])
-    where = doc.where(loc)
-    field = ".".join(str(part) for part in loc)
-    if err["type"] == "extra_forbidden":
-        hint = yamldoc.did_you_mean(loc[-1], _allowed_keys(model, loc))
-        return errors.ConfigError(f"{where}: unknown key '{field}'", hint=hint)
-    if err["type"] == "missing":
-        return errors.ConfigError(f"{where}: '{field}' is required", hint=f"add '{loc[-1]}:' there")
-    return errors.ConfigError(f"{where}: '{field}': {err['msg']}", hint=_TYPE_HINTS.get(err["type"]))
-
-
-_TYPE_HINTS = {
-    "dict_type": "write it as a mapping: one 'name: value' per line, indented under it",
-    "model_type": "write it as a mapping: one 'name: value' per line, indented under it",
-    "string_type": "write a single string (quote it if YAML reads it as something else)",
-    "bool_type": "write true or false",
-    "list_type": "write it as a list: '- item' lines",
-}
-
-
-def _allowed_keys(model: type[pydantic.BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The field names of the model that owns the last part of `loc`."""
-    current: Any = model
-    for part in loc[:-1]:
-        if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-            field = current.model_fields.get(str(part))
-            current = field.annotation if field else None
-        else:
-            # dict[str, Model]: the key is a user name; step into the value type.
-            args = getattr(current, "__args__", ())
-            current = args[-1] if args else None
-    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-        return list(current.model_fields)
-    return []
+    config_schema.validate(getattr(config_schema, model), doc)
+    if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.touch()

@@ -6,12 +6,16 @@ import dataclasses
 import importlib
 import inspect
 import os
+import sys
 import traceback
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pivot import config, errors, outputs, params, project, stage_def, yamldoc
+if TYPE_CHECKING:
+    from pivot import stage_def
+
+from pivot import config, errors, outputs, params, project, yamldoc
 from pivot.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
@@ -129,6 +133,13 @@ def _build_stage(
     )
 
 
+def _is_params_class(hint: Any) -> bool:
+    # A user module that never imported pivot.stage_def has no StageParams subclass: not importing
+    # it here keeps pydantic (a tenth of a second) off the path of pipelines without params.
+    stage_def = sys.modules.get("pivot.stage_def")
+    return stage_def is not None and isinstance(hint, type) and issubclass(hint, stage_def.StageParams)
+
+
 def _read_parameters(
     context: str, ref: str, func: Callable[..., Any], hints: Mapping[str, Any]
 ) -> tuple[type[stage_def.StageParams] | None, tuple[DepSpec, ...]]:
@@ -137,14 +148,14 @@ def _read_parameters(
     for index, parameter in enumerate(inspect.signature(func).parameters.values()):
         hint = hints.get(parameter.name)
         if index == 0 and parameter.name == "params":
-            if not (isinstance(hint, type) and issubclass(hint, stage_def.StageParams)):
+            if not _is_params_class(hint):
                 raise errors.StageDefinitionError(
                     f"{context}: {ref}: 'params' must be annotated with a StageParams subclass",
                     hint="class TrainParams(StageParams): ... then 'params: TrainParams'",
                 )
             params_class = hint
             continue
-        if isinstance(hint, type) and issubclass(hint, stage_def.StageParams):
+        if _is_params_class(hint):
             raise errors.StageDefinitionError(
                 f"{context}: parameter '{parameter.name}' of {ref} takes {hint.__name__}, but params "
                 "must be the first parameter and be named 'params'",

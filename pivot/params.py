@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pydantic
+if TYPE_CHECKING:
+    import pydantic
 
 from pivot import errors, project, yamldoc
 
@@ -86,6 +87,8 @@ def _validate(
     origin: dict[str, Source],
     stage_where: str,
 ) -> dict[str, Any]:
+    import pydantic  # the user's StageParams class already imported it
+
     try:
         instance = model.model_validate(merged)
     except pydantic.ValidationError as exc:

@@ -28,7 +28,7 @@ class Workspace:
 
 def open_workspace(proj: project.Project) -> Workspace:
     settings = config.load_project_config(proj)
-    link_types = cache_mod.parse_cache_type(settings.cache.type)
+    link_types = cache_mod.parse_cache_type(settings.cache_type)
     db = state.StateDB(proj.state_db) if proj.dot_dir.is_dir() else None
     return Workspace(
         project=proj,

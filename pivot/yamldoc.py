@@ -21,6 +21,7 @@ class Document:
     display: str  # the name users know the file by, e.g. "pivot.yaml"
     data: Any
     lines: Mapping[Loc, int]  # 1-based line of each key (and list item)
+    text: str = ""  # the file as read: what a validation memo is keyed by
 
     def where(self, loc: Loc) -> str:
         """`file:line` for the deepest known location on `loc`."""
@@ -56,7 +57,7 @@ def load(path: pathlib.Path, display: str) -> Document:
     lines: dict[Loc, int] = {}
     if node is not None:
         _collect_lines(node, (), lines, display, ())
-    return Document(path, display, {} if data is None else data, lines)
+    return Document(path, display, {} if data is None else data, lines, text)
 
 
 def _collect_lines(

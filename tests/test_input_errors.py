@@ -84,10 +84,12 @@ def ran(project, ran_once) -> pathlib.Path:
 
 
 def snapshot(root: pathlib.Path) -> dict[str, bytes]:
+    """Every file the user or git could care about; `.pivot/tmp/` is pivot's scratch space (the
+    memo of already-validated config files lives there) and holds nothing of the user's."""
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and "__pycache__" not in path.parts and not path.relative_to(root).as_posix().startswith(".pivot/tmp/")
     }
 
 

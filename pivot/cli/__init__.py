@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -9,8 +10,32 @@ import click
 from pivot import __version__, errors
 
 
+# Each command's module is imported only when that command runs: start-up time is part of every
+# command's time, and a no-op `pivot run` should not pay for the GitHub client.
+COMMANDS = {
+    "init": "pivot.cli.init:init",
+    "run": "pivot.cli.run:run",
+    "explain": "pivot.cli.explain:explain",
+    "status": "pivot.cli.explain:status",
+    "params": "pivot.cli.params:params",
+    "metrics": "pivot.cli.metrics:metrics",
+    "ci": "pivot.cli.ci:ci",
+}
+
+
 class _Group(click.Group):
-    """Turns every `PivotError` into its message and exit code, never a traceback."""
+    """Loads commands lazily and turns every `PivotError` into its message and exit code,
+    never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        ref = COMMANDS.get(name)
+        if ref is None:
+            return None
+        module, _, attr = ref.partition(":")
+        return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -33,20 +58,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="pivot")
 def cli() -> None:
     """Typed Python pipelines: run what is stale, in parallel, and explain why."""
-
-
-def _register() -> None:
-    from pivot.cli import explain, init, metrics, params, run
-
-    cli.add_command(init.init)
-    cli.add_command(run.run)
-    cli.add_command(explain.explain)
-    cli.add_command(explain.status)
-    cli.add_command(params.params)
-    cli.add_command(metrics.metrics)
-
-
-_register()
 
 
 def main() -> None:

@@ -112,7 +112,7 @@ def test_concurrent_stages_never_mix_their_lines(project, pivot):
     for name in "ab":
         mine = [line for line in lines if line.startswith(f"[{name}] ")]
         assert len(mine) == 3006
-        assert all(line == f"[{name}] " + name * 150 for line in mine), [l for l in mine if l != f"[{name}] " + name * 150][:3]
+        assert all(line == f"[{name}] " + name * 150 for line in mine), [bad for bad in mine if bad != f"[{name}] " + name * 150][:3]
     assert all(line.startswith(("[a] ", "[b] ", "a:", "b:", "2 ran")) for line in lines), lines[:5]
 
 
