@@ -20,11 +20,14 @@ from pivot.executor.run import RunOptions, run_pipeline
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, go on with independent stages.")
 @click.option(
     "--executor",
-    type=click.Choice(["loky", "inprocess"]),
-    default="loky",
-    help="Where stages run: a process pool, or this process (for debugging).",
+    type=click.Choice(["loky", "forkserver", "inprocess"]),
+    default=None,
+    help="Where stages run: a process pool (workers forked from a server by default), or this "
+    "process (for debugging).",
 )
-def run(stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, keep_going: bool, executor: str) -> None:
+def run(
+    stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, keep_going: bool, executor: str | None
+) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on."""
     proj = common.find_project()
     loaded = common.load(proj)  # bad input is reported before anything is written
@@ -36,11 +39,18 @@ def run(stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, k
                 decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
                 explain.print_status(decisions)
                 return
-            options = RunOptions(jobs=jobs or pool.default_jobs(), force=force, keep_going=keep_going, executor=executor)
+            kind = executor or _default_executor()
+            options = RunOptions(jobs=jobs or pool.default_jobs(), force=force, keep_going=keep_going, executor=kind)
             with _sigterm_as_interrupt():
                 summary = run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
     if not summary.ok:
         click.get_current_context().exit(1)
+
+
+def _default_executor() -> str:
+    import pivot.cli
+
+    return "forkserver" if pivot.cli.ENTRY_POINT else "loky"
 
 
 class _sigterm_as_interrupt:

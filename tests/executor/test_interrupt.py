@@ -208,7 +208,7 @@ def test_a_worker_started_after_its_parent_died_ends_itself():
 
 
 CTRL_C_AT_START = """
-import os, signal
+import os, signal, sys
 from pivot.executor import pool
 
 
@@ -216,22 +216,26 @@ def sigint_state():
     return signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, ()), signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-seen = []
-signal.signal(signal.SIGINT, lambda *_: seen.append("ctrl-c"))
-executor = pool.LazyExecutor(lambda: pool.create(2))
-future = executor.submit(sigint_state)
-os.killpg(0, signal.SIGINT)  # what a terminal does: every process of the group, the new workers too
-print("task:", future.result(timeout=30))
-print("pivot saw it:", seen == ["ctrl-c"])
-pool.shutdown(executor)
+if __name__ == "__main__":  # a fork server re-imports the main module in each worker
+    seen = []
+    signal.signal(signal.SIGINT, lambda *_: seen.append("ctrl-c"))
+    executor = pool.LazyExecutor(lambda: pool.create(2, sys.argv[1]))
+    future = executor.submit(sigint_state)
+    os.killpg(0, signal.SIGINT)  # what a terminal does: every process of the group, the new workers too
+    print("task:", future.result(timeout=30))
+    print("pivot saw it:", seen == ["ctrl-c"])
+    pool.shutdown(executor)
 """
 
 
-def test_ctrl_c_while_workers_start_does_not_kill_them():
+@pytest.mark.parametrize("kind", ["loky", "forkserver"])
+def test_ctrl_c_while_workers_start_does_not_kill_them(tmp_path, kind):
     """Workers start with SIGINT held, then take it back: no half-started worker dies (and prints
     a traceback into the user's terminal), yet stage code still gets KeyboardInterrupt later."""
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(CTRL_C_AT_START)
     result = subprocess.run(
-        [sys.executable, "-c", CTRL_C_AT_START], capture_output=True, text=True, timeout=60, start_new_session=True
+        [sys.executable, str(script), kind], capture_output=True, text=True, timeout=60, start_new_session=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "task: (False, True)" in result.stdout, result.stdout + result.stderr

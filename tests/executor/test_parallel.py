@@ -7,6 +7,8 @@ by counting overlapping (start, end) intervals the stages record themselves.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import os
 
 import pytest
@@ -147,6 +149,8 @@ def test_only_the_targets_and_their_upstream_run(project, pivot):
 
 INTERVALS = '''
 import json
+import subprocess
+import sys
 import os
 import pathlib
 import time
@@ -212,3 +216,47 @@ def test_max_overlap_helper():
     assert max_overlap([(0, 1), (1, 2), (2, 3)]) == 1
     assert max_overlap([(0, 3), (1, 2), (1.5, 4)]) == 3
     assert max_overlap([(0, 2), (1, 3), (2, 4)]) == 2
+
+
+EMBEDDED = """
+import sys
+from pivot.cli import cli
+
+# No `if __name__ == "__main__":` guard, as in many notebooks and scripts: workers must not
+# re-import this module.
+try:
+    cli.main(["run", "-j2"], standalone_mode=False)
+except SystemExit as exc:
+    sys.exit(exc.code)
+print("embedded run finished")
+"""
+
+
+@pytest.mark.slow
+def test_pivot_embedded_in_an_unguarded_script_runs(project):
+    root = project(
+        {
+            "stages.py": _TWO,
+            "pivot.yaml": "stages:\n  a:\n    python: stages.a\n  b:\n    python: stages.b\n",
+            "embed.py": EMBEDDED,
+        }
+    )
+    done = subprocess.run([sys.executable, "embed.py"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "embedded run finished" in done.stdout
+    assert done.stdout.count("embedded run finished") == 1
+    assert (root / "a.txt").read_text() == "A" and (root / "b.txt").read_text() == "B"
+
+
+_TWO = """
+from typing import Annotated
+from pivot import loaders, outputs
+
+
+def a() -> Annotated[str, outputs.Out("a.txt", loaders.Text())]:
+    return "A"
+
+
+def b() -> Annotated[str, outputs.Out("b.txt", loaders.Text())]:
+    return "B"
+"""
