@@ -102,3 +102,29 @@ def test_stage_functions_are_directly_testable(tutorial):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed" in done.stdout
+
+
+def _git(root, *args):
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def test_compare_parameters_and_metrics_with_git_head(tutorial, pivot):
+    """The seed's `pivot params diff` and `pivot metrics show|diff` after a committed run."""
+    assert pivot("run").exit_code == 0
+    _git(tutorial, "init", "-q")
+    _git(tutorial, "add", "-A")
+    _git(tutorial, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "baseline")
+
+    pipeline = tutorial / "pivot.yaml"
+    pipeline.write_text(pipeline.read_text().replace("learning_rate: 0.05  # Override default", "learning_rate: 0.001  # Changed!"))
+    assert pivot("params", "diff").output.splitlines() == [
+        "Stage  Param          HEAD  workspace",
+        "train  learning_rate  0.05  0.001",
+    ]
+
+    assert pivot("run").exit_code == 0
+    shown = pivot("metrics", "show")
+    assert shown.exit_code == 0
+    assert "metrics.json  accuracy       0.95" in shown.output
+    diffed = json.loads(pivot("metrics", "diff", "--json").output)
+    assert diffed == {"metrics.json": {"learning_rate": {"old": 0.05, "new": 0.001, "diff": -0.049}}}
