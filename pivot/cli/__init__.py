@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 
 import click
@@ -68,7 +69,18 @@ ENTRY_POINT = False
 def main() -> None:
     global ENTRY_POINT
     ENTRY_POINT = True
+    _main_is_pivot_module()
     cli.main(prog_name="pivot")
+
+
+def _main_is_pivot_module() -> None:
+    """multiprocessing re-runs a main *script* in every worker forked from a fork server (for the
+    `pivot` console script: importing the whole CLI again, per worker), but never a package's
+    `__main__` module. Naming the console script as `pivot.__main__`, which it is in all but name,
+    spares each worker that import."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.util.find_spec("pivot.__main__")
 
 
 if __name__ == "__main__":
