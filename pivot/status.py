@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pivot.fingerprint import Fingerprint
-from pivot.stage import OutKind, Stage
+from pivot.stage import Stage
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 
@@ -188,7 +188,3 @@ def _out_changes(
         else:
             changes.append(PathChange(out.path, Change.MISSING if current is None else Change.MODIFIED))
     return tuple(changes), tuple(restore)
-
-
-def kinds_of(stage: Stage) -> Mapping[str, OutKind]:
-    return {out.path: out.kind for out in stage.outs}
