@@ -21,6 +21,9 @@ COMMANDS = {
     "params": "pivot.cli.params:params",
     "metrics": "pivot.cli.metrics:metrics",
     "ci": "pivot.cli.ci:ci",
+    "track": "pivot.cli.track:track",
+    "gc": "pivot.cli.gc:gc",
+    "remote": "pivot.cli.remote:remote",
 }
 
 

@@ -8,7 +8,7 @@ import fcntl
 import os
 from collections.abc import Iterator, Sequence
 
-from pivot import discovery, errors, graph, project, workspace
+from pivot import discovery, errors, graph, project, tracking, workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -24,7 +24,13 @@ def find_project() -> project.Project:
 
 def load(proj: project.Project) -> Loaded:
     pipeline = discovery.load(proj)
-    built = graph.build(pipeline.stages, exists=lambda path: os.path.lexists(proj.abspath(path)))
+
+    def exists(path: str) -> bool:
+        # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
+        return os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
+
+    built = graph.build(pipeline.stages, exists=exists)
+    tracking.check_outputs(proj, pipeline.stages)
     return Loaded(proj, pipeline, built)
 
 

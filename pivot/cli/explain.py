@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pivot import observe
+from pivot import observe, tracking
 from pivot.cli import common
 from pivot.status import Decision
 
@@ -31,25 +31,47 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--explain", "detail", is_flag=True, help="The full explanation, as `pivot explain`.")
 def status(stages: tuple[str, ...], as_json: bool, detail: bool) -> None:
-    """One line per stage: up to date, or will run and why."""
-    decisions = _decisions(stages, False)
+    """One line per stage: up to date, or will run and why; then one line per tracked (.pvt)
+    path: unchanged, modified or missing (with STAGES, only those the stages depend on).
+
+    With --json, tracked paths appear as top-level keys "tracked:PATH" (a colon never occurs in a
+    stage name) with {"pvt": ..., "status": ...}, and only when there are any.
+    """
+    decisions, tracked = _evaluate(stages, False, with_tracked=not detail)
     if detail:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
     elif as_json:
-        payload = {d.stage: {"will_run": d.run, "reasons": _reason_list(d)} for d in decisions}
+        payload: dict[str, Any] = {d.stage: {"will_run": d.run, "reasons": _reason_list(d)} for d in decisions}
+        for item, state in tracked:
+            payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": state.value}
         click.echo(json.dumps(payload, indent=2))
     else:
         print_status(decisions)
+        width = max((len(item.pvt) for item, _ in tracked), default=0)
+        for item, state in tracked:
+            click.echo(f"{item.pvt.ljust(width)}  {state.value}")
 
 
 def _decisions(stages: Sequence[str], force: bool) -> list[Decision]:
+    return _evaluate(stages, force, with_tracked=False)[0]
+
+
+def _evaluate(
+    stages: Sequence[str], force: bool, *, with_tracked: bool
+) -> tuple[list[Decision], list[tuple[tracking.Tracked, tracking.State]]]:
     proj = common.find_project()
     loaded = common.load(proj)
     names = common.select(loaded, stages)
+    tracked: list[tuple[tracking.Tracked, tracking.State]] = []
     with common.opened(proj) as ws:
         decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
+        if with_tracked:
+            shown = [loaded.graph.stages[name] for name in (stages or names)]
+            deps = {path for stage in shown for path in stage.dep_paths} if stages else None
+            outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
+            tracked = tracking.states(ws, deps=deps, skip=outs)
     # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
-    return [d for d in decisions if not stages or d.stage in stages]
+    return [d for d in decisions if not stages or d.stage in stages], tracked
 
 
 def print_status(decisions: Sequence[Decision]) -> None:

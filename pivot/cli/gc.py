@@ -1,0 +1,122 @@
+"""`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file or tracked
+file of this workspace references."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import click
+
+from pivot import errors, references
+from pivot.cli import common
+from pivot.cli.track import size_text
+from pivot.storage import hashing
+from pivot.workspace import Workspace
+
+_SHOWN_FAILURES = 10
+
+
+@click.command()
+@click.option("-n", "--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
+@click.option("-r", "--remote", "remote_name", metavar="NAME", default=None, help="Collect on this remote instead of the local cache.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (with -r).")
+def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
+    """Delete cached objects that no lock file or tracked (.pvt) file of this workspace references.
+
+    Only this workspace counts: objects that only other branches, commits or clones use are
+    deleted too (push them first if they matter). With -r NAME, objects on that remote are
+    deleted instead, after a confirmation.
+    """
+    proj = common.find_project()
+    if not proj.dot_dir.is_dir():
+        click.echo("Nothing to collect: this project has no .pivot/ yet")
+        return
+    # Holding the project lock keeps a run from adding objects that its lock does not name yet.
+    with common.project_lock(proj), common.opened(proj) as ws:
+        oids = {ref.oid for ref in references.referenced(proj)}
+        if remote_name is None:
+            _collect_local(ws, oids, dry_run)
+        else:
+            _collect_remote(ws, oids, remote_name, dry_run, yes)
+
+
+def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
+    cache = ws.cache
+    damaged = sorted(oid for oid, broken in references.unreadable_manifests(cache, oids).items() if broken)
+    if damaged:
+        raise errors.CacheError(
+            f"directory manifest {damaged[0]} in the cache is damaged, so gc cannot tell which "
+            "objects that directory needs; nothing was deleted",
+            hint=f"delete {cache.object_path(damaged[0])}, restore it (pivot pull, or pivot run -f "
+            "the stage that made it), then run gc again",
+        )
+    keep = references.expand(cache, oids)
+    everything = references.cached_objects(cache)
+    victims = [obj for obj in everything if obj.oid not in keep]
+    temps = references.stale_temp_files(cache)
+    size = sum(obj.size for obj in victims) + sum(item.size for item in temps)
+    kept = len(everything) - len(victims)
+    count = _objects(len(victims)) + (f" and {len(temps)} stale temp files" if temps else "")
+    if dry_run:
+        for obj in victims:
+            click.echo(f"would remove {obj.oid}  {size_text(obj.size)}")
+        for item in temps:
+            click.echo(f"would remove tmp/{item.name}  {size_text(item.size)}")
+        click.echo(f"Would remove {count} ({size_text(size)}) from the cache, keep {_objects(kept)}")
+        return
+    failed = references.remove(cache, victims)
+    references.remove_temp_files(cache, temps)
+    if failed:
+        _fail(failed, "from the cache")
+    click.echo(f"Removed {count} ({size_text(size)}) from the cache, kept {_objects(kept)}")
+
+
+def _collect_remote(ws: Workspace, oids: Collection[str], name: str, dry_run: bool, yes: bool) -> None:
+    from pivot.remote import fs
+    from pivot.remote import spec as remote_spec
+
+    unlisted = references.unreadable_manifests(ws.cache, oids)
+    if unlisted:
+        first = sorted(unlisted)[0]
+        raise errors.CacheError(
+            f"{len(unlisted)} referenced directories have no intact manifest in the local cache "
+            f"(e.g. {first}), so gc cannot tell which objects on '{name}' they need; nothing was deleted",
+            hint=f"pivot fetch -r {name} first (it brings the manifests), then pivot gc -r {name}",
+        )
+    keep = references.expand(ws.cache, oids)
+    remote = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
+    present = set(remote.list_oids())
+    victims = sorted(present - keep, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))
+    kept = len(present) - len(victims)
+    if dry_run:
+        for oid in victims:
+            click.echo(f"would delete {oid}")
+        click.echo(f"Would delete {_objects(len(victims))} from '{name}', keep {_objects(kept)}")
+        return
+    if not victims:
+        click.echo(f"Nothing to delete on '{name}': all {_objects(kept)} there are referenced")
+        return
+    if not yes:
+        click.confirm(
+            f"Delete {_objects(len(victims))} from remote '{name}' that no lock file or tracked file of "
+            "this workspace references? Objects that only other branches, commits or clones use go too",
+            abort=True,
+        )
+    failed = list(remote.delete(victims) or [])
+    if failed:
+        _fail(failed, f"from '{name}'")
+    click.echo(f"Deleted {_objects(len(victims))} from '{name}', kept {_objects(kept)}")
+
+
+def _objects(count: int) -> str:
+    return f"{count} object" if count == 1 else f"{count} objects"
+
+
+def _fail(failed: Sequence[object], where: str) -> None:
+    click.echo(f"{len(failed)} objects could not be deleted {where}:", err=True)
+    for item in failed[:_SHOWN_FAILURES]:
+        what, message = item if isinstance(item, tuple) else (item, "")
+        click.echo(f"  {what}: {message}" if message else f"  {what}", err=True)
+    if len(failed) > _SHOWN_FAILURES:
+        click.echo(f"  ... and {len(failed) - _SHOWN_FAILURES} more", err=True)
+    click.get_current_context().exit(1)

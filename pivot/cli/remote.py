@@ -1,0 +1,146 @@
+"""`pivot remote add|modify|list|remove|default`: remotes in .pivot/config.yaml or, with --local,
+in the git-ignored .pivot/config.local.yaml (the only place credentials may go)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from pivot import config, config_edit, project, yamldoc
+from pivot.cli import common
+
+_LOCAL = click.option("--local", is_flag=True, help="This machine only (.pivot/config.local.yaml).")
+
+
+@click.group()
+def remote() -> None:
+    """Configure where `pivot push` and `pivot pull` send and fetch the cache."""
+
+
+def _project() -> project.Project:
+    proj = common.find_project()
+    project.ensure_dot_dir(proj)
+    return proj
+
+
+def _remotes(data: dict[str, Any]) -> dict[str, Any]:
+    remotes = data.get("remotes") or {}
+    data["remotes"] = remotes
+    return remotes
+
+
+@remote.command()
+@click.argument("name")
+@click.argument("url")
+@click.option("-d", "--default", "make_default", is_flag=True, help="Make it the default remote.")
+@click.option("-f", "--force", is_flag=True, help="Replace a remote of that name.")
+@_LOCAL
+def add(name: str, url: str, make_default: bool, force: bool, local: bool) -> None:
+    """Add remote NAME at URL (s3://bucket/prefix, gs://bucket/prefix, a directory, any fsspec URL)."""
+    proj = _project()
+    config_edit.require(config.STAGE_NAME.match(name) is not None, f"remote name '{name}' has characters other than letters, digits, '_', '.' and '-'")
+    existing = config.load_project_config(proj).remotes
+    config_edit.require(
+        force or name not in existing,
+        f"remote '{name}' already exists ({existing.get(name, {}).get('url', '?')})",
+        hint=f"pivot remote modify {name} url {url}, or add -f to replace it",
+    )
+
+    def change(data: dict[str, Any]) -> None:
+        _remotes(data)[name] = {"url": url}
+        if make_default:
+            data["default_remote"] = name
+
+    config_edit.update(config_edit.target(proj, local), change)
+    click.echo(f"Added remote '{name}': {url}" + (" (default)" if make_default else ""))
+
+
+@remote.command()
+@click.argument("name")
+@click.argument("key")
+@click.argument("value", required=False)
+@click.option("--unset", is_flag=True, help="Remove KEY instead of setting it.")
+@_LOCAL
+def modify(name: str, key: str, value: str | None, unset: bool, local: bool) -> None:
+    """Set option KEY of remote NAME to VALUE (endpoint_url, region, profile, project, token, ...)."""
+    proj = _project()
+    known = config.load_project_config(proj).remotes
+    config_edit.require(name in known, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name, known) or "pivot remote add NAME URL")
+    config_edit.require(unset or value is not None, f"give a value for '{key}'", hint=f"pivot remote modify {name} {key} VALUE, or --unset")
+    config_edit.require(
+        local or unset or not config_edit.is_secret(key),
+        f"'{key}' looks like a credential: it must not go into the committed .pivot/config.yaml",
+        hint=f"pivot remote modify --local {name} {key} ... (stored in the git-ignored config.local.yaml)",
+    )
+
+    def change(data: dict[str, Any]) -> None:
+        options = _remotes(data).setdefault(name, {})
+        if unset:
+            options.pop(key, None)
+        else:
+            options[key] = config_edit.parse_value(value or "")
+
+    config_edit.update(config_edit.target(proj, local), change)
+    shown = "***" if config_edit.is_secret(key) else value
+    click.echo(f"Unset {name}.{key}" if unset else f"Set {name}.{key} = {shown}")
+
+
+@remote.command(name="list")
+def list_remotes() -> None:
+    """The configured remotes; credentials are never shown."""
+    settings = config.load_project_config(common.find_project())
+    for name, options in settings.remotes.items():
+        extra = {k: ("***" if config_edit.is_secret(k) else v) for k, v in options.items() if k != "url"}
+        line = f"{name}\t{options.get('url', '?')}"
+        if name == settings.default_remote:
+            line += "\t(default)"
+        if extra:
+            line += "\t" + " ".join(f"{k}={v}" for k, v in sorted(extra.items()))
+        click.echo(line)
+
+
+@remote.command()
+@click.argument("name")
+def remove(name: str) -> None:
+    """Remove remote NAME, from both config files (its local options and credentials too)."""
+    proj = _project()
+    known = config.load_project_config(proj).remotes
+    config_edit.require(name in known, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name, known))
+
+    def change(data: dict[str, Any]) -> None:
+        remotes = _remotes(data)
+        remotes.pop(name, None)
+        if not remotes:
+            del data["remotes"]
+        if data.get("default_remote") == name:
+            del data["default_remote"]
+
+    for path in (proj.config_file, proj.local_config_file):
+        if path.exists():
+            config_edit.update(path, change)
+    click.echo(f"Removed remote '{name}'")
+
+
+@remote.command()
+@click.argument("name", required=False)
+@click.option("--unset", is_flag=True, help="No default remote.")
+@_LOCAL
+def default(name: str | None, unset: bool, local: bool) -> None:
+    """Make NAME the default remote (or show the default)."""
+    proj = _project()
+    settings = config.load_project_config(proj)
+    if name is None and not unset:
+        click.echo(settings.default_remote or "no default remote")
+        return
+    if not unset:
+        config_edit.require(name in settings.remotes, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name or "", settings.remotes))
+
+    def change(data: dict[str, Any]) -> None:
+        if unset:
+            data.pop("default_remote", None)
+        else:
+            data["default_remote"] = name
+
+    config_edit.update(config_edit.target(proj, local), change)
+    click.echo("No default remote" if unset else f"Default remote: {name}")

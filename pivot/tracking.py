@@ -1,0 +1,394 @@
+"""Tracked data (`pivot track PATH`): a raw input file or directory stored in the cache and named
+by `PATH.pvt`, a small YAML file the user commits. Writing, finding and reading .pvt files, the
+state of a tracked path, and restoring it from the cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import os
+import posixpath
+import subprocess
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+
+import yaml
+
+from pivot import atomic, errors, project, yamlio
+from pivot.stage import Stage
+from pivot.storage import hashing
+from pivot.storage.hashing import HashInfo
+from pivot.workspace import Workspace
+
+PVT_SUFFIX = ".pvt"
+# Never searched for .pvt files: pivot's and git's own state, virtualenvs, installed packages, caches.
+_SKIP_DIRS = frozenset(
+    {
+        project.PIVOT_DIR,
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        "site-packages",
+        "node_modules",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+# Paths that must never be git-ignored or replaced from the cache.
+_RESERVED = (project.PIVOT_DIR, ".git", project.PIPELINE_FILE)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tracked:
+    """One .pvt file and the data it names."""
+
+    path: str  # project-relative path of the data
+    pvt: str  # project-relative path of the .pvt file
+    info: HashInfo
+
+
+class State(enum.Enum):
+    UNCHANGED = "unchanged"
+    MODIFIED = "modified"
+    MISSING = "missing"
+
+
+class Restored(enum.Enum):
+    """What `restore` did."""
+
+    RESTORED = "restored"
+    UNCHANGED = "unchanged"  # already as tracked
+    KEPT = "kept"  # modified, not in the cache, and not forced: left alone
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackResult:
+    tracked: Tracked
+    previous: HashInfo | None  # what the .pvt recorded before; None when new (or unreadable)
+    written: bool  # the .pvt was (re)written: the data changed, or the file was not canonical
+
+
+def pvt_of(path: str) -> str:
+    return path + PVT_SUFFIX
+
+
+# ---------------------------------------------------------------------- choosing what to track
+
+
+def from_user(proj: project.Project, raw: str, cwd: str | None = None) -> str:
+    """A path typed on the command line (relative to `cwd`) as a project-relative path."""
+    what = f"pivot track {raw}"
+    if not raw or not raw.strip():
+        return project.normalize(raw, what=what)  # raises: empty
+    absolute = os.path.normpath(os.path.join(cwd or os.getcwd(), raw))
+    relative = os.path.relpath(absolute, proj.root)
+    if relative == os.curdir:
+        return project.normalize(relative, what=what)  # raises: the project root
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        raise errors.PathError(
+            f"{what}: '{raw}' is outside the project ({proj.root})",
+            hint="move or copy the data into the project directory, then track it there",
+        )
+    return project.normalize(relative.replace(os.sep, "/"), what=what)
+
+
+def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage]) -> None:
+    """Raise an `InputError` unless `path` may be tracked: it exists, belongs to no stage, pivot
+    or git, and overlaps no other tracked path."""
+    if any(project.is_within(path, reserved) for reserved in _RESERVED) or path.endswith(PVT_SUFFIX):
+        raise errors.PathError(
+            f"cannot track '{path}': it belongs to pivot or git", hint="track your data files and directories"
+        )
+    for name, stage in stages.items():
+        for out in stage.out_paths:
+            if project.is_within(path, out) or project.is_within(out, path):
+                inside = "is" if path == out else "overlaps"
+                raise errors.GraphError(
+                    f"cannot track '{path}': it {inside} the output '{out}' of stage '{name}'"
+                    + (f" ({stage.source})" if stage.source else ""),
+                    hint=f"stage outputs are cached by 'pivot run' already; track only raw inputs "
+                    f"(to share '{out}', use pivot push/pull)",
+                )
+    if not os.path.exists(proj.abspath(path)):  # a dangling symlink has no data either
+        raise errors.PathError(f"cannot track '{path}': no such file or directory", hint="check the path")
+    parent = posixpath.dirname(path)
+    owner = tracked_by(proj, parent) if parent else None  # its own .pvt may be damaged: not read
+    if owner is not None:
+        raise errors.PathError(
+            f"cannot track '{path}': it lies inside '{owner.path}', tracked by {owner.pvt}",
+            hint=f"track the whole directory again instead: pivot track {owner.path}",
+        )
+    if os.path.isdir(proj.abspath(path)):
+        inner = next(_walk_pvt(proj, path), None)
+        if inner is not None:
+            raise errors.PathError(
+                f"cannot track '{path}': it contains {inner}, which tracks part of it",
+                hint=f"delete {inner} first (the data stays), then track '{path}'",
+            )
+
+
+def track(ws: Workspace, path: str) -> TrackResult:
+    """Hash `path`, add it to the cache and write its .pvt (only when the content changed).
+
+    Call `check_trackable` first. Objects go in before the .pvt names them, so a crash leaves at
+    worst an unreferenced object, never a .pvt naming something the cache lacks.
+    """
+    proj = ws.project
+    pvt = pvt_of(path)
+    previous = _read_quietly(proj, pvt)
+    hashed = ws.hasher.hash_path(proj.abspath(path))
+    ws.cache.add(proj.abspath(path), hashed)
+    tracked = Tracked(path, pvt, hashed.info)
+    text = render(tracked)
+    target = proj.abspath(pvt)
+    try:
+        current = target.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        current = None
+    if current != text:
+        atomic.write_text(target, text)
+    return TrackResult(tracked, previous.info if previous else None, written=current != text)
+
+
+def render(tracked: Tracked) -> str:
+    """The canonical .pvt text: sorted keys `hash, nfiles (directories), path, size`."""
+    data: dict[str, Any] = {
+        "hash": tracked.info.oid,
+        "path": posixpath.basename(tracked.path),
+        "size": tracked.info.size,
+    }
+    if tracked.info.nfiles is not None:
+        data["nfiles"] = tracked.info.nfiles
+    return yamlio.dump(data)
+
+
+# ---------------------------------------------------------------------- reading
+
+
+def read(proj: project.Project, pvt: str) -> Tracked:
+    """Read a .pvt file (project-relative path); a damaged one is a `ConfigError` naming it."""
+    try:
+        text = proj.abspath(pvt).read_text(encoding="utf-8")
+        data = yamlio.load(text)
+    except FileNotFoundError:
+        raise errors.PathError(f"{pvt} does not exist") from None
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise _damaged(pvt, f"not valid YAML ({type(exc).__name__})") from None
+    if not isinstance(data, Mapping):
+        raise _damaged(pvt, "expected a mapping with 'path', 'hash' and 'size'")
+    name, oid, size, nfiles = data.get("path"), data.get("hash"), data.get("size"), data.get("nfiles")
+    if not isinstance(name, str) or not name or not hashing.is_safe_relpath(name):
+        raise _damaged(pvt, f"'path' must be a relative path next to the file, got {name!r}")
+    if not isinstance(oid, str) or not hashing.is_valid_oid(oid):
+        raise _damaged(pvt, f"'hash' is not a pivot object id: {oid!r}")
+    if not _is_count(size):
+        raise _damaged(pvt, f"'size' must be a byte count, got {size!r}")
+    if nfiles is not None and not _is_count(nfiles):
+        raise _damaged(pvt, f"'nfiles' must be a file count, got {nfiles!r}")
+    if nfiles is None and oid.endswith(hashing.DIR_SUFFIX):
+        raise _damaged(pvt, "'nfiles' is missing for a directory")
+    path = project.normalize(posixpath.join(posixpath.dirname(pvt), name), what=pvt)
+    return Tracked(path, pvt, HashInfo(oid, size, nfiles))
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _damaged(pvt: str, problem: str) -> errors.ConfigError:
+    data = pvt[: -len(PVT_SUFFIX)] if pvt.endswith(PVT_SUFFIX) else pvt
+    return errors.ConfigError(
+        f"{pvt}: {problem}",
+        hint=f"restore it from git (git checkout -- {pvt}), or track the data again: pivot track {data}",
+    )
+
+
+def _read_quietly(proj: project.Project, pvt: str) -> Tracked | None:
+    """The .pvt's record, or None if it is absent or damaged (it is about to be rewritten)."""
+    try:
+        return read(proj, pvt)
+    except errors.InputError:
+        return None
+
+
+def find(proj: project.Project, *, skip: Collection[str] = ()) -> list[Tracked]:
+    """Every tracked path of the project, by path; `skip`: project-relative dirs not to search."""
+    return sorted((read(proj, pvt) for pvt in _walk_pvt(proj, "", skip)), key=_by_path)
+
+
+def _by_path(tracked: Tracked) -> str:
+    return tracked.path
+
+
+def _walk_pvt(proj: project.Project, start: str, skip: Collection[str] = ()) -> Iterator[str]:
+    """Project-relative .pvt files under `start` ("" for the root), not entering tracked dirs."""
+    root = os.fspath(proj.root)
+    skipped = set(skip)
+    for directory, dirnames, filenames in os.walk(os.path.join(root, start) if start else root):
+        rel = os.path.relpath(directory, root).replace(os.sep, "/")
+        prefix = "" if rel == "." else rel + "/"
+        found = sorted(name for name in filenames if name.endswith(PVT_SUFFIX))
+        # Tracked directories hold data, not .pvt files: not entering them keeps the walk short.
+        tracked_dirs = {name[: -len(PVT_SUFFIX)] for name in found}
+        dirnames[:] = [
+            name
+            for name in dirnames
+            if name not in _SKIP_DIRS
+            and name not in tracked_dirs
+            and prefix + name not in skipped
+            and not os.path.isfile(os.path.join(directory, name, "pyvenv.cfg"))
+        ]
+        yield from (prefix + name for name in found)
+
+
+def tracked_by(proj: project.Project, path: str) -> Tracked | None:
+    """The tracked path that is `path` or contains it, found by looking for .pvt files beside
+    `path` and its parents: a few stat calls, no walk."""
+    parts = path.split("/")
+    for end in range(len(parts), 0, -1):
+        candidate = "/".join(parts[:end])
+        pvt = pvt_of(candidate)
+        if os.path.isfile(proj.abspath(pvt)):
+            tracked = read(proj, pvt)
+            if project.is_within(path, tracked.path):
+                return tracked
+    return None
+
+
+def check_outputs(proj: project.Project, stages: Mapping[str, Stage]) -> None:
+    """A stage output must not be tracked data: `pivot run` would overwrite it."""
+    for name, stage in stages.items():
+        for out in stage.out_paths:
+            tracked = tracked_by(proj, out)
+            if tracked is not None:
+                where = f"{stage.source}: " if stage.source else ""
+                raise errors.GraphError(
+                    f"{where}output '{out}' of stage '{name}' is tracked data ({tracked.pvt})",
+                    hint=f"a path is either tracked or produced by a stage: delete {tracked.pvt} "
+                    "(the data stays) or write the output elsewhere",
+                )
+
+
+def is_source(proj: project.Project, path: str) -> bool:
+    """Whether a dep no stage produces is declared data even when absent: it, or a directory
+    holding it, is tracked. `pivot checkout` (from the cache) or `pivot pull` brings it back."""
+    return tracked_by(proj, path) is not None
+
+
+# ---------------------------------------------------------------------- state and restore
+
+
+def states(
+    ws: Workspace, *, deps: Collection[str] | None = None, skip: Collection[str] = ()
+) -> list[tuple[Tracked, State]]:
+    """Every tracked path with its state; with `deps`, only those overlapping one of them."""
+    found = find(ws.project, skip=skip)
+    if deps is not None:
+        found = [t for t in found if any(_overlap(dep, t.path) for dep in deps)]
+    return [(tracked, state(ws, tracked)) for tracked in found]
+
+
+def _overlap(a: str, b: str) -> bool:
+    return project.is_within(a, b) or project.is_within(b, a)
+
+
+def state(ws: Workspace, tracked: Tracked) -> State:
+    current = _current(ws, tracked.path)
+    if current is None:
+        return State.MISSING
+    return State.UNCHANGED if current.oid == tracked.info.oid else State.MODIFIED
+
+
+def _current(ws: Workspace, path: str) -> HashInfo | None:
+    try:
+        return ws.hasher.hash_path(ws.project.abspath(path)).info
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except errors.PathError:  # a socket or FIFO where the data was: something else is there
+        return HashInfo("", 0)
+
+
+def restore(ws: Workspace, tracked: Tracked, force: bool) -> Restored:
+    """Bring a tracked path back to its recorded content from the cache.
+
+    Modified data is replaced only when `force` is set or its current content is in the cache
+    (so nothing is lost); otherwise it is kept. A missing object raises `CacheError`.
+    """
+    current = _current(ws, tracked.path)
+    if current is not None and current.oid == tracked.info.oid:
+        return Restored.UNCHANGED
+    if current is not None and not force and not (current.oid and ws.cache.is_complete(current.oid)):
+        return Restored.KEPT
+    ws.cache.checkout(tracked.info.oid, ws.project.abspath(tracked.path), ws.hasher)
+    return Restored.RESTORED
+
+
+# ---------------------------------------------------------------------- git
+
+
+def ignore_in_git(proj: project.Project, path: str) -> str | None:
+    """Add `/name` to the .gitignore beside `path` unless git (or that file) ignores it already.
+
+    Returns the project-relative .gitignore written, or None when nothing was needed.
+    """
+    directory, name = posixpath.split(path)
+    gitignore = proj.abspath(posixpath.join(directory, ".gitignore"))
+    if _git_ignores(proj, path):
+        return None
+    try:
+        text = gitignore.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    entry = "/" + _escape_gitignore(name)
+    if any(line.strip() in (entry, entry + "/", name, name + "/") for line in text.splitlines()):
+        return None
+    if text and not text.endswith("\n"):
+        text += "\n"
+    atomic.write_text(gitignore, text + entry + "\n")
+    return posixpath.join(directory, ".gitignore")
+
+
+def _git_ignores(proj: project.Project, path: str) -> bool:
+    """git's own answer (every .gitignore, info/exclude, global excludes); False without git."""
+    try:
+        done = subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", "--", path],
+            cwd=proj.root,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def _escape_gitignore(name: str) -> str:
+    escaped = "".join("\\" + char if char in "*?[]\\" else char for char in name)
+    if escaped.startswith(("#", "!")):
+        escaped = "\\" + escaped
+    if escaped != escaped.rstrip(" "):
+        escaped = escaped.rstrip(" ") + "\\ " * (len(escaped) - len(escaped.rstrip(" ")))
+    return escaped
+
+
+def committed_to_git(proj: project.Project, path: str) -> bool:
+    """Whether git already tracks `path` (or files in it): then git and pivot would both hold it."""
+    try:
+        done = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", path],
+            cwd=proj.root,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0

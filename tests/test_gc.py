@@ -1,0 +1,238 @@
+"""pivot gc: what is kept (locks, .pvt files, directory members), what goes, --dry-run, -r."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import types
+
+from conftest import assert_clean_error
+from pivot import references
+
+STAGES = '''
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+class Params(StageParams):
+    factor: int = 2
+
+
+class Made(TypedDict):
+    doubled: Annotated[str, outputs.Out("doubled.txt", loaders.Text())]
+    parts: Annotated[pathlib.Path, outputs.Out("parts", loaders.PathOnly())]
+    score: Annotated[dict, outputs.Metric("metrics.json")]
+
+
+def make(params: Params, text: Annotated[str, outputs.Dep("data.csv", loaders.Text())]) -> Made:
+    parts = pathlib.Path("parts")
+    parts.mkdir(exist_ok=True)
+    (parts / "a.txt").write_text("fixed\\n")
+    (parts / "b.txt").write_text(text * params.factor + "b")
+    return {"doubled": text * params.factor, "parts": parts, "score": {"factor": params.factor}}
+'''
+
+PIPELINE = {
+    "stages.py": STAGES,
+    "pivot.yaml": "stages:\n  make:\n    python: stages.make\n",
+    "data.csv": "a\n",
+    "raw/one.txt": "1\n",
+    "raw/two.txt": "2\n",
+}
+
+
+def _objects(root):
+    return sorted(p.parent.name + p.name for p in (root / ".pivot" / "cache" / "files").glob("*/*"))
+
+
+def _run(pivot):
+    result = pivot("run", "--executor", "inprocess")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _set_factor(root, factor):
+    (root / "pivot.yaml").write_text(f"stages:\n  make:\n    python: stages.make\n    params:\n      factor: {factor}\n")
+
+
+def test_gc_keeps_everything_referenced(project, pivot):
+    root = project(PIPELINE)
+    assert pivot("track", "data.csv", "raw").exit_code == 0
+    _run(pivot)
+    before = _objects(root)
+    # data.csv, raw/ (manifest + 2 members), doubled.txt, parts/ (manifest + 2 members)
+    assert len(before) == 8
+
+    result = pivot("gc")
+    assert result.exit_code == 0, result.output
+    assert result.output == "Removed 0 objects (0 B) from the cache, kept 8 objects\n"
+    assert _objects(root) == before
+    assert "0 ran, 1 skipped" in _run(pivot).output
+
+
+def test_gc_deletes_the_old_outputs_of_a_rerun_and_the_run_stays_a_noop(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    first = set(_objects(root))
+    _set_factor(root, 3)
+    _run(pivot)
+    current = set(_objects(root))
+    orphans = current - set(references.expand(_cache(root), {r.oid for r in references.referenced(_proj(root))}))
+    # the old doubled.txt, the old parts manifest and its old b.txt; parts/a.txt is shared
+    assert len(orphans) == 3 and orphans < first
+
+    result = pivot("gc")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Removed 3 objects (")
+    assert set(_objects(root)) == current - orphans
+    assert "0 ran, 1 skipped" in _run(pivot).output
+    assert (root / "doubled.txt").read_text() == "a\n" * 3
+
+
+def test_dry_run_lists_and_deletes_nothing(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    _set_factor(root, 3)
+    _run(pivot)
+    before = _objects(root)
+    result = pivot("gc", "--dry-run")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert len([line for line in lines if line.startswith("would remove ")]) == 3
+    assert lines[0].startswith("would remove ") and lines[0].split()[2].endswith(".dir")  # manifests first
+    assert lines[-1].startswith("Would remove 3 objects (") and lines[-1].endswith("keep 4 objects")
+    assert _objects(root) == before
+
+
+def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    tmp = root / ".pivot" / "cache" / "tmp"
+    tmp.mkdir(exist_ok=True)
+    (tmp / "old.tmp").write_text("x" * 10)
+    (tmp / "new.tmp").write_text("y")
+    day_and_more = time.time() - 25 * 3600
+    os.utime(tmp / "old.tmp", (day_and_more, day_and_more))
+
+    assert "would remove tmp/old.tmp" in pivot("gc", "-n").output
+    result = pivot("gc")
+    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 4 objects\n"
+    assert sorted(p.name for p in tmp.iterdir()) == ["new.tmp"]
+
+
+def test_a_damaged_lock_stops_gc_before_it_deletes_anything(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    _set_factor(root, 3)
+    _run(pivot)
+    before = _objects(root)
+    lock = root / ".pivot" / "stages" / "make.lock"
+    lock.write_text("<<<<<<< HEAD\n" + lock.read_text() + "=======\n>>>>>>> other\n")
+    assert_clean_error(pivot("gc"), ".pivot/stages/make.lock cannot be read", "merge-conflict")
+    assert _objects(root) == before
+
+
+def test_a_damaged_manifest_stops_gc(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    manifest = next((root / ".pivot" / "cache" / "files").glob("*/*.dir"))
+    manifest.chmod(0o644)
+    manifest.write_text("[]")
+    result = pivot("gc")
+    assert result.exit_code == 1 and "is damaged" in result.output and "nothing was deleted" in result.output
+
+
+def test_gc_without_a_pivot_directory(project, pivot):
+    project({"pivot.yaml": "stages: {}\n"})
+    result = pivot("gc")
+    assert result.exit_code == 0 and "Nothing to collect" in result.output
+
+
+def test_stage_targets_are_not_options_of_gc(project, pivot):
+    project(PIPELINE)
+    assert pivot("gc", "make").exit_code == 2
+
+
+# ---------------------------------------------------------------------- -r, against a fake remote
+
+
+class FakeRemote:
+    def __init__(self, oids):
+        self.oids = set(oids)
+        self.deleted: list[str] = []
+
+    def list_oids(self):
+        return sorted(self.oids)
+
+    def delete(self, oids):
+        self.deleted.extend(oids)
+        self.oids -= set(oids)
+        return []
+
+
+def _fake_remote(monkeypatch, remote):
+    fs = types.ModuleType("pivot.remote.fs")
+    fs.Remote = lambda spec: remote
+    spec = types.ModuleType("pivot.remote.spec")
+    spec.resolve = lambda settings, name, root: name
+    monkeypatch.setitem(sys.modules, "pivot.remote.fs", fs)
+    monkeypatch.setitem(sys.modules, "pivot.remote.spec", spec)
+    import pivot.remote
+
+    monkeypatch.setattr(pivot.remote, "fs", fs, raising=False)
+    monkeypatch.setattr(pivot.remote, "spec", spec, raising=False)
+
+
+def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, monkeypatch):
+    root = project(PIPELINE)
+    assert pivot("track", "raw").exit_code == 0
+    _run(pivot)
+    kept = set(_objects(root))
+    stray = {"0" * 32, "1" * 32 + ".dir"}
+    remote = FakeRemote(kept | stray)
+    _fake_remote(monkeypatch, remote)
+
+    dry = pivot("gc", "-r", "origin", "-n")
+    assert dry.output.splitlines() == [
+        f"would delete {'1' * 32}.dir",
+        f"would delete {'0' * 32}",
+        f"Would delete 2 objects from 'origin', keep {len(kept)} objects",
+    ]
+    assert remote.deleted == []
+
+    refused = pivot("gc", "-r", "origin")  # no input: the confirmation is declined
+    assert refused.exit_code == 1 and remote.deleted == []
+
+    done = pivot("gc", "-r", "origin", "--yes")
+    assert done.exit_code == 0, done.output
+    assert remote.deleted == [f"{'1' * 32}.dir", "0" * 32]  # manifests first
+    assert remote.oids == kept
+    assert set(_objects(root)) == kept  # the local cache is left alone
+
+
+def test_remote_gc_refuses_without_the_local_manifests(project, pivot, monkeypatch):
+    root = project(PIPELINE)
+    _run(pivot)
+    for manifest in (root / ".pivot" / "cache" / "files").glob("*/*.dir"):
+        manifest.unlink()
+    remote = FakeRemote({"0" * 32})
+    _fake_remote(monkeypatch, remote)
+    result = pivot("gc", "-r", "origin", "--yes")
+    assert result.exit_code == 1 and "pivot fetch -r origin first" in result.output
+    assert remote.deleted == []
+
+
+def _proj(root):
+    from pivot import project
+
+    return project.Project(root)
+
+
+def _cache(root):
+    from pivot.storage.cache import Cache
+
+    return Cache(root / ".pivot" / "cache")
