@@ -154,7 +154,7 @@ def test_a_missing_tracked_dep_is_no_graph_error_and_restore_brings_it_back(proj
     assert shown.exit_code == 0, shown.output
     assert shown.output == "count  will run: Dependencies changed\ndata.csv.pvt  missing\n"
     failed = pivot("run", "--executor", "inprocess")
-    assert failed.exit_code == 1 and "dependency 'data.csv' is missing" in failed.output
+    assert failed.exit_code == 1 and "dependency 'data.csv' is missing (it is tracked: 'pivot checkout' restores it" in failed.output
 
     ws = _ws(root)
     tracked = tracking.read(ws.project, "data.csv.pvt")

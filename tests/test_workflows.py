@@ -61,7 +61,7 @@ def test_the_composite_action_has_its_inputs_and_steps():
 
     assert action["runs"]["using"] == "composite"
     defaults = {name: spec.get("default") for name, spec in action["inputs"].items()}
-    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot"}
+    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot", "remote": ""}
     assert all(spec.get("description") for spec in action["inputs"].values())
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
@@ -69,10 +69,16 @@ def test_the_composite_action_has_its_inputs_and_steps():
     runs = [step for step in steps if "run" in step]
     assert all(step.get("shell") == "bash" for step in runs)  # composite run steps must name a shell
     scripts = "\n".join(step["run"] for step in runs)
-    assert '"${{ github.action_path }}/..[pandas]"' in scripts
+    assert '"${{ github.action_path }}/..[pandas,gcs]"' in scripts
     assert "pivot run" in scripts and "pivot ci comment" in scripts
     assert steps[-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     assert "fetch-depth: 0" in text
+    # With a remote: pull before the run, push after it, and only on the default branch.
+    names = [step.get("name") for step in steps]
+    assert names.index("Pull the cache") < names.index("Run the pipeline") < names.index("Push the cache")
+    push = steps[names.index("Push the cache")]
+    assert "default_branch" in push["if"] and "inputs.remote != ''" in push["if"]
+    assert push["run"] == 'pivot push -r "$PIVOT_REMOTE"'
 
 
 def test_the_docs_show_the_example_that_is_linted():

@@ -24,6 +24,10 @@ COMMANDS = {
     "track": "pivot.cli.track:track",
     "gc": "pivot.cli.gc:gc",
     "remote": "pivot.cli.remote:remote",
+    "push": "pivot.cli.sync:push",
+    "fetch": "pivot.cli.sync:fetch",
+    "pull": "pivot.cli.sync:pull",
+    "checkout": "pivot.cli.sync:checkout",
 }
 
 

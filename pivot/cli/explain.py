@@ -30,13 +30,20 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool) -> None:
 @click.argument("stages", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--explain", "detail", is_flag=True, help="The full explanation, as `pivot explain`.")
-def status(stages: tuple[str, ...], as_json: bool, detail: bool) -> None:
+@click.option("--remote", "against_remote", is_flag=True, help="What push and pull would transfer.")
+@click.option("-r", "remote_name", default=None, help="The remote for --remote (default: the default remote).")
+def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote: bool, remote_name: str | None) -> None:
     """One line per stage: up to date, or will run and why; then one line per tracked (.pvt)
     path: unchanged, modified or missing (with STAGES, only those the stages depend on).
 
     With --json, tracked paths appear as top-level keys "tracked:PATH" (a colon never occurs in a
     stage name) with {"pvt": ..., "status": ...}, and only when there are any.
     """
+    if against_remote or remote_name:
+        from pivot.cli import sync
+
+        sync.remote_status(stages, remote_name, as_json)
+        return
     decisions, tracked = _evaluate(stages, False, with_tracked=not detail)
     if detail:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)

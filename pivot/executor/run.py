@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pivot import errors, status
+from pivot import errors, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail
@@ -101,6 +101,8 @@ class _Hooks:
         missing = [path for path, info in facts.deps.items() if info is None]
         if missing:
             message = f"dependency '{missing[0]}' is missing"
+            if tracking.is_source(self._ws.project, missing[0]):
+                message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
         commit.clear_outputs(self._ws, stage)

@@ -123,6 +123,20 @@ class Cache:
         except errors.CacheError as exc:
             raise errors.CacheError(f"directory manifest {oid}: {exc.message}") from None
 
+    def put_object(self, oid: str, src: pathlib.Path) -> None:
+        """Move `src`, a temp file in `tmp_dir` whose content the caller has verified as `oid`,
+        into place as that object (read-only). If the object is present, `src` is just removed."""
+        obj = self._object(oid)
+        if os.path.dirname(os.path.abspath(src)) != os.path.abspath(self._tmp):
+            # os.replace is atomic only within one filesystem: the temp must be ours.
+            raise ValueError(f"{src} is not in the cache's temp directory {self._tmp}")
+        if os.path.isfile(obj):
+            _unlink_quietly(os.fspath(src))
+            return
+        os.chmod(src, _OBJECT_MODE)
+        self._makedirs(os.path.dirname(obj))
+        os.replace(src, obj)
+
     def verify(self, oid: str) -> bool:
         """Re-read the object (and a directory's members) and compare with the oid."""
         try:

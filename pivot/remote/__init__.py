@@ -1,0 +1,2 @@
+"""Remote caches: `spec` resolves which remote a command means, `fs` reaches it through fsspec,
+`transfer` pushes and fetches objects between it and the local cache."""

@@ -1,0 +1,354 @@
+"""A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
+objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache.
+
+Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
+remote, with the backend's own message and never a credential.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import errno
+import os
+import pathlib
+import random
+import secrets
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import fsspec
+
+from pivot import errors
+from pivot.remote import spec as spec_mod
+from pivot.remote.spec import RemoteSpec
+from pivot.storage import hashing
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Up to this many oids, `missing` asks about each one (HEAD requests, `jobs` at a time); above,
+# it lists the remote. A HEAD costs one request (two for an absent key on s3fs); a listing costs
+# 16 requests plus one per 1,000 objects on the remote, 16 at a time. At 32 oids asking is at
+# most ~64 small requests and is never much slower than a listing, whatever the remote holds;
+# past that, the listing's cost stays flat while asking grows with every oid.
+EXISTS_LIMIT = 32
+# Per request: one retry. s3fs (botocore) and gcsfs already retry throttling, 5xx and dropped
+# connections several times with backoff; this layer covers what they let through (a pooled
+# connection a restarted server closed, backends without retries) without multiplying theirs.
+ATTEMPTS = 2
+_BACKOFF_SECONDS = 0.25  # before retry n (0-based): 0.25 * 4**n, jittered
+_LIST_JOBS = 16
+
+# Object stores write an object whole or not at all, so an upload goes straight to its name.
+# Anything else (a directory, sftp, memory...) is written to a temp name and renamed.
+_OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "oss"})
+# These list a key range server-side (`find(prefix=...)`), so a listing can run as 16 shards.
+_SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
+_SHARDS = "0123456789abcdef"
+_LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+
+# Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
+# a server closing a pooled connection after a restart) is worth another try.
+_PERMANENT_TYPES = (
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    FileExistsError,
+    ValueError,
+    TypeError,
+    NotImplementedError,
+    errors.PivotError,
+)
+_PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM})
+_CREDENTIAL_WORDS = ("Credential", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden")
+_PERMANENT_NAMES = ("NoSuchBucket", *_CREDENTIAL_WORDS)
+
+
+class RemoteUnavailable(errors.TransferError):
+    """The remote itself failed (network, server, credentials, bucket), not just one object:
+    the next request will most likely fail the same way."""
+
+
+class Remote:
+    """One remote's objects, through the fsspec filesystem its URL names."""
+
+    def __init__(self, spec: RemoteSpec, *, attempts: int = ATTEMPTS) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self._attempts = max(1, attempts)
+        self._protocol = spec.protocol
+        self._fs, root = _filesystem(spec)
+        self._files = f"{root.rstrip('/')}/files" if root.strip("/") else "/files"
+        self._atomic_put = self._protocol in _OBJECT_STORES
+        self._made_dirs: set[str] = set()
+        self._bucket_seen = False
+
+    def __repr__(self) -> str:
+        return f"Remote({self.name!r}, {self.spec.url!r})"
+
+    # ------------------------------------------------------------------ queries
+
+    def missing(self, oids: Collection[str], *, jobs: int, listing: bool | None = None) -> set[str]:
+        """The oids the remote lacks. `listing` None picks by count (see `EXISTS_LIMIT`); True
+        lists the remote, False asks about each oid."""
+        wanted = {_checked(oid) for oid in oids}
+        if not wanted:
+            return set()
+        if listing is None:
+            listing = len(wanted) > EXISTS_LIMIT
+        if listing:
+            return wanted - self._list(jobs)
+        order = sorted(wanted)
+        present = _map(self._exists, order, jobs)
+        if not any(present):
+            self._require_bucket()
+        return {oid for oid, there in zip(order, present, strict=True) if not there}
+
+    def list_oids(self) -> set[str]:
+        """Every object on the remote (temp files and anything that is not an object are ignored)."""
+        return self._list(_LIST_JOBS)
+
+    def _exists(self, oid: str) -> bool:
+        # info(), not exists(): fsspec's exists() turns every error, a dead server included,
+        # into "absent", and a push would then report success it never checked.
+        path = self._path(oid)
+        try:
+            self._call(f"check {oid}", self._fs.info, path, not_found=_NotFound)
+        except _NotFound:
+            return False
+        return True
+
+    def _list(self, jobs: int) -> set[str]:
+        if self._protocol in _SHARDED_LISTING:
+            # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
+            # one listing would fetch them one after another.
+            shards = _map(self._list_shard, list(_SHARDS), min(jobs, len(_SHARDS)))
+            paths: Iterable[str] = (path for shard in shards for path in shard)
+        else:
+            paths = self._list_shard("")
+        found = {oid for path in paths if (oid := _oid_of(path)) is not None}
+        if not found:
+            self._require_bucket()  # an empty listing of a bucket that does not exist is a lie
+        return found
+
+    def _list_shard(self, prefix: str) -> list[str]:
+        kwargs = {"prefix": prefix} if prefix else {}
+        try:
+            return self._call("list files/", self._fs.find, self._files, not_found=_NotFound, **kwargs)
+        except _NotFound:
+            return []  # nothing pushed yet: a directory remote does not exist before the first push
+
+    # ------------------------------------------------------------------ objects
+
+    def put(self, src: pathlib.Path, oid: str) -> None:
+        """Upload `src` as object `oid`; nothing partial is ever visible under the object's name."""
+        path = self._path(oid)
+        if not self._atomic_put:
+            self._call(f"upload {oid}", self._put_renamed, os.fspath(src), path)
+            return
+        try:
+            self._call(f"upload {oid}", self._fs.put_file, os.fspath(src), path)
+        except RemoteUnavailable:
+            self._require_bucket()  # a clearer message, if that is the reason
+            raise
+
+    def _put_renamed(self, src: str, path: str) -> None:
+        parent, name = path.rsplit("/", 1)
+        if parent not in self._made_dirs:
+            self._fs.makedirs(parent, exist_ok=True)
+            self._made_dirs.add(parent)
+        # A dot name that is not an oid: listings skip it, even if a crash leaves it behind.
+        tmp = f"{parent}/.{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            self._fs.put_file(src, tmp)
+            self._fs.mv(tmp, path)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._fs.rm_file(tmp)
+            raise
+
+    def get(self, oid: str, dest: pathlib.Path) -> None:
+        """Download object `oid` to `dest` (a temp path the caller chose; it checks the hash)."""
+        try:
+            self._call(f"download {oid}", self._fs.get_file, self._path(oid), os.fspath(dest), not_found=_NotFound)
+        except _NotFound:
+            self._require_bucket()
+            raise errors.TransferError(f"object {oid} is not on remote '{self.name}' ({self.spec.url})") from None
+
+    def delete(self, oids: Collection[str]) -> list[tuple[str, str]]:
+        """Delete objects; returns the (oid, message) of those that could not be deleted.
+
+        Directory manifests go first, and files only if every manifest went: a manifest on the
+        remote must always mean its files are there too (push trusts that).
+        """
+        wanted = sorted({_checked(oid) for oid in oids})
+        manifests = [oid for oid in wanted if oid.endswith(hashing.DIR_SUFFIX)]
+        files = [oid for oid in wanted if not oid.endswith(hashing.DIR_SUFFIX)]
+        failed = self._delete_batch(manifests)
+        if failed:
+            reason = f"not deleted: {len(failed)} directory manifests could not be deleted first"
+            return failed + [(oid, reason) for oid in files]
+        return self._delete_batch(files)
+
+    def _delete_batch(self, oids: Sequence[str]) -> list[tuple[str, str]]:
+        if not oids:
+            return []
+        try:
+            # One call: object stores delete up to 1,000 keys a request.
+            self._call("delete", self._fs.rm, [self._path(oid) for oid in oids], not_found=_NotFound)
+            return []
+        except (_NotFound, errors.TransferError):
+            pass  # some were absent already, or the batch failed: settle it one object at a time
+        failed = []
+        for oid in oids:
+            try:
+                self._call(f"delete {oid}", self._fs.rm_file, self._path(oid), not_found=_NotFound)
+            except _NotFound:
+                continue
+            except errors.TransferError as exc:
+                failed.append((oid, exc.message))
+        return failed
+
+    def _require_bucket(self) -> None:
+        """Raise if the bucket of an object store does not exist: objects "missing" from a bucket
+        that is not there mean a wrong URL, and should not read as an empty remote."""
+        if self._bucket_seen or self._protocol not in _OBJECT_STORES:
+            return
+        bucket = self._files.strip("/").split("/", 1)[0]
+        try:
+            self._fs.info(bucket)
+        except FileNotFoundError:
+            raise RemoteUnavailable(
+                f"remote '{self.name}': bucket '{bucket}' does not exist ({self.spec.url})",
+                hint=f"create it, or fix the url: pivot remote modify {self.name} url ...",
+            ) from None
+        except Exception:  # noqa: BLE001 - no right to read the bucket itself: carry on
+            return
+        self._bucket_seen = True
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _path(self, oid: str) -> str:
+        oid = _checked(oid)
+        return f"{self._files}/{oid[:2]}/{oid[2:]}"
+
+    def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
+        """`function(*args)`, retried on transient errors; failures become `RemoteUnavailable`
+        (or `not_found`, for a missing object, when the caller can handle that)."""
+        for attempt in range(self._attempts):
+            try:
+                return function(*args, **kwargs)
+            except Exception as exc:  # backends raise anything: OSError, botocore, aiohttp...
+                if not_found is not None and isinstance(exc, FileNotFoundError):
+                    raise not_found() from None
+                if attempt + 1 == self._attempts or not _is_transient(exc):
+                    message = f"remote '{self.name}': cannot {what}: {self._describe(exc)}"
+                    raise RemoteUnavailable(message, hint=self._hint(exc)) from None
+            time.sleep(_BACKOFF_SECONDS * 4**attempt * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")
+
+    def _describe(self, exc: BaseException) -> str:
+        """The backend's message on one line, without any credential the options hold."""
+        text = " ".join(str(exc).split()) or "no message"
+        for secret in _secret_values(self.spec.options):
+            text = text.replace(secret, "***")
+        if len(text) > 300:
+            text = text[:297] + "..."
+        return f"{type(exc).__name__}: {text}"
+
+    def _hint(self, exc: BaseException) -> str:
+        text = f"{type(exc).__name__} {exc}"
+        if isinstance(exc, PermissionError) or any(word in text for word in _CREDENTIAL_WORDS):
+            return (
+                f"check the credentials for '{self.name}': AWS_* or GOOGLE_APPLICATION_CREDENTIALS, "
+                f"or pivot remote modify --local {self.name} profile|token ..."
+            )
+        if isinstance(exc, OSError) and exc.errno in _PERMANENT_ERRNOS:
+            return f"the storage behind '{self.name}' refuses writes (full, read-only or not ours)"
+        if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
+            return f"create the bucket, or fix the url: pivot remote modify {self.name} url ..."
+        return "is the remote reachable? check its url and endpoint_url: pivot remote list"
+
+
+class _NotFound(Exception):
+    """Internal: the object (or the listed directory) does not exist."""
+
+
+def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
+    options = dict(spec.options)
+    if spec.protocol in ("gs", "gcs"):
+        # gcsfs's experimental zonal/HNS support probes each bucket's layout first (40-60 s of
+        # stalls against an emulator); pivot's flat objects need none of it. Must precede import.
+        os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+    if spec.protocol in _LISTING_CACHES:
+        # A cached listing answers "what is missing" from the past: a push could then skip
+        # objects deleted since. Every listing here must ask the remote.
+        options.setdefault("use_listings_cache", False)
+    # Each Remote gets its own instance: fsspec would otherwise share one across remotes and
+    # server restarts, with its dead connections and caches.
+    options.setdefault("skip_instance_cache", True)
+    try:
+        return fsspec.core.url_to_fs(spec.url, **options)
+    except ImportError as exc:
+        raise errors.ConfigError(
+            f"remote '{spec.name}' ({spec.url}) needs a package that is not installed: {exc.name or exc}",
+            hint="pip install 'pivot[gcs]' for gs://; s3fs comes with pivot",
+        ) from None
+    except (ValueError, TypeError) as exc:
+        raise errors.ConfigError(
+            f"remote '{spec.name}' ({spec.url}): {exc}",
+            hint=f"check its options: pivot remote list; options given: {spec_mod.redact(spec.options)}",
+        ) from None
+
+
+def _checked(oid: str) -> str:
+    if not hashing.is_valid_oid(oid):
+        # oids become remote paths: never let one name something outside files/.
+        raise errors.TransferError(f"{oid!r} is not a valid object id")
+    return oid
+
+
+def _oid_of(path: str) -> str | None:
+    """The oid of a listed `.../files/ab/cdef...` path, or None for anything else."""
+    parts = path.rstrip("/").rsplit("/", 2)
+    if len(parts) < 3 or len(parts[1]) != 2:
+        return None
+    oid = parts[1] + parts[2]
+    return oid if hashing.is_valid_oid(oid) else None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _PERMANENT_TYPES):
+        return False
+    if isinstance(exc, OSError) and exc.errno in _PERMANENT_ERRNOS:
+        return False
+    names = " ".join(cls.__name__ for cls in type(exc).__mro__) + " " + str(exc)[:200]
+    return not any(name in names for name in _PERMANENT_NAMES)
+
+
+def _secret_values(options: Any) -> Iterable[str]:
+    redacted = spec_mod.redact(options)
+
+    def walk(raw: Any, shown: Any) -> Iterable[str]:
+        if isinstance(raw, Mapping):
+            for key, value in raw.items():
+                yield from walk(value, shown.get(key) if isinstance(shown, dict) else None)
+        elif isinstance(raw, str) and shown == "***" and len(raw) >= 4:
+            yield raw
+
+    return list(walk(dict(options), redacted))
+
+
+def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+    """`[function(item) ...]` on up to `jobs` threads; the first error cancels what has not started."""
+    if jobs <= 1 or len(items) <= 1:
+        return [function(item) for item in items]
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="pivot-remote")
+    try:
+        futures = [pool.submit(function, item) for item in items]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,172 @@
+"""Which remote a command means: its URL and fsspec storage options, from the project config.
+
+Friendly option names (`region`, `profile`, DVC's `access_key_id`...) become the keyword arguments
+s3fs/gcsfs expect; everything else passes through to fsspec unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pivot import config, errors, yamldoc
+
+_S3 = frozenset({"s3", "s3a"})
+_GCS = frozenset({"gs", "gcs"})
+_ADD_HINT = "pivot remote add -d origin /path/to/shared/cache"
+
+# friendly name -> path of keys in the fsspec options (a nested dict for client/config kwargs).
+_S3_NAMES: Mapping[str, tuple[str, ...]] = {
+    "endpointurl": ("endpoint_url",),
+    "region": ("client_kwargs", "region_name"),
+    "region_name": ("client_kwargs", "region_name"),
+    "access_key_id": ("key",),
+    "secret_access_key": ("secret",),
+    "session_token": ("token",),
+    "connect_timeout": ("config_kwargs", "connect_timeout"),
+    "read_timeout": ("config_kwargs", "read_timeout"),
+}
+_GCS_NAMES: Mapping[str, tuple[str, ...]] = {
+    "credentialpath": ("token",),
+    "projectname": ("project",),
+}
+_SECRET_WORDS = ("secret", "token", "password", "passwd", "key", "credential")
+_PATH_LIKE = re.compile(r"^(/|~|\.{1,2}/|[A-Za-z]:[\\/])|\.(json|pem|p12|key)$")
+_NOT_SECRET_VALUES = frozenset({"anon", "google_default", "cloud", "browser", "cache"})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteSpec:
+    """A resolved remote: its name, URL (local paths absolute) and fsspec storage options."""
+
+    name: str
+    url: str
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def protocol(self) -> str:
+        return protocol_of(self.url)
+
+
+def protocol_of(url: str) -> str:
+    """"s3" for s3://..., "file" for a local path."""
+    if "://" not in url:
+        return "file"
+    return url.split("://", 1)[0].lower()
+
+
+def resolve(settings: config.ProjectConfig, name: str | None, project_root: pathlib.Path) -> RemoteSpec:
+    """The remote `name` (None: the default remote, or the only one) as a `RemoteSpec`."""
+    remotes = settings.remotes
+    if name is None:
+        name = _default_name(settings)
+    if name not in remotes:
+        raise errors.ConfigError(
+            f"no remote named '{name}' in .pivot/config.yaml",
+            hint=yamldoc.did_you_mean(name, remotes) or _ADD_HINT,
+        )
+    raw = dict(remotes[name] or {})
+    url = raw.pop("url", None)
+    if not isinstance(url, str) or not url.strip():
+        raise errors.ConfigError(
+            f"remote '{name}' has no url", hint=f"pivot remote modify {name} url s3://bucket/prefix"
+        )
+    url = _absolute(url.strip(), project_root)
+    return RemoteSpec(name=name, url=url, options=_storage_options(protocol_of(url), raw))
+
+
+def _default_name(settings: config.ProjectConfig) -> str:
+    if settings.default_remote:
+        return settings.default_remote
+    if len(settings.remotes) == 1:
+        return next(iter(settings.remotes))  # one remote needs no "default" to be unambiguous
+    if not settings.remotes:
+        raise errors.ConfigError("no remote configured", hint=_ADD_HINT)
+    names = ", ".join(sorted(settings.remotes))
+    raise errors.ConfigError(
+        f"no default remote, and {len(settings.remotes)} are configured ({names})",
+        hint="pass -r NAME, or set one: pivot remote default NAME",
+    )
+
+
+def _absolute(url: str, project_root: pathlib.Path) -> str:
+    """A local path relative to the project root becomes absolute; URLs stay as they are."""
+    if "://" in url:
+        return url.rstrip("/") if not url.endswith("://") else url
+    path = pathlib.Path(os.path.expanduser(url))
+    if not path.is_absolute():
+        path = project_root / path
+    return os.path.normpath(path)
+
+
+def _storage_options(protocol: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    names = _S3_NAMES if protocol in _S3 else _GCS_NAMES if protocol in _GCS else {}
+    options: dict[str, Any] = {}
+    for key, value in raw.items():
+        target = names.get(key, (key,))
+        nested: Any = _coerce(target[-1], value)
+        for part in reversed(target):
+            nested = {part: nested}
+        _merge(options, nested)
+    return options
+
+
+def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """`region` and `client_kwargs: {...}` both land in client_kwargs: merge, never replace."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping):
+            if not isinstance(into.get(key), dict):
+                into[key] = {}
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def _coerce(key: str, value: Any) -> Any:
+    """`pivot remote modify` stores strings: give booleans and timeouts their real types."""
+    if not isinstance(value, str):
+        return value
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if key.endswith("timeout"):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def redact(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy safe to print: credential values become '***' (paths to credential files stay)."""
+    shown: dict[str, Any] = {}
+    for key, value in options.items():
+        if isinstance(value, Mapping):
+            shown[key] = redact(value)
+        elif _is_secret(str(key), value):
+            shown[key] = "***"
+        elif isinstance(value, str) and "://" in value and "@" in value:
+            shown[key] = _without_userinfo(value)
+        else:
+            shown[key] = value
+    return shown
+
+
+def _is_secret(key: str, value: Any) -> bool:
+    lowered = key.lower()
+    if not any(word in lowered for word in _SECRET_WORDS) or value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str) and (_PATH_LIKE.search(value) or value in _NOT_SECRET_VALUES):
+        return False  # a key *file* (or "anon") tells where credentials are, not what they are
+    return True
+
+
+def _without_userinfo(url: str) -> str:
+    scheme, rest = url.split("://", 1)
+    userinfo, at, host = rest.partition("@")
+    if not at or "/" in userinfo:
+        return url
+    return f"{scheme}://***@{host}"

@@ -1,0 +1,351 @@
+"""push and fetch between the local cache and a remote: compare first, move only what is missing,
+a directory's manifest only after all its files, every download hashed before it enters the cache.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import os
+import pathlib
+import secrets
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+
+from pivot import errors
+from pivot.remote.fs import Remote, RemoteUnavailable
+from pivot.storage import hashing
+from pivot.storage.cache import Cache
+from pivot.storage.hashing import FileEntry
+
+Progress = Callable[[int, int], None]  # (files done, bytes done) since the last call
+# After this many objects in a row fail because the remote itself failed (each after its
+# retries), the rest are not attempted: a dead server must not cost minutes of timeouts.
+BREAKER = 8
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TransferSummary:
+    """What a push or fetch did. Counts are objects: files, and directory manifests."""
+
+    transferred: int
+    bytes: int
+    already: int  # needed, and already at the destination
+    failed: tuple[tuple[str, str], ...]  # (oid, message)
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclasses.dataclass(slots=True)
+class _Tally:
+    """Mutable totals while a transfer runs (main thread only)."""
+
+    transferred: int = 0
+    bytes: int = 0
+    already: int = 0
+    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    failed_oids: set[str] = dataclasses.field(default_factory=set)
+    broken: str | None = None  # set once the breaker trips: why the rest are not attempted
+    in_a_row: int = 0  # objects failed in a row because the remote failed
+
+    def fail(self, oid: str, message: str) -> None:
+        self.failed.append((oid, message))
+        self.failed_oids.add(oid)
+
+    def summary(self, started: float) -> TransferSummary:
+        return TransferSummary(self.transferred, self.bytes, self.already, tuple(self.failed), time.monotonic() - started)
+
+
+# ---------------------------------------------------------------------- push
+
+
+def push(
+    cache: Cache,
+    remote: Remote,
+    oids: Collection[str],
+    *,
+    jobs: int,
+    progress: Progress | None = None,
+    verify: bool = False,
+    on_start: Progress | None = None,
+) -> TransferSummary:
+    """Upload the objects of `oids` (files and `.dir` oids with their files) the remote lacks.
+
+    A directory whose manifest is on the remote counts as complete: manifests are uploaded only
+    after all their files, and `Remote.delete` removes them first, so that holds. `verify` checks
+    every file anyway. Per-object failures are collected; a remote that cannot even be compared
+    raises `TransferError`. `on_start(objects, bytes)` is called once, before any upload.
+    """
+    started = time.monotonic()
+    tally = _Tally()
+    files, dirs = _split(oids, tally)
+    absent, manifests = _compare(cache, remote, files, dirs, jobs=jobs, verify=verify, tally=tally)
+    uploads = sorted(oid for oid in absent if not oid.endswith(hashing.DIR_SUFFIX))
+    last = sorted(d for d in absent & dirs if d in manifests)
+    sizes = {oid: _local_size(cache, oid) for oid in uploads + last}
+    if on_start is not None:
+        on_start(len(sizes), sum(size for size in sizes.values() if size is not None))
+
+    def upload(oid: str) -> int:
+        size = sizes[oid]
+        if size is None:
+            raise errors.TransferError(f"object {oid} is not in the local cache (run its stage, or pivot fetch it)")
+        remote.put(cache.object_path(oid), oid)
+        return size
+
+    _run([(oid, lambda oid=oid: upload(oid)) for oid in uploads], jobs, progress, tally)
+    ready = []
+    for d in last:
+        bad = sum(1 for e in manifests[d] if e.oid in tally.failed_oids)
+        if bad:
+            tally.fail(d, f"directory manifest not uploaded: {bad} of its {len(manifests[d])} files failed")
+        else:
+            ready.append(d)
+    _run([(d, lambda d=d: upload(d)) for d in ready], jobs, progress, tally)
+    return tally.summary(started)
+
+
+def _compare(
+    cache: Cache, remote: Remote, files: set[str], dirs: set[str], *, jobs: int, verify: bool, tally: _Tally
+) -> tuple[set[str], dict[str, tuple[FileEntry, ...]]]:
+    """What the remote lacks, and the local manifests of the directories; counts what is there.
+
+    Trusting manifests, the files of a directory are asked about only if its manifest is absent.
+    """
+    manifests = {d: m for d in dirs if verify and (m := _local_manifest(cache, d, tally)) is not None}
+    query = files | dirs | _members(manifests)
+    absent = remote.missing(query, jobs=jobs)
+    if not verify:
+        for d in sorted(dirs):
+            entries = _local_manifest(cache, d, tally if d in absent else None)
+            if entries is not None:
+                manifests[d] = entries
+        extra = {e.oid for d in dirs & absent if d in manifests for e in manifests[d]} - query
+        absent |= remote.missing(extra, jobs=jobs)
+        vouched = _members({d: m for d, m in manifests.items() if d not in absent})
+        query |= extra | vouched  # files of a directory already on the remote: there too
+    tally.already = len(query - absent)
+    return absent, manifests
+
+
+def _local_manifest(cache: Cache, oid: str, tally: _Tally | None) -> tuple[FileEntry, ...] | None:
+    try:
+        return cache.read_manifest(oid)
+    except errors.CacheError as exc:
+        if tally is not None:
+            tally.fail(oid, f"{exc.message} (run its stage, or pivot fetch it)")
+        return None
+
+
+def _local_size(cache: Cache, oid: str) -> int | None:
+    try:
+        return os.stat(cache.object_path(oid)).st_size
+    except FileNotFoundError:
+        return None
+
+
+# ---------------------------------------------------------------------- fetch
+
+
+def fetch(
+    cache: Cache,
+    remote: Remote,
+    oids: Collection[str],
+    *,
+    jobs: int,
+    progress: Progress | None = None,
+    on_start: Progress | None = None,
+) -> TransferSummary:
+    """Download into the cache the objects of `oids` (with a directory's files) it lacks.
+
+    Every download is hashed before `cache.put_object`; a mismatch is refused and reported
+    with the oid and the remote, while the other objects still finish. A directory's manifest
+    enters the cache last, once all its files did. `on_start(objects, bytes known)` is called
+    once before the file downloads (a file's size is known only if a manifest lists it).
+    """
+    started = time.monotonic()
+    tally = _Tally()
+    files, dirs = _split(oids, tally)
+    manifests: dict[str, tuple[FileEntry, ...]] = {}
+    temps: dict[str, pathlib.Path] = {}  # manifests downloaded, entering the cache last
+    try:
+        to_download = _local_dirs(cache, dirs, manifests, tally)
+        _run([(d, lambda d=d: _fetch_manifest(cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
+        sizes = {e.oid: e.size for entries in manifests.values() for e in entries}
+        wanted = (files | set(sizes)) - tally.failed_oids
+        needed = sorted(oid for oid in wanted if not cache.exists(oid))
+        tally.already += len(wanted) - len(needed)
+        if on_start is not None:
+            on_start(len(needed) + len(temps), sum(sizes.get(oid, 0) for oid in needed))
+        _run([(oid, lambda oid=oid: _download(cache, remote, oid)) for oid in needed], jobs, progress, tally)
+        _finish_dirs(cache, manifests, temps, tally, progress)
+    finally:
+        for tmp in temps.values():  # those that entered the cache are gone already
+            _unlink_quietly(tmp)
+    return tally.summary(started)
+
+
+def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[FileEntry, ...]], tally: _Tally) -> list[str]:
+    """Manifests already in the cache go into `manifests`; returns the dirs whose manifest must be
+    downloaded. A complete directory counts as already there."""
+    to_download = []
+    for d in sorted(dirs):
+        if not cache.exists(d):
+            to_download.append(d)
+            continue
+        try:
+            manifests[d] = cache.read_manifest(d)
+        except errors.CacheError:
+            # A damaged manifest in the cache: drop it so the good one can take its place.
+            _unlink_quietly(cache.object_path(d))
+            to_download.append(d)
+            continue
+        tally.already += 1
+    return to_download
+
+
+def _fetch_manifest(
+    cache: Cache, remote: Remote, oid: str, manifests: dict[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path]
+) -> None:
+    tmp = _temp_path(cache, oid)
+    try:
+        remote.get(oid, tmp)
+        data = tmp.read_bytes()
+        actual = hashing.hash_bytes(data) + hashing.DIR_SUFFIX
+        if actual != oid:
+            raise errors.TransferError(_corrupted(oid, actual, remote))
+        try:
+            entries = hashing.parse_manifest(data)
+        except errors.CacheError as exc:
+            raise errors.TransferError(f"directory manifest {oid} from remote '{remote.name}' is unusable: {exc.message}") from None
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    manifests[oid] = entries  # dict writes are atomic; each worker writes its own key
+    temps[oid] = tmp
+    return None  # counted when it enters the cache, last
+
+
+def _download(cache: Cache, remote: Remote, oid: str) -> int:
+    tmp = _temp_path(cache, oid)
+    try:
+        remote.get(oid, tmp)
+        actual = hashing.hash_file(tmp)
+        if actual != oid:
+            raise errors.TransferError(_corrupted(oid, actual, remote))
+        size = tmp.stat().st_size
+        cache.put_object(oid, tmp)
+        return size
+    finally:
+        _unlink_quietly(tmp)
+
+
+def _finish_dirs(
+    cache: Cache, manifests: Mapping[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path], tally: _Tally, progress: Progress | None
+) -> None:
+    for d, tmp in sorted(temps.items()):
+        entries = manifests[d]
+        lacking = sum(1 for e in entries if not cache.exists(e.oid))
+        if lacking:
+            tally.fail(d, f"directory incomplete: {lacking} of its {len(entries)} files could not be fetched")
+            continue
+        size = tmp.stat().st_size
+        cache.put_object(d, tmp)
+        tally.transferred += 1
+        tally.bytes += size
+        if progress is not None:
+            progress(1, size)
+
+
+def _corrupted(oid: str, actual: str, remote: Remote) -> str:
+    return (
+        f"object {oid} from remote '{remote.name}' is corrupted (its content hashes to {actual}); "
+        "it was not added to the cache"
+    )
+
+
+def _temp_path(cache: Cache, oid: str) -> pathlib.Path:
+    cache.tmp_dir.mkdir(parents=True, exist_ok=True)
+    return cache.tmp_dir / f"{oid}.{secrets.token_hex(6)}.fetch"
+
+
+# ---------------------------------------------------------------------- shared
+
+
+def _split(oids: Iterable[str], tally: _Tally) -> tuple[set[str], set[str]]:
+    files: set[str] = set()
+    dirs: set[str] = set()
+    for oid in oids:
+        if not hashing.is_valid_oid(oid):
+            tally.fail(str(oid), "not a valid object id")
+        elif oid.endswith(hashing.DIR_SUFFIX):
+            dirs.add(oid)
+        else:
+            files.add(oid)
+    return files, dirs
+
+
+def _members(manifests: Mapping[str, Sequence[FileEntry]]) -> set[str]:
+    return {e.oid for entries in manifests.values() for e in entries}
+
+
+def _run(tasks: Sequence[tuple[str, Callable[[], int | None]]], jobs: int, progress: Progress | None, tally: _Tally) -> None:
+    """Run each `(oid, task)` on up to `jobs` threads; a task returns the bytes it moved, or
+    None when what it did is counted later.
+
+    Results are handled here, in the calling thread, so `progress` and `tally` need no locks.
+    Only a bounded number of tasks is queued at a time, so the breaker can stop the rest.
+    """
+    if not tasks:
+        return
+    jobs = max(1, jobs)
+    queue = iter(tasks)
+    running: dict[concurrent.futures.Future[int | None], str] = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(tasks)), thread_name_prefix="pivot-transfer") as pool:
+        try:
+            while True:
+                while tally.broken is None and len(running) < 2 * jobs and (task := next(queue, None)):
+                    running[pool.submit(task[1])] = task[0]
+                if not running:
+                    break
+                done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in done:
+                    _settle(running.pop(future), future, progress, tally)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for oid, _ in queue:  # left over when the breaker tripped
+        tally.fail(oid, f"not attempted: {tally.broken}")
+
+
+def _settle(oid: str, future: concurrent.futures.Future[int | None], progress: Progress | None, tally: _Tally) -> None:
+    try:
+        size = future.result()
+    except RemoteUnavailable as exc:
+        tally.fail(oid, exc.message)
+        tally.in_a_row += 1
+        if tally.in_a_row >= BREAKER and tally.broken is None:
+            tally.broken = f"{BREAKER} objects in a row failed, the last with: {exc.message}"
+        return
+    except errors.PivotError as exc:
+        tally.fail(oid, exc.message)
+        return
+    except OSError as exc:  # the local side: a full disk, permissions in the cache
+        tally.fail(oid, f"{type(exc).__name__}: {exc}")
+        return
+    tally.in_a_row = 0
+    if size is None:
+        return
+    tally.transferred += 1
+    tally.bytes += size
+    if progress is not None:
+        progress(1, size)
+
+
+def _unlink_quietly(path: pathlib.Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)

@@ -1,0 +1,152 @@
+"""push, fetch, pull and checkout through the CLI with a directory remote, across two git clones."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+
+import pytest
+
+from conftest import assert_clean_error
+
+STAGES = '''
+import pathlib
+from typing import Annotated, TypedDict
+from pivot import loaders, outputs
+
+
+class Split(TypedDict):
+    parts: Annotated[pathlib.Path, outputs.Out("parts", loaders.PathOnly())]
+    total: Annotated[dict, outputs.Metric("total.json")]
+
+
+def split(text: Annotated[str, outputs.Dep("input.txt", loaders.Text())]) -> Split:
+    out = pathlib.Path("parts")
+    out.mkdir()
+    for i, word in enumerate(text.split()):
+        (out / f"{i}.txt").write_text(word)
+    return {"parts": out, "total": {"words": len(text.split())}}
+
+
+def shout(word: Annotated[str, outputs.Dep("parts/0.txt", loaders.Text())]) -> Annotated[str, outputs.Out("loud.txt", loaders.Text())]:
+    return word.upper()
+'''
+
+PIPELINE = "stages:\n  split:\n    python: stages.split\n  shout:\n    python: stages.shout\n"
+
+
+def git(root: pathlib.Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def files_of(root: pathlib.Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts and ".pivot" not in p.parts and "__pycache__" not in p.parts
+    }
+
+
+@pytest.fixture
+def shared(tmp_path):
+    return tmp_path / "shared-cache"
+
+
+@pytest.fixture
+def pushed(project, pivot, shared):
+    """A project that ran, pushed to a directory remote, and committed everything git should hold."""
+    root = project({"stages.py": STAGES, "pivot.yaml": PIPELINE, "input.txt": "alpha beta gamma"})
+    git(root, "init", "-q")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    assert pivot("remote", "add", "-d", "origin", str(shared)).exit_code == 0
+    (root / ".gitignore").write_text("parts/\nloud.txt\n")
+    pushed = pivot("push")
+    assert pushed.exit_code == 0, pushed.output
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "run")
+    return root, pushed.output
+
+
+def test_push_reports_what_it_sent_and_a_second_push_sends_nothing(pushed, pivot):
+    _, first = pushed
+    assert "Pushed 5 files" in first and "to origin" in first and "0 already there" in first
+    again = pivot("push")
+    assert again.exit_code == 0
+    assert "Pushed 0 files" in again.output and "5 already there" in again.output
+
+
+def test_a_clone_pulls_identical_outputs_and_runs_nothing(pushed, pivot, tmp_path, monkeypatch):
+    root, _ = pushed
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, capture_output=True)
+    monkeypatch.chdir(clone)
+    assert not (clone / "parts").exists()
+    pulled = pivot("pull")
+    assert pulled.exit_code == 0, pulled.output
+    assert "Restored 2 outputs" in pulled.output
+    assert files_of(clone) == files_of(root)
+    noop = pivot("run", "--executor", "inprocess")
+    assert noop.exit_code == 0
+    assert "0 ran, 2 skipped" in noop.output
+
+
+def test_checkout_restores_deleted_outputs_and_protects_unsaved_edits(pushed, pivot):
+    root, _ = pushed
+    (root / "loud.txt").unlink()
+    (root / "parts" / "1.txt").write_text("edited by hand")
+    refused = pivot("checkout")
+    assert refused.exit_code == 1
+    assert "parts: differs from the lock and is not in the cache (use -f" in refused.output
+    assert (root / "loud.txt").read_text() == "ALPHA"  # what could be restored, was
+    forced = pivot("checkout", "-f")
+    assert forced.exit_code == 0
+    assert (root / "parts" / "1.txt").read_text() == "beta"
+
+
+def test_fetch_fills_an_empty_cache_and_verifies_objects(pushed, pivot, shared):
+    root, _ = pushed
+    import shutil
+
+    shutil.rmtree(root / ".pivot" / "cache")
+    fetched = pivot("fetch")
+    assert fetched.exit_code == 0, fetched.output
+    assert "Fetched 5 files" in fetched.output
+    # Corrupt one object on the remote, empty the cache again: the bad object is refused.
+    victim = next(p for p in (shared / "files").rglob("*") if p.is_file() and not p.name.endswith(".dir"))
+    os.chmod(victim, 0o644)
+    victim.write_bytes(b"tampered")
+    shutil.rmtree(root / ".pivot" / "cache")
+    refused = pivot("fetch")
+    assert refused.exit_code == 1
+    oid = victim.parent.name + victim.name
+    # The tampered member is refused, and so its directory is reported incomplete too.
+    assert "2 objects failed" in refused.output
+    assert oid in refused.output and "directory incomplete" in refused.output
+    assert not (root / ".pivot/cache/files" / oid[:2] / oid[2:]).exists()
+
+
+def test_without_a_remote_the_error_says_how_to_add_one(project, pivot):
+    project({"stages.py": STAGES, "pivot.yaml": PIPELINE, "input.txt": "a"})
+    assert_clean_error(pivot("push"), "no remote configured", "pivot remote add -d")
+    assert_clean_error(pivot("push", "-r", "orign"), "orign")
+
+
+def test_unknown_stage_is_exit_2(pushed, pivot):
+    assert_clean_error(pivot("push", "splitt"), "unknown stage 'splitt'", "did you mean 'split'")
+
+
+def test_status_remote_lists_what_push_and_pull_would_move(pushed, pivot, shared):
+    root, _ = pushed
+    assert pivot("status", "--remote").output == "Remote origin: 0 to push, 0 to pull\n"
+    (root / "input.txt").write_text("delta epsilon")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    plan = json.loads(pivot("status", "--remote", "--json").output)
+    assert plan == {"remote": "origin", "push": ["loud.txt", "parts"], "pull": [], "missing": []}
+    import shutil
+
+    pivot("push")
+    shutil.rmtree(root / ".pivot" / "cache")
+    text = pivot("status", "-r", "origin").output
+    assert text.splitlines() == ["Remote origin: 0 to push, 2 to pull", "  to pull: loud.txt", "  to pull: parts"]
