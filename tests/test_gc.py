@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
 import time
-import types
 
 from conftest import assert_clean_error
 from pivot import references
@@ -157,73 +155,53 @@ def test_stage_targets_are_not_options_of_gc(project, pivot):
     assert pivot("gc", "make").exit_code == 2
 
 
-# ---------------------------------------------------------------------- -r, against a fake remote
+# ---------------------------------------------------------------------- -r, against a directory remote
 
 
-class FakeRemote:
-    def __init__(self, oids):
-        self.oids = set(oids)
-        self.deleted: list[str] = []
-
-    def list_oids(self):
-        return sorted(self.oids)
-
-    def delete(self, oids):
-        self.deleted.extend(oids)
-        self.oids -= set(oids)
-        return []
+def _remote_objects(shared):
+    return sorted(p.parent.name + p.name for p in (shared / "files").glob("*/*"))
 
 
-def _fake_remote(monkeypatch, remote):
-    fs = types.ModuleType("pivot.remote.fs")
-    fs.Remote = lambda spec: remote
-    spec = types.ModuleType("pivot.remote.spec")
-    spec.resolve = lambda settings, name, root: name
-    monkeypatch.setitem(sys.modules, "pivot.remote.fs", fs)
-    monkeypatch.setitem(sys.modules, "pivot.remote.spec", spec)
-    import pivot.remote
-
-    monkeypatch.setattr(pivot.remote, "fs", fs, raising=False)
-    monkeypatch.setattr(pivot.remote, "spec", spec, raising=False)
-
-
-def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, monkeypatch):
+def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, tmp_path):
     root = project(PIPELINE)
+    shared = tmp_path / "shared"
     assert pivot("track", "raw").exit_code == 0
     _run(pivot)
-    kept = set(_objects(root))
-    stray = {"0" * 32, "1" * 32 + ".dir"}
-    remote = FakeRemote(kept | stray)
-    _fake_remote(monkeypatch, remote)
+    pivot("remote", "add", "-d", "origin", str(shared))
+    assert pivot("push").exit_code == 0
+    _set_factor(root, 3)  # a second run: the first run's outputs become stray on the remote
+    _run(pivot)
+    assert pivot("push").exit_code == 0
+    current = {ref.oid for ref in references.referenced(_proj(root))}
+    kept = references.expand(_cache(root), current)
+    stray = set(_remote_objects(shared)) - kept
+    assert stray  # the first run's doubled.txt, b.txt and parts manifest
 
     dry = pivot("gc", "-r", "origin", "-n")
-    assert dry.output.splitlines() == [
-        f"would delete {'1' * 32}.dir",
-        f"would delete {'0' * 32}",
-        f"Would delete 2 objects from 'origin', keep {len(kept)} objects",
-    ]
-    assert remote.deleted == []
-
+    assert dry.exit_code == 0, dry.output
+    assert f"Would delete {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
     refused = pivot("gc", "-r", "origin")  # no input: the confirmation is declined
-    assert refused.exit_code == 1 and remote.deleted == []
+    assert refused.exit_code == 1
+    assert set(_remote_objects(shared)) == kept | stray
 
     done = pivot("gc", "-r", "origin", "--yes")
     assert done.exit_code == 0, done.output
-    assert remote.deleted == [f"{'1' * 32}.dir", "0" * 32]  # manifests first
-    assert remote.oids == kept
-    assert set(_objects(root)) == kept  # the local cache is left alone
+    assert set(_remote_objects(shared)) == kept
+    assert kept <= set(_objects(root))  # the local cache is left alone
 
 
-def test_remote_gc_refuses_without_the_local_manifests(project, pivot, monkeypatch):
+def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path):
     root = project(PIPELINE)
+    shared = tmp_path / "shared"
     _run(pivot)
+    pivot("remote", "add", "-d", "origin", str(shared))
+    assert pivot("push").exit_code == 0
+    before = _remote_objects(shared)
     for manifest in (root / ".pivot" / "cache" / "files").glob("*/*.dir"):
         manifest.unlink()
-    remote = FakeRemote({"0" * 32})
-    _fake_remote(monkeypatch, remote)
     result = pivot("gc", "-r", "origin", "--yes")
     assert result.exit_code == 1 and "pivot fetch -r origin first" in result.output
-    assert remote.deleted == []
+    assert _remote_objects(shared) == before
 
 
 def _proj(root):
