@@ -117,7 +117,13 @@ class Cache:
         except FileNotFoundError:
             raise errors.CacheError(f"directory manifest {oid} is not in the cache") from None
         if hashing.hash_bytes(data) + hashing.DIR_SUFFIX != oid:
-            raise errors.CacheError(f"directory manifest {oid} in the cache is corrupted")
+            # Removed, as corrupt file objects are on checkout: a pull or a rerun can then store
+            # it again, where a present object would be taken as good and skipped.
+            _unlink_quietly(self._object(oid))
+            raise errors.CacheError(
+                f"directory manifest {oid} in the cache was corrupted and has been removed",
+                hint=_REPAIR_HINT,
+            )
         try:
             return hashing.parse_manifest(data)
         except errors.CacheError as exc:

@@ -150,3 +150,20 @@ def test_status_remote_lists_what_push_and_pull_would_move(pushed, pivot, shared
     shutil.rmtree(root / ".pivot" / "cache")
     text = pivot("status", "-r", "origin").output
     assert text.splitlines() == ["Remote origin: 0 to push, 2 to pull", "  to pull: loud.txt", "  to pull: parts"]
+
+
+def test_a_corrupted_manifest_in_the_cache_is_removed_so_pull_can_repair_it(pushed, pivot):
+    root, _ = pushed
+    manifest = next((root / ".pivot/cache/files").glob("*/*.dir"))
+    os.chmod(manifest, 0o644)
+    manifest.write_text('[["0.txt","' + "0" * 32 + '",5]]')
+    import shutil
+
+    shutil.rmtree(root / "parts")
+    broken = pivot("checkout")
+    assert broken.exit_code == 1
+    assert "parts: not in the local cache (pivot fetch" in broken.output
+    assert not manifest.exists()  # the corrupt manifest is gone, not taken as good
+    repaired = pivot("pull")
+    assert repaired.exit_code == 0, repaired.output
+    assert (root / "parts" / "1.txt").read_text() == "beta"
