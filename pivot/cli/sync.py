@@ -42,7 +42,7 @@ def push(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, dry
             missing = remote.missing(references.expand(ws.cache, present), jobs=_jobs(jobs))
             click.echo(f"Would push {len(missing)} objects to {remote.spec.name}")
             return
-        summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), progress=_progress("push"), verify=verify)
+        summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 
 
@@ -51,7 +51,7 @@ def push(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, dry
 def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None) -> None:
     """Download into the local cache the objects of STAGES (default: all) that it lacks."""
     with _session(stages, remote_name) as (ws, remote, refs):
-        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), progress=_progress("fetch"))
+        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), **_progress("fetch"))
     _report("Fetched", "from", remote.spec.name, summary, "already in the cache")
 
 
@@ -61,7 +61,7 @@ def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None) ->
 def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, force: bool) -> None:
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     with _session(stages, remote_name) as (ws, remote, refs):
-        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), progress=_progress("pull"))
+        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), **_progress("pull"))
         _report("Fetched", "from", remote.spec.name, summary, "already in the cache", exit_on_failure=False)
         restored = _checkout(ws, stages, force)
     if not summary.ok or not restored:
@@ -172,17 +172,30 @@ def _jobs(jobs: int | None) -> int:
     return jobs or 4 * (os.cpu_count() or 1)
 
 
-def _progress(verb: str) -> Callable[[int, int], None] | None:
+class _Bar:
+    """A tqdm bar over objects with the bytes moved alongside, on a terminal only."""
+
+    def __init__(self, verb: str) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(unit=" files", desc=verb, leave=False)
+        self._moved = 0
+
+    def start(self, objects: int, size: int) -> None:
+        self._bar.reset(total=objects)
+
+    def advance(self, files: int, size: int) -> None:
+        self._moved += size
+        self._bar.set_postfix_str(_size(self._moved), refresh=False)
+        self._bar.update(files)
+
+
+def _progress(verb: str) -> dict[str, Callable[[int, int], None]]:
+    """Keyword arguments for a transfer: progress callbacks, or none off a terminal (CI, pipes)."""
     if not sys.stderr.isatty() or os.environ.get("CI"):
-        return None
-    from tqdm import tqdm
-
-    bar = tqdm(unit=" files", desc=verb, leave=False)
-
-    def advance(files: int, size: int) -> None:
-        bar.update(files)
-
-    return advance
+        return {}
+    bar = _Bar(verb)
+    return {"progress": bar.advance, "on_start": bar.start}
 
 
 def _report(verb: str, direction: str, name: str, summary: transfer.TransferSummary, already: str, *, exit_on_failure: bool = True) -> None:
