@@ -116,10 +116,11 @@ class Remote:
         # into "absent", and a push would then report success it never checked.
         path = self._path(oid)
         try:
-            self._call(f"check {oid}", self._fs.info, path, not_found=_NotFound)
+            info = self._call(f"check {oid}", self._fs.info, path, not_found=_NotFound)
         except _NotFound:
             return False
-        return True
+        # Only a file is an object: a directory squatting on the name (a local remote) is not.
+        return info.get("type", "file") == "file"
 
     def _list(self, jobs: int) -> set[str]:
         if self._protocol in _SHARDED_LISTING:
@@ -162,6 +163,9 @@ class Remote:
             self._made_dirs.add(parent)
         # A dot name that is not an oid: listings skip it, even if a crash leaves it behind.
         tmp = f"{parent}/.{name}.{secrets.token_hex(4)}.tmp"
+        if self._fs.isdir(path):
+            # A move onto a directory would land *inside* it and report success.
+            raise IsADirectoryError(errno.EISDIR, f"a directory is in the way of object {name}", path)
         try:
             self._fs.put_file(src, tmp)
             self._fs.mv(tmp, path)

@@ -3,8 +3,11 @@ objects on the remote, dead servers."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
+import resource
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 
@@ -13,7 +16,7 @@ import servers
 from servers import Backend
 
 from pivot import errors
-from pivot.remote import fs, transfer
+from pivot.remote import transfer
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.state import Hasher
@@ -97,34 +100,48 @@ def test_push_then_fetch_a_nested_directory_into_an_empty_cache(
     assert transfer.fetch(fresh, remote, [dir_oid, file_oid], jobs=8).transferred == 0
 
 
-def test_missing_after_a_partial_push(
-    backend: Backend, workspace: tuple[Cache, str, str], monkeypatch: pytest.MonkeyPatch
-):
-    cache, dir_oid, file_oid = workspace
-    remote = backend.remote()
-    shared = hashing.hash_bytes(b"twice\n")
-    members = sorted({entry.oid for entry in cache.read_manifest(dir_oid)} - {shared})
-    failing = set(members[:2])
-    real_put = remote.put
+@contextlib.contextmanager
+def _files_limited_to(nbytes: int) -> Iterator[None]:
+    """While inside, the kernel refuses (EFBIG, "File too large") any write that would make a file
+    of this process larger than `nbytes`: a storage with a per-file quota. (Python ignores
+    SIGXFSZ, so the write fails instead of killing the process.)"""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (nbytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
-    def flaky_put(src: pathlib.Path, oid: str) -> None:
-        if oid in failing:
-            raise errors.TransferError(f"remote 'origin': cannot upload {oid}: injected")
-        real_put(src, oid)
 
-    monkeypatch.setattr(remote, "put", flaky_put)
-    partial = transfer.push(cache, remote, [dir_oid, file_oid], jobs=4)
+def test_missing_after_a_partial_push(local: Backend, workspace: tuple[Cache, str, str], tmp_path: pathlib.Path):
+    """The storage refuses two of a directory's files: the push reports those two and the
+    directory, the manifest never goes up ahead of its files, and the next push finishes the job."""
+    cache, _, file_oid = workspace
+    (tmp_path / "ws" / "data" / "a" / "big.bin").write_bytes(os.urandom(48 * 1024))
+    dir_oid = _add(cache, tmp_path / "ws" / "data")  # now 7 files; a/d.bin and a/big.bin are big
+    limit = 32 * 1024
+    failing = {entry.oid for entry in cache.read_manifest(dir_oid) if entry.size > limit}
+    assert len(failing) == 2 and cache.object_path(file_oid).stat().st_size < limit
+    remote = local.remote()
+
+    with _files_limited_to(limit):
+        partial = transfer.push(cache, remote, [dir_oid, file_oid], jobs=4)
 
     failed = dict(partial.failed)
     assert not partial.ok and set(failed) == failing | {dir_oid}
-    assert "2 of its 6 files failed" in failed[dir_oid]
+    assert "2 of its 7 files failed" in failed[dir_oid]
+    for oid in failing:
+        assert oid in failed[oid] and "'origin'" in failed[oid] and "File too large" in failed[oid]
     everything = _objects(cache, [dir_oid, file_oid])
     assert remote.missing(everything, jobs=4) == failing | {dir_oid}  # never the manifest first
-    monkeypatch.setattr(remote, "put", real_put)
+    assert remote.missing(everything, jobs=4, listing=True) == failing | {dir_oid}
+    raw, root = local.raw()
+    assert [path for path in raw.find(root) if path.endswith(".tmp")] == []  # the refused temps are gone
 
     finished = transfer.push(cache, remote, [dir_oid, file_oid], jobs=4)
 
-    assert finished.ok and finished.transferred == 3
+    assert finished.ok, finished.failed
+    assert (finished.transferred, finished.already) == (3, len(everything) - 3)
     assert remote.missing(everything, jobs=4) == set()
 
 
@@ -203,26 +220,30 @@ def test_a_directory_on_the_remote_counts_as_complete_unless_verified(
 
 
 def test_delete_takes_manifests_first_and_keeps_files_if_one_stays(
-    local: Backend, workspace: tuple[Cache, str, str], monkeypatch: pytest.MonkeyPatch
+    local: Backend, workspace: tuple[Cache, str, str]
 ):
     cache, dir_oid, file_oid = workspace
-    remote = local.remote(attempts=1)
+    remote = local.remote()
     assert transfer.push(cache, remote, [dir_oid, file_oid], jobs=4).ok
     members = {entry.oid for entry in cache.read_manifest(dir_oid)}
-    raw_rm_file = remote._fs.rm_file
+    # The storage cannot delete the manifest: a non-empty directory now stands under its name.
+    manifest = pathlib.Path(local.object_path(dir_oid))
+    manifest.unlink()
+    manifest.mkdir()
+    (manifest / "keep").write_bytes(b"x")
 
-    def refuse_manifests(path: str) -> None:
-        if path.endswith(hashing.DIR_SUFFIX):
-            raise PermissionError("access denied")
-        raw_rm_file(path)
-
-    monkeypatch.setattr(remote._fs, "rm", lambda paths, **kw: (_ for _ in ()).throw(OSError("batch refused")))
-    monkeypatch.setattr(remote._fs, "rm_file", refuse_manifests)
     failed = dict(remote.delete([*members, dir_oid, file_oid]))
 
     assert set(failed) == members | {dir_oid, file_oid}
-    assert "access denied" in failed[dir_oid] and "manifests could not be deleted first" in failed[file_oid]
-    assert remote.list_oids() == members | {dir_oid, file_oid}
+    assert dir_oid in failed[dir_oid] and "Is a directory" in failed[dir_oid]
+    assert all("manifests could not be deleted first" in failed[oid] for oid in members | {file_oid})
+    assert remote.list_oids() == members | {file_oid}  # every file kept
+    assert manifest.is_dir()
+
+    shutil.rmtree(manifest)  # the manifest back, deletable this time
+    shutil.copyfile(cache.object_path(dir_oid), manifest)
+    assert remote.delete([*members, dir_oid, file_oid]) == []
+    assert remote.list_oids() == set()
 
 
 def _dead_endpoint_backend(tmp_path: pathlib.Path) -> Backend:
