@@ -7,22 +7,32 @@ Stdlib only, so it runs with any python3:
 
 DVC lives in its own venv (benchmarks/.venv-dvc, created on first use); it is never a pivot
 dependency. Every workload is built from scratch under benchmarks/.work/ for each tool. The table
-is printed and written to benchmarks/results.md.
+is printed and written to benchmarks/results.md. The remote workload starts its own moto S3
+server on 127.0.0.1 and needs dvc[s3] in the DVC venv (installed on first use).
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import dataclasses
 import datetime
 import os
 import platform
+import resource
+import secrets
 import shutil
+import socket
+import http.client
 import statistics
 import subprocess
 import sys
 import textwrap
+import threading
 import time
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Callable
 
@@ -35,8 +45,10 @@ DVC_SPEC = "dvc==3.*"
 DEFAULT_PIVOT = REPO_DIR / ".venv" / "bin" / "pivot"
 RESULTS_MD = BENCH_DIR / "results.md"
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote"}
+DVC_S3_SPEC = "dvc[s3]==3.*"  # only for the remote workload
+MOTO_SPEC = "moto[server]==5.*"  # installed into the DVC venv only if no moto_server is found
 
 
 # --------------------------------------------------------------------------- settings
@@ -58,6 +70,10 @@ class Settings:
     sleep_s: float
     pivot_jobs_chains: int
     pivot_jobs_sleep: int
+    remote_files: int  # workload e: files in the pushed/pulled directory
+    remote_file_bytes: int
+    remote_big_mib: int  # workload e: the pushed/pulled big file
+    remote_noop_repeats: int  # nothing-missing pushes: median of this many
 
 
 def make_settings(quick: bool) -> Settings:
@@ -76,6 +92,10 @@ def make_settings(quick: bool) -> Settings:
         sleep_s=2.0,
         pivot_jobs_chains=2,
         pivot_jobs_sleep=8,
+        remote_files=2_000 if quick else 10_000,
+        remote_file_bytes=4096,
+        remote_big_mib=200 if quick else 1024,
+        remote_noop_repeats=1 if quick else 3,
     )
 
 
@@ -199,6 +219,9 @@ def settle() -> None:
 class Tool:
     name: str
 
+    def env(self) -> dict[str, str]:
+        return base_env()
+
     def init(self, proj: Path, log: str) -> None:
         raise NotImplementedError
 
@@ -273,6 +296,19 @@ def ensure_dvc() -> None:
         ):
             if subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT).returncode != 0:
                 sys.exit(f"failed: {' '.join(cmd)}; see {log}")
+
+
+def ensure_in_dvc_venv(spec: str, module: str) -> None:
+    """pip install `spec` into the DVC venv unless `module` already imports there."""
+    py = str(DVC_VENV / "bin" / "python")
+    if subprocess.run([py, "-c", f"import {module}"], capture_output=True).returncode == 0:
+        return
+    say(f"installing {spec} into {DVC_VENV} (one-time)...")
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    log = LOG_DIR / "dvc-install.log"
+    with open(log, "ab") as fh:
+        if subprocess.run([py, "-m", "pip", "install", "-q", spec], stdout=fh, stderr=subprocess.STDOUT).returncode != 0:
+            sys.exit(f"failed: pip install {spec} into {DVC_VENV}; see {log}")
 
 
 # --------------------------------------------------------------------------- workload a: chains
@@ -528,6 +564,7 @@ import sys
 MIB = 1 << 20
 BIG_MIB = BIG_MIB_VALUE
 N_FILES = N_FILES_VALUE
+FILE_BYTES = FILE_BYTES_VALUE
 
 
 def write_big(path):
@@ -542,7 +579,7 @@ def write_big(path):
 
 def write_tree(path):
     os.makedirs(path, exist_ok=True)
-    block = random.Random(1).randbytes(1024)
+    block = random.Random(1).randbytes(FILE_BYTES)
     for i in range(N_FILES):
         with open(os.path.join(path, f"f{i:05d}.bin"), "wb") as f:
             f.write(i.to_bytes(8, "little") + block[8:])
@@ -594,8 +631,14 @@ BIGFILE = BigSpec("bigfile", "big", "data/big.bin", "make_big", "big")
 MANYFILES = BigSpec("manyfiles", "tree", "outdir", "make_tree", "tree")
 
 
-def build_big(proj: Path, tool: Tool | None, cfg: Settings, spec: BigSpec) -> None:
-    write(proj / "gen.py", GEN_PY.replace("BIG_MIB_VALUE", str(cfg.big_mib)).replace("N_FILES_VALUE", str(cfg.n_files)))
+def gen_py(big_mib: int, n_files: int, file_bytes: int) -> str:
+    return (GEN_PY.replace("BIG_MIB_VALUE", str(big_mib)).replace("N_FILES_VALUE", str(n_files))
+            .replace("FILE_BYTES_VALUE", str(file_bytes)))
+
+
+def build_big(proj: Path, tool: Tool | None, cfg: Settings, spec: BigSpec, sizes: tuple[int, int, int] | None = None) -> None:
+    """sizes: (MiB of the big file, files in the tree, bytes per file); default workloads c, d."""
+    write(proj / "gen.py", gen_py(*(sizes or (cfg.big_mib, cfg.n_files, 1024))))
     write(proj / "data/seed.txt", "seed\n")
     if tool is None:
         return
@@ -702,6 +745,397 @@ def bench_big(tools: list[Tool], cfg: Settings, spec: BigSpec) -> list[Row]:
     return [row]
 
 
+# --------------------------------------------------------------------------- workload e: remote
+
+
+class MotoServer:
+    """`moto_server` on 127.0.0.1 (a free port), output to logs/moto.log. Buckets are created and
+    listed with plain HTTP: moto checks no signatures, so the harness needs no boto."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.log = LOG_DIR / "moto.log"
+        # Never through a proxy: loopback traffic only.
+        self._http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def executable() -> str:
+        for cand in (REPO_DIR / ".venv" / "bin" / "moto_server", DVC_VENV / "bin" / "moto_server"):
+            if cand.exists():
+                return str(cand)
+        ensure_in_dvc_venv(MOTO_SPEC, "moto.server")
+        return str(DVC_VENV / "bin" / "moto_server")
+
+    def start(self) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        env = clean_aws_env(base_env())
+        with open(self.log, "ab") as fh:
+            self.proc = subprocess.Popen([self.executable(), "-H", "127.0.0.1", "-p", str(self.port)],
+                                         stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=WORK_DIR)
+        deadline = time.monotonic() + 30
+        while True:
+            if self.proc.poll() is not None:
+                raise ToolFailed(f"moto_server exited {self.proc.returncode} (log: {self.log})\n" + self._tail())
+            try:
+                self.request("GET", "/")
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise ToolFailed(f"moto_server not ready after 30 s (log: {self.log})\n" + self._tail()) from None
+                time.sleep(0.1)
+
+    def cpu_seconds(self) -> float | None:
+        """user+sys CPU seconds the server has used so far (Linux /proc), or None."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as fh:  # type: ignore[union-attr]
+                fields = fh.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError, AttributeError):
+            return None
+
+    def log_mark(self) -> int:
+        return self.log.stat().st_size if self.log.exists() else 0
+
+    def requests_since(self, mark: int) -> int:
+        """S3 requests the server logged since `mark` (a log_mark()): what a command asked."""
+        with open(self.log, "rb") as fh:
+            fh.seek(mark)
+            text = fh.read().decode(errors="replace")
+        return sum(1 for line in text.splitlines() if " HTTP/1.1" in line and "/moto-api" not in line)
+
+    def _tail(self) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def request(self, method: str, path: str, data: bytes | None = None) -> bytes:
+        req = urllib.request.Request(self.endpoint + path, method=method, data=data)
+        with self._http.open(req, timeout=60) as resp:
+            return resp.read()
+
+    def make_bucket(self, name: str) -> None:
+        self.request("PUT", f"/{name}", b"")
+
+    def reset(self) -> None:
+        """Forget every bucket (frees the server's memory and temp files between workloads)."""
+        self.request("POST", "/moto-api/reset", b"")
+
+    def objects(self, bucket: str, prefix: str) -> tuple[int, int]:
+        """(number, total bytes) of the objects under `prefix`."""
+        ns = "{http://s3.amazonaws.com/doc/2006-03-01/}"
+        count = size = 0
+        token = None
+        while True:
+            query = {"list-type": "2", "prefix": prefix, "max-keys": "1000"}
+            if token:
+                query["continuation-token"] = token
+            root = ET.fromstring(self.request("GET", f"/{bucket}?{urllib.parse.urlencode(query)}"))
+            for item in root.iter(f"{ns}Contents"):
+                count += 1
+                size += int(item.findtext(f"{ns}Size") or 0)
+            token = root.findtext(f"{ns}NextContinuationToken")
+            if root.findtext(f"{ns}IsTruncated") != "true" or not token:
+                return count, size
+
+
+# moto checks no signatures, but answers an unsigned GET with 403: any AWS4 header will do.
+_DUMMY_AUTH = {"Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-1/s3/aws4_request, "
+                                "SignedHeaders=host, Signature=0"}
+FLOOR_SAMPLE = 2_000  # objects the server floor is measured on (then scaled to the workload)
+FLOOR_JOBS = 8  # connections at once: pivot's default -j on 2 CPUs
+
+
+def server_floor(moto: MotoServer, n: int, size: int) -> tuple[float, float]:
+    """Seconds the server alone needs for n PUTs and n GETs of `size`-byte objects over plain
+    HTTP/1.1 keep-alive, FLOOR_JOBS at a time: no tool, no hashing, no cache. moto spends a few
+    ms of CPU per request, so this bounds how fast any client can push or pull many small files.
+    Measured on min(n, FLOOR_SAMPLE) objects and scaled linearly (the cost per request is flat)."""
+    sample = min(n, FLOOR_SAMPLE)
+    bucket = f"bench-floor-{secrets.token_hex(3)}"
+    moto.make_bucket(bucket)
+    local = threading.local()
+    payload = [i.to_bytes(8, "little") + os.urandom(size - 8) for i in range(sample)]
+
+    def call(method: str, i: int) -> None:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", moto.port, timeout=60)
+        body = payload[i] if method == "PUT" else None
+        conn.request(method, f"/{bucket}/floor/{i:05d}", body=body, headers=_DUMMY_AUTH)
+        resp = conn.getresponse()
+        data = resp.read()
+        if resp.status != 200 or (method == "GET" and data != payload[i]):
+            raise OSError(f"{method} object {i}: HTTP {resp.status}")
+
+    times = []
+    for method in ("PUT", "GET"):
+        t0 = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(FLOOR_JOBS) as pool:
+            list(pool.map(lambda i: call(method, i), range(sample)))
+        times.append((time.perf_counter() - t0) * n / sample)
+    return times[0], times[1]
+
+
+def clean_aws_env(env: dict[str, str]) -> dict[str, str]:
+    """Without the caller's AWS_* settings and proxies (TESTING.md: a stray AWS_PROFILE or
+    HTTP_PROXY breaks loopback S3), plus moto's dummy credentials, the same for both tools."""
+    env = {k: v for k, v in env.items()
+           if not k.startswith("AWS_") and k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+    empty = WORK_DIR / "aws-empty-config"
+    if not empty.exists():
+        empty.parent.mkdir(parents=True, exist_ok=True)
+        empty.write_text("")
+    env.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="eu-west-1",
+        # An empty file, not /dev/null: dvc-s3 (aiobotocore) fails with "The specified config
+        # file (/dev/null) could not be found".
+        AWS_CONFIG_FILE=str(empty),
+        AWS_SHARED_CREDENTIALS_FILE=str(empty),
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+def run_logged(cmd: list[str], cwd: Path, log_name: str, env: dict[str, str]) -> tuple[float, str]:
+    """run_cmd, also returning what the command printed."""
+    log = LOG_DIR / f"{log_name}.log"
+    start = log.stat().st_size if log.exists() else 0
+    elapsed = run_cmd(cmd, cwd, log_name, env)
+    with open(log, "rb") as fh:
+        fh.seek(start)
+        text = fh.read().decode(errors="replace")
+    body = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith(("$ (cd ", "[rc="))]
+    return elapsed, "\n".join(body)
+
+
+def said(text: str, width: int = 200) -> str:
+    """A command's output on one line, for the notes column."""
+    line = " / ".join(ln.strip() for ln in text.splitlines() if ln.strip()) or "(no output)"
+    line = line.replace("|", "\\|").replace("`", "'")
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+@dataclasses.dataclass
+class RemoteRun:
+    secs: float
+    out: str
+    requests: int  # S3 requests the server logged
+    client_cpu: float  # user+sys seconds of the tool's process (and its waited-for children)
+    server_cpu: float | None  # user+sys seconds moto spent meanwhile (None: no /proc)
+
+    def cpu(self) -> str:
+        server = "?" if self.server_cpu is None else f"{self.server_cpu:.1f}"
+        return f"CPU s client {self.client_cpu:.1f} / server {server}"
+
+
+def timed_remote(tool: Tool, verb: str, proj: Path, log: str, env: dict[str, str], moto: MotoServer) -> RemoteRun:
+    """`dvc|pivot push|pull` in proj, default -j for both tools."""
+    settle()
+    mark, server0 = moto.log_mark(), moto.cpu_seconds()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    secs, out = run_logged([tool.exe, verb], proj, log, env)  # type: ignore[attr-defined]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server1 = moto.cpu_seconds()
+    time.sleep(0.1)  # let the server's last log lines land
+    return RemoteRun(
+        secs, out, moto.requests_since(mark),
+        (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        None if server0 is None or server1 is None else server1 - server0,
+    )
+
+
+def add_remote(tool: Tool, proj: Path, url: str, endpoint: str, log: str, env: dict[str, str]) -> None:
+    exe = tool.exe  # type: ignore[attr-defined]
+    run_cmd([exe, "remote", "add", "-d", "origin", url], proj, log, env)
+    key = "endpointurl" if tool.name == "dvc" else "endpoint_url"
+    run_cmd([exe, "remote", "modify", "origin", key, endpoint], proj, log, env)
+
+
+def first_difference(a: Path, b: Path) -> str | None:
+    """None if `b` is byte-identical to `a` (a file or a directory tree), else what differs."""
+    if a.is_file():
+        if not b.is_file():
+            return f"{b} missing"
+        if a.stat().st_size != b.stat().st_size:
+            return f"{b}: size {b.stat().st_size}, expected {a.stat().st_size}"
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            offset = 0
+            while chunk := fa.read(1 << 23):
+                if fb.read(len(chunk)) != chunk:
+                    return f"{b}: content differs near byte {offset}"
+                offset += len(chunk)
+        return None
+    if not b.is_dir():
+        return f"{b} missing"
+
+    def listing(root: Path) -> set[str]:
+        return {os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs}
+
+    want, got = listing(a), listing(b)
+    if want != got:
+        return f"{b}: {len(want - got)} files missing, {len(got - want)} unexpected"
+    for rel in sorted(want):
+        if (a / rel).read_bytes() != (b / rel).read_bytes():
+            return f"{b / rel}: content differs"
+    return None
+
+
+def bench_remote(tools: list[Tool], cfg: Settings) -> list[Row]:
+    """push/pull through one moto S3 server; a fresh bucket per tool and workload."""
+    n, kib, mib = cfg.remote_files, cfg.remote_file_bytes // 1024, cfg.remote_big_mib
+    size = f"{mib / 1024:g} GiB" if mib >= 1024 else f"{mib} MiB"
+    rows = {
+        "push_tree": Row(f"remote: push a {n:,}-file directory ({kib} KiB each)", "≥ 3x faster than DVC", ratio_at_least(3.0)),
+        "pull_tree": Row(f"remote: pull that directory into a fresh clone", "≥ 3x faster than DVC", ratio_at_least(3.0)),
+        "push_big": Row(f"remote: push a {size} file", "not slower than DVC", ratio_at_least(1.0)),
+        "pull_big": Row(f"remote: pull the {size} file into a fresh clone", "not slower than DVC", ratio_at_least(1.0)),
+        "noop": Row(f"remote: push with nothing missing (right after the {n:,}-file push)", "pivot < 1 s", under(1.0)),
+        "noop_clone": Row("remote: push with nothing to send, fresh clone (empty cache)", "pivot < 1 s", under(1.0)),
+    }
+    moto = MotoServer()
+    try:
+        moto.start()
+    except ToolFailed as exc:
+        problem(f"remote: cannot start the S3 server: {exc}")
+        return list(rows.values())
+    say(f"[remote] moto_server on {moto.endpoint} (log: {moto.log})")
+    try:
+        try:
+            put_floor, get_floor = server_floor(moto, n, cfg.remote_file_bytes)
+            moto.reset()
+            say(f"[remote] server floor for {n:,} objects: PUT {put_floor:.2f} s, GET {get_floor:.2f} s")
+        except OSError as exc:
+            problem(f"remote: measuring the server floor failed: {exc}")
+            put_floor = get_floor = None
+        for spec in (MANYFILES, BIGFILE):
+            for tool in tools:
+                try:
+                    remote_one(tool, cfg, spec, moto, rows)
+                except ToolFailed as exc:
+                    problem(f"remote/{spec.key}/{tool.name} failed: {exc}")
+                finally:
+                    for d in WORK_DIR.glob(f"remote-{spec.key}-{tool.name}*"):
+                        shutil.rmtree(d, ignore_errors=True)
+                    try:
+                        moto.reset()
+                    except OSError as exc:
+                        problem(f"remote: moto reset failed: {exc}")
+        for key, floor, verb in (("push_tree", put_floor, "PUT"), ("pull_tree", get_floor, "GET")):
+            if floor is None:
+                continue
+            r = rows[key]
+            note = f"server floor ({n:,} plain-HTTP {verb}s, {FLOOR_JOBS} at a time): {floor:.2f} s"
+            if r.dvc is not None and r.pivot is not None:
+                above = (r.dvc - floor, r.pivot - floor)
+                note += (f"; above the floor: dvc {above[0]:.2f} s, pivot {above[1]:.2f} s"
+                         + (f" ({fmt_ratio(*above)})" if min(above) > 0 else ""))
+            r.notes.insert(0, note)
+    finally:
+        moto.stop()
+    return list(rows.values())
+
+
+def remote_one(tool: Tool, cfg: Settings, spec: BigSpec, moto: MotoServer, rows: dict[str, Row]) -> None:
+    """One tool, one output (the tree or the big file): build, run (untimed), commit, push, then
+    nothing-missing pushes (tree only), then pull into a fresh clone and compare the bytes."""
+    tree = spec is MANYFILES
+    log = f"remote-{spec.key}-{tool.name}"
+    tag = f"[remote/{'tree' if tree else 'big'}] {tool.name}"
+    keys = ("push_tree", "pull_tree", "noop", "noop_clone") if tree else ("push_big", "pull_big")
+    for key in keys:
+        rows[key].attempted.add(tool.name)
+    env = clean_aws_env(tool.env())
+
+    proj = fresh_dir(f"remote-{spec.key}-{tool.name}")
+    build_big(proj, tool, cfg, spec, (cfg.remote_big_mib, cfg.remote_files, cfg.remote_file_bytes))
+    tool.init(proj, log)
+    if tool.name == "pivot":
+        write(proj / ".gitignore", f"/{spec.out}\n")  # dvc writes its own for its outs
+    say(f"{tag}: running the stage (untimed)...")
+    tool.run(proj, log)
+    bucket = f"bench-{tool.name}-{spec.key}-{secrets.token_hex(3)}"
+    moto.make_bucket(bucket)
+    add_remote(tool, proj, f"s3://{bucket}/{tool.name}", moto.endpoint, log, env)
+    run_cmd(["git", "add", "-A"], proj, log, env)
+    run_cmd(["git", "commit", "-q", "-m", "bench"], proj, log, env)
+    prefix = f"{tool.name}/"
+
+    say(f"{tag}: push...")
+    run = timed_remote(tool, "push", proj, log, env, moto)
+    secs, out = run.secs, run.out
+    objects, nbytes = moto.objects(bucket, prefix)
+    say(f"           {secs:.2f} s ({objects} objects, {nbytes / 1e6:.1f} MB on the remote; "
+        f"{run.requests} requests; {run.cpu()})")
+    expect_objects = cfg.remote_files + 1 if tree else 1  # + the directory's manifest
+    expect_bytes = cfg.remote_files * cfg.remote_file_bytes if tree else cfg.remote_big_mib << 20
+    if objects < expect_objects or nbytes < expect_bytes:
+        problem(f"remote/{spec.key}/{tool.name}: after push the remote holds {objects} objects, {nbytes} bytes; "
+                f"expected at least {expect_objects} objects, {expect_bytes} bytes\n{out[-2000:]}")
+    key = "push_tree" if tree else "push_big"
+    setattr(rows[key], tool.name, secs)
+    rows[key].notes.append(f"{tool.name}: {run.requests:,} requests, {run.cpu()}, {objects:,} objects on the remote")
+
+    if tree:
+        for where, row, cwd in (("in the project", rows["noop"], proj), ("in a fresh clone", rows["noop_clone"], None)):
+            if cwd is None:
+                cwd = WORK_DIR / f"remote-{spec.key}-{tool.name}-clone-noop"
+                run_cmd(["git", "clone", "-q", str(proj), str(cwd)], WORK_DIR, log, env)
+            runs, reqs = [], []
+            try:
+                for _ in range(cfg.remote_noop_repeats):
+                    run = timed_remote(tool, "push", cwd, log, env, moto)
+                    out = run.out
+                    runs.append(run.secs)
+                    reqs.append(run.requests)
+                    if moto.objects(bucket, prefix) != (objects, nbytes):
+                        problem(f"remote/{spec.key}/{tool.name}: a nothing-missing push {where} changed the remote\n{out[-2000:]}")
+            except ToolFailed as exc:  # not fatal for the pull below
+                problem(f"remote/{spec.key}/{tool.name}: nothing-missing push {where} failed: {exc}")
+                row.notes.append(f"{tool.name}: exited non-zero")
+            if runs:
+                say(f"{tag}: nothing-missing push {where}: " + ", ".join(f"{x:.2f}" for x in runs)
+                    + f" ({', '.join(map(str, reqs))} requests)")
+                setattr(row, tool.name, statistics.median(runs))
+                row.notes.append(f"{tool.name}: runs " + ", ".join(f"{x:.2f}" for x in runs)
+                                 + f", {statistics.median(reqs):g} requests; says `{said(out)}`")
+
+    clone = WORK_DIR / f"remote-{spec.key}-{tool.name}-clone-pull"
+    run_cmd(["git", "clone", "-q", str(proj), str(clone)], WORK_DIR, log, env)
+    if (clone / spec.out).exists():
+        problem(f"remote/{spec.key}/{tool.name}: {spec.out} is in the git clone before the pull (committed?)")
+    say(f"{tag}: pull into a fresh clone...")
+    run = timed_remote(tool, "pull", clone, log, env, moto)
+    secs, out = run.secs, run.out
+    say(f"           {secs:.2f} s ({run.requests} requests; {run.cpu()})")
+    key = "pull_tree" if tree else "pull_big"
+    setattr(rows[key], tool.name, secs)
+    diff = first_difference(proj / spec.out, clone / spec.out)
+    if diff:
+        problem(f"remote/{spec.key}/{tool.name}: pulled output differs from the original: {diff}\n{out[-2000:]}")
+        rows[key].notes.append(f"{tool.name}: pulled output WRONG")
+    else:
+        rows[key].notes.append(f"{tool.name}: {run.requests:,} requests, {run.cpu()}, output byte-identical")
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -727,9 +1161,9 @@ def git_rev() -> str:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="fewer repeats and 50 instead of 200 chain stages")
+    ap.add_argument("--quick", action="store_true", help="fewer repeats, 50 instead of 200 chain stages, remote: 2,000 files and 200 MiB")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-d); repeatable or comma-separated")
+                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-e); repeatable or comma-separated")
     ap.add_argument("--tools", default="dvc,pivot", help="comma-separated subset of dvc,pivot (default both)")
     ap.add_argument("--pivot", type=Path, default=DEFAULT_PIVOT, help=f"pivot executable (default {DEFAULT_PIVOT})")
     ap.add_argument("--keep", action="store_true", help="keep benchmarks/.work/ afterwards for inspection")
@@ -738,7 +1172,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-d)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-e)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not set(args.tools) <= {"dvc", "pivot"} or not args.tools:
@@ -758,6 +1192,8 @@ def main(argv: list[str]) -> int:
     dvc = Dvc()
     if "dvc" in args.tools:
         ensure_dvc()
+        if "remote" in args.only:
+            ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
         tools.append(dvc)
     if "pivot" in args.tools:
         if not args.pivot.exists():
@@ -775,6 +1211,8 @@ def main(argv: list[str]) -> int:
             rows += bench_big(tools, cfg, BIGFILE)
         elif name == "manyfiles":
             rows += bench_big(tools, cfg, MANYFILES)
+        elif name == "remote":
+            rows += bench_remote(tools, cfg)
 
     elapsed = time.perf_counter() - t_start
     header = [
@@ -785,8 +1223,8 @@ def main(argv: list[str]) -> int:
         f"- machine: {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}",
         f"- mode: {'--quick' if args.quick else 'full'}; workloads: {', '.join(args.only)}; "
         f"benchmark wall time {elapsed:.0f} s",
-        "- times are wall seconds of one `dvc repro` / `pivot run` (median of repeats, see notes); "
-        "overhead rows are tool time minus writing the same bytes with plain Python",
+        "- times are wall seconds of one `dvc repro` / `pivot run` (`push` / `pull` for the remote rows; "
+        "median of repeats, see notes); overhead rows are tool time minus writing the same bytes with plain Python",
     ]
     table = render(rows, header)
     if PROBLEMS:
