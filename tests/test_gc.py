@@ -140,8 +140,16 @@ def test_a_damaged_manifest_stops_gc(project, pivot):
     manifest = next((root / ".pivot" / "cache" / "files").glob("*/*.dir"))
     manifest.chmod(0o644)
     manifest.write_text("[]")
+    before = _objects(root)
     result = pivot("gc")
     assert result.exit_code == 1 and "is damaged" in result.output and "nothing was deleted" in result.output
+    # The damaged manifest was removed on reading; a second gc must still not take the
+    # directory's files for unreferenced objects.
+    again = pivot("gc")
+    assert again.exit_code == 1 and "is not in the cache" in again.output
+    assert _objects(root) == [oid for oid in before if not oid.endswith(".dir")]
+    assert pivot("run", "-f", "--executor", "inprocess").exit_code == 0
+    assert pivot("gc").exit_code == 0
 
 
 def test_gc_without_a_pivot_directory(project, pivot):

@@ -42,13 +42,17 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
 
 def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
     cache = ws.cache
-    damaged = sorted(oid for oid, broken in references.unreadable_manifests(cache, oids).items() if broken)
-    if damaged:
+    # Without a directory's manifest gc cannot tell which objects are its files, and would delete
+    # them as unreferenced: refuse, whether the manifest is damaged (read_manifest then removes
+    # it) or absent (locks pulled from git before a fetch).
+    unlisted = references.unreadable_manifests(cache, oids)
+    if unlisted:
+        first = sorted(unlisted)[0]
+        state = "is damaged (and was removed)" if unlisted[first] else "is not in the cache"
         raise errors.CacheError(
-            f"directory manifest {damaged[0]} in the cache is damaged, so gc cannot tell which "
-            "objects that directory needs; nothing was deleted",
-            hint=f"delete {cache.object_path(damaged[0])}, restore it (pivot pull, or pivot run -f "
-            "the stage that made it), then run gc again",
+            f"the manifest of referenced directory {first} {state}, so gc cannot tell which objects "
+            "that directory needs; nothing was deleted",
+            hint="restore it first (pivot fetch, or pivot run -f the stage that made it), then run gc again",
         )
     keep = references.expand(cache, oids)
     everything = references.cached_objects(cache)
