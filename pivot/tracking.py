@@ -357,14 +357,13 @@ def ignore_in_git(proj: project.Project, path: str) -> str | None:
 
 def _git_ignores(proj: project.Project, path: str) -> bool:
     """git's own answer (every .gitignore, info/exclude, global excludes); False without git."""
+    return _git_succeeds(proj, "check-ignore", "-q", "--no-index", "--", path)
+
+
+def _git_succeeds(proj: project.Project, *args: str) -> bool:
+    """Whether `git ARGS` exits 0 in the project; False when git is missing or hangs."""
     try:
-        done = subprocess.run(
-            ["git", "check-ignore", "-q", "--no-index", "--", path],
-            cwd=proj.root,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
+        done = subprocess.run(["git", *args], cwd=proj.root, capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
@@ -381,14 +380,4 @@ def _escape_gitignore(name: str) -> str:
 
 def committed_to_git(proj: project.Project, path: str) -> bool:
     """Whether git already tracks `path` (or files in it): then git and pivot would both hold it."""
-    try:
-        done = subprocess.run(
-            ["git", "ls-files", "--error-unmatch", "--", path],
-            cwd=proj.root,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+    return _git_succeeds(proj, "ls-files", "--error-unmatch", "--", path)
