@@ -1005,7 +1005,7 @@ def bench_remote(tools: list[Tool], cfg: Settings) -> list[Row]:
     size = f"{mib / 1024:g} GiB" if mib >= 1024 else f"{mib} MiB"
     rows = {
         "push_tree": Row(f"remote: push a {n:,}-file directory ({kib} KiB each)", "≥ 3x faster than DVC", ratio_at_least(3.0)),
-        "pull_tree": Row(f"remote: pull that directory into a fresh clone", "≥ 3x faster than DVC", ratio_at_least(3.0)),
+        "pull_tree": Row("remote: pull that directory into a fresh clone", "≥ 3x faster than DVC", ratio_at_least(3.0)),
         "push_big": Row(f"remote: push a {size} file", "not slower than DVC", ratio_at_least(1.0)),
         "pull_big": Row(f"remote: pull the {size} file into a fresh clone", "not slower than DVC", ratio_at_least(1.0)),
         "noop": Row(f"remote: push with nothing missing (right after the {n:,}-file push)", "pivot < 1 s", under(1.0)),

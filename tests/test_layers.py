@@ -37,6 +37,7 @@ LAYERS = {
     "pivot.tracking": 6,
     "pivot.references": 6,
     "pivot.reporting": 6,
+    "pivot.restore": 6,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import config, errors, project, references, yamldoc
+from pivot import config, errors, project, references, restore, yamldoc
 from pivot.cli import common
 from pivot.remote import fs, spec as remote_spec, transfer
 from pivot.workspace import Workspace
@@ -104,17 +104,7 @@ def _oids(refs: Sequence[references.Reference]) -> list[str]:
 def remote_status(stages: Sequence[str], remote_name: str | None, as_json: bool) -> None:
     """What `push` would upload and `pull` would download, by output path."""
     with _session(stages, remote_name) as (ws, remote, refs):
-        local = {ref.oid for ref in refs if ws.cache.is_complete(ref.oid)}
-        members = {oid: references.expand(ws.cache, [oid]) for oid in local}
-        wanted = set().union(*members.values()) | {ref.oid for ref in refs if ref.oid not in local}
-        absent = remote.missing(wanted, jobs=_jobs(None))
-    plan: dict[str, list[str]] = {"push": [], "pull": [], "missing": []}
-    for ref in refs:
-        if ref.oid in local:
-            if members[ref.oid] & absent:
-                plan["push"].append(ref.path)
-        else:
-            plan["missing" if ref.oid in absent else "pull"].append(ref.path)
+        plan = transfer.plan(ws.cache, remote, refs, jobs=_jobs(None))
     if as_json:
         click.echo(json.dumps({"remote": remote.spec.name, **plan}, indent=2))
         return
@@ -137,35 +127,13 @@ def _check_stage_names(proj: project.Project, stages: Sequence[str]) -> None:
 
 
 def _checkout(ws: Workspace, stages: Sequence[str], force: bool) -> bool:
-    refs = references.referenced(ws.project, list(stages) or None)
-    restored, current, problems = 0, 0, []
-    for ref in refs:
-        path = ws.project.abspath(ref.path)
-        try:
-            now = ws.hasher.hash_path(path).info.oid if os.path.lexists(path) else None
-        except (OSError, errors.PivotError):
-            now = None
-        if now == ref.oid:
-            current += 1
-            continue
-        if not ws.cache.is_complete(ref.oid):
-            problems.append(f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})")
-            continue
-        if now is not None and not force and not ws.cache.is_complete(now):
-            problems.append(f"{ref.path}: differs from the lock and is not in the cache (use -f to overwrite it)")
-            continue
-        try:
-            ws.cache.checkout(ref.oid, path, ws.hasher)
-        except errors.CacheError as exc:
-            problems.append(f"{ref.path}: {exc.message}")
-            continue
-        restored += 1
-    click.echo(f"Restored {restored} outputs, {current} already up to date")
-    for problem in problems[:_SHOWN_FAILURES]:
+    result = restore.checkout(ws, references.referenced(ws.project, list(stages) or None), force=force)
+    click.echo(f"Restored {result.restored} outputs, {result.current} already up to date")
+    for problem in result.problems[:_SHOWN_FAILURES]:
         click.echo(f"  {problem}", err=True)
-    if len(problems) > _SHOWN_FAILURES:
-        click.echo(f"  ... and {len(problems) - _SHOWN_FAILURES} more", err=True)
-    return not problems
+    if len(result.problems) > _SHOWN_FAILURES:
+        click.echo(f"  ... and {len(result.problems) - _SHOWN_FAILURES} more", err=True)
+    return result.ok
 
 
 def _jobs(jobs: int | None) -> int:

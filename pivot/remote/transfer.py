@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from pivot import errors
+from pivot import errors, references
 from pivot.remote.fs import Remote, RemoteUnavailable
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
@@ -349,3 +349,22 @@ def _settle(oid: str, future: concurrent.futures.Future[int | None], progress: P
 def _unlink_quietly(path: pathlib.Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def plan(
+    cache: Cache, remote: Remote, refs: Sequence[references.Reference], *, jobs: int
+) -> dict[str, list[str]]:
+    """Output paths by what push and pull would do: "push" (complete here, incomplete there),
+    "pull" (there, not here) and "missing" (in neither cache)."""
+    local = {ref.oid for ref in refs if cache.is_complete(ref.oid)}
+    members = {oid: references.expand(cache, [oid]) for oid in local}
+    wanted = set().union(*members.values()) | {ref.oid for ref in refs if ref.oid not in local}
+    absent = remote.missing(wanted, jobs=jobs)
+    result: dict[str, list[str]] = {"push": [], "pull": [], "missing": []}
+    for ref in refs:
+        if ref.oid in local:
+            if members[ref.oid] & absent:
+                result["push"].append(ref.path)
+        else:
+            result["missing" if ref.oid in absent else "pull"].append(ref.path)
+    return result
