@@ -28,7 +28,9 @@ def prepare_imports(root: Any) -> None:
     root_str = os.fspath(root)
     for known in _roots | {root_str}:
         for name, module in list(sys.modules.items()):
-            if is_project_module(getattr(module, "__file__", None), known) and not name.startswith("pivot"):
+            if name in _NEVER_FORGET or name.startswith("pivot"):
+                continue
+            if is_project_module(getattr(module, "__file__", None), known):
                 del sys.modules[name]
         while known != root_str and known in sys.path:
             sys.path.remove(known)
@@ -46,8 +48,16 @@ def current_root() -> str | None:
     return next(iter(_roots), None)
 
 
+# The running program itself: `pivot` started as `../../.venv/bin/pivot` from inside the project
+# has a __file__ that starts with the project root, yet it is no module of the project.
+_NEVER_FORGET = frozenset({"__main__", "__mp_main__"})
+
+
 def is_project_module(path: str | None, root: str) -> bool:
     """Whether a module file belongs to the user's project (not to a venv inside it)."""
-    if not path or not path.startswith(root.rstrip("/") + "/"):
+    if not path:
+        return False
+    path = os.path.abspath(path)  # "proj/../.venv/bin/pivot" is not inside proj
+    if not path.startswith(os.path.abspath(root).rstrip("/") + "/"):
         return False
     return "site-packages" not in path and "dist-packages" not in path

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 import pickle
 import shutil
 import subprocess
@@ -128,3 +130,18 @@ def test_compare_parameters_and_metrics_with_git_head(tutorial, pivot):
     assert "metrics.json  accuracy       0.95" in shown.output
     diffed = json.loads(pivot("metrics", "diff", "--json").output)
     assert diffed == {"metrics.json": {"learning_rate": {"old": 0.05, "new": 0.001, "diff": -0.049}}}
+
+
+@pytest.mark.slow
+def test_the_readme_command_runs_pivot_through_a_relative_path(tutorial):
+    """The README starts pivot as `../../.venv/bin/pivot` from inside the project: the program's own
+    path then begins with the project's, which must not make pivot forget its own main module."""
+    script = pathlib.Path(sys.executable).with_name("pivot")
+    relative = os.path.relpath(script, tutorial)
+    assert relative.startswith("..")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    for args in (["run", "-j8"], ["explain"]):
+        done = subprocess.run([relative, *args], cwd=tutorial, capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+    assert (tutorial / "model.pkl").exists()
