@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pivot import stage_def
 
-from pivot import config, errors, outputs, params, project, yamldoc
+from pivot import config, errors, fingerprint, outputs, params, project, yamldoc
 from pivot.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
@@ -27,10 +27,15 @@ Spec = typing.TypeVar("Spec", DepSpec, OutSpec)
 class LoadedPipeline:
     project: project.Project
     stages: Mapping[str, Stage]  # in pivot.yaml order
-    functions: Mapping[str, Callable[..., Any]]
+    fingerprints: Mapping[str, fingerprint.Fingerprint]  # by stage name
 
 
-def load(proj: project.Project) -> LoadedPipeline:
+FingerprintMemo = Mapping[str, fingerprint.Fingerprint]  # by `module:qualname`, from an earlier load
+
+
+def load(proj: project.Project, memo: FingerprintMemo | None = None) -> LoadedPipeline:
+    """Import the user's modules and build every stage; fingerprints in `memo` whose source files
+    are unchanged are reused instead of walking the code again."""
     pipeline = config.load_pipeline(proj)
     params_doc = params.load_params_file(proj, list(pipeline.stages))
     prepare_imports(proj.root)
@@ -40,7 +45,26 @@ def load(proj: project.Project) -> LoadedPipeline:
         func = _import_function(name, entry.python, pipeline.doc)
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
-    return LoadedPipeline(proj, stages, functions)
+    return LoadedPipeline(proj, stages, _fingerprints(proj, stages, functions, memo or {}))
+
+
+def _fingerprints(
+    proj: project.Project,
+    stages: Mapping[str, Stage],
+    functions: Mapping[str, Callable[..., Any]],
+    memo: FingerprintMemo,
+) -> dict[str, fingerprint.Fingerprint]:
+    root = str(proj.root)
+    by_ref: dict[str, fingerprint.Fingerprint] = {}
+    for name, stage in stages.items():  # variants of one function share its fingerprint
+        if stage.func in by_ref:
+            continue
+        known = memo.get(stage.func)
+        if known is not None and fingerprint.sources_unchanged(known, root):
+            by_ref[stage.func] = known
+        else:
+            by_ref[stage.func] = fingerprint.of(functions[name], relative_to=root)
+    return {name: by_ref[stage.func] for name, stage in stages.items()}
 
 
 def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[..., Any]:

@@ -1,7 +1,10 @@
-"""Code fingerprints: a hash of a stage function's normalized source, plus a manifest naming each part.
+"""Code fingerprints: a stage function plus every project-local function, class and constant it
+uses, transitively, each hashed from its normalized syntax tree into a manifest `{name: hash}`.
 
 Normalizing through the AST means comments, docstrings and formatting do not count; renaming a
-variable does. The manifest `{module.qualname: hash}` lets `explain` name what changed.
+variable does. Only code under the project root is walked (never a virtualenv inside it), so a
+third-party upgrade is not a code change. The walk is static: names resolved through `getattr`,
+`eval` or `importlib` at run time are not seen (the README lists these blind spots).
 """
 
 from __future__ import annotations
@@ -10,11 +13,16 @@ import ast
 import dataclasses
 import functools
 import inspect
-import textwrap
-from collections.abc import Callable, Mapping
+import os
+import sys
+import types
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import xxhash
+
+from pivot import codesource, importing
+from pivot.codesource import SourceFile, binding_statements, load_source, node_for
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -22,15 +30,15 @@ class Fingerprint:
     digest: str
     manifest: Mapping[str, str]  # qualified name -> hash of its normalized source
     locations: Mapping[str, str]  # qualified name -> "file.py:line", for messages only
+    sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # file -> content hash
 
 
-@functools.cache
-def of(func: Callable[..., Any], *, relative_to: str = "") -> Fingerprint:
-    """Memoized per function object: a reload of the module makes new objects, so edits count."""
-    name = qualified_name(func)
-    manifest = {name: _node_hash(func)}
-    locations = {name: _location(func, relative_to)}
-    return Fingerprint(combine(manifest), manifest, locations)
+def of(func: Callable[..., Any], *, relative_to: str) -> Fingerprint:
+    """The fingerprint of a stage function in the project rooted at `relative_to`."""
+    walker = _Walker(os.path.abspath(relative_to))
+    walker.visit(func, None, "")
+    manifest = dict(sorted(walker.manifest.items()))
+    return Fingerprint(combine(manifest), manifest, walker.locations, dict(sorted(walker.sources.items())))
 
 
 def combine(manifest: Mapping[str, str]) -> str:
@@ -42,35 +50,195 @@ def qualified_name(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
-@functools.cache
-def _node_hash(obj: Any) -> str:
-    try:
-        source = textwrap.dedent(inspect.getsource(obj))
-        tree = ast.parse(source)
-    except (OSError, TypeError, SyntaxError):
-        # No source (built in C, or defined in a REPL): fall back to the compiled code.
-        code = getattr(obj, "__code__", None)
-        payload = code.co_code + repr(code.co_consts).encode() if code else repr(obj).encode()
-        return xxhash.xxh3_128_hexdigest(payload)
-    _strip_docstrings(tree)
-    return xxhash.xxh3_128_hexdigest(ast.dump(tree, annotate_fields=False).encode())
+def sources_unchanged(fp: Fingerprint, root: str) -> bool:
+    """Whether every file that went into `fp` still has the content it had (memo validity)."""
+    return codesource.unchanged(root, fp.sources)
 
 
-def _strip_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Module):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-                if isinstance(body[0].value.value, str):
-                    node.body = body[1:] or [ast.Pass()]
+class _Walker:
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.manifest: dict[str, str] = {}
+        self.locations: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
+        self._seen: set[int] = set()
+
+    def visit(self, obj: Any, owner: types.ModuleType | None, name: str) -> None:
+        """`obj` is what `name` means in module `owner` (None for the stage function itself)."""
+        if isinstance(obj, types.MethodType):
+            obj = obj.__func__
+        if isinstance(obj, functools.partial):
+            for part in (obj.func, *obj.args, *obj.keywords.values()):
+                self.visit(part, None, "")
+            if owner is not None and name:
+                self._visit_constant(owner, name)
+            return
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            alias = f"{owner.__name__}.{name}" if owner is not None and name else ""
+            self._visit_definition(inspect.unwrap(obj) if inspect.isfunction(obj) else obj, alias)
+        elif owner is not None and name and not inspect.ismodule(obj) and not inspect.isbuiltin(obj):
+            self._visit_constant(owner, name)
+
+    def _visit_definition(self, obj: Any, alias: str = "") -> None:
+        if id(obj) in self._seen:
+            return
+        self._seen.add(id(obj))
+        module = sys.modules.get(obj.__module__)
+        source = self._project_source(module)
+        if module is None or source is None:
+            return  # third-party, standard library or built in: not walked
+        node = node_for(source, obj.__qualname__, getattr(getattr(obj, "__code__", None), "co_firstlineno", 0))
+        # A lambda has no name of its own: it goes by the name it is bound to (`square = lambda x: ...`).
+        key = (alias or f"{obj.__module__}.<lambda>") if _is_lambda(obj) else qualified_name(obj)
+        if node is None:  # no source to read (defined by exec): the compiled code stands in
+            self.manifest[key] = _code_hash(obj)
+            return
+        self._record(key, source, [node])
+        self._walk_names([node], module)
+        for cell_value in _closure_values(obj):
+            self.visit(cell_value, None, "")
+
+    def _visit_constant(self, module: types.ModuleType, name: str, depth: int = 0) -> None:
+        source = self._project_source(module)
+        key = f"{module.__name__}.{name}"
+        if source is None or key in self.manifest or depth > 8:
+            return
+        statements = binding_statements(source, name)
+        origin = _imported_from(statements, module)
+        if origin is not None:  # `from config import THRESHOLD`: the value lives over there
+            target = sys.modules.get(origin[0])
+            if target is not None:
+                self._visit_constant(target, origin[1], depth + 1)
+            return
+        if statements:
+            self._record(key, source, statements)
+            self._walk_names(statements, module)
+        else:  # bound dynamically (globals(), a star import): plain data is hashed by value
+            text = _plain_repr(getattr(module, name, None))
+            if text is not None:
+                self.manifest[key] = xxhash.xxh3_128_hexdigest(text.encode())
+
+    def _record(self, key: str, source: SourceFile, nodes: list[ast.AST]) -> None:
+        self.manifest[key] = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
+        self.locations[key] = f"{source.relpath}:{getattr(nodes[0], 'lineno', 0)}"
+        self.sources[source.relpath] = source.digest
+
+    def _walk_names(self, nodes: list[ast.AST], module: types.ModuleType) -> None:
+        namespace = vars(module)
+        for chain in _name_chains(nodes):
+            if chain[0] not in namespace:
+                continue  # a local, a builtin, or a name bound only at run time
+            owner, value = module, namespace[chain[0]]
+            for index, attr in enumerate(chain[1:], start=1):
+                if not inspect.ismodule(value) or self._project_source(value) is None:
+                    break
+                if not hasattr(value, attr):
+                    break
+                owner, value = value, getattr(value, attr)
+                chain = chain[: index + 1]
+            self.visit(value, owner, chain[-1])
+
+    def _project_source(self, module: types.ModuleType | None) -> SourceFile | None:
+        path = getattr(module, "__file__", None)
+        if not importing.is_project_module(path, self.root) or not path.endswith(".py"):
+            return None
+        try:
+            return load_source(path, self.root)
+        except (OSError, SyntaxError, ValueError):
+            return None
 
 
-def _location(obj: Any, relative_to: str) -> str:
-    try:
-        path = inspect.getsourcefile(obj) or "?"
-        line = inspect.getsourcelines(obj)[1]
-    except (OSError, TypeError):
-        return "?"
-    if relative_to and path.startswith(relative_to.rstrip("/") + "/"):
-        path = path[len(relative_to.rstrip("/")) + 1 :]
-    return f"{path}:{line}"
+def _name_chains(nodes: list[ast.AST]) -> Iterator[tuple[str, ...]]:
+    """Every `a` and `a.b.c` read in the nodes, outermost chains only (`a.b.c`, not also `a.b`)."""
+    inner: set[int] = set()
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Attribute) and id(node) not in inner:
+                parts, current = [node.attr], node.value
+                while isinstance(current, ast.Attribute):
+                    inner.add(id(current))
+                    parts.append(current.attr)
+                    current = current.value
+                if isinstance(current, ast.Name):
+                    inner.add(id(current))
+                    yield (current.id, *reversed(parts))
+            elif isinstance(node, ast.Name) and id(node) not in inner and isinstance(node.ctx, ast.Load):
+                yield (node.id,)
+
+
+def _imported_from(statements: list[ast.stmt], module: types.ModuleType) -> tuple[str, str] | None:
+    if len(statements) != 1 or not isinstance(statements[0], ast.ImportFrom):
+        return None
+    stmt = statements[0]
+    base = stmt.module or ""
+    if stmt.level:  # relative: resolve against the importing module's package
+        package = (module.__package__ or "").split(".")
+        base = ".".join([*package[: len(package) - stmt.level + 1], *([base] if base else [])])
+    for alias in stmt.names:
+        return base, alias.name
+    return None
+
+
+def _normalized(node: ast.AST) -> str:
+    """The node without docstrings, positions or comments (which the AST never had)."""
+    clone = _strip_docstrings(node)
+    return ast.dump(clone, annotate_fields=False)
+
+
+def _strip_docstrings(node: ast.AST) -> ast.AST:
+    class Stripper(ast.NodeTransformer):
+        def generic_visit(self, child: ast.AST) -> ast.AST:
+            child = super().generic_visit(child)
+            body = getattr(child, "body", None)
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body:
+                first = body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                    child.body = body[1:] or [ast.Pass()]
+            return child
+
+    import copy  # only here: deep copies are the slow part, so the cached tree stays untouched
+
+    return Stripper().visit(copy.deepcopy(node))
+
+
+def _closure_values(func: Any) -> list[Any]:
+    cells = getattr(func, "__closure__", None) or ()
+    values = []
+    for cell in cells:
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    return values
+
+
+def _is_lambda(obj: Any) -> bool:
+    return getattr(obj, "__name__", "") == "<lambda>"
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def _plain_repr(value: Any, depth: int = 0) -> str | None:
+    if isinstance(value, _PLAIN):
+        return repr(value)
+    if depth > 4:
+        return None
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain_repr(item, depth + 1) for item in value]
+        if None in items:
+            return None
+        body = sorted(items) if isinstance(value, set | frozenset) else items
+        return f"{type(value).__name__}({', '.join(body)})"  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        pairs = [(_plain_repr(k, depth + 1), _plain_repr(v, depth + 1)) for k, v in value.items()]
+        if any(k is None or v is None for k, v in pairs):
+            return None
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+    return None
+
+
+def _code_hash(obj: Any) -> str:
+    code = getattr(obj, "__code__", None)
+    payload = code.co_code + repr(code.co_consts).encode() if code else repr(obj).encode()
+    return xxhash.xxh3_128_hexdigest(payload)

@@ -34,13 +34,23 @@ def prepare_imports(root: Any) -> None:
                 del sys.modules[name]
         while known != root_str and known in sys.path:
             sys.path.remove(known)
+        src = os.path.join(known, "src")
+        while known != root_str and src in sys.path:
+            sys.path.remove(src)
     _roots.clear()
     _roots.add(root_str)
-    if sys.path[:1] != [root_str]:
-        if root_str in sys.path:
-            sys.path.remove(root_str)
-        sys.path.insert(0, root_str)
+    put_on_path(root_str)
     importlib.invalidate_caches()
+
+
+def put_on_path(root: str) -> None:
+    """The project root first on sys.path, then its `src/` when it has one (the src layout)."""
+    wanted = [root, *([os.path.join(root, "src")] if os.path.isdir(os.path.join(root, "src")) else [])]
+    if sys.path[: len(wanted)] != wanted:
+        for entry in wanted:
+            while entry in sys.path:
+                sys.path.remove(entry)
+        sys.path[:0] = wanted
 
 
 def current_root() -> str | None:

@@ -5,8 +5,7 @@ Reading only: hashing fills the stat memo, but nothing the user sees is changed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from pivot import fingerprint, status
 from pivot.graph import Graph
@@ -20,7 +19,7 @@ from pivot.workspace import Workspace
 def observe(
     ws: Workspace,
     stage: Stage,
-    func: Callable[..., Any],
+    code: fingerprint.Fingerprint,
     lock: StageLock | None,
     *,
     unknown_deps: frozenset[str] = frozenset(),
@@ -28,7 +27,7 @@ def observe(
     deps = {path: _hash_or_none(ws, path) for path in stage.dep_paths if path not in unknown_deps}
     outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
     return status.Facts(
-        fingerprint=fingerprint.of(func, relative_to=str(ws.project.root)),
+        fingerprint=code,
         params=stage.params,
         deps={**deps, **{path: None for path in unknown_deps if path in stage.dep_paths}},
         outs=outs,
@@ -62,7 +61,7 @@ def _restorable(
 def predict(
     ws: Workspace,
     graph: Graph,
-    functions: Mapping[str, Callable[..., Any]],
+    fingerprints: Mapping[str, fingerprint.Fingerprint],
     names: Sequence[str],
     *,
     force: bool = False,
@@ -80,7 +79,7 @@ def predict(
             dep for dep in stage.dep_paths if any(_produces(graph, up, dep) for up in running_up)
         )
         lock = ws.read_lock(name)
-        facts = observe(ws, stage, functions[name], lock, unknown_deps=unknown)
+        facts = observe(ws, stage, fingerprints[name], lock, unknown_deps=unknown)
         decision = status.decide(stage, lock, facts, forced=force, upstream_running=running_up)
         if decision.run:
             will_run.add(name)

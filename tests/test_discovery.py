@@ -97,7 +97,7 @@ def test_python_alone_takes_paths_from_annotations(project):
     nothing = loaded.stages["nothing"]
     assert nothing.returns is Returns.NOTHING and nothing.outs == ()
     assert nothing.dep_paths == ("data.txt",)  # './data.txt' normalized
-    assert loaded.functions["single"]("xy") == "yx"
+    assert discovery.import_object(loaded.stages["single"].func)("xy") == "yx"
 
 
 def test_python_alone_runs_and_writes_the_annotated_paths(project, pivot):
@@ -195,7 +195,7 @@ def test_two_projects_in_one_process_each_get_their_own_module(tmp_path, monkeyp
     monkeypatch.chdir(roots[1])
     loaded = discovery.load(project_of(roots[1]))
     assert loaded.stages["s"].out_paths == ("two.txt",)
-    assert loaded.functions["s"]() == "two"
+    assert discovery.import_object(loaded.stages["s"].func)() == "two"
     assert str(roots[0]) not in sys.path
 
 

@@ -8,7 +8,7 @@ import fcntl
 import os
 from collections.abc import Iterator, Sequence
 
-from pivot import discovery, errors, graph, project, tracking, workspace
+from pivot import discovery, errors, graph, loadmemo, project, tracking, workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -23,7 +23,7 @@ def find_project() -> project.Project:
 
 
 def load(proj: project.Project) -> Loaded:
-    pipeline = discovery.load(proj)
+    pipeline = loadmemo.load(proj)
 
     def exists(path: str) -> bool:
         # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.

@@ -71,7 +71,7 @@ def _evaluate(
     names = common.select(loaded, stages)
     tracked: list[tuple[tracking.Tracked, tracking.State]] = []
     with common.opened(proj) as ws:
-        decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
+        decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force)
         if with_tracked:
             shown = [loaded.graph.stages[name] for name in (stages or names)]
             deps = {path for stage in shown for path in stage.dep_paths} if stages else None
@@ -97,7 +97,7 @@ def explain_block(d: Decision) -> str:
     sections = [
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
-        ("Code changes", [f"{c.name} ({c.location}): {c.change.value}" for c in d.code_changes]),
+        ("Code changes", [f"{c.name}{f' ({c.location})' if c.location else ''}: {c.change.value}" for c in d.code_changes]),
         ("Output changes", [f"{c.path}: {c.change.value}" for c in d.out_changes]),
         ("Restored from the cache instead of running", list(d.restore)),
     ]

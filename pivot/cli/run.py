@@ -36,7 +36,7 @@ def run(
     with common.project_lock(proj):
         with common.opened(proj) as ws:
             if dry_run:
-                decisions = observe.predict(ws, loaded.graph, loaded.pipeline.functions, names, force=force)
+                decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force)
                 explain.print_status(decisions)
                 return
             kind = executor or _default_executor()

@@ -90,7 +90,7 @@ class _Hooks:
     def _prepare(self, name: str) -> Submission | None:
         stage = self._graph.stages[name]
         lock = self._ws.read_lock(name)
-        facts = observe(self._ws, stage, self._pipeline.functions[name], lock)
+        facts = observe(self._ws, stage, self._pipeline.fingerprints[name], lock)
         decision = status.decide(stage, lock, facts, forced=self._options.force)
         if not decision.run:
             if decision.restore and lock is not None:

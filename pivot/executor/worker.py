@@ -30,8 +30,7 @@ class StageContractError(Exception):
 def execute(task: StageTask) -> StageOutcome:
     start = time.perf_counter()
     os.chdir(task.root)
-    if sys.path[:1] != [task.root]:
-        sys.path.insert(0, task.root)
+    importing.put_on_path(task.root)
     with _captured(task.log_path):
         try:
             _run(task.stage, pathlib.Path(task.root))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot import discovery, graph, observe, project, workspace
+from pivot import discovery, graph, loadmemo, observe, project, workspace
 from pivot.report import diff, git, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
@@ -20,7 +20,7 @@ def build(root: pathlib.Path, base: str, title: str) -> str:
     proj = project.Project(root)
     repo = git.open_repo(root)
     old = snapshot.at_revision(repo, base)
-    pipeline = discovery.load(proj)
+    pipeline = loadmemo.load(proj)
     new = snapshot.workspace(pipeline)
     label = _label(repo, base)
     params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")
@@ -55,7 +55,7 @@ def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
     built = graph.build(pipeline.stages, exists=lambda path: os.path.lexists(proj.abspath(path)))
     ws = workspace.open_workspace(proj)
     try:
-        decisions = observe.predict(ws, built, pipeline.functions, built.order)
+        decisions = observe.predict(ws, built, pipeline.fingerprints, built.order)
     finally:
         ws.close()
     stale = [d for d in decisions if d.run]

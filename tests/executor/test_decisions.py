@@ -97,11 +97,6 @@ def shout(text: Annotated[str, outputs.Dep("input.txt", loaders.Text())]) -> Ann
 '''
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pivot/fingerprint.py hashes only the stage function itself, not the project-local "
-    "helpers and constants it uses (DESIGN.md section 5)",
-)
 def test_change_in_a_helper_or_constant_the_stage_uses_reruns_it(project, pivot):
     root = project({"stages.py": HELPER_STAGES, "input.txt": "ab\n", "pivot.yaml": "stages:\n  shout:\n    python: stages.shout\n"})
     assert pivot("run").exit_code == 0

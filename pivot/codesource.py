@@ -1,0 +1,113 @@
+"""Parsed project source files, memoized by stat, and lookups in them: a definition by its
+qualified name, the statements that bind a module-level name."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+from collections.abc import Iterator, Mapping
+
+import xxhash
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SourceFile:
+    relpath: str  # project-relative POSIX path, as shown to the user
+    digest: str  # xxh3-128 of the file's bytes
+    tree: ast.Module
+
+
+_parsed: dict[tuple[str, str], tuple[tuple[int, int, int], SourceFile]] = {}
+
+
+def load_source(path: str, root: str) -> SourceFile:
+    """The file parsed; parsed again only when its stat changed (a long-lived process sees edits)."""
+    info = os.stat(path)
+    key = (info.st_mtime_ns, info.st_size, info.st_ino)
+    cached = _parsed.get((path, root))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    with open(path, "rb") as handle:
+        data = handle.read()
+    relpath = os.path.relpath(path, root).replace(os.sep, "/")
+    source = SourceFile(relpath, xxhash.xxh3_128_hexdigest(data), ast.parse(data, filename=path))
+    _parsed[(path, root)] = (key, source)
+    return source
+
+
+def file_digest(path: str) -> str:
+    """xxh3-128 of a file's bytes (source files are small: reading beats trusting a stat)."""
+    with open(path, "rb") as handle:
+        return xxhash.xxh3_128_hexdigest(handle.read())
+
+
+def unchanged(root: str, digests: Mapping[str, str]) -> bool:
+    """Whether every file (project-relative) still has the content hash it had."""
+    for rel, digest in digests.items():
+        try:
+            if file_digest(os.path.join(root, rel)) != digest:
+                return False
+        except OSError:
+            return False
+    return True
+
+
+def node_for(source: SourceFile, qualname: str, firstlineno: int = 0) -> ast.AST | None:
+    """The def/class node of `qualname`, or, for a lambda, the top-level statement holding it."""
+    body: list[ast.stmt] = source.tree.body
+    node: ast.AST | None = None
+    for part in qualname.split("."):
+        if part == "<locals>":
+            continue
+        if part == "<lambda>":
+            return _statement_at(source.tree, firstlineno)
+        candidates = [
+            stmt
+            for stmt in _flatten(body)
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and stmt.name == part
+        ]
+        if not candidates:
+            return _statement_at(source.tree, firstlineno) if firstlineno else None
+        exact = [c for c in candidates if _first_line(c) == firstlineno]
+        node = exact[-1] if exact else candidates[-1]  # the last definition is the one bound at run time
+        body = node.body  # type: ignore[attr-defined]
+    return node
+
+
+def binding_statements(source: SourceFile, name: str) -> list[ast.stmt]:
+    """Module-level statements that bind `name` (inside top-level if/try/with blocks too)."""
+    return [stmt for stmt in _flatten(source.tree.body) if name in _bound_names(stmt)]
+
+
+def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    for stmt in body:
+        if isinstance(stmt, ast.If | ast.Try | ast.With | ast.For | ast.While):
+            for block in ("body", "orelse", "finalbody"):
+                yield from _flatten(getattr(stmt, block, []))
+            for handler in getattr(stmt, "handlers", []):
+                yield from _flatten(handler.body)
+        else:
+            yield stmt
+
+
+def _bound_names(stmt: ast.stmt) -> set[str]:
+    if isinstance(stmt, ast.Assign):
+        return {n.id for target in stmt.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+    if isinstance(stmt, ast.AnnAssign | ast.AugAssign) and isinstance(stmt.target, ast.Name):
+        return {stmt.target.id}
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in stmt.names}
+    return set()
+
+
+def _first_line(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([d.lineno for d in decorators] + [node.lineno])  # type: ignore[attr-defined]
+
+
+def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
+    for stmt in _flatten(tree.body):
+        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
+            return stmt
+    return None

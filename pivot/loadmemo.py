@@ -1,0 +1,107 @@
+"""Loading the pipeline without importing the user's code when nothing it depends on changed.
+
+The memo (`.pivot/tmp/pipeline.memo`) holds the stages and code fingerprints of the last load,
+with the content hash of every file that went into them: pivot.yaml, params.yaml and each project
+module that loading imported. While all of them are byte-identical (and pivot and Python are the
+same), the memo is the answer: a no-op `pivot run` never pays for importing pandas or torch.
+When something changed, the user's modules are imported again, and fingerprints whose own
+source files are unchanged are still reused.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import pivot
+from pivot import atomic, codesource, discovery, fingerprint, project
+from pivot.codesource import file_digest
+from pivot.importing import is_project_module, prepare_imports
+
+_VERSION = 1
+_PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
+
+
+def load(proj: project.Project) -> discovery.LoadedPipeline:
+    memo = _read(proj)
+    if memo is not None and _still_valid(proj, memo):
+        # Nothing is imported, but a long-lived process must still not keep another project's modules.
+        prepare_imports(proj.root)
+        return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
+    known = {memo["stages"][name].func: fp for name, fp in memo["fingerprints"].items()} if memo else None
+    loaded = discovery.load(proj, known)
+    _write(proj, loaded)
+    return loaded
+
+
+def _path(proj: project.Project) -> Any:
+    return proj.tmp_dir / "pipeline.memo"
+
+
+def _read(proj: project.Project) -> dict[str, Any] | None:
+    try:
+        with open(_path(proj), "rb") as handle:
+            memo = pickle.load(handle)
+    except Exception:  # absent, truncated, or written by another version: load the slow way
+        return None
+    if not isinstance(memo, dict) or memo.get("environment") != _environment():
+        return None
+    return memo
+
+
+def _still_valid(proj: project.Project, memo: Mapping[str, Any]) -> bool:
+    return memo["inputs"] == _config_inputs(proj) and codesource.unchanged(str(proj.root), memo["modules"])
+
+
+def _write(proj: project.Project, loaded: discovery.LoadedPipeline) -> None:
+    memo = {
+        "environment": _environment(),
+        "inputs": _config_inputs(proj),
+        "modules": _imported_modules(str(proj.root)),
+        "stages": dict(loaded.stages),
+        "fingerprints": dict(loaded.fingerprints),
+    }
+    try:
+        data = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # e.g. a user's loader holding something unpicklable: no memo, no harm
+        return
+    if not proj.dot_dir.is_dir():  # never create .pivot/ as a side effect of reading a project
+        return
+    proj.tmp_dir.mkdir(parents=True, exist_ok=True)
+    atomic.write_bytes(_path(proj), data)
+
+
+def _config_inputs(proj: project.Project) -> dict[str, str]:
+    found = {}
+    for path in (proj.pipeline_file, proj.params_file, proj.root / "pipeline.py"):
+        try:
+            found[path.name] = file_digest(str(path))
+        except OSError:
+            found[path.name] = ""
+    return found
+
+
+def _imported_modules(root: str) -> dict[str, str]:
+    """Every project module in this process: what loading imported (prepare_imports forgot the rest)."""
+    digests = {}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if name in ("__main__", "__mp_main__"):  # the running program, not the user's code
+            continue
+        if path and is_project_module(path, root) and os.path.isfile(path):
+            digests[os.path.relpath(path, root)] = file_digest(path)
+    return digests
+
+
+def _environment() -> tuple[Any, ...]:
+    """What else shapes a loaded pipeline: the Python and pivot in use (down to pivot's own files,
+    so an upgrade or a development checkout never reads a memo written by other code)."""
+    stamps = tuple(
+        (name, os.stat(os.path.join(_PIVOT_DIR, name)).st_mtime_ns)
+        for name in sorted(os.listdir(_PIVOT_DIR))
+        if name.endswith(".py")
+    )
+    return (_VERSION, sys.version, pivot.__version__, _PIVOT_DIR, stamps, fingerprint.__name__)

@@ -1,0 +1,82 @@
+"""A no-op run loads the pipeline from its memo without importing the user's modules, and every
+edit that matters (a module, pivot.yaml, params.yaml) still reaches the stages."""
+
+from __future__ import annotations
+
+import pathlib
+
+STAGES = '''
+import pathlib
+from typing import Annotated
+
+import settings
+from pivot import loaders, outputs
+
+with open("imports.log", "a") as log:  # a side effect of importing this module, for the test
+    log.write("x")
+
+
+def s(text: Annotated[str, outputs.Dep("in.txt", loaders.Text())]) -> Annotated[str, outputs.Out(settings.OUT, loaders.Text())]:
+    return text.strip() + settings.SUFFIX
+'''
+FILES = {
+    "stages.py": STAGES,
+    "settings.py": 'OUT = "out.txt"\nSUFFIX = "!"\n',
+    "in.txt": "ab\n",
+    "pivot.yaml": "stages:\n  s:\n    python: stages.s\n",
+}
+
+
+def imports(root: pathlib.Path) -> int:
+    log = root / "imports.log"
+    return len(log.read_text()) if log.exists() else 0
+
+
+def test_a_no_op_run_and_explain_import_no_user_module(project, pivot_proc):
+    root = project(FILES)
+    assert pivot_proc("init", cwd=root).returncode == 0
+    assert pivot_proc("run", cwd=root).returncode == 0
+    before = imports(root)
+    assert before >= 1
+    for command in (("run",), ("explain",), ("status",)):
+        done = pivot_proc(*command, cwd=root)
+        assert done.returncode == 0, done.stderr
+    assert imports(root) == before
+    assert "s: up to date" in pivot_proc("run", cwd=root).stdout
+
+
+def test_an_edit_to_a_module_the_declarations_use_is_seen(project, pivot_proc):
+    root = project(FILES)
+    assert pivot_proc("run", cwd=root).returncode == 0
+    (root / "settings.py").write_text('OUT = "renamed.txt"\nSUFFIX = "!"\n')
+    done = pivot_proc("run", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert (root / "renamed.txt").read_text() == "ab!"
+
+
+def test_a_damaged_memo_is_ignored(project, pivot):
+    root = project(FILES)
+    assert pivot("run").exit_code == 0
+    (root / ".pivot" / "tmp" / "pipeline.memo").write_bytes(b"\x80\x05not a pickle")
+    result = pivot("run")
+    assert result.exit_code == 0, result.output
+    assert "s: up to date" in result.output
+
+
+def test_params_yaml_edits_reach_the_stage_through_the_memo(project, pivot):
+    files = {
+        "stages.py": (
+            "from typing import Annotated\nfrom pivot import loaders, outputs\nfrom pivot.stage_def import StageParams\n\n"
+            "class P(StageParams):\n    times: int = 2\n\n"
+            "def s(params: P, text: Annotated[str, outputs.Dep('in.txt', loaders.Text())]) -> Annotated[str, outputs.Out('out.txt', loaders.Text())]:\n"
+            "    return text.strip() * params.times\n"
+        ),
+        "in.txt": "ab\n",
+        "pivot.yaml": "stages:\n  s:\n    python: stages.s\n",
+    }
+    root = project(files)
+    assert pivot("run").exit_code == 0
+    (root / "params.yaml").write_text("s:\n  times: 3\n")
+    result = pivot("run")
+    assert "s: running (Parameters changed)" in result.output
+    assert (root / "out.txt").read_text() == "ababab"
