@@ -45,7 +45,7 @@ DVC_SPEC = "dvc==3.*"
 DEFAULT_PIVOT = REPO_DIR / ".venv" / "bin" / "pivot"
 RESULTS_MD = BENCH_DIR / "results.md"
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote")
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "code")
 ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote"}
 DVC_S3_SPEC = "dvc[s3]==3.*"  # only for the remote workload
 MOTO_SPEC = "moto[server]==5.*"  # installed into the DVC venv only if no moto_server is found
@@ -97,6 +97,18 @@ def make_settings(quick: bool) -> Settings:
         remote_big_mib=200 if quick else 1024,
         remote_noop_repeats=1 if quick else 3,
     )
+
+
+# --------------------------------------------------------------------------- code fingerprinting
+
+
+def bench_code(quick: bool) -> str:
+    """benchmarks/code.py in the pivot venv: what code fingerprinting costs, as a table of its own."""
+    cmd = [sys.executable, str(BENCH_DIR / "code.py"), *(["--quick"] if quick else [])]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        problem(f"code workload failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return "\n## Code fingerprinting (pivot only: DVC does not fingerprint code)\n\n" + done.stdout
 
 
 # --------------------------------------------------------------------------- results
@@ -1201,6 +1213,7 @@ def main(argv: list[str]) -> int:
         tools.append(Pivot(args.pivot.resolve()))
 
     rows: list[Row] = []
+    extra: list[str] = []
     for name in args.only:
         say(f"=== {name} ===")
         if name == "chains":
@@ -1213,6 +1226,8 @@ def main(argv: list[str]) -> int:
             rows += bench_big(tools, cfg, MANYFILES)
         elif name == "remote":
             rows += bench_remote(tools, cfg)
+        elif name == "code":  # pivot against itself (DVC has no code fingerprint): its own table
+            extra.append(bench_code(args.quick))
 
     elapsed = time.perf_counter() - t_start
     header = [
@@ -1226,7 +1241,7 @@ def main(argv: list[str]) -> int:
         "- times are wall seconds of one `dvc repro` / `pivot run` (`push` / `pull` for the remote rows; "
         "median of repeats, see notes); overhead rows are tool time minus writing the same bytes with plain Python",
     ]
-    table = render(rows, header)
+    table = render(rows, header) + "".join(extra)
     if PROBLEMS:
         table += "\n## Problems seen\n\n" + "\n".join(
             "- " + p.splitlines()[0] + ("\n\n```\n" + "\n".join(p.splitlines()[1:]) + "\n```" if "\n" in p else "")

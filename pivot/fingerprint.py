@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import functools
+import importlib
+import importlib.util
 import inspect
 import os
 import sys
@@ -124,7 +126,7 @@ class _Walker:
         self.sources[source.relpath] = source.digest
 
     def _walk_names(self, nodes: list[ast.AST], module: types.ModuleType) -> None:
-        namespace = vars(module)
+        namespace = {**vars(module), **self._local_imports(nodes)}
         for chain in _name_chains(nodes):
             if chain[0] not in namespace:
                 continue  # a local, a builtin, or a name bound only at run time
@@ -137,6 +139,35 @@ class _Walker:
                 owner, value = value, getattr(value, attr)
                 chain = chain[: index + 1]
             self.visit(value, owner, chain[-1])
+
+    def _local_imports(self, nodes: list[ast.AST]) -> dict[str, Any]:
+        """Names bound by imports inside function bodies, for project modules only: finding a
+        module's file never imports it, so `import torch` in a stage costs nothing here."""
+        bound: dict[str, Any] = {}
+        for root in nodes:
+            for node in ast.walk(root):
+                if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    target = self._import_project_module(node.module)
+                    for alias in node.names if target is not None else ():
+                        if hasattr(target, alias.name):
+                            bound[alias.asname or alias.name] = getattr(target, alias.name)
+                elif isinstance(node, ast.Import):
+                    for alias in node.names:
+                        target = self._import_project_module(alias.name)
+                        if target is not None:
+                            bound[alias.asname or alias.name.split(".")[0]] = (
+                                target if alias.asname else sys.modules[alias.name.split(".")[0]]
+                            )
+        return bound
+
+    def _import_project_module(self, name: str) -> types.ModuleType | None:
+        try:
+            spec = importlib.util.find_spec(name.split(".")[0])
+            if spec is None or not importing.is_project_module(spec.origin, self.root):
+                return None
+            return importlib.import_module(name)
+        except Exception:  # the stage will meet the same error when it runs; nothing to walk here
+            return None
 
     def _project_source(self, module: types.ModuleType | None) -> SourceFile | None:
         path = getattr(module, "__file__", None)

@@ -111,6 +111,13 @@ ROWS = [
         True,
         {"mylib.text.clean": "modified"},
     ),
+    Row(
+        "helper imported inside the stage function edited",
+        {"stages.py": stage("    from helpers import clean\n    return clean(text)"), "helpers.py": "def clean(t):\n    return t.strip()\n"},
+        {"helpers.py": ("t.strip()", "t.strip().title()")},
+        True,
+        {"helpers.clean": "modified"},
+    ),
     Row("constant edited", {"stages.py": stage("    return text.strip() + SUFFIX", before='SUFFIX = "!"\n')}, {"stages.py": ('"!"', '"?"')}, True, {"stages.SUFFIX": "modified"}),
     Row(
         "constant in another module edited (from m import C)",
