@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import os
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 import xxhash
 
@@ -16,6 +17,7 @@ class SourceFile:
     relpath: str  # project-relative POSIX path, as shown to the user
     digest: str  # xxh3-128 of the file's bytes
     tree: ast.Module
+    parts: dict[Any, Any] = dataclasses.field(default_factory=dict)  # per-node results of the fingerprint walk
 
 
 _parsed: dict[tuple[str, str], tuple[tuple[int, int, int], SourceFile]] = {}

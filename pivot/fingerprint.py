@@ -96,7 +96,7 @@ class _Walker:
             self.manifest[key] = _code_hash(obj)
             return
         self._record(key, source, [node])
-        self._walk_names([node], module)
+        self._walk_names(source, [node], module)
         for cell_value in _closure_values(obj):
             self.visit(cell_value, None, "")
 
@@ -114,20 +114,21 @@ class _Walker:
             return
         if statements:
             self._record(key, source, statements)
-            self._walk_names(statements, module)
+            self._walk_names(source, statements, module)
         else:  # bound dynamically (globals(), a star import): plain data is hashed by value
             text = _plain_repr(getattr(module, name, None))
             if text is not None:
                 self.manifest[key] = xxhash.xxh3_128_hexdigest(text.encode())
 
     def _record(self, key: str, source: SourceFile, nodes: list[ast.AST]) -> None:
-        self.manifest[key] = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
+        self.manifest[key] = _part(source, nodes).digest
         self.locations[key] = f"{source.relpath}:{getattr(nodes[0], 'lineno', 0)}"
         self.sources[source.relpath] = source.digest
 
-    def _walk_names(self, nodes: list[ast.AST], module: types.ModuleType) -> None:
-        namespace = {**vars(module), **self._local_imports(nodes)}
-        for chain in _name_chains(nodes):
+    def _walk_names(self, source: SourceFile, nodes: list[ast.AST], module: types.ModuleType) -> None:
+        part = _part(source, nodes)
+        namespace = {**vars(module), **self._local_imports(part.imports)} if part.imports else vars(module)
+        for chain in part.chains:
             if chain[0] not in namespace:
                 continue  # a local, a builtin, or a name bound only at run time
             owner, value = module, namespace[chain[0]]
@@ -140,24 +141,22 @@ class _Walker:
                 chain = chain[: index + 1]
             self.visit(value, owner, chain[-1])
 
-    def _local_imports(self, nodes: list[ast.AST]) -> dict[str, Any]:
+    def _local_imports(self, statements: tuple[ast.stmt, ...]) -> dict[str, Any]:
         """Names bound by imports inside function bodies, for project modules only: finding a
         module's file never imports it, so `import torch` in a stage costs nothing here."""
         bound: dict[str, Any] = {}
-        for root in nodes:
-            for node in ast.walk(root):
-                if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    target = self._import_project_module(node.module)
-                    for alias in node.names if target is not None else ():
-                        if hasattr(target, alias.name):
-                            bound[alias.asname or alias.name] = getattr(target, alias.name)
-                elif isinstance(node, ast.Import):
-                    for alias in node.names:
-                        target = self._import_project_module(alias.name)
-                        if target is not None:
-                            bound[alias.asname or alias.name.split(".")[0]] = (
-                                target if alias.asname else sys.modules[alias.name.split(".")[0]]
-                            )
+        for node in statements:
+            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                target = self._import_project_module(node.module)
+                for alias in node.names if target is not None else ():
+                    if hasattr(target, alias.name):
+                        bound[alias.asname or alias.name] = getattr(target, alias.name)
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    target = self._import_project_module(alias.name)
+                    if target is not None:
+                        top = alias.name.split(".")[0]
+                        bound[alias.asname or top] = target if alias.asname else sys.modules[top]
         return bound
 
     def _import_project_module(self, name: str) -> types.ModuleType | None:
@@ -177,6 +176,29 @@ class _Walker:
             return load_source(path, self.root)
         except (OSError, SyntaxError, ValueError):
             return None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Part:
+    """What the walk needs from one definition's syntax, computed once per parsed file."""
+
+    digest: str
+    chains: tuple[tuple[str, ...], ...]
+    imports: tuple[ast.stmt, ...]  # import statements inside function bodies
+
+
+def _part(source: SourceFile, nodes: list[ast.AST]) -> _Part:
+    key = tuple(id(node) for node in nodes)  # stable: the source keeps its tree alive
+    found = source.parts.get(key)
+    if found is None:
+        digest = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
+        imports = tuple(
+            n for root in nodes if not isinstance(root, ast.Import | ast.ImportFrom)
+            for n in ast.walk(root) if isinstance(n, ast.Import | ast.ImportFrom)
+        )
+        found = _Part(digest, tuple(dict.fromkeys(_name_chains(nodes))), imports)
+        source.parts[key] = found
+    return found
 
 
 def _name_chains(nodes: list[ast.AST]) -> Iterator[tuple[str, ...]]:
@@ -211,25 +233,24 @@ def _imported_from(statements: list[ast.stmt], module: types.ModuleType) -> tupl
 
 
 def _normalized(node: ast.AST) -> str:
-    """The node without docstrings, positions or comments (which the AST never had)."""
-    clone = _strip_docstrings(node)
-    return ast.dump(clone, annotate_fields=False)
+    """The node without docstrings, positions or comments (which the AST never had).
 
-
-def _strip_docstrings(node: ast.AST) -> ast.AST:
-    class Stripper(ast.NodeTransformer):
-        def generic_visit(self, child: ast.AST) -> ast.AST:
-            child = super().generic_visit(child)
-            body = getattr(child, "body", None)
-            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body:
-                first = body[0]
-                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                    child.body = body[1:] or [ast.Pass()]
-            return child
-
-    import copy  # only here: deep copies are the slow part, so the cached tree stays untouched
-
-    return Stripper().visit(copy.deepcopy(node))
+    Docstrings are cut out of the (cached, shared) tree only for the dump and put back at once:
+    far cheaper than copying the tree."""
+    cut: list[tuple[ast.AST, list[ast.stmt]]] = []
+    for child in ast.walk(node):
+        body = getattr(child, "body", None)
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                cut.append((child, body))
+    try:
+        for child, body in cut:
+            child.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
+        return ast.dump(node, annotate_fields=False)
+    finally:
+        for child, body in cut:
+            child.body = body  # type: ignore[attr-defined]
 
 
 def _closure_values(func: Any) -> list[Any]:
