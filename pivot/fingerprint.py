@@ -39,6 +39,8 @@ def of(func: Callable[..., Any], *, relative_to: str) -> Fingerprint:
     """The fingerprint of a stage function in the project rooted at `relative_to`."""
     walker = _Walker(os.path.abspath(relative_to))
     walker.visit(func, None, "")
+    if not walker.manifest:  # a stage function from an installed package: at least its own code counts
+        walker.manifest[qualified_name(func)] = _code_hash(inspect.unwrap(func))
     manifest = dict(sorted(walker.manifest.items()))
     return Fingerprint(combine(manifest), manifest, walker.locations, dict(sorted(walker.sources.items())))
 

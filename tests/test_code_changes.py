@@ -260,3 +260,11 @@ def test_fingerprints_are_identical_across_processes_and_hash_seeds(project):
         outputs.append(json.loads(done.stdout))
     assert outputs[0] == outputs[1] == outputs[2]
     assert set(outputs[0]["manifest"]) == {"stages.s", "stages.TAGS", "stages.TABLE", "helpers.clean", "helpers.KEYS"}
+
+
+def test_a_stage_function_from_outside_the_project_is_still_fingerprinted(tmp_path):
+    from pivot import fingerprint
+
+    (tmp_path / "proj").mkdir()
+    fp = fingerprint.of(json.dumps, relative_to=str(tmp_path / "proj"))
+    assert list(fp.manifest) == ["json.dumps"]
