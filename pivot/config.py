@@ -14,27 +14,53 @@ from typing import Any
 import xxhash
 
 import pivot
-from pivot import errors, project, yamldoc
+from pivot import errors, matrix, project, yamldoc
+from pivot.stage import VARIANT_SEPARATOR, base_name
 
 STAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME_CHARS = "letters, digits, '_', '.' and '-'"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageConfig:
-    """One entry under `stages:` in pivot.yaml."""
+    """One stage as pivot.yaml (or pipeline.py) declares it; a matrix entry gives one per variant."""
 
     python: str
     deps: Mapping[str, str] = dataclasses.field(default_factory=dict)
     outs: Mapping[str, str] = dataclasses.field(default_factory=dict)
     metrics: Mapping[str, str] = dataclasses.field(default_factory=dict)
     plots: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # merged over param_layers
+    origin: str = ""  # the key under `stages:` it came from (a matrix stage's base name)
+    locs: Mapping[tuple[str, str], yamldoc.Loc] = dataclasses.field(default_factory=dict)
+    param_layers: tuple[matrix.ParamLayer, ...] = ()  # pivot.yaml's params, lowest precedence first
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> StageConfig:
+    def from_data(cls, name: str, data: Mapping[str, Any]) -> StageConfig:
         # Empty sections (every line commented out) read as null: they count as empty.
-        sections = {key: dict(data.get(key) or {}) for key in ("deps", "outs", "metrics", "plots", "params")}
-        return cls(python=data["python"], **sections)
+        sections = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
+        layers = ((sections["params"], ("stages", name, "params")),)
+        return cls(python=data["python"], origin=name, param_layers=layers, **sections)
+
+    @classmethod
+    def from_variant(cls, base: str, variant: matrix.Variant) -> StageConfig:
+        params: dict[str, Any] = {}
+        for values, _ in variant.param_layers:
+            params.update(values)
+        return cls(
+            python=variant.python,
+            params=params,
+            origin=base,
+            locs=variant.locs,
+            param_layers=variant.param_layers,
+            **{section: dict(paths) for section, paths in variant.paths.items()},
+        )
+
+    def loc(self, *parts: str) -> yamldoc.Loc:
+        """Where a part of this stage was written: `loc("deps", "data")`, `loc("python")`, `loc()`."""
+        if len(parts) == 2 and parts in self.locs:
+            return self.locs[parts]  # type: ignore[index]
+        return ("stages", self.origin, *parts)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,26 +86,44 @@ def load_pipeline(proj: project.Project) -> Pipeline:
         )
     doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
     _validated(proj, doc, "PipelineConfig")
-    stages = {name: StageConfig.from_data(entry) for name, entry in (doc.data.get("stages") or {}).items()}
+    stages: dict[str, StageConfig] = {}
+    for key, entry in (doc.data.get("stages") or {}).items():
+        _check_key(key, doc)
+        if entry.get("matrix"):
+            stages.update((v.name, StageConfig.from_variant(key, v)) for v in matrix.expand(key, entry, doc))
+        else:
+            matrix.check_plain(key, entry, doc)
+            stages[key] = StageConfig.from_data(key, entry)
     _check_stage_names(stages, doc)
     return Pipeline(stages, doc)
+
+
+def _check_key(key: str, doc: yamldoc.Document, name: str | None = None) -> None:
+    if not isinstance(key, str) or not STAGE_NAME.match(key):
+        raise errors.ConfigError(
+            f"{doc.where(('stages', name or key))}: stage name '{name or key}' has characters other than "
+            f"{_NAME_CHARS}",
+            hint="rename the stage; for variants of one stage use 'matrix:'",
+        )
 
 
 def _check_stage_names(stages: Mapping[str, StageConfig], doc: yamldoc.Document) -> None:
     folded: dict[str, str] = {}
     for name in stages:
-        if not STAGE_NAME.match(name):
-            raise errors.ConfigError(
-                f"{doc.where(('stages', name))}: stage name '{name}' has characters other than "
-                "letters, digits, '_', '.' and '-'",
-                hint="rename the stage",
-            )
         # Lock files are named after stages: on macOS and Windows 'Train' and 'train' collide.
         other = folded.setdefault(name.casefold(), name)
         if other != name:
             raise errors.ConfigError(
                 f"{doc.where(('stages', name))}: stage names '{other}' and '{name}' differ only in case",
                 hint="rename one of them",
+            )
+    # `train` as a target means every `train@...`: a plain stage of that name would be ambiguous.
+    for name in stages:
+        base = base_name(name)
+        if base != name and base in stages:
+            raise errors.ConfigError(
+                f"{doc.where(('stages', name))}: stage '{name}' is a variant of '{base}', which is also a stage",
+                hint=f"rename '{base}', or make it a variant too",
             )
 
 

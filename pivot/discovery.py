@@ -31,20 +31,24 @@ class LoadedPipeline:
 
 
 def load(proj: project.Project) -> LoadedPipeline:
-    pipeline = config.load_pipeline(proj)
+    pipeline = declared(proj)
     params_doc = params.load_params_file(proj, list(pipeline.stages))
-    prepare_imports(proj.root)
     stages: dict[str, Stage] = {}
     functions: dict[str, Callable[..., Any]] = {}
     for name, entry in pipeline.stages.items():
-        func = _import_function(name, entry.python, pipeline.doc)
+        func = _import_function(name, entry.python, pipeline.doc.where(entry.loc("python")))
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
     return LoadedPipeline(proj, stages, functions)
 
 
-def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[..., Any]:
-    where = doc.where(("stages", name, "python"))
+def declared(proj: project.Project) -> config.Pipeline:
+    """The stages as declared, before their functions are read."""
+    prepare_imports(proj.root)
+    return config.load_pipeline(proj)
+
+
+def _import_function(name: str, ref: str, where: str) -> Callable[..., Any]:
     module_name, sep, attr = ref.replace(":", ".").rpartition(".")
     if not sep or not module_name or not attr:
         raise errors.StageDefinitionError(
@@ -107,7 +111,7 @@ def _build_stage(
     params_doc: yamldoc.Document,
 ) -> Stage:
     ref = f"{func.__module__}:{func.__qualname__}"
-    where = doc.where(("stages", name, "python"))
+    where = doc.where(entry.loc("python"))
     try:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception as exc:
@@ -117,7 +121,7 @@ def _build_stage(
         ) from None
     params_class, deps = _read_parameters(f"{where}: stage '{name}'", ref, func, hints)
     returns, outs = _read_returns(f"{where}: stage '{name}'", ref, hints.get("return"))
-    deps = _override(name, doc, "deps", entry.deps, deps)
+    deps = _override(name, doc, entry, "deps", deps)
     outs = _override_outs(name, doc, entry, outs)
     _check_out_locations(name, doc, entry, outs)
     values = _resolve_params(name, entry, params_class, doc, params_doc)
@@ -129,7 +133,7 @@ def _build_stage(
         returns=returns,
         params_class=f"{params_class.__module__}:{params_class.__qualname__}" if params_class else None,
         params=values,
-        source=doc.where(("stages", name)),
+        source=doc.where(entry.loc()),
     )
 
 
@@ -210,21 +214,21 @@ def _out_spec(field: str, marker: Any) -> OutSpec:
 
 
 def _override(
-    name: str, doc: yamldoc.Document, section: str, overrides: Mapping[str, str], specs: tuple[Spec, ...]
+    name: str, doc: yamldoc.Document, entry: config.StageConfig, section: str, specs: tuple[Spec, ...]
 ) -> tuple[Spec, ...]:
+    overrides: Mapping[str, str] = getattr(entry, section)
     by_name = {spec.name: spec for spec in specs}
     for key in overrides:
         if key not in by_name:
             raise errors.ConfigError(
-                f"{doc.where(('stages', name, section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
+                f"{doc.where(entry.loc(section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
                 hint=yamldoc.did_you_mean(key, by_name),
             )
     resolved = []
     for spec in specs:
         raw = overrides.get(spec.name, spec.path)
         # An annotation's path is reported at the stage's `python:` line, an override at its own.
-        loc = ("stages", name, section, spec.name) if spec.name in overrides else ("stages", name, "python")
-        where = doc.where(loc)
+        where = doc.where(entry.loc(section, spec.name) if spec.name in overrides else entry.loc("python"))
         path = project.normalize(raw, what=f"{where}: stage '{name}': {section[:-1]} '{spec.name}'")
         resolved.append(dataclasses.replace(spec, path=path))
     return tuple(resolved)
@@ -240,12 +244,12 @@ def _override_outs(
             spec = resolved.get(key)
             if spec is not None and spec.kind is not kind:
                 raise errors.ConfigError(
-                    f"{doc.where(('stages', name, kind.value, key))}: stage '{name}': '{key}' is "
+                    f"{doc.where(entry.loc(kind.value, key))}: stage '{name}': '{key}' is "
                     f"declared as {spec.kind.value[:-1]}, not {kind.value[:-1]}",
                     hint=f"move it under '{spec.kind.value}:'",
                 )
         same_kind = tuple(out for out in outs if out.kind is kind)
-        for spec in _override(name, doc, kind.value, overrides, same_kind):
+        for spec in _override(name, doc, entry, kind.value, same_kind):
             resolved[spec.name] = spec
     return tuple(resolved[out.name] for out in outs)
 
@@ -261,7 +265,7 @@ def _check_out_locations(
         if any(project.is_within(out.path, reserved) for reserved in _RESERVED):
             section = out.kind.value
             overridden = out.name in getattr(entry, section)
-            where = doc.where(("stages", name, section, out.name) if overridden else ("stages", name, "python"))
+            where = doc.where(entry.loc(section, out.name) if overridden else entry.loc("python"))
             raise errors.PathError(
                 f"{where}: stage '{name}': {section[:-1]} '{out.name}' is '{out.path}', "
                 "which belongs to pivot or git, not to a stage",
@@ -276,8 +280,5 @@ def _resolve_params(
     doc: yamldoc.Document,
     params_doc: yamldoc.Document,
 ) -> dict[str, Any]:
-    sources = [
-        params.Source(entry.params, doc, ("stages", name, "params")),
-        params.Source(params_doc.data.get(name) or {}, params_doc, (name,)),
-    ]
-    return params.resolve(name, params_class, sources)
+    sources = [params.Source(values, doc, prefix) for values, prefix in entry.param_layers]
+    return params.resolve(name, params_class, [*sources, *params.file_sources(params_doc, name)])

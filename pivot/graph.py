@@ -6,7 +6,7 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from pivot import errors, yamldoc
+from pivot import errors, targets
 from pivot.stage import Stage
 
 
@@ -146,21 +146,22 @@ def _toposort(names: Sequence[str], upstream: Mapping[str, Iterable[str]]) -> tu
 
 
 def select(graph: Graph, targets: Sequence[str], *, upstream: bool = True) -> tuple[str, ...]:
-    """The targets (default: all) and, unless told otherwise, everything they depend on, in order."""
+    """The targets (default: all; names, base names or globs, see `targets`) and, unless told
+    otherwise, everything they depend on, in order."""
     if not targets:
         return graph.order
-    for target in targets:
-        if target not in graph.stages:
-            raise errors.UnknownStageError(
-                f"unknown stage '{target}'",
-                hint=yamldoc.did_you_mean(target, graph.stages) or "pivot.yaml declares no stages",
-            )
-    wanted = set(targets)
+    names = resolve_targets(graph, targets)
+    wanted = set(names)
     if upstream:
-        todo = list(targets)
+        todo = list(names)
         while todo:
             for up in graph.upstream[todo.pop()]:
                 if up not in wanted:
                     wanted.add(up)
                     todo.append(up)
     return tuple(name for name in graph.order if name in wanted)
+
+
+def resolve_targets(graph: Graph, patterns: Sequence[str]) -> tuple[str, ...]:
+    """The stages the command-line `patterns` name, without their upstream (all for none)."""
+    return targets.resolve(patterns, list(graph.stages)) if patterns else tuple(graph.stages)
