@@ -7,14 +7,16 @@ content hashes that passed lives in `.pivot/tmp/valid/`, so an unchanged pipelin
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xxhash
 
 import pivot
 from pivot import errors, matrix, project, yamldoc
+from pivot.pipeline import Registration
 from pivot.stage import VARIANT_SEPARATOR, base_name
 
 STAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -81,8 +83,9 @@ class Pipeline:
 def load_pipeline(proj: project.Project) -> Pipeline:
     if not proj.pipeline_file.is_file():
         raise errors.ConfigError(
-            f"no {project.PIPELINE_FILE} in {proj.root}",
-            hint="create pivot.yaml with a 'stages:' mapping (see the README)",
+            f"no {project.PIPELINE_FILE} or {project.PYTHON_PIPELINE_FILE} in {proj.root}",
+            hint="create pivot.yaml with a 'stages:' mapping, or pipeline.py with a pivot.pipeline.Pipeline "
+            "(see the README)",
         )
     doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
     _validated(proj, doc, "PipelineConfig")
@@ -94,6 +97,33 @@ def load_pipeline(proj: project.Project) -> Pipeline:
         else:
             matrix.check_plain(key, entry, doc)
             stages[key] = StageConfig.from_data(key, entry)
+    _check_stage_names(stages, doc)
+    return Pipeline(stages, doc)
+
+
+def pipeline_from_registrations(registrations: Sequence[Registration], display: str) -> Pipeline:
+    """pipeline.py's stages as pivot.yaml would declare them; errors point at each `register` line."""
+    lines: dict[yamldoc.Loc, int] = {}
+    stages: dict[str, StageConfig] = {}
+    doc = yamldoc.Document(pathlib.Path(display), display, {}, lines)
+    for reg in registrations:
+        if reg.name in stages:
+            raise errors.ConfigError(
+                f"{display}:{reg.line}: stage '{reg.name}' is registered twice (first at line "
+                f"{lines[('stages', reg.name)]})",
+                hint="give one of them another name: register(func, name=...)",
+            )
+        lines[("stages", reg.name)] = reg.line
+        base, _, variant = reg.name.partition(VARIANT_SEPARATOR)
+        _check_key(base, doc, reg.name)
+        if variant and not matrix.VARIANT.match(variant):
+            raise errors.ConfigError(
+                f"{display}:{reg.line}: stage name '{reg.name}' has characters other than {_NAME_CHARS} "
+                "after its '@'",
+                hint="rename the stage",
+            )
+        data = {section: getattr(reg, section) for section in (*matrix.PATH_SECTIONS, "params")}
+        stages[reg.name] = StageConfig.from_data(reg.name, {**data, "python": reg.python})
     _check_stage_names(stages, doc)
     return Pipeline(stages, doc)
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pivot import stage_def
 
 from pivot import config, errors, outputs, params, project, yamldoc
+from pivot import pipeline as api
 from pivot.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
@@ -43,9 +44,32 @@ def load(proj: project.Project) -> LoadedPipeline:
 
 
 def declared(proj: project.Project) -> config.Pipeline:
-    """The stages as declared, before their functions are read."""
+    """The stages as declared, before their functions are read: pivot.yaml when it exists (its
+    stage names need no user code), else the `Pipeline` that pipeline.py builds."""
     prepare_imports(proj.root)
-    return config.load_pipeline(proj)
+    if proj.pipeline_file.is_file() or not proj.python_pipeline_file.is_file():
+        return config.load_pipeline(proj)  # without either file: the error says to create one
+    module_name = project.PYTHON_PIPELINE_FILE.removesuffix(".py")
+    where = project.PYTHON_PIPELINE_FILE
+    try:
+        module = importlib.import_module(module_name)
+    except (Exception, SystemExit) as exc:
+        raise errors.StageDefinitionError(
+            f"{where}: cannot import it: {_describe(exc)}", hint="fix the error there; pivot imports pipeline.py to find its stages"
+        ) from None
+    location = getattr(module, "__file__", None)
+    if not _is_user_file(location):  # a module named 'pipeline' imported earlier from elsewhere
+        raise errors.StageDefinitionError(
+            f"{where}: 'import {module_name}' gives {location or 'a built-in module'}, not this project's file",
+            hint="run pivot in a fresh process, or rename the other module",
+        )
+    found = [value for value in vars(module).values() if isinstance(value, api.Pipeline)]
+    if len(found) != 1:
+        raise errors.ConfigError(
+            f"{where}: expected one pivot.pipeline.Pipeline at module level, found {len(found)}",
+            hint="write 'pipeline = Pipeline(\"name\")' once in pipeline.py and register every stage on it",
+        )
+    return config.pipeline_from_registrations(found[0].stages, where)
 
 
 def _import_function(name: str, ref: str, where: str) -> Callable[..., Any]:
@@ -254,7 +278,7 @@ def _override_outs(
     return tuple(resolved[out.name] for out in outs)
 
 
-_RESERVED = (project.PIPELINE_FILE, project.PIVOT_DIR, ".git")
+_RESERVED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")
 
 
 def _check_out_locations(

@@ -23,6 +23,7 @@ LAYERS = {
     "pivot.outputs": 1,
     "pivot.stage_def": 1,
     "pivot.stage": 1,
+    "pivot.pipeline": 1,
     "pivot.storage": 2,
     "pivot.config": 3,
     "pivot.config_schema": 3,
