@@ -115,7 +115,7 @@ def pipeline_from_registrations(registrations: Sequence[Registration], display: 
             )
         lines[("stages", reg.name)] = reg.line
         base, _, variant = reg.name.partition(VARIANT_SEPARATOR)
-        _check_key(base, doc, reg.name)
+        _check_key(base, doc, reg.name, hint="rename the stage; variants of one stage are named 'base@variant'")
         if variant and not matrix.VARIANT.match(variant):
             raise errors.ConfigError(
                 f"{display}:{reg.line}: stage name '{reg.name}' has characters other than {_NAME_CHARS} "
@@ -128,12 +128,14 @@ def pipeline_from_registrations(registrations: Sequence[Registration], display: 
     return Pipeline(stages, doc)
 
 
-def _check_key(key: str, doc: yamldoc.Document, name: str | None = None) -> None:
+def _check_key(
+    key: str, doc: yamldoc.Document, name: str | None = None, hint: str = "rename the stage; for variants of one stage use 'matrix:'"
+) -> None:
     if not isinstance(key, str) or not STAGE_NAME.match(key):
         raise errors.ConfigError(
             f"{doc.where(('stages', name or key))}: stage name '{name or key}' has characters other than "
             f"{_NAME_CHARS}",
-            hint="rename the stage; for variants of one stage use 'matrix:'",
+            hint=hint,
         )
 
 

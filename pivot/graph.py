@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pivot import errors, targets
-from pivot.stage import Stage
+from pivot.stage import Stage, base_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,9 +62,11 @@ def _producer_map(stages: Mapping[str, Stage]) -> dict[str, str]:
             other = producers.get(path)
             if other is not None:
                 which = f"stages '{other}' and '{name}' both declare" if other != name else f"stage '{name}' declares twice"
+                siblings = other != name and base_name(other) == base_name(name)
                 raise errors.GraphError(
                     f"{_at(stage)}{which} the output '{path}'",
-                    hint="every output path must belong to exactly one stage",
+                    hint="put the matrix dimensions in the path, e.g. 'models/${model}.pkl', so each "
+                    "variant writes its own" if siblings else "every output path must belong to exactly one stage",
                 )
             producers[path] = name
     # Check every parent, not sorted neighbours: 'out-x' sorts between 'out' and 'out/a'.

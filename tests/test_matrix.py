@@ -293,5 +293,13 @@ def test_a_malformed_matrix(ran_grid, pivot, old, new, fragments):
     break_grid(pivot, ran_grid, old, new, *fragments)
 
 
+def test_variants_writing_one_output_are_told_to_use_the_dimensions(ran_grid, pivot):
+    break_grid(
+        pivot, ran_grid, "models/${model}/${dataset}.json", "models/${model}.json",
+        "pivot.yaml:2", "stages 'train@small_imdb' and 'train@small_yelp' both declare the output 'models/small.json'",
+        "so each variant writes its own",
+    )
+
+
 def test_a_stage_key_with_an_at_sign(ran_grid, pivot):
     break_grid(pivot, ran_grid, "  train:\n", "  train@x:\n", "pivot.yaml:2", "'train@x' has characters", "matrix")

@@ -84,6 +84,8 @@ def test_register_only_records_and_returns_the_function(api_project):
             ("repeat@x3", "pipeline.repeat", {"times": 3}, {"return": "out/3.txt"}),
         ]
         assert module.pipeline.register(module.shout, name="extra") is module.shout
+        module.pipeline.register(module.repeat, name="typed", params=module.RepeatParams(times=7))
+        assert dict(module.pipeline.stages[-1].params) == {"times": 7}
         assert module.prep("x") == "X"  # still a plain function
         assert module.repeat(module.RepeatParams(times=2), "ab") == "abab"
         assert not (api_project / ".pivot").exists()

@@ -91,7 +91,7 @@ def test_list_and_dag_take_targets(grid, pivot):
 
 @pytest.mark.parametrize(
     "args",
-    [RUN, ("explain",), ("status",), ("params", "show"), ("list",), ("dag",), ("push",), ("pull",), ("checkout",)],
+    [RUN, ("explain",), ("status",), ("params", "show"), ("list",), ("dag",), ("push",), ("fetch",), ("pull",), ("checkout",)],
 )
 def test_an_unknown_target_is_exit_2_everywhere(grid, pivot, args):
     assert pivot("remote", "add", "-d", "origin", str(grid.parent / "remote")).exit_code == 0
