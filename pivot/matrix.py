@@ -154,8 +154,12 @@ class _Namer:
         loc = ("stages", self._base, "name")
         return errors.ConfigError(f"{self._doc.where(loc)}: stage '{self._base}': {problem}", hint=hint)
 
+    @property
+    def _example(self) -> str:
+        return f"{self._base}@" + "-".join(f"{{{dim}}}" for dim in self._dimensions)
+
     def _check_template(self) -> None:
-        example = f"{self._base}@" + "-".join(f"{{{dim}}}" for dim in self._dimensions)
+        example = self._example
         template = self._template
         if not isinstance(template, str) or not template.startswith(f"{self._base}{VARIANT_SEPARATOR}"):
             raise self._error(
@@ -195,10 +199,9 @@ class _Namer:
         return f"{self._base}{VARIANT_SEPARATOR}{variant}"
 
     def duplicate_hint(self) -> str:
-        example = f"{self._base}@" + "-".join(f"{{{dim}}}" for dim in self._dimensions)
         if self._template is not None:
-            return f"use every dimension in the name template, with separators no value contains: '{example}'"
-        return f"name the variants with a separator no value contains: 'name: \"{example}\"'"
+            return f"use every dimension in the name template, with separators no value contains: '{self._example}'"
+        return f"name the variants with a separator no value contains: 'name: \"{self._example}\"'"
 
 
 def _variant(base: str, name: str, entry: Mapping[str, Any], combo: Sequence[_Choice], doc: yamldoc.Document) -> Variant:
