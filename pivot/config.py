@@ -7,34 +7,62 @@ content hashes that passed lives in `.pivot/tmp/valid/`, so an unchanged pipelin
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import xxhash
 
 import pivot
-from pivot import errors, project, yamldoc
+from pivot import errors, matrix, project, yamldoc
+from pivot.pipeline import Registration
+from pivot.stage import VARIANT_SEPARATOR, base_name
 
 STAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+_NAME_CHARS = "letters, digits, '_', '.' and '-'"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageConfig:
-    """One entry under `stages:` in pivot.yaml."""
+    """One stage as pivot.yaml (or pipeline.py) declares it; a matrix entry gives one per variant."""
 
     python: str
     deps: Mapping[str, str] = dataclasses.field(default_factory=dict)
     outs: Mapping[str, str] = dataclasses.field(default_factory=dict)
     metrics: Mapping[str, str] = dataclasses.field(default_factory=dict)
     plots: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # merged over param_layers
+    origin: str = ""  # the key under `stages:` it came from (a matrix stage's base name)
+    locs: Mapping[tuple[str, str], yamldoc.Loc] = dataclasses.field(default_factory=dict)
+    param_layers: tuple[matrix.ParamLayer, ...] = ()  # pivot.yaml's params, lowest precedence first
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> StageConfig:
+    def from_data(cls, name: str, data: Mapping[str, Any]) -> StageConfig:
         # Empty sections (every line commented out) read as null: they count as empty.
-        sections = {key: dict(data.get(key) or {}) for key in ("deps", "outs", "metrics", "plots", "params")}
-        return cls(python=data["python"], **sections)
+        sections = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
+        layers = ((sections["params"], ("stages", name, "params")),)
+        return cls(python=data["python"], origin=name, param_layers=layers, **sections)
+
+    @classmethod
+    def from_variant(cls, base: str, variant: matrix.Variant) -> StageConfig:
+        params: dict[str, Any] = {}
+        for values, _ in variant.param_layers:
+            params.update(values)
+        return cls(
+            python=variant.python,
+            params=params,
+            origin=base,
+            locs=variant.locs,
+            param_layers=variant.param_layers,
+            **{section: dict(paths) for section, paths in variant.paths.items()},
+        )
+
+    def loc(self, *parts: str) -> yamldoc.Loc:
+        """Where a part of this stage was written: `loc("deps", "data")`, `loc("python")`, `loc()`."""
+        if len(parts) == 2 and parts in self.locs:
+            return self.locs[parts]  # type: ignore[index]
+        return ("stages", self.origin, *parts)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -55,31 +83,79 @@ class Pipeline:
 def load_pipeline(proj: project.Project) -> Pipeline:
     if not proj.pipeline_file.is_file():
         raise errors.ConfigError(
-            f"no {project.PIPELINE_FILE} in {proj.root}",
-            hint="create pivot.yaml with a 'stages:' mapping (see the README)",
+            f"no {project.PIPELINE_FILE} or {project.PYTHON_PIPELINE_FILE} in {proj.root}",
+            hint="create pivot.yaml with a 'stages:' mapping, or pipeline.py with a pivot.pipeline.Pipeline "
+            "(see the README)",
         )
     doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
     _validated(proj, doc, "PipelineConfig")
-    stages = {name: StageConfig.from_data(entry) for name, entry in (doc.data.get("stages") or {}).items()}
+    stages: dict[str, StageConfig] = {}
+    for key, entry in (doc.data.get("stages") or {}).items():
+        _check_key(key, doc)
+        if entry.get("matrix"):
+            stages.update((v.name, StageConfig.from_variant(key, v)) for v in matrix.expand(key, entry, doc))
+        else:
+            matrix.check_plain(key, entry, doc)
+            stages[key] = StageConfig.from_data(key, entry)
     _check_stage_names(stages, doc)
     return Pipeline(stages, doc)
+
+
+def pipeline_from_registrations(registrations: Sequence[Registration], display: str) -> Pipeline:
+    """pipeline.py's stages as pivot.yaml would declare them; errors point at each `register` line."""
+    lines: dict[yamldoc.Loc, int] = {}
+    stages: dict[str, StageConfig] = {}
+    doc = yamldoc.Document(pathlib.Path(display), display, {}, lines)
+    for reg in registrations:
+        if reg.name in stages:
+            raise errors.ConfigError(
+                f"{display}:{reg.line}: stage '{reg.name}' is registered twice (first at line "
+                f"{lines[('stages', reg.name)]})",
+                hint="give one of them another name: register(func, name=...)",
+            )
+        lines[("stages", reg.name)] = reg.line
+        base, _, variant = reg.name.partition(VARIANT_SEPARATOR)
+        _check_key(base, doc, reg.name, hint="rename the stage; variants of one stage are named 'base@variant'")
+        if variant and not matrix.VARIANT.match(variant):
+            raise errors.ConfigError(
+                f"{display}:{reg.line}: stage name '{reg.name}' has characters other than {_NAME_CHARS} "
+                "after its '@'",
+                hint="rename the stage",
+            )
+        data = {section: getattr(reg, section) for section in (*matrix.PATH_SECTIONS, "params")}
+        stages[reg.name] = StageConfig.from_data(reg.name, {**data, "python": reg.python})
+    _check_stage_names(stages, doc)
+    return Pipeline(stages, doc)
+
+
+def _check_key(
+    key: str, doc: yamldoc.Document, name: str | None = None, hint: str = "rename the stage; for variants of one stage use 'matrix:'"
+) -> None:
+    if not isinstance(key, str) or not STAGE_NAME.match(key):
+        raise errors.ConfigError(
+            f"{doc.where(('stages', name or key))}: stage name '{name or key}' has characters other than "
+            f"{_NAME_CHARS}",
+            hint=hint,
+        )
 
 
 def _check_stage_names(stages: Mapping[str, StageConfig], doc: yamldoc.Document) -> None:
     folded: dict[str, str] = {}
     for name in stages:
-        if not STAGE_NAME.match(name):
-            raise errors.ConfigError(
-                f"{doc.where(('stages', name))}: stage name '{name}' has characters other than "
-                "letters, digits, '_', '.' and '-'",
-                hint="rename the stage",
-            )
         # Lock files are named after stages: on macOS and Windows 'Train' and 'train' collide.
         other = folded.setdefault(name.casefold(), name)
         if other != name:
             raise errors.ConfigError(
                 f"{doc.where(('stages', name))}: stage names '{other}' and '{name}' differ only in case",
                 hint="rename one of them",
+            )
+    # `train` as a target means every `train@...`: a plain stage of that name would be ambiguous.
+    for name in stages:
+        base = base_name(name)
+        if base != name and base in stages:
+            raise errors.ConfigError(
+                f"{doc.where(('stages', name))}: stage '{name}' is a variant of '{base}', which is also a stage",
+                hint=f"rename '{base}', or make it a variant too",
             )
 
 

@@ -6,7 +6,9 @@ second to import, which a no-op run should not pay for a pivot.yaml it already c
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import types
+import typing
+from typing import Annotated, Any, TypeVar
 
 import pydantic
 
@@ -19,8 +21,7 @@ class _Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
 
-class StageConfig(_Strict):
-    python: str
+class _Sections(_Strict):
     deps: dict[str, str] = {}
     outs: dict[str, str] = {}
     metrics: dict[str, str] = {}
@@ -32,6 +33,35 @@ class StageConfig(_Strict):
     def _empty_is_none(cls, value: Any) -> Any:
         # `params:` with every line commented out reads as null: treat it as empty.
         return {} if value is None else value
+
+
+def _scalar(value: Any) -> Any:
+    # Names and `${dim}` use the value's text: a list or mapping has none that reads well.
+    if value is None or isinstance(value, list | dict):
+        raise ValueError("a matrix value must be a single string, number or boolean")
+    return value
+
+
+def _dimension_kind(value: Any) -> str | None:
+    return "values" if isinstance(value, list) else "overrides" if isinstance(value, dict) else None
+
+
+# dimension: [value, ...], or {value: overrides for the variants with that value}
+Dimension = Annotated[
+    Annotated[list[Annotated[Any, pydantic.AfterValidator(_scalar)]], pydantic.Tag("values")]
+    | Annotated[dict[Any, _Sections | None], pydantic.Tag("overrides")],
+    pydantic.Discriminator(
+        _dimension_kind,
+        custom_error_type="matrix_dimension",
+        custom_error_message="a matrix dimension must be a list of values or a mapping of values to overrides",
+    ),
+]
+
+
+class StageConfig(_Sections):
+    python: str
+    matrix: dict[str, Dimension] | None = None
+    name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
 
 
 class PipelineConfig(_Strict):
@@ -69,6 +99,8 @@ def validate(model: type[M], doc: yamldoc.Document) -> M:
 
 def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: Any) -> errors.ConfigError:
     loc = tuple(err["loc"])
+    if loc[:1] == ("stages",) and loc[2:3] == ("matrix",) and len(loc) > 4:
+        loc = (*loc[:4], *loc[5:])  # drop the tag pydantic puts after a dimension: "values"/"overrides"
     where = doc.where(loc)
     field = ".".join(str(part) for part in loc)
     if err["type"] == "extra_forbidden":
@@ -85,20 +117,39 @@ _TYPE_HINTS = {
     "string_type": "write a single string (quote it if YAML reads it as something else)",
     "bool_type": "write true or false",
     "list_type": "write it as a list: '- item' lines",
+    "matrix_dimension": "write 'model: [small, large]', or 'model:' with one 'small: {params: ...}' per line",
+    "value_error": "write one string, number or boolean per item",
 }
 
 
 def _allowed_keys(model: type[pydantic.BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names of the model that owns the last part of `loc`."""
-    current: Any = model
+    current: list[Any] = [model]
     for part in loc[:-1]:
-        if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-            field = current.model_fields.get(str(part))
-            current = field.annotation if field else None
+        inner: list[Any] = []
+        for kind in _alternatives(current):
+            if _is_model(kind):
+                field = kind.model_fields.get(str(part))
+                inner += [field.annotation] if field else []
+            elif typing.get_origin(kind) is dict:  # the key is a user name; step into the value type
+                inner.append(typing.get_args(kind)[1])
+            elif typing.get_origin(kind) is list and isinstance(part, int):
+                inner.append(typing.get_args(kind)[0])
+        current = inner
+    models = [kind for kind in _alternatives(current) if _is_model(kind)]
+    return list(models[0].model_fields) if models else []
+
+
+def _alternatives(kinds: list[Any]) -> list[Any]:
+    """The types behind Optional, unions and Annotated."""
+    found = []
+    for kind in kinds:
+        if typing.get_origin(kind) in (typing.Union, types.UnionType, typing.Annotated):
+            found += _alternatives(list(typing.get_args(kind)[: 1 if typing.get_origin(kind) is typing.Annotated else None]))
         else:
-            # dict[str, Model]: the key is a user name; step into the value type.
-            args = getattr(current, "__args__", ())
-            current = args[-1] if args else None
-    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-        return list(current.model_fields)
-    return []
+            found.append(kind)
+    return found
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, pydantic.BaseModel)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pivot import stage_def
 
 from pivot import config, errors, fingerprint, outputs, params, project, yamldoc
+from pivot import pipeline as api
 from pivot.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
 
@@ -36,13 +37,12 @@ FingerprintMemo = Mapping[str, fingerprint.Fingerprint]  # by `module:qualname`,
 def load(proj: project.Project, memo: FingerprintMemo | None = None) -> LoadedPipeline:
     """Import the user's modules and build every stage; fingerprints in `memo` whose source files
     are unchanged are reused instead of walking the code again."""
-    pipeline = config.load_pipeline(proj)
+    pipeline = declared(proj)
     params_doc = params.load_params_file(proj, list(pipeline.stages))
-    prepare_imports(proj.root)
     stages: dict[str, Stage] = {}
     functions: dict[str, Callable[..., Any]] = {}
     for name, entry in pipeline.stages.items():
-        func = _import_function(name, entry.python, pipeline.doc)
+        func = _import_function(name, entry.python, pipeline.doc.where(entry.loc("python")))
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
     return LoadedPipeline(proj, stages, _fingerprints(proj, stages, functions, memo or {}))
@@ -67,8 +67,36 @@ def _fingerprints(
     return {name: by_ref[stage.func] for name, stage in stages.items()}
 
 
-def _import_function(name: str, ref: str, doc: yamldoc.Document) -> Callable[..., Any]:
-    where = doc.where(("stages", name, "python"))
+def declared(proj: project.Project) -> config.Pipeline:
+    """The stages as declared, before their functions are read: pivot.yaml when it exists (its
+    stage names need no user code), else the `Pipeline` that pipeline.py builds."""
+    prepare_imports(proj.root)
+    if proj.pipeline_file.is_file() or not proj.python_pipeline_file.is_file():
+        return config.load_pipeline(proj)  # without either file: the error says to create one
+    module_name = project.PYTHON_PIPELINE_FILE.removesuffix(".py")
+    where = project.PYTHON_PIPELINE_FILE
+    try:
+        module = importlib.import_module(module_name)
+    except (Exception, SystemExit) as exc:
+        raise errors.StageDefinitionError(
+            f"{where}: cannot import it: {_describe(exc)}", hint="fix the error there; pivot imports pipeline.py to find its stages"
+        ) from None
+    location = getattr(module, "__file__", None)
+    if not _is_user_file(location):  # a module named 'pipeline' imported earlier from elsewhere
+        raise errors.StageDefinitionError(
+            f"{where}: 'import {module_name}' gives {location or 'a built-in module'}, not this project's file",
+            hint="run pivot in a fresh process, or rename the other module",
+        )
+    found = [value for value in vars(module).values() if isinstance(value, api.Pipeline)]
+    if len(found) != 1:
+        raise errors.ConfigError(
+            f"{where}: expected one pivot.pipeline.Pipeline at module level, found {len(found)}",
+            hint="write 'pipeline = Pipeline(\"name\")' once in pipeline.py and register every stage on it",
+        )
+    return config.pipeline_from_registrations(found[0].stages, where)
+
+
+def _import_function(name: str, ref: str, where: str) -> Callable[..., Any]:
     module_name, sep, attr = ref.replace(":", ".").rpartition(".")
     if not sep or not module_name or not attr:
         raise errors.StageDefinitionError(
@@ -131,7 +159,7 @@ def _build_stage(
     params_doc: yamldoc.Document,
 ) -> Stage:
     ref = f"{func.__module__}:{func.__qualname__}"
-    where = doc.where(("stages", name, "python"))
+    where = doc.where(entry.loc("python"))
     try:
         hints = typing.get_type_hints(func, include_extras=True)
     except Exception as exc:
@@ -141,7 +169,7 @@ def _build_stage(
         ) from None
     params_class, deps = _read_parameters(f"{where}: stage '{name}'", ref, func, hints)
     returns, outs = _read_returns(f"{where}: stage '{name}'", ref, hints.get("return"))
-    deps = _override(name, doc, "deps", entry.deps, deps)
+    deps = _override(name, doc, entry, "deps", deps)
     outs = _override_outs(name, doc, entry, outs)
     _check_out_locations(name, doc, entry, outs)
     values = _resolve_params(name, entry, params_class, doc, params_doc)
@@ -153,7 +181,7 @@ def _build_stage(
         returns=returns,
         params_class=f"{params_class.__module__}:{params_class.__qualname__}" if params_class else None,
         params=values,
-        source=doc.where(("stages", name)),
+        source=doc.where(entry.loc()),
     )
 
 
@@ -234,21 +262,21 @@ def _out_spec(field: str, marker: Any) -> OutSpec:
 
 
 def _override(
-    name: str, doc: yamldoc.Document, section: str, overrides: Mapping[str, str], specs: tuple[Spec, ...]
+    name: str, doc: yamldoc.Document, entry: config.StageConfig, section: str, specs: tuple[Spec, ...]
 ) -> tuple[Spec, ...]:
+    overrides: Mapping[str, str] = getattr(entry, section)
     by_name = {spec.name: spec for spec in specs}
     for key in overrides:
         if key not in by_name:
             raise errors.ConfigError(
-                f"{doc.where(('stages', name, section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
+                f"{doc.where(entry.loc(section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
                 hint=yamldoc.did_you_mean(key, by_name),
             )
     resolved = []
     for spec in specs:
         raw = overrides.get(spec.name, spec.path)
         # An annotation's path is reported at the stage's `python:` line, an override at its own.
-        loc = ("stages", name, section, spec.name) if spec.name in overrides else ("stages", name, "python")
-        where = doc.where(loc)
+        where = doc.where(entry.loc(section, spec.name) if spec.name in overrides else entry.loc("python"))
         path = project.normalize(raw, what=f"{where}: stage '{name}': {section[:-1]} '{spec.name}'")
         resolved.append(dataclasses.replace(spec, path=path))
     return tuple(resolved)
@@ -264,17 +292,17 @@ def _override_outs(
             spec = resolved.get(key)
             if spec is not None and spec.kind is not kind:
                 raise errors.ConfigError(
-                    f"{doc.where(('stages', name, kind.value, key))}: stage '{name}': '{key}' is "
+                    f"{doc.where(entry.loc(kind.value, key))}: stage '{name}': '{key}' is "
                     f"declared as {spec.kind.value[:-1]}, not {kind.value[:-1]}",
                     hint=f"move it under '{spec.kind.value}:'",
                 )
         same_kind = tuple(out for out in outs if out.kind is kind)
-        for spec in _override(name, doc, kind.value, overrides, same_kind):
+        for spec in _override(name, doc, entry, kind.value, same_kind):
             resolved[spec.name] = spec
     return tuple(resolved[out.name] for out in outs)
 
 
-_RESERVED = (project.PIPELINE_FILE, project.PIVOT_DIR, ".git")
+_RESERVED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")
 
 
 def _check_out_locations(
@@ -285,7 +313,7 @@ def _check_out_locations(
         if any(project.is_within(out.path, reserved) for reserved in _RESERVED):
             section = out.kind.value
             overridden = out.name in getattr(entry, section)
-            where = doc.where(("stages", name, section, out.name) if overridden else ("stages", name, "python"))
+            where = doc.where(entry.loc(section, out.name) if overridden else entry.loc("python"))
             raise errors.PathError(
                 f"{where}: stage '{name}': {section[:-1]} '{out.name}' is '{out.path}', "
                 "which belongs to pivot or git, not to a stage",
@@ -300,8 +328,5 @@ def _resolve_params(
     doc: yamldoc.Document,
     params_doc: yamldoc.Document,
 ) -> dict[str, Any]:
-    sources = [
-        params.Source(entry.params, doc, ("stages", name, "params")),
-        params.Source(params_doc.data.get(name) or {}, params_doc, (name,)),
-    ]
-    return params.resolve(name, params_class, sources)
+    sources = [params.Source(values, doc, prefix) for values, prefix in entry.param_layers]
+    return params.resolve(name, params_class, [*sources, *params.file_sources(params_doc, name)])

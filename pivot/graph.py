@@ -6,8 +6,8 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from pivot import errors, yamldoc
-from pivot.stage import Stage
+from pivot import errors, targets
+from pivot.stage import Stage, base_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,9 +62,11 @@ def _producer_map(stages: Mapping[str, Stage]) -> dict[str, str]:
             other = producers.get(path)
             if other is not None:
                 which = f"stages '{other}' and '{name}' both declare" if other != name else f"stage '{name}' declares twice"
+                siblings = other != name and base_name(other) == base_name(name)
                 raise errors.GraphError(
                     f"{_at(stage)}{which} the output '{path}'",
-                    hint="every output path must belong to exactly one stage",
+                    hint="put the matrix dimensions in the path, e.g. 'models/${model}.pkl', so each "
+                    "variant writes its own" if siblings else "every output path must belong to exactly one stage",
                 )
             producers[path] = name
     # Check every parent, not sorted neighbours: 'out-x' sorts between 'out' and 'out/a'.
@@ -146,21 +148,22 @@ def _toposort(names: Sequence[str], upstream: Mapping[str, Iterable[str]]) -> tu
 
 
 def select(graph: Graph, targets: Sequence[str], *, upstream: bool = True) -> tuple[str, ...]:
-    """The targets (default: all) and, unless told otherwise, everything they depend on, in order."""
+    """The targets (default: all; names, base names or globs, see `targets`) and, unless told
+    otherwise, everything they depend on, in order."""
     if not targets:
         return graph.order
-    for target in targets:
-        if target not in graph.stages:
-            raise errors.UnknownStageError(
-                f"unknown stage '{target}'",
-                hint=yamldoc.did_you_mean(target, graph.stages) or "pivot.yaml declares no stages",
-            )
-    wanted = set(targets)
+    names = resolve_targets(graph, targets)
+    wanted = set(names)
     if upstream:
-        todo = list(targets)
+        todo = list(names)
         while todo:
             for up in graph.upstream[todo.pop()]:
                 if up not in wanted:
                     wanted.add(up)
                     todo.append(up)
     return tuple(name for name in graph.order if name in wanted)
+
+
+def resolve_targets(graph: Graph, patterns: Sequence[str]) -> tuple[str, ...]:
+    """The stages the command-line `patterns` name, without their upstream (all for none)."""
+    return targets.resolve(patterns, list(graph.stages)) if patterns else tuple(graph.stages)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pydantic
 
 from pivot import errors, project, yamldoc
+from pivot.stage import base_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -29,18 +30,20 @@ class Source:
 
 
 def load_params_file(proj: project.Project, stage_names: list[str]) -> yamldoc.Document:
-    """params.yaml, checked to be `{stage: {key: value}}` for stages that exist."""
+    """params.yaml, checked to be `{stage: {key: value}}` for stages that exist; a key may also be
+    the base name of variants (`train` for every `train@...`)."""
     doc = yamldoc.load(proj.params_file, project.PARAMS_FILE)
     if not isinstance(doc.data, dict):
         raise errors.ParamsError(
             f"{project.PARAMS_FILE}: expected a mapping of stage names to params",
             hint="write 'train:' and under it, indented, 'learning_rate: 0.01'",
         )
+    known = set(stage_names) | {base_name(name) for name in stage_names}
     for name, values in doc.data.items():
-        if name not in stage_names:
+        if name not in known:
             raise errors.ParamsError(
                 f"{doc.where((name,))}: params for unknown stage '{name}'",
-                hint=yamldoc.did_you_mean(name, stage_names),
+                hint=yamldoc.did_you_mean(name, known),
             )
         if values is not None and not isinstance(values, dict):  # `train:` with every key commented out is fine
             raise errors.ParamsError(
@@ -48,6 +51,12 @@ def load_params_file(proj: project.Project, stage_names: list[str]) -> yamldoc.D
                 hint=f"write '{name}:' and under it, indented, one 'param: value' per line",
             )
     return doc
+
+
+def file_sources(doc: yamldoc.Document, stage: str) -> list[Source]:
+    """params.yaml's values for `stage`: those of its base name first, then its own on top."""
+    keys = dict.fromkeys((base_name(stage), stage))
+    return [Source(doc.data.get(key) or {}, doc, (key,)) for key in keys]
 
 
 def resolve(stage: str, model: type[pydantic.BaseModel] | None, sources: list[Source]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from pivot import errors
 
 PIVOT_DIR = ".pivot"
 PIPELINE_FILE = "pivot.yaml"
+PYTHON_PIPELINE_FILE = "pipeline.py"  # the Python alternative, read when pivot.yaml is absent
 PARAMS_FILE = "params.yaml"
 
 GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock")
@@ -63,6 +64,13 @@ class Project:
         return self.root / PIPELINE_FILE
 
     @property
+    def python_pipeline_file(self) -> pathlib.Path:
+        return self.root / PYTHON_PIPELINE_FILE
+
+    def has_pipeline(self) -> bool:
+        return self.pipeline_file.is_file() or self.python_pipeline_file.is_file()
+
+    @property
     def params_file(self) -> pathlib.Path:
         return self.root / PARAMS_FILE
 
@@ -74,14 +82,14 @@ class Project:
 
 
 def find_root(start: pathlib.Path | None = None) -> pathlib.Path:
-    """The nearest directory at or above `start` holding pivot.yaml or .pivot/."""
+    """The nearest directory at or above `start` holding pivot.yaml, pipeline.py or .pivot/."""
     here = (start or pathlib.Path.cwd()).resolve()
     for candidate in (here, *here.parents):
-        if (candidate / PIPELINE_FILE).is_file() or (candidate / PIVOT_DIR).is_dir():
+        if Project(candidate).has_pipeline() or (candidate / PIVOT_DIR).is_dir():
             return candidate
     raise errors.ConfigError(
-        f"no {PIPELINE_FILE} found in {here} or any parent directory",
-        hint=f"run pivot from your project directory, or create {PIPELINE_FILE} there",
+        f"no {PIPELINE_FILE} (or {PYTHON_PIPELINE_FILE}) found in {here} or any parent directory",
+        hint=f"run pivot from your project directory, or create {PIPELINE_FILE} (or {PYTHON_PIPELINE_FILE}) there",
     )
 
 

@@ -24,6 +24,15 @@ class Returns(enum.Enum):
 
 SINGLE_OUTPUT_NAME = "return"
 
+# `train@small_imdb` is a variant of `train`: a matrix stage, or several stages registered in
+# pipeline.py under one base name. Targets and params.yaml address a base name's variants as one.
+VARIANT_SEPARATOR = "@"
+
+
+def base_name(stage: str) -> str:
+    """The stage name before '@' (the whole name when it has none)."""
+    return stage.partition(VARIANT_SEPARATOR)[0]
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DepSpec:

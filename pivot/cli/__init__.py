@@ -28,6 +28,8 @@ COMMANDS = {
     "fetch": "pivot.cli.sync:fetch",
     "pull": "pivot.cli.sync:pull",
     "checkout": "pivot.cli.sync:checkout",
+    "list": "pivot.cli.listing:list_stages",
+    "dag": "pivot.cli.listing:show_dag",
 }
 
 

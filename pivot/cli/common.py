@@ -22,12 +22,14 @@ def find_project() -> project.Project:
     return project.Project(project.find_root())
 
 
-def load(proj: project.Project) -> Loaded:
+def load(proj: project.Project, *, check_sources: bool = True) -> Loaded:
+    """The pipeline and its graph; `check_sources=False` accepts deps that nothing produces and
+    that do not exist yet (showing a pipeline needs no data)."""
     pipeline = loadmemo.load(proj)
 
     def exists(path: str) -> bool:
         # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
-        return os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
+        return not check_sources or os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
 
     built = graph.build(pipeline.stages, exists=exists)
     tracking.check_outputs(proj, pipeline.stages)
@@ -45,6 +47,11 @@ def opened(proj: project.Project) -> Iterator[workspace.Workspace]:
 
 def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:
     return graph.select(loaded.graph, list(targets))
+
+
+def targets(loaded: Loaded, patterns: Sequence[str]) -> tuple[str, ...]:
+    """The stages STAGE arguments name (full names, base names, globs), without their upstream."""
+    return graph.resolve_targets(loaded.graph, list(patterns))
 
 
 @contextlib.contextmanager

@@ -69,16 +69,17 @@ def _evaluate(
     proj = common.find_project()
     loaded = common.load(proj)
     names = common.select(loaded, stages)
+    targets = common.targets(loaded, stages)
     tracked: list[tuple[tracking.Tracked, tracking.State]] = []
     with common.opened(proj) as ws:
         decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force)
         if with_tracked:
-            shown = [loaded.graph.stages[name] for name in (stages or names)]
+            shown = [loaded.graph.stages[name] for name in targets]
             deps = {path for stage in shown for path in stage.dep_paths} if stages else None
             outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
             tracked = tracking.states(ws, deps=deps, skip=outs)
     # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
-    return [d for d in decisions if not stages or d.stage in stages], tracked
+    return [d for d in decisions if d.stage in targets], tracked
 
 
 def print_status(decisions: Sequence[Decision]) -> None:

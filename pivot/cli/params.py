@@ -20,10 +20,8 @@ def params() -> None:
 def show(stages: tuple[str, ...], as_json: bool, as_md: bool) -> None:
     """The resolved params of STAGES (default: every stage that has params)."""
     loaded = common.load(common.find_project())
-    common.select(loaded, stages)  # unknown names are an error
-    values = snapshot.workspace(loaded.pipeline).params
-    if stages:
-        values = {name: v for name, v in values.items() if name in stages}
+    wanted = common.targets(loaded, stages)  # unknown names are an error
+    values = {name: v for name, v in snapshot.workspace(loaded.pipeline).params.items() if name in wanted}
     if as_json:  # nested values stay nested here, as the stage receives them
         values = {name: dict(loaded.graph.stages[name].params) for name in values}
     output.emit(views.params_show(values), as_json, as_md)

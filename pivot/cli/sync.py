@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import config, errors, project, references, restore, yamldoc
+from pivot import discovery, project, references, restore, targets
 from pivot.cli import common
 from pivot.remote import fs, spec as remote_spec, transfer
 from pivot.workspace import Workspace
@@ -63,7 +63,7 @@ def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, for
     with _session(stages, remote_name) as (ws, remote, refs):
         summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), **_progress("pull"))
         _report("Fetched", "from", remote.spec.name, summary, "already in the cache", exit_on_failure=False)
-        restored = _checkout(ws, stages, force)
+        restored = _checkout(ws, _stage_names(ws.project, stages), force)
     if not summary.ok or not restored:
         click.get_current_context().exit(1)
 
@@ -74,10 +74,10 @@ def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, for
 def checkout(stages: tuple[str, ...], force: bool) -> None:
     """Restore the outputs of STAGES (default: all) from the cache, as the lock files record them."""
     proj = common.find_project()
-    _check_stage_names(proj, stages)
+    names = _stage_names(proj, stages)
     project.ensure_dot_dir(proj)
     with common.project_lock(proj), common.opened(proj) as ws:
-        ok = _checkout(ws, stages, force)
+        ok = _checkout(ws, names, force)
     if not ok:
         click.get_current_context().exit(1)
 
@@ -88,13 +88,13 @@ def _session(
 ) -> Iterator[tuple[Workspace, fs.Remote, list[references.Reference]]]:
     """The workspace, the remote and the objects the selected stages reference."""
     proj = common.find_project()
-    _check_stage_names(proj, stages)
+    names = _stage_names(proj, stages)
     project.ensure_dot_dir(proj)
     # Held for the whole transfer: gc must not delete what is being pushed, nor a run rewrite
     # the outputs a pull is restoring.
     with common.project_lock(proj), common.opened(proj) as ws:
         remote = fs.Remote(remote_spec.resolve(ws.settings, remote_name, proj.root))
-        yield ws, remote, references.referenced(proj, list(stages) or None)
+        yield ws, remote, references.referenced(proj, names)
 
 
 def _oids(refs: Sequence[references.Reference]) -> list[str]:
@@ -117,17 +117,15 @@ def remote_status(stages: Sequence[str], remote_name: str | None, as_json: bool)
             click.echo(f"  {label}: {path}")
 
 
-def _check_stage_names(proj: project.Project, stages: Sequence[str]) -> None:
+def _stage_names(proj: project.Project, stages: Sequence[str]) -> list[str] | None:
+    """The stages STAGES name (None: all); pivot.yaml's names need none of the user's code."""
     if not stages:
-        return
-    known = config.load_pipeline(proj).stages
-    for name in stages:
-        if name not in known:
-            raise errors.UnknownStageError(f"unknown stage '{name}'", hint=yamldoc.did_you_mean(name, known))
+        return None
+    return list(targets.resolve(stages, list(discovery.declared(proj).stages)))
 
 
-def _checkout(ws: Workspace, stages: Sequence[str], force: bool) -> bool:
-    result = restore.checkout(ws, references.referenced(ws.project, list(stages) or None), force=force)
+def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> bool:
+    result = restore.checkout(ws, references.referenced(ws.project, stages), force=force)
     click.echo(f"Restored {result.restored} outputs, {result.current} already up to date")
     for problem in result.problems[:_SHOWN_FAILURES]:
         click.echo(f"  {problem}", err=True)

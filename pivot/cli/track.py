@@ -24,7 +24,7 @@ def track(paths: tuple[str, ...]) -> None:
     _check_disjoint(relpaths)
     # Outputs are declared in the stage functions, so the pipeline is loaded (not its graph:
     # an unrelated missing dep must not stop tracking the data it needs).
-    stages = loadmemo.load(proj).stages if proj.pipeline_file.is_file() else {}
+    stages = loadmemo.load(proj).stages if proj.has_pipeline() else {}
     for path in relpaths:
         tracking.check_trackable(proj, path, stages)  # every path is checked before any is tracked
     project.ensure_dot_dir(proj)

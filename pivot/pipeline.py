@@ -1,0 +1,86 @@
+"""`Pipeline`: stages declared in Python (a project's `pipeline.py`) instead of pivot.yaml.
+
+`register` only records; the function is returned unchanged and stays a plain function.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_SECTIONS = ("deps", "outs", "metrics", "plots")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Registration:
+    """One `register` call, as plain values: what a pivot.yaml entry would say, and where."""
+
+    name: str
+    python: str  # "module.qualname" of the function, as pivot.yaml's `python:` names it
+    deps: Mapping[str, str]
+    outs: Mapping[str, str]
+    metrics: Mapping[str, str]
+    plots: Mapping[str, str]
+    params: Mapping[str, Any]
+    line: int  # of the `register` call in its file, for error messages
+
+
+class Pipeline:
+    """A named set of stages: `Pipeline("train").register(train, params={"epochs": 5})`."""
+
+    def __init__(self, name: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"Pipeline(name): name must be a non-empty string, not {name!r}")
+        self.name = name
+        self._stages: list[Registration] = []
+
+    @property
+    def stages(self) -> tuple[Registration, ...]:
+        return tuple(self._stages)
+
+    def register(
+        self,
+        func: Callable[..., Any],
+        *,
+        name: str | None = None,
+        params: Mapping[str, Any] | Any = None,
+        deps: Mapping[str, str] | None = None,
+        outs: Mapping[str, str] | None = None,
+        metrics: Mapping[str, str] | None = None,
+        plots: Mapping[str, str] | None = None,
+    ) -> Callable[..., Any]:
+        """Record `func` as a stage (default name: the function's); paths override the
+        annotations' by name, `params` (a mapping or a StageParams instance) the defaults."""
+        qualname = getattr(func, "__qualname__", None)
+        if not callable(func) or qualname is None or "<locals>" in qualname:
+            raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
+        paths = {"deps": deps, "outs": outs, "metrics": metrics, "plots": plots}
+        for section, given in paths.items():
+            if given is not None and not _is_str_mapping(given):
+                raise TypeError(f"register({qualname}): {section} must map names to path strings, not {given!r}")
+        self._stages.append(
+            Registration(
+                name=func.__name__ if name is None else name,
+                python=f"{func.__module__}.{qualname}",
+                params=_params_dict(qualname, params),
+                line=sys._getframe(1).f_lineno,
+                **{section: dict(given or {}) for section, given in paths.items()},
+            )
+        )
+        return func
+
+
+def _is_str_mapping(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def _params_dict(qualname: str, params: Any) -> dict[str, Any]:
+    if params is None:
+        return {}
+    if hasattr(params, "model_dump"):  # a StageParams instance: the fields it was given
+        return params.model_dump(mode="json", exclude_unset=True)
+    if isinstance(params, Mapping):
+        return dict(params)
+    raise TypeError(f"register({qualname}): params must be a mapping or a StageParams instance, not {params!r}")
