@@ -62,12 +62,13 @@ def test_gc_keeps_everything_referenced(project, pivot):
     assert pivot("track", "data.csv", "raw").exit_code == 0
     _run(pivot)
     before = _objects(root)
-    # data.csv, raw/ (manifest + 2 members), doubled.txt, parts/ (manifest + 2 members)
-    assert len(before) == 8
+    # data.csv, raw/ (manifest + 2 members), doubled.txt, parts/ (manifest + 2 members), and
+    # metrics.json (cached for the run cache)
+    assert len(before) == 9
 
     result = pivot("gc")
     assert result.exit_code == 0, result.output
-    assert result.output == "Removed 0 objects (0 B) from the cache, kept 8 objects\n"
+    assert result.output == "Removed 0 objects (0 B) from the cache, kept 9 objects\n"
     assert _objects(root) == before
     assert "0 ran, 1 skipped" in _run(pivot).output
 
@@ -80,12 +81,16 @@ def test_gc_deletes_the_old_outputs_of_a_rerun_and_the_run_stays_a_noop(project,
     _run(pivot)
     current = set(_objects(root))
     orphans = current - set(references.expand(_cache(root), {r.oid for r in references.referenced(_proj(root))}))
-    # the old doubled.txt, the old parts manifest and its old b.txt; parts/a.txt is shared
-    assert len(orphans) == 3 and orphans < first
+    # the old doubled.txt, the old parts manifest and its old b.txt, both metrics.json (no lock
+    # references a metric: they are cached for the run cache only); parts/a.txt is shared
+    assert len(orphans) == 5 and len(orphans & first) == 4
+    # The run cache holds on to them: the first run's outputs stay restorable.
+    kept = pivot("gc")
+    assert kept.output.startswith("Removed 0 objects (")
 
-    result = pivot("gc")
+    result = pivot("gc", "--drop-run-cache")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Removed 3 objects (")
+    assert result.output.startswith("Deleted 2 run-cache entries\nRemoved 5 objects (")
     assert set(_objects(root)) == current - orphans
     assert "0 ran, 1 skipped" in _run(pivot).output
     assert (root / "doubled.txt").read_text() == "a\n" * 3
@@ -97,13 +102,15 @@ def test_dry_run_lists_and_deletes_nothing(project, pivot):
     _set_factor(root, 3)
     _run(pivot)
     before = _objects(root)
+    (root / ".pivot" / "cache" / "runs").rename(root / "runs-aside")  # as if never recorded
     result = pivot("gc", "--dry-run")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert len([line for line in lines if line.startswith("would remove ")]) == 3
+    assert len([line for line in lines if line.startswith("would remove ")]) == 5
     assert lines[0].startswith("would remove ") and lines[0].split()[2].endswith(".dir")  # manifests first
-    assert lines[-1].startswith("Would remove 3 objects (") and lines[-1].endswith("keep 4 objects")
+    assert lines[-1].startswith("Would remove 5 objects (") and lines[-1].endswith("keep 4 objects")
     assert _objects(root) == before
+    assert pivot("gc", "--dry-run", "--drop-run-cache").output.splitlines()[-1] == lines[-1]
 
 
 def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
@@ -118,7 +125,7 @@ def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
 
     assert "would remove tmp/old.tmp" in pivot("gc", "-n").output
     result = pivot("gc")
-    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 4 objects\n"
+    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 5 objects\n"
     assert sorted(p.name for p in tmp.iterdir()) == ["new.tmp"]
 
 

@@ -1,5 +1,5 @@
-"""`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file or tracked
-file of this workspace references."""
+"""`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file, tracked
+file or run-cache entry of this workspace references."""
 
 from __future__ import annotations
 
@@ -20,12 +20,15 @@ _SHOWN_FAILURES = 10
 @click.option("-n", "--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 @click.option("-r", "--remote", "remote_name", metavar="NAME", default=None, help="Collect on this remote instead of the local cache.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (with -r).")
-def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
-    """Delete cached objects that no lock file or tracked (.pvt) file of this workspace references.
+@click.option("--drop-run-cache", is_flag=True, help="Delete the local run-cache entries first, so their objects can go too.")
+def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) -> None:
+    """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
+    workspace references.
 
     Only this workspace counts: objects that only other branches, commits or clones use are
-    deleted too (push them first if they matter). With -r NAME, objects on that remote are
-    deleted instead, after a confirmation.
+    deleted too (push them first if they matter). The run cache keeps the outputs of every
+    recorded run: --drop-run-cache deletes its entries (locally) and lets those outputs go.
+    With -r NAME, objects on that remote are deleted instead, after a confirmation.
     """
     proj = common.find_project()
     if not proj.dot_dir.is_dir():
@@ -34,13 +37,17 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
     # Holding the project lock keeps a run from adding objects that its lock does not name yet.
     with common.project_lock(proj), common.opened(proj) as ws:
         oids = {ref.oid for ref in references.referenced(proj)}
+        if drop_run_cache and not dry_run:
+            dropped = ws.run_cache.clear()
+            click.echo(f"Deleted {dropped} run-cache entries")
+        runs = set() if drop_run_cache else references.run_cache_oids(ws.run_cache)
         if remote_name is None:
-            _collect_local(ws, oids, dry_run)
+            _collect_local(ws, oids, runs, dry_run)
         else:
-            _collect_remote(ws, oids, remote_name, dry_run, yes)
+            _collect_remote(ws, oids, runs, remote_name, dry_run, yes)
 
 
-def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
+def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], dry_run: bool) -> None:
     cache = ws.cache
     # Without a directory's manifest gc cannot tell which objects are its files, and would delete
     # them as unreferenced: refuse, whether the manifest is damaged (read_manifest then removes
@@ -54,7 +61,9 @@ def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
             "that directory needs; nothing was deleted",
             hint="restore it first (pivot fetch, or pivot run -f the stage that made it), then run gc again",
         )
-    keep = references.expand(cache, oids)
+    # A run-cache entry's directory without its manifest here is no reason to refuse: that entry
+    # is a miss until a fetch brings it back, members included.
+    keep = references.expand(cache, {*oids, *runs})
     everything = references.cached_objects(cache)
     victims = [obj for obj in everything if obj.oid not in keep]
     temps = references.stale_temp_files(cache)
@@ -75,7 +84,9 @@ def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
     click.echo(f"Removed {count} ({size_text(size)}) from the cache, kept {_objects(kept)}")
 
 
-def _collect_remote(ws: Workspace, oids: Collection[str], name: str, dry_run: bool, yes: bool) -> None:
+def _collect_remote(
+    ws: Workspace, oids: Collection[str], runs: Collection[str], name: str, dry_run: bool, yes: bool
+) -> None:
     from pivot.remote import fs
     from pivot.remote import spec as remote_spec
 
@@ -87,7 +98,7 @@ def _collect_remote(ws: Workspace, oids: Collection[str], name: str, dry_run: bo
             f"(e.g. {first}), so gc cannot tell which objects on '{name}' they need; nothing was deleted",
             hint=f"pivot fetch -r {name} first (it brings the manifests), then pivot gc -r {name}",
         )
-    keep = references.expand(ws.cache, oids)
+    keep = references.expand(ws.cache, {*oids, *runs})
     remote = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
     present = set(remote.list_oids())
     victims = sorted(present - keep, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))

@@ -1,0 +1,224 @@
+"""The run cache: a stale stage whose inputs match a recorded run gets that run's outputs back."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+
+STAGES = '''
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+def _count(name):
+    counts = pathlib.Path("counts")
+    counts.mkdir(exist_ok=True)
+    with open(counts / name, "a") as handle:
+        handle.write("x")
+
+
+class TrainParams(StageParams):
+    lr: float = 0.1
+
+
+class Trained(TypedDict):
+    model: Annotated[str, outputs.Out("model.txt", loaders.Text())]
+    score: Annotated[dict, outputs.Metric("metrics.json")]
+
+
+def train(params: TrainParams, data: Annotated[str, outputs.Dep("data.txt", loaders.Text())]) -> Trained:
+    _count("train")
+    return {"model": f"model({data.strip()}, lr={params.lr})", "score": {"lr": params.lr}}
+
+
+def evaluate(model: Annotated[str, outputs.Dep("model.txt", loaders.Text())]) -> Annotated[str, outputs.Out("report.txt", loaders.Text())]:
+    _count("evaluate")
+    return f"report of {model}"
+'''
+
+PIPELINE = "stages:\n  train:\n    python: stages.train\n"
+CHAIN = PIPELINE + "  evaluate:\n    python: stages.evaluate\n"
+RUN = ("run", "--executor", "inprocess")
+
+
+def runs(root: pathlib.Path, name: str) -> int:
+    path = root / "counts" / name
+    return len(path.read_text()) if path.exists() else 0
+
+
+def set_lr(root: pathlib.Path, lr: float | None, pipeline: str = PIPELINE) -> None:
+    text = pipeline if lr is None else pipeline.replace(
+        "python: stages.train\n", f"python: stages.train\n    params:\n      lr: {lr}\n"
+    )
+    (root / "pivot.yaml").write_text(text)
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def lock_of(root: pathlib.Path, stage: str = "train") -> str:
+    return (root / ".pivot" / "stages" / f"{stage}.lock").read_text()
+
+
+def toggled(project, pivot, pipeline: str = PIPELINE) -> tuple[pathlib.Path, dict[str, str]]:
+    """Ran with lr=0.1 (A), then lr=0.5 (B), and set lr back to 0.1: A's files, lock included."""
+    root = project({"stages.py": STAGES, "data.txt": "rows\n", "pivot.yaml": pipeline})
+    ok(pivot(*RUN))
+    made_by_a = {name: (root / name).read_text() for name in ("model.txt", "metrics.json")}
+    made_by_a["lock"] = lock_of(root)
+    set_lr(root, 0.5, pipeline)
+    ok(pivot(*RUN))
+    assert json.loads((root / "metrics.json").read_text()) == {"lr": 0.5}
+    set_lr(root, None, pipeline)
+    return root, made_by_a
+
+
+def test_toggling_a_param_back_restores_the_first_run_instead_of_running(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    output = ok(pivot(*RUN))
+    assert "train: restored from run cache (Parameters changed)" in output
+    assert "0 ran, 0 skipped, 0 failed, 1 restored from run cache in" in output
+    assert runs(root, "train") == 2  # A, B; not A again
+    assert (root / "model.txt").read_text() == made_by_a["model.txt"] == "model(rows, lr=0.1)"
+    assert (root / "metrics.json").read_text() == made_by_a["metrics.json"]
+    assert lock_of(root) == made_by_a["lock"]  # the very lock the run itself wrote
+    assert not (root / "metrics.json").is_symlink()
+    assert "train: up to date" in ok(pivot(*RUN))
+
+
+def test_explain_status_and_dry_run_say_restored_from_run_cache_with_the_reasons(project, pivot):
+    root, _ = toggled(project, pivot)
+    explained = ok(pivot("explain"))
+    assert "Status: STALE, restored from run cache" in explained
+    assert "Reason: Parameters changed" in explained
+    assert "lr: 0.5 -> 0.1" in explained
+    assert "Restored from the run cache instead of running:\n    model.txt\n    metrics.json" in explained
+    detail = json.loads(ok(pivot("explain", "--json")))[0]
+    assert detail["from_run_cache"] is True and detail["will_run"] is False
+    assert detail["reasons"] == ["Parameters changed"]
+    assert "train  will be restored from run cache: Parameters changed" in ok(pivot("status"))
+    assert "will be restored from run cache" in ok(pivot("run", "-n"))
+    assert json.loads((root / "metrics.json").read_text()) == {"lr": 0.5}  # nothing was touched
+
+
+def test_force_runs_and_explains_as_running(project, pivot):
+    root, _ = toggled(project, pivot)
+    assert "Status: WILL RUN" in ok(pivot("explain", "-f"))
+    output = ok(pivot(*RUN, "-f"))
+    assert "train: running (Forced, Parameters changed)" in output
+    assert runs(root, "train") == 3
+
+
+def test_no_run_cache_runs_and_explains_as_running(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    assert "Status: WILL RUN" in ok(pivot("explain", "--no-run-cache"))
+    assert "will run: Parameters changed" in ok(pivot("run", "-n", "--no-run-cache"))
+    output = ok(pivot(*RUN, "--no-run-cache"))
+    assert "train: running (Parameters changed)" in output
+    assert runs(root, "train") == 3
+    assert lock_of(root) == made_by_a["lock"]
+
+
+def test_a_damaged_entry_is_a_miss_said_so_and_the_stage_runs(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    for entry in (root / ".pivot" / "cache" / "runs").glob("*/*"):
+        entry.write_text(entry.read_text()[:-20])  # truncated
+    explained = ok(pivot("explain"))
+    assert "Status: WILL RUN" in explained
+    assert "Run cache: run-cache entry" in explained and "is damaged" in explained
+    output = ok(pivot(*RUN))
+    assert "train: running (Parameters changed)" in output and "is damaged" in output
+    assert runs(root, "train") == 3
+    assert (root / "model.txt").read_text() == made_by_a["model.txt"]
+    # The run recorded A afresh; B's entry is still damaged, so B runs, and A is restored.
+    set_lr(root, 0.5)
+    assert "train: running (Parameters changed)" in ok(pivot(*RUN))
+    set_lr(root, None)
+    assert "train: restored from run cache" in ok(pivot(*RUN))
+    assert runs(root, "train") == 4
+
+
+def test_an_entry_whose_inputs_were_edited_is_refused(project, pivot):
+    root, _ = toggled(project, pivot)
+    for entry in (root / ".pivot" / "cache" / "runs").glob("*/*"):
+        data = json.loads(entry.read_text())
+        data["inputs"]["params"]["lr"] = 0.1 if data["inputs"]["params"]["lr"] == 0.5 else 0.5
+        entry.write_text(json.dumps(data))
+    explained = ok(pivot("explain"))
+    assert "Status: WILL RUN" in explained and "its inputs hash to" in explained
+
+
+def test_an_entry_whose_objects_are_gone_is_a_miss_and_the_stage_runs(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    _model_object(root, made_by_a["lock"]).unlink()
+    explained = ok(pivot("explain"))
+    assert "Status: WILL RUN" in explained
+    assert "1 of its objects are not in the local cache (pivot fetch brings them)" in explained
+    output = ok(pivot(*RUN))
+    assert "train: running (Parameters changed)" in output
+    assert runs(root, "train") == 3
+    assert lock_of(root) == made_by_a["lock"]
+
+
+def test_a_corrupted_object_behind_an_entry_makes_the_stage_run(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    obj = _model_object(root, made_by_a["lock"])
+    os.chmod(obj, 0o644)
+    obj.write_text("not the model")
+    output = ok(pivot(*RUN))
+    assert "train: running (Parameters changed)" in output
+    assert "restoring from the run cache failed" in output and "corrupted" in output
+    assert runs(root, "train") == 3
+    assert (root / "model.txt").read_text() == made_by_a["model.txt"]
+    assert lock_of(root) == made_by_a["lock"]
+
+
+def _model_object(root: pathlib.Path, lock_text: str) -> pathlib.Path:
+    import yaml
+
+    oid = yaml.safe_load(lock_text)["outs"]["model.txt"]["hash"]
+    return root / ".pivot" / "cache" / "files" / oid[:2] / oid[2:]
+
+
+def test_a_chain_restores_downstream_from_the_run_cache_too_and_explain_predicts_it(project, pivot):
+    root, made_by_a = toggled(project, pivot, CHAIN)
+    report_a = "report of model(rows, lr=0.1)"
+    explained = ok(pivot("explain"))
+    blocks = explained.split("Stage: ")
+    assert "STALE, restored from run cache" in blocks[1] and "Parameters changed" in blocks[1]
+    # evaluate's dep is compared with the model the run cache will restore, not today's file
+    assert blocks[2].startswith("evaluate") and "STALE, restored from run cache" in blocks[2]
+    assert "Reason: Dependencies changed" in blocks[2]
+    output = ok(pivot(*RUN))
+    assert "train: restored from run cache (Parameters changed)" in output
+    assert "evaluate: restored from run cache (Dependencies changed)" in output
+    assert "2 restored from run cache" in output
+    assert runs(root, "train") == 2 and runs(root, "evaluate") == 2
+    assert (root / "report.txt").read_text() == report_a
+    assert lock_of(root) == made_by_a["lock"]
+
+
+def test_a_stage_without_a_lock_is_restored_from_the_run_cache(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    (root / ".pivot" / "stages" / "train.lock").unlink()
+    (root / "model.txt").unlink()
+    output = ok(pivot(*RUN))
+    assert "train: restored from run cache (Never run)" in output
+    assert runs(root, "train") == 2
+    assert lock_of(root) == made_by_a["lock"]
+
+
+def test_with_symlink_cache_type_metrics_come_back_as_plain_files(project, pivot):
+    root, made_by_a = toggled(project, pivot)
+    (root / ".pivot" / "config.yaml").write_text("cache:\n  type: symlink\n")
+    assert "restored from run cache" in ok(pivot(*RUN))
+    assert (root / "model.txt").is_symlink()
+    assert not (root / "metrics.json").is_symlink()
+    (root / "metrics.json").write_text("{}")  # still the user's file to edit, not a cache object
+    assert (root / "model.txt").read_text() == made_by_a["model.txt"]
