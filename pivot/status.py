@@ -100,6 +100,7 @@ class Decision:
     restore: tuple[str, ...] = ()  # outputs to restore from the cache instead of running
     # Stale, but a recorded run had the same inputs: `restore` (every output) comes from it.
     from_run_cache: bool = False
+    run_cache_key: str = ""  # the entry, when from_run_cache
     run_cache_note: str = ""  # an entry was found but not used, and why
 
     def reason_text(self) -> str:
@@ -127,7 +128,9 @@ def decide(
     if lookup.state is not RunCacheState.HIT or lookup.entry is None:
         return dataclasses.replace(decision, run_cache_note=lookup.note)
     # The reasons stay: they say why the stage is stale; the run cache says why it need not run.
-    return dataclasses.replace(decision, run=False, from_run_cache=True, restore=stage.out_paths)
+    return dataclasses.replace(
+        decision, run=False, from_run_cache=True, run_cache_key=lookup.key, restore=stage.out_paths
+    )
 
 
 def _decide(

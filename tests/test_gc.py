@@ -192,17 +192,47 @@ def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, t
     stray = set(_remote_objects(shared)) - kept
     assert stray  # the first run's doubled.txt, b.txt and parts manifest
 
-    dry = pivot("gc", "-r", "origin", "-n")
+    # The run cache would keep every run's outputs: let it go, as far as the remote is concerned.
+    assert "Would delete 0 objects from 'origin'" in pivot("gc", "-r", "origin", "-n").output
+    dry = pivot("gc", "-r", "origin", "-n", "--drop-run-cache")
     assert dry.exit_code == 0, dry.output
-    assert f"Would delete {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
-    refused = pivot("gc", "-r", "origin")  # no input: the confirmation is declined
+    assert f"Would delete 2 run-cache entries and {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
+    refused = pivot("gc", "-r", "origin", "--drop-run-cache")  # no input: the confirmation is declined
     assert refused.exit_code == 1
     assert set(_remote_objects(shared)) == kept | stray
 
-    done = pivot("gc", "-r", "origin", "--yes")
+    done = pivot("gc", "-r", "origin", "--yes", "--drop-run-cache")
     assert done.exit_code == 0, done.output
     assert set(_remote_objects(shared)) == kept
+    assert not list((shared / "runs").glob("*/*"))
     assert kept <= set(_objects(root))  # the local cache is left alone
+    assert len(list((root / ".pivot" / "cache" / "runs").glob("*/*"))) == 2  # and its run cache
+
+
+def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_their_objects(project, pivot, tmp_path):
+    root = project(PIPELINE)
+    shared = tmp_path / "shared"
+    _run(pivot)
+    pivot("remote", "add", "-d", "origin", str(shared))
+    _set_factor(root, 3)
+    _run(pivot)
+    assert pivot("push").exit_code == 0
+    entries = sorted((root / ".pivot" / "cache" / "runs").glob("*/*"))
+    assert len(entries) == 2
+    first = next(e for e in entries if '"factor":2' in e.read_text())
+    first.unlink()  # as if only a teammate had recorded the factor=2 run
+
+    done = pivot("gc", "-r", "origin", "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Deleted 1 run-cache entries and 4 objects from 'origin'")
+    left = [p.parent.name + p.name for p in (shared / "runs").glob("*/*")]
+    assert left == [p.parent.name + p.name for p in entries if p != first]
+    # what the remaining entry names is all still there
+    import json
+
+    kept = json.loads((shared / "runs" / left[0][:2] / left[0][2:]).read_text())
+    oids = {item["hash"] for section in ("outs", "metrics") for item in kept[section].values()}
+    assert oids <= set(_remote_objects(shared))
 
 
 def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path):
