@@ -72,8 +72,8 @@ def decide(
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
     """What a run-cache key is the hash of; None when the inputs are not all known, or cannot be
     written canonically (then the run cache is simply not used for this run)."""
-    if facts.unknown_deps or any(info is None for info in facts.deps.values()):
-        return None
+    if not stage.outs or facts.unknown_deps or any(info is None for info in facts.deps.values()):
+        return None  # a stage without outputs runs for its side effects: never skip it
     inputs = {
         "code": facts.fingerprint.digest,
         "params": dict(facts.params),

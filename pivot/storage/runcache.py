@@ -69,7 +69,9 @@ class RunCache:
 
     def write(self, entry: RunEntry) -> str:
         key = entry.key
-        atomic.write_bytes(self.path(key), dump(entry))
+        # No fsync: one per stage run would cost a cold run of many small stages dearly, and an
+        # entry torn by a power cut fails its key check on reading, which makes it a miss.
+        atomic.write_bytes(self.path(key), dump(entry), durable=False)
         return key
 
     def keys(self) -> Iterator[str]:

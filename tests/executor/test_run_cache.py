@@ -191,3 +191,29 @@ def test_with_symlink_cache_type_metrics_come_back_as_plain_files(project, pivot
     assert not (root / "metrics.json").is_symlink()
     (root / "metrics.json").write_text("{}")  # still the user's file to edit, not a cache object
     assert (root / "model.txt").read_text() == made_by_a["model.txt"]
+
+
+SIDE_EFFECT = '''
+import pathlib
+
+from pivot.stage_def import StageParams
+
+
+class Params(StageParams):
+    target: str = "a"
+
+
+def deploy(params: Params) -> None:
+    with open("deployed", "a") as handle:
+        handle.write(params.target)
+'''
+
+
+def test_a_stage_without_outputs_is_never_skipped_by_the_run_cache(project, pivot):
+    root = project({"stages.py": SIDE_EFFECT, "pivot.yaml": "stages:\n  deploy:\n    python: stages.deploy\n"})
+    for target in ("a", "b", "a"):
+        params = "" if target == "a" else "    params:\n      target: b\n"
+        (root / "pivot.yaml").write_text("stages:\n  deploy:\n    python: stages.deploy\n" + params)
+        assert "deploy: running" in ok(pivot(*RUN))
+    assert (root / "deployed").read_text() == "aba"
+    assert not (root / ".pivot" / "cache" / "runs").exists()
