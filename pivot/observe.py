@@ -107,7 +107,8 @@ def look_up_run(ws: Workspace, stage: Stage, facts: status.Facts, *, fetchable: 
         return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=f"run-cache entry {key} cannot be read ({exc.strerror}): ignored")
     if entry is None:
         return status.RunCacheLookup(key, status.RunCacheState.MISS)
-    if set(entry.outs) | set(entry.metrics) != set(stage.out_paths):
+    cached = {out.path for out in stage.outs if out.cache}
+    if set(entry.outs) != cached or set(entry.metrics) != set(stage.out_paths) - cached:
         note = f"run-cache entry {key} does not list this stage's outputs: ignored"
         return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
     lacking = sum(1 for oid in entry.oids() if not ws.cache.is_complete(oid))

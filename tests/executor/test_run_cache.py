@@ -217,3 +217,24 @@ def test_a_stage_without_outputs_is_never_skipped_by_the_run_cache(project, pivo
         assert "deploy: running" in ok(pivot(*RUN))
     assert (root / "deployed").read_text() == "aba"
     assert not (root / ".pivot" / "cache" / "runs").exists()
+
+
+def test_an_entry_that_files_an_output_under_the_wrong_kind_is_ignored(project, pivot):
+    root, _ = toggled(project, pivot)
+    for entry in (root / ".pivot" / "cache" / "runs").glob("*/*"):
+        data = json.loads(entry.read_text())
+        data["outs"], data["metrics"] = data["metrics"], data["outs"]  # inputs intact: the key still matches
+        entry.write_text(json.dumps(data))
+    explained = ok(pivot("explain"))
+    assert "Status: WILL RUN" in explained and "does not list this stage's outputs" in explained
+    assert "train: running (Parameters changed)" in ok(pivot(*RUN))
+
+
+def test_explain_compares_downstream_deps_with_outputs_the_cache_will_restore(project, pivot):
+    root = project({"stages.py": STAGES, "data.txt": "rows\n", "pivot.yaml": CHAIN})
+    ok(pivot(*RUN))
+    (root / "model.txt").unlink()  # train will restore it from the cache; evaluate then is current
+    statuses = ok(pivot("status")).splitlines()
+    assert statuses == ["train     up to date (will restore model.txt from the cache)", "evaluate  up to date"]
+    output = ok(pivot(*RUN))
+    assert "evaluate: up to date" in output and runs(root, "evaluate") == 1
