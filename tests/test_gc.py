@@ -96,6 +96,18 @@ def test_gc_deletes_the_old_outputs_of_a_rerun_and_the_run_stays_a_noop(project,
     assert (root / "doubled.txt").read_text() == "a\n" * 3
 
 
+def test_gc_keeps_what_the_run_cache_needs_to_restore_an_earlier_run(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    first = (root / "doubled.txt").read_text(), (root / "metrics.json").read_text()
+    _set_factor(root, 3)
+    _run(pivot)
+    assert pivot("gc").output.startswith("Removed 0 objects")
+    _set_factor(root, 2)
+    assert "make: restored from run cache (Parameters changed)" in _run(pivot).output
+    assert ((root / "doubled.txt").read_text(), (root / "metrics.json").read_text()) == first
+
+
 def test_dry_run_lists_and_deletes_nothing(project, pivot):
     root = project(PIPELINE)
     _run(pivot)

@@ -46,10 +46,20 @@ def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
         # Metrics too, as copies (git tracks the workspace file): the run cache restores them.
         ws.cache.add(path, hashed, copy=not out.cache)
         (outs if out.cache else metrics)[out.path] = hashed.info
-    inputs = observe.run_inputs(stage, facts)
-    if inputs is not None:
-        ws.run_cache.write(RunEntry(stage.name, inputs, outs, metrics))
+    _record_run(ws, stage, facts, outs, metrics)
     return _write_lock(ws, stage, facts, outs, metrics)
+
+
+def _record_run(
+    ws: Workspace, stage: Stage, facts: status.Facts, outs: Mapping[str, HashInfo], metrics: Mapping[str, HashInfo]
+) -> None:
+    inputs = observe.run_inputs(stage, facts)
+    if inputs is None:
+        return
+    try:
+        ws.run_cache.write(RunEntry(stage.name, inputs, outs, metrics))
+    except OSError:
+        pass  # the run itself succeeded: an unrecorded run only costs a rerun some day
 
 
 def restore_run(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:

@@ -78,7 +78,7 @@ class RunCache:
         """Every key with an entry file; temp files and stray names are skipped."""
         try:
             shards = sorted(os.scandir(self.root), key=lambda e: e.name)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return
         for shard in shards:
             if len(shard.name) != 2 or not shard.is_dir(follow_symlinks=False):
@@ -101,11 +101,11 @@ class RunCache:
         return len(keys)
 
     def entries(self) -> Iterator[tuple[str, RunEntry | None]]:
-        """(key, entry) for every key; the entry is None when it is damaged."""
+        """(key, entry) for every key; the entry is None when it is damaged or unreadable."""
         for key in self.keys():
             try:
                 yield key, self.read(key)
-            except errors.CacheError:
+            except (errors.CacheError, OSError):
                 yield key, None
 
 

@@ -238,3 +238,17 @@ def test_explain_compares_downstream_deps_with_outputs_the_cache_will_restore(pr
     assert statuses == ["train     up to date (will restore model.txt from the cache)", "evaluate  up to date"]
     output = ok(pivot(*RUN))
     assert "evaluate: up to date" in output and runs(root, "evaluate") == 1
+
+
+def test_a_run_cache_that_cannot_be_written_or_read_breaks_nothing(project, pivot):
+    root = project({"stages.py": STAGES, "data.txt": "rows\n", "pivot.yaml": PIPELINE})
+    (root / ".pivot" / "cache").mkdir(parents=True)
+    (root / ".pivot" / "cache" / "runs").write_text("not a directory")
+    ok(pivot(*RUN))
+    set_lr(root, 0.5)
+    ok(pivot(*RUN))
+    set_lr(root, None)
+    assert "Status: WILL RUN" in ok(pivot("explain"))
+    assert "train: running (Parameters changed)" in ok(pivot(*RUN))
+    assert runs(root, "train") == 3
+    assert ok(pivot("gc")).startswith("Removed ")
