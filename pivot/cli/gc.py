@@ -21,7 +21,7 @@ _SHOWN_FAILURES = 10
 @click.option("-n", "--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 @click.option("-r", "--remote", "remote_name", metavar="NAME", default=None, help="Collect on this remote instead of the local cache.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (with -r).")
-@click.option("--drop-run-cache", is_flag=True, help="Delete the local run-cache entries first, so their objects can go too.")
+@click.option("--drop-run-cache", is_flag=True, help="Delete the run-cache entries first (with -r: those on the remote), so their objects can go too.")
 def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) -> None:
     """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
     workspace references.

@@ -113,3 +113,12 @@ def test_a_damaged_entry_on_the_remote_is_ignored_with_a_warning(teammate, pivot
     assert "warning: run-cache entry" in pulled.output and "is damaged" in pulled.output
     assert not list((other / ".pivot" / "cache" / "runs").glob("*/*"))
     assert "train: running (Parameters changed)" in ok(pivot(*RUN))
+
+
+def test_push_dry_run_counts_the_entries_it_would_upload(teammate, pivot):
+    root, _ = teammate()
+    assert "Would push 0 objects and 0 run-cache entries to origin" in ok(pivot("push", "-n"))
+    set_lr(root, 0.7)
+    ok(pivot(*RUN))
+    assert "Would push 2 objects and 1 run-cache entries to origin" in ok(pivot("push", "-n"))
+    assert "Would push 1 objects and 0 run-cache entries to origin" in ok(pivot("push", "-n", "--no-run-cache"))
