@@ -14,8 +14,11 @@ from typing import IO
 
 
 @contextlib.contextmanager
-def open_atomic(path: pathlib.Path, mode: str = "wb") -> Iterator[IO]:
-    """Yield a temp file next to `path`; it replaces `path` only if the block succeeds."""
+def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
+    """Yield a temp file next to `path`; it replaces `path` only if the block succeeds.
+
+    `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
+    recomputation, and whose damage their reader detects (run-cache entries)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -23,7 +26,8 @@ def open_atomic(path: pathlib.Path, mode: str = "wb") -> Iterator[IO]:
         with os.fdopen(fd, mode) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -31,8 +35,8 @@ def open_atomic(path: pathlib.Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
-def write_bytes(path: pathlib.Path, data: bytes) -> None:
-    with open_atomic(path, "wb") as handle:
+def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:
+    with open_atomic(path, "wb", durable=durable) as handle:
         handle.write(data)
 
 

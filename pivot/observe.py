@@ -5,12 +5,15 @@ Reading only: hashing fills the stat memo, but nothing the user sees is changed.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pivot import fingerprint, status
+from pivot import errors, fingerprint, status
 from pivot.graph import Graph
 from pivot.project import is_within
 from pivot.stage import Stage
+from pivot.storage import hashing, runcache
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.workspace import Workspace
@@ -23,8 +26,14 @@ def observe(
     lock: StageLock | None,
     *,
     unknown_deps: frozenset[str] = frozenset(),
+    known: Mapping[str, HashInfo] | None = None,
 ) -> status.Facts:
-    deps = {path: _hash_or_none(ws, path) for path in stage.dep_paths if path not in unknown_deps}
+    """`known`: outputs of upstream stages as they will be once restored (explain's prediction)."""
+    deps = {
+        path: _known_hash(ws, known, path) or _hash_or_none(ws, path)
+        for path in stage.dep_paths
+        if path not in unknown_deps
+    }
     outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
     return status.Facts(
         fingerprint=code,
@@ -34,6 +43,103 @@ def observe(
         restorable=_restorable(ws, stage, lock, outs),
         unknown_deps=unknown_deps,
     )
+
+
+def decide(
+    ws: Workspace,
+    stage: Stage,
+    code: fingerprint.Fingerprint,
+    lock: StageLock | None,
+    *,
+    force: bool,
+    use_run_cache: bool,
+    upstream_running: tuple[str, ...] = (),
+    unknown_deps: frozenset[str] = frozenset(),
+    known: Mapping[str, HashInfo] | None = None,
+    fetchable: bool = False,
+) -> tuple[status.Facts, status.Decision]:
+    """Observe and decide, consulting the run cache only for a stage that would run: the one
+    sequence `run` and `explain` share. `fetchable` counts entries whose objects are not here yet
+    as hits (what `pivot fetch` plans to download)."""
+    facts = observe(ws, stage, code, lock, unknown_deps=unknown_deps, known=known)
+    decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
+    if decision.run and not force and use_run_cache:
+        facts = dataclasses.replace(facts, run_cache=look_up_run(ws, stage, facts, fetchable=fetchable))
+        decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
+    return facts, decision
+
+
+def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
+    """What a run-cache key is the hash of; None when the inputs are not all known, or cannot be
+    written canonically (then the run cache is simply not used for this run)."""
+    if not stage.outs or facts.unknown_deps or any(info is None for info in facts.deps.values()):
+        return None  # a stage without outputs runs for its side effects: never skip it
+    inputs = {
+        "code": facts.fingerprint.digest,
+        "params": dict(facts.params),
+        "deps": {path: info.oid for path, info in facts.deps.items() if info is not None},
+        # Declarations, loaders included: the same value saved by another loader is other bytes.
+        "outs": [[o.path, o.kind.value, o.cache, _loader_id(o.loader)] for o in sorted(stage.outs, key=lambda o: o.path)],
+    }
+    try:
+        runcache.key_of(inputs)
+    except (TypeError, ValueError):  # e.g. a params mapping with keys of mixed types
+        return None
+    return inputs
+
+
+def _loader_id(loader: Any) -> str:
+    # Loaders are frozen dataclasses, whose repr names the class and every field.
+    cls = type(loader)
+    return f"{cls.__module__}.{loader!r}" if dataclasses.is_dataclass(loader) else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def look_up_run(ws: Workspace, stage: Stage, facts: status.Facts, *, fetchable: bool = False) -> status.RunCacheLookup | None:
+    inputs = run_inputs(stage, facts)
+    if inputs is None:
+        return None
+    key = runcache.key_of(inputs)
+    try:
+        entry = ws.run_cache.read(key)
+    except errors.CacheError as exc:
+        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=f"{exc.message}: ignored")
+    except OSError as exc:  # unreadable (permissions...): a miss, never a failed run
+        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=f"run-cache entry {key} cannot be read ({exc.strerror}): ignored")
+    if entry is None:
+        return status.RunCacheLookup(key, status.RunCacheState.MISS)
+    cached = {out.path for out in stage.outs if out.cache}
+    if set(entry.outs) != cached or set(entry.metrics) != set(stage.out_paths) - cached:
+        note = f"run-cache entry {key} does not list this stage's outputs: ignored"
+        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
+    lacking = sum(1 for oid in entry.oids() if not ws.cache.is_complete(oid))
+    if lacking and not fetchable:
+        note = f"run-cache entry {key} matches, but {lacking} of its objects are not in the local cache (pivot fetch brings them)"
+        return status.RunCacheLookup(key, status.RunCacheState.INCOMPLETE, entry, note)
+    return status.RunCacheLookup(key, status.RunCacheState.HIT, entry)
+
+
+def _known_hash(ws: Workspace, known: Mapping[str, HashInfo] | None, path: str) -> HashInfo | None:
+    """The hash `path` will have, if an upstream output that is or contains it is in `known`."""
+    if not known:
+        return None
+    if path in known:
+        return known[path]
+    for out, info in known.items():
+        if info.is_dir and is_within(path, out):
+            try:
+                entries = ws.cache.read_manifest(info.oid)
+            except errors.CacheError:
+                return None
+            rel = path[len(out) + 1 :]
+            inside = [
+                hashing.FileEntry(e.relpath[len(rel) + 1 :], e.oid, e.size)
+                for e in entries
+                if e.relpath.startswith(rel + "/")
+            ]
+            if inside:
+                return hashing.dir_info(inside)
+            return next((HashInfo(e.oid, e.size) for e in entries if e.relpath == rel), None)
+    return None
 
 
 def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
@@ -65,12 +171,16 @@ def predict(
     names: Sequence[str],
     *,
     force: bool = False,
+    use_run_cache: bool = True,
+    fetchable: bool = False,
 ) -> list[status.Decision]:
     """Decisions for `names` (in graph order) as a run would make them, without running anything.
 
     A stage downstream of one that will run cannot know its deps yet: those deps are left out of
-    the comparison and 'Upstream stage will run' is the reason instead."""
+    the comparison and 'Upstream stage will run' is the reason instead. A stage whose outputs will
+    be restored (from the cache or the run cache) passes their hashes on to its downstream."""
     will_run: set[str] = set()
+    known: dict[str, HashInfo] = {}
     decisions = []
     for name in names:
         stage = graph.stages[name]
@@ -79,12 +189,33 @@ def predict(
             dep for dep in stage.dep_paths if any(_produces(graph, up, dep) for up in running_up)
         )
         lock = ws.read_lock(name)
-        facts = observe(ws, stage, fingerprints[name], lock, unknown_deps=unknown)
-        decision = status.decide(stage, lock, facts, forced=force, upstream_running=running_up)
+        facts, decision = decide(
+            ws,
+            stage,
+            fingerprints[name],
+            lock,
+            force=force,
+            use_run_cache=use_run_cache,
+            upstream_running=running_up,
+            unknown_deps=unknown,
+            known=known,
+            fetchable=fetchable,
+        )
         if decision.run:
             will_run.add(name)
+        known.update(_restored(decision, facts, lock))
         decisions.append(decision)
     return decisions
+
+
+def _restored(decision: status.Decision, facts: status.Facts, lock: StageLock | None) -> dict[str, HashInfo]:
+    """The outputs a decision brings back, with the hashes they will have."""
+    entry = facts.run_cache.entry if facts.run_cache is not None else None
+    if decision.from_run_cache and entry is not None:
+        return {**entry.outs, **entry.metrics}
+    if lock is None:
+        return {}
+    return {path: info for path in decision.restore if (info := lock.output(path)) is not None}
 
 
 def _produces(graph: Graph, stage: str, dep: str) -> bool:

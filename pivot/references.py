@@ -1,5 +1,5 @@
-"""Which cache objects the workspace references (lock files' cached outputs and tracked files),
-and, for `pivot gc`, which objects the local cache holds beyond those.
+"""Which cache objects the workspace references (lock files' cached outputs, tracked files and
+run-cache entries), and, for `pivot gc`, which objects the local cache holds beyond those.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pivot import errors, project, tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
+from pivot.storage.runcache import RunCache, RunEntry
 
 STALE_TEMP_SECONDS = 24 * 3600  # a temp file this old belongs to no running pivot
 
@@ -77,6 +78,23 @@ def _read_lock(proj: project.Project, name: str) -> lock_mod.StageLock | None:
             "writes it again",
         )
     return lock
+
+
+def shareable_runs(cache: Cache, run_cache: RunCache, stages: Collection[str] | None = None) -> dict[str, RunEntry]:
+    """Readable run-cache entries (of `stages` only, if given) whose objects the local cache holds
+    whole: what push may share, since a remote entry must never lack its objects."""
+    return {
+        key: entry
+        for key, entry in run_cache.entries()
+        if entry is not None
+        and (stages is None or entry.stage in stages)
+        and all(cache.is_complete(oid) for oid in entry.oids())
+    }
+
+
+def run_cache_oids(run_cache: RunCache) -> set[str]:
+    """The objects every readable run-cache entry names (a damaged entry names none: it is a miss)."""
+    return {oid for _, entry in run_cache.entries() if entry is not None for oid in entry.oids()}
 
 
 def expand(cache: Cache, oids: Iterable[str]) -> set[str]:

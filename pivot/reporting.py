@@ -12,6 +12,7 @@ class StageStatus(enum.Enum):
     RAN = "ran"
     SKIPPED = "skipped"  # up to date
     RESTORED = "restored"  # up to date once its outputs came back from the cache
+    RUN_CACHE = "restored from run cache"  # stale, but a recorded run with the same inputs made its outputs
     FAILED = "failed"
     BLOCKED = "blocked"  # an upstream stage failed (keep-going)
     NOT_STARTED = "not started"  # the run stopped before reaching it (fail-fast, Ctrl-C)

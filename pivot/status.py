@@ -15,6 +15,7 @@ from pivot.fingerprint import Fingerprint
 from pivot.stage import Stage
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
+from pivot.storage.runcache import RunEntry
 
 
 class Reason(enum.Enum):
@@ -56,6 +57,23 @@ class CodeChange:
     change: Change
 
 
+class RunCacheState(enum.Enum):
+    HIT = "hit"
+    MISS = "no entry"
+    DAMAGED = "damaged"  # the entry cannot be read: a miss, said so
+    INCOMPLETE = "incomplete"  # the entry is fine, some of its objects are not in the cache
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunCacheLookup:
+    """What the run cache holds for a stage's current inputs (looked up only for a stale stage)."""
+
+    key: str
+    state: RunCacheState
+    entry: RunEntry | None = None
+    note: str = ""  # why an entry that exists is not used, for explain and the run output
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Facts:
     """What is true now, gathered by `observe`; everything `decide` needs besides the lock."""
@@ -66,6 +84,7 @@ class Facts:
     outs: Mapping[str, HashInfo | None]  # None: the output is missing
     restorable: frozenset[str] = frozenset()  # outputs whose locked version the cache holds
     unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
+    run_cache: RunCacheLookup | None = None  # None: not looked up (fresh, forced, or opted out)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +98,10 @@ class Decision:
     code_changes: tuple[CodeChange, ...] = ()
     out_changes: tuple[PathChange, ...] = ()
     restore: tuple[str, ...] = ()  # outputs to restore from the cache instead of running
+    # Stale, but a recorded run had the same inputs: `restore` (every output) comes from it.
+    from_run_cache: bool = False
+    run_cache_key: str = ""  # the entry, when from_run_cache
+    run_cache_note: str = ""  # an entry was found but not used, and why
 
     def reason_text(self) -> str:
         parts = []
@@ -97,6 +120,26 @@ def decide(
     *,
     forced: bool = False,
     upstream_running: tuple[str, ...] = (),
+) -> Decision:
+    decision = _decide(stage, lock, facts, forced=forced, upstream_running=upstream_running)
+    lookup = facts.run_cache
+    if not decision.run or forced or lookup is None:
+        return decision
+    if lookup.state is not RunCacheState.HIT or lookup.entry is None:
+        return dataclasses.replace(decision, run_cache_note=lookup.note)
+    # The reasons stay: they say why the stage is stale; the run cache says why it need not run.
+    return dataclasses.replace(
+        decision, run=False, from_run_cache=True, run_cache_key=lookup.key, restore=stage.out_paths
+    )
+
+
+def _decide(
+    stage: Stage,
+    lock: StageLock | None,
+    facts: Facts,
+    *,
+    forced: bool,
+    upstream_running: tuple[str, ...],
 ) -> Decision:
     if lock is None:
         return Decision(stage.name, True, (Reason.NEVER_RUN,))

@@ -7,7 +7,7 @@ import dataclasses
 from pivot import config, project
 from pivot.storage import cache as cache_mod
 from pivot.storage import lock as lock_mod
-from pivot.storage import state
+from pivot.storage import runcache, state
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -17,6 +17,7 @@ class Workspace:
     state: state.StateDB | None  # None until `.pivot/` exists: read-only commands create nothing
     hasher: state.Hasher
     cache: cache_mod.Cache
+    run_cache: runcache.RunCache
 
     def read_lock(self, stage: str) -> lock_mod.StageLock | None:
         return lock_mod.read(self.project.lock_file(stage))
@@ -36,4 +37,6 @@ def open_workspace(proj: project.Project) -> Workspace:
         state=db,
         hasher=state.Hasher(db),
         cache=cache_mod.Cache(proj.cache_dir, link_types),
+        # Inside cache/: git-ignored like the objects it points at, and gone with them.
+        run_cache=runcache.RunCache(proj.cache_dir / "runs"),
     )

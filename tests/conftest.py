@@ -16,6 +16,42 @@ from pivot.cli import cli
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
+# A stage with a param, an output and a metric, and a stage downstream of it (the run-cache tests);
+# each run appends an "x" to counts/<stage>.
+TRAIN_STAGES = '''
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+def _count(name):
+    counts = pathlib.Path("counts")
+    counts.mkdir(exist_ok=True)
+    with open(counts / name, "a") as handle:
+        handle.write("x")
+
+
+class TrainParams(StageParams):
+    lr: float = 0.1
+
+
+class Trained(TypedDict):
+    model: Annotated[str, outputs.Out("model.txt", loaders.Text())]
+    score: Annotated[dict, outputs.Metric("metrics.json")]
+
+
+def train(params: TrainParams, data: Annotated[str, outputs.Dep("data.txt", loaders.Text())]) -> Trained:
+    _count("train")
+    return {"model": f"model({data.strip()}, lr={params.lr})", "score": {"lr": params.lr}}
+
+
+def evaluate(model: Annotated[str, outputs.Dep("model.txt", loaders.Text())]) -> Annotated[str, outputs.Out("report.txt", loaders.Text())]:
+    _count("evaluate")
+    return f"report of {model}"
+'''
+
 
 def write_files(root: pathlib.Path, files: Mapping[str, str]) -> None:
     for rel, text in files.items():

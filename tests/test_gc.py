@@ -62,12 +62,13 @@ def test_gc_keeps_everything_referenced(project, pivot):
     assert pivot("track", "data.csv", "raw").exit_code == 0
     _run(pivot)
     before = _objects(root)
-    # data.csv, raw/ (manifest + 2 members), doubled.txt, parts/ (manifest + 2 members)
-    assert len(before) == 8
+    # data.csv, raw/ (manifest + 2 members), doubled.txt, parts/ (manifest + 2 members), and
+    # metrics.json (cached for the run cache)
+    assert len(before) == 9
 
     result = pivot("gc")
     assert result.exit_code == 0, result.output
-    assert result.output == "Removed 0 objects (0 B) from the cache, kept 8 objects\n"
+    assert result.output == "Removed 0 objects (0 B) from the cache, kept 9 objects\n"
     assert _objects(root) == before
     assert "0 ran, 1 skipped" in _run(pivot).output
 
@@ -80,15 +81,31 @@ def test_gc_deletes_the_old_outputs_of_a_rerun_and_the_run_stays_a_noop(project,
     _run(pivot)
     current = set(_objects(root))
     orphans = current - set(references.expand(_cache(root), {r.oid for r in references.referenced(_proj(root))}))
-    # the old doubled.txt, the old parts manifest and its old b.txt; parts/a.txt is shared
-    assert len(orphans) == 3 and orphans < first
+    # the old doubled.txt, the old parts manifest and its old b.txt, both metrics.json (no lock
+    # references a metric: they are cached for the run cache only); parts/a.txt is shared
+    assert len(orphans) == 5 and len(orphans & first) == 4
+    # The run cache holds on to them: the first run's outputs stay restorable.
+    kept = pivot("gc")
+    assert kept.output.startswith("Removed 0 objects (")
 
-    result = pivot("gc")
+    result = pivot("gc", "--drop-run-cache")
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Removed 3 objects (")
+    assert result.output.startswith("Deleted 2 run-cache entries\nRemoved 5 objects (")
     assert set(_objects(root)) == current - orphans
     assert "0 ran, 1 skipped" in _run(pivot).output
     assert (root / "doubled.txt").read_text() == "a\n" * 3
+
+
+def test_gc_keeps_what_the_run_cache_needs_to_restore_an_earlier_run(project, pivot):
+    root = project(PIPELINE)
+    _run(pivot)
+    first = (root / "doubled.txt").read_text(), (root / "metrics.json").read_text()
+    _set_factor(root, 3)
+    _run(pivot)
+    assert pivot("gc").output.startswith("Removed 0 objects")
+    _set_factor(root, 2)
+    assert "make: restored from run cache (Parameters changed)" in _run(pivot).output
+    assert ((root / "doubled.txt").read_text(), (root / "metrics.json").read_text()) == first
 
 
 def test_dry_run_lists_and_deletes_nothing(project, pivot):
@@ -97,13 +114,15 @@ def test_dry_run_lists_and_deletes_nothing(project, pivot):
     _set_factor(root, 3)
     _run(pivot)
     before = _objects(root)
+    (root / ".pivot" / "cache" / "runs").rename(root / "runs-aside")  # as if never recorded
     result = pivot("gc", "--dry-run")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert len([line for line in lines if line.startswith("would remove ")]) == 3
+    assert len([line for line in lines if line.startswith("would remove ")]) == 5
     assert lines[0].startswith("would remove ") and lines[0].split()[2].endswith(".dir")  # manifests first
-    assert lines[-1].startswith("Would remove 3 objects (") and lines[-1].endswith("keep 4 objects")
+    assert lines[-1].startswith("Would remove 5 objects (") and lines[-1].endswith("keep 4 objects")
     assert _objects(root) == before
+    assert pivot("gc", "--dry-run", "--drop-run-cache").output.splitlines()[-1] == lines[-1]
 
 
 def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
@@ -118,7 +137,7 @@ def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
 
     assert "would remove tmp/old.tmp" in pivot("gc", "-n").output
     result = pivot("gc")
-    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 4 objects\n"
+    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 5 objects\n"
     assert sorted(p.name for p in tmp.iterdir()) == ["new.tmp"]
 
 
@@ -185,17 +204,47 @@ def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, t
     stray = set(_remote_objects(shared)) - kept
     assert stray  # the first run's doubled.txt, b.txt and parts manifest
 
-    dry = pivot("gc", "-r", "origin", "-n")
+    # The run cache would keep every run's outputs: let it go, as far as the remote is concerned.
+    assert "Would delete 0 objects from 'origin'" in pivot("gc", "-r", "origin", "-n").output
+    dry = pivot("gc", "-r", "origin", "-n", "--drop-run-cache")
     assert dry.exit_code == 0, dry.output
-    assert f"Would delete {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
-    refused = pivot("gc", "-r", "origin")  # no input: the confirmation is declined
+    assert f"Would delete 2 run-cache entries and {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
+    refused = pivot("gc", "-r", "origin", "--drop-run-cache")  # no input: the confirmation is declined
     assert refused.exit_code == 1
     assert set(_remote_objects(shared)) == kept | stray
 
-    done = pivot("gc", "-r", "origin", "--yes")
+    done = pivot("gc", "-r", "origin", "--yes", "--drop-run-cache")
     assert done.exit_code == 0, done.output
     assert set(_remote_objects(shared)) == kept
+    assert not list((shared / "runs").glob("*/*"))
     assert kept <= set(_objects(root))  # the local cache is left alone
+    assert len(list((root / ".pivot" / "cache" / "runs").glob("*/*"))) == 2  # and its run cache
+
+
+def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_their_objects(project, pivot, tmp_path):
+    root = project(PIPELINE)
+    shared = tmp_path / "shared"
+    _run(pivot)
+    pivot("remote", "add", "-d", "origin", str(shared))
+    _set_factor(root, 3)
+    _run(pivot)
+    assert pivot("push").exit_code == 0
+    entries = sorted((root / ".pivot" / "cache" / "runs").glob("*/*"))
+    assert len(entries) == 2
+    first = next(e for e in entries if '"factor":2' in e.read_text())
+    first.unlink()  # as if only a teammate had recorded the factor=2 run
+
+    done = pivot("gc", "-r", "origin", "--yes")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Deleted 1 run-cache entries and 4 objects from 'origin'")
+    left = [p.parent.name + p.name for p in (shared / "runs").glob("*/*")]
+    assert left == [p.parent.name + p.name for p in entries if p != first]
+    # what the remaining entry names is all still there
+    import json
+
+    kept = json.loads((shared / "runs" / left[0][:2] / left[0][2:]).read_text())
+    oids = {item["hash"] for section in ("outs", "metrics") for item in kept[section].values()}
+    assert oids <= set(_remote_objects(shared))
 
 
 def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path):

@@ -25,6 +25,8 @@ class LineReporter(reporting.Reporter):
 
     def stage_started(self, name: str, decision: Decision) -> None:
         self._echo(f"{name}: running ({decision.reason_text()})")
+        if decision.run_cache_note:
+            self._echo(f"{name}: {decision.run_cache_note}")
 
     def stage_output(self, name: str, line: str) -> None:
         self._echo(f"[{name}] {line}")
@@ -74,6 +76,9 @@ def describe(result: StageResult) -> str:
     if result.status is StageStatus.RESTORED:
         restored = ", ".join(result.decision.restore) if result.decision else ""
         return f"{result.name}: up to date (restored {restored} from the cache)"
+    if result.status is StageStatus.RUN_CACHE:
+        reasons = result.decision.reason_text() if result.decision else ""
+        return f"{result.name}: restored from run cache ({reasons})"
     return f"{result.name}: FAILED: {result.error}"
 
 
@@ -82,6 +87,9 @@ def summary_line(summary: RunSummary) -> str:
     skipped = summary.count(StageStatus.SKIPPED, StageStatus.RESTORED)
     failed = summary.count(StageStatus.FAILED)
     text = f"{ran} ran, {skipped} skipped, {failed} failed"
+    from_run_cache = summary.count(StageStatus.RUN_CACHE)
+    if from_run_cache:
+        text += f", {from_run_cache} restored from run cache"
     blocked = summary.count(StageStatus.BLOCKED)
     not_started = summary.count(StageStatus.NOT_STARTED)
     if blocked:

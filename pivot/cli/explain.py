@@ -17,9 +17,10 @@ from pivot.status import Decision
 @click.argument("stages", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("-f", "--force", is_flag=True, help="Explain as if running with -f.")
-def explain(stages: tuple[str, ...], as_json: bool, force: bool) -> None:
+@click.option("--no-run-cache", is_flag=True, help="Explain as if running with --no-run-cache.")
+def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool) -> None:
     """Explain why each of STAGES (default: all) will run or not."""
-    decisions = _decisions(stages, force)
+    decisions = _evaluate(stages, force, with_tracked=False, use_run_cache=not no_run_cache)[0]
     if as_json:
         click.echo(json.dumps([decision_json(d) for d in decisions], indent=2))
         return
@@ -48,7 +49,10 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
     if detail:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
     elif as_json:
-        payload: dict[str, Any] = {d.stage: {"will_run": d.run, "reasons": _reason_list(d)} for d in decisions}
+        payload: dict[str, Any] = {
+            d.stage: {"will_run": d.run, "reasons": _reason_list(d), "from_run_cache": d.from_run_cache}
+            for d in decisions
+        }
         for item, state in tracked:
             payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": state.value}
         click.echo(json.dumps(payload, indent=2))
@@ -59,12 +63,8 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
             click.echo(f"{item.pvt.ljust(width)}  {state.value}")
 
 
-def _decisions(stages: Sequence[str], force: bool) -> list[Decision]:
-    return _evaluate(stages, force, with_tracked=False)[0]
-
-
 def _evaluate(
-    stages: Sequence[str], force: bool, *, with_tracked: bool
+    stages: Sequence[str], force: bool, *, with_tracked: bool, use_run_cache: bool = True
 ) -> tuple[list[Decision], list[tuple[tracking.Tracked, tracking.State]]]:
     proj = common.find_project()
     loaded = common.load(proj)
@@ -72,7 +72,9 @@ def _evaluate(
     targets = common.targets(loaded, stages)
     tracked: list[tuple[tracking.Tracked, tracking.State]] = []
     with common.opened(proj) as ws:
-        decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force)
+        decisions = observe.predict(
+            ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=use_run_cache
+        )
         if with_tracked:
             shown = [loaded.graph.stages[name] for name in targets]
             deps = {path for stage in shown for path in stage.dep_paths} if stages else None
@@ -86,26 +88,36 @@ def print_status(decisions: Sequence[Decision]) -> None:
     width = max((len(d.stage) for d in decisions), default=0)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
-        if not d.run and d.restore:
+        if d.from_run_cache:
+            state = f"will be restored from run cache: {d.reason_text()}"
+        elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
         click.echo(f"{d.stage.ljust(width)}  {state}")
 
 
 def explain_block(d: Decision) -> str:
-    lines = [f"Stage: {d.stage}", f"  Status: {'WILL RUN' if d.run else 'UP TO DATE'}"]
-    if d.run:
+    lines = [f"Stage: {d.stage}", f"  Status: {_status_word(d)}"]
+    if d.run or d.from_run_cache:
         lines.append(f"  Reason: {d.reason_text()}")
+    if d.run_cache_note:
+        lines.append(f"  Run cache: {d.run_cache_note}")
     sections = [
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
         ("Code changes", [f"{c.name}{f' ({c.location})' if c.location else ''}: {c.change.value}" for c in d.code_changes]),
         ("Output changes", [f"{c.path}: {c.change.value}" for c in d.out_changes]),
-        ("Restored from the cache instead of running", list(d.restore)),
+        ("Restored from the run cache instead of running" if d.from_run_cache else "Restored from the cache instead of running", list(d.restore)),
     ]
     for title, items in sections:
         if items:
             lines += ["", f"  {title}:", *(f"    {item}" for item in items)]
     return "\n".join(lines) + "\n"
+
+
+def _status_word(d: Decision) -> str:
+    if d.from_run_cache:
+        return "STALE, restored from run cache"
+    return "WILL RUN" if d.run else "UP TO DATE"
 
 
 def fmt(value: Any, absent: bool = False) -> str:
@@ -135,4 +147,6 @@ def decision_json(d: Decision) -> dict[str, Any]:
         ],
         "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
         "restore": list(d.restore),
+        "from_run_cache": d.from_run_cache,
+        "run_cache_note": d.run_cache_note,
     }

@@ -1,9 +1,9 @@
-"""`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file or tracked
-file of this workspace references."""
+"""`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file, tracked
+file or run-cache entry of this workspace references."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import click
 
@@ -11,6 +11,7 @@ from pivot import errors, references
 from pivot.cli import common
 from pivot.cli.track import size_text
 from pivot.storage import hashing
+from pivot.storage.runcache import RunEntry
 from pivot.workspace import Workspace
 
 _SHOWN_FAILURES = 10
@@ -20,12 +21,18 @@ _SHOWN_FAILURES = 10
 @click.option("-n", "--dry-run", is_flag=True, help="List what would be deleted, delete nothing.")
 @click.option("-r", "--remote", "remote_name", metavar="NAME", default=None, help="Collect on this remote instead of the local cache.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (with -r).")
-def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
-    """Delete cached objects that no lock file or tracked (.pvt) file of this workspace references.
+@click.option("--drop-run-cache", is_flag=True, help="Delete the run-cache entries first (with -r: those on the remote), so their objects can go too.")
+def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) -> None:
+    """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
+    workspace references.
 
     Only this workspace counts: objects that only other branches, commits or clones use are
-    deleted too (push them first if they matter). With -r NAME, objects on that remote are
-    deleted instead, after a confirmation.
+    deleted too (push them first if they matter). The run cache keeps the outputs of every
+    recorded run: --drop-run-cache deletes its entries and lets those outputs go.
+
+    With -r NAME, objects on that remote are deleted instead, after a confirmation; run-cache
+    entries there are kept only if this workspace holds them whole (none with --drop-run-cache),
+    and the others are deleted before any object, so no entry is ever left without its outputs.
     """
     proj = common.find_project()
     if not proj.dot_dir.is_dir():
@@ -34,13 +41,17 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool) -> None:
     # Holding the project lock keeps a run from adding objects that its lock does not name yet.
     with common.project_lock(proj), common.opened(proj) as ws:
         oids = {ref.oid for ref in references.referenced(proj)}
-        if remote_name is None:
-            _collect_local(ws, oids, dry_run)
-        else:
-            _collect_remote(ws, oids, remote_name, dry_run, yes)
+        if remote_name is not None:
+            runs = {} if drop_run_cache else references.shareable_runs(ws.cache, ws.run_cache)
+            _collect_remote(ws, oids, runs, remote_name, dry_run, yes)
+            return
+        if drop_run_cache and not dry_run:
+            click.echo(f"Deleted {ws.run_cache.clear()} run-cache entries")
+        runs_oids = set() if drop_run_cache else references.run_cache_oids(ws.run_cache)
+        _collect_local(ws, oids, runs_oids, dry_run)
 
 
-def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
+def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], dry_run: bool) -> None:
     cache = ws.cache
     # Without a directory's manifest gc cannot tell which objects are its files, and would delete
     # them as unreferenced: refuse, whether the manifest is damaged (read_manifest then removes
@@ -54,7 +65,9 @@ def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
             "that directory needs; nothing was deleted",
             hint="restore it first (pivot fetch, or pivot run -f the stage that made it), then run gc again",
         )
-    keep = references.expand(cache, oids)
+    # A run-cache entry's directory without its manifest here is no reason to refuse: that entry
+    # is a miss until a fetch brings it back, members included.
+    keep = references.expand(cache, {*oids, *runs})
     everything = references.cached_objects(cache)
     victims = [obj for obj in everything if obj.oid not in keep]
     temps = references.stale_temp_files(cache)
@@ -75,7 +88,9 @@ def _collect_local(ws: Workspace, oids: Collection[str], dry_run: bool) -> None:
     click.echo(f"Removed {count} ({size_text(size)}) from the cache, kept {_objects(kept)}")
 
 
-def _collect_remote(ws: Workspace, oids: Collection[str], name: str, dry_run: bool, yes: bool) -> None:
+def _collect_remote(
+    ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool
+) -> None:
     from pivot.remote import fs
     from pivot.remote import spec as remote_spec
 
@@ -87,29 +102,37 @@ def _collect_remote(ws: Workspace, oids: Collection[str], name: str, dry_run: bo
             f"(e.g. {first}), so gc cannot tell which objects on '{name}' they need; nothing was deleted",
             hint=f"pivot fetch -r {name} first (it brings the manifests), then pivot gc -r {name}",
         )
-    keep = references.expand(ws.cache, oids)
+    keep = references.expand(ws.cache, {*oids, *(oid for entry in runs.values() for oid in entry.oids())})
     remote = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
     present = set(remote.list_oids())
     victims = sorted(present - keep, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))
     kept = len(present) - len(victims)
+    stray_runs = sorted(remote.list_runs() - set(runs))
+    entries = f"{len(stray_runs)} run-cache entries and " if stray_runs else ""
     if dry_run:
+        for key in stray_runs:
+            click.echo(f"would delete run-cache entry {key}")
         for oid in victims:
             click.echo(f"would delete {oid}")
-        click.echo(f"Would delete {_objects(len(victims))} from '{name}', keep {_objects(kept)}")
+        click.echo(f"Would delete {entries}{_objects(len(victims))} from '{name}', keep {_objects(kept)}")
         return
-    if not victims:
+    if not victims and not stray_runs:
         click.echo(f"Nothing to delete on '{name}': all {_objects(kept)} there are referenced")
         return
     if not yes:
         click.confirm(
-            f"Delete {_objects(len(victims))} from remote '{name}' that no lock file or tracked file of "
-            "this workspace references? Objects that only other branches, commits or clones use go too",
+            f"Delete {entries}{_objects(len(victims))} from remote '{name}' that no lock file, tracked file or "
+            "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
             abort=True,
         )
+    # Entries first: one left behind must never name objects that are gone.
+    failed = remote.delete_runs(stray_runs)
+    if failed:
+        _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
     failed = list(remote.delete(victims) or [])
     if failed:
         _fail(failed, f"from '{name}'")
-    click.echo(f"Deleted {_objects(len(victims))} from '{name}', kept {_objects(kept)}")
+    click.echo(f"Deleted {entries}{_objects(len(victims))} from '{name}', kept {_objects(kept)}")
 
 
 def _objects(count: int) -> str:

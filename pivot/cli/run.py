@@ -25,8 +25,15 @@ from pivot.executor.run import RunOptions, run_pipeline
     help="Where stages run: a process pool (workers forked from a server by default), or this "
     "process (for debugging).",
 )
+@click.option("--no-run-cache", is_flag=True, help="Run stale stages even when a recorded run had the same inputs.")
 def run(
-    stages: tuple[str, ...], jobs: int | None, force: bool, dry_run: bool, keep_going: bool, executor: str | None
+    stages: tuple[str, ...],
+    jobs: int | None,
+    force: bool,
+    dry_run: bool,
+    keep_going: bool,
+    executor: str | None,
+    no_run_cache: bool,
 ) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on."""
     proj = common.find_project()
@@ -36,11 +43,19 @@ def run(
     with common.project_lock(proj):
         with common.opened(proj) as ws:
             if dry_run:
-                decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force)
+                decisions = observe.predict(
+                    ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=not no_run_cache
+                )
                 explain.print_status(decisions)
                 return
             kind = executor or _default_executor()
-            options = RunOptions(jobs=jobs or pool.default_jobs(), force=force, keep_going=keep_going, executor=kind)
+            options = RunOptions(
+                jobs=jobs or pool.default_jobs(),
+                force=force,
+                keep_going=keep_going,
+                executor=kind,
+                run_cache=not no_run_cache,
+            )
             with _sigterm_as_interrupt():
                 summary = run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
     if not summary.ok:

@@ -1,5 +1,6 @@
 """`pivot push|fetch|pull|checkout`: move cache objects between the local cache and a remote, and
-restore outputs from the cache. The objects are those the lock files (and tracked files) name."""
+restore outputs from the cache. The objects are those the lock files (and tracked files) name,
+plus run-cache entries and their objects (unless --no-run-cache)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import discovery, project, references, restore, targets
+from pivot import discovery, errors, observe, project, references, restore, targets
 from pivot.cli import common
 from pivot.remote import fs, spec as remote_spec, transfer
 from pivot.workspace import Workspace
@@ -20,6 +21,7 @@ _SHOWN_FAILURES = 10
 
 
 def _common_options(func: Callable) -> Callable:
+    func = click.option("--no-run-cache", is_flag=True, help="Leave run-cache entries (and their outputs) out.")(func)
     func = click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Transfers at once (default: 4x CPUs).")(func)
     func = click.option("-r", "--remote", "remote_name", default=None, help="Remote name (default: the default remote).")(func)
     return click.argument("stages", nargs=-1)(func)
@@ -29,39 +31,50 @@ def _common_options(func: Callable) -> Callable:
 @_common_options
 @click.option("-n", "--dry-run", is_flag=True, help="Say what would be uploaded, upload nothing.")
 @click.option("--verify", is_flag=True, help="Check every file of a directory on the remote, not only its manifest.")
-def push(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, dry_run: bool, verify: bool) -> None:
-    """Upload the cached outputs of STAGES (default: all) and tracked files that the remote lacks."""
+def push(
+    stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, dry_run: bool, verify: bool
+) -> None:
+    """Upload the cached outputs of STAGES (default: all) and tracked files that the remote lacks,
+    and the run-cache entries of those stages whose outputs are all in the local cache."""
     with _session(stages, remote_name) as (ws, remote, refs):
         oids = _oids(refs)
         absent = [oid for oid in oids if not ws.cache.is_complete(oid)]
         if absent:
             click.echo(f"warning: {len(absent)} outputs are not in the local cache and are skipped "
                        "(run their stages, or pivot fetch them first)", err=True)
-        present = [oid for oid in oids if oid not in absent]
+        runs = {} if no_run_cache else references.shareable_runs(ws.cache, ws.run_cache, list(stages) or None)
+        present = sorted({oid for oid in oids if oid not in absent}.union(*(e.oids() for e in runs.values())))
         if dry_run:
             missing = remote.missing(references.expand(ws.cache, present), jobs=_jobs(jobs))
-            click.echo(f"Would push {len(missing)} objects to {remote.spec.name}")
+            entries = len(set(runs) - remote.list_runs()) if runs else 0
+            click.echo(f"Would push {len(missing)} objects and {entries} run-cache entries to {remote.spec.name}")
             return
         summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
+        failed = {oid for oid, _ in summary.failed}
+        pushed = transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
+    _report_runs("Pushed", "to", remote.spec.name, pushed)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 
 
 @click.command()
 @_common_options
-def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None) -> None:
-    """Download into the local cache the objects of STAGES (default: all) that it lacks."""
+def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool) -> None:
+    """Download into the local cache the objects of STAGES (default: all) that it lacks, the
+    remote's run-cache entries, and the outputs of the recorded runs that `pivot run` would use."""
     with _session(stages, remote_name) as (ws, remote, refs):
-        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), **_progress("fetch"))
+        oids = _oids(refs) + _fetch_runs(ws, remote, stages, jobs, no_run_cache)
+        summary = transfer.fetch(ws.cache, remote, oids, jobs=_jobs(jobs), **_progress("fetch"))
     _report("Fetched", "from", remote.spec.name, summary, "already in the cache")
 
 
 @click.command()
 @_common_options
 @click.option("-f", "--force", is_flag=True, help="Overwrite outputs that differ and are not in the cache.")
-def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, force: bool) -> None:
+def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, force: bool) -> None:
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     with _session(stages, remote_name) as (ws, remote, refs):
-        summary = transfer.fetch(ws.cache, remote, _oids(refs), jobs=_jobs(jobs), **_progress("pull"))
+        oids = _oids(refs) + _fetch_runs(ws, remote, stages, jobs, no_run_cache)
+        summary = transfer.fetch(ws.cache, remote, oids, jobs=_jobs(jobs), **_progress("pull"))
         _report("Fetched", "from", remote.spec.name, summary, "already in the cache", exit_on_failure=False)
         restored = _checkout(ws, _stage_names(ws.project, stages), force)
     if not summary.ok or not restored:
@@ -99,6 +112,40 @@ def _session(
 
 def _oids(refs: Sequence[references.Reference]) -> list[str]:
     return sorted({ref.oid for ref in refs})
+
+
+def _fetch_runs(ws: Workspace, remote: fs.Remote, stages: Sequence[str], jobs: int | None, skip: bool) -> list[str]:
+    """Download the remote's run-cache entries; return the objects of those a run of STAGES would
+    restore from (planned as `pivot run` would, counting entries whose objects are still remote)."""
+    if skip:
+        return []
+    fetched = transfer.fetch_runs(ws.cache, ws.run_cache, remote, jobs=_jobs(jobs))
+    _report_runs("Fetched", "from", remote.spec.name, fetched)
+    if next(ws.run_cache.keys(), None) is None:
+        return []  # nothing recorded anywhere: no need to import the pipeline's code
+    try:
+        loaded = common.load(ws.project)
+        names = common.select(loaded, stages)
+    except errors.InputError as exc:
+        click.echo(f"warning: the pipeline cannot be loaded, so no outputs of recorded runs are fetched: {exc.message}", err=True)
+        return []
+    decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, fetchable=True)
+    oids: set[str] = set()
+    for decision in decisions:
+        if decision.from_run_cache:
+            entry = ws.run_cache.read(decision.run_cache_key)
+            oids |= entry.oids() if entry is not None else set()
+    return sorted(oids)
+
+
+def _report_runs(verb: str, direction: str, name: str, summary: transfer.RunsSummary | None) -> None:
+    if summary is None:
+        return
+    click.echo(f"{verb} {summary.transferred} run-cache entries {direction} {name}, {summary.already} already there")
+    for key, message in summary.skipped[:_SHOWN_FAILURES]:
+        click.echo(f"warning: run-cache entry {key}: {message}", err=True)
+    if len(summary.skipped) > _SHOWN_FAILURES:
+        click.echo(f"warning: ... and {len(summary.skipped) - _SHOWN_FAILURES} more run-cache entries", err=True)
 
 
 def remote_status(stages: Sequence[str], remote_name: str | None, as_json: bool) -> None:

@@ -1,7 +1,7 @@
 """The only writer of lock files: hash a finished stage's outputs, cache them, then write the lock.
 
-The order is fixed (outputs written -> hashed -> cached -> lock written last, atomically), so a
-crash at any point leaves the previous lock and the stage simply runs again.
+The order is fixed (outputs written -> hashed -> cached -> run-cache entry -> lock written last,
+atomically), so a crash at any point leaves the previous lock and the stage simply runs again.
 """
 
 from __future__ import annotations
@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 
-from pivot import errors, status
+from collections.abc import Mapping
+
+from pivot import errors, observe, status
 from pivot.stage import Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
+from pivot.storage.runcache import RunEntry
 from pivot.workspace import Workspace
 
 
@@ -40,19 +43,47 @@ def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
             raise errors.StageFailedError(
                 f"stage '{stage.name}' finished without creating its output '{out.path}'"
             ) from None
-        if out.cache:
-            ws.cache.add(path, hashed)
-            outs[out.path] = hashed.info
-        else:
-            metrics[out.path] = hashed.info
-    deps = {path: info for path, info in facts.deps.items() if info is not None}
+        # Metrics too, as copies (git tracks the workspace file): the run cache restores them.
+        ws.cache.add(path, hashed, copy=not out.cache)
+        (outs if out.cache else metrics)[out.path] = hashed.info
+    _record_run(ws, stage, facts, outs, metrics)
+    return _write_lock(ws, stage, facts, outs, metrics)
+
+
+def _record_run(
+    ws: Workspace, stage: Stage, facts: status.Facts, outs: Mapping[str, HashInfo], metrics: Mapping[str, HashInfo]
+) -> None:
+    inputs = observe.run_inputs(stage, facts)
+    if inputs is None:
+        return
+    try:
+        ws.run_cache.write(RunEntry(stage.name, inputs, outs, metrics))
+    except OSError:
+        pass  # the run itself succeeded: an unrecorded run only costs a rerun some day
+
+
+def restore_run(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
+    """Bring every output back as the matching recorded run made it, then write the lock that
+    run would have written."""
+    entry = facts.run_cache.entry if facts.run_cache is not None else None
+    if entry is None:
+        raise ValueError(f"stage '{stage.name}' has no run-cache entry to restore")
+    for out in stage.outs:
+        info = entry.outs[out.path] if out.cache else entry.metrics[out.path]
+        ws.cache.checkout(info.oid, ws.project.abspath(out.path), ws.hasher, copy=not out.cache)
+    return _write_lock(ws, stage, facts, entry.outs, entry.metrics)
+
+
+def _write_lock(
+    ws: Workspace, stage: Stage, facts: status.Facts, outs: Mapping[str, HashInfo], metrics: Mapping[str, HashInfo]
+) -> StageLock:
     lock = StageLock(
         code_fingerprint=facts.fingerprint.digest,
         code_manifest=dict(facts.fingerprint.manifest),
         params=dict(facts.params),
-        deps=deps,
-        outs=outs,
-        metrics=metrics,
+        deps={path: info for path, info in facts.deps.items() if info is not None},
+        outs=dict(outs),
+        metrics=dict(metrics),
     )
     lock_mod.write(ws.project.lock_file(stage.name), lock)
     return lock

@@ -7,14 +7,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from pivot import errors, status, tracking
+from pivot import errors, observe, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.graph import Graph
-from pivot.observe import observe
 from pivot.reporting import Reporter, RunSummary, StageResult, StageStatus
 from pivot.workspace import Workspace
 
@@ -25,6 +24,7 @@ class RunOptions:
     force: bool = False
     keep_going: bool = False
     executor: str = "loky"  # or "inprocess"
+    run_cache: bool = True  # restore stale stages from a matching recorded run
 
 
 def run_pipeline(
@@ -90,8 +90,25 @@ class _Hooks:
     def _prepare(self, name: str) -> Submission | None:
         stage = self._graph.stages[name]
         lock = self._ws.read_lock(name)
-        facts = observe(self._ws, stage, self._pipeline.fingerprints[name], lock)
-        decision = status.decide(stage, lock, facts, forced=self._options.force)
+        facts, decision = observe.decide(
+            self._ws,
+            stage,
+            self._pipeline.fingerprints[name],
+            lock,
+            force=self._options.force,
+            use_run_cache=self._options.run_cache,
+        )
+        if decision.from_run_cache:
+            try:
+                commit.restore_run(self._ws, stage, facts)
+            except errors.CacheError as exc:
+                # A damaged object behind an entry: the entry is a miss, and the stage runs.
+                facts = dataclasses.replace(facts, run_cache=None)
+                decision = status.decide(stage, lock, facts, forced=self._options.force)
+                decision = dataclasses.replace(decision, run_cache_note=f"restoring from the run cache failed: {exc.message}")
+            else:
+                self.record(StageResult(name, StageStatus.RUN_CACHE, decision=decision))
+                return None
         if not decision.run:
             if decision.restore and lock is not None:
                 self._guard(name, decision, lambda: commit.restore(self._ws, stage, lock, decision.restore))

@@ -1,5 +1,6 @@
 """A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
-objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache.
+objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache, and run-cache entries
+at `<url>/runs/<key[:2]>/<key[2:]>`.
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
 remote, with the backend's own message and never a credential.
@@ -81,7 +82,9 @@ class Remote:
         self._attempts = max(1, attempts)
         self._protocol = spec.protocol
         self._fs, root = _filesystem(spec)
-        self._files = f"{root.rstrip('/')}/files" if root.strip("/") else "/files"
+        base = root.rstrip("/") if root.strip("/") else ""
+        self._files = f"{base}/files"
+        self._runs = f"{base}/runs"
         self._atomic_put = self._protocol in _OBJECT_STORES
         self._made_dirs: set[str] = set()
         self._bucket_seen = False
@@ -100,7 +103,7 @@ class Remote:
         if listing is None:
             listing = len(wanted) > EXISTS_LIMIT
         if listing:
-            return wanted - self._list(jobs)
+            return wanted - self._list(self._files, jobs)
         order = sorted(wanted)
         present = _map(self._exists, order, jobs)
         if not any(present):
@@ -109,7 +112,11 @@ class Remote:
 
     def list_oids(self) -> set[str]:
         """Every object on the remote (temp files and anything that is not an object are ignored)."""
-        return self._list(_LIST_JOBS)
+        return self._list(self._files, _LIST_JOBS)
+
+    def list_runs(self) -> set[str]:
+        """The key of every run-cache entry on the remote."""
+        return {key for key in self._list(self._runs, _LIST_JOBS) if not key.endswith(hashing.DIR_SUFFIX)}
 
     def _exists(self, oid: str) -> bool:
         # info(), not exists(): fsspec's exists() turns every error, a dead server included,
@@ -122,23 +129,23 @@ class Remote:
         # Only a file is an object: a directory squatting on the name (a local remote) is not.
         return info.get("type", "file") == "file"
 
-    def _list(self, jobs: int) -> set[str]:
+    def _list(self, base: str, jobs: int) -> set[str]:
         if self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
-            shards = _map(self._list_shard, list(_SHARDS), min(jobs, len(_SHARDS)))
+            shards = _map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
             paths: Iterable[str] = (path for shard in shards for path in shard)
         else:
-            paths = self._list_shard("")
+            paths = self._list_shard(base, "")
         found = {oid for path in paths if (oid := _oid_of(path)) is not None}
         if not found:
             self._require_bucket()  # an empty listing of a bucket that does not exist is a lie
         return found
 
-    def _list_shard(self, prefix: str) -> list[str]:
+    def _list_shard(self, base: str, prefix: str) -> list[str]:
         kwargs = {"prefix": prefix} if prefix else {}
         try:
-            return self._call("list files/", self._fs.find, self._files, not_found=_NotFound, **kwargs)
+            return self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=_NotFound, **kwargs)
         except _NotFound:
             return []  # nothing pushed yet: a directory remote does not exist before the first push
 
@@ -146,12 +153,18 @@ class Remote:
 
     def put(self, src: pathlib.Path, oid: str) -> None:
         """Upload `src` as object `oid`; nothing partial is ever visible under the object's name."""
-        path = self._path(oid)
+        self._put(src, self._path(oid), oid)
+
+    def put_run(self, src: pathlib.Path, key: str) -> None:
+        """Upload `src` as the run-cache entry `key` (after its objects: the caller's duty)."""
+        self._put(src, self._path(key, self._runs), f"run-cache entry {key}")
+
+    def _put(self, src: pathlib.Path, path: str, what: str) -> None:
         if not self._atomic_put:
-            self._call(f"upload {oid}", self._put_renamed, os.fspath(src), path)
+            self._call(f"upload {what}", self._put_renamed, os.fspath(src), path)
             return
         try:
-            self._call(f"upload {oid}", self._fs.put_file, os.fspath(src), path)
+            self._call(f"upload {what}", self._fs.put_file, os.fspath(src), path)
         except RemoteUnavailable:
             self._require_bucket()  # a clearer message, if that is the reason
             raise
@@ -176,11 +189,22 @@ class Remote:
 
     def get(self, oid: str, dest: pathlib.Path) -> None:
         """Download object `oid` to `dest` (a temp path the caller chose; it checks the hash)."""
+        self._get(self._path(oid), dest, f"object {oid}")
+
+    def get_run(self, key: str, dest: pathlib.Path) -> None:
+        """Download the run-cache entry `key` to `dest` (the caller parses and checks it)."""
+        self._get(self._path(key, self._runs), dest, f"run-cache entry {key}")
+
+    def _get(self, path: str, dest: pathlib.Path, what: str) -> None:
         try:
-            self._call(f"download {oid}", self._fs.get_file, self._path(oid), os.fspath(dest), not_found=_NotFound)
+            self._call(f"download {what}", self._fs.get_file, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
             self._require_bucket()
-            raise errors.TransferError(f"object {oid} is not on remote '{self.name}' ({self.spec.url})") from None
+            raise errors.TransferError(f"{what} is not on remote '{self.name}' ({self.spec.url})") from None
+
+    def delete_runs(self, keys: Collection[str]) -> list[tuple[str, str]]:
+        """Delete run-cache entries; returns the (key, message) of those that could not be."""
+        return self._delete_batch(sorted(keys), self._runs)
 
     def delete(self, oids: Collection[str]) -> list[tuple[str, str]]:
         """Delete objects; returns the (oid, message) of those that could not be deleted.
@@ -191,25 +215,25 @@ class Remote:
         wanted = sorted({_checked(oid) for oid in oids})
         manifests = [oid for oid in wanted if oid.endswith(hashing.DIR_SUFFIX)]
         files = [oid for oid in wanted if not oid.endswith(hashing.DIR_SUFFIX)]
-        failed = self._delete_batch(manifests)
+        failed = self._delete_batch(manifests, self._files)
         if failed:
             reason = f"not deleted: {len(failed)} directory manifests could not be deleted first"
             return failed + [(oid, reason) for oid in files]
-        return self._delete_batch(files)
+        return self._delete_batch(files, self._files)
 
-    def _delete_batch(self, oids: Sequence[str]) -> list[tuple[str, str]]:
+    def _delete_batch(self, oids: Sequence[str], base: str) -> list[tuple[str, str]]:
         if not oids:
             return []
         try:
             # One call: object stores delete up to 1,000 keys a request.
-            self._call("delete", self._fs.rm, [self._path(oid) for oid in oids], not_found=_NotFound)
+            self._call("delete", self._fs.rm, [self._path(oid, base) for oid in oids], not_found=_NotFound)
             return []
         except (_NotFound, errors.TransferError):
             pass  # some were absent already, or the batch failed: settle it one object at a time
         failed = []
         for oid in oids:
             try:
-                self._call(f"delete {oid}", self._fs.rm_file, self._path(oid), not_found=_NotFound)
+                self._call(f"delete {oid}", self._fs.rm_file, self._path(oid, base), not_found=_NotFound)
             except _NotFound:
                 continue
             except errors.TransferError as exc:
@@ -235,9 +259,9 @@ class Remote:
 
     # ------------------------------------------------------------------ plumbing
 
-    def _path(self, oid: str) -> str:
+    def _path(self, oid: str, base: str | None = None) -> str:
         oid = _checked(oid)
-        return f"{self._files}/{oid[:2]}/{oid[2:]}"
+        return f"{base or self._files}/{oid[:2]}/{oid[2:]}"
 
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
         """`function(*args)`, retried on transient errors; failures become `RemoteUnavailable`
@@ -316,7 +340,7 @@ def _checked(oid: str) -> str:
 
 
 def _oid_of(path: str) -> str | None:
-    """The oid of a listed `.../files/ab/cdef...` path, or None for anything else."""
+    """The oid of a listed `.../files/ab/cdef...` path (or a key under runs/), or None for anything else."""
     parts = path.rstrip("/").rsplit("/", 2)
     if len(parts) < 3 or len(parts[1]) != 2:
         return None

@@ -58,9 +58,9 @@ def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
         decisions = observe.predict(ws, built, pipeline.fingerprints, built.order)
     finally:
         ws.close()
-    stale = [d for d in decisions if d.run]
+    stale = [d for d in decisions if d.run or d.from_run_cache]
     if not stale:
         return f"All {len(decisions)} stages are up to date.\n"
     lines = [f"{len(stale)} of {len(decisions)} stages are stale (run `pivot run`):", ""]
-    lines += [f"- `{d.stage}`: {d.reason_text()}" for d in stale]
+    lines += [f"- `{d.stage}`: {d.reason_text()}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
     return "\n".join(lines) + "\n"

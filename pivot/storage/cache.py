@@ -154,27 +154,29 @@ class Cache:
 
     # ------------------------------------------------------------------ add
 
-    def add(self, path: pathlib.Path, hashed: Hashed) -> None:
+    def add(self, path: pathlib.Path, hashed: Hashed, *, copy: bool = False) -> None:
         """Store the content of `path` (as hashed) under its oid; objects present are skipped.
 
         A directory's members go in first and its manifest last, so a present manifest means
         a complete directory. In hardlink/symlink modes the workspace file then becomes a
-        (read-only) link to its object, as in DVC.
+        (read-only) link to its object, as in DVC; `copy` leaves the workspace file alone
+        whatever `cache.type` says (metrics: git tracks them, and must see plain files).
         """
         info = hashed.info
+        kinds = DEFAULT_LINK_TYPES if copy else self.link_types
         if hashed.entries is None:
-            self._add_file(os.fspath(path), info.oid, info.size)
+            self._add_file(os.fspath(path), info.oid, info.size, kinds)
             return
         manifest = hashing.manifest_bytes(hashed.entries)
         if hashing.hash_bytes(manifest) + hashing.DIR_SUFFIX != info.oid:
             raise ValueError(f"entries of {path} do not match {info.oid}")
         base = os.fspath(path)
         for entry in hashed.entries:
-            self._add_file(os.path.join(base, entry.relpath), entry.oid, entry.size)
+            self._add_file(os.path.join(base, entry.relpath), entry.oid, entry.size, kinds)
         if not self.exists(info.oid):
             self._store(info.oid, lambda tmp: _write_new(tmp, manifest), len(manifest), base)
 
-    def _add_file(self, src: str, oid: str, size: int) -> None:
+    def _add_file(self, src: str, oid: str, size: int, kinds: tuple[LinkType, ...]) -> None:
         """Store one file, then shape the workspace per the first link type that works."""
         obj = self._object(oid)
         stored = os.path.isfile(obj)
@@ -187,7 +189,7 @@ class Cache:
             if kind in _WORKSPACE_LINKS:
                 _link_in_place(obj, src, kind)
 
-        self._in_order(attempt, src, obj)
+        self._in_order(attempt, src, obj, kinds)
 
     def _storer(self, kind: LinkType, src: str) -> Callable[[str], int]:
         if kind is LinkType.REFLINK:
@@ -217,38 +219,40 @@ class Cache:
 
     # ------------------------------------------------------------------ checkout
 
-    def checkout(self, oid: str, dest: pathlib.Path, hasher: Hasher) -> None:
+    def checkout(self, oid: str, dest: pathlib.Path, hasher: Hasher, *, copy: bool = False) -> None:
         """Restore object `oid` at `dest` (file or directory), verified, swapped in whole.
 
         Nothing changes if `dest` already holds that content. Otherwise the content is built in
         a temp sibling, hashed (which fills the memo for `dest`), then swapped into place; a
-        mismatch removes the build and the corrupt object and raises `CacheError`.
+        mismatch removes the build and the corrupt object and raises `CacheError`. `copy`
+        makes an independent file (reflink or copy) whatever `cache.type` says.
         """
+        kinds = DEFAULT_LINK_TYPES if copy else self.link_types
         if _already_there(dest, oid, hasher):
             return
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = pathlib.Path(_sibling(os.fspath(dest), "tmp"))
         try:
             if oid.endswith(hashing.DIR_SUFFIX):
-                self._build_dir(oid, tmp, dest)
+                self._build_dir(oid, tmp, dest, kinds)
             else:
-                self._build_file(oid, os.fspath(tmp), os.fspath(dest))
+                self._build_file(oid, os.fspath(tmp), os.fspath(dest), kinds)
             self._check_build(oid, tmp, dest, hasher)
             _swap_into_place(tmp, dest)
         except BaseException:
             _remove(tmp)
             raise
 
-    def _build_file(self, oid: str, tmp: str, dest: str) -> None:
+    def _build_file(self, oid: str, tmp: str, dest: str, kinds: tuple[LinkType, ...]) -> None:
         """Create `tmp` from object `oid`; `dest` is where it will end up, for messages."""
         obj = self._object(oid)
         if not os.path.isfile(obj):
             raise errors.CacheError(
                 f"cannot restore {dest}: object {oid} is not in the cache", hint=_REPAIR_HINT
             )
-        self._in_order(lambda kind: _LINKERS[kind](obj, tmp), obj, tmp)
+        self._in_order(lambda kind: _LINKERS[kind](obj, tmp), obj, tmp, kinds)
 
-    def _build_dir(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path) -> None:
+    def _build_dir(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path, kinds: tuple[LinkType, ...]) -> None:
         try:
             entries = self.read_manifest(oid)
         except errors.CacheError as exc:
@@ -263,7 +267,7 @@ class Cache:
             if parent not in made:
                 os.makedirs(parent, exist_ok=True)
                 made.add(parent)
-            self._build_file(entry.oid, target, os.path.join(shown, entry.relpath))
+            self._build_file(entry.oid, target, os.path.join(shown, entry.relpath), kinds)
 
     def _check_build(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path, hasher: Hasher) -> None:
         """Hash what was built; on mismatch drop the corrupt objects so a pull can refetch them."""
@@ -299,14 +303,16 @@ class Cache:
             os.makedirs(directory, exist_ok=True)
             self._made_dirs.add(directory)
 
-    def _in_order(self, attempt: Callable[[LinkType], object], src: str, dst: str) -> None:
-        """Call `attempt` with each configured link type until one works.
+    def _in_order(
+        self, attempt: Callable[[LinkType], object], src: str, dst: str, kinds: tuple[LinkType, ...]
+    ) -> None:
+        """Call `attempt` with each link type of `kinds` until one works.
 
         A link type the filesystem refuses (EXDEV, EPERM, EOPNOTSUPP...) passes to the next;
         copy is the last resort, so its errors (a full disk...) are raised as they are.
         """
         failures: list[str] = []
-        for kind in self.link_types:
+        for kind in kinds:
             if kind is LinkType.REFLINK and not self._reflink_works:
                 failures.append("reflink: not supported here")
                 continue
@@ -319,7 +325,7 @@ class Cache:
                 if kind is LinkType.REFLINK and exc.errno in _NO_REFLINK:
                     self._reflink_works = False
                 failures.append(f"{kind.value}: {exc.strerror or exc}")
-        tried = ",".join(kind.value for kind in self.link_types)
+        tried = ",".join(kind.value for kind in kinds)
         raise errors.CacheError(
             f"cannot link {src} to {dst} with cache.type {tried!r} ({'; '.join(failures)})",
             hint=f"add copy as the last cache.type in .pivot/config.yaml, e.g. '{tried},copy'",

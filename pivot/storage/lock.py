@@ -57,13 +57,13 @@ def _to_data(lock: StageLock) -> dict[str, Any]:
         "schema": SCHEMA,
         "code": {"fingerprint": lock.code_fingerprint, "manifest": dict(lock.code_manifest)},
         "params": dict(lock.params),
-        "deps": {path: _info_data(info) for path, info in lock.deps.items()},
-        "outs": {path: _info_data(info) for path, info in lock.outs.items()},
-        "metrics": {path: _info_data(info) for path, info in lock.metrics.items()},
+        "deps": {path: info_data(info) for path, info in lock.deps.items()},
+        "outs": {path: info_data(info) for path, info in lock.outs.items()},
+        "metrics": {path: info_data(info) for path, info in lock.metrics.items()},
     }
 
 
-def _info_data(info: HashInfo) -> dict[str, Any]:
+def info_data(info: HashInfo) -> dict[str, Any]:
     data: dict[str, Any] = {"hash": info.oid, "size": info.size}
     if info.nfiles is not None:
         data["nfiles"] = info.nfiles

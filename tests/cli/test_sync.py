@@ -71,10 +71,13 @@ def pushed(project, pivot, shared):
 
 def test_push_reports_what_it_sent_and_a_second_push_sends_nothing(pushed, pivot):
     _, first = pushed
-    assert "Pushed 5 files" in first and "to origin" in first and "0 already there" in first
+    # parts (manifest + 3 files) and loud.txt, plus total.json for the run cache's entry of split
+    assert "Pushed 6 files" in first and "to origin" in first and "0 already there" in first
+    assert "Pushed 2 run-cache entries to origin, 0 already there" in first
     again = pivot("push")
     assert again.exit_code == 0
-    assert "Pushed 0 files" in again.output and "5 already there" in again.output
+    assert "Pushed 0 files" in again.output and "6 already there" in again.output
+    assert "Pushed 0 run-cache entries to origin, 2 already there" in again.output
 
 
 def test_a_clone_pulls_identical_outputs_and_runs_nothing(pushed, pivot, tmp_path, monkeypatch):
@@ -114,7 +117,7 @@ def test_fetch_fills_an_empty_cache_and_verifies_objects(pushed, pivot, shared):
     assert fetched.exit_code == 0, fetched.output
     assert "Fetched 5 files" in fetched.output
     # Corrupt one object on the remote, empty the cache again: the bad object is refused.
-    victim = next(p for p in (shared / "files").rglob("*") if p.is_file() and not p.name.endswith(".dir"))
+    victim = next(p for p in (shared / "files").rglob("*") if p.is_file() and p.read_bytes() == b"beta")
     os.chmod(victim, 0o644)
     victim.write_bytes(b"tampered")
     shutil.rmtree(root / ".pivot" / "cache")

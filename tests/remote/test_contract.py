@@ -306,3 +306,22 @@ def test_a_directory_in_the_way_of_an_object_is_never_taken_for_it(backend: Back
     with pytest.raises(errors.TransferError, match="directory is in the way"):
         remote.put(src, oid)
     assert sorted(p.name for p in final.iterdir()) == ["keep"]  # nothing moved inside it
+
+
+def test_run_cache_entries_live_beside_objects_and_never_mix_with_them(backend: Backend, tmp_path: pathlib.Path):
+    remote = backend.remote()
+    src, oid = _object(tmp_path, b"an object")
+    entry_src, key = _object(tmp_path, b'{"an": "entry"}')
+    assert remote.list_runs() == set()
+    remote.put(src, oid)
+    remote.put_run(entry_src, key)
+    assert remote.list_runs() == {key}
+    assert remote.list_oids() == {oid}
+    dest = tmp_path / "entry"
+    remote.get_run(key, dest)
+    assert dest.read_bytes() == b'{"an": "entry"}'
+    with pytest.raises(errors.TransferError, match="run-cache entry"):
+        remote.get_run(oid, tmp_path / "absent")
+    assert remote.delete_runs([key]) == []
+    assert remote.list_runs() == set()
+    assert remote.list_oids() == {oid}
