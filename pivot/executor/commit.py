@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 
 from pivot import errors, status
+from pivot.executor.task import Produced
 from pivot.stage import Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
@@ -45,6 +47,24 @@ def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
             outs[out.path] = hashed.info
         else:
             metrics[out.path] = hashed.info
+    return _write_lock(ws, stage, facts, outs, metrics)
+
+
+def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: Iterable[Produced]) -> StageLock:
+    """The lock of a stage that ran elsewhere (remote-cache mode), from the hashes its worker
+    returned: its cached outputs are on the remote, whether or not they are in the workspace."""
+    by_path = {item.path: HashInfo(item.oid, item.size, item.nfiles) for item in produced}
+    missing = [out.path for out in stage.outs if out.path not in by_path]
+    if missing:
+        raise errors.StageFailedError(f"stage '{stage.name}' finished without creating its output '{missing[0]}'")
+    outs = {out.path: by_path[out.path] for out in stage.outs if out.cache}
+    metrics = {out.path: by_path[out.path] for out in stage.outs if not out.cache}
+    return _write_lock(ws, stage, facts, outs, metrics)
+
+
+def _write_lock(
+    ws: Workspace, stage: Stage, facts: status.Facts, outs: dict[str, HashInfo], metrics: dict[str, HashInfo]
+) -> StageLock:
     deps = {path: info for path, info in facts.deps.items() if info is not None}
     lock = StageLock(
         code_fingerprint=facts.fingerprint.digest,

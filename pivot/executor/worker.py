@@ -7,6 +7,7 @@ subprocesses and C extensions is captured too. Failures come back as text, never
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pathlib
 import sys
@@ -32,18 +33,33 @@ def execute(task: StageTask) -> StageOutcome:
     os.chdir(task.root)
     if sys.path[:1] != [task.root]:
         sys.path.insert(0, task.root)
-    with _captured(task.log_path):
-        try:
-            _run(task.stage, pathlib.Path(task.root))
-        except BaseException as exc:  # the user's code may raise anything, SystemExit included
-            return StageOutcome(
-                stage=task.stage.name,
-                ok=False,
-                duration=time.perf_counter() - start,
-                error=_one_line(exc),
-                traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
-            )
-    return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+    try:
+        with _captured(task.log_path):
+            try:
+                _run(task.stage, pathlib.Path(task.root))
+            except BaseException as exc:  # the user's code may raise anything, SystemExit included
+                return StageOutcome(
+                    stage=task.stage.name,
+                    ok=False,
+                    duration=time.perf_counter() - start,
+                    error=_one_line(exc),
+                    traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
+                )
+        return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+    finally:
+        if task.fresh_imports:
+            _forget_project(task.root)
+
+
+def _forget_project(root: str) -> None:
+    """Drop the modules imported from `root` and `root` from sys.path."""
+    prefix = os.path.join(os.path.abspath(root), "")
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(prefix):
+            del sys.modules[name]
+    while root in sys.path:
+        sys.path.remove(root)
+    importlib.invalidate_caches()
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:
