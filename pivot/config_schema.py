@@ -6,7 +6,7 @@ second to import, which a no-op run should not pay for a pivot.yaml it already c
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pydantic
 
@@ -47,12 +47,20 @@ class CacheSettings(_Strict):
     type: str | None = None
 
 
+class ExecutorSettings(_Strict):
+    kind: Literal["loky", "dask"] = "loky"
+    address: str | None = None
+    data: Literal["shared", "remote"] = "shared"
+    remote: str | None = None
+
+
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
     cache: CacheSettings = CacheSettings()
     remotes: dict[str, dict[str, Any]] = {}
     default_remote: str | None = None
+    executor: ExecutorSettings = ExecutorSettings()
 
 
 def validate(model: type[M], doc: yamldoc.Document) -> M:
@@ -85,6 +93,7 @@ _TYPE_HINTS = {
     "string_type": "write a single string (quote it if YAML reads it as something else)",
     "bool_type": "write true or false",
     "list_type": "write it as a list: '- item' lines",
+    "literal_error": "write one of the values the message lists",
 }
 
 
