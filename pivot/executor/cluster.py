@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import re
+import socket
 import threading
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from pivot import errors
 # reported as failed: one retry rescues a preempted machine, more only repeat a deterministic crash.
 ALLOWED_FAILURES = 1
 CONNECT_TIMEOUT = "10s"
+PROBE_SECONDS = 5  # a plain TCP connect first: a refused port fails at once, not after retries
 INSTALL_HINT = "pip install 'pivot[dask]'"
 
 # A Dask worker may run several tasks at once on threads, but a stage owns the process: its cwd,
@@ -69,6 +71,7 @@ class Session:
     def _connect(self) -> Any:
         import dask
         import distributed
+        import distributed.comm
 
         if self.address is None:
             # The scheduler of a LocalCluster lives in this process: the retry policy is ours.
@@ -83,8 +86,12 @@ class Session:
                 )
             return distributed.Client(self._cluster, set_as_default=False)
         try:
+            # Checked before a Client exists: a Client that failed half-way hangs in __del__.
+            host, port = distributed.comm.get_address_host_port(self.address)
+            if distributed.comm.parse_address(self.address)[0] == "tcp":
+                socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
             return distributed.Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:  # refused, timed out, malformed
+        except (OSError, ValueError, TypeError) as exc:  # malformed, refused, timed out
             raise errors.ConfigError(
                 f"cannot connect to the Dask scheduler at '{self.address}': {_one_line(exc)}",
                 hint="check --address (or executor.address in .pivot/config.yaml), e.g. "
