@@ -7,6 +7,7 @@ crash at any point leaves the previous lock and the stage simply runs again.
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 from collections.abc import Iterable
 
@@ -22,8 +23,12 @@ from pivot.workspace import Workspace
 def clear_outputs(ws: Workspace, stage: Stage) -> None:
     """Remove old outputs before a run, so nothing stale survives in an output directory and a
     link into the cache is never written through."""
-    for path in stage.out_paths:
-        target = ws.project.abspath(path)
+    clear_paths(ws.project.root, stage.out_paths)
+
+
+def clear_paths(root: pathlib.Path, paths: Iterable[str]) -> None:
+    for path in paths:
+        target = root / path
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         elif os.path.lexists(target):

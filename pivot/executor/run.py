@@ -131,7 +131,7 @@ class _Hooks:
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         self._running[name] = (facts, decision, tail)
         self._reporter.stage_started(name, decision)
-        task = StageTask(stage, str(self._ws.project.root), str(log_path), fresh_imports=self._options.pool_factory is not None)
+        task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
         if self._options.offload is not None:
             return self._options.offload.submission(task, facts)
         return Submission(worker.execute, (task,))

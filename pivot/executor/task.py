@@ -12,9 +12,10 @@ class StageTask:
     stage: Stage
     root: str  # the project root: the worker's cwd and first entry on sys.path
     log_path: str  # where the stage's stdout and stderr go
-    # A long-lived worker (Dask) runs many pivot runs: forget the project's modules after the
-    # stage, so the next one imports the code as it is then, not as it was.
-    fresh_imports: bool = False
+    # On a Dask worker: it lives across many pivot runs, so the project's modules are forgotten
+    # after the stage (the next run imports the code as it is then); and Dask may run the task
+    # again after its first worker died, so the outputs are cleared first, as the client did.
+    on_cluster: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

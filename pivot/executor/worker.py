@@ -33,6 +33,10 @@ def execute(task: StageTask) -> StageOutcome:
     os.chdir(task.root)
     if sys.path[:1] != [task.root]:
         sys.path.insert(0, task.root)
+    if task.on_cluster:
+        from pivot.executor import commit  # only here: loky workers start without it
+
+        commit.clear_paths(pathlib.Path(task.root), task.stage.out_paths)
     try:
         with _captured(task.log_path):
             try:
@@ -47,7 +51,7 @@ def execute(task: StageTask) -> StageOutcome:
                 )
         return StageOutcome(task.stage.name, True, time.perf_counter() - start)
     finally:
-        if task.fresh_imports:
+        if task.on_cluster:
             _forget_project(task.root)
 
 

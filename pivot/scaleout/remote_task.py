@@ -70,7 +70,7 @@ def _execute_in(task: RemoteTask, scratch: pathlib.Path, start: float) -> StageO
     for rel, oid in task.deps:
         cache.checkout(oid, scratch / rel, hasher)
     log_path = scratch / ".pivot" / "logs" / f"{name}.log"
-    outcome = worker.execute(StageTask(task.stage, str(scratch), str(log_path), fresh_imports=True))
+    outcome = worker.execute(StageTask(task.stage, str(scratch), str(log_path), on_cluster=True))
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
     outcome = dataclasses.replace(outcome, log=log, bytes_in=fetched.bytes)
     if not outcome.ok:
