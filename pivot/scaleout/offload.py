@@ -55,14 +55,25 @@ class RemoteOffload:
         self._copying_cache = cache_mod.Cache(ws.cache.root, (cache_mod.LinkType.REFLINK, cache_mod.LinkType.COPY))
 
     def adjust(self, stage: Stage, facts: status.Facts) -> status.Facts:
-        """With --no-download the remote is where outputs live: an output absent here counts as
-        what its lock records, and so does a dep that an upstream stage's lock records."""
-        if self.download:
-            return facts
+        """The remote is where outputs live. With --no-download an output absent here counts as
+        what its lock records, and so does a dep that an upstream stage's lock records; else an
+        absent output the remote holds is fetched, so it is restored instead of run again."""
         own = self._ws.read_lock(stage.name)
+        if self.download:
+            return self._fetch_absent(facts, own)
         outs = {path: info or _locked_out(own, path) for path, info in facts.outs.items()}
         deps = {path: info or self._produced_upstream(stage.name, path) for path, info in facts.deps.items()}
         return dataclasses.replace(facts, outs=outs, deps=deps)
+
+    def _fetch_absent(self, facts: status.Facts, lock: StageLock | None) -> status.Facts:
+        wanted = {path: info.oid for path, info in (lock.outs.items() if lock else ()) if facts.outs.get(path) is None}
+        wanted = {path: oid for path, oid in wanted.items() if path not in facts.restorable}
+        if not wanted:
+            return facts
+        summary = transfer.fetch(self._ws.cache, self.remote, sorted(set(wanted.values())), jobs=TRANSFER_JOBS)
+        self.traffic.client_down += summary.bytes  # what failed is simply not restorable: the stage runs
+        found = {path for path, oid in wanted.items() if self._ws.cache.is_complete(oid)}
+        return dataclasses.replace(facts, restorable=facts.restorable | found)
 
     def _produced_upstream(self, name: str, path: str) -> HashInfo | None:
         for up in self._graph.upstream[name]:

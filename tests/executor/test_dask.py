@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +203,13 @@ def test_remote_cache_mode_with_a_directory_remote_matches_the_local_pool(projec
     assert "[prepare] preparing 9 words" in result.output
     assert "preparing 9 words" in (root / ".pivot" / "logs" / "prepare.log").read_text()
     assert "0 ran, 4 skipped" in pivot("run").output
+    # outputs gone from the workspace and the local cache: restored from the remote, not rerun
+    shutil.rmtree(root / ".pivot" / "cache")
+    shutil.rmtree(root / "right")
+    (root / "clean.txt").unlink()
+    again = pivot("run")
+    assert "0 ran, 4 skipped" in again.output and "restored right from the cache" in again.output, again.output
+    assert snapshot(root) == reference
 
 
 @pytest.mark.slow
