@@ -195,6 +195,18 @@ def run_cmd(cmd: list[str], cwd: Path, log_name: str, env: dict[str, str] | None
     return elapsed
 
 
+def stop_process(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def fresh_dir(name: str) -> Path:
     d = WORK_DIR / name
     if d.exists():
@@ -816,14 +828,8 @@ class MotoServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, 5)
 
     def request(self, method: str, path: str, data: bytes | None = None) -> bytes:
         req = urllib.request.Request(self.endpoint + path, method=method, data=data)
@@ -1204,12 +1210,7 @@ class RunningCluster:
             raise ToolFailed(f"the Dask cluster did not start (log: {LOG_DIR / 'dask-cluster.log'})")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, 10)
 
 
 def spans_of_last_run(log: Path) -> list[tuple[int, float, float]]:
@@ -1286,7 +1287,7 @@ def bench_dask(tool: Pivot, cfg: Settings) -> list[Row]:
                 continue
             naive, around, fixed = (statistics.median(m[k] for m in measured) for k in range(3))
             row.pivot = around
-            row.notes.append(f"wall {', '.join(f'{w:.2f}' for w in walls)} s; (wall - ideal {ideal:g} s) / stages = "
+            row.notes.append(f"gap {around * 1000:.0f} ms; wall {', '.join(f'{w:.2f}' for w in walls)} s; (wall - ideal {ideal:g} s) / stages = "
                              f"{naive:.3f} s; fixed start-up and shutdown {fixed:.2f} s")
             if moved:
                 row.notes.append(f"pivot says: `{moved}`")

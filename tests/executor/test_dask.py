@@ -283,7 +283,10 @@ def test_ctrl_c_cancels_the_stage_and_stops_the_local_cluster(project):
     root = project({"stages.py": SLEEPER, "pivot.yaml": "stages:\n  sleeper:\n    python: stages.sleeper\n"})
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(root.parent / "run.out", "w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "pivot", "run", "--executor", "dask", "-j1"], cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pivot", "run", "--executor", "dask", "-j1"],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     worker = 0
     try:
         deadline = time.monotonic() + 60
@@ -292,7 +295,7 @@ def test_ctrl_c_cancels_the_stage_and_stops_the_local_cluster(project):
         assert proc.poll() is None, (root.parent / "run.out").read_text()
         time.sleep(0.2)  # the pid is written
         worker = int((root / "sleeper.pid").read_text())
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: pivot and its workers
         assert proc.wait(timeout=30) == 130, (root.parent / "run.out").read_text()
         deadline = time.monotonic() + 30
         while alive(worker) and time.monotonic() < deadline:
