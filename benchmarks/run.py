@@ -1168,7 +1168,7 @@ import logging, sys, time
 import distributed
 
 if __name__ == "__main__":
-    cluster = distributed.LocalCluster(n_workers=int(sys.argv[1]), threads_per_worker=1, dashboard_address=None,
+    cluster = distributed.LocalCluster(n_workers=int(sys.argv[1]), threads_per_worker=1, dashboard_address=":0",
                                        silence_logs=logging.CRITICAL)
     print(cluster.scheduler_address, flush=True)
     try:

@@ -80,7 +80,9 @@ class Session:
                     n_workers=self.workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # Its HTTP server starts anyway; on 8787 it would collide with any other
+                    # cluster on this machine (and warn): a free port instead.
+                    dashboard_address=":0",
                     # Dask logs a worker's death as an error; pivot reports it on the stage.
                     silence_logs=logging.CRITICAL,
                 )
@@ -130,11 +132,10 @@ class DaskExecutor(concurrent.futures.Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         pending = [remote for mirror, remote in self._submitted.items() if not mirror.done()]
         self._submitted.clear()
-        client = self._session._client
-        if pending and client is not None and (kill_workers or cancel_futures or not wait):
+        if pending and (kill_workers or cancel_futures or not wait):
             # Ctrl-C or an error: the scheduler forgets them; a LocalCluster's workers end with
             # the session, a shared cluster's finish the task in hand and drop the result.
-            client.cancel(pending, force=True)
+            self._session.client().cancel(pending, force=True)
 
 
 def one_stage_at_a_time(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

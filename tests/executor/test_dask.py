@@ -83,7 +83,7 @@ def dask_cluster() -> Iterator[object]:
     env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_PROXY": "127.0.0.1,localhost"}
     with dask.config.set({"distributed.scheduler.allowed-failures": cluster.ALLOWED_FAILURES}):
         local = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",  # 8787 may be taken
             silence_logs=logging.CRITICAL, env=env,
         )
     try:
@@ -210,6 +210,19 @@ def test_remote_cache_mode_with_a_directory_remote_matches_the_local_pool(projec
     again = pivot("run")
     assert "0 ran, 4 skipped" in again.output and "restored right from the cache" in again.output, again.output
     assert snapshot(root) == reference
+
+
+@pytest.mark.slow
+def test_remote_cache_mode_fails_a_stage_whose_deps_cannot_be_uploaded(project, pivot, address):
+    root = project({})
+    make_diamond(root)
+    (root.parent / "in-the-way").write_text("a file where the remote's directory should be")
+    remote_mode(root, {"url": "../in-the-way"}, address)
+    result = pivot("run")
+    assert result.exit_code == 1, result.output
+    assert "prepare: FAILED: cannot upload dependencies to remote 'origin'" in result.output, result.output
+    assert "0 ran, 0 skipped, 1 failed, 3 not started" in result.output
+    assert not (root / ".pivot" / "stages").exists() or not any((root / ".pivot" / "stages").iterdir())
 
 
 @pytest.mark.slow
