@@ -7,7 +7,7 @@ import signal
 import click
 
 from pivot import errors, observe, project
-from pivot.cli import common, console, explain, scale
+from pivot.cli import common, console, explain
 from pivot.executor import pool
 from pivot.executor.run import RunOptions, run_pipeline
 from pivot.reporting import RunSummary
@@ -56,6 +56,8 @@ def run(
                     return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
 
             if kind == "dask":
+                from pivot.cli import scale  # fsspec and the remote: not for every local run
+
                 address = address or ws.settings.executor.address
                 plan = scale.Plan(address, jobs, len(names), force, keep_going, download=not no_download)
                 summary = scale.run_on_dask(ws, loaded.graph, plan, execute)

@@ -129,12 +129,13 @@ class _Hooks:
         commit.clear_outputs(self._ws, stage)
         log_path = self._ws.project.logs_dir / f"{name}.log"
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
+        task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
+        # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
+        offload = self._options.offload
+        submission = offload.submission(task, facts) if offload else Submission(worker.execute, (task,))
         self._running[name] = (facts, decision, tail)
         self._reporter.stage_started(name, decision)
-        task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
-        if self._options.offload is not None:
-            return self._options.offload.submission(task, facts)
-        return Submission(worker.execute, (task,))
+        return submission
 
     def _guard(self, name: str, decision: status.Decision, action: Any) -> None:
         try:

@@ -102,10 +102,14 @@ class RemoteOffload:
                     raise errors.StageFailedError(f"dependency '{path}' changed while the run was preparing it")
                 self._copying_cache.add(target, hashed)
             local.append(oid)
-        summary = transfer.push(self._ws.cache, self.remote, local, jobs=TRANSFER_JOBS)
+        failing = f"cannot upload dependencies to remote '{self.remote.name}'"
+        try:
+            summary = transfer.push(self._ws.cache, self.remote, local, jobs=TRANSFER_JOBS)
+        except errors.TransferError as exc:  # the remote cannot even be compared
+            raise errors.TransferError(f"{failing}: {exc.message}", hint=exc.hint) from None
         if summary.failed:
             oid, message = summary.failed[0]
-            raise errors.TransferError(f"cannot upload dependencies to remote '{self.remote.name}': {oid}: {message}")
+            raise errors.TransferError(f"{failing}: {oid}: {message}")
         self.traffic.client_up += summary.bytes
 
     def settle(self, stage: Stage, outcome: StageOutcome) -> None:

@@ -50,6 +50,8 @@ def execute(task: RemoteTask) -> StageOutcome:
     cwd = os.getcwd()
     try:
         return _execute_in(task, scratch, start)
+    except errors.PivotError as exc:  # the remote failed as a whole (unreachable, no bucket)
+        return _failed(task.stage.name, start, exc.message)
     finally:
         os.chdir(cwd)  # the stage ran in the scratch directory, which goes now
         shutil.rmtree(scratch, ignore_errors=True)
