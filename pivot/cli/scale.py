@@ -37,7 +37,7 @@ def run_on_dask(ws: Workspace, graph: Graph, plan: Plan, run: Callable[[RunOptio
     else:
         jobs = plan.jobs or max(1, plan.stages)  # the cluster queues what it cannot start yet
         workers = 0
-    session = cluster.Session(plan.address, workers)
+    session = cluster.Session(plan.address, workers, root=None if offload else str(ws.project.root))
     try:
         click.echo(f"Running on {session.describe()}; {_data_text(ws, offload)}")
         options = RunOptions(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import pickle
 import re
 import socket
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -47,10 +49,11 @@ class Session:
     before anything runs); without, it starts a LocalCluster on the first submit, so a run with
     nothing to do starts no processes. `close` ends what it opened."""
 
-    def __init__(self, address: str | None, workers: int) -> None:
+    def __init__(self, address: str | None, workers: int, *, root: str | None = None) -> None:
         require_distributed()
         self.address = address
         self.workers = workers
+        self.root = root  # where the workers find the project's modules (shared filesystem)
         self._client: Any = None
         self._cluster: Any = None
         self._lock = threading.Lock()
@@ -124,7 +127,10 @@ class DaskExecutor(concurrent.futures.Executor):
         mirror: concurrent.futures.Future = concurrent.futures.Future()
         mirror.set_running_or_notify_cancel()
         key = f"pivot-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
-        remote = client.submit(one_stage_at_a_time, fn, *args, key=key, pure=False, **kwargs)
+        # Pickled here and opened on the worker once the project is importable: the scheduler
+        # (and a worker before that) cannot import the classes of the user's own loaders.
+        sealed = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        remote = client.submit(one_stage_at_a_time, sealed, self._session.root, key=key, pure=False)
         self._submitted[mirror] = remote
         remote.add_done_callback(lambda done: _settle(done, mirror))
         return mirror
@@ -138,8 +144,11 @@ class DaskExecutor(concurrent.futures.Executor):
             self._session.client().cancel(pending, force=True)
 
 
-def one_stage_at_a_time(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+def one_stage_at_a_time(sealed: bytes, root: str | None) -> Any:
     with _ONE_STAGE:
+        if root is not None and root not in sys.path:
+            sys.path.insert(0, root)  # the stage's own worker code takes it out again
+        fn, args, kwargs = pickle.loads(sealed)
         return fn(*args, **kwargs)
 
 

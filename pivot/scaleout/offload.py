@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
+import pickle
 import zlib
 from collections.abc import Iterator, Mapping
 
@@ -86,7 +87,8 @@ class RemoteOffload:
         self._upload(deps)
         if self._code is None:
             self._code = bundle_code(self._ws.project.root)
-        job = RemoteTask(task.stage, self.remote.spec, tuple(sorted(deps.items())), self._code)
+        sealed = pickle.dumps(task.stage, protocol=pickle.HIGHEST_PROTOCOL)
+        job = RemoteTask(sealed, task.stage.name, self.remote.spec, tuple(sorted(deps.items())), self._code)
         return Submission(remote_task.execute, (job,))
 
     def _upload(self, deps: Mapping[str, str]) -> None:

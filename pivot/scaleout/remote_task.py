@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pickle
 import pathlib
 import shutil
+import sys
 import tempfile
 import time
 import zlib
@@ -38,7 +40,10 @@ class CodeBundle:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RemoteTask:
-    stage: Stage
+    # Pickled: a stage's loaders may be classes of the project, importable only once its code is
+    # in the scratch directory.
+    sealed_stage: bytes
+    name: str
     remote: RemoteSpec
     deps: tuple[tuple[str, str], ...]  # (project-relative path, oid), all on the remote
     code: CodeBundle
@@ -46,19 +51,19 @@ class RemoteTask:
 
 def execute(task: RemoteTask) -> StageOutcome:
     start = time.perf_counter()
-    scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"pivot-{task.stage.name}-"))
+    scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"pivot-{task.name}-"))
     cwd = os.getcwd()
     try:
         return _execute_in(task, scratch, start)
     except errors.PivotError as exc:  # the remote failed as a whole (unreachable, no bucket)
-        return _failed(task.stage.name, start, exc.message)
+        return _failed(task.name, start, exc.message)
     finally:
         os.chdir(cwd)  # the stage ran in the scratch directory, which goes now
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _execute_in(task: RemoteTask, scratch: pathlib.Path, start: float) -> StageOutcome:
-    name = task.stage.name
+    name = task.name
     cache = cache_mod.Cache(scratch / ".pivot" / "cache")
     hasher = Hasher(None)
     remote = fs.Remote(task.remote)
@@ -72,13 +77,15 @@ def _execute_in(task: RemoteTask, scratch: pathlib.Path, start: float) -> StageO
     for rel, oid in task.deps:
         cache.checkout(oid, scratch / rel, hasher)
     log_path = scratch / ".pivot" / "logs" / f"{name}.log"
-    outcome = worker.execute(StageTask(task.stage, str(scratch), str(log_path), on_cluster=True))
+    sys.path.insert(0, str(scratch))  # the stage's own worker code takes it out again
+    stage = pickle.loads(task.sealed_stage)
+    outcome = worker.execute(StageTask(stage, str(scratch), str(log_path), on_cluster=True))
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
     outcome = dataclasses.replace(outcome, log=log, bytes_in=fetched.bytes)
     if not outcome.ok:
         return outcome
     try:
-        produced = _hash_outputs(task.stage, scratch, cache, hasher)
+        produced = _hash_outputs(stage, scratch, cache, hasher)
     except errors.StageFailedError as exc:
         return dataclasses.replace(outcome, ok=False, error=exc.message)
     pushed = transfer.push(cache, remote, [p.oid for p in produced if p.content is None], jobs=TRANSFER_JOBS)

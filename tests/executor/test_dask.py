@@ -182,6 +182,39 @@ def test_a_failing_stage_fails_fast_or_blocks_its_dependents_with_k(project, piv
     assert (root / "right").is_dir() and not (root / ".pivot" / "stages" / "left.lock").exists()
 
 
+CUSTOM_LOADER = '''
+import dataclasses
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Shout(loaders.Loader):
+    def load(self, path):
+        return pathlib.Path(path).read_text().upper()
+
+    def save(self, value, path):
+        pathlib.Path(path).write_text(value + "!")
+
+
+def shout(text: Annotated[str, outputs.Dep("data/raw.txt", Shout())]) -> Annotated[str, outputs.Out("loud.txt", Shout())]:
+    return text
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", ["shared", "remote"])
+def test_a_loader_defined_in_the_project_works_on_the_workers(project, pivot, address, data):
+    """The stage (with its loader's class) reaches a worker that has not imported the project."""
+    root = project({"stages.py": CUSTOM_LOADER, "pivot.yaml": "stages:\n  shout:\n    python: stages.shout\n", "data/raw.txt": "hello"})
+    set_config(root, remotes={"origin": {"url": "../shared-cache"}}, executor={"kind": "dask", "address": address, "data": data})
+    result = pivot("run")
+    assert result.exit_code == 0, result.output
+    assert (root / "loud.txt").read_text() == "HELLO!"
+
+
 # --------------------------------------------------------------------------- remote cache
 
 
