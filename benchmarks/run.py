@@ -18,6 +18,7 @@ import concurrent.futures
 import dataclasses
 import datetime
 import os
+import pickle
 import platform
 import resource
 import secrets
@@ -45,8 +46,8 @@ DVC_SPEC = "dvc==3.*"
 DEFAULT_PIVOT = REPO_DIR / ".venv" / "bin" / "pivot"
 RESULTS_MD = BENCH_DIR / "results.md"
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "code")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code"}
 DVC_S3_SPEC = "dvc[s3]==3.*"  # only for the remote workload
 MOTO_SPEC = "moto[server]==5.*"  # installed into the DVC venv only if no moto_server is found
 
@@ -204,6 +205,18 @@ def run_cmd(cmd: list[str], cwd: Path, log_name: str, env: dict[str, str] | None
         tail = log.read_text(errors="replace").splitlines()[-40:]
         raise ToolFailed(f"`{' '.join(cmd)}` exited {proc.returncode} in {cwd} (log: {log})\n" + "\n".join(tail))
     return elapsed
+
+
+def stop_process(proc: subprocess.Popen, grace: float) -> None:
+    """SIGTERM, then SIGKILL after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def fresh_dir(name: str) -> Path:
@@ -827,14 +840,8 @@ class MotoServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-20:])
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            stop_process(self.proc, 5)
 
     def request(self, method: str, path: str, data: bytes | None = None) -> bytes:
         req = urllib.request.Request(self.endpoint + path, method=method, data=data)
@@ -1148,6 +1155,163 @@ def remote_one(tool: Tool, cfg: Settings, spec: BigSpec, moto: MotoServer, rows:
         rows[key].notes.append(f"{tool.name}: {run.requests:,} requests, {run.cpu()}, output byte-identical")
 
 
+# --------------------------------------------------------------------------- dask: scaling out
+
+BURN_STAGES_PY = """\
+import os
+import time
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def burn(src: Annotated[bytes, outputs.Dep("in.bin", loaders.Pickle())]) -> Annotated[bytes, outputs.Out("out.bin", loaders.Pickle())]:
+    start = time.time()
+    end = time.process_time() + CPU_S  # CPU time, not wall time: the work a worker must do
+    spins = 0
+    while time.process_time() < end:
+        spins += 1
+    print("span", os.getpid(), start, time.time())  # when and where the stage's own code ran
+    return src[::-1]
+"""
+
+CLUSTER_PY = """\
+import logging, sys, time
+import distributed
+
+if __name__ == "__main__":
+    cluster = distributed.LocalCluster(n_workers=int(sys.argv[1]), threads_per_worker=1, dashboard_address=":0",
+                                       silence_logs=logging.CRITICAL)
+    print(cluster.scheduler_address, flush=True)
+    try:
+        while True:
+            time.sleep(1)
+    finally:
+        cluster.close()
+"""
+
+DASK_STAGES, DASK_CPU_S, DASK_IO_BYTES = 16, 1.0, 1 << 20
+
+
+def build_burn(proj: Path, remote: Path | None = None) -> None:
+    lines = ["stages:"]
+    write(proj / "stages.py", BURN_STAGES_PY.replace("CPU_S", repr(DASK_CPU_S)))
+    for i in range(DASK_STAGES):
+        lines += [f"  burn_{i}:", "    python: stages.burn", "    deps:", f"      src: data/in_{i}.bin",
+                  "    outs:", f"      return: data/out_{i}.bin"]
+        (proj / "data").mkdir(parents=True, exist_ok=True)
+        # a pickled bytes value: each stage reads ~1 MiB and writes ~1 MiB
+        (proj / f"data/in_{i}.bin").write_bytes(pickle.dumps(i.to_bytes(2, "big") * (DASK_IO_BYTES // 2)))
+    write(proj / "pivot.yaml", "\n".join(lines) + "\n")
+    if remote is not None:
+        write(proj / ".pivot/config.yaml",
+              f"remotes:\n  origin:\n    url: {remote}\ndefault_remote: origin\nexecutor:\n  kind: dask\n  data: remote\n")
+
+
+class RunningCluster:
+    """A LocalCluster in its own process, as a team's cluster would be already running."""
+
+    def __init__(self, python: str, workers: int) -> None:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        script = WORK_DIR / "cluster.py"
+        write(script, CLUSTER_PY)
+        self.proc = subprocess.Popen([python, str(script), str(workers)], stdout=subprocess.PIPE,
+                                     stderr=open(LOG_DIR / "dask-cluster.log", "ab"), text=True, cwd=WORK_DIR)
+        self.address = (self.proc.stdout.readline() if self.proc.stdout else "").strip()
+        if not self.address:
+            raise ToolFailed(f"the Dask cluster did not start (log: {LOG_DIR / 'dask-cluster.log'})")
+
+    def stop(self) -> None:
+        stop_process(self.proc, 10)
+
+
+def spans_of_last_run(log: Path) -> list[tuple[int, float, float]]:
+    """The (worker pid, start, end) each stage printed in the last run logged to `log`."""
+    text = log.read_text(errors="replace")
+    last = text[text.rfind("\n$ (cd "):]
+    spans = []
+    for line in last.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[1] == "span":
+            spans.append((int(parts[2]), float(parts[3]), float(parts[4])))
+    return spans
+
+
+def overheads(wall: float, workers: int, cores: int, spans: list[tuple[int, float, float]]) -> tuple[float, float, float]:
+    """Per stage: (wall - ideal) / stages, with ideal = the CPU seconds over min(workers, CPUs);
+    and the mean gap between two stages on the same worker process: what pivot costs around a
+    stage (result back, commit, next decision, dispatch, and in remote-cache mode the worker's
+    fetch and push), untouched by start-up and by other load slowing the stages themselves.
+    Also the fixed cost: wall - (last stage end - first stage start): interpreter, imports,
+    cluster start and shutdown."""
+    by_worker: dict[int, list[tuple[float, float]]] = {}
+    for pid, start, end in spans:
+        by_worker.setdefault(pid, []).append((start, end))
+    gaps = [nxt[0] - cur[1] for runs in by_worker.values() for cur, nxt in zip(sorted(runs), sorted(runs)[1:])]
+    makespan = max(end for _, _, end in spans) - min(start for _, start, _ in spans)
+    ideal = DASK_STAGES * DASK_CPU_S / min(workers, cores)
+    return (wall - ideal) / DASK_STAGES, statistics.mean(gaps) if gaps else float("nan"), wall - makespan
+
+
+def bench_dask(tool: Pivot, cfg: Settings) -> list[Row]:
+    """16 stages of 1 s CPU each, on the local pool and on Dask; see `overheads`."""
+    cores = os.cpu_count() or 1
+    repeats = 1 if cfg.quick else 3
+    python = str(Path(tool.exe).parent / "python")
+    cases = [
+        ("local pool (loky) -j2", ["-j2"], 2, None, None),
+        ("Dask LocalCluster of 2 workers, started by pivot", ["--executor", "dask", "-j2"], 2, None, None),
+        ("Dask LocalCluster of 4 workers, started by pivot", ["--executor", "dask", "-j4"], 4, None, None),
+        ("a running Dask cluster of 2 workers (--address)", ["--executor", "dask"], 2, 2, "shared"),
+        ("remote-cache mode, running cluster of 2 workers, directory remote", [], 2, 2, "remote"),
+    ]
+    rows = []
+    for label, args, workers, running, mode in cases:
+        ideal = DASK_STAGES * DASK_CPU_S / min(workers, cores)
+        row = Row(f"dask: {DASK_STAGES} stages x {DASK_CPU_S:g} s CPU, {label}: pivot's time between stages on a worker",
+                  "< 0.05 s" if mode == "shared" else "(reference)", under(0.05) if mode == "shared" else (lambda _d, _p: None))
+        row.attempted.add("pivot")
+        cluster = None
+        try:
+            if running:
+                cluster = RunningCluster(python, running)
+                args = args + ["--address", cluster.address] if mode == "shared" else ["--address", cluster.address]
+            walls, moved, measured = [], "", []
+            for i in range(repeats):
+                proj = fresh_dir("dask-burn")
+                build_burn(proj, WORK_DIR / "dask-remote" if mode == "remote" else None)
+                shutil.rmtree(WORK_DIR / "dask-remote", ignore_errors=True)
+                settle()
+                say(f"[dask] {label}: run {i + 1}/{repeats}...")
+                walls.append(run_cmd([tool.exe, "run", *args], proj, "dask"))
+                say(f"          {walls[-1]:.2f} s")
+                missing = [j for j in range(DASK_STAGES) if not (proj / f"data/out_{j}.bin").exists()]
+                if missing:
+                    problem(f"dask/{label}: outputs missing for stages {missing}")
+                log = (LOG_DIR / "dask.log").read_text(errors="replace")
+                moved = next((line for line in reversed(log.splitlines()) if line.startswith("Remote cache")), moved)
+                spans = spans_of_last_run(LOG_DIR / "dask.log")
+                if len(spans) != DASK_STAGES:
+                    problem(f"dask/{label}: {len(spans)} stages reported their span, not {DASK_STAGES}")
+                    continue
+                measured.append(overheads(walls[-1], workers, cores, spans))
+            if not measured:
+                continue
+            naive, around, fixed = (statistics.median(m[k] for m in measured) for k in range(3))
+            row.pivot = around
+            row.notes.append(f"gap {around * 1000:.0f} ms; wall {', '.join(f'{w:.2f}' for w in walls)} s; (wall - ideal {ideal:g} s) / stages = "
+                             f"{naive:.3f} s; fixed start-up and shutdown {fixed:.2f} s")
+            if moved:
+                row.notes.append(f"pivot says: `{moved}`")
+        except ToolFailed as exc:
+            problem(f"dask/{label} failed: {exc}")
+        finally:
+            if cluster is not None:
+                cluster.stop()
+        rows.append(row)
+    return rows
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -1184,7 +1348,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-e)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-f)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not set(args.tools) <= {"dvc", "pivot"} or not args.tools:
@@ -1202,7 +1366,7 @@ def main(argv: list[str]) -> int:
 
     tools: list[Tool] = []
     dvc = Dvc()
-    if "dvc" in args.tools:
+    if "dvc" in args.tools and set(args.only) != {"dask"}:  # dask is pivot only
         ensure_dvc()
         if "remote" in args.only:
             ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
@@ -1228,6 +1392,10 @@ def main(argv: list[str]) -> int:
             rows += bench_remote(tools, cfg)
         elif name == "code":  # pivot against itself (DVC has no code fingerprint): its own table
             extra.append(bench_code(args.quick))
+        elif name == "dask":  # pivot only: DVC has no peer
+            for tool in tools:
+                if isinstance(tool, Pivot):
+                    rows += bench_dask(tool, cfg)
 
     elapsed = time.perf_counter() - t_start
     header = [

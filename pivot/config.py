@@ -66,12 +66,23 @@ class StageConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class ExecutorConfig:
+    """`executor:` in .pivot/config.yaml: where stages run, and how their data gets there."""
+
+    kind: str = "loky"  # "loky": the local process pool; "dask": a Dask cluster
+    address: str | None = None  # a Dask scheduler; None: a LocalCluster sized by -j
+    data: str = "shared"  # "shared": workers see the project; "remote": through the remote cache
+    remote: str | None = None  # the remote for data: remote (None: the default remote)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ProjectConfig:
     """.pivot/config.yaml merged with .pivot/config.local.yaml."""
 
     cache_type: str | None = None
     remotes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     default_remote: str | None = None
+    executor: ExecutorConfig = ExecutorConfig()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -173,6 +184,7 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
         cache_type=cache.get("type"),
         remotes={name: dict(options or {}) for name, options in (merged.get("remotes") or {}).items()},
         default_remote=merged.get("default_remote"),
+        executor=ExecutorConfig(**(merged.get("executor") or {})),
     )
 
 

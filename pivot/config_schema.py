@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
 
@@ -77,12 +77,20 @@ class CacheSettings(_Strict):
     type: str | None = None
 
 
+class ExecutorSettings(_Strict):
+    kind: Literal["loky", "dask"] = "loky"
+    address: str | None = None
+    data: Literal["shared", "remote"] = "shared"
+    remote: str | None = None
+
+
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
     cache: CacheSettings = CacheSettings()
     remotes: dict[str, dict[str, Any]] = {}
     default_remote: str | None = None
+    executor: ExecutorSettings = ExecutorSettings()
 
 
 def validate(model: type[M], doc: yamldoc.Document) -> M:
@@ -119,6 +127,7 @@ _TYPE_HINTS = {
     "list_type": "write it as a list: '- item' lines",
     "matrix_dimension": "write 'model: [small, large]', or 'model:' with one 'small: {params: ...}' per line",
     "value_error": "write one string, number or boolean per item",
+    "literal_error": "write one of the values the message lists",
 }
 
 

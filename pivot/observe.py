@@ -6,7 +6,7 @@ Reading only: hashing fills the stat memo, but nothing the user sees is changed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pivot import errors, fingerprint, status
@@ -57,11 +57,15 @@ def decide(
     unknown_deps: frozenset[str] = frozenset(),
     known: Mapping[str, HashInfo] | None = None,
     fetchable: bool = False,
+    adjust: Callable[[Stage, status.Facts], status.Facts] | None = None,
 ) -> tuple[status.Facts, status.Decision]:
     """Observe and decide, consulting the run cache only for a stage that would run: the one
     sequence `run` and `explain` share. `fetchable` counts entries whose objects are not here yet
-    as hits (what `pivot fetch` plans to download)."""
+    as hits (what `pivot fetch` plans to download); `adjust` amends the facts first (remote-cache
+    mode on Dask: outputs that live on the remote)."""
     facts = observe(ws, stage, code, lock, unknown_deps=unknown_deps, known=known)
+    if adjust is not None:
+        facts = adjust(stage, facts)
     decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
     if decision.run and not force and use_run_cache:
         facts = dataclasses.replace(facts, run_cache=look_up_run(ws, stage, facts, fetchable=fetchable))

@@ -48,12 +48,17 @@ LAYERS = {
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
+    # Joins the executor's worker to the remote cache (Dask's remote-cache mode): above both, so
+    # neither imports the other; only the CLI uses it.
+    "pivot.scaleout": 7.5,
     "pivot.cli": 8,
 }
 
 # Third-party imports that only one place may make.
 OWNERS = {
     "loky": ("pivot.executor.pool",),
+    "distributed": ("pivot.executor.cluster",),
+    "dask": ("pivot.executor.cluster",),
     "fsspec": ("pivot.remote.fs",),
     "s3fs": ("pivot.remote.fs",),
     "gcsfs": ("pivot.remote.fs",),

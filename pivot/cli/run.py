@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 
 import click
 
-from pivot import observe, project
+from pivot import errors, observe, project
 from pivot.cli import common, console, explain
 from pivot.executor import pool
 from pivot.executor.run import RunOptions, run_pipeline
+from pivot.reporting import RunSummary
 
 
 @click.command()
@@ -20,12 +22,14 @@ from pivot.executor.run import RunOptions, run_pipeline
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, go on with independent stages.")
 @click.option(
     "--executor",
-    type=click.Choice(["loky", "forkserver", "inprocess"]),
+    type=click.Choice(["loky", "forkserver", "inprocess", "dask"]),
     default=None,
-    help="Where stages run: a process pool (workers forked from a server by default), or this "
-    "process (for debugging).",
+    help="Where stages run: a process pool (workers forked from a server by default), this "
+    "process (for debugging), or a Dask cluster (default: executor.kind in .pivot/config.yaml).",
 )
 @click.option("--no-run-cache", is_flag=True, help="Run stale stages even when a recorded run had the same inputs.")
+@click.option("--address", default=None, help="The Dask scheduler, e.g. tcp://host:8786 (default: a local cluster of -j workers).")
+@click.option("--no-download", is_flag=True, help="Remote-cache mode: leave outputs on the remote (pivot pull fetches them).")
 def run(
     stages: tuple[str, ...],
     jobs: int | None,
@@ -34,6 +38,8 @@ def run(
     keep_going: bool,
     executor: str | None,
     no_run_cache: bool,
+    address: str | None,
+    no_download: bool,
 ) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on."""
     proj = common.find_project()
@@ -48,16 +54,26 @@ def run(
                 )
                 explain.print_status(decisions)
                 return
-            kind = executor or _default_executor()
-            options = RunOptions(
-                jobs=jobs or pool.default_jobs(),
-                force=force,
-                keep_going=keep_going,
-                executor=kind,
-                run_cache=not no_run_cache,
-            )
-            with _sigterm_as_interrupt():
-                summary = run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
+            kind = executor or ("dask" if address or ws.settings.executor.kind == "dask" else _default_executor())
+
+            def execute(options: RunOptions) -> RunSummary:
+                options = dataclasses.replace(options, run_cache=not no_run_cache)
+                with _sigterm_as_interrupt():
+                    return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, console.make_reporter())
+
+            if kind == "dask":
+                from pivot.cli import scale  # fsspec and the remote: not for every local run
+
+                address = address or ws.settings.executor.address
+                plan = scale.Plan(address, jobs, len(names), force, keep_going, download=not no_download)
+                summary = scale.run_on_dask(ws, loaded.graph, plan, execute)
+            elif address or no_download:
+                raise errors.ConfigError(
+                    f"{'--address' if address else '--no-download'} applies to the Dask executor only",
+                    hint="add --executor dask (or set executor.kind: dask in .pivot/config.yaml)",
+                )
+            else:
+                summary = execute(RunOptions(jobs or pool.default_jobs(), force, keep_going, executor=kind))
     if not summary.ok:
         click.get_current_context().exit(1)
 

@@ -7,11 +7,12 @@ atomically), so a crash at any point leaves the previous lock and the stage simp
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
-
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from pivot import errors, observe, status
+from pivot.executor.task import Produced
 from pivot.stage import Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
@@ -23,8 +24,12 @@ from pivot.workspace import Workspace
 def clear_outputs(ws: Workspace, stage: Stage) -> None:
     """Remove old outputs before a run, so nothing stale survives in an output directory and a
     link into the cache is never written through."""
-    for path in stage.out_paths:
-        target = ws.project.abspath(path)
+    clear_paths(ws.project.root, stage.out_paths)
+
+
+def clear_paths(root: pathlib.Path, paths: Iterable[str]) -> None:
+    for path in paths:
+        target = root / path
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
         elif os.path.lexists(target):
@@ -72,6 +77,18 @@ def restore_run(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
         info = entry.outs[out.path] if out.cache else entry.metrics[out.path]
         ws.cache.checkout(info.oid, ws.project.abspath(out.path), ws.hasher, copy=not out.cache)
     return _write_lock(ws, stage, facts, entry.outs, entry.metrics)
+
+
+def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: Iterable[Produced]) -> StageLock:
+    """The lock of a stage that ran elsewhere (remote-cache mode), from the hashes its worker
+    returned: its cached outputs are on the remote, whether or not they are in the workspace."""
+    by_path = {item.path: HashInfo(item.oid, item.size, item.nfiles) for item in produced}
+    missing = [out.path for out in stage.outs if out.path not in by_path]
+    if missing:
+        raise errors.StageFailedError(f"stage '{stage.name}' finished without creating its output '{missing[0]}'")
+    outs = {out.path: by_path[out.path] for out in stage.outs if out.cache}
+    metrics = {out.path: by_path[out.path] for out in stage.outs if not out.cache}
+    return _write_lock(ws, stage, facts, outs, metrics)
 
 
 def _write_lock(

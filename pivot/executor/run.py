@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from pivot import errors, observe, status, tracking
+from pivot import atomic, errors, observe, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail
@@ -15,7 +16,21 @@ from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.graph import Graph
 from pivot.reporting import Reporter, RunSummary, StageResult, StageStatus
+from pivot.stage import Stage
 from pivot.workspace import Workspace
+
+
+class Offload(Protocol):
+    """Remote-cache mode: stages run where the workspace is not (implemented in pivot.scaleout)."""
+
+    def adjust(self, stage: Stage, facts: status.Facts) -> status.Facts:
+        """The facts as the remote knows them (outputs left there by --no-download)."""
+
+    def submission(self, task: StageTask, facts: status.Facts) -> Submission:
+        """Put the stage's deps where its worker can fetch them; what to submit."""
+
+    def settle(self, stage: Stage, outcome: StageOutcome) -> None:
+        """Bring a finished stage's outputs into the workspace (or leave them on the remote)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -25,6 +40,10 @@ class RunOptions:
     keep_going: bool = False
     executor: str = "loky"  # or "inprocess"
     run_cache: bool = True  # restore stale stages from a matching recorded run
+    # Dask (set by the CLI): the executor to use instead of a local pool of `executor`, and, in
+    # remote-cache mode, how each stage's data travels.
+    pool_factory: Callable[[], concurrent.futures.Executor] | None = None
+    offload: Offload | None = None
 
 
 def run_pipeline(
@@ -47,7 +66,7 @@ def run_pipeline(
         jobs=options.jobs,
         keep_going=options.keep_going,
         # no more workers than stages: a default -j of 64 cores must not start 64 interpreters
-        make_executor=lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor)),
+        make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor))),
     )
     states = scheduler.run()
     for name, state in states.items():
@@ -97,6 +116,7 @@ class _Hooks:
             lock,
             force=self._options.force,
             use_run_cache=self._options.run_cache,
+            adjust=self._options.offload.adjust if self._options.offload is not None else None,
         )
         if decision.from_run_cache:
             try:
@@ -125,10 +145,13 @@ class _Hooks:
         commit.clear_outputs(self._ws, stage)
         log_path = self._ws.project.logs_dir / f"{name}.log"
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
+        task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
+        # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
+        offload = self._options.offload
+        submission = offload.submission(task, facts) if offload else Submission(worker.execute, (task,))
         self._running[name] = (facts, decision, tail)
         self._reporter.stage_started(name, decision)
-        task = StageTask(stage, str(self._ws.project.root), str(log_path))
-        return Submission(worker.execute, (task,))
+        return submission
 
     def _guard(self, name: str, decision: status.Decision, action: Any) -> None:
         try:
@@ -139,6 +162,8 @@ class _Hooks:
 
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)
+        if outcome.log is not None:  # captured where the workspace is not: relayed from here
+            atomic.write_text(self._ws.project.logs_dir / f"{name}.log", outcome.log)
         tail.close()
         if not outcome.ok:
             self.record(
@@ -146,7 +171,11 @@ class _Hooks:
             )
             return False
         try:
-            commit.commit(self._ws, self._graph.stages[name], facts)
+            if outcome.produced is None:
+                commit.commit(self._ws, self._graph.stages[name], facts)
+            else:
+                self._options.offload.settle(self._graph.stages[name], outcome)  # type: ignore[union-attr]
+                commit.commit_produced(self._ws, self._graph.stages[name], facts, outcome.produced)
         except errors.PivotError as exc:
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, exc.message))
             return False

@@ -12,6 +12,22 @@ class StageTask:
     stage: Stage
     root: str  # the project root: the worker's cwd and first entry on sys.path
     log_path: str  # where the stage's stdout and stderr go
+    # On a Dask worker: it lives across many pivot runs, so the project's modules are forgotten
+    # after the stage (the next run imports the code as it is then); and Dask may run the task
+    # again after its first worker died, so the outputs are cleared first, as the client did.
+    on_cluster: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Produced:
+    """An output made where the workspace is not (remote-cache mode): its hash as the lock records
+    it, and the bytes of an output that is not cached (a metric), which the client writes."""
+
+    path: str
+    oid: str
+    size: int
+    nfiles: int | None = None
+    content: bytes | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -21,3 +37,8 @@ class StageOutcome:
     duration: float
     error: str = ""  # one line: what went wrong
     traceback: str = ""  # the user's frames only
+    # Remote-cache mode only: the worker's log and outputs could not be written into the workspace.
+    log: str | None = None
+    produced: tuple[Produced, ...] | None = None
+    bytes_in: int = 0  # deps fetched from the remote by the worker
+    bytes_out: int = 0  # outputs pushed to the remote by the worker

@@ -7,6 +7,7 @@ subprocesses and C extensions is captured too. Failures come back as text, never
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import pathlib
 import sys
@@ -31,18 +32,37 @@ def execute(task: StageTask) -> StageOutcome:
     start = time.perf_counter()
     os.chdir(task.root)
     importing.put_on_path(task.root)
-    with _captured(task.log_path):
-        try:
-            _run(task.stage, pathlib.Path(task.root))
-        except BaseException as exc:  # the user's code may raise anything, SystemExit included
-            return StageOutcome(
-                stage=task.stage.name,
-                ok=False,
-                duration=time.perf_counter() - start,
-                error=_one_line(exc),
-                traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
-            )
-    return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+    if task.on_cluster:
+        from pivot.executor import commit  # only here: loky workers start without it
+
+        commit.clear_paths(pathlib.Path(task.root), task.stage.out_paths)
+    try:
+        with _captured(task.log_path):
+            try:
+                _run(task.stage, pathlib.Path(task.root))
+            except BaseException as exc:  # the user's code may raise anything, SystemExit included
+                return StageOutcome(
+                    stage=task.stage.name,
+                    ok=False,
+                    duration=time.perf_counter() - start,
+                    error=_one_line(exc),
+                    traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
+                )
+        return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+    finally:
+        if task.on_cluster:
+            _forget_project(task.root)
+
+
+def _forget_project(root: str) -> None:
+    """Drop the modules imported from `root` and `root` from sys.path."""
+    prefix = os.path.join(os.path.abspath(root), "")
+    for name, module in list(sys.modules.items()):
+        if (getattr(module, "__file__", None) or "").startswith(prefix):
+            del sys.modules[name]
+    while root in sys.path:
+        sys.path.remove(root)
+    importlib.invalidate_caches()
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:

@@ -1,0 +1,428 @@
+"""`pivot run --executor dask`: the same pipeline, outputs and locks as the local pool, in both data
+modes (shared filesystem, remote cache through a directory and an S3 server), on a LocalCluster
+of separate worker processes shared by the module; a worker killed mid-stage; Ctrl-C.
+
+The cluster outlives each run, as a team's cluster would: that also proves a worker imports each
+project's code afresh (every test has its own `stages.py`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pathlib
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from conftest import assert_clean_error
+from test_interrupt import alive
+
+from pivot.executor import cluster
+
+# The S3 server fixtures live with the remote tests; one module, one cluster, both data modes.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "remote"))
+pytest_plugins = ("servers",)
+
+DIAMOND = '''
+import pathlib
+from typing import Annotated, TypedDict
+
+from pivot import loaders, outputs
+
+
+def prepare(raw: Annotated[str, outputs.Dep("data/raw.txt", loaders.Text())]) -> Annotated[str, outputs.Out("clean.txt", loaders.Text())]:
+    print("preparing", len(raw.split()), "words")
+    return raw.upper()
+
+
+def left(clean: Annotated[str, outputs.Dep("clean.txt", loaders.Text())]) -> Annotated[list, outputs.Out("left.pkl", loaders.Pickle())]:
+    return sorted(clean.split())
+
+
+class RightOut(TypedDict):
+    table: Annotated[pathlib.Path, outputs.Out("right", loaders.PathOnly())]
+
+
+def right(clean: Annotated[str, outputs.Dep("clean.txt", loaders.Text())]) -> RightOut:
+    out = pathlib.Path("right")
+    (out / "nested").mkdir(parents=True)
+    for i, word in enumerate(clean.split()):
+        (out / "nested" / f"{i}.txt").write_text(word * 50)
+    return {"table": out}
+
+
+class JoinOut(TypedDict):
+    summary: Annotated[str, outputs.Out("summary.txt", loaders.Text())]
+    score: Annotated[dict, outputs.Metric("metrics.json")]
+
+
+def join(
+    words: Annotated[list, outputs.Dep("left.pkl", loaders.Pickle())],
+    table: Annotated[pathlib.Path, outputs.Dep("right", loaders.PathOnly())],
+) -> JoinOut:
+    files = sorted(p.name for p in (table / "nested").iterdir())
+    return {"summary": " ".join(words) + f" / {len(files)} files", "score": {"words": len(words)}}
+'''
+
+PIPELINE = "stages:\n" + "".join(f"  {name}:\n    python: stages.{name}\n" for name in ("prepare", "left", "right", "join"))
+RAW = "the quick brown fox jumps over the lazy dog"
+OUTPUTS = ("clean.txt", "left.pkl", "right", "summary.txt", "metrics.json")
+
+
+@pytest.fixture(scope="module")
+def dask_cluster() -> Iterator[object]:
+    """Two worker processes (one thread each), with pivot's retry policy for a lost worker."""
+    import dask
+    import distributed
+
+    env = {"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "NO_PROXY": "127.0.0.1,localhost"}
+    with dask.config.set({"distributed.scheduler.allowed-failures": cluster.ALLOWED_FAILURES}):
+        local = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",  # 8787 may be taken
+            silence_logs=logging.CRITICAL, env=env,
+        )
+    try:
+        yield local
+    finally:
+        local.close()
+
+
+@pytest.fixture
+def address(dask_cluster) -> str:
+    """The cluster's address once both workers are up (a test may have killed one)."""
+    import distributed
+
+    with distributed.Client(dask_cluster, set_as_default=False) as client:
+        client.wait_for_workers(2, timeout=60)
+    return dask_cluster.scheduler_address
+
+
+def make_diamond(root: pathlib.Path) -> None:
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "stages.py").write_text(DIAMOND)
+    (root / "pivot.yaml").write_text(PIPELINE)
+    (root / "data" / "raw.txt").write_text(RAW)
+
+
+def set_config(root: pathlib.Path, **entries: object) -> None:
+    path = root / ".pivot" / "config.yaml"
+    path.parent.mkdir(exist_ok=True)
+    current = yaml.safe_load(path.read_text()) if path.exists() else None
+    path.write_text(yaml.safe_dump({**(current or {}), **entries}))
+
+
+def snapshot(root: pathlib.Path) -> dict[str, bytes]:
+    """The outputs and lock files, byte for byte."""
+    found = {}
+    for name in OUTPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        found.update({p.relative_to(root).as_posix(): p.read_bytes() for p in files})
+    for lock in sorted((root / ".pivot" / "stages").glob("*.lock")):
+        found[lock.relative_to(root).as_posix()] = lock.read_bytes()
+    return found
+
+
+@pytest.fixture
+def reference(tmp_path_factory) -> dict[str, bytes]:
+    """The diamond as the local process pool runs it (in its own directory: the cwd stays)."""
+    root = tmp_path_factory.mktemp("local-pool") / "proj"
+    make_diamond(root)
+    result = subprocess.run([sys.executable, "-m", "pivot", "run", "-j2"], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return snapshot(root)
+
+
+# --------------------------------------------------------------------------- shared filesystem
+
+
+@pytest.mark.slow
+def test_shared_filesystem_mode_matches_the_local_pool(project, pivot, address, reference):
+    root = project({})
+    make_diamond(root)
+    result = pivot("run", "--executor", "dask", "--address", address)
+    assert result.exit_code == 0, result.output
+    assert f"Running on the Dask scheduler at {address}; data: shared filesystem" in result.output
+    assert "4 ran, 0 skipped, 0 failed" in result.output
+    assert snapshot(root) == reference
+    assert "[prepare] preparing 9 words" in result.output
+    assert "preparing 9 words" in (root / ".pivot" / "logs" / "prepare.log").read_text()
+    again = pivot("run", "--address", address)
+    assert "0 ran, 4 skipped, 0 failed" in again.output
+
+
+@pytest.mark.slow
+def test_the_run_cache_serves_dask_runs_too(project, pivot, address):
+    """Raw text A -> B -> A: the third run restores A's outputs and locks instead of running."""
+    root = project({})
+    make_diamond(root)
+    dask = ("run", "--executor", "dask", "--address", address)
+    assert pivot(*dask).exit_code == 0
+    first = snapshot(root)
+    (root / "data" / "raw.txt").write_text(RAW + " twice")
+    assert "4 ran" in pivot(*dask).output
+    (root / "data" / "raw.txt").write_text(RAW)
+    back = pivot(*dask)
+    assert back.exit_code == 0, back.output
+    assert "prepare: restored from run cache" in back.output
+    assert "0 ran" in back.output
+    assert snapshot(root) == first
+
+
+@pytest.mark.slow
+def test_workers_import_the_code_as_it_is_now(project, pivot, address):
+    """A long-lived worker must not keep last run's module: an edited stage runs its new code."""
+    root = project({})
+    make_diamond(root)
+    set_config(root, executor={"kind": "dask", "address": address})
+    assert pivot("run").exit_code == 0
+    (root / "stages.py").write_text(DIAMOND.replace("raw.upper()", "raw.title()"))
+    result = pivot("run", "prepare")
+    assert result.exit_code == 0, result.output
+    assert (root / "clean.txt").read_text() == RAW.title()
+
+
+@pytest.mark.slow
+def test_a_failing_stage_fails_fast_or_blocks_its_dependents_with_k(project, pivot, address):
+    root = project({})
+    make_diamond(root)
+    (root / "stages.py").write_text(DIAMOND.replace("    return sorted(clean.split())", "    raise ValueError('no words today')"))
+    result = pivot("run", "-k", "--executor", "dask", "--address", address)
+    assert result.exit_code == 1, result.output
+    assert "left: FAILED: ValueError: no words today" in result.output
+    assert "raise ValueError('no words today')" in result.output  # the user's traceback came back
+    assert "3 ran" not in result.output and "2 ran, 0 skipped, 1 failed, 1 blocked" in result.output
+    assert (root / "right").is_dir() and not (root / ".pivot" / "stages" / "left.lock").exists()
+
+
+CUSTOM_LOADER = '''
+import dataclasses
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Shout(loaders.Loader):
+    def load(self, path):
+        return pathlib.Path(path).read_text().upper()
+
+    def save(self, value, path):
+        pathlib.Path(path).write_text(value + "!")
+
+
+def shout(text: Annotated[str, outputs.Dep("data/raw.txt", Shout())]) -> Annotated[str, outputs.Out("loud.txt", Shout())]:
+    return text
+'''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("data", ["shared", "remote"])
+def test_a_loader_defined_in_the_project_works_on_the_workers(project, pivot, address, data):
+    """The stage (with its loader's class) reaches a worker that has not imported the project."""
+    root = project({"stages.py": CUSTOM_LOADER, "pivot.yaml": "stages:\n  shout:\n    python: stages.shout\n", "data/raw.txt": "hello"})
+    set_config(root, remotes={"origin": {"url": "../shared-cache"}}, executor={"kind": "dask", "address": address, "data": data})
+    result = pivot("run")
+    assert result.exit_code == 0, result.output
+    assert (root / "loud.txt").read_text() == "HELLO!"
+
+
+# --------------------------------------------------------------------------- remote cache
+
+
+def remote_mode(root: pathlib.Path, remote: dict, address: str) -> None:
+    set_config(root, remotes={"origin": remote}, default_remote="origin", executor={"kind": "dask", "address": address, "data": "remote"})
+
+
+@pytest.mark.slow
+def test_remote_cache_mode_with_a_directory_remote_matches_the_local_pool(project, pivot, address, reference):
+    root = project({})
+    make_diamond(root)
+    remote_mode(root, {"url": "../shared-cache"}, address)
+    result = pivot("run")
+    assert result.exit_code == 0, result.output
+    assert "data: remote cache 'origin'" in result.output and "outputs downloaded into the workspace" in result.output
+    assert "Remote cache 'origin': workers fetched" in result.output
+    assert snapshot(root) == reference
+    # the log was captured on the worker and written here
+    assert "[prepare] preparing 9 words" in result.output
+    assert "preparing 9 words" in (root / ".pivot" / "logs" / "prepare.log").read_text()
+    assert "0 ran, 4 skipped" in pivot("run").output
+    # outputs gone from the workspace and the local cache: restored from the remote, not rerun
+    shutil.rmtree(root / ".pivot" / "cache")
+    shutil.rmtree(root / "right")
+    (root / "clean.txt").unlink()
+    again = pivot("run")
+    assert "0 ran, 4 skipped" in again.output and "restored right from the cache" in again.output, again.output
+    assert snapshot(root) == reference
+
+
+@pytest.mark.slow
+def test_remote_cache_mode_fails_a_stage_whose_deps_cannot_be_uploaded(project, pivot, address):
+    root = project({})
+    make_diamond(root)
+    (root.parent / "in-the-way").write_text("a file where the remote's directory should be")
+    remote_mode(root, {"url": "../in-the-way"}, address)
+    result = pivot("run")
+    assert result.exit_code == 1, result.output
+    assert "prepare: FAILED: cannot upload dependencies to remote 'origin'" in result.output, result.output
+    assert "0 ran, 0 skipped, 1 failed, 3 not started" in result.output
+    assert not (root / ".pivot" / "stages").exists() or not any((root / ".pivot" / "stages").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["moto"], indirect=True)
+def test_remote_cache_mode_on_s3_with_no_download_then_pull(backend, pivot, address, reference, monkeypatch):
+    root = backend.project_root
+    make_diamond(root)
+    monkeypatch.chdir(root)
+    remote_mode(root, dict(backend.config), address)
+    result = pivot("run", "--no-download")
+    assert result.exit_code == 0, result.output
+    assert "outputs left on the remote (pivot pull)" in result.output
+    assert not (root / "clean.txt").exists() and not (root / "right").exists()
+    assert (root / "metrics.json").exists()  # metrics are git-tracked: always written here
+    assert "0 ran, 4 skipped" in pivot("run", "--no-download").output  # the remote holds them
+    pulled = pivot("pull")
+    assert pulled.exit_code == 0, pulled.output
+    assert snapshot(root) == reference
+
+
+# --------------------------------------------------------------------------- failures
+
+
+KILLER = '''
+import os
+import signal
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def doomed() -> Annotated[str, outputs.Out("doomed.txt", loaders.Text())]:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def fine() -> Annotated[str, outputs.Out("fine.txt", loaders.Text())]:
+    return "fine"
+'''
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_stage_fails_that_stage_only(project, pivot, address):
+    root = project({"stages.py": KILLER, "pivot.yaml": "stages:\n  doomed:\n    python: stages.doomed\n  fine:\n    python: stages.fine\n"})
+    result = pivot("run", "-k", "--executor", "dask", "--address", address)
+    assert result.exit_code == 1, result.output
+    tries = cluster.ALLOWED_FAILURES + 1
+    assert f"doomed: FAILED: WorkerLost: the Dask worker running it died ({tries} attempts" in result.output
+    assert "1 ran, 0 skipped, 1 failed" in result.output
+    assert (root / "fine.txt").read_text() == "fine"
+    assert not (root / ".pivot" / "stages" / "doomed.lock").exists()
+
+
+SLEEPER = '''
+import os
+import pathlib
+import time
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def sleeper() -> Annotated[str, outputs.Out("slept.txt", loaders.Text())]:
+    pathlib.Path("sleeper.pid").write_text(str(os.getpid()))
+    time.sleep(60)
+    return "slept"
+'''
+
+
+@pytest.mark.slow
+def test_ctrl_c_cancels_the_stage_and_stops_the_local_cluster(project):
+    root = project({"stages.py": SLEEPER, "pivot.yaml": "stages:\n  sleeper:\n    python: stages.sleeper\n"})
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(root.parent / "run.out", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pivot", "run", "--executor", "dask", "-j1"],
+            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    worker = 0
+    try:
+        deadline = time.monotonic() + 60
+        while not (root / "sleeper.pid").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, (root.parent / "run.out").read_text()
+        time.sleep(0.2)  # the pid is written
+        worker = int((root / "sleeper.pid").read_text())
+        os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: pivot and its workers
+        assert proc.wait(timeout=30) == 130, (root.parent / "run.out").read_text()
+        deadline = time.monotonic() + 30
+        while alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(worker), "the worker running the stage outlived pivot"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if worker and alive(worker):
+            os.kill(worker, signal.SIGKILL)
+    output = (root.parent / "run.out").read_text()
+    assert "interrupted" in output and "Traceback" not in output, output
+    assert not (root / "slept.txt").exists() and not (root / ".pivot" / "stages" / "sleeper.lock").exists()
+
+
+
+# --------------------------------------------------------------------------- input errors (exit 2)
+
+
+ONE_STAGE = {"stages.py": SLEEPER.replace("time.sleep(60)", "pass"), "pivot.yaml": "stages:\n  sleeper:\n    python: stages.sleeper\n"}
+
+
+def test_without_distributed_installed_the_hint_says_how_to_install_it(project, tmp_path):
+    root = project(ONE_STAGE)
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    (shim / "distributed.py").write_text("raise ImportError('No module named distributed (blocked by the test)')\n")
+    env = {**os.environ, "PYTHONPATH": str(shim)}
+    result = subprocess.run([sys.executable, "-m", "pivot", "run", "--executor", "dask"], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "the Dask executor needs the 'distributed' package" in result.stderr
+    assert "pip install 'pivot[dask]'" in result.stderr and "Traceback" not in result.stderr
+    assert not (root / "slept.txt").exists()
+
+
+def test_an_unknown_executor_kind_in_the_config_names_the_file_line_and_field(project, pivot):
+    root = project(ONE_STAGE)
+    set_config(root, executor={"kind": "spark"})
+    result = pivot("run")
+    assert_clean_error(result, ".pivot/config.yaml:2", "executor.kind", "'loky' or 'dask'")
+
+
+@pytest.mark.parametrize(
+    ("address", "says"),
+    [("tcp://127.0.0.1:1", "Connection refused"), ("nonsense", "missing port number"), ("foo://host:1", "unknown address scheme")],
+)
+def test_a_bad_scheduler_address_is_an_input_error(project, pivot, address, says):
+    root = project(ONE_STAGE)
+    result = pivot("run", "--address", address)
+    assert_clean_error(result, f"cannot connect to the Dask scheduler at '{address}'", says, "hint: check --address")
+    assert not (root / "slept.txt").exists()
+
+
+def test_dask_options_without_the_dask_executor_are_input_errors(project, pivot):
+    project(ONE_STAGE)
+    assert_clean_error(pivot("run", "--executor", "loky", "--address", "tcp://127.0.0.1:8786"), "--address applies to the Dask executor only")
+    assert_clean_error(pivot("run", "--no-download"), "--no-download applies to the Dask executor only")
+
+
+def test_remote_cache_mode_needs_a_remote_and_no_download_needs_remote_cache_mode(project, pivot):
+    root = project(ONE_STAGE)
+    set_config(root, executor={"kind": "dask", "data": "shared"})
+    assert_clean_error(pivot("run", "--no-download"), "--no-download applies to the remote-cache mode only", "executor.data: remote")
+    set_config(root, executor={"kind": "dask", "data": "remote"})
+    assert_clean_error(pivot("run"), "no remote configured", "pivot remote add")
