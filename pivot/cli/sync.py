@@ -39,7 +39,7 @@ def push(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, dry
                        "(run their stages, or pivot fetch them first)", err=True)
         present = [oid for oid in oids if oid not in absent]
         if dry_run:
-            missing = remote.missing(references.expand(ws.cache, present), jobs=_jobs(jobs))
+            missing = transfer.pending(ws.cache, remote, present, jobs=_jobs(jobs))
             click.echo(f"Would push {len(missing)} objects to {remote.spec.name}")
             return
         summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)

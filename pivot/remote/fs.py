@@ -1,5 +1,6 @@
 """A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
-objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache.
+objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; packs of small files
+and their per-directory pointers at `<url>/packs/...` (their format: `pivot.remote.packs`).
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
 remote, with the backend's own message and never a credential.
@@ -13,6 +14,7 @@ import errno
 import os
 import pathlib
 import random
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -48,6 +50,8 @@ _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "os
 _SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+# The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
+_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir")
 
 # Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
 # a server closing a pooled connection after a restart) is worth another try.
@@ -81,7 +85,8 @@ class Remote:
         self._attempts = max(1, attempts)
         self._protocol = spec.protocol
         self._fs, root = _filesystem(spec)
-        self._files = f"{root.rstrip('/')}/files" if root.strip("/") else "/files"
+        self._root = root.rstrip("/") if root.strip("/") else ""
+        self._files = f"{self._root}/files"
         self._atomic_put = self._protocol in _OBJECT_STORES
         self._made_dirs: set[str] = set()
         self._bucket_seen = False
@@ -102,7 +107,7 @@ class Remote:
         if listing:
             return wanted - self._list(jobs)
         order = sorted(wanted)
-        present = _map(self._exists, order, jobs)
+        present = parallel_map(self._exists, order, jobs)
         if not any(present):
             self._require_bucket()
         return {oid for oid, there in zip(order, present, strict=True) if not there}
@@ -126,7 +131,7 @@ class Remote:
         if self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
-            shards = _map(self._list_shard, list(_SHARDS), min(jobs, len(_SHARDS)))
+            shards = parallel_map(self._list_shard, list(_SHARDS), min(jobs, len(_SHARDS)))
             paths: Iterable[str] = (path for shard in shards for path in shard)
         else:
             paths = self._list_shard("")
@@ -146,12 +151,14 @@ class Remote:
 
     def put(self, src: pathlib.Path, oid: str) -> None:
         """Upload `src` as object `oid`; nothing partial is ever visible under the object's name."""
-        path = self._path(oid)
+        self._upload(f"upload {oid}", src, self._path(oid))
+
+    def _upload(self, what: str, src: pathlib.Path, path: str) -> None:
         if not self._atomic_put:
-            self._call(f"upload {oid}", self._put_renamed, os.fspath(src), path)
+            self._call(what, self._put_renamed, os.fspath(src), path)
             return
         try:
-            self._call(f"upload {oid}", self._fs.put_file, os.fspath(src), path)
+            self._call(what, self._fs.put_file, os.fspath(src), path)
         except RemoteUnavailable:
             self._require_bucket()  # a clearer message, if that is the reason
             raise
@@ -176,11 +183,14 @@ class Remote:
 
     def get(self, oid: str, dest: pathlib.Path) -> None:
         """Download object `oid` to `dest` (a temp path the caller chose; it checks the hash)."""
+        self._download(oid, f"object {oid}", self._path(oid), dest)
+
+    def _download(self, name: str, shown: str, path: str, dest: pathlib.Path) -> None:
         try:
-            self._call(f"download {oid}", self._fs.get_file, self._path(oid), os.fspath(dest), not_found=_NotFound)
+            self._call(f"download {name}", self._fs.get_file, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
             self._require_bucket()
-            raise errors.TransferError(f"object {oid} is not on remote '{self.name}' ({self.spec.url})") from None
+            raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.url})") from None
 
     def delete(self, oids: Collection[str]) -> list[tuple[str, str]]:
         """Delete objects; returns the (oid, message) of those that could not be deleted.
@@ -198,23 +208,61 @@ class Remote:
         return self._delete_batch(files)
 
     def _delete_batch(self, oids: Sequence[str]) -> list[tuple[str, str]]:
-        if not oids:
+        return self._delete_paths({oid: self._path(oid) for oid in oids})
+
+    def _delete_paths(self, paths: Mapping[str, str]) -> list[tuple[str, str]]:
+        """Delete `{name: path}`; returns the (name, message) of those that could not be deleted."""
+        if not paths:
             return []
         try:
             # One call: object stores delete up to 1,000 keys a request.
-            self._call("delete", self._fs.rm, [self._path(oid) for oid in oids], not_found=_NotFound)
+            self._call("delete", self._fs.rm, list(paths.values()), not_found=_NotFound)
             return []
         except (_NotFound, errors.TransferError):
             pass  # some were absent already, or the batch failed: settle it one object at a time
         failed = []
-        for oid in oids:
+        for name, path in paths.items():
             try:
-                self._call(f"delete {oid}", self._fs.rm_file, self._path(oid), not_found=_NotFound)
+                self._call(f"delete {name}", self._fs.rm_file, path, not_found=_NotFound)
             except _NotFound:
                 continue
             except errors.TransferError as exc:
-                failed.append((oid, exc.message))
+                failed.append((name, exc.message))
         return failed
+
+    # ------------------------------------------------------------------ other keys (packs)
+
+    def put_key(self, src: pathlib.Path, key: str) -> None:
+        """Upload `src` under `key` (a pack or pointer name), as atomically as `put`."""
+        self._upload(f"upload {key}", src, self._key_path(key))
+
+    def read_key(self, key: str, start: int | None = None, end: int | None = None) -> bytes | None:
+        """The bytes of `key` (from `start` to `end`, if given), or None if it does not exist."""
+        try:
+            return self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=_NotFound)
+        except _NotFound:
+            self._require_bucket()
+            return None
+
+    def get_key(self, key: str, dest: pathlib.Path) -> None:
+        """Download `key` to `dest`; raises `TransferError` if it does not exist."""
+        self._download(key, key, self._key_path(key), dest)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """The keys under `prefix` (e.g. "packs/"); anything else there (temp files) is ignored."""
+        base = f"{self._root}/"
+        try:
+            paths = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=_NotFound)
+        except _NotFound:
+            return []  # nothing packed yet
+        # Backends differ on a leading "/" in what they list: compare without it.
+        start = base.lstrip("/")
+        keys = (path.lstrip("/")[len(start):] for path in paths if path.lstrip("/").startswith(start))
+        return sorted(key for key in keys if _KEY.fullmatch(key))
+
+    def delete_keys(self, keys: Collection[str]) -> list[tuple[str, str]]:
+        """Delete keys, in one batch; returns the (key, message) of those that could not be deleted."""
+        return self._delete_paths({key: self._key_path(key) for key in sorted(keys)})
 
     def _require_bucket(self) -> None:
         """Raise if the bucket of an object store does not exist: objects "missing" from a bucket
@@ -238,6 +286,11 @@ class Remote:
     def _path(self, oid: str) -> str:
         oid = _checked(oid)
         return f"{self._files}/{oid[:2]}/{oid[2:]}"
+
+    def _key_path(self, key: str) -> str:
+        if not _KEY.fullmatch(key):
+            raise errors.TransferError(f"{key!r} is not a pack or pack pointer name")
+        return f"{self._root}/{key}"
 
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
         """`function(*args)`, retried on transient errors; failures become `RemoteUnavailable`
@@ -346,7 +399,7 @@ def _secret_values(options: Any) -> Iterable[str]:
     return list(walk(dict(options), redacted))
 
 
-def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """`[function(item) ...]` on up to `jobs` threads; the first error cancels what has not started."""
     if jobs <= 1 or len(items) <= 1:
         return [function(item) for item in items]
