@@ -23,7 +23,6 @@ import pathlib
 import secrets
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import BinaryIO
 
 from pivot import errors
 from pivot.remote.fs import Remote, parallel_map
@@ -36,7 +35,9 @@ SMALL = 1 << 20  # files below this size go into packs; larger ones gain little 
 PACK_BYTES = 64 << 20  # member bytes per pack at most: bounds the temp file and a retry's cost
 _MAGIC = b"PIVOTPK1"
 _PREFIX = len(_MAGIC) + 8
-_FIRST_READ = 256 << 10  # a header read asks for this much first: ~5,000 members' worth
+_FIRST_READ = 64 << 10  # a header read asks for this much first (~1,300 members); a second read gets the rest
+# A fetch that needs less than this share of a pack's bytes reads just those members (ranges).
+_SPARSE = 0.5
 _DIRS = "packs/dirs/"
 
 Task = tuple[str, Callable[[], "tuple[int, int] | None"]]  # (what, work) as transfer._run takes it
@@ -176,7 +177,7 @@ def remote_index(remote: Remote, *, jobs: int) -> dict[str, str]:
 
     def header(pid: str) -> Mapping[str, tuple[int, int]]:
         try:
-            return _remote_header(remote, pid)
+            return _remote_header(remote, pid)[0]
         except _Unusable:
             return {}
 
@@ -187,15 +188,16 @@ def remote_index(remote: Remote, *, jobs: int) -> dict[str, str]:
     return index
 
 
-def _remote_header(remote: Remote, pid: str) -> Mapping[str, tuple[int, int]]:
+def _remote_header(remote: Remote, pid: str) -> tuple[Mapping[str, tuple[int, int]], int]:
+    """A pack's header, read with one or two range requests, and where its data starts."""
     key = pack_key(pid)
     head = remote.read_key(key, 0, _FIRST_READ)
     if head is None:
-        return {}  # deleted since the listing
+        return {}, 0  # deleted since the listing
     length = _header_length(head, remote, pid)
     if len(head) < _PREFIX + length:
         head += remote.read_key(key, len(head), _PREFIX + length) or b""
-    return _parse_header(head[_PREFIX : _PREFIX + length], remote, pid, None)
+    return _parse_header(head[_PREFIX : _PREFIX + length], remote, pid), _PREFIX + length
 
 
 def _header_length(head: bytes, remote: Remote, pid: str) -> int:
@@ -204,9 +206,9 @@ def _header_length(head: bytes, remote: Remote, pid: str) -> int:
     return int.from_bytes(head[len(_MAGIC) : _PREFIX], "big")
 
 
-def _parse_header(data: bytes, remote: Remote, pid: str, space: int | None) -> dict[str, tuple[int, int]]:
-    """The header as {oid: (offset, size)}; anything malformed, or (given `space`, the bytes after
-    the header) reaching past the end, makes the pack unusable."""
+def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int, int]]:
+    """The header as {oid: (offset, size)}; anything malformed makes the pack unusable. (Offsets
+    past the end need no check: the bytes read there would not hash to the oid.)"""
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, ValueError):
@@ -220,7 +222,7 @@ def _parse_header(data: bytes, remote: Remote, pid: str, space: int | None) -> d
                 pass
             case _:
                 raise _unusable(remote, pid, f"bad header entry {oid!r}: {place!r}")
-        if not hashing.is_valid_oid(oid) or (space is not None and offset + size > space):
+        if not hashing.is_valid_oid(oid):
             raise _unusable(remote, pid, f"bad header entry {oid!r}: {place!r}")
         members[oid] = (offset, size)
     return members
@@ -265,41 +267,60 @@ class PackFetch:
         return [(pack_key(pid), functools.partial(self._fetch, pid)) for pid in sorted(self._pids)]
 
     def _fetch(self, pid: str) -> tuple[int, int]:
+        """The needed members of one pack: the header first (range reads), then the whole pack,
+        or only the members' byte ranges when they are a small part of it."""
+        key = pack_key(pid)
+        members, start = _remote_header(self._remote, pid)
+        wanted = sorted((place, oid) for oid, place in members.items() if oid in self._needed and not self._cache.exists(oid))
+        if not wanted:
+            return 0, 0  # the pointer names it for members this cache holds already
+        files = size = 0
+        if sum(count for (_, count), _ in wanted) < _SPARSE * sum(count for _, count in members.values()):
+            for first, end, run in _runs(wanted):
+                data = self._remote.read_key(key, start + first, start + end) or b""
+                for offset, count, oid in run:
+                    files, size = self._accept(pid, oid, data[offset - first : offset - first + count], files, size)
+            return files, size
         tmp = _temp_path(self._cache, "pack")
         try:
-            self._remote.get_key(pack_key(pid), tmp)
+            self._remote.get_key(key, tmp)
             with open(tmp, "rb") as pack:
-                return self._unpack(pid, pack, os.fstat(pack.fileno()).st_size)
+                for (offset, count), oid in wanted:
+                    pack.seek(start + offset)
+                    files, size = self._accept(pid, oid, pack.read(count), files, size)
         finally:
             _unlink_quietly(tmp)
-
-    def _unpack(self, pid: str, pack: BinaryIO, total: int) -> tuple[int, int]:
-        length = _header_length(pack.read(_PREFIX), self._remote, pid)
-        start = _PREFIX + length
-        members = _parse_header(pack.read(length), self._remote, pid, total - start)
-        files = size = 0
-        for oid, (offset, count) in sorted(members.items(), key=lambda item: item[1]):
-            if oid not in self._needed or self._cache.exists(oid):
-                continue
-            pack.seek(start + offset)
-            data = pack.read(count)
-            actual = hashing.hash_bytes(data)
-            if actual != oid:
-                with self._lock:
-                    self.rejected[oid] = (
-                        f"object {oid} in pack {pid} from remote '{self._remote.name}' is corrupted "
-                        f"(its content hashes to {actual}); it was not added to the cache"
-                    )
-                continue
-            _store(self._cache, oid, data)
-            files += 1
-            size += count
         return files, size
+
+    def _accept(self, pid: str, oid: str, data: bytes, files: int, size: int) -> tuple[int, int]:
+        """Store `data` as `oid` if it hashes to it; returns the new (files, bytes) totals."""
+        actual = hashing.hash_bytes(data)
+        if actual != oid:
+            with self._lock:
+                self.rejected[oid] = (
+                    f"object {oid} in pack {pid} from remote '{self._remote.name}' is corrupted "
+                    f"(its content hashes to {actual}); it was not added to the cache"
+                )
+            return files, size
+        _store(self._cache, oid, data)
+        return files + 1, size + len(data)
 
     def settle(self, fail: Callable[[str, str], None]) -> None:
         for oid, message in sorted(self.rejected.items()):
             if not self._cache.exists(oid):  # another pack may have held a good copy
                 fail(oid, message)
+
+
+def _runs(wanted: Sequence[tuple[tuple[int, int], str]]) -> list[tuple[int, int, list[tuple[int, int, str]]]]:
+    """Members sorted by offset as runs of adjacent ones: (first byte, end, [(offset, size, oid)])."""
+    runs: list[tuple[int, int, list[tuple[int, int, str]]]] = []
+    for (offset, count), oid in wanted:
+        if runs and runs[-1][1] == offset:
+            first, _, run = runs.pop()
+            runs.append((first, offset + count, [*run, (offset, count, oid)]))
+        else:
+            runs.append((offset, offset + count, [(offset, count, oid)]))
+    return runs
 
 
 def parse_pointer(data: bytes, remote: Remote, dir_oid: str) -> list[str]:

@@ -219,3 +219,27 @@ def test_pack_false_turns_packs_off_and_a_bad_value_is_exit_2(project, pivot, sh
     config.write_text(text)
     line = next(number for number, row in enumerate(text.splitlines(), 1) if "pack: maybe" in row)
     assert_clean_error(pivot("push"), f".pivot/config.yaml:{line}", "remotes.origin.pack", "true or false")
+
+
+def test_fetch_refuses_a_damaged_file_in_a_pack_and_exits_1(project, pivot, shared):
+    root = _packed_project(project, pivot, shared)
+    assert pivot("push").exit_code == 0
+    (pack,) = [p for p in (shared / "packs").iterdir() if p.is_file()]
+    data = bytearray(pack.read_bytes())
+    length = int.from_bytes(data[8:16], "big")
+    header = json.loads(data[16 : 16 + length])
+    victim = (root / "parts" / "7.txt").read_bytes()
+    oid = next(oid for oid, (offset, size) in header.items() if data[16 + length + offset : 16 + length + offset + size] == victim)
+    offset = header[oid][0]
+    data[16 + length + offset] ^= 0xFF
+    os.chmod(pack, 0o644)
+    pack.write_bytes(bytes(data))
+    import shutil
+
+    shutil.rmtree(root / ".pivot" / "cache")
+    refused = pivot("fetch")
+    assert refused.exit_code == 1
+    assert oid in refused.output and "corrupted" in refused.output and "directory incomplete" in refused.output
+    assert not (root / ".pivot/cache/files" / oid[:2] / oid[2:]).exists()
+    cached = [p for p in (root / ".pivot/cache/files").rglob("*") if p.is_file()]
+    assert len(cached) == 40  # 39 parts and loud.txt; neither the damaged file nor the manifest
