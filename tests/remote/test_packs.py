@@ -214,3 +214,28 @@ def test_the_s3_server_stopped_after_the_pack_went_up(tmp_path: pathlib.Path, tm
         assert fresh.verify(dir_oid)
     finally:
         server.stop(grace=0)
+
+
+def test_gc_deletes_pointers_before_packs_and_keeps_packs_if_a_pointer_stays(local: Backend, tmp_path: pathlib.Path):
+    cache, dir_oid, _ = _cached(tmp_path)
+    remote = local.remote()
+    assert transfer.push(cache, remote, [dir_oid], jobs=4).ok
+    (pack_key,), (pointer,) = _pack_keys(remote)
+    assert packs.garbage(remote, {dir_oid}, jobs=4) == packs.Garbage((), (), 1)
+    garbage = packs.garbage(remote, set(), jobs=4)
+    assert garbage == packs.Garbage((pointer,), (pack_key,), 0)
+    # The storage cannot delete the pointer: a non-empty directory now stands under its name.
+    _, root = local.raw()
+    path = pathlib.Path(root) / pointer
+    path.unlink()
+    path.mkdir()
+    (path / "keep").write_bytes(b"x")
+
+    failed = dict(packs.delete(remote, garbage))
+
+    assert set(failed) == {pointer, pack_key} and "pointers could not be deleted first" in failed[pack_key]
+    assert remote.list_keys("packs/") == [pack_key]  # the pack stays while its pointer might
+    path.joinpath("keep").unlink()
+    path.rmdir()
+    assert packs.delete(remote, packs.Garbage((), (pack_key,), 0)) == []
+    assert remote.list_keys("packs/") == []
