@@ -84,11 +84,17 @@ class ExecutorSettings(_Strict):
     remote: str | None = None
 
 
+class RemoteSettings(pydantic.BaseModel):
+    # Storage options pass through to fsspec unchecked; pivot's own settings are checked here.
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True)
+    pack: pydantic.StrictBool = True  # upload many small files of a directory as packs
+
+
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
     cache: CacheSettings = CacheSettings()
-    remotes: dict[str, dict[str, Any]] = {}
+    remotes: dict[str, RemoteSettings] = {}
     default_remote: str | None = None
     executor: ExecutorSettings = ExecutorSettings()
 

@@ -271,3 +271,52 @@ def _cache(root):
     from pivot.storage.cache import Cache
 
     return Cache(root / ".pivot" / "cache")
+
+
+def test_remote_gc_keeps_the_packs_referenced_directories_need(project, pivot, tmp_path):
+    """30 tracked files go up as a pack; an edit of one makes a second directory that reuses it;
+    gc keeps that pack while a kept pointer names it, and deletes it once none does."""
+    root = project({"pivot.yaml": "stages: {}\n", **{f"raw/{i}.txt": f"{i}\n" for i in range(30)}})
+    shared = tmp_path / "shared"
+    pivot("remote", "add", "-d", "origin", str(shared))
+
+    def track_and_push():
+        assert pivot("track", "raw").exit_code == 0
+        assert pivot("push").exit_code == 0
+        return next(ref.oid for ref in references.referenced(_proj(root)))
+
+    def on_remote():
+        return sorted(p.name for p in (shared / "packs").iterdir() if p.is_file()), sorted(p.name for p in (shared / "packs" / "dirs").iterdir())
+
+    first = track_and_push()
+    (root / "raw" / "0.txt").write_text("edited\n")
+    second = track_and_push()
+    (pack,), pointers = on_remote()
+    assert pointers == sorted([first, second])
+
+    dry = pivot("gc", "-r", "origin", "-n")
+    assert dry.exit_code == 0, dry.output
+    assert f"would delete {first}" in dry.output and f"would delete packs/dirs/{first}" in dry.output
+    assert "Would delete 0 packs and 1 pack pointer, keep 1 pack" in dry.output
+    assert on_remote() == ([pack], pointers)
+    done = pivot("gc", "-r", "origin", "--yes")
+    assert done.exit_code == 0, done.output
+    assert on_remote() == ([pack], [second])
+
+    for i in range(30):
+        (root / "raw" / f"{i}.txt").write_text(f"new {i}\n")
+    third = track_and_push()
+    assert len(on_remote()[0]) == 2
+    done = pivot("gc", "-r", "origin", "--yes")
+    assert done.exit_code == 0, done.output
+    packs_left, pointers_left = on_remote()
+    assert pack not in packs_left and len(packs_left) == 1 and pointers_left == [third]
+    assert "Deleted 1 pack and 1 pack pointer" in done.output
+
+    import shutil
+
+    shutil.rmtree(root / ".pivot" / "cache")
+    shutil.rmtree(root / "raw")
+    pulled = pivot("pull")
+    assert pulled.exit_code == 0, pulled.output
+    assert (root / "raw" / "7.txt").read_text() == "new 7\n"

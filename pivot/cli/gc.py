@@ -4,6 +4,7 @@ file or run-cache entry of this workspace references."""
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from pivot.cli.track import size_text
 from pivot.storage import hashing
 from pivot.storage.runcache import RunEntry
 from pivot.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pivot.remote import packs
 
 _SHOWN_FAILURES = 10
 
@@ -91,7 +95,7 @@ def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], 
 def _collect_remote(
     ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool
 ) -> None:
-    from pivot.remote import fs
+    from pivot.remote import fs, packs
     from pivot.remote import spec as remote_spec
 
     unlisted = references.unreadable_manifests(ws.cache, oids)
@@ -109,14 +113,19 @@ def _collect_remote(
     kept = len(present) - len(victims)
     stray_runs = sorted(remote.list_runs() - set(runs))
     entries = f"{len(stray_runs)} run-cache entries and " if stray_runs else ""
+    garbage = packs.garbage(remote, keep, jobs=16)
     if dry_run:
         for key in stray_runs:
             click.echo(f"would delete run-cache entry {key}")
         for oid in victims:
             click.echo(f"would delete {oid}")
+        for key in (*garbage.pointers, *garbage.packs):
+            click.echo(f"would delete {key}")
         click.echo(f"Would delete {entries}{_objects(len(victims))} from '{name}', keep {_objects(kept)}")
+        if garbage.pointers or garbage.packs or garbage.kept_packs:
+            click.echo(f"Would delete {_packs(garbage, 'keep')}")
         return
-    if not victims and not stray_runs:
+    if not victims and not stray_runs and not garbage.pointers and not garbage.packs:
         click.echo(f"Nothing to delete on '{name}': all {_objects(kept)} there are referenced")
         return
     if not yes:
@@ -130,9 +139,21 @@ def _collect_remote(
     if failed:
         _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
     failed = list(remote.delete(victims) or [])
+    # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
+    failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
     if failed:
         _fail(failed, f"from '{name}'")
     click.echo(f"Deleted {entries}{_objects(len(victims))} from '{name}', kept {_objects(kept)}")
+    if garbage.pointers or garbage.packs or garbage.kept_packs:
+        click.echo(f"Deleted {_packs(garbage, 'kept')}")
+
+
+def _packs(garbage: packs.Garbage, keep: str) -> str:
+    """"2 packs and 1 pack pointer, keep 3 packs"."""
+    def count(n: int, what: str) -> str:
+        return f"{n} {what}" if n == 1 else f"{n} {what}s"
+
+    return f"{count(len(garbage.packs), 'pack')} and {count(len(garbage.pointers), 'pack pointer')}, {keep} {count(garbage.kept_packs, 'pack')}"
 
 
 def _objects(count: int) -> str:

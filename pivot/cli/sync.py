@@ -14,7 +14,7 @@ import click
 
 from pivot import discovery, errors, observe, project, references, restore, targets
 from pivot.cli import common
-from pivot.remote import fs, spec as remote_spec, transfer
+from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer
 from pivot.workspace import Workspace
 
 _SHOWN_FAILURES = 10
@@ -45,13 +45,13 @@ def push(
         runs = {} if no_run_cache else references.shareable_runs(ws.cache, ws.run_cache, list(stages) or None)
         present = sorted({oid for oid in oids if oid not in absent}.union(*(e.oids() for e in runs.values())))
         if dry_run:
-            missing = remote.missing(references.expand(ws.cache, present), jobs=_jobs(jobs))
+            missing = transfer.pending(ws.cache, remote, present, jobs=_jobs(jobs))
             entries = len(set(runs) - remote.list_runs()) if runs else 0
             click.echo(f"Would push {len(missing)} objects and {entries} run-cache entries to {remote.spec.name}")
             return
         summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
         failed = {oid for oid, _ in summary.failed}
-        pushed = transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
+        pushed = runs_transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
     _report_runs("Pushed", "to", remote.spec.name, pushed)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 
@@ -119,7 +119,7 @@ def _fetch_runs(ws: Workspace, remote: fs.Remote, stages: Sequence[str], jobs: i
     restore from (planned as `pivot run` would, counting entries whose objects are still remote)."""
     if skip:
         return []
-    fetched = transfer.fetch_runs(ws.cache, ws.run_cache, remote, jobs=_jobs(jobs))
+    fetched = runs_transfer.fetch_runs(ws.cache, ws.run_cache, remote, jobs=_jobs(jobs))
     _report_runs("Fetched", "from", remote.spec.name, fetched)
     if next(ws.run_cache.keys(), None) is None:
         return []  # nothing recorded anywhere: no need to import the pipeline's code
@@ -138,7 +138,7 @@ def _fetch_runs(ws: Workspace, remote: fs.Remote, stages: Sequence[str], jobs: i
     return sorted(oids)
 
 
-def _report_runs(verb: str, direction: str, name: str, summary: transfer.RunsSummary | None) -> None:
+def _report_runs(verb: str, direction: str, name: str, summary: runs_transfer.RunsSummary | None) -> None:
     if summary is None:
         return
     click.echo(f"{verb} {summary.transferred} run-cache entries {direction} {name}, {summary.already} already there")

@@ -1,6 +1,7 @@
 """A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
-objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache, and run-cache entries
-at `<url>/runs/<key[:2]>/<key[2:]>`.
+objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-cache entries at
+`<url>/runs/<key[:2]>/<key[2:]>`; packs of small files and their per-directory pointers at
+`<url>/packs/...` (their format: `pivot.remote.packs`).
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
 remote, with the backend's own message and never a credential.
@@ -14,6 +15,7 @@ import errno
 import os
 import pathlib
 import random
+import re
 import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -49,6 +51,8 @@ _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "os
 _SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+# The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
+_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir")
 
 # Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
 # a server closing a pooled connection after a restart) is worth another try.
@@ -82,9 +86,9 @@ class Remote:
         self._attempts = max(1, attempts)
         self._protocol = spec.protocol
         self._fs, root = _filesystem(spec)
-        base = root.rstrip("/") if root.strip("/") else ""
-        self._files = f"{base}/files"
-        self._runs = f"{base}/runs"
+        self._root = root.rstrip("/") if root.strip("/") else ""
+        self._files = f"{self._root}/files"
+        self._runs = f"{self._root}/runs"
         self._atomic_put = self._protocol in _OBJECT_STORES
         self._made_dirs: set[str] = set()
         self._bucket_seen = False
@@ -105,7 +109,7 @@ class Remote:
         if listing:
             return wanted - self._list(self._files, jobs)
         order = sorted(wanted)
-        present = _map(self._exists, order, jobs)
+        present = parallel_map(self._exists, order, jobs)
         if not any(present):
             self._require_bucket()
         return {oid for oid, there in zip(order, present, strict=True) if not there}
@@ -133,7 +137,7 @@ class Remote:
         if self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
-            shards = _map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
+            shards = parallel_map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
             paths: Iterable[str] = (path for shard in shards for path in shard)
         else:
             paths = self._list_shard(base, "")
@@ -153,18 +157,18 @@ class Remote:
 
     def put(self, src: pathlib.Path, oid: str) -> None:
         """Upload `src` as object `oid`; nothing partial is ever visible under the object's name."""
-        self._put(src, self._path(oid), oid)
+        self._upload(f"upload {oid}", src, self._path(oid))
 
     def put_run(self, src: pathlib.Path, key: str) -> None:
         """Upload `src` as the run-cache entry `key` (after its objects: the caller's duty)."""
-        self._put(src, self._path(key, self._runs), f"run-cache entry {key}")
+        self._upload(f"upload run-cache entry {key}", src, self._path(key, self._runs))
 
-    def _put(self, src: pathlib.Path, path: str, what: str) -> None:
+    def _upload(self, what: str, src: pathlib.Path, path: str) -> None:
         if not self._atomic_put:
-            self._call(f"upload {what}", self._put_renamed, os.fspath(src), path)
+            self._call(what, self._put_renamed, os.fspath(src), path)
             return
         try:
-            self._call(f"upload {what}", self._fs.put_file, os.fspath(src), path)
+            self._call(what, self._fs.put_file, os.fspath(src), path)
         except RemoteUnavailable:
             self._require_bucket()  # a clearer message, if that is the reason
             raise
@@ -189,18 +193,18 @@ class Remote:
 
     def get(self, oid: str, dest: pathlib.Path) -> None:
         """Download object `oid` to `dest` (a temp path the caller chose; it checks the hash)."""
-        self._get(self._path(oid), dest, f"object {oid}")
+        self._download(oid, f"object {oid}", self._path(oid), dest)
 
     def get_run(self, key: str, dest: pathlib.Path) -> None:
         """Download the run-cache entry `key` to `dest` (the caller parses and checks it)."""
-        self._get(self._path(key, self._runs), dest, f"run-cache entry {key}")
+        self._download(key, f"run-cache entry {key}", self._path(key, self._runs), dest)
 
-    def _get(self, path: str, dest: pathlib.Path, what: str) -> None:
+    def _download(self, name: str, shown: str, path: str, dest: pathlib.Path) -> None:
         try:
-            self._call(f"download {what}", self._fs.get_file, path, os.fspath(dest), not_found=_NotFound)
+            self._call(f"download {name}", self._fs.get_file, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
             self._require_bucket()
-            raise errors.TransferError(f"{what} is not on remote '{self.name}' ({self.spec.url})") from None
+            raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.url})") from None
 
     def delete_runs(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """Delete run-cache entries; returns the (key, message) of those that could not be."""
@@ -222,23 +226,61 @@ class Remote:
         return self._delete_batch(files, self._files)
 
     def _delete_batch(self, oids: Sequence[str], base: str) -> list[tuple[str, str]]:
-        if not oids:
+        return self._delete_paths({oid: self._path(oid, base) for oid in oids})
+
+    def _delete_paths(self, paths: Mapping[str, str]) -> list[tuple[str, str]]:
+        """Delete `{name: path}`; returns the (name, message) of those that could not be deleted."""
+        if not paths:
             return []
         try:
             # One call: object stores delete up to 1,000 keys a request.
-            self._call("delete", self._fs.rm, [self._path(oid, base) for oid in oids], not_found=_NotFound)
+            self._call("delete", self._fs.rm, list(paths.values()), not_found=_NotFound)
             return []
         except (_NotFound, errors.TransferError):
             pass  # some were absent already, or the batch failed: settle it one object at a time
         failed = []
-        for oid in oids:
+        for name, path in paths.items():
             try:
-                self._call(f"delete {oid}", self._fs.rm_file, self._path(oid, base), not_found=_NotFound)
+                self._call(f"delete {name}", self._fs.rm_file, path, not_found=_NotFound)
             except _NotFound:
                 continue
             except errors.TransferError as exc:
-                failed.append((oid, exc.message))
+                failed.append((name, exc.message))
         return failed
+
+    # ------------------------------------------------------------------ other keys (packs)
+
+    def put_key(self, src: pathlib.Path, key: str) -> None:
+        """Upload `src` under `key` (a pack or pointer name), as atomically as `put`."""
+        self._upload(f"upload {key}", src, self._key_path(key))
+
+    def read_key(self, key: str, start: int | None = None, end: int | None = None) -> bytes | None:
+        """The bytes of `key` (from `start` to `end`, if given), or None if it does not exist."""
+        try:
+            return self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=_NotFound)
+        except _NotFound:
+            self._require_bucket()
+            return None
+
+    def get_key(self, key: str, dest: pathlib.Path) -> None:
+        """Download `key` to `dest`; raises `TransferError` if it does not exist."""
+        self._download(key, key, self._key_path(key), dest)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """The keys under `prefix` (e.g. "packs/"); anything else there (temp files) is ignored."""
+        base = f"{self._root}/"
+        try:
+            paths = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=_NotFound)
+        except _NotFound:
+            return []  # nothing packed yet
+        # Backends differ on a leading "/" in what they list: compare without it.
+        start = base.lstrip("/")
+        keys = (path.lstrip("/")[len(start):] for path in paths if path.lstrip("/").startswith(start))
+        return sorted(key for key in keys if _KEY.fullmatch(key))
+
+    def delete_keys(self, keys: Collection[str]) -> list[tuple[str, str]]:
+        """Delete keys, in one batch; returns the (key, message) of those that could not be deleted."""
+        return self._delete_paths({key: self._key_path(key) for key in sorted(keys)})
 
     def _require_bucket(self) -> None:
         """Raise if the bucket of an object store does not exist: objects "missing" from a bucket
@@ -262,6 +304,11 @@ class Remote:
     def _path(self, oid: str, base: str | None = None) -> str:
         oid = _checked(oid)
         return f"{base or self._files}/{oid[:2]}/{oid[2:]}"
+
+    def _key_path(self, key: str) -> str:
+        if not _KEY.fullmatch(key):
+            raise errors.TransferError(f"{key!r} is not a pack or pack pointer name")
+        return f"{self._root}/{key}"
 
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
         """`function(*args)`, retried on transient errors; failures become `RemoteUnavailable`
@@ -370,7 +417,7 @@ def _secret_values(options: Any) -> Iterable[str]:
     return list(walk(dict(options), redacted))
 
 
-def _map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
+def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
     """`[function(item) ...]` on up to `jobs` threads; the first error cancels what has not started."""
     if jobs <= 1 or len(items) <= 1:
         return [function(item) for item in items]

@@ -46,6 +46,7 @@ class RemoteSpec:
     name: str
     url: str
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    pack: bool = True  # many small files of a directory go up as packs (`pivot.remote.packs`)
 
     @property
     def protocol(self) -> str:
@@ -76,7 +77,8 @@ def resolve(settings: config.ProjectConfig, name: str | None, project_root: path
             f"remote '{name}' has no url", hint=f"pivot remote modify {name} url s3://bucket/prefix"
         )
     url = _absolute(url.strip(), project_root)
-    return RemoteSpec(name=name, url=url, options=_storage_options(protocol_of(url), raw))
+    pack = raw.pop("pack", True) is not False  # a pivot setting, not a storage option; validated as a bool
+    return RemoteSpec(name=name, url=url, options=_storage_options(protocol_of(url), raw), pack=pack)
 
 
 def _default_name(settings: config.ProjectConfig) -> str:

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from pivot import errors, references
+from pivot.remote import packs
 from pivot.remote.fs import Remote, RemoteUnavailable
-from pivot.storage import hashing, runcache
+from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import FileEntry
-from pivot.storage.runcache import RunCache, RunEntry
 
 Progress = Callable[[int, int], None]  # (files done, bytes done) since the last call
 # After this many objects in a row fail because the remote itself failed (each after its
@@ -86,6 +86,9 @@ def push(
     tally = _Tally()
     files, dirs = _split(oids, tally)
     absent, manifests = _compare(cache, remote, files, dirs, jobs=jobs, verify=verify, tally=tally)
+    packer = packs.PackPush(cache, remote, absent, manifests, jobs=jobs, verify=verify)
+    absent -= packer.held  # in packs on the remote already
+    tally.already += len(packer.held)
     uploads = sorted(oid for oid in absent if not oid.endswith(hashing.DIR_SUFFIX))
     last = sorted(d for d in absent & dirs if d in manifests)
     sizes = {oid: _local_size(cache, oid) for oid in uploads + last}
@@ -99,9 +102,14 @@ def push(
         remote.put(cache.object_path(oid), oid)
         return size
 
-    _run([(oid, lambda oid=oid: upload(oid)) for oid in uploads], jobs, progress, tally)
+    singles = [(oid, lambda oid=oid: upload(oid)) for oid in uploads if oid not in packer.packed]
+    _run(packer.tasks() + singles, jobs, progress, tally)
+    packer.settle(tally.failed_oids)
+    _run(packer.pointer_tasks(tally.failed_oids), jobs, None, tally)  # before their manifests
     ready = []
     for d in last:
+        if d in tally.failed_oids:
+            continue  # its pack pointer could not be written
         bad = sum(1 for e in manifests[d] if e.oid in tally.failed_oids)
         if bad:
             tally.fail(d, f"directory manifest not uploaded: {bad} of its {len(manifests[d])} files failed")
@@ -183,6 +191,11 @@ def fetch(
         tally.already += len(wanted) - len(needed)
         if on_start is not None:
             on_start(len(needed) + len(temps), sum(sizes.get(oid, 0) for oid in needed))
+        packed = packs.PackFetch(cache, remote, manifests, needed)
+        _run(packed.pointer_tasks(), jobs, None, tally)
+        _run(packed.pack_tasks(), jobs, progress, tally)
+        packed.settle(tally.fail)
+        needed = [oid for oid in needed if oid not in packed.rejected and not cache.exists(oid)]
         _run([(oid, lambda oid=oid: _download(cache, remote, oid)) for oid in needed], jobs, progress, tally)
         _finish_dirs(cache, manifests, temps, tally, progress)
     finally:
@@ -295,9 +308,9 @@ def _members(manifests: Mapping[str, Sequence[FileEntry]]) -> set[str]:
     return {e.oid for entries in manifests.values() for e in entries}
 
 
-def _run(tasks: Sequence[tuple[str, Callable[[], int | None]]], jobs: int, progress: Progress | None, tally: _Tally) -> None:
-    """Run each `(oid, task)` on up to `jobs` threads; a task returns the bytes it moved, or
-    None when what it did is counted later.
+def _run(tasks: Sequence[tuple[str, Callable[[], int | tuple[int, int] | None]]], jobs: int, progress: Progress | None, tally: _Tally) -> None:
+    """Run each `(oid, task)` on up to `jobs` threads; a task returns the bytes it moved (or, for
+    a pack, `(files, bytes)`), or None when what it did is counted later.
 
     Results are handled here, in the calling thread, so `progress` and `tally` need no locks.
     Only a bounded number of tasks is queued at a time, so the breaker can stop the rest.
@@ -306,7 +319,7 @@ def _run(tasks: Sequence[tuple[str, Callable[[], int | None]]], jobs: int, progr
         return
     jobs = max(1, jobs)
     queue = iter(tasks)
-    running: dict[concurrent.futures.Future[int | None], str] = {}
+    running: dict[concurrent.futures.Future[int | tuple[int, int] | None], str] = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(tasks)), thread_name_prefix="pivot-transfer") as pool:
         try:
             while True:
@@ -324,9 +337,9 @@ def _run(tasks: Sequence[tuple[str, Callable[[], int | None]]], jobs: int, progr
         tally.fail(oid, f"not attempted: {tally.broken}")
 
 
-def _settle(oid: str, future: concurrent.futures.Future[int | None], progress: Progress | None, tally: _Tally) -> None:
+def _settle(oid: str, future: concurrent.futures.Future[int | tuple[int, int] | None], progress: Progress | None, tally: _Tally) -> None:
     try:
-        size = future.result()
+        result = future.result()
     except RemoteUnavailable as exc:
         tally.fail(oid, exc.message)
         tally.in_a_row += 1
@@ -340,12 +353,13 @@ def _settle(oid: str, future: concurrent.futures.Future[int | None], progress: P
         tally.fail(oid, f"{type(exc).__name__}: {exc}")
         return
     tally.in_a_row = 0
-    if size is None:
+    if result is None:
         return
-    tally.transferred += 1
+    files, size = result if isinstance(result, tuple) else (1, result)
+    tally.transferred += files
     tally.bytes += size
     if progress is not None:
-        progress(1, size)
+        progress(files, size)
 
 
 def _unlink_quietly(path: pathlib.Path) -> None:
@@ -356,76 +370,24 @@ def _unlink_quietly(path: pathlib.Path) -> None:
 def plan(
     cache: Cache, remote: Remote, refs: Sequence[references.Reference], *, jobs: int
 ) -> dict[str, list[str]]:
-    """Output paths by what push and pull would do: "push" (complete here, incomplete there),
-    "pull" (there, not here) and "missing" (in neither cache)."""
+    """Output paths by what push and pull would do: "push" (complete here, not there), "pull"
+    (there, not here) and "missing" (in neither cache). A directory is there when its manifest is,
+    as for push: its files may be under files/ or in packs, and the manifest vouches for both."""
     local = {ref.oid for ref in refs if cache.is_complete(ref.oid)}
-    members = {oid: references.expand(cache, [oid]) for oid in local}
-    wanted = set().union(*members.values()) | {ref.oid for ref in refs if ref.oid not in local}
-    absent = remote.missing(wanted, jobs=jobs)
+    absent = remote.missing({ref.oid for ref in refs}, jobs=jobs)
     result: dict[str, list[str]] = {"push": [], "pull": [], "missing": []}
     for ref in refs:
         if ref.oid in local:
-            if members[ref.oid] & absent:
+            if ref.oid in absent:
                 result["push"].append(ref.path)
         else:
             result["missing" if ref.oid in absent else "pull"].append(ref.path)
     return result
 
 
-# ---------------------------------------------------------------------- run-cache entries
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RunsSummary:
-    """What moving run-cache entries did (entries are tiny: counted, not sized)."""
-
-    transferred: int
-    already: int
-    skipped: tuple[tuple[str, str], ...]  # (key, why): not moved, and not a failure of the command
-
-
-def push_runs(
-    run_cache: RunCache, remote: Remote, entries: Mapping[str, RunEntry], failed_oids: Collection[str], *, jobs: int
-) -> RunsSummary:
-    """Upload the entries the remote lacks, each only if none of its objects failed to upload
-    (call this after pushing their objects): an entry must never be visible before its objects."""
-    there = remote.list_runs()
-    failed = set(failed_oids)
-    skipped = [
-        (key, "not uploaded: some of its objects failed to upload") for key, entry in entries.items() if entry.oids() & failed
-    ]
-    todo = sorted(key for key, entry in entries.items() if key not in there and not entry.oids() & failed)
+def pending(cache: Cache, remote: Remote, oids: Collection[str], *, jobs: int) -> set[str]:
+    """The objects `push` would send (files and manifests), without sending anything."""
     tally = _Tally()
-    _run([(key, lambda key=key: _put_run(run_cache, remote, key)) for key in todo], jobs, None, tally)
-    skipped += tally.failed
-    return RunsSummary(tally.transferred, len(set(entries) & there), tuple(skipped))
-
-
-def _put_run(run_cache: RunCache, remote: Remote, key: str) -> int:
-    remote.put_run(run_cache.path(key), key)
-    return 0
-
-
-def fetch_runs(cache: Cache, run_cache: RunCache, remote: Remote, *, jobs: int) -> RunsSummary:
-    """Download every entry on the remote that the local run cache lacks. An entry that does not
-    parse, or whose inputs do not hash to its key, is skipped and reported, never stored."""
-    there = remote.list_runs()
-    local = set(run_cache.keys())
-    todo = sorted(there - local)
-    tally = _Tally()
-    _run([(key, lambda key=key: _fetch_run(cache, run_cache, remote, key)) for key in todo], jobs, None, tally)
-    return RunsSummary(tally.transferred, len(there & local), tuple(tally.failed))
-
-
-def _fetch_run(cache: Cache, run_cache: RunCache, remote: Remote, key: str) -> int:
-    tmp = _temp_path(cache, key)
-    try:
-        remote.get_run(key, tmp)
-        try:
-            entry = runcache.parse(tmp.read_bytes(), key)
-        except errors.CacheError as exc:
-            raise errors.TransferError(f"{exc.message} on remote '{remote.name}': ignored") from None
-        run_cache.write(entry)
-        return 0
-    finally:
-        _unlink_quietly(tmp)
+    files, dirs = _split(oids, tally)
+    absent, manifests = _compare(cache, remote, files, dirs, jobs=jobs, verify=False, tally=tally)
+    return absent - packs.PackPush(cache, remote, absent, manifests, jobs=jobs, verify=False).held

@@ -170,3 +170,80 @@ def test_a_corrupted_manifest_in_the_cache_is_removed_so_pull_can_repair_it(push
     repaired = pivot("pull")
     assert repaired.exit_code == 0, repaired.output
     assert (root / "parts" / "1.txt").read_text() == "beta"
+
+
+def _packed_project(project, pivot, shared, words=40):
+    root = project({"stages.py": STAGES, "pivot.yaml": PIPELINE, "input.txt": " ".join(f"w{i}" for i in range(words))})
+    git(root, "init", "-q")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    assert pivot("remote", "add", "-d", "origin", str(shared)).exit_code == 0
+    (root / ".gitignore").write_text("parts/\nloud.txt\n")
+    return root
+
+
+def _remote_files(shared):
+    return [p for p in (shared / "files").rglob("*") if p.is_file()]
+
+
+def test_many_small_files_go_up_in_a_pack_and_a_clone_pulls_them(project, pivot, shared, tmp_path, monkeypatch):
+    root = _packed_project(project, pivot, shared)
+    pushed = pivot("push")
+    assert pushed.exit_code == 0, pushed.output
+    # 40 parts, their manifest, loud.txt, and the metric's copy that the run-cache entries name
+    assert "Pushed 43 files" in pushed.output
+    assert len(_remote_files(shared)) == 3  # the manifest, loud.txt, the metric; the parts are in the pack
+    assert len([p for p in (shared / "packs").iterdir() if p.is_file()]) == 1
+    assert len(list((shared / "packs" / "dirs").iterdir())) == 1
+    assert pivot("status", "--remote").output == "Remote origin: 0 to push, 0 to pull\n"
+    assert "Would push 0 objects" in pivot("push", "--dry-run").output
+    verified = pivot("push", "--verify")
+    assert verified.exit_code == 0 and "Pushed 0 files" in verified.output and "43 already there" in verified.output
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "run")
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, capture_output=True)
+    monkeypatch.chdir(clone)
+    pulled = pivot("pull")
+    assert pulled.exit_code == 0, pulled.output
+    assert "Fetched 43 files" in pulled.output and "Restored 2 outputs" in pulled.output
+    assert files_of(clone) == files_of(root)
+
+
+def test_pack_false_turns_packs_off_and_a_bad_value_is_exit_2(project, pivot, shared):
+    root = _packed_project(project, pivot, shared)
+    assert pivot("remote", "modify", "origin", "pack", "false").exit_code == 0
+    pushed = pivot("push")
+    assert pushed.exit_code == 0 and "Pushed 43 files" in pushed.output
+    assert len(_remote_files(shared)) == 43 and not (shared / "packs").exists()
+
+    assert_clean_error(pivot("remote", "modify", "origin", "pack", "maybe"), "remotes.origin.pack", "true or false")
+    config = root / ".pivot" / "config.yaml"
+    text = config.read_text().replace("pack: false", "pack: maybe")
+    config.write_text(text)
+    line = next(number for number, row in enumerate(text.splitlines(), 1) if "pack: maybe" in row)
+    assert_clean_error(pivot("push"), f".pivot/config.yaml:{line}", "remotes.origin.pack", "true or false")
+
+
+def test_fetch_refuses_a_damaged_file_in_a_pack_and_exits_1(project, pivot, shared):
+    root = _packed_project(project, pivot, shared)
+    assert pivot("push").exit_code == 0
+    (pack,) = [p for p in (shared / "packs").iterdir() if p.is_file()]
+    data = bytearray(pack.read_bytes())
+    length = int.from_bytes(data[8:16], "big")
+    header = json.loads(data[16 : 16 + length])
+    victim = (root / "parts" / "7.txt").read_bytes()
+    oid = next(oid for oid, (offset, size) in header.items() if data[16 + length + offset : 16 + length + offset + size] == victim)
+    offset = header[oid][0]
+    data[16 + length + offset] ^= 0xFF
+    os.chmod(pack, 0o644)
+    pack.write_bytes(bytes(data))
+    import shutil
+
+    shutil.rmtree(root / ".pivot" / "cache")
+    refused = pivot("fetch")
+    assert refused.exit_code == 1
+    assert oid in refused.output and "corrupted" in refused.output and "directory incomplete" in refused.output
+    assert not (root / ".pivot/cache/files" / oid[:2] / oid[2:]).exists()
+    cached = [p for p in (root / ".pivot/cache/files").rglob("*") if p.is_file()]
+    assert len(cached) == 40  # 39 parts and loud.txt; neither the damaged file nor the manifest

@@ -325,3 +325,30 @@ def test_run_cache_entries_live_beside_objects_and_never_mix_with_them(backend: 
     assert remote.delete_runs([key]) == []
     assert remote.list_runs() == set()
     assert remote.list_oids() == {oid}
+
+
+def test_pack_keys_round_trip_read_by_range_list_and_delete(backend: Backend, tmp_path: pathlib.Path):
+    """The names outside files/ that packs use: written as atomically as objects, read whole or
+    by byte range, listed, deleted; never taken for objects."""
+    remote = backend.remote()
+    pid = hashing.hash_bytes(b"a pack")
+    pack, pointer = f"packs/{pid}", f"packs/dirs/{pid}.dir"
+    assert remote.list_keys("packs/") == [] and remote.read_key(pack) is None
+    src, _ = _object(tmp_path, b"0123456789")
+
+    remote.put_key(src, pack)
+    remote.put_key(src, pointer)
+
+    assert remote.read_key(pack) == b"0123456789"
+    assert remote.read_key(pack, 2, 5) == b"234"
+    assert remote.read_key(pack, 8, 64 * 1024) == b"89"  # a range past the end: what is there
+    remote.get_key(pointer, tmp_path / "dest")
+    assert (tmp_path / "dest").read_bytes() == b"0123456789"
+    assert remote.list_keys("packs/") == sorted([pack, pointer])
+    assert remote.list_oids() == set()  # not objects
+    assert remote.delete_keys([pack, pointer, f"packs/{hashing.hash_bytes(b'absent')}"]) == []
+    assert remote.list_keys("packs/") == []
+    with pytest.raises(errors.TransferError, match="not a pack"):
+        remote.put_key(src, "packs/../files/x")
+    with pytest.raises(errors.TransferError, match="is not on remote 'origin'"):
+        remote.get_key(pack, tmp_path / "gone")

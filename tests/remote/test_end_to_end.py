@@ -63,11 +63,12 @@ def _git(root: pathlib.Path, *args: str) -> None:
     ["dir", "moto", "gcs", pytest.param("seaweedfs", marks=pytest.mark.slow)],
     indirect=True,
 )
-def test_a_clone_pulls_what_was_pushed_and_runs_nothing(backend, tmp_path, monkeypatch):
+@pytest.mark.parametrize("words", [4, 40], ids=["one-object-per-file", "packed"])
+def test_a_clone_pulls_what_was_pushed_and_runs_nothing(backend, words, tmp_path, monkeypatch):
     root = backend.project_root
     (root / "stages.py").write_text(STAGES)
     (root / "pivot.yaml").write_text("stages:\n  make:\n    python: stages.make\n")
-    (root / "input.txt").write_text("alpha beta gamma delta")
+    (root / "input.txt").write_text(" ".join(f"word{i}" for i in range(words)))
     (root / ".gitignore").write_text("tables/\nmodel.bin\n")
     monkeypatch.chdir(root)
     assert invoke("run", "--executor", "inprocess").exit_code == 0
@@ -76,7 +77,8 @@ def test_a_clone_pulls_what_was_pushed_and_runs_nothing(backend, tmp_path, monke
     _configure(dict(backend.config))
     pushed = invoke("push")
     assert pushed.exit_code == 0, pushed.output
-    assert "Pushed 6 files" in pushed.output  # 4 csv + manifest + model
+    assert f"Pushed {words + 2} files" in pushed.output  # the csv files, their manifest, the model
+    assert bool(backend.remote().list_keys("packs/")) == (words >= 16)  # 40 small files: a pack
     _git(root, "init", "-q")
     _git(root, "add", "-A")
     _git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "run")
@@ -89,7 +91,7 @@ def test_a_clone_pulls_what_was_pushed_and_runs_nothing(backend, tmp_path, monke
     _configure(dict(backend.config), secrets_only=True)  # credentials are per machine
     pulled = invoke("pull")
     assert pulled.exit_code == 0, pulled.output
-    assert "Fetched 6 files" in pulled.output and "Restored 2 outputs" in pulled.output
+    assert f"Fetched {words + 2} files" in pulled.output and "Restored 2 outputs" in pulled.output
     assert _files(clone) == _files(root)
     noop = invoke("run", "--executor", "inprocess")
     assert noop.exit_code == 0 and "0 ran, 1 skipped" in noop.output

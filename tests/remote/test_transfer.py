@@ -288,7 +288,9 @@ def _stop_mid_push_then_resume(server: servers.Server, tmp_path: pathlib.Path) -
     _write(tmp_path / "ws" / "many", {f"part-{i:03d}/file.bin": os.urandom(8 * 1024) for i in range(300)})
     cache = Cache(tmp_path / "cache")
     dir_oid = _add(cache, tmp_path / "ws" / "many")
-    backend = Backend("seaweedfs", servers.s3_config(server.endpoint, "pivot-fault", connect_timeout="1"), tmp_path / "project")
+    # One object per file (no packs), so the server can be stopped between them.
+    config = servers.s3_config(server.endpoint, "pivot-fault", connect_timeout="1", pack=False)
+    backend = Backend("seaweedfs", config, tmp_path / "project")
     raw, _ = backend.raw()
     raw.mkdir("pivot-fault")
     remote = backend.remote(attempts=2)
