@@ -88,6 +88,11 @@ def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: 
         raise errors.StageFailedError(f"stage '{stage.name}' finished without creating its output '{missing[0]}'")
     outs = {out.path: by_path[out.path] for out in stage.outs if out.cache}
     metrics = {out.path: by_path[out.path] for out in stage.outs if not out.cache}
+    for out in stage.outs:
+        if not out.cache:  # written here from the outcome; a copy in the cache, as a local run keeps
+            path = ws.project.abspath(out.path)
+            ws.cache.add(path, ws.hasher.hash_path(path), copy=True)
+    _record_run(ws, stage, facts, outs, metrics)  # a hit here once its outputs are fetched
     return _write_lock(ws, stage, facts, outs, metrics)
 
 

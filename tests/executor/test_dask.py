@@ -157,17 +157,21 @@ def test_shared_filesystem_mode_matches_the_local_pool(project, pivot, address, 
 
 
 @pytest.mark.slow
-def test_the_run_cache_serves_dask_runs_too(project, pivot, address):
+@pytest.mark.parametrize("data", ["shared", "remote"])
+def test_the_run_cache_serves_dask_runs_too(project, pivot, address, data):
     """Raw text A -> B -> A: the third run restores A's outputs and locks instead of running."""
     root = project({})
     make_diamond(root)
-    dask = ("run", "--executor", "dask", "--address", address)
-    assert pivot(*dask).exit_code == 0
+    if data == "remote":
+        remote_mode(root, {"url": "../shared-cache"}, address)
+    else:
+        set_config(root, executor={"kind": "dask", "address": address})
+    assert pivot("run").exit_code == 0
     first = snapshot(root)
     (root / "data" / "raw.txt").write_text(RAW + " twice")
-    assert "4 ran" in pivot(*dask).output
+    assert "4 ran" in pivot("run").output
     (root / "data" / "raw.txt").write_text(RAW)
-    back = pivot(*dask)
+    back = pivot("run")
     assert back.exit_code == 0, back.output
     assert "prepare: restored from run cache" in back.output
     assert "0 ran" in back.output
