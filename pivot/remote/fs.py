@@ -120,7 +120,9 @@ class Remote:
 
     def list_runs(self) -> set[str]:
         """The key of every run-cache entry on the remote."""
-        return {key for key in self._list(self._runs, _LIST_JOBS) if not key.endswith(hashing.DIR_SUFFIX)}
+        # One listing: entries are few (one per distinct run), and sixteen shard listings would
+        # turn a nothing-to-do push from one request into seventeen.
+        return {key for key in self._list(self._runs, _LIST_JOBS, sharded=False) if not key.endswith(hashing.DIR_SUFFIX)}
 
     def _exists(self, oid: str) -> bool:
         # info(), not exists(): fsspec's exists() turns every error, a dead server included,
@@ -133,8 +135,8 @@ class Remote:
         # Only a file is an object: a directory squatting on the name (a local remote) is not.
         return info.get("type", "file") == "file"
 
-    def _list(self, base: str, jobs: int) -> set[str]:
-        if self._protocol in _SHARDED_LISTING:
+    def _list(self, base: str, jobs: int, *, sharded: bool = True) -> set[str]:
+        if sharded and self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
             shards = parallel_map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
