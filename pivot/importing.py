@@ -3,6 +3,7 @@ too, and every millisecond here is paid by each worker at start-up."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -67,7 +68,15 @@ def is_project_module(path: str | None, root: str) -> bool:
     """Whether a module file belongs to the user's project (not to a venv inside it)."""
     if not path:
         return False
+    prefix = _prefix(os.fspath(root))
+    if path[:1] == "/" and "/." not in path and not path.startswith(prefix):
+        return False  # the common case, thousands of times per load: no abspath needed
     path = os.path.abspath(path)  # "proj/../.venv/bin/pivot" is not inside proj
-    if not path.startswith(os.path.abspath(root).rstrip("/") + "/"):
+    if not path.startswith(prefix):
         return False
     return "site-packages" not in path and "dist-packages" not in path
+
+
+@functools.lru_cache(maxsize=64)
+def _prefix(root: str) -> str:
+    return os.path.abspath(root).rstrip("/") + "/"

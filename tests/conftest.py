@@ -110,3 +110,16 @@ def assert_clean_error(result: Result, *fragments: str) -> None:
     assert "Traceback" not in text, text
     for fragment in fragments:
         assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+# The quick subset (-m "not slow") runs the transfer and pack suites on the local kinds of remote
+# only: their logic is the same on every backend, and the contract suite keeps S3 (moto) in the
+# quick subset. The full run has every backend.
+_QUICK_LOCAL_ONLY = ("test_transfer.py", "test_packs.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("backend") == "moto" and item.path.name in _QUICK_LOCAL_ONLY:
+            item.add_marker(pytest.mark.slow)

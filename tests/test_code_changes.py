@@ -199,7 +199,7 @@ def _apply(root: pathlib.Path, edits: dict[str, tuple[str, str] | None]) -> None
 def test_code_change_matrix(row: Row, project, pivot):
     pipeline = f"stages:\n  s:\n    python: {row.module}.s\n"
     root = project({**row.files, "in.txt": "ab\n", "pivot.yaml": pipeline})
-    first = pivot("run")
+    first = pivot("run", "--executor", "inprocess")  # setup: the pool is not what this tests
     assert first.exit_code == 0, first.output
     _apply(root, row.edits)
     explained = pivot("explain", "--json")
@@ -210,6 +210,14 @@ def test_code_change_matrix(row: Row, project, pivot):
     assert named == row.changes
     if row.reruns:
         assert decision["reasons"] == ["Code changed"]
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.id in ("constant edited", "comment edited")], ids=lambda r: r.id)
+def test_run_does_what_explain_said(row: Row, project, pivot):
+    """The matrix asks `explain`; `run` makes the same decision (one `decide`), shown on two rows."""
+    root = project({**row.files, "in.txt": "ab\n", "pivot.yaml": f"stages:\n  s:\n    python: {row.module}.s\n"})
+    assert pivot("run").exit_code == 0
+    _apply(root, row.edits)
     again = pivot("run")
     assert again.exit_code == 0, again.output
     assert ("s: running (Code changed)" in again.output) is row.reruns, again.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import pathlib
 
 import pivot
@@ -67,6 +68,7 @@ OWNERS = {
 }
 
 
+@functools.cache  # every test reads the same tree: parse it once per session
 def _modules() -> dict[str, ast.Module]:
     found = {}
     for path in PACKAGE.rglob("*.py"):

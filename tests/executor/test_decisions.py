@@ -34,6 +34,9 @@ def double(
 '''
 
 PIPELINE = "stages:\n  double:\n    python: stages.double\n"
+# Decisions, not the pool, are under test here (tests/executor/test_parallel.py and
+# test_failures.py run the real pool): stages run in this process, which is much faster.
+RUN = ("run", "--executor", "inprocess")
 
 
 def runs(root: pathlib.Path, name: str) -> int:
@@ -43,7 +46,7 @@ def runs(root: pathlib.Path, name: str) -> int:
 
 def setup(project, pivot) -> pathlib.Path:
     root = project({"stages.py": STAGES, "input.txt": "ab\n", "pivot.yaml": PIPELINE})
-    first = pivot("run")
+    first = pivot(*RUN)
     assert first.exit_code == 0, first.output
     assert "double: running (Never run)" in first.output
     assert "1 ran, 0 skipped, 0 failed in" in first.output
@@ -54,7 +57,7 @@ def setup(project, pivot) -> pathlib.Path:
 
 def test_never_run_then_up_to_date(project, pivot):
     root = setup(project, pivot)
-    again = pivot("run")
+    again = pivot(*RUN)
     assert again.exit_code == 0, again.output
     assert "double: up to date" in again.output
     assert "0 ran, 1 skipped, 0 failed in" in again.output
@@ -63,7 +66,7 @@ def test_never_run_then_up_to_date(project, pivot):
 
 def test_forced(project, pivot):
     root = setup(project, pivot)
-    forced = pivot("run", "-f")
+    forced = pivot(*RUN, "-f")
     assert forced.exit_code == 0, forced.output
     assert "double: running (Forced)" in forced.output
     assert runs(root, "double") == 2
@@ -72,7 +75,7 @@ def test_forced(project, pivot):
 def test_code_change(project, pivot):
     root = setup(project, pivot)
     (root / "stages.py").write_text(STAGES.replace("text.strip() * params.factor", "text.strip() * params.factor + '!'"))
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: running (Code changed)" in result.output
     assert runs(root, "double") == 2
@@ -98,17 +101,17 @@ def shout(text: Annotated[str, outputs.Dep("input.txt", loaders.Text())]) -> Ann
 
 def test_change_in_a_helper_or_constant_the_stage_uses_reruns_it(project, pivot):
     root = project({"stages.py": HELPER_STAGES, "input.txt": "ab\n", "pivot.yaml": "stages:\n  shout:\n    python: stages.shout\n"})
-    assert pivot("run").exit_code == 0
+    assert pivot(*RUN).exit_code == 0
     assert (root / "loud.txt").read_text() == "AB!"
 
     (root / "stages.py").write_text(HELPER_STAGES.replace('SUFFIX = "!"', 'SUFFIX = "?"'))
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "shout: running (Code changed)" in result.output
     assert (root / "loud.txt").read_text() == "AB?"
 
     (root / "stages.py").write_text(HELPER_STAGES.replace('SUFFIX = "!"', 'SUFFIX = "?"').replace("text + SUFFIX", "SUFFIX + text"))
-    result = pivot("run")
+    result = pivot(*RUN)
     assert "shout: running (Code changed)" in result.output
     assert (root / "loud.txt").read_text() == "?AB"
 
@@ -116,7 +119,7 @@ def test_change_in_a_helper_or_constant_the_stage_uses_reruns_it(project, pivot)
 def test_params_change(project, pivot):
     root = setup(project, pivot)
     (root / "pivot.yaml").write_text(PIPELINE + "    params:\n      factor: 3\n")
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: running (Parameters changed)" in result.output
     assert (root / "doubled.txt").read_text() == "ababab"
@@ -126,7 +129,7 @@ def test_params_change(project, pivot):
 def test_dep_change(project, pivot):
     root = setup(project, pivot)
     (root / "input.txt").write_text("cd\n")
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: running (Dependencies changed)" in result.output
     assert (root / "doubled.txt").read_text() == "cdcd"
@@ -136,7 +139,7 @@ def test_dep_change(project, pivot):
 def test_output_declaration_change(project, pivot):
     root = setup(project, pivot)
     (root / "pivot.yaml").write_text(PIPELINE + "    outs:\n      return: renamed.txt\n")
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: running (Output declarations changed)" in result.output
     assert (root / "renamed.txt").read_text() == "abab"
@@ -147,7 +150,7 @@ def test_missing_output_is_restored_not_run(project, pivot):
     root = setup(project, pivot)
     before = (root / "doubled.txt").read_bytes()
     (root / "doubled.txt").unlink()
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: up to date (restored doubled.txt from the cache)" in result.output
     assert "0 ran, 1 skipped, 0 failed in" in result.output
@@ -158,7 +161,7 @@ def test_missing_output_is_restored_not_run(project, pivot):
 def test_modified_output_is_restored_not_run(project, pivot):
     root = setup(project, pivot)
     (root / "doubled.txt").write_text("tampered")
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert runs(root, "double") == 1
     assert (root / "doubled.txt").read_text() == "abab"
@@ -168,7 +171,7 @@ def test_output_missing_from_cache_too_runs(project, pivot):
     root = setup(project, pivot)
     (root / "doubled.txt").unlink()
     shutil.rmtree(root / ".pivot" / "cache")
-    result = pivot("run")
+    result = pivot(*RUN)
     assert result.exit_code == 0, result.output
     assert "double: running (Outputs missing or modified)" in result.output
     assert runs(root, "double") == 2
@@ -209,12 +212,12 @@ CHAIN_PIPELINE = "stages:\n  normalize:\n    python: stages.normalize\n  shout:\
 
 def test_upstream_rerun_with_identical_output_lets_downstream_skip(project, pivot):
     root = project({"stages.py": CHAIN, "raw.txt": "hello   world\n", "pivot.yaml": CHAIN_PIPELINE})
-    first = pivot("run")
+    first = pivot(*RUN)
     assert first.exit_code == 0, first.output
     assert (root / "loud.txt").read_text() == "HELLO WORLD\n"
 
     (root / "raw.txt").write_text("  hello world \n\n")
-    second = pivot("run")
+    second = pivot(*RUN)
     assert second.exit_code == 0, second.output
     assert "normalize: running (Dependencies changed)" in second.output
     assert "shout: up to date" in second.output
@@ -225,9 +228,9 @@ def test_upstream_rerun_with_identical_output_lets_downstream_skip(project, pivo
 
 def test_upstream_rerun_with_new_output_runs_downstream(project, pivot):
     root = project({"stages.py": CHAIN, "raw.txt": "hello world\n", "pivot.yaml": CHAIN_PIPELINE})
-    assert pivot("run").exit_code == 0
+    assert pivot(*RUN).exit_code == 0
     (root / "raw.txt").write_text("goodbye world\n")
-    second = pivot("run")
+    second = pivot(*RUN)
     assert second.exit_code == 0, second.output
     assert "2 ran, 0 skipped, 0 failed in" in second.output
     assert (root / "loud.txt").read_text() == "GOODBYE WORLD\n"
@@ -235,7 +238,7 @@ def test_upstream_rerun_with_new_output_runs_downstream(project, pivot):
 
 def test_dry_run_runs_nothing_and_lists_what_would_run(project, pivot):
     root = project({"stages.py": CHAIN, "raw.txt": "hello world\n", "pivot.yaml": CHAIN_PIPELINE})
-    dry = pivot("run", "-n")
+    dry = pivot(*RUN, "-n")
     assert dry.exit_code == 0, dry.output
     assert "normalize  will run: Never run" in dry.output
     assert "shout" in dry.output and "will run" in dry.output.split("shout", 1)[1].splitlines()[0]
@@ -243,9 +246,9 @@ def test_dry_run_runs_nothing_and_lists_what_would_run(project, pivot):
     assert not (root / "normal.txt").exists()
     assert not list((root / ".pivot").glob("stages/*.lock"))
 
-    assert pivot("run").exit_code == 0
+    assert pivot(*RUN).exit_code == 0
     (root / "raw.txt").write_text("hello there\n")
-    dry = pivot("run", "-n")
+    dry = pivot(*RUN, "-n")
     assert dry.exit_code == 0, dry.output
     assert "normalize  will run: Dependencies changed" in dry.output
     assert "shout      will run: Upstream stage will run (normalize)" in dry.output

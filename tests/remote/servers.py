@@ -314,9 +314,9 @@ def seaweedfs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     yield from _serve(seaweedfs, tmp_path_factory)
 
 
-# SeaweedFS repeats the S3 suite against a production server: the full run has it, the quick
-# subset (-m "not slow") keeps moto for S3.
-@pytest.fixture(params=[pytest.param(k, marks=pytest.mark.slow) if k == "seaweedfs" else k for k in KINDS])
+# SeaweedFS repeats the S3 suite against a production server and fake-gcs-server runs GCS: the
+# full run has both; the quick subset (-m "not slow") keeps the local kinds and moto for S3.
+@pytest.fixture(params=[pytest.param(k, marks=pytest.mark.slow) if k in ("seaweedfs", "gcs") else k for k in KINDS])
 def backend(request: pytest.FixtureRequest, tmp_path: pathlib.Path, client_env: None) -> Iterator[Backend]:
     """Each kind of remote in turn, at a fresh, empty location."""
     made = make_backend(request.param, request, tmp_path)

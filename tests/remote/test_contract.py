@@ -277,7 +277,7 @@ def test_an_oid_that_is_not_one_never_becomes_a_path(backend: Backend, tmp_path:
             remote.missing([bad], jobs=1)
 
 
-@pytest.mark.parametrize("backend", ["moto", "gcs", pytest.param("seaweedfs", marks=pytest.mark.slow)], indirect=True)  # buckets
+@pytest.mark.parametrize("backend", ["moto", *(pytest.param(kind, marks=pytest.mark.slow) for kind in ("gcs", "seaweedfs"))], indirect=True)  # buckets
 def test_a_bucket_that_does_not_exist_is_named_not_taken_for_empty(backend: Backend, tmp_path: pathlib.Path):
     config = dict(backend.config, url=backend.config["url"].replace("pivot-", "pivot-absent-", 1))
     remote = Backend(backend.kind, config, backend.project_root).remote()

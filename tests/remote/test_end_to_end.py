@@ -60,7 +60,8 @@ def _git(root: pathlib.Path, *args: str) -> None:
 
 @pytest.mark.parametrize(
     "backend",
-    ["dir", "moto", "gcs", pytest.param("seaweedfs", marks=pytest.mark.slow)],
+    # The quick subset keeps the directory remote; the servers' end-to-end runs are in the full run.
+    ["dir", *(pytest.param(kind, marks=pytest.mark.slow) for kind in ("moto", "gcs", "seaweedfs"))],
     indirect=True,
 )
 @pytest.mark.parametrize("words", [4, 40], ids=["one-object-per-file", "packed"])
