@@ -208,5 +208,8 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
 
     config_schema.validate(getattr(config_schema, model), doc)
     if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        memo.touch()
+        try:
+            memo.parent.mkdir(parents=True, exist_ok=True)
+            memo.touch()
+        except OSError:
+            pass  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone

@@ -70,8 +70,11 @@ def _write(proj: project.Project, loaded: discovery.LoadedPipeline) -> None:
         return
     if not proj.dot_dir.is_dir():  # never create .pivot/ as a side effect of reading a project
         return
-    proj.tmp_dir.mkdir(parents=True, exist_ok=True)
-    atomic.write_bytes(_path(proj), data)
+    try:
+        proj.tmp_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(_path(proj), data)
+    except OSError:
+        pass  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
 
 
 def _config_inputs(proj: project.Project) -> dict[str, str]:

@@ -80,3 +80,21 @@ def test_params_yaml_edits_reach_the_stage_through_the_memo(project, pivot):
     result = pivot("run")
     assert "s: running (Parameters changed)" in result.output
     assert (root / "out.txt").read_text() == "ababab"
+
+
+def test_memos_that_cannot_be_written_never_stop_a_command(project, pivot):
+    """.pivot/tmp holds only memos: when it cannot be written (here a file is in its way), every
+    command still works, only slower."""
+    root = project(FILES)
+    assert pivot("run").exit_code == 0
+    tmp = root / ".pivot" / "tmp"
+    for child in sorted(tmp.rglob("*"), reverse=True):
+        child.unlink() if child.is_file() else child.rmdir()
+    tmp.rmdir()
+    tmp.write_text("in the way")
+    (root / "stages.py").write_text(STAGES + "# edited: the memo must be written again\n")
+    (root / "pivot.yaml").write_text("stages:\n  s:\n    python: stages.s  # edited too\n")
+    for command in (("status",), ("explain",), ("run",)):
+        result = pivot(*command)
+        assert result.exit_code == 0, result.output
+    assert "s: up to date" in pivot("run").output
