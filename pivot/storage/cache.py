@@ -5,66 +5,22 @@ directories under their oids (`add`), restoring them (`checkout`), and checking 
 from __future__ import annotations
 
 import contextlib
-import enum
-import errno
 import os
 import pathlib
 import secrets
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 
 from pivot import errors
-from pivot.storage import hashing
+from pivot.storage import hashing, links
+from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.hashing import FileEntry, Hashed
 from pivot.storage.state import Hasher
 
-try:
-    import fcntl
-except ImportError:  # Windows: no reflinks, copies only
-    fcntl = None  # type: ignore[assignment]
-
-_FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
-# errnos meaning "this filesystem cannot clone at all", so we stop asking for this cache.
-_NO_REFLINK = {errno.EOPNOTSUPP, errno.ENOTTY, errno.ENOSYS, errno.EINVAL}
 _OBJECT_MODE = 0o444
 _REPAIR_HINT = "run 'pivot pull' or rerun the stage (pivot run -f STAGE)"
-
-
-class LinkType(enum.Enum):
-    REFLINK = "reflink"
-    COPY = "copy"
-    HARDLINK = "hardlink"
-    SYMLINK = "symlink"
-
-
-DEFAULT_LINK_TYPES = (LinkType.REFLINK, LinkType.COPY)
-_WORKSPACE_LINKS = (LinkType.HARDLINK, LinkType.SYMLINK)
-
-
-def parse_cache_type(value: str | Sequence[str] | None) -> tuple[LinkType, ...]:
-    """`cache.type` as DVC spells it: link types to try in order, e.g. "reflink,hardlink,copy".
-
-    A YAML list of names is accepted too.
-    """
-    if value is None:
-        return DEFAULT_LINK_TYPES
-    allowed = ", ".join(kind.value for kind in LinkType)
-    raw = value.split(",") if isinstance(value, str) else list(value)
-    names = [str(name).strip().lower() for name in raw] or [""]
-    kinds: list[LinkType] = []
-    for name in names:
-        try:
-            kind = LinkType(name)
-        except ValueError:
-            raise errors.ConfigError(
-                f"cache.type {value!r}: unknown link type {name!r}; allowed: {allowed}",
-                hint="use a comma-separated list in order of preference, e.g. 'reflink,copy'",
-            ) from None
-        if kind not in kinds:
-            kinds.append(kind)
-    return tuple(kinds)
 
 
 class Cache:
@@ -81,7 +37,7 @@ class Cache:
         self.tmp_dir = root / "tmp"
         self._files = os.fspath(self.files_dir)
         self._tmp = os.fspath(self.tmp_dir)
-        self._reflink_works = fcntl is not None  # turns False the first time a clone is refused
+        self._reflink_works = links.REFLINK_POSSIBLE  # turns False the first time a clone is refused
         self._made_dirs: set[str] = set()
 
     # ------------------------------------------------------------------ objects
@@ -186,19 +142,19 @@ class Cache:
             if not stored:
                 self._store(oid, self._storer(kind, src), size, src)
                 stored = True
-            if kind in _WORKSPACE_LINKS:
+            if kind in links.WORKSPACE_LINKS:
                 _link_in_place(obj, src, kind)
 
         self._in_order(attempt, src, obj, kinds)
 
     def _storer(self, kind: LinkType, src: str) -> Callable[[str], int]:
         if kind is LinkType.REFLINK:
-            return lambda tmp: _reflink(src, tmp)
-        if kind in _WORKSPACE_LINKS:
+            return lambda tmp: links.reflink(src, tmp)
+        if kind in links.WORKSPACE_LINKS:
             # Zero-copy: the object takes the workspace file's inode; the workspace is
             # re-pointed at the object right after. Across filesystems, fall back to a copy.
-            return lambda tmp: _hardlink_or_copy(src, tmp)
-        return lambda tmp: _copy(src, tmp)
+            return lambda tmp: links.hardlink_or_copy(src, tmp)
+        return lambda tmp: links.copy(src, tmp)
 
     def _store(self, oid: str, write: Callable[[str], int], size: int, source: str) -> None:
         """Write an object to a temp name, check it, make it read-only, rename it into place."""
@@ -250,7 +206,7 @@ class Cache:
             raise errors.CacheError(
                 f"cannot restore {dest}: object {oid} is not in the cache", hint=_REPAIR_HINT
             )
-        self._in_order(lambda kind: _LINKERS[kind](obj, tmp), obj, tmp, kinds)
+        self._in_order(lambda kind: links.LINKERS[kind](obj, tmp), obj, tmp, kinds)
 
     def _build_dir(self, oid: str, tmp: pathlib.Path, dest: pathlib.Path, kinds: tuple[LinkType, ...]) -> None:
         try:
@@ -322,7 +278,7 @@ class Cache:
             except OSError as exc:
                 if kind is LinkType.COPY or isinstance(exc, FileNotFoundError):
                     raise
-                if kind is LinkType.REFLINK and exc.errno in _NO_REFLINK:
+                if kind is LinkType.REFLINK and exc.errno in links.NO_REFLINK:
                     self._reflink_works = False
                 failures.append(f"{kind.value}: {exc.strerror or exc}")
         tried = ",".join(kind.value for kind in kinds)
@@ -330,82 +286,6 @@ class Cache:
             f"cannot link {src} to {dst} with cache.type {tried!r} ({'; '.join(failures)})",
             hint=f"add copy as the last cache.type in .pivot/config.yaml, e.g. '{tried},copy'",
         )
-
-
-# ---------------------------------------------------------------------- transfers
-
-
-def _reflink(src: str, dst: str) -> int:
-    if fcntl is None:
-        raise OSError(errno.EOPNOTSUPP, "reflinks are not supported on this platform")
-    with _open_pair(src, dst) as (src_fd, dst_fd):
-        fcntl.ioctl(dst_fd, _FICLONE, src_fd)
-        return os.fstat(dst_fd).st_size
-
-
-def _copy(src: str, dst: str) -> int:
-    """Copy in the kernel (sendfile), as shutil.copyfile does, minus its extra stat calls.
-
-    The new file gets 0o666 & ~umask: restored copies are writable by the user.
-    """
-    with _open_pair(src, dst) as (src_fd, dst_fd):
-        size = os.fstat(src_fd).st_size
-        offset = 0
-        try:
-            while offset < size and (sent := os.sendfile(dst_fd, src_fd, offset, size - offset)):
-                offset += sent
-        except (AttributeError, OSError) as exc:  # no sendfile here (platform or filesystem)
-            if offset or isinstance(exc, FileNotFoundError):
-                raise
-            while chunk := os.read(src_fd, hashing.CHUNK_SIZE):
-                offset += os.write(dst_fd, chunk)
-        return offset
-
-
-@contextlib.contextmanager
-def _open_pair(src: str, dst: str) -> Iterator[tuple[int, int]]:
-    """Open `src` for reading and create `dst` (which must not exist); `dst` is removed on error."""
-    src_fd = os.open(src, os.O_RDONLY)
-    try:
-        dst_fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            yield src_fd, dst_fd
-        except BaseException:
-            os.close(dst_fd)
-            os.unlink(dst)
-            raise
-        os.close(dst_fd)
-    finally:
-        os.close(src_fd)
-
-
-def _hardlink(src: str, dst: str) -> int:
-    os.link(src, dst)
-    return -1  # callers that need the size use _hardlink_or_copy
-
-
-def _symlink(src: str, dst: str) -> int:
-    os.stat(src)  # a symlink to a missing object would "succeed" and restore nothing
-    os.symlink(os.path.abspath(src), dst)
-    return -1
-
-
-def _hardlink_or_copy(src: str, dst: str) -> int:
-    try:
-        os.link(src, dst)
-    except FileNotFoundError:
-        raise
-    except OSError:  # another filesystem, or links not allowed: copy instead
-        return _copy(src, dst)
-    return os.stat(dst).st_size
-
-
-_LINKERS: dict[LinkType, Callable[[str, str], int]] = {
-    LinkType.REFLINK: _reflink,
-    LinkType.COPY: _copy,
-    LinkType.HARDLINK: _hardlink,
-    LinkType.SYMLINK: _symlink,
-}
 
 
 def _write_new(path: str, data: bytes) -> int:
@@ -422,7 +302,7 @@ def _link_in_place(obj: str, workspace: str, kind: LinkType) -> None:
         return
     tmp = _sibling(workspace, "link")
     try:
-        _LINKERS[kind](obj, tmp)
+        links.LINKERS[kind](obj, tmp)
         os.replace(tmp, workspace)
     except BaseException:
         _unlink_quietly(tmp)
