@@ -28,19 +28,24 @@ def prepare_imports(root: Any) -> None:
     and never reuses another project's `stages` module."""
     root_str = os.fspath(root)
     for known in _roots | {root_str}:
-        for name, module in list(sys.modules.items()):
-            if name in _NEVER_FORGET or name.startswith("pivot"):
-                continue
-            if is_project_module(getattr(module, "__file__", None), known):
-                del sys.modules[name]
-        while known != root_str and known in sys.path:
-            sys.path.remove(known)
-        src = os.path.join(known, "src")
-        while known != root_str and src in sys.path:
-            sys.path.remove(src)
+        forget(known, keep_on_path=known == root_str)
     _roots.clear()
     _roots.add(root_str)
     put_on_path(root_str)
+
+
+def forget(root: str, *, keep_on_path: bool = False) -> None:
+    """Drop every module imported from the project at `root` (the next import reads the files
+    again); unless kept, the root and its `src/` leave sys.path too."""
+    for name, module in list(sys.modules.items()):
+        if name in _NEVER_FORGET or name == "pivot" or name.startswith("pivot."):
+            continue
+        if is_project_module(getattr(module, "__file__", None), root):
+            del sys.modules[name]
+    if not keep_on_path:
+        for entry in (root, os.path.join(root, "src")):
+            while entry in sys.path:
+                sys.path.remove(entry)
     importlib.invalidate_caches()
 
 

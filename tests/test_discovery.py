@@ -206,6 +206,19 @@ def test_edited_module_is_reloaded(project):
     assert discovery.load(project_of(root)).stages["single"].out_paths == ("renamed.txt",)
 
 
+def test_an_edited_module_whose_name_starts_with_pivot_is_reloaded_too(project):
+    """Only pivot's own package is kept between loads, not a user module like `pivotal`."""
+    root = project({
+        "pivotal.py": 'OUT = "one.txt"\n',
+        "stages.py": "from typing import Annotated\nfrom pivot import loaders, outputs\nimport pivotal\n"
+        "def s() -> Annotated[str, outputs.Out(pivotal.OUT, loaders.Text())]:\n    return 'x'\n",
+        "pivot.yaml": "stages:\n  s:\n    python: stages.s\n",
+    })
+    assert discovery.load(project_of(root)).stages["s"].out_paths == ("one.txt",)
+    (root / "pivotal.py").write_text('OUT = "two.txt"\n')
+    assert discovery.load(project_of(root)).stages["s"].out_paths == ("two.txt",)
+
+
 def test_loading_writes_nothing(project):
     root = project(_files(**{"pivot.yaml": PIPELINE}))
     before = sorted(p.relative_to(root) for p in root.rglob("*") if "__pycache__" not in p.parts)

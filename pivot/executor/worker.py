@@ -7,7 +7,6 @@ subprocesses and C extensions is captured too. Failures come back as text, never
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import pathlib
 import sys
@@ -51,18 +50,7 @@ def execute(task: StageTask) -> StageOutcome:
         return StageOutcome(task.stage.name, True, time.perf_counter() - start)
     finally:
         if task.on_cluster:
-            _forget_project(task.root)
-
-
-def _forget_project(root: str) -> None:
-    """Drop the modules imported from `root` and `root` from sys.path."""
-    prefix = os.path.join(os.path.abspath(root), "")
-    for name, module in list(sys.modules.items()):
-        if (getattr(module, "__file__", None) or "").startswith(prefix):
-            del sys.modules[name]
-    while root in sys.path:
-        sys.path.remove(root)
-    importlib.invalidate_caches()
+            importing.forget(task.root)  # a long-lived worker runs the next stage's code as it is then
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:
