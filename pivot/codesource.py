@@ -44,13 +44,17 @@ def file_digest(path: str) -> str:
         return xxhash.xxh3_128_hexdigest(handle.read())
 
 
-def unchanged(root: str, digests: Mapping[str, str]) -> bool:
-    """Whether every file (project-relative) still has the content hash it had."""
+def unchanged(root: str, digests: Mapping[str, str], seen: dict[str, str | None] | None = None) -> bool:
+    """Whether every file (project-relative) still has the content hash it had. `seen` carries
+    the digests already read in one load, so a helper module many stages use is read once."""
+    seen = {} if seen is None else seen
     for rel, digest in digests.items():
-        try:
-            if file_digest(os.path.join(root, rel)) != digest:
-                return False
-        except OSError:
+        if rel not in seen:
+            try:
+                seen[rel] = file_digest(os.path.join(root, rel))
+            except OSError:
+                seen[rel] = None
+        if seen[rel] != digest:
             return False
     return True
 

@@ -56,11 +56,12 @@ def _fingerprints(
 ) -> dict[str, fingerprint.Fingerprint]:
     root = str(proj.root)
     by_ref: dict[str, fingerprint.Fingerprint] = {}
+    digests: dict[str, str | None] = {}  # each source file read once, however many stages use it
     for name, stage in stages.items():  # variants of one function share its fingerprint
         if stage.func in by_ref:
             continue
         known = memo.get(stage.func)
-        if known is not None and fingerprint.sources_unchanged(known, root):
+        if known is not None and fingerprint.sources_unchanged(known, root, digests):
             by_ref[stage.func] = known
         else:
             by_ref[stage.func] = fingerprint.of(functions[name], relative_to=root)

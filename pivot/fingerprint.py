@@ -54,9 +54,9 @@ def qualified_name(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
-def sources_unchanged(fp: Fingerprint, root: str) -> bool:
+def sources_unchanged(fp: Fingerprint, root: str, seen: dict[str, str | None] | None = None) -> bool:
     """Whether every file that went into `fp` still has the content it had (memo validity)."""
-    return codesource.unchanged(root, fp.sources)
+    return codesource.unchanged(root, fp.sources, seen)
 
 
 class _Walker:
