@@ -12,6 +12,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import errno
+import functools
 import os
 import pathlib
 import random
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 import fsspec
 
 from pivot import errors
+from pivot.remote import s3io
 from pivot.remote import spec as spec_mod
 from pivot.remote.spec import RemoteSpec
 from pivot.storage import hashing
@@ -49,6 +51,7 @@ _LIST_JOBS = 16
 _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "oss"})
 # These list a key range server-side (`find(prefix=...)`), so a listing can run as 16 shards.
 _SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
+_S3 = frozenset({"s3", "s3a"})  # large objects travel as `pivot.remote.s3io` shapes them
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 # The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
@@ -169,8 +172,9 @@ class Remote:
         if not self._atomic_put:
             self._call(what, self._put_renamed, os.fspath(src), path)
             return
+        put = functools.partial(s3io.upload, self._fs) if self._protocol in _S3 else self._fs.put_file
         try:
-            self._call(what, self._fs.put_file, os.fspath(src), path)
+            self._call(what, put, os.fspath(src), path)
         except RemoteUnavailable:
             self._require_bucket()  # a clearer message, if that is the reason
             raise
@@ -202,8 +206,9 @@ class Remote:
         self._download(key, f"run-cache entry {key}", self._path(key, self._runs), dest)
 
     def _download(self, name: str, shown: str, path: str, dest: pathlib.Path) -> None:
+        get = functools.partial(s3io.download, self._fs) if self._protocol in _S3 else self._fs.get_file
         try:
-            self._call(f"download {name}", self._fs.get_file, path, os.fspath(dest), not_found=_NotFound)
+            self._call(f"download {name}", get, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
             self._require_bucket()
             raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.url})") from None

@@ -18,7 +18,7 @@ import pytest
 from servers import Backend
 
 from pivot import errors
-from pivot.remote import fs
+from pivot.remote import fs, s3io
 from pivot.storage import hashing
 
 pytest_plugins = ("servers",)  # the server and backend fixtures
@@ -143,6 +143,20 @@ def test_a_5mb_object_round_trips_and_is_never_seen_partial(backend: Backend, tm
     assert set(seen) <= {len(data)}, f"a partial object was visible: sizes {sorted(set(seen))[:5]}"
     dest = tmp_path / "dest"
     remote.get(oid, dest)
+    assert hashing.hash_file(dest) == oid
+
+
+def test_an_object_larger_than_one_download_request_round_trips(backend: Backend, tmp_path: pathlib.Path):
+    """On S3 this takes the first range and then the rest (`pivot.remote.s3io`); a stale, longer
+    file at the destination is replaced, not patched."""
+    data = os.urandom(s3io.FIRST_BYTES + 123_457)
+    src, oid = _object(tmp_path, data)
+    remote = backend.remote()
+    remote.put(src, oid)
+    dest = tmp_path / "dest"
+    dest.write_bytes(b"x" * (len(data) + 10))
+    remote.get(oid, dest)
+    assert dest.stat().st_size == len(data)
     assert hashing.hash_file(dest) == oid
 
 
