@@ -80,15 +80,18 @@ def _read_lock(proj: project.Project, name: str) -> lock_mod.StageLock | None:
     return lock
 
 
-def shareable_runs(cache: Cache, run_cache: RunCache, stages: Collection[str] | None = None) -> dict[str, RunEntry]:
+def shareable_runs(
+    cache: Cache, run_cache: RunCache, stages: Collection[str] | None = None, *, complete: Collection[str] = ()
+) -> dict[str, RunEntry]:
     """Readable run-cache entries (of `stages` only, if given) whose objects the local cache holds
-    whole: what push may share, since a remote entry must never lack its objects."""
+    whole: what push may share, since a remote entry must never lack its objects. `complete`:
+    oids the caller has just found whole (a directory's check stats every file)."""
     return {
         key: entry
         for key, entry in run_cache.entries()
         if entry is not None
         and (stages is None or entry.stage in stages)
-        and all(cache.is_complete(oid) for oid in entry.oids())
+        and all(oid in complete or cache.is_complete(oid) for oid in entry.oids())
     }
 
 

@@ -42,8 +42,9 @@ def push(
         if absent:
             click.echo(f"warning: {len(absent)} outputs are not in the local cache and are skipped "
                        "(run their stages, or pivot fetch them first)", err=True)
-        runs = {} if no_run_cache else references.shareable_runs(ws.cache, ws.run_cache, list(stages) or None)
-        present = sorted({oid for oid in oids if oid not in absent}.union(*(e.oids() for e in runs.values())))
+        whole = set(oids).difference(absent)
+        runs = {} if no_run_cache else references.shareable_runs(ws.cache, ws.run_cache, list(stages) or None, complete=whole)
+        present = sorted(whole.union(*(e.oids() for e in runs.values())))
         if dry_run:
             missing = transfer.pending(ws.cache, remote, present, jobs=_jobs(jobs))
             entries = len(set(runs) - remote.list_runs()) if runs else 0

@@ -39,6 +39,9 @@ class Cache:
         self._tmp = os.fspath(self.tmp_dir)
         self._reflink_works = links.REFLINK_POSSIBLE  # turns False the first time a clone is refused
         self._made_dirs: set[str] = set()
+        # oid -> (stat signature, entries): a 10,000-file manifest takes ~60 ms to parse, and one
+        # command often reads it several times (is it whole? which files to send?).
+        self._manifests: dict[str, tuple[tuple[int, int, int], tuple[FileEntry, ...]]] = {}
 
     # ------------------------------------------------------------------ objects
 
@@ -68,8 +71,15 @@ class Cache:
     def read_manifest(self, oid: str) -> tuple[FileEntry, ...]:
         if not oid.endswith(hashing.DIR_SUFFIX):
             raise errors.CacheError(f"{oid} is a file object, not a directory manifest")
+        path = self._object(oid)
         try:
-            data = self.object_path(oid).read_bytes()
+            with open(path, "rb") as f:
+                st = os.fstat(f.fileno())
+                signature = (st.st_ino, st.st_size, st.st_mtime_ns)
+                known = self._manifests.get(oid)
+                if known is not None and known[0] == signature:
+                    return known[1]
+                data = f.read()
         except FileNotFoundError:
             raise errors.CacheError(f"directory manifest {oid} is not in the cache") from None
         if hashing.hash_bytes(data) + hashing.DIR_SUFFIX != oid:
@@ -81,9 +91,11 @@ class Cache:
                 hint=_REPAIR_HINT,
             )
         try:
-            return hashing.parse_manifest(data)
+            entries = hashing.parse_manifest(data)
         except errors.CacheError as exc:
             raise errors.CacheError(f"directory manifest {oid}: {exc.message}") from None
+        self._manifests[oid] = (signature, entries)
+        return entries
 
     def put_object(self, oid: str, src: pathlib.Path) -> None:
         """Move `src`, a temp file in `tmp_dir` whose content the caller has verified as `oid`,
