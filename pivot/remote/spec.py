@@ -29,7 +29,10 @@ _S3_NAMES: Mapping[str, tuple[str, ...]] = {
     "session_token": ("token",),
     "connect_timeout": ("config_kwargs", "connect_timeout"),
     "read_timeout": ("config_kwargs", "read_timeout"),
+    # when_required: no checksums on uploads, for S3-compatible servers that refuse them
+    "request_checksum_calculation": ("config_kwargs", "request_checksum_calculation"),
 }
+_CHECKSUM_SETTINGS = ("when_supported", "when_required")
 _GCS_NAMES: Mapping[str, tuple[str, ...]] = {
     "credentialpath": ("token",),
     "projectname": ("project",),
@@ -78,6 +81,12 @@ def resolve(settings: config.ProjectConfig, name: str | None, project_root: path
         )
     url = _absolute(url.strip(), project_root)
     pack = raw.pop("pack", True) is not False  # a pivot setting, not a storage option; validated as a bool
+    checksums = raw.get("request_checksum_calculation", _CHECKSUM_SETTINGS[0])
+    if checksums not in _CHECKSUM_SETTINGS:
+        raise errors.ConfigError(
+            f"remote '{name}': request_checksum_calculation is {checksums!r}; it must be one of {', '.join(_CHECKSUM_SETTINGS)}",
+            hint=f"pivot remote modify {name} request_checksum_calculation when_required",
+        )
     return RemoteSpec(name=name, url=url, options=_storage_options(protocol_of(url), raw), pack=pack)
 
 

@@ -225,6 +225,15 @@ def test_pack_false_turns_packs_off_and_a_bad_value_is_exit_2(project, pivot, sh
     assert_clean_error(pivot("push"), f".pivot/config.yaml:{line}", "remotes.origin.pack", "true or false")
 
 
+def test_a_checksum_setting_that_is_neither_kind_is_exit_2_and_nothing_moves(project, pivot, shared):
+    _packed_project(project, pivot, shared)
+    assert pivot("remote", "modify", "origin", "request_checksum_calculation", "sometimes").exit_code == 0
+    assert_clean_error(pivot("push"), "remote 'origin'", "request_checksum_calculation", "'sometimes'", "when_required")
+    assert not (shared / "files").exists()
+    assert pivot("remote", "modify", "origin", "request_checksum_calculation", "when_required").exit_code == 0
+    assert pivot("push").exit_code == 0
+
+
 def test_fetch_refuses_a_damaged_file_in_a_pack_and_exits_1(project, pivot, shared):
     root = _packed_project(project, pivot, shared)
     assert pivot("push").exit_code == 0

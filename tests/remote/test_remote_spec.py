@@ -69,6 +69,7 @@ def test_friendly_s3_names_become_s3fs_options():
                 "secret_access_key": "s3cr3t",
                 "profile": "team",
                 "connect_timeout": "3",
+                "request_checksum_calculation": "when_required",
                 "anon": "false",
             }
         ),
@@ -82,7 +83,7 @@ def test_friendly_s3_names_become_s3fs_options():
         "key": "AKIA",
         "secret": "s3cr3t",
         "profile": "team",
-        "config_kwargs": {"connect_timeout": 3.0},
+        "config_kwargs": {"connect_timeout": 3.0, "request_checksum_calculation": "when_required"},
         "anon": False,
     }
 
