@@ -70,12 +70,12 @@ def test_an_absent_object_is_not_found_and_leaves_no_file(s3: Backend, tmp_path:
 def test_a_multipart_push_declares_its_crc32_unless_checksums_are_sent_only_when_required(
     s3: Backend, tmp_path: pathlib.Path, checksums: str
 ):
-    """Over 100 MiB s3fs uploads in parts: the server then checks each part's CRC32 and keeps a
-    checksum built from them. A client told to send checksums only when required (for servers
+    """From 32 MiB a file goes up in 16 MiB parts (here two and a last one of one byte): the
+    server checks each part's CRC32 and keeps a checksum built from them. A client told to send checksums only when required (for servers
     that refuse them) sends none, and the object still arrives whole."""
     config_kwargs = {**s3.config["config_kwargs"], "request_checksum_calculation": checksums}
     backend = Backend(s3.kind, {**s3.config, "config_kwargs": config_kwargs}, s3.project_root)
-    data = os.urandom(100 * 2**20 + 1)
+    data = os.urandom(2 * s3io.UPLOAD_PART_BYTES + 1)
     src = tmp_path / "big"
     src.write_bytes(data)
     oid = hashing.hash_file(src)
