@@ -4,7 +4,7 @@ objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-ca
 `<url>/packs/...` (their format: `pivot.remote.packs`).
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
-remote, with the backend's own message and never a credential.
+remote, with the backend's own message and never a credential (`pivot.remote.failures`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import fsspec
 
 from pivot import errors
-from pivot.remote import s3io
+from pivot.remote import failures, s3io
 from pivot.remote import spec as spec_mod
 from pivot.remote.spec import RemoteSpec
 from pivot.storage import hashing
@@ -56,24 +56,6 @@ _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 # The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
 _KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir")
-
-# Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
-# a server closing a pooled connection after a restart) is worth another try.
-_PERMANENT_TYPES = (
-    FileNotFoundError,
-    PermissionError,
-    IsADirectoryError,
-    NotADirectoryError,
-    FileExistsError,
-    ValueError,
-    TypeError,
-    NotImplementedError,
-    errors.PivotError,
-)
-_PERMANENT_ERRNOS = frozenset({errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT, errno.EPERM})
-_CREDENTIAL_WORDS = ("Credential", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden")
-_PERMANENT_NAMES = ("NoSuchBucket", *_CREDENTIAL_WORDS)
-
 
 class RemoteUnavailable(errors.TransferError):
     """The remote itself failed (network, server, credentials, bucket), not just one object:
@@ -326,33 +308,11 @@ class Remote:
             except Exception as exc:  # backends raise anything: OSError, botocore, aiohttp...
                 if not_found is not None and isinstance(exc, FileNotFoundError):
                     raise not_found() from None
-                if attempt + 1 == self._attempts or not _is_transient(exc):
-                    message = f"remote '{self.name}': cannot {what}: {self._describe(exc)}"
-                    raise RemoteUnavailable(message, hint=self._hint(exc)) from None
+                if attempt + 1 == self._attempts or not failures.is_transient(exc):
+                    message = f"remote '{self.name}': cannot {what}: {failures.describe(exc, self.spec.options)}"
+                    raise RemoteUnavailable(message, hint=failures.hint(exc, self.name)) from None
             time.sleep(_BACKOFF_SECONDS * 4**attempt * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
-
-    def _describe(self, exc: BaseException) -> str:
-        """The backend's message on one line, without any credential the options hold."""
-        text = " ".join(str(exc).split()) or "no message"
-        for secret in _secret_values(self.spec.options):
-            text = text.replace(secret, "***")
-        if len(text) > 300:
-            text = text[:297] + "..."
-        return f"{type(exc).__name__}: {text}"
-
-    def _hint(self, exc: BaseException) -> str:
-        text = f"{type(exc).__name__} {exc}"
-        if isinstance(exc, PermissionError) or any(word in text for word in _CREDENTIAL_WORDS):
-            return (
-                f"check the credentials for '{self.name}': AWS_* or GOOGLE_APPLICATION_CREDENTIALS, "
-                f"or pivot remote modify --local {self.name} profile|token ..."
-            )
-        if isinstance(exc, OSError) and exc.errno in _PERMANENT_ERRNOS:
-            return f"the storage behind '{self.name}' refuses writes (full, read-only or not ours)"
-        if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
-            return f"create the bucket, or fix the url: pivot remote modify {self.name} url ..."
-        return "is the remote reachable? check its url and endpoint_url: pivot remote list"
 
 
 class _NotFound(Exception):
@@ -400,28 +360,6 @@ def _oid_of(path: str) -> str | None:
         return None
     oid = parts[1] + parts[2]
     return oid if hashing.is_valid_oid(oid) else None
-
-
-def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, _PERMANENT_TYPES):
-        return False
-    if isinstance(exc, OSError) and exc.errno in _PERMANENT_ERRNOS:
-        return False
-    names = " ".join(cls.__name__ for cls in type(exc).__mro__) + " " + str(exc)[:200]
-    return not any(name in names for name in _PERMANENT_NAMES)
-
-
-def _secret_values(options: Any) -> Iterable[str]:
-    redacted = spec_mod.redact(options)
-
-    def walk(raw: Any, shown: Any) -> Iterable[str]:
-        if isinstance(raw, Mapping):
-            for key, value in raw.items():
-                yield from walk(value, shown.get(key) if isinstance(shown, dict) else None)
-        elif isinstance(raw, str) and shown == "***" and len(raw) >= 4:
-            yield raw
-
-    return list(walk(dict(options), redacted))
 
 
 def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
