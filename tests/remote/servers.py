@@ -243,7 +243,11 @@ class Backend:
         """The fsspec filesystem and the remote's root path, behind pivot's back."""
         resolved = self.spec()
         extra = {"auto_mkdir": True} if self.kind in ("dir", "file") else {}
-        return fsspec.core.url_to_fs(resolved.url, skip_instance_cache=True, **extra, **resolved.options)
+        if self.kind in SERVERS:
+            # One client per server for the whole session (its setup costs ~0.4 s a test), and
+            # never a listing from the past: every look behind pivot's back asks the server.
+            extra = {"use_listings_cache": False}
+        return fsspec.core.url_to_fs(resolved.url, **extra, **resolved.options)
 
     def object_path(self, oid: str) -> str:
         _, root = self.raw()
