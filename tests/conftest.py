@@ -112,7 +112,7 @@ def assert_clean_error(result: Result, *fragments: str) -> None:
         assert fragment in text, f"{fragment!r} not in:\n{text}"
 
 
-# The quick subset (-m "not slow") runs the transfer and pack suites on the local kinds of remote
+# The quick subset (-m "not slow" -n 2) runs the transfer and pack suites on the local kinds of remote
 # only: their logic is the same on every backend, and the contract suite keeps S3 (moto) in the
 # quick subset. The full run has every backend.
 _QUICK_LOCAL_ONLY = ("test_transfer.py", "test_packs.py")

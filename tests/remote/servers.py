@@ -319,7 +319,7 @@ def seaweedfs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
 
 
 # SeaweedFS repeats the S3 suite against a production server and fake-gcs-server runs GCS: the
-# full run has both; the quick subset (-m "not slow") keeps the local kinds and moto for S3.
+# full run has both; the quick subset (-m "not slow" -n 2) keeps the local kinds and moto for S3.
 @pytest.fixture(params=[pytest.param(k, marks=pytest.mark.slow) if k in ("seaweedfs", "gcs") else k for k in KINDS])
 def backend(request: pytest.FixtureRequest, tmp_path: pathlib.Path, client_env: None) -> Iterator[Backend]:
     """Each kind of remote in turn, at a fresh, empty location."""
