@@ -16,6 +16,22 @@ from pivot.cli import cli
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
+# Stage code that counts its runs: `_count("train")` appends an "x" to counts/train, and `runs`
+# reads the count back.
+COUNT_RUNS = '''
+def _count(name):
+    counts = pathlib.Path("counts")
+    counts.mkdir(exist_ok=True)
+    with open(counts / name, "a") as handle:
+        handle.write("x")
+'''
+
+
+def runs(root: pathlib.Path, name: str) -> int:
+    path = root / "counts" / name
+    return len(path.read_text()) if path.exists() else 0
+
+
 # A stage with a param, an output and a metric, and a stage downstream of it (the run-cache tests);
 # each run appends an "x" to counts/<stage>.
 TRAIN_STAGES = '''
@@ -25,12 +41,7 @@ from typing import Annotated, TypedDict
 from pivot import loaders, outputs
 from pivot.stage_def import StageParams
 
-
-def _count(name):
-    counts = pathlib.Path("counts")
-    counts.mkdir(exist_ok=True)
-    with open(counts / name, "a") as handle:
-        handle.write("x")
+''' + COUNT_RUNS + '''
 
 
 class TrainParams(StageParams):

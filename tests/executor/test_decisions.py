@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 import shutil
 
+from conftest import COUNT_RUNS, runs
 
 
 STAGES = '''
@@ -14,12 +15,7 @@ from typing import Annotated
 from pivot import loaders, outputs
 from pivot.stage_def import StageParams
 
-
-def _count(name):
-    counts = pathlib.Path("counts")
-    counts.mkdir(exist_ok=True)
-    with open(counts / name, "a") as handle:
-        handle.write("x")
+''' + COUNT_RUNS + '''
 
 
 class Params(StageParams):
@@ -37,11 +33,6 @@ PIPELINE = "stages:\n  double:\n    python: stages.double\n"
 # Decisions, not the pool, are under test here (tests/executor/test_parallel.py and
 # test_failures.py run the real pool): stages run in this process, which is much faster.
 RUN = ("run", "--executor", "inprocess")
-
-
-def runs(root: pathlib.Path, name: str) -> int:
-    path = root / "counts" / name
-    return len(path.read_text()) if path.exists() else 0
 
 
 def setup(project, pivot) -> pathlib.Path:
@@ -185,12 +176,7 @@ from typing import Annotated
 
 from pivot import loaders, outputs
 
-
-def _count(name):
-    counts = pathlib.Path("counts")
-    counts.mkdir(exist_ok=True)
-    with open(counts / name, "a") as handle:
-        handle.write("x")
+''' + COUNT_RUNS + '''
 
 
 def normalize(

@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from conftest import COUNT_RUNS, runs
 
 HELPERS = '''
 import os
@@ -20,12 +21,7 @@ from typing import Annotated
 
 from pivot import loaders, outputs
 
-
-def _count(name):
-    counts = pathlib.Path("counts")
-    counts.mkdir(exist_ok=True)
-    with open(counts / name, "a") as handle:
-        handle.write("x")
+''' + COUNT_RUNS + '''
 
 
 def _wait_for(path, limit):
@@ -36,11 +32,6 @@ def _wait_for(path, limit):
         time.sleep(0.02)
     return True
 '''
-
-
-def runs(root: pathlib.Path, name: str) -> int:
-    path = root / "counts" / name
-    return len(path.read_text()) if path.exists() else 0
 
 
 def lock(root: pathlib.Path, stage: str) -> pathlib.Path:

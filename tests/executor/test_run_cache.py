@@ -7,16 +7,12 @@ import os
 import pathlib
 
 from conftest import TRAIN_STAGES as STAGES
+from conftest import runs
 
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n"
 CHAIN = PIPELINE + "  evaluate:\n    python: stages.evaluate\n"
 RUN = ("run", "--executor", "inprocess")
-
-
-def runs(root: pathlib.Path, name: str) -> int:
-    path = root / "counts" / name
-    return len(path.read_text()) if path.exists() else 0
 
 
 def set_lr(root: pathlib.Path, lr: float | None, pipeline: str = PIPELINE) -> None:
