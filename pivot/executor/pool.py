@@ -39,9 +39,21 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
 
 
 def worker_started(pivot_pid: int) -> None:
-    """Pool initializer, run in each new worker before its first task."""
+    """Pool initializer, run in each new worker before its first task. SIGINT stays held (see
+    `sigint_held`) until a task starts: an idle worker that took a Ctrl-C would die inside the
+    pool's queue and break the pool, while pivot, which got the signal too, stops the run itself."""
     die_with_parent(pivot_pid)
+
+
+def in_task(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Run one task in a worker with SIGINT accepted, so the stage's code sees KeyboardInterrupt
+    as usual; hold it again once the task is over."""
     _accept_sigint()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 
 
 @contextlib.contextmanager
@@ -65,8 +77,8 @@ def sigint_held() -> Iterator[None]:
 
 
 def _accept_sigint() -> None:
-    """In a worker started under `sigint_held`: drop a Ctrl-C that came during start-up (pivot
-    got it too), then take SIGINT again, so the stage's own code sees KeyboardInterrupt as usual."""
+    """In a worker started under `sigint_held`: drop a Ctrl-C that came while it was starting or
+    idle (pivot got it too), then take SIGINT again."""
     if not hasattr(signal, "pthread_sigmask") or signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, ()):
         return
     handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # discards a pending SIGINT
@@ -183,7 +195,7 @@ class LazyExecutor(concurrent.futures.Executor):
         if isinstance(self._executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C
             return self._executor.submit(fn, *args, **kwargs)
         with sigint_held():  # a submit may start (or restart) workers
-            return self._executor.submit(fn, *args, **kwargs)
+            return self._executor.submit(in_task, fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         if self._executor is None:

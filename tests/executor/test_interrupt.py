@@ -208,7 +208,7 @@ def test_a_worker_started_after_its_parent_died_ends_itself():
 
 
 CTRL_C_AT_START = """
-import os, signal, sys
+import os, signal, sys, time
 from pivot.executor import pool
 
 
@@ -222,22 +222,27 @@ if __name__ == "__main__":  # a fork server re-imports the main module in each w
     executor = pool.LazyExecutor(lambda: pool.create(2, sys.argv[1]))
     future = executor.submit(sigint_state)
     os.killpg(0, signal.SIGINT)  # what a terminal does: every process of the group, the new workers too
-    print("task:", future.result(timeout=30))
-    print("pivot saw it:", seen == ["ctrl-c"])
+    print("starting:", future.result(timeout=30))
+    os.killpg(0, signal.SIGINT)  # and again while the workers sit idle between tasks
+    time.sleep(0.5)
+    print("idle:", executor.submit(sigint_state).result(timeout=30))
+    print("pivot saw it:", seen == ["ctrl-c", "ctrl-c"])
     pool.shutdown(executor)
 """
 
 
 @pytest.mark.parametrize("kind", ["loky", "forkserver"])
-def test_ctrl_c_while_workers_start_does_not_kill_them(tmp_path, kind):
-    """Workers start with SIGINT held, then take it back: no half-started worker dies (and prints
-    a traceback into the user's terminal), yet stage code still gets KeyboardInterrupt later."""
+def test_ctrl_c_while_workers_start_or_idle_does_not_kill_them(tmp_path, kind):
+    """Workers hold SIGINT while they start and between tasks, and take it only while a task runs:
+    no worker dies (breaking the pool, or printing a traceback into the user's terminal) from a
+    Ctrl-C that pivot handles, yet stage code still gets KeyboardInterrupt."""
     script = tmp_path / "ctrl_c.py"
     script.write_text(CTRL_C_AT_START)
     result = subprocess.run(
         [sys.executable, str(script), kind], capture_output=True, text=True, timeout=60, start_new_session=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "task: (False, True)" in result.stdout, result.stdout + result.stderr
+    assert "starting: (False, True)" in result.stdout, result.stdout + result.stderr
+    assert "idle: (False, True)" in result.stdout, result.stdout + result.stderr
     assert "pivot saw it: True" in result.stdout
     assert "Traceback" not in result.stderr, result.stderr
