@@ -18,6 +18,7 @@ os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
 import contextlib
 import dataclasses
 import glob
+import json
 import pathlib
 import secrets
 import shutil
@@ -90,6 +91,7 @@ class Server:
     endpoint: str
     env: Mapping[str, str] = dataclasses.field(default_factory=clean_env)
     cwd: pathlib.Path | None = None
+    before_stop: Callable[[], None] | None = None
     after_stop: Callable[[], None] | None = None
     process: subprocess.Popen[bytes] | None = None
 
@@ -113,6 +115,8 @@ class Server:
         """SIGTERM, then SIGKILL after `grace` seconds (0: kill at once, when nothing is kept)."""
         process, self.process = self.process, None
         if process is not None and process.poll() is None:
+            if self.before_stop is not None:
+                self.before_stop()
             process.send_signal(signal.SIGTERM if grace else signal.SIGKILL)
             try:
                 process.wait(grace or None)
@@ -191,10 +195,17 @@ def seaweedfs(workdir: pathlib.Path) -> Server:
                 with contextlib.suppress(OSError):
                     os.unlink(path)
 
+    # After a restart a write works before the volumes written earlier are served again (small
+    # objects live in the filer, not in volumes), and a read meanwhile fails with a 500 "volume
+    # not found": ready also means every volume the server had before its stop is back.
+    master = f"http://127.0.0.1:{ports['master.port']}"
+    held: set[int] = set()
+
     return Server(
         name="seaweedfs", argv=argv, log=data / "stdout.log", cwd=data,
         # Without AWS keys in its environment SeaweedFS runs with auth off: any key works.
-        ready=lambda: _seaweed_writes(endpoint), endpoint=endpoint, after_stop=remove_sockets,
+        ready=lambda: _seaweed_writes(endpoint) and held <= _seaweed_volumes(master), endpoint=endpoint,
+        before_stop=lambda: held.update(_seaweed_volumes(master)), after_stop=remove_sockets,
     )
 
 
@@ -204,20 +215,32 @@ def _seaweed_writes(endpoint: str) -> bool:
     return http_ok(f"{endpoint}/pivot-ready/probe", method="PUT")
 
 
+def _seaweed_volumes(master: str) -> set[int]:
+    """The ids of the volumes the master knows a volume server for."""
+    try:
+        with urllib.request.urlopen(f"{master}/vol/status", timeout=1) as response:
+            status = json.load(response)
+    except (urllib.error.URLError, OSError, ValueError):
+        return set()
+    racks = status.get("Volumes", {}).get("DataCenters", {}).values()
+    return {volume["Id"] for rack in racks for nodes in rack.values() for volumes in nodes.values() for volume in volumes or ()}
+
+
 # ---------------------------------------------------------------------- remote locations
 
 
 def s3_config(endpoint: str, bucket: str, **extra: Any) -> dict[str, Any]:
     """A remote entry as `pivot remote add/modify` writes it, with the friendly option names.
-    Timeouts are low and botocore does not retry (pivot does, once), so a dead server fails in
-    seconds, not minutes."""
+    botocore does not retry (pivot does, once), so a dead server fails in seconds, not minutes.
+    The connect timeout leaves room for a server slowed by a busy machine; the tests that stop
+    a server lower it."""
     return {
         "url": f"s3://{bucket}/team/cache",
         "endpoint_url": endpoint,
         "region": "eu-west-1",  # s3fs sends it as LocationConstraint; us-east-1 breaks moto
         "access_key_id": S3_KEY,
         "secret_access_key": S3_SECRET,
-        "connect_timeout": "2",
+        "connect_timeout": "5",
         "read_timeout": "30",
         "config_kwargs": {"retries": {"total_max_attempts": 1}},
         **extra,
