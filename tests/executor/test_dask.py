@@ -340,7 +340,8 @@ from pivot import loaders, outputs
 
 
 def sleeper() -> Annotated[str, outputs.Out("slept.txt", loaders.Text())]:
-    pathlib.Path("sleeper.pid").write_text(str(os.getpid()))
+    pathlib.Path("sleeper.pid.tmp").write_text(str(os.getpid()))
+    os.replace("sleeper.pid.tmp", "sleeper.pid")  # whole, once it exists
     time.sleep(60)
     return "slept"
 '''
@@ -361,7 +362,6 @@ def test_ctrl_c_cancels_the_stage_and_stops_the_local_cluster(project):
         while not (root / "sleeper.pid").exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, (root.parent / "run.out").read_text()
-        time.sleep(0.2)  # the pid is written
         worker = int((root / "sleeper.pid").read_text())
         os.killpg(proc.pid, signal.SIGINT)  # as a terminal's Ctrl-C: pivot and its workers
         assert proc.wait(timeout=30) == 130, (root.parent / "run.out").read_text()
