@@ -478,6 +478,7 @@ def bench_chains(tools: list[Tool], cfg: Settings) -> list[Row]:
             noop = []
             for i in range(cfg.noop_repeats):
                 before = out_mtimes(proj, cfg)
+                settle()  # the previous run's writes (this tool's, or the other tool's) land now, not in this timing
                 noop.append(tool.run(proj, log, jobs))
                 if out_mtimes(proj, cfg) != before:
                     problem(f"{label} no-op run {i + 1} rewrote outputs (mtimes changed)")
@@ -493,6 +494,7 @@ def bench_chains(tools: list[Tool], cfg: Settings) -> list[Row]:
                 roots[c] += f"edit {i}\n"
                 (proj / chain_path(c, 0)).write_text(roots[c])
                 before = out_mtimes(proj, cfg)
+                settle()
                 edit.append(tool.run(proj, log, jobs))
                 after = out_mtimes(proj, cfg)
                 touched = {k for k in after if after[k] != before[k]}
