@@ -210,6 +210,17 @@ def test_opting_in_shares_unsigned_entries_and_status_remote_says_so(team, pivot
 
 
 @REMOTES
+def test_with_a_key_the_opt_in_is_moot_and_the_environment_wins_over_the_local_config(team, pivot):
+    team.run_a(env_key=None, trust_unsigned_remote=True)  # A shares unsigned entries
+    team.clone_b(env_key=KEY, key=ATTACKER_KEY, trust_unsigned_remote=True)
+    status = ok(pivot("status", "--remote"))
+    assert f"key id {trust.key_id_of(KEY.encode())} (key from PIVOT_RUN_CACHE_KEY)" in status
+    pulled = ok(pivot("pull"))
+    assert pulled.count("claims stage 'train' but is not signed: ignored, never stored") == 2, pulled
+    assert "train: running (Parameters changed)" in ok(pivot(*RUN))
+
+
+@REMOTES
 def test_an_object_that_does_not_match_its_hash_behind_a_signed_entry_is_refused_and_the_stage_runs(team, pivot):
     key = team.run_a()
     oid = json.loads(team.fs.cat(team.entry_path(key)))["entry"]["outs"]["model.txt"]["hash"]
