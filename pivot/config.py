@@ -202,7 +202,8 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
 
 def _refuse_tracked_key(doc: yamldoc.Document) -> None:
     # Everyone who can read the repository could sign run-cache entries with a key committed there.
-    if isinstance(doc.data, dict) and isinstance(doc.data.get("run_cache"), dict) and "key" in doc.data["run_cache"]:
+    section = doc.data.get("run_cache") if isinstance(doc.data, dict) else None
+    if isinstance(section, dict) and section.get("key") is not None:
         raise errors.ConfigError(
             f"{doc.where(('run_cache', 'key'))}: 'run_cache.key' must not be in this committed file: "
             "whoever can read the repository could sign run-cache entries with it",
