@@ -76,6 +76,14 @@ class ExecutorConfig:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class RunCacheConfig:
+    """`run_cache:`: how far entries from a remote are trusted (see pivot.remote.trust)."""
+
+    key: str | None = dataclasses.field(default=None, repr=False)  # from config.local.yaml only
+    trust_unsigned_remote: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ProjectConfig:
     """.pivot/config.yaml merged with .pivot/config.local.yaml."""
 
@@ -83,6 +91,7 @@ class ProjectConfig:
     remotes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     default_remote: str | None = None
     executor: ExecutorConfig = ExecutorConfig()
+    run_cache: RunCacheConfig = RunCacheConfig()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -178,6 +187,8 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
     ):
         doc = yamldoc.load(path, display)
         _validated(proj, doc, "ProjectConfig")  # each file on its own, so errors name the right one
+        if path == proj.config_file:
+            _refuse_tracked_key(doc)
         _deep_merge(merged, doc.data)
     cache = merged.get("cache") or {}
     return ProjectConfig(
@@ -185,7 +196,20 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
         remotes={name: dict(options or {}) for name, options in (merged.get("remotes") or {}).items()},
         default_remote=merged.get("default_remote"),
         executor=ExecutorConfig(**(merged.get("executor") or {})),
+        run_cache=RunCacheConfig(**(merged.get("run_cache") or {})),
     )
+
+
+def _refuse_tracked_key(doc: yamldoc.Document) -> None:
+    # Everyone who can read the repository could sign run-cache entries with a key committed there.
+    section = doc.data.get("run_cache") if isinstance(doc.data, dict) else None
+    if isinstance(section, dict) and section.get("key") is not None:
+        raise errors.ConfigError(
+            f"{doc.where(('run_cache', 'key'))}: 'run_cache.key' must not be in this committed file: "
+            "whoever can read the repository could sign run-cache entries with it",
+            hint="remove it there, and put it in the git-ignored .pivot/config.local.yaml "
+            "('run_cache: {key: ...}') or in the PIVOT_RUN_CACHE_KEY environment variable",
+        )
 
 
 def _deep_merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:

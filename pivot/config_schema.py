@@ -84,6 +84,11 @@ class ExecutorSettings(_Strict):
     remote: str | None = None
 
 
+class RunCacheSettings(_Strict):
+    key: str | None = None  # the team's signing key: config.local.yaml only (config.load refuses it elsewhere)
+    trust_unsigned_remote: pydantic.StrictBool = False
+
+
 class RemoteSettings(pydantic.BaseModel):
     # Storage options pass through to fsspec unchecked; pivot's own settings are checked here.
     model_config = pydantic.ConfigDict(extra="allow", frozen=True)
@@ -97,6 +102,7 @@ class ProjectConfig(pydantic.BaseModel):
     remotes: dict[str, RemoteSettings] = {}
     default_remote: str | None = None
     executor: ExecutorSettings = ExecutorSettings()
+    run_cache: RunCacheSettings = RunCacheSettings()
 
 
 def validate(model: type[M], doc: yamldoc.Document) -> M:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from conftest import assert_clean_error
 from pivot import references
 
@@ -55,6 +57,11 @@ def _run(pivot):
 
 def _set_factor(root, factor):
     (root / "pivot.yaml").write_text(f"stages:\n  make:\n    python: stages.make\n    params:\n      factor: {factor}\n")
+
+
+@pytest.fixture(autouse=True)
+def team_key(monkeypatch):
+    monkeypatch.setenv("PIVOT_RUN_CACHE_KEY", "the-team-key-0123456789")  # run-cache entries are pushed
 
 
 def test_gc_keeps_everything_referenced(project, pivot):
@@ -242,7 +249,7 @@ def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_the
     # what the remaining entry names is all still there
     import json
 
-    kept = json.loads((shared / "runs" / left[0][:2] / left[0][2:]).read_text())
+    kept = json.loads((shared / "runs" / left[0][:2] / left[0][2:]).read_text())["entry"]  # signed: in an envelope
     oids = {item["hash"] for section in ("outs", "metrics") for item in kept[section].values()}
     assert oids <= set(_remote_objects(shared))
 

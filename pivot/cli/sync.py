@@ -14,7 +14,7 @@ import click
 
 from pivot import discovery, errors, observe, project, references, restore, targets
 from pivot.cli import common
-from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer
+from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
 from pivot.workspace import Workspace
 
 _SHOWN_FAILURES = 10
@@ -43,7 +43,11 @@ def push(
             click.echo(f"warning: {len(absent)} outputs are not in the local cache and are skipped "
                        "(run their stages, or pivot fetch them first)", err=True)
         whole = set(oids).difference(absent)
+        trust = trust_mod.resolve(ws.settings)
         runs = {} if no_run_cache else references.shareable_runs(ws.cache, ws.run_cache, list(stages) or None, complete=whole)
+        if trust.mode is trust_mod.Mode.OFF and runs:
+            _no_key_note(f"{len(runs)} run-cache entries are not pushed")
+            runs = {}  # their outputs neither: only lock files and tracked files name what is pushed
         present = sorted(whole.union(*(e.oids() for e in runs.values())))
         if dry_run:
             missing = transfer.pending(ws.cache, remote, present, jobs=_jobs(jobs))
@@ -52,7 +56,7 @@ def push(
             return
         summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
         failed = {oid for oid, _ in summary.failed}
-        pushed = runs_transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
+        pushed = runs_transfer.push_runs(ws.cache, remote, runs, failed, trust, jobs=_jobs(jobs)) if runs else None
     _report_runs("Pushed", "to", remote.spec.name, pushed)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 
@@ -120,8 +124,11 @@ def _fetch_runs(ws: Workspace, remote: fs.Remote, stages: Sequence[str], jobs: i
     restore from (planned as `pivot run` would, counting entries whose objects are still remote)."""
     if skip:
         return []
-    fetched = runs_transfer.fetch_runs(ws.cache, ws.run_cache, remote, jobs=_jobs(jobs))
-    _report_runs("Fetched", "from", remote.spec.name, fetched)
+    fetched = runs_transfer.fetch_runs(ws.cache, ws.run_cache, remote, trust_mod.resolve(ws.settings), jobs=_jobs(jobs))
+    if fetched.withheld:
+        _no_key_note(f"{fetched.withheld} run-cache entries on {remote.spec.name} are not fetched")
+    else:
+        _report_runs("Fetched", "from", remote.spec.name, fetched)
     if next(ws.run_cache.keys(), None) is None:
         return []  # nothing recorded anywhere: no need to import the pipeline's code
     try:
@@ -149,12 +156,20 @@ def _report_runs(verb: str, direction: str, name: str, summary: runs_transfer.Ru
         click.echo(f"warning: ... and {len(summary.skipped) - _SHOWN_FAILURES} more run-cache entries", err=True)
 
 
+def _no_key_note(what: str) -> None:
+    # One line on every push/pull: the team may simply not share its run cache.
+    click.echo(f"note: {what}: no run-cache key to sign and check them with (set {trust_mod.ENV_VAR} "
+               f"or run_cache.key in {trust_mod.LOCAL_CONFIG}; see README 'Security')", err=True)
+
+
 def remote_status(stages: Sequence[str], remote_name: str | None, as_json: bool) -> None:
     """What `push` would upload and `pull` would download, by output path."""
     with _session(stages, remote_name) as (ws, remote, refs):
+        trust = trust_mod.resolve(ws.settings)
         plan = transfer.plan(ws.cache, remote, refs, jobs=_jobs(None))
     if as_json:
-        click.echo(json.dumps({"remote": remote.spec.name, **plan}, indent=2))
+        mode = {"mode": trust.mode.value, "key_id": trust.key_id or None, "source": trust.source or None}
+        click.echo(json.dumps({"remote": remote.spec.name, **plan, "run_cache": mode}, indent=2))
         return
     click.echo(
         f"Remote {remote.spec.name}: {len(plan['push'])} to push, {len(plan['pull'])} to pull"
@@ -163,6 +178,17 @@ def remote_status(stages: Sequence[str], remote_name: str | None, as_json: bool)
     for key, label in (("push", "to push"), ("pull", "to pull"), ("missing", "in neither cache (run the stage)")):
         for path in plan[key]:
             click.echo(f"  {label}: {path}")
+    click.echo(f"Run cache: {_trust_text(trust, remote.spec.name)}")
+
+
+def _trust_text(trust: trust_mod.Trust, name: str) -> str:
+    if trust.mode is trust_mod.Mode.SIGNED:
+        return f"entries signed and checked with key id {trust.key_id} (key from {trust.source})"
+    if trust.mode is trust_mod.Mode.UNSIGNED:
+        return (f"unsigned entries trusted ({trust.source}: true): whoever can write to {name} "
+                "chooses what a matching run restores")
+    return (f"off: no run-cache key, so entries on {name} are not fetched and none are pushed "
+            f"(set {trust_mod.ENV_VAR} or run_cache.key in {trust_mod.LOCAL_CONFIG})")
 
 
 def _stage_names(proj: project.Project, stages: Sequence[str]) -> list[str] | None:

@@ -40,10 +40,10 @@ class RunEntry:
 
 
 def key_of(inputs: Mapping[str, Any]) -> str:
-    return hashing.hash_bytes(_canonical(inputs))
+    return hashing.hash_bytes(canonical(inputs))
 
 
-def _canonical(data: Any) -> bytes:
+def canonical(data: Any) -> bytes:
     # repr for what JSON cannot say (a date from YAML): deterministic, and a mismatch is a miss.
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=repr).encode("ascii")
 
@@ -110,7 +110,7 @@ class RunCache:
 
 
 def dump(entry: RunEntry) -> bytes:
-    return _canonical(
+    return canonical(
         {
             "schema": SCHEMA,
             "stage": entry.stage,

@@ -1,4 +1,6 @@
-"""Run-cache entries travel with push/pull/fetch: a clone skips a run someone else already made."""
+"""Run-cache entries travel with push/pull/fetch: a clone skips a run someone else already made.
+Every clone here holds the team's run-cache key (tests/remote/test_run_cache_trust.py covers the
+trust model: no key, other keys, forged entries)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,11 @@ def git(root: pathlib.Path, *args: str) -> None:
 
 def set_lr(root: pathlib.Path, lr: float) -> None:
     (root / "pivot.yaml").write_text(f"stages:\n  train:\n    python: stages.train\n    params:\n      lr: {lr}\n")
+
+
+@pytest.fixture(autouse=True)
+def team_key(monkeypatch):
+    monkeypatch.setenv("PIVOT_RUN_CACHE_KEY", "the-team-key-0123456789")
 
 
 def ok(result):
@@ -106,6 +113,9 @@ def test_a_damaged_entry_on_the_remote_is_ignored_with_a_warning(teammate, pivot
     for entry in (tmp_path / "shared" / "runs").glob("*/*"):
         entry.write_text('{"schema": 1, "stage": "train"}')
     other = clone(root, tmp_path / "other", monkeypatch)
+    # Unsigned entries trusted, so what is refused is the damage, not the missing signature.
+    monkeypatch.delenv("PIVOT_RUN_CACHE_KEY")
+    (other / ".pivot" / "config.local.yaml").write_text("run_cache:\n  trust_unsigned_remote: true\n")
     set_lr(other, 0.1)
     pulled = pivot("pull")
     assert pulled.exit_code == 0, pulled.output

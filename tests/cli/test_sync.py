@@ -50,8 +50,12 @@ def files_of(root: pathlib.Path) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def shared(tmp_path):
+def shared(tmp_path, monkeypatch):
+    monkeypatch.setenv("PIVOT_RUN_CACHE_KEY", "the-team-key-0123456789")  # run-cache entries travel too
     return tmp_path / "shared-cache"
+
+
+SIGNED = "Run cache: entries signed and checked with key id"
 
 
 @pytest.fixture
@@ -142,17 +146,19 @@ def test_unknown_stage_is_exit_2(pushed, pivot):
 
 def test_status_remote_lists_what_push_and_pull_would_move(pushed, pivot, shared):
     root, _ = pushed
-    assert pivot("status", "--remote").output == "Remote origin: 0 to push, 0 to pull\n"
+    assert pivot("status", "--remote").output.startswith(f"Remote origin: 0 to push, 0 to pull\n{SIGNED}")
     (root / "input.txt").write_text("delta epsilon")
     assert pivot("run", "--executor", "inprocess").exit_code == 0
     plan = json.loads(pivot("status", "--remote", "--json").output)
+    assert plan.pop("run_cache")["mode"] == "signed"
     assert plan == {"remote": "origin", "push": ["loud.txt", "parts"], "pull": [], "missing": []}
     import shutil
 
     pivot("push")
     shutil.rmtree(root / ".pivot" / "cache")
     text = pivot("status", "-r", "origin").output
-    assert text.splitlines() == ["Remote origin: 0 to push, 2 to pull", "  to pull: loud.txt", "  to pull: parts"]
+    assert text.splitlines()[:-1] == ["Remote origin: 0 to push, 2 to pull", "  to pull: loud.txt", "  to pull: parts"]
+    assert text.splitlines()[-1].startswith(SIGNED)
 
 
 def test_a_corrupted_manifest_in_the_cache_is_removed_so_pull_can_repair_it(pushed, pivot):
@@ -194,7 +200,7 @@ def test_many_small_files_go_up_in_a_pack_and_a_clone_pulls_them(project, pivot,
     assert len(_remote_files(shared)) == 3  # the manifest, loud.txt, the metric; the parts are in the pack
     assert len([p for p in (shared / "packs").iterdir() if p.is_file()]) == 1
     assert len(list((shared / "packs" / "dirs").iterdir())) == 1
-    assert pivot("status", "--remote").output == "Remote origin: 0 to push, 0 to pull\n"
+    assert pivot("status", "--remote").output.startswith(f"Remote origin: 0 to push, 0 to pull\n{SIGNED}")
     assert "Would push 0 objects" in pivot("push", "--dry-run").output
     verified = pivot("push", "--verify")
     assert verified.exit_code == 0 and "Pushed 0 files" in verified.output and "43 already there" in verified.output
