@@ -378,7 +378,7 @@ def delete(remote: Remote, garbage: Garbage) -> list[tuple[str, str]]:
     that is gone. Returns the (key, message) of what could not be deleted."""
     failed = remote.delete_keys(garbage.pointers)
     if failed:
-        reason = f"not deleted: {len(failed)} pack pointers could not be deleted first"
+        reason = f"not deleted: {wording.count(len(failed), 'pack pointer')} could not be deleted first"
         return failed + [(key, reason) for key in garbage.packs]
     return remote.delete_keys(garbage.packs)
 
