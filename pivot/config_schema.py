@@ -6,6 +6,7 @@ second to import, which a no-op run should not pay for a pivot.yaml it already c
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from typing import Annotated, Any, Literal, TypeVar
@@ -114,7 +115,9 @@ def validate(model: type[M], doc: yamldoc.Document) -> M:
     try:
         return model.model_validate(doc.data)
     except pydantic.ValidationError as exc:
-        raise _config_error(model, doc, exc.errors()[0]) from None
+        # A misspelt key is also a missing one ('pyhton' for 'python'): naming the typo says both.
+        found = sorted(exc.errors(), key=lambda err: err["type"] != "extra_forbidden")
+        raise _config_error(model, doc, found[0]) from None
 
 
 def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: Any) -> errors.ConfigError:
@@ -124,11 +127,24 @@ def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: A
     where = doc.where(loc)
     field = ".".join(str(part) for part in loc)
     if err["type"] == "extra_forbidden":
-        hint = yamldoc.did_you_mean(loc[-1], _allowed_keys(model, loc))
-        return errors.ConfigError(f"{where}: unknown key '{field}'", hint=hint)
+        return _unknown_key(where, loc, _allowed_keys(model, loc))
     if err["type"] == "missing":
         return errors.ConfigError(f"{where}: '{field}' is required", hint=f"add '{loc[-1]}:' there")
     return errors.ConfigError(f"{where}: '{field}': {err['msg']}", hint=_TYPE_HINTS.get(err["type"]))
+
+
+def _unknown_key(where: str, loc: tuple[Any, ...], allowed: list[str]) -> errors.ConfigError:
+    """`unknown key 'pyhton' in stage 'train2'; did you mean 'python'?`: the key as typed, where it
+    sits, and the closest allowed key in the message itself; every allowed key in the hint."""
+    key, parent = loc[-1], loc[:-1]
+    if parent[:1] == ("stages",) and len(parent) >= 2:
+        inside = f" in stage '{parent[1]}'" + (f" (under '{'.'.join(map(str, parent[2:]))}')" if len(parent) > 2 else "")
+    else:
+        inside = f" in '{'.'.join(map(str, parent))}'" if parent else ""
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    suggestion = f"; did you mean '{close[0]}'?" if close else ""
+    hint = f"allowed keys there: {', '.join(allowed)}" if allowed else None
+    return errors.ConfigError(f"{where}: unknown key '{key}'{inside}{suggestion}", hint=hint)
 
 
 _TYPE_HINTS = {

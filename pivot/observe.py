@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pivot import errors, fingerprint, status
+from pivot import errors, fingerprint, status, wording
 from pivot.graph import Graph
 from pivot.project import is_within
 from pivot.stage import Stage
@@ -117,7 +117,7 @@ def look_up_run(ws: Workspace, stage: Stage, facts: status.Facts, *, fetchable: 
         return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
     lacking = sum(1 for oid in entry.oids() if not ws.cache.is_complete(oid))
     if lacking and not fetchable:
-        note = f"run-cache entry {key} matches, but {lacking} of its objects are not in the local cache (pivot fetch brings them)"
+        note = f"run-cache entry {key} matches, but {lacking} of its objects {wording.be(lacking)} not in the local cache (pivot fetch brings them)"
         return status.RunCacheLookup(key, status.RunCacheState.INCOMPLETE, entry, note)
     return status.RunCacheLookup(key, status.RunCacheState.HIT, entry)
 

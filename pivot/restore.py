@@ -31,7 +31,7 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
             current += 1
             continue
         if not ws.cache.is_complete(ref.oid):
-            problems.append(f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})")
+            problems.append(f"{ref.path}: not in the local cache (run 'pivot pull', or {_remake(ref)})")
             continue
         if now is not None and not force and not ws.cache.is_complete(now):
             problems.append(f"{ref.path}: differs from the lock and is not in the cache (use -f to overwrite it)")
@@ -43,6 +43,14 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
             continue
         restored += 1
     return CheckoutResult(restored, current, tuple(problems))
+
+
+def _remake(ref: references.Reference) -> str:
+    """A command that makes the object again, as the user types it (not the internal source tag)."""
+    kind, _, name = ref.source.partition(":")
+    if kind == "stage":
+        return f"rerun its stage: 'pivot run -f {name}'"
+    return f"track it again: 'pivot track {ref.path}'"
 
 
 def _current_oid(ws: Workspace, path: str) -> str | None:

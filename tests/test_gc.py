@@ -144,7 +144,7 @@ def test_stale_temp_files_go_and_fresh_ones_stay(project, pivot):
 
     assert "would remove tmp/old.tmp" in pivot("gc", "-n").output
     result = pivot("gc")
-    assert result.output == "Removed 0 objects and 1 stale temp files (10 B) from the cache, kept 5 objects\n"
+    assert result.output == "Removed 0 objects and 1 stale temp file (10 B) from the cache, kept 5 objects\n"
     assert sorted(p.name for p in tmp.iterdir()) == ["new.tmp"]
 
 
@@ -243,7 +243,7 @@ def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_the
 
     done = pivot("gc", "-r", "origin", "--yes")
     assert done.exit_code == 0, done.output
-    assert done.output.startswith("Deleted 1 run-cache entries and 4 objects from 'origin'")
+    assert done.output.startswith("Deleted 1 run-cache entry and 4 objects from 'origin'")
     left = [p.parent.name + p.name for p in (shared / "runs").glob("*/*")]
     assert left == [p.parent.name + p.name for p in entries if p != first]
     # what the remaining entry names is all still there

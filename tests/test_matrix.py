@@ -187,7 +187,7 @@ def test_params_show_and_diff_per_variant(grid, pivot):
     table = pivot("params", "show", "train@small_yelp").output.splitlines()
     assert table[0].split() == ["Stage", "Param", "Value"]
     assert ["train@small_yelp", "lr", "0.3"] in [line.split() for line in table]
-    assert json.loads(pivot("params", "diff", "--json").output) == {"train@small_yelp": {"lr": {"old": 0.1, "new": 0.3}}}
+    assert json.loads(pivot("params", "diff", "--json").output) == {"train@small_yelp": {"lr": {"old": 0.1, "new": 0.3, "diff": 0.3 - 0.1}}}
     assert pivot("params", "diff", "--md").output.splitlines()[2] == "| train@small_yelp | lr | 0.1 | 0.3 |"
 
 

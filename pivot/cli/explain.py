@@ -8,8 +8,9 @@ from typing import Any
 
 import click
 
-from pivot import observe, tracking
+from pivot import observe, tracking, wording
 from pivot.cli import common
+from pivot.report import render
 from pivot.status import Decision
 
 
@@ -22,7 +23,7 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: b
     """Explain why each of STAGES (default: all) will run or not."""
     decisions = _evaluate(stages, force, with_tracked=False, use_run_cache=not no_run_cache)[0]
     if as_json:
-        click.echo(json.dumps([decision_json(d) for d in decisions], indent=2))
+        click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))
         return
     click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
 
@@ -49,13 +50,10 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
     if detail:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
     elif as_json:
-        payload: dict[str, Any] = {
-            d.stage: {"will_run": d.run, "reasons": _reason_list(d), "from_run_cache": d.from_run_cache}
-            for d in decisions
-        }
+        payload: dict[str, Any] = {d.stage: stage_json(d) for d in decisions}
         for item, state in tracked:
             payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": state.value}
-        click.echo(json.dumps(payload, indent=2))
+        click.echo(json.dumps(render.json_tree(payload), indent=2))
     else:
         print_status(decisions)
         width = max((len(item.pvt) for item, _ in tracked), default=0)
@@ -125,18 +123,28 @@ def fmt(value: Any, absent: bool = False) -> str:
         return "(not set)"
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    return json.dumps(wording.unsigned_zero(value))
 
 
 def _reason_list(d: Decision) -> list[str]:
     return [reason.value for reason in d.reasons]
 
 
-def decision_json(d: Decision) -> dict[str, Any]:
+def stage_json(d: Decision) -> dict[str, Any]:
+    """The stage schema that `status --json` and `explain --json` share (documented in README.md)."""
     return {
         "stage": d.stage,
         "will_run": d.run,
         "reasons": _reason_list(d),
+        "from_run_cache": d.from_run_cache,
+        "restore": list(d.restore),
+    }
+
+
+def decision_json(d: Decision) -> dict[str, Any]:
+    """`explain --json`: the shared stage schema plus what changed, in detail."""
+    return {
+        **stage_json(d),
         "upstream": list(d.upstream),
         "param_changes": [
             {"key": c.key, "old": c.old, "new": c.new, "change": c.change.value} for c in d.param_changes
@@ -146,7 +154,5 @@ def decision_json(d: Decision) -> dict[str, Any]:
             {"name": c.name, "location": c.location, "change": c.change.value} for c in d.code_changes
         ],
         "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
-        "restore": list(d.restore),
-        "from_run_cache": d.from_run_cache,
         "run_cache_note": d.run_cache_note,
     }

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pivot import errors, references
+from pivot import errors, references, wording
 from pivot.cli import common
 from pivot.cli.track import size_text
 from pivot.storage import hashing
@@ -50,7 +50,7 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) 
             _collect_remote(ws, oids, runs, remote_name, dry_run, yes)
             return
         if drop_run_cache and not dry_run:
-            click.echo(f"Deleted {ws.run_cache.clear()} run-cache entries")
+            click.echo(f"Deleted {wording.count(ws.run_cache.clear(), 'run-cache entry', 'run-cache entries')}")
         runs_oids = set() if drop_run_cache else references.run_cache_oids(ws.run_cache)
         _collect_local(ws, oids, runs_oids, dry_run)
 
@@ -77,7 +77,7 @@ def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], 
     temps = references.stale_temp_files(cache)
     size = sum(obj.size for obj in victims) + sum(item.size for item in temps)
     kept = len(everything) - len(victims)
-    count = _objects(len(victims)) + (f" and {len(temps)} stale temp files" if temps else "")
+    count = _objects(len(victims)) + (f" and {wording.count(len(temps), 'stale temp file')}" if temps else "")
     if dry_run:
         for obj in victims:
             click.echo(f"would remove {obj.oid}  {size_text(obj.size)}")
@@ -102,7 +102,7 @@ def _collect_remote(
     if unlisted:
         first = sorted(unlisted)[0]
         raise errors.CacheError(
-            f"{len(unlisted)} referenced directories have no intact manifest in the local cache "
+            f"{wording.count(len(unlisted), 'referenced directory', 'referenced directories')} {'has' if len(unlisted) == 1 else 'have'} no intact manifest in the local cache "
             f"(e.g. {first}), so gc cannot tell which objects on '{name}' they need; nothing was deleted",
             hint=f"pivot fetch -r {name} first (it brings the manifests), then pivot gc -r {name}",
         )
@@ -112,7 +112,7 @@ def _collect_remote(
     victims = sorted(present - keep, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))
     kept = len(present) - len(victims)
     stray_runs = sorted(remote.list_runs() - set(runs))
-    entries = f"{len(stray_runs)} run-cache entries and " if stray_runs else ""
+    entries = f"{wording.count(len(stray_runs), 'run-cache entry', 'run-cache entries')} and " if stray_runs else ""
     garbage = packs.garbage(remote, keep, jobs=16)
     if dry_run:
         for key in stray_runs:
@@ -150,18 +150,16 @@ def _collect_remote(
 
 def _packs(garbage: packs.Garbage, keep: str) -> str:
     """"2 packs and 1 pack pointer, keep 3 packs"."""
-    def count(n: int, what: str) -> str:
-        return f"{n} {what}" if n == 1 else f"{n} {what}s"
-
+    count = wording.count
     return f"{count(len(garbage.packs), 'pack')} and {count(len(garbage.pointers), 'pack pointer')}, {keep} {count(garbage.kept_packs, 'pack')}"
 
 
 def _objects(count: int) -> str:
-    return f"{count} object" if count == 1 else f"{count} objects"
+    return wording.count(count, "object")
 
 
 def _fail(failed: Sequence[object], where: str) -> None:
-    click.echo(f"{len(failed)} objects could not be deleted {where}:", err=True)
+    click.echo(f"{wording.count(len(failed), 'object')} could not be deleted {where}:", err=True)
     for item in failed[:_SHOWN_FAILURES]:
         what, message = item if isinstance(item, tuple) else (item, "")
         click.echo(f"  {what}: {message}" if message else f"  {what}", err=True)

@@ -3,12 +3,14 @@ in the git-ignored .pivot/config.local.yaml (the only place credentials may go).
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import click
 
 from pivot import config, config_edit, project, yamldoc
 from pivot.cli import common
+from pivot.remote import spec as remote_spec
 
 _LOCAL = click.option("--local", is_flag=True, help="This machine only (.pivot/config.local.yaml).")
 
@@ -47,13 +49,15 @@ def add(name: str, url: str, make_default: bool, force: bool, local: bool) -> No
         hint=f"pivot remote modify {name} url {url}, or add -f to replace it",
     )
 
+    stored, resolved = remote_spec.typed_url(url, proj.root, pathlib.Path.cwd())
+
     def change(data: dict[str, Any]) -> None:
-        _remotes(data)[name] = {"url": url}
+        _remotes(data)[name] = {"url": stored}
         if make_default:
             data["default_remote"] = name
 
     config_edit.update(config_edit.target(proj, local), change)
-    click.echo(f"Added remote '{name}': {url}" + (" (default)" if make_default else ""))
+    click.echo(f"Added remote '{name}': {resolved}" + (" (default)" if make_default else ""))
 
 
 @remote.command()
@@ -74,6 +78,10 @@ def modify(name: str, key: str, value: str | None, unset: bool, local: bool) -> 
         hint=f"pivot remote modify --local {name} {key} ... (stored in the git-ignored config.local.yaml)",
     )
 
+    shown = "***" if config_edit.is_secret(key) else value
+    if key == "url" and value and not unset:  # a directory typed in a subdirectory means that one
+        value, shown = remote_spec.typed_url(value, proj.root, pathlib.Path.cwd())
+
     def change(data: dict[str, Any]) -> None:
         options = _remotes(data).setdefault(name, {})
         if unset:
@@ -82,7 +90,6 @@ def modify(name: str, key: str, value: str | None, unset: bool, local: bool) -> 
             options[key] = config_edit.parse_value(value or "")
 
     config_edit.update(config_edit.target(proj, local), change)
-    shown = "***" if config_edit.is_secret(key) else value
     click.echo(f"Unset {name}.{key}" if unset else f"Set {name}.{key} = {shown}")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import discovery, errors, observe, project, references, restore, targets
+from pivot import discovery, errors, observe, project, references, restore, targets, wording
 from pivot.cli import common
 from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
 from pivot.workspace import Workspace
@@ -40,7 +40,7 @@ def push(
         oids = _oids(refs)
         absent = [oid for oid in oids if not ws.cache.is_complete(oid)]
         if absent:
-            click.echo(f"warning: {len(absent)} outputs are not in the local cache and are skipped "
+            click.echo(f"warning: {wording.count(len(absent), 'output')} {wording.be(len(absent))} not in the local cache and skipped "
                        "(run their stages, or pivot fetch them first)", err=True)
         whole = set(oids).difference(absent)
         trust = trust_mod.resolve(ws.settings)
@@ -52,7 +52,7 @@ def push(
         if dry_run:
             missing = transfer.pending(ws.cache, remote, present, jobs=_jobs(jobs))
             entries = len(set(runs) - remote.list_runs()) if runs else 0
-            click.echo(f"Would push {len(missing)} objects and {entries} run-cache entries to {remote.spec.name}")
+            click.echo(f"Would push {wording.count(len(missing), 'object')} and {_entries(entries)} to {remote.spec.name}")
             return
         summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
         failed = {oid for oid, _ in summary.failed}
@@ -149,7 +149,7 @@ def _fetch_runs(ws: Workspace, remote: fs.Remote, stages: Sequence[str], jobs: i
 def _report_runs(verb: str, direction: str, name: str, summary: runs_transfer.RunsSummary | None) -> None:
     if summary is None:
         return
-    click.echo(f"{verb} {summary.transferred} run-cache entries {direction} {name}, {summary.already} already there")
+    click.echo(f"{verb} {_entries(summary.transferred)} {direction} {name}, {summary.already} already there")
     for key, message in summary.skipped[:_SHOWN_FAILURES]:
         click.echo(f"warning: run-cache entry {key}: {message}", err=True)
     if len(summary.skipped) > _SHOWN_FAILURES:
@@ -200,7 +200,7 @@ def _stage_names(proj: project.Project, stages: Sequence[str]) -> list[str] | No
 
 def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> bool:
     result = restore.checkout(ws, references.referenced(ws.project, stages), force=force)
-    click.echo(f"Restored {result.restored} outputs, {result.current} already up to date")
+    click.echo(f"Restored {wording.count(result.restored, 'output')}, {result.current} already up to date")
     for problem in result.problems[:_SHOWN_FAILURES]:
         click.echo(f"  {problem}", err=True)
     if len(result.problems) > _SHOWN_FAILURES:
@@ -226,7 +226,7 @@ class _Bar:
 
     def advance(self, files: int, size: int) -> None:
         self._moved += size
-        self._bar.set_postfix_str(_size(self._moved), refresh=False)
+        self._bar.set_postfix_str(wording.size(self._moved), refresh=False)
         self._bar.update(files)
 
 
@@ -240,11 +240,11 @@ def _progress(verb: str) -> dict[str, Callable[[int, int], None]]:
 
 def _report(verb: str, direction: str, name: str, summary: transfer.TransferSummary, already: str, *, exit_on_failure: bool = True) -> None:
     click.echo(
-        f"{verb} {summary.transferred} files ({_size(summary.bytes)}) {direction} {name} "
+        f"{verb} {wording.count(summary.transferred, 'file')} ({wording.size(summary.bytes)}) {direction} {name} "
         f"in {summary.seconds:.1f}s, {summary.already} {already}"
     )
     if summary.failed:
-        click.echo(f"{len(summary.failed)} objects failed:", err=True)
+        click.echo(f"{wording.count(len(summary.failed), 'object')} failed:", err=True)
         for what, message in summary.failed[:_SHOWN_FAILURES]:
             click.echo(f"  {what}: {message}", err=True)
         if len(summary.failed) > _SHOWN_FAILURES:
@@ -253,10 +253,5 @@ def _report(verb: str, direction: str, name: str, summary: transfer.TransferSumm
             click.get_current_context().exit(1)
 
 
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
+def _entries(n: int) -> str:
+    return wording.count(n, "run-cache entry", "run-cache entries")

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from pivot import errors, loadmemo, project, tracking
+from pivot import errors, loadmemo, project, tracking, wording
 from pivot.cli import common
 
 
@@ -70,15 +70,7 @@ def _relative_to_cwd(proj: project.Project, path: str) -> str:
 
 
 def files_text(nfiles: int | None) -> str:
-    count = 1 if nfiles is None else nfiles
-    return f"{count} file" if count == 1 else f"{count} files"
+    return wording.count(1 if nfiles is None else nfiles, "file")
 
 
-def size_text(count: int) -> str:
-    """Decimal units as DVC and most tools print them: 12 B, 1.2 MB."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{count} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    raise AssertionError("unreachable")
+size_text = wording.size  # gc and scale print sizes through this name

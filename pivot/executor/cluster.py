@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pivot import errors
+from pivot import errors, wording
 
 # A stage whose worker dies (a lost node, the OOM killer) is run once more on another worker, then
 # reported as failed: one retry rescues a preempted machine, more only repeat a deterministic crash.
@@ -63,7 +63,7 @@ class Session:
     def describe(self) -> str:
         if self.address is not None:
             return f"the Dask scheduler at {self.address}"
-        return f"a local Dask cluster of {self.workers} worker processes"
+        return f"a local Dask cluster of {wording.count(self.workers, 'worker process', 'worker processes')}"
 
     def client(self) -> Any:
         with self._lock:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import fsspec
 
-from pivot import errors
+from pivot import errors, wording
 from pivot.remote import failures, s3io
 from pivot.remote import spec as spec_mod
 from pivot.remote.spec import RemoteSpec
@@ -210,7 +210,7 @@ class Remote:
         files = [oid for oid in wanted if not oid.endswith(hashing.DIR_SUFFIX)]
         failed = self._delete_batch(manifests, self._files)
         if failed:
-            reason = f"not deleted: {len(failed)} directory manifests could not be deleted first"
+            reason = f"not deleted: {wording.count(len(failed), 'directory manifest')} could not be deleted first"
             return failed + [(oid, reason) for oid in files]
         return self._delete_batch(files, self._files)
 

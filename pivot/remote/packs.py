@@ -24,7 +24,7 @@ import secrets
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from pivot import errors
+from pivot import errors, wording
 from pivot.remote.fs import Remote, parallel_map
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
@@ -92,7 +92,7 @@ class PackPush:
     def tasks(self) -> list[Task]:
         count = len(self._groups)
         return [
-            (f"pack {number + 1} of {count} ({len(group)} files)", functools.partial(self._send, number))
+            (f"pack {number + 1} of {count} ({wording.count(len(group), 'file')})", functools.partial(self._send, number))
             for number, group in enumerate(self._groups)
         ]
 
@@ -378,7 +378,7 @@ def delete(remote: Remote, garbage: Garbage) -> list[tuple[str, str]]:
     that is gone. Returns the (key, message) of what could not be deleted."""
     failed = remote.delete_keys(garbage.pointers)
     if failed:
-        reason = f"not deleted: {len(failed)} pack pointers could not be deleted first"
+        reason = f"not deleted: {wording.count(len(failed), 'pack pointer')} could not be deleted first"
         return failed + [(key, reason) for key in garbage.packs]
     return remote.delete_keys(garbage.packs)
 

@@ -114,6 +114,20 @@ def _absolute(url: str, project_root: pathlib.Path) -> str:
     return os.path.normpath(path)
 
 
+def typed_url(url: str, project_root: pathlib.Path, cwd: pathlib.Path) -> tuple[str, str]:
+    """A remote URL as typed on the command line -> (what the config stores, what it means).
+
+    A relative directory means what it means from where the user typed it, as in any shell
+    command; the config stores it relative to the project root (where `resolve` reads it from),
+    so the committed config names the same directory in every clone. URLs and absolute paths
+    are stored as typed.
+    """
+    if "://" in url or os.path.isabs(os.path.expanduser(url)):
+        return url, url if "://" in url else _absolute(url, project_root)
+    resolved = os.path.normpath(cwd / url)
+    return pathlib.Path(os.path.relpath(resolved, project_root)).as_posix(), resolved
+
+
 def _storage_options(protocol: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     names = _S3_NAMES if protocol in _S3 else _GCS_NAMES if protocol in _GCS else {}
     options: dict[str, Any] = {}

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from pivot import errors, references
+from pivot import errors, references, wording
 from pivot.remote import packs
 from pivot.remote.fs import Remote, RemoteUnavailable
 from pivot.storage import hashing
@@ -112,7 +112,7 @@ def push(
             continue  # its pack pointer could not be written
         bad = sum(1 for e in manifests[d] if e.oid in tally.failed_oids)
         if bad:
-            tally.fail(d, f"directory manifest not uploaded: {bad} of its {len(manifests[d])} files failed")
+            tally.fail(d, f"directory manifest not uploaded: {bad} of its {wording.count(len(manifests[d]), 'file')} failed")
         else:
             ready.append(d)
     _run([(d, lambda d=d: upload(d)) for d in ready], jobs, progress, tally)
@@ -266,7 +266,7 @@ def _finish_dirs(
         entries = manifests[d]
         lacking = sum(1 for e in entries if not cache.exists(e.oid))
         if lacking:
-            tally.fail(d, f"directory incomplete: {lacking} of its {len(entries)} files could not be fetched")
+            tally.fail(d, f"directory incomplete: {lacking} of its {wording.count(len(entries), 'file')} could not be fetched")
             continue
         size = tmp.stat().st_size
         cache.put_object(d, tmp)

@@ -31,7 +31,8 @@ class Row:
     @property
     def delta(self) -> float | None:
         if _is_number(self.old) and _is_number(self.new):
-            return self.new - self.old
+            delta = self.new - self.old
+            return 0 if delta == 0 else delta  # no change is 0, never 0.0 or -0.0
         return None
 
 

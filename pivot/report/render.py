@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pivot import wording
 from pivot.report.diff import ABSENT
 
 
@@ -16,11 +17,27 @@ def fmt(value: Any, precision: int | None = None) -> str:
         value = round(value, precision)
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    return json.dumps(json_value(value))
+
+
+def fmt_change(delta: float, precision: int) -> str:
+    """A difference rounded for a table; one that rounds to nothing is "0", whatever its sign."""
+    rounded = round(delta, precision)
+    return "0" if rounded == 0 else fmt(rounded)
+
+
+def json_tree(value: Any) -> Any:
+    """A copy of nested dicts and lists with every float zero unsigned, for --json output."""
+    if isinstance(value, dict):
+        return {k: json_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_tree(v) for v in value]
+    return json_value(value)
 
 
 def json_value(value: Any) -> Any:
-    return None if value is ABSENT else value
+    """None for an absent side; a float zero loses its sign (a -0.0 reads as a change)."""
+    return None if value is ABSENT else wording.unsigned_zero(value)
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot import discovery, graph, loadmemo, observe, project, workspace
+from pivot import discovery, graph, loadmemo, observe, project, wording, workspace
 from pivot.report import diff, git, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
@@ -60,7 +60,9 @@ def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
         ws.close()
     stale = [d for d in decisions if d.run or d.from_run_cache]
     if not stale:
-        return f"All {len(decisions)} stages are up to date.\n"
-    lines = [f"{len(stale)} of {len(decisions)} stages are stale (run `pivot run`):", ""]
+        every = "" if len(decisions) == 1 else "All "
+        return f"{every}{wording.count(len(decisions), 'stage')} {wording.be(len(decisions))} up to date.\n"
+    total = wording.count(len(decisions), "stage")
+    lines = [f"{len(stale)} of {total} {wording.be(len(stale))} stale (run `pivot run`):", ""]
     lines += [f"- `{d.stage}`: {d.reason_text()}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
     return "\n".join(lines) + "\n"

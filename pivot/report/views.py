@@ -26,7 +26,7 @@ class View:
         return render.md_table(self.header, self.rows) if self.rows else f"{self.empty}\n"
 
     def json(self) -> str:
-        return json.dumps(self.data, indent=2) + "\n"
+        return json.dumps(render.json_tree(self.data), indent=2) + "\n"
 
 
 def params_show(params: Table) -> View:
@@ -45,7 +45,10 @@ def params_diff(rows: Sequence[Row], old_label: str, new_label: str) -> View:
     table = tuple((r.group, r.key, render.fmt(r.old), render.fmt(r.new)) for r in rows)
     data: dict[str, dict[str, Any]] = {}
     for r in rows:
-        data.setdefault(r.group, {})[r.key] = {"old": render.json_value(r.old), "new": render.json_value(r.new)}
+        entry = {"old": render.json_value(r.old), "new": render.json_value(r.new)}
+        if r.delta is not None:  # as DVC: numbers carry their difference, other values only old and new
+            entry["diff"] = render.json_value(r.delta)
+        data.setdefault(r.group, {})[r.key] = entry
     return View(("Stage", "Param", old_label, new_label), table, data, "No params changed.")
 
 
@@ -56,13 +59,14 @@ def metrics_diff(
     data: dict[str, dict[str, Any]] = {}
     for r in rows:
         delta = r.delta
-        change = "-" if delta is None else render.fmt(round(delta, precision), precision)
+        change = "-" if delta is None else render.fmt_change(delta, precision)
         cells = (r.key, render.fmt(r.old, precision), render.fmt(r.new, precision), change)
         table.append((r.group, *cells) if with_path else cells)
         data.setdefault(r.group, {})[r.key] = {
             "old": render.json_value(r.old),
             "new": render.json_value(r.new),
-            "diff": None if delta is None else round(delta, precision),
+            # Full precision: --precision shapes the table, a script does its own rounding.
+            "diff": None if delta is None else render.json_value(delta),
         }
     header = ("Metric", old_label, new_label, "Change")
     return View((("Path", *header) if with_path else header), tuple(table), data, "No metrics changed.")

@@ -130,5 +130,5 @@ def test_push_dry_run_counts_the_entries_it_would_upload(teammate, pivot):
     assert "Would push 0 objects and 0 run-cache entries to origin" in ok(pivot("push", "-n"))
     set_lr(root, 0.7)
     ok(pivot(*RUN))
-    assert "Would push 2 objects and 1 run-cache entries to origin" in ok(pivot("push", "-n"))
-    assert "Would push 1 objects and 0 run-cache entries to origin" in ok(pivot("push", "-n", "--no-run-cache"))
+    assert "Would push 2 objects and 1 run-cache entry to origin" in ok(pivot("push", "-n"))
+    assert "Would push 1 object and 0 run-cache entries to origin" in ok(pivot("push", "-n", "--no-run-cache"))

@@ -171,7 +171,7 @@ def test_a_corrupted_manifest_in_the_cache_is_removed_so_pull_can_repair_it(push
     shutil.rmtree(root / "parts")
     broken = pivot("checkout")
     assert broken.exit_code == 1
-    assert "parts: not in the local cache (pivot fetch" in broken.output
+    assert "parts: not in the local cache (run 'pivot pull'" in broken.output
     assert not manifest.exists()  # the corrupt manifest is gone, not taken as good
     repaired = pivot("pull")
     assert repaired.exit_code == 0, repaired.output

@@ -124,7 +124,7 @@ def test_an_entry_whose_objects_are_gone_is_a_miss_and_the_stage_runs(project, p
     _model_object(root, made_by_a["lock"]).unlink()
     explained = ok(pivot("explain"))
     assert "Status: WILL RUN" in explained
-    assert "1 of its objects are not in the local cache (pivot fetch brings them)" in explained
+    assert "1 of its objects is not in the local cache (pivot fetch brings them)" in explained
     output = ok(pivot(*RUN))
     assert "train: running (Parameters changed)" in output
     assert runs(root, "train") == 3

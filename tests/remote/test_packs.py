@@ -233,7 +233,7 @@ def test_gc_deletes_pointers_before_packs_and_keeps_packs_if_a_pointer_stays(loc
 
     failed = dict(packs.delete(remote, garbage))
 
-    assert set(failed) == {pointer, pack_key} and "pointers could not be deleted first" in failed[pack_key]
+    assert set(failed) == {pointer, pack_key} and "1 pack pointer could not be deleted first" in failed[pack_key]
     assert remote.list_keys("packs/") == [pack_key]  # the pack stays while its pointer might
     path.joinpath("keep").unlink()
     path.rmdir()

@@ -236,7 +236,7 @@ def test_delete_takes_manifests_first_and_keeps_files_if_one_stays(
 
     assert set(failed) == members | {dir_oid, file_oid}
     assert dir_oid in failed[dir_oid] and "Is a directory" in failed[dir_oid]
-    assert all("manifests could not be deleted first" in failed[oid] for oid in members | {file_oid})
+    assert all("1 directory manifest could not be deleted first" in failed[oid] for oid in members | {file_oid})
     assert remote.list_oids() == members | {file_oid}  # every file kept
     assert manifest.is_dir()
 

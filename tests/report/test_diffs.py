@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 import pytest
@@ -65,7 +66,7 @@ def test_params_diff_against_head_in_three_formats(repo, pivot):
         "Stage  Param          HEAD  workspace",
         "train  learning_rate  0.05  0.001",
     ]
-    assert json.loads(pivot("params", "diff", "--json").output) == {"train": {"learning_rate": {"old": 0.05, "new": 0.001}}}
+    assert json.loads(pivot("params", "diff", "--json").output) == {"train": {"learning_rate": {"old": 0.05, "new": 0.001, "diff": 0.001 - 0.05}}}
     assert pivot("params", "diff", "--md").output.splitlines()[2] == "| train | learning_rate | 0.05 | 0.001 |"
     everything = pivot("params", "diff", "--all").output
     assert "epochs" in everything and "100" in everything
@@ -93,8 +94,8 @@ def test_metrics_diff_computes_change_for_numbers_only(repo, pivot):
     result = pivot("metrics", "diff", "--json")
     assert json.loads(result.output) == {
         "metrics.json": {
-            "accuracy": {"old": 0.95, "new": 0.999, "diff": 0.049},
-            "params.learning_rate": {"old": 0.05, "new": 0.001, "diff": -0.049},
+            "accuracy": {"old": 0.95, "new": 0.999, "diff": 0.999 - 0.95},  # full precision, as DVC
+            "params.learning_rate": {"old": 0.05, "new": 0.001, "diff": 0.001 - 0.05},
         }
     }
     plain = pivot("metrics", "diff").output.splitlines()
@@ -109,7 +110,7 @@ def test_metrics_diff_computes_change_for_numbers_only(repo, pivot):
 def test_metrics_diff_options_precision_and_no_path(repo, pivot):
     plain = pivot("metrics", "diff", "--precision", "1", "--no-path").output.splitlines()
     assert plain[0].split() == ["Metric", "HEAD", "workspace", "Change"]
-    assert plain[1].split() == ["accuracy", "0.9", "1.0", "0.0"]
+    assert plain[1].split() == ["accuracy", "0.9", "1.0", "0"]  # rounds to no change: 0
 
 
 def test_revisions_by_branch_tag_sha_and_relative(repo, pivot):
@@ -117,7 +118,7 @@ def test_revisions_by_branch_tag_sha_and_relative(repo, pivot):
     sha = subprocess.run(["git", "rev-parse", "HEAD~1"], cwd=repo, capture_output=True, text=True).stdout.strip()
     for old in ("v1", "HEAD~1", sha):
         result = json.loads(pivot("params", "diff", old, "main", "--json").output)
-        assert result == {"train": {"learning_rate": {"old": 0.05, "new": 0.001}}}, old
+        assert result == {"train": {"learning_rate": {"old": 0.05, "new": 0.001, "diff": 0.001 - 0.05}}}, old
 
 
 def test_a_side_without_the_file_or_key_shows_a_dash_and_null(repo, pivot):
@@ -142,4 +143,67 @@ def test_first_diff_in_a_repository_without_commits(project, pivot):
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {
         "train": {"learning_rate": {"old": None, "new": 0.05}, "epochs": {"old": None, "new": 100}}
+    }
+
+
+SIGNED_ZERO_STAGES = '''
+from typing import Annotated, TypedDict
+from pivot import outputs
+from pivot.stage_def import StageParams
+
+
+class ScoreParams(StageParams):
+    a: float = 0.0
+    b: float = 0.0
+    label: str = "x"
+
+
+class Scored(TypedDict):
+    metrics: Annotated[dict, outputs.Metric("metrics.json")]
+
+
+def score(params: ScoreParams) -> Scored:
+    return {"metrics": {"sum": params.a + params.b, "zero": -0.0}}
+'''
+
+
+NEGATIVE_ZERO = re.compile(r"(?<![\w.])-0(\.0*)?(?![\d.eE])")
+
+
+def _score_pipeline(a, b):
+    return f"stages:\n  score:\n    python: stages.score\n    params:\n      a: {a}\n      b: {b}\n"
+
+
+def test_no_output_format_prints_a_negative_zero(project, pivot):
+    """0.1 + 0.2 then 0.3: the difference is -5.6e-17, which rounds to -0.0; and a metric that is
+    -0.0 itself. Text, markdown and JSON say 0 (JSON keeps the difference at full precision)."""
+    root = project({"stages.py": SIGNED_ZERO_STAGES, "pivot.yaml": _score_pipeline(0.1, 0.2)})
+    git(root, "init", "-q")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    commit(root, "first")
+    (root / "pivot.yaml").write_text(_score_pipeline(0.3, 0.0))
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+
+    outputs = [pivot(*command, *fmt).output for command in (("metrics", "diff", "--all"), ("metrics", "show"), ("params", "diff", "--all")) for fmt in ((), ("--md",), ("--json",))]
+    assert not [text for text in outputs if NEGATIVE_ZERO.search(text)], outputs
+    rows = {line.split()[1]: line.split()[-1] for line in pivot("metrics", "diff", "--all").output.splitlines()[1:]}
+    assert rows == {"sum": "0", "zero": "0"}
+    diffed = json.loads(pivot("metrics", "diff", "--all", "--json").output)["metrics.json"]
+    assert diffed["sum"]["diff"] == 0.3 - (0.1 + 0.2) != 0  # full precision, not rounded away
+    assert diffed["zero"] == {"old": 0.0, "new": 0.0, "diff": 0}
+    assert json.loads(pivot("metrics", "show", "--json").output)["metrics.json"]["zero"] == 0.0
+
+
+def test_params_diff_json_carries_diff_for_numbers_only(project, pivot):
+    root = project({"stages.py": SIGNED_ZERO_STAGES, "pivot.yaml": _score_pipeline(0.05, 1)})
+    git(root, "init", "-q")
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    commit(root, "first")
+    (root / "pivot.yaml").write_text(_score_pipeline(0.25, 1) + "      label: y\n")
+    assert json.loads(pivot("params", "diff", "--all", "--json").output) == {
+        "score": {
+            "a": {"old": 0.05, "new": 0.25, "diff": 0.25 - 0.05},
+            "b": {"old": 1.0, "new": 1.0, "diff": 0},  # no change is 0, never 0.0
+            "label": {"old": "x", "new": "y"},
+        }
     }

@@ -1,0 +1,34 @@
+"""How counts, sizes and numbers read in every message: "1 stage", "2 stages", "1.2 MB", and a
+zero that is never printed as "-0.0"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"0 stages", "1 stage", "2 stages"; irregular plurals ("entry" -> "entries") are passed in."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def size(nbytes: int) -> str:
+    """Decimal units as DVC and most tools print them: 12 B, 1.2 MB."""
+    value = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def unsigned_zero(value: Any) -> Any:
+    """A float zero without its sign: rounding a tiny negative difference gives -0.0, which
+    reads as a change in the other direction; an int or anything else passes through."""
+    if isinstance(value, float) and value == 0:
+        return 0.0
+    return value
+
+
+def be(n: int) -> str:
+    """The verb that agrees with a count: "1 output is", "2 outputs are"."""
+    return "is" if n == 1 else "are"
