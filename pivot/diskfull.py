@@ -44,6 +44,15 @@ def error(path: str | os.PathLike[str] | None, *, near: str | os.PathLike[str] |
     )
 
 
+def from_os_error(exc: OSError, *, near: str | os.PathLike[str] | None = None) -> errors.DiskFullError:
+    """`error` for a full-disk OSError raised by code that did not say what it wrote: the file
+    the OSError names, if any (`write()` names none)."""
+    if isinstance(exc, errors.DiskFullError):
+        return exc
+    name = exc.filename
+    return error(os.fsdecode(name) if isinstance(name, str | bytes | os.PathLike) else None, near=near)
+
+
 @contextlib.contextmanager
 def writing(path: str | os.PathLike[str]) -> Iterator[None]:
     """Turn a full-disk OSError raised inside the block into `DiskFullError` naming `path`."""

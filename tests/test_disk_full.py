@@ -310,3 +310,44 @@ def test_gc_frees_space_on_a_full_disk(disk, pivot_proc, pivot):
     assert "Removed" in result.output
     assert disk.available() >= MB
     assert pivot("status").exit_code == 0
+
+
+RAW = '''
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def raw() -> Annotated[pathlib.Path, outputs.Out("raw.bin", loaders.PathOnly())]:
+    with open("raw.bin", "wb") as handle:  # the stage's own write: the OSError names no file
+        handle.write(b"r" * (3 * 1024 * 1024))
+    return pathlib.Path("raw.bin")
+'''
+
+
+def test_a_stage_whose_own_write_finds_no_space_names_the_file_system(disk, pivot_proc):
+    write_files(disk.root, {"stages.py": RAW, "pivot.yaml": "stages:\n  raw:\n    python: stages.raw\n"})
+    disk.fill(MB // 4)
+
+    result = pivot_proc("run", cwd=disk.root)
+
+    assert_clean_full(result.stdout + result.stderr, result.returncode, os.fspath(disk.mount))
+    assert f"raw: FAILED: no space left on {disk.mount}" in result.stdout
+    assert not (disk.root / ".pivot" / "stages" / "raw.lock").exists()
+    disk.free()
+    assert pivot_proc("run", cwd=disk.root).returncode == 0
+
+
+def test_a_first_run_on_a_full_disk_leaves_no_half_written_project_files(disk, pivot_proc):
+    write_files(disk.root, {"stages.py": STAGES, "pivot.yaml": PIPELINE, "params.yaml": params(1, MB)})
+    disk.fill()
+
+    result = pivot_proc("run", cwd=disk.root)
+
+    assert_clean_full(result.stdout + result.stderr, result.returncode, ".pivot/")
+    disk.free()
+    result = pivot_proc("run", cwd=disk.root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/cache/" in (disk.root / ".pivot" / ".gitignore").read_text().splitlines()
+    assert (runs(disk.root, "first"), runs(disk.root, "big"), runs(disk.root, "after")) == (1, 1, 1)

@@ -58,7 +58,7 @@ class _Group(click.Group):
             # never a traceback, wherever it is met.
             if not diskfull.is_full(exc):
                 raise
-            full = diskfull.error(exc.filename if isinstance(exc.filename, str) else None)
+            full = diskfull.from_os_error(exc)
             click.echo(f"error: {full}", err=True)
             ctx.exit(full.exit_code)
         except KeyboardInterrupt:

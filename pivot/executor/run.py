@@ -211,5 +211,5 @@ class _Hooks:
 
 def _from_os_error(exc: OSError, doing: str, root: pathlib.Path) -> errors.PivotError:
     if diskfull.is_full(exc):
-        return diskfull.error(exc.filename if isinstance(exc.filename, str) else None, near=root)
+        return diskfull.from_os_error(exc, near=root)
     return errors.StageFailedError(f"{doing}: {exc}")

@@ -50,10 +50,9 @@ def execute(task: StageTask) -> StageOutcome:
 
 
 def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcome:
-    if diskfull.is_full(exc):
-        # Where the write was refused, not a traceback: a print or write() does not name its file.
-        full = exc.filename if isinstance(exc.filename, str) else None  # type: ignore[attr-defined]
-        error = diskfull.error(full, near=task.root)
+    if isinstance(exc, OSError) and diskfull.is_full(exc):
+        # Where the write was refused, not a traceback.
+        error = diskfull.from_os_error(exc, near=task.root)
         return StageOutcome(task.stage.name, False, duration, error=error.message, disk_full_hint=error.hint)
     return StageOutcome(
         stage=task.stage.name,
