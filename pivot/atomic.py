@@ -1,6 +1,7 @@
 """Atomic file writes: a temp file in the same directory, fsync'd, then `os.replace`.
 
-Readers see the old content or the new, never a half-written file, even after a crash.
+Readers see the old content or the new, never a half-written file, even after a crash; a full
+disk raises `DiskFullError` naming `path`, with the old content in place.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
+from pivot import diskfull
+
 
 @contextlib.contextmanager
 def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
@@ -19,20 +22,21 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
     recomputation, and whose damage their reader detects (run-cache entries)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with diskfull.writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
+            with os.fdopen(fd, mode) as handle:
+                yield handle
+                handle.flush()
+                if durable:
+                    os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
 
 def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:

@@ -4,6 +4,7 @@
     ├── StageFailedError            a stage raised or its worker died
     ├── CacheError                  a cache object is missing or corrupted
     ├── TransferError               objects could not be moved to or from a remote
+    ├── DiskFullError               no space left (ENOSPC, EDQUOT) where pivot was writing
     ├── Interrupted                 exit 130: Ctrl-C / SIGTERM
     └── InputError                  exit 2: what the user gave us is wrong
         ├── ConfigError             pivot.yaml, params.yaml, .pivot/config.yaml
@@ -19,6 +20,8 @@ Messages are written for the user: they name the file, stage or field and say wh
 """
 
 from __future__ import annotations
+
+import errno
 
 
 class PivotError(Exception):
@@ -45,6 +48,19 @@ class CacheError(PivotError):
 
 class TransferError(PivotError):
     pass
+
+
+class DiskFullError(PivotError, OSError):
+    """No space left on the file system pivot was writing to (see `pivot.diskfull`).
+
+    Also an OSError with errno ENOSPC, so code that tolerates a failed write (an optional memo,
+    a run-cache entry) keeps tolerating it."""
+
+    def __init__(self, message: str, *, hint: str | None = None, path: str = "") -> None:
+        super().__init__(message, hint=hint)
+        self.errno = errno.ENOSPC
+        self.strerror = "No space left on device"
+        self.filename = path
 
 
 class Interrupted(PivotError):

@@ -11,7 +11,7 @@ import os
 import pathlib
 import posixpath
 
-from pivot import errors
+from pivot import atomic, errors
 
 PIVOT_DIR = ".pivot"
 PIPELINE_FILE = "pivot.yaml"
@@ -123,10 +123,11 @@ def ensure_dot_dir(project: Project) -> None:
     """Create `.pivot/` with its .gitignore and an empty config.yaml, leaving existing files alone."""
     project.dot_dir.mkdir(exist_ok=True)
     gitignore = project.dot_dir / ".gitignore"
+    # Atomic: a half-written .gitignore (a full disk) would be taken as written, and never fixed.
     if not gitignore.exists():
-        gitignore.write_text("".join(f"/{line}\n" for line in GITIGNORE_LINES))
+        atomic.write_text(gitignore, "".join(f"/{line}\n" for line in GITIGNORE_LINES))
     if not project.config_file.exists():
-        project.config_file.write_text("# pivot settings: remotes, default_remote, cache.type\n{}\n")
+        atomic.write_text(project.config_file, "# pivot settings: remotes, default_remote, cache.type\n{}\n")
     project.stages_dir.mkdir(exist_ok=True)
 
 

@@ -16,6 +16,7 @@ LAYERS = {
     "pivot.__main__": 9,
     "pivot.errors": 0,
     "pivot.atomic": 0,
+    "pivot.diskfull": 0,
     "pivot.yamlio": 0,
     "pivot.importing": 0,
     "pivot.wording": 0,

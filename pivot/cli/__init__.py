@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from pivot import __version__, errors
+from pivot import __version__, diskfull, errors
 
 
 # Each command's module is imported only when that command runs: start-up time is part of every
@@ -53,6 +53,14 @@ class _Group(click.Group):
         except errors.PivotError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except OSError as exc:
+            # The net under the writes that name their path (pivot.diskfull): a full disk is
+            # never a traceback, wherever it is met.
+            if not diskfull.is_full(exc):
+                raise
+            full = diskfull.from_os_error(exc)
+            click.echo(f"error: {full}", err=True)
+            ctx.exit(full.exit_code)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(errors.Interrupted.exit_code)

@@ -8,7 +8,7 @@ import fcntl
 import os
 from collections.abc import Iterator, Sequence
 
-from pivot import discovery, errors, graph, loadmemo, project, tracking, workspace
+from pivot import discovery, diskfull, errors, graph, loadmemo, project, tracking, workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,8 +68,14 @@ def project_lock(proj: project.Project) -> Iterator[None]:
                 f"another pivot process (pid {holder}) is running in {proj.root}",
                 hint="wait for it to finish, or stop it; the lock is freed when that process ends",
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            # The pid only makes the busy message nicer; the flock is the lock. A full disk must
+            # not stop gc, which is how space is freed.
+            if not diskfull.is_full(exc):
+                raise
         yield
     finally:
         os.close(fd)

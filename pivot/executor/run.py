@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import pathlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from pivot import atomic, errors, observe, status, tracking
+from pivot import atomic, diskfull, errors, observe, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail
@@ -74,6 +75,10 @@ def run_pipeline(
             hooks.record(StageResult(name, StageStatus(state.value)))
     summary = RunSummary(tuple(hooks.results[name] for name in names), time.perf_counter() - start)
     reporter.run_finished(summary)
+    if hooks.disk_full is not None:
+        # After the summary, so the user sees which stages finished (their results are kept),
+        # then the one thing to fix: the command ends as any other command does on a full disk.
+        raise hooks.disk_full
     return summary
 
 
@@ -88,6 +93,12 @@ class _Hooks:
         self._reporter = reporter
         self._running: dict[str, tuple[status.Facts, status.Decision, LogTail]] = {}
         self.results: dict[str, StageResult] = {}
+        self.disk_full: errors.DiskFullError | None = None  # the first write that found no space
+
+    def _note(self, exc: errors.PivotError) -> errors.PivotError:
+        if isinstance(exc, errors.DiskFullError) and self.disk_full is None:
+            self.disk_full = exc
+        return exc
 
     def record(self, result: StageResult) -> None:
         self.results[result.name] = result
@@ -100,11 +111,11 @@ class _Hooks:
         except errors.PivotError as exc:
             if name not in self.results:  # every failure is reported once, as the stage's
                 self.record(StageResult(name, StageStatus.FAILED, error=exc.message))
-            raise
+            raise self._note(exc)
         except OSError as exc:  # e.g. an output's parent directory is a file: the stage fails
-            message = f"cannot prepare the stage: {exc}"
-            self.record(StageResult(name, StageStatus.FAILED, error=message))
-            raise errors.StageFailedError(message) from None
+            failure = _from_os_error(exc, "cannot prepare the stage", self._ws.project.root)
+            self.record(StageResult(name, StageStatus.FAILED, error=failure.message))
+            raise self._note(failure) from None
 
     def _prepare(self, name: str) -> Submission | None:
         stage = self._graph.stages[name]
@@ -158,7 +169,7 @@ class _Hooks:
             action()
         except errors.PivotError as exc:
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=exc.message))
-            raise
+            raise self._note(exc)
 
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)
@@ -166,6 +177,8 @@ class _Hooks:
             atomic.write_text(self._ws.project.logs_dir / f"{name}.log", outcome.log)
         tail.close()
         if not outcome.ok:
+            if outcome.disk_full_hint is not None:
+                self._note(errors.DiskFullError(outcome.error, hint=outcome.disk_full_hint))
             self.record(
                 StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback)
             )
@@ -177,11 +190,11 @@ class _Hooks:
                 self._options.offload.settle(self._graph.stages[name], outcome)  # type: ignore[union-attr]
                 commit.commit_produced(self._ws, self._graph.stages[name], facts, outcome.produced)
         except errors.PivotError as exc:
-            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, exc.message))
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, self._note(exc).message))
             return False
-        except OSError as exc:  # e.g. the disk filled up while caching: no lock, the stage failed
-            message = f"cannot save its outputs to the cache: {exc}"
-            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
+        except OSError as exc:  # e.g. permissions in the cache: no lock, the stage failed
+            failure = _from_os_error(exc, "cannot save its outputs to the cache", self._ws.project.root)
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, self._note(failure).message))
             return False
         self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
         return True
@@ -194,3 +207,9 @@ class _Hooks:
     def tick(self) -> None:
         for _, _, tail in self._running.values():
             tail.poll()
+
+
+def _from_os_error(exc: OSError, doing: str, root: pathlib.Path) -> errors.PivotError:
+    if diskfull.is_full(exc):
+        return diskfull.from_os_error(exc, near=root)
+    return errors.StageFailedError(f"{doing}: {exc}")

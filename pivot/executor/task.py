@@ -42,3 +42,4 @@ class StageOutcome:
     produced: tuple[Produced, ...] | None = None
     bytes_in: int = 0  # deps fetched from the remote by the worker
     bytes_out: int = 0  # outputs pushed to the remote by the worker
+    disk_full_hint: str | None = None  # set when the stage failed for want of space: what to do

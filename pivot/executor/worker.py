@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pivot
-from pivot import importing, loaders
+from pivot import diskfull, importing, loaders
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.stage import OutSpec, Returns, Stage
 
@@ -40,17 +40,27 @@ def execute(task: StageTask) -> StageOutcome:
             try:
                 _run(task.stage, pathlib.Path(task.root))
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
-                return StageOutcome(
-                    stage=task.stage.name,
-                    ok=False,
-                    duration=time.perf_counter() - start,
-                    error=_one_line(exc),
-                    traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
-                )
+                return _failed(task, exc, time.perf_counter() - start)
         return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+    except OSError as exc:  # the log could not be opened or flushed: a full disk, most likely
+        return _failed(task, exc, time.perf_counter() - start)
     finally:
         if task.on_cluster:
             importing.forget(task.root)  # a long-lived worker runs the next stage's code as it is then
+
+
+def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcome:
+    if isinstance(exc, OSError) and diskfull.is_full(exc):
+        # Where the write was refused, not a traceback.
+        error = diskfull.from_os_error(exc, near=task.root)
+        return StageOutcome(task.stage.name, False, duration, error=error.message, disk_full_hint=error.hint)
+    return StageOutcome(
+        stage=task.stage.name,
+        ok=False,
+        duration=duration,
+        error=_one_line(exc),
+        traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
+    )
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:
@@ -105,11 +115,12 @@ def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:
         if not os.path.lexists(target):
             raise StageContractError(f"output '{out.name}': the stage did not create '{out.path}'")
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.pivot-tmp{target.suffix}")
     try:
-        out.loader.save(value, tmp)
-        os.replace(tmp, target)
+        with diskfull.writing(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            out.loader.save(value, tmp)
+            os.replace(tmp, target)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

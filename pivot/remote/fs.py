@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import fsspec
 
-from pivot import errors, wording
+from pivot import diskfull, errors, wording
 from pivot.remote import failures, s3io
 from pivot.remote import spec as spec_mod
 from pivot.remote.spec import RemoteSpec
@@ -188,7 +188,13 @@ class Remote:
         self._download(key, f"run-cache entry {key}", self._path(key, self._runs), dest)
 
     def _download(self, name: str, shown: str, path: str, dest: pathlib.Path) -> None:
-        get = functools.partial(s3io.download, self._fs) if self._protocol in _S3 else self._fs.get_file
+        fetch = functools.partial(s3io.download, self._fs) if self._protocol in _S3 else self._fs.get_file
+
+        def get(source: str, target: str) -> None:
+            # A download writes only here: no space is ours to report, not the remote's to retry.
+            with diskfull.writing(dest.parent):
+                fetch(source, target)
+
         try:
             self._call(f"download {name}", get, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
@@ -306,6 +312,8 @@ class Remote:
             try:
                 return function(*args, **kwargs)
             except Exception as exc:  # backends raise anything: OSError, botocore, aiohttp...
+                if isinstance(exc, errors.DiskFullError):
+                    raise
                 if not_found is not None and isinstance(exc, FileNotFoundError):
                     raise not_found() from None
                 if attempt + 1 == self._attempts or not failures.is_transient(exc):

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from pivot import errors, references, wording
+from pivot import diskfull, errors, references, wording
 from pivot.remote import packs
 from pivot.remote.fs import Remote, RemoteUnavailable
 from pivot.storage import hashing
@@ -183,21 +183,23 @@ def fetch(
     manifests: dict[str, tuple[FileEntry, ...]] = {}
     temps: dict[str, pathlib.Path] = {}  # manifests downloaded, entering the cache last
     try:
-        to_download = _local_dirs(cache, dirs, manifests, tally)
-        _run([(d, lambda d=d: _fetch_manifest(cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
-        sizes = {e.oid: e.size for entries in manifests.values() for e in entries}
-        wanted = (files | set(sizes)) - tally.failed_oids
-        needed = sorted(oid for oid in wanted if not cache.exists(oid))
-        tally.already += len(wanted) - len(needed)
-        if on_start is not None:
-            on_start(len(needed) + len(temps), sum(sizes.get(oid, 0) for oid in needed))
-        packed = packs.PackFetch(cache, remote, manifests, needed)
-        _run(packed.pointer_tasks(), jobs, None, tally)
-        _run(packed.pack_tasks(), jobs, progress, tally)
-        packed.settle(tally.fail)
-        needed = [oid for oid in needed if oid not in packed.rejected and not cache.exists(oid)]
-        _run([(oid, lambda oid=oid: _download(cache, remote, oid)) for oid in needed], jobs, progress, tally)
-        _finish_dirs(cache, manifests, temps, tally, progress)
+        # Whatever write finds no space (a pack's member, a temp name) is one of the cache's.
+        with diskfull.writing(cache.tmp_dir):
+            to_download = _local_dirs(cache, dirs, manifests, tally)
+            _run([(d, lambda d=d: _fetch_manifest(cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
+            sizes = {e.oid: e.size for entries in manifests.values() for e in entries}
+            wanted = (files | set(sizes)) - tally.failed_oids
+            needed = sorted(oid for oid in wanted if not cache.exists(oid))
+            tally.already += len(wanted) - len(needed)
+            if on_start is not None:
+                on_start(len(needed) + len(temps), sum(sizes.get(oid, 0) for oid in needed))
+            packed = packs.PackFetch(cache, remote, manifests, needed)
+            _run(packed.pointer_tasks(), jobs, None, tally)
+            _run(packed.pack_tasks(), jobs, progress, tally)
+            packed.settle(tally.fail)
+            needed = [oid for oid in needed if oid not in packed.rejected and not cache.exists(oid)]
+            _run([(oid, lambda oid=oid: _download(cache, remote, oid)) for oid in needed], jobs, progress, tally)
+            _finish_dirs(cache, manifests, temps, tally, progress)
     finally:
         for tmp in temps.values():  # those that entered the cache are gone already
             _unlink_quietly(tmp)
@@ -346,10 +348,14 @@ def _settle(oid: str, future: concurrent.futures.Future[int | tuple[int, int] | 
         if tally.in_a_row >= BREAKER and tally.broken is None:
             tally.broken = f"{BREAKER} objects in a row failed, the last with: {exc.message}"
         return
+    except errors.DiskFullError:
+        raise  # the objects after this one would find no space either: stop, and say where
     except errors.PivotError as exc:
         tally.fail(oid, exc.message)
         return
-    except OSError as exc:  # the local side: a full disk, permissions in the cache
+    except OSError as exc:  # the local side: permissions in the cache, a full disk
+        if diskfull.is_full(exc):
+            raise
         tally.fail(oid, f"{type(exc).__name__}: {exc}")
         return
     tally.in_a_row = 0

@@ -13,7 +13,7 @@ import stat
 import sys
 from collections.abc import Callable
 
-from pivot import errors
+from pivot import diskfull, errors
 from pivot.storage import hashing, links
 from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.hashing import FileEntry, Hashed
@@ -107,9 +107,10 @@ class Cache:
         if os.path.isfile(obj):
             _unlink_quietly(os.fspath(src))
             return
-        os.chmod(src, _OBJECT_MODE)
-        self._makedirs(os.path.dirname(obj))
-        os.replace(src, obj)
+        with diskfull.writing(obj):
+            os.chmod(src, _OBJECT_MODE)
+            self._makedirs(os.path.dirname(obj))
+            os.replace(src, obj)
 
     def verify(self, oid: str) -> bool:
         """Re-read the object (and a directory's members) and compare with the oid."""
@@ -155,7 +156,8 @@ class Cache:
                 self._store(oid, self._storer(kind, src), size, src)
                 stored = True
             if kind in links.WORKSPACE_LINKS:
-                _link_in_place(obj, src, kind)
+                with diskfull.writing(src):
+                    _link_in_place(obj, src, kind)
 
         self._in_order(attempt, src, obj, kinds)
 
@@ -170,20 +172,21 @@ class Cache:
 
     def _store(self, oid: str, write: Callable[[str], int], size: int, source: str) -> None:
         """Write an object to a temp name, check it, make it read-only, rename it into place."""
-        tmp = self._tmp_name(oid)
-        try:
-            if write(tmp) != size:
-                raise errors.CacheError(
-                    f"{source} changed after it was hashed, while it was being saved to the cache",
-                    hint="do not modify outputs while pivot runs; run the stage again",
-                )
-            os.chmod(tmp, _OBJECT_MODE)
-            obj = self._object(oid)
-            self._makedirs(os.path.dirname(obj))
-            os.replace(tmp, obj)
-        except BaseException:
-            _unlink_quietly(tmp)
-            raise
+        obj = self._object(oid)
+        with diskfull.writing(obj):
+            tmp = self._tmp_name(oid)
+            try:
+                if write(tmp) != size:
+                    raise errors.CacheError(
+                        f"{source} changed after it was hashed, while it was being saved to the cache",
+                        hint="do not modify outputs while pivot runs; run the stage again",
+                    )
+                os.chmod(tmp, _OBJECT_MODE)
+                self._makedirs(os.path.dirname(obj))
+                os.replace(tmp, obj)
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
 
     # ------------------------------------------------------------------ checkout
 
@@ -198,15 +201,16 @@ class Cache:
         kinds = DEFAULT_LINK_TYPES if copy else self.link_types
         if _already_there(dest, oid, hasher):
             return
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = pathlib.Path(_sibling(os.fspath(dest), "tmp"))
         try:
-            if oid.endswith(hashing.DIR_SUFFIX):
-                self._build_dir(oid, tmp, dest, kinds)
-            else:
-                self._build_file(oid, os.fspath(tmp), os.fspath(dest), kinds)
-            self._check_build(oid, tmp, dest, hasher)
-            _swap_into_place(tmp, dest)
+            with diskfull.writing(dest):
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                if oid.endswith(hashing.DIR_SUFFIX):
+                    self._build_dir(oid, tmp, dest, kinds)
+                else:
+                    self._build_file(oid, os.fspath(tmp), os.fspath(dest), kinds)
+                self._check_build(oid, tmp, dest, hasher)
+                _swap_into_place(tmp, dest)
         except BaseException:
             _remove(tmp)
             raise
@@ -277,7 +281,7 @@ class Cache:
         """Call `attempt` with each link type of `kinds` until one works.
 
         A link type the filesystem refuses (EXDEV, EPERM, EOPNOTSUPP...) passes to the next;
-        copy is the last resort, so its errors (a full disk...) are raised as they are.
+        copy is the last resort, so its errors are raised as they are, as is a full disk.
         """
         failures: list[str] = []
         for kind in kinds:
@@ -288,7 +292,7 @@ class Cache:
                 attempt(kind)
                 return
             except OSError as exc:
-                if kind is LinkType.COPY or isinstance(exc, FileNotFoundError):
+                if kind is LinkType.COPY or isinstance(exc, FileNotFoundError) or diskfull.is_full(exc):
                     raise
                 if kind is LinkType.REFLINK and exc.errno in links.NO_REFLINK:
                     self._reflink_works = False

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from pivot import errors
+from pivot import diskfull, errors
 from pivot.storage import hashing
 from pivot.storage.hashing import FileEntry, Hashed, HashInfo
 
@@ -35,15 +35,18 @@ CREATE TABLE IF NOT EXISTS state (
 # Stay under SQLite's historic 999-variable limit whatever version Python was built with.
 _BATCH = 900
 # The memo is only a shortcut: if the database is damaged it is rebuilt, and if it cannot be
-# used right now (another process holds it, read-only or full disk) we hash without it.
+# used right now (another process holds it, read-only) we hash without it.
 _CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 _UNAVAILABLE = {
     sqlite3.SQLITE_BUSY,
     sqlite3.SQLITE_LOCKED,
     sqlite3.SQLITE_READONLY,
     sqlite3.SQLITE_CANTOPEN,
-    sqlite3.SQLITE_FULL,
 }
+# A full disk shows as "database or disk is full", or as "disk I/O error" when SQLite cannot grow
+# its -wal/-shm files: the memo is then off for the rest of the command (every file is hashed),
+# rather than failing a command that may need no other write (status, an up-to-date run).
+_GIVE_UP = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
 
 # "Racy" files: a write within the same filesystem clock tick as the previous one leaves mtime
 # unchanged, so a memo entry is trusted only for a file whose mtime was already safely in the past
@@ -63,6 +66,7 @@ class StateDB:
         self.path = path
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        self.off = False  # set once the disk was found full: no memo until the next command
 
     def __enter__(self) -> StateDB:
         return self
@@ -124,6 +128,8 @@ class StateDB:
             return self._attempt(operation, default)
 
     def _attempt(self, operation: Callable[[sqlite3.Connection], _T], default: _T) -> _T:
+        if self.off:
+            return default
         for attempt in (1, 2):
             try:
                 return operation(self._connection())
@@ -132,11 +138,13 @@ class StateDB:
                 if code in _CORRUPT and attempt == 1:
                     self._discard()
                     continue
-                if code in _UNAVAILABLE:
+                if code in _UNAVAILABLE or code in _GIVE_UP:
                     self._close()
+                    self.off = code in _GIVE_UP
                     return default
                 raise
-            except OSError:  # .pivot/ cannot be created (read-only checkout): no memo
+            except OSError as exc:  # .pivot/ cannot be created (read-only checkout): no memo
+                self.off = diskfull.is_full(exc)
                 return default
         return default
 
