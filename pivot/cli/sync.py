@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import discovery, errors, observe, project, references, restore, targets
-from pivot.cli import common
+from pivot import discovery, errors, gitignore, observe, project, references, restore, targets
+from pivot.cli import common, console
 from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer
 from pivot.workspace import Workspace
 
@@ -173,12 +173,14 @@ def _stage_names(proj: project.Project, stages: Sequence[str]) -> list[str] | No
 
 
 def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> bool:
-    result = restore.checkout(ws, references.referenced(ws.project, stages), force=force)
+    refs = references.referenced(ws.project, stages)
+    result = restore.checkout(ws, refs, force=force)
     click.echo(f"Restored {result.restored} outputs, {result.current} already up to date")
     for problem in result.problems[:_SHOWN_FAILURES]:
         click.echo(f"  {problem}", err=True)
     if len(result.problems) > _SHOWN_FAILURES:
         click.echo(f"  ... and {len(result.problems) - _SHOWN_FAILURES} more", err=True)
+    console.report_gitignore(gitignore.keep(ws.project, [ref.path for ref in refs]))
     return result.ok
 
 
