@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import pathlib
 from collections.abc import Sequence
 
 from pivot import errors, references
@@ -30,8 +31,8 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
         if now == ref.oid:
             current += 1
             continue
-        if not ws.cache.is_complete(ref.oid):
-            problems.append(f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})")
+        if not ws.cache.intact(ref.oid, ws.hasher):
+            problems.append(_unavailable(ws, ref, path))
             continue
         if now is not None and not force and not ws.cache.is_complete(now):
             problems.append(f"{ref.path}: differs from the lock and is not in the cache (use -f to overwrite it)")
@@ -43,6 +44,20 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
             continue
         restored += 1
     return CheckoutResult(restored, current, tuple(problems))
+
+
+def _unavailable(ws: Workspace, ref: references.Reference, path: os.PathLike[str]) -> str:
+    """Why `ref` cannot be restored; a damaged object (an edit written through a hardlink or
+    symlink of the output) is removed, the edited workspace file kept as a plain file."""
+    if not ws.cache.exists(ref.oid):
+        return f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})"
+    ws.cache.detach(pathlib.Path(path))
+    ws.cache.drop_damaged(ref.oid, ws.hasher)
+    return (
+        f"{ref.path}: its cached copy was modified in place through a hardlink or symlink and no "
+        f"longer matches its hash; it was removed from the cache and your edited file kept "
+        f"(run {ref.source} again to store the output anew, or pivot pull it)"
+    )
 
 
 def _current_oid(ws: Workspace, path: str) -> str | None:
