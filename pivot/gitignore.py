@@ -80,15 +80,16 @@ class _Plan:
 def _plan(proj: project.Project, hidden: Sequence[str], shown: Sequence[str]) -> dict[str, _Plan]:
     """Per directory, the .gitignore text and the edits it needs (directories needing none are left out)."""
     plans: dict[str, _Plan] = {}
-    texts: dict[str, str | None] = {}
+    read: dict[str, tuple[str, frozenset[str]] | None] = {}  # directory -> (text, its lines)
     for path, wanted in [*((p, True) for p in hidden), *((p, False) for p in shown)]:
         directory = posixpath.dirname(path)
-        if directory not in texts:
-            texts[directory] = _read(proj, directory)
-        text = texts[directory]
-        if text is None:
+        if directory not in read:
+            text = _read(proj, directory)
+            read[directory] = None if text is None else (text, frozenset(line.strip() for line in text.splitlines()))
+        known = read[directory]
+        if known is None:
             continue
-        lines = {line.strip() for line in text.splitlines()}
+        text, lines = known
         entry = _entry(path)
         if wanted and not lines & _equivalents(entry):
             plans.setdefault(directory, _Plan(text)).to_add.append(path)
@@ -118,7 +119,8 @@ def _equivalents(entry: str) -> set[str]:
 
 
 def _edited(text: str, additions: Sequence[str], removals: Sequence[str]) -> str:
-    kept = [line for line in text.splitlines(keepends=True) if line.strip() not in removals]
+    dropped = frozenset(removals)
+    kept = [line for line in text.splitlines(keepends=True) if line.strip() not in dropped]
     result = "".join(kept)
     if additions:
         if result and not result.endswith("\n"):

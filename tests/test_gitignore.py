@@ -6,10 +6,13 @@ from __future__ import annotations
 import pathlib
 import shutil
 import subprocess
+import time
 
 import pytest
 
 from conftest import REPO
+from pivot import gitignore
+from pivot.project import Project
 
 STAGES = '''
 import pathlib
@@ -158,6 +161,7 @@ def test_without_git_the_entries_are_written_for_a_later_git_init(project, pivot
     assert "models/model.txt" not in untracked(root)
 
 
+@pytest.mark.slow  # a pool of workers, as the user's `pivot run` starts
 def test_the_tutorial_leaves_git_only_what_it_should_hold(tmp_path, monkeypatch, pivot):
     pytest.importorskip("pandas")
     root = tmp_path / "tutorial"
@@ -170,3 +174,22 @@ def test_the_tutorial_leaves_git_only_what_it_should_hold(tmp_path, monkeypatch,
     assert "model.pkl" not in status and "processed.parquet" not in status
     assert "?? metrics.json" in status.splitlines()
     assert (root / ".gitignore").read_text() == "/processed.parquet\n/model.pkl\n"
+
+
+def test_init_says_that_pivot_keeps_gitignore_entries(project, pivot):
+    project({"pivot.yaml": "stages: {}\n"})
+    result = pivot("init")
+    assert result.exit_code == 0
+    assert "pivot keeps a .gitignore line beside each output it caches" in result.output
+
+
+def test_thousands_of_outputs_in_one_directory_cost_one_write(project, pivot):
+    root = project({"pivot.yaml": "stages: {}\n"})
+    (root / "out").mkdir()
+    paths = [f"out/part-{i:05d}.bin" for i in range(5000)]
+    started = time.perf_counter()
+    update = gitignore.keep(Project(root), paths, ["out/metrics.json"])
+    assert time.perf_counter() - started < 5
+    assert update.written == ("out/.gitignore",) and update.added == 5000
+    assert (root / "out/.gitignore").read_text().splitlines() == ["/" + p.split("/")[1] for p in paths]
+    assert gitignore.keep(Project(root), paths).written == ()
