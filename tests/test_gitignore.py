@@ -49,8 +49,8 @@ def git(root: pathlib.Path, *args: str) -> str:
 
 def untracked(root: pathlib.Path) -> set[str]:
     """What `git add -A` would add: every untracked, not ignored file, one by one."""
-    lines = git(root, "status", "--porcelain", "--untracked-files=all").splitlines()
-    return {line[3:] for line in lines if line.startswith("?? ")}
+    entries = git(root, "status", "--porcelain", "-z", "--untracked-files=all").split("\0")
+    return {entry[3:] for entry in entries if entry.startswith("?? ")}
 
 
 @pytest.fixture
@@ -193,3 +193,14 @@ def test_thousands_of_outputs_in_one_directory_cost_one_write(project, pivot):
     assert update.written == ("out/.gitignore",) and update.added == 5000
     assert (root / "out/.gitignore").read_text().splitlines() == ["/" + p.split("/")[1] for p in paths]
     assert gitignore.keep(Project(root), paths).written == ()
+
+
+@pytest.mark.parametrize("name", ["#hash.txt", "!bang.txt", "star*.txt", "what?.txt", "[x].txt", "back\\slash.txt", "space .txt", "trailing "])
+def test_names_with_gitignore_syntax_are_escaped_so_git_ignores_exactly_them(project, pivot, name):
+    root = project({"pivot.yaml": "stages: {}\n", f"d/{name}": "x", "d/other.txt": "y", "d/starX.txt": "z"})
+    git(root, "init", "-q")
+    update = gitignore.keep(Project(root), [f"d/{name}"])
+    assert update.written == ("d/.gitignore",)
+    seen = untracked(root)
+    assert not any(name in path for path in seen), seen
+    assert {"d/other.txt", "d/starX.txt"} <= seen
