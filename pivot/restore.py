@@ -53,9 +53,10 @@ def _unavailable(ws: Workspace, ref: references.Reference, path: os.PathLike[str
         return f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})"
     ws.cache.detach(pathlib.Path(path))
     ws.cache.drop_damaged(ref.oid, ws.hasher)
+    kept = " and your edited file kept" if os.path.lexists(path) else ""
     return (
         f"{ref.path}: its cached copy was modified in place through a hardlink or symlink and no "
-        f"longer matches its hash; it was removed from the cache and your edited file kept "
+        f"longer matches its hash; it was removed from the cache{kept} "
         f"(run {ref.source} again to store the output anew, or pivot pull it)"
     )
 

@@ -154,3 +154,13 @@ def test_an_edit_inside_a_directory_output_is_seen_and_rerun(project, pivot, cac
     ok(pivot(*RUN))
     assert (root / "parts/1.txt").read_text() == "beta"
     every_object_matches_its_name(root)
+
+
+def test_checkout_of_an_edited_then_deleted_output_names_the_damage_not_an_edit(linked, pivot):
+    append(linked / "model.txt", " edited")
+    (linked / "model.txt").unlink()
+    refused = pivot("checkout")
+    assert refused.exit_code == 1
+    assert "model.txt: its cached copy was modified in place through a hardlink or symlink" in refused.output
+    assert "edited file kept" not in refused.output and not (linked / "model.txt").exists()
+    every_object_matches_its_name(linked)
