@@ -51,14 +51,32 @@ def _unavailable(ws: Workspace, ref: references.Reference, path: os.PathLike[str
     symlink of the output) is removed, the edited workspace file kept as a plain file."""
     if not ws.cache.exists(ref.oid):
         return f"{ref.path}: not in the local cache (pivot fetch, or run {ref.source})"
-    ws.cache.detach(pathlib.Path(path))
-    ws.cache.drop_damaged(ref.oid, ws.hasher)
+    _drop(ws, ref.oid, path)
     kept = " and your edited file kept" if os.path.lexists(path) else ""
     return (
         f"{ref.path}: its cached copy was modified in place through a hardlink or symlink and no "
         f"longer matches its hash; it was removed from the cache{kept} "
         f"(run {ref.source} again to store the output anew, or pivot pull it)"
     )
+
+
+def drop_damaged(ws: Workspace, refs: Sequence[references.Reference]) -> tuple[str, ...]:
+    """Before a fetch: remove the objects of changed outputs that no longer match their hash (an
+    edit written through a hardlink or symlink), keeping the edited files, so that the fetch
+    downloads them again. Returns the paths whose objects were removed."""
+    dropped = []
+    for ref in refs:
+        if not ws.cache.exists(ref.oid) or _current_oid(ws, ref.path) == ref.oid:
+            continue
+        if not ws.cache.intact(ref.oid, ws.hasher):
+            _drop(ws, ref.oid, ws.project.abspath(ref.path))
+            dropped.append(ref.path)
+    return tuple(dropped)
+
+
+def _drop(ws: Workspace, oid: str, path: os.PathLike[str]) -> None:
+    ws.cache.detach(pathlib.Path(path))  # a symlink into the object becomes a plain file first
+    ws.cache.drop_damaged(oid, ws.hasher)
 
 
 def _current_oid(ws: Workspace, path: str) -> str | None:

@@ -164,3 +164,18 @@ def test_checkout_of_an_edited_then_deleted_output_names_the_damage_not_an_edit(
     assert "model.txt: its cached copy was modified in place through a hardlink or symlink" in refused.output
     assert "edited file kept" not in refused.output and not (linked / "model.txt").exists()
     every_object_matches_its_name(linked)
+
+
+def test_pull_downloads_again_an_object_damaged_through_the_link(linked, pivot, tmp_path):
+    ok(pivot("remote", "add", "-d", "origin", str(tmp_path / "remote")))
+    ok(pivot("push"))
+    append(linked / "model.txt", " edited")
+    kept = pivot("pull")
+    assert kept.exit_code == 1  # the edit is not in the cache: kept, as checkout keeps it
+    assert "model.txt: its cached copy was modified in place through a link; downloading it again" in kept.output
+    assert "use -f to overwrite it" in kept.output
+    assert (linked / "model.txt").read_text() == MODEL + " edited"
+    ok(pivot("pull", "-f"))
+    assert (linked / "model.txt").read_text() == MODEL
+    every_object_matches_its_name(linked)
+    assert runs(linked, "train") == 1

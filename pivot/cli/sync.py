@@ -74,6 +74,8 @@ def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no
 def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, force: bool) -> None:
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     with _session(stages, remote_name) as (ws, remote, refs):
+        for path in restore.drop_damaged(ws, refs):
+            click.echo(f"warning: {path}: its cached copy was modified in place through a link; downloading it again", err=True)
         oids = _oids(refs) + _fetch_runs(ws, remote, stages, jobs, no_run_cache)
         summary = transfer.fetch(ws.cache, remote, oids, jobs=_jobs(jobs), **_progress("pull"))
         _report("Fetched", "from", remote.spec.name, summary, "already in the cache", exit_on_failure=False)
