@@ -48,7 +48,8 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
     directory does not exist yet is left for a later command: no directory is created for it.
     """
     shown = list(dict.fromkeys(show))
-    hidden = [path for path in dict.fromkeys(ignore) if path not in frozenset(shown)]
+    not_hidden = frozenset(shown)
+    hidden = [path for path in dict.fromkeys(ignore) if path not in not_hidden]
     plans = _plan(proj, hidden, shown)
     if not plans:
         return Update(still_ignored=_ignored_by_user(proj, shown))
