@@ -35,12 +35,14 @@ def observe(
         if path not in unknown_deps
     }
     outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
+    restorable, damaged = _restorable(ws, stage, lock, outs)
     return status.Facts(
         fingerprint=code,
         params=stage.params,
         deps={**deps, **{path: None for path in unknown_deps if path in stage.dep_paths}},
         outs=outs,
-        restorable=_restorable(ws, stage, lock, outs),
+        restorable=restorable,
+        damaged=damaged,
         unknown_deps=unknown_deps,
     )
 
@@ -115,6 +117,9 @@ def look_up_run(ws: Workspace, stage: Stage, facts: status.Facts, *, fetchable: 
     if set(entry.outs) != cached or set(entry.metrics) != set(stage.out_paths) - cached:
         note = f"run-cache entry {key} does not list this stage's outputs: ignored"
         return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
+    if not entry.oids().isdisjoint(facts.damaged.values()):
+        note = f"run-cache entry {key} names an output whose cached copy was modified in place: ignored"
+        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
     lacking = sum(1 for oid in entry.oids() if not ws.cache.is_complete(oid))
     if lacking and not fetchable:
         note = f"run-cache entry {key} matches, but {lacking} of its objects {wording.be(lacking)} not in the local cache (pivot fetch brings them)"
@@ -155,17 +160,22 @@ def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
 
 def _restorable(
     ws: Workspace, stage: Stage, lock: StageLock | None, outs: Mapping[str, HashInfo | None]
-) -> frozenset[str]:
+) -> tuple[frozenset[str], dict[str, str]]:
+    """(changed outputs the cache can restore, changed outputs whose cached copy is damaged ->
+    its object). Objects are checked by content, not by presence: with hardlink or symlink
+    checkouts an edit in place also rewrites the object, which must then never be restored."""
     if lock is None:
-        return frozenset()
-    found = set()
+        return frozenset(), {}
+    found, damaged = set(), {}
     for out in stage.outs:
         locked = lock.outs.get(out.path)
         current = outs.get(out.path)
         if out.cache and locked is not None and (current is None or current.oid != locked.oid):
-            if ws.cache.is_complete(locked.oid):
+            if ws.cache.intact(locked.oid, ws.hasher):
                 found.add(out.path)
-    return frozenset(found)
+            elif ws.cache.exists(locked.oid):
+                damaged[out.path] = locked.oid
+    return frozenset(found), damaged
 
 
 def predict(

@@ -34,6 +34,8 @@ class Change(enum.Enum):
     ADDED = "added"
     REMOVED = "removed"
     MISSING = "missing"
+    # Its cached copy no longer matches its hash either: written through a hardlink or symlink.
+    EDITED_IN_CACHE = "modified in place through its link into the cache (the cached copy is damaged)"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +85,9 @@ class Facts:
     deps: Mapping[str, HashInfo | None]  # None: the dep is missing
     outs: Mapping[str, HashInfo | None]  # None: the output is missing
     restorable: frozenset[str] = frozenset()  # outputs whose locked version the cache holds
+    # output -> its locked object, found damaged (content no longer matches its name): the stage
+    # runs, and the run stores the object again
+    damaged: Mapping[str, str] = dataclasses.field(default_factory=dict)
     unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
     run_cache: RunCacheLookup | None = None  # None: not looked up (fresh, forced, or opted out)
 
@@ -228,6 +233,8 @@ def _out_changes(
             continue
         if out.path in facts.restorable:
             restore.append(out.path)
+        elif current is None:
+            changes.append(PathChange(out.path, Change.MISSING))
         else:
-            changes.append(PathChange(out.path, Change.MISSING if current is None else Change.MODIFIED))
+            changes.append(PathChange(out.path, Change.EDITED_IN_CACHE if out.path in facts.damaged else Change.MODIFIED))
     return tuple(changes), tuple(restore)

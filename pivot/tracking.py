@@ -333,33 +333,6 @@ def restore(ws: Workspace, tracked: Tracked, force: bool) -> Restored:
 # ---------------------------------------------------------------------- git
 
 
-def ignore_in_git(proj: project.Project, path: str) -> str | None:
-    """Add `/name` to the .gitignore beside `path` unless git (or that file) ignores it already.
-
-    Returns the project-relative .gitignore written, or None when nothing was needed.
-    """
-    directory, name = posixpath.split(path)
-    gitignore = proj.abspath(posixpath.join(directory, ".gitignore"))
-    if _git_ignores(proj, path):
-        return None
-    try:
-        text = gitignore.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        text = ""
-    entry = "/" + _escape_gitignore(name)
-    if any(line.strip() in (entry, entry + "/", name, name + "/") for line in text.splitlines()):
-        return None
-    if text and not text.endswith("\n"):
-        text += "\n"
-    atomic.write_text(gitignore, text + entry + "\n")
-    return posixpath.join(directory, ".gitignore")
-
-
-def _git_ignores(proj: project.Project, path: str) -> bool:
-    """git's own answer (every .gitignore, info/exclude, global excludes); False without git."""
-    return _git_succeeds(proj, "check-ignore", "-q", "--no-index", "--", path)
-
-
 def _git_succeeds(proj: project.Project, *args: str) -> bool:
     """Whether `git ARGS` exits 0 in the project; False when git is missing or hangs."""
     try:
@@ -367,15 +340,6 @@ def _git_succeeds(proj: project.Project, *args: str) -> bool:
     except (OSError, subprocess.SubprocessError):
         return False
     return done.returncode == 0
-
-
-def _escape_gitignore(name: str) -> str:
-    escaped = "".join("\\" + char if char in "*?[]\\" else char for char in name)
-    if escaped.startswith(("#", "!")):
-        escaped = "\\" + escaped
-    if escaped != escaped.rstrip(" "):
-        escaped = escaped.rstrip(" ") + "\\ " * (len(escaped) - len(escaped.rstrip(" ")))
-    return escaped
 
 
 def committed_to_git(proj: project.Project, path: str) -> bool:

@@ -28,6 +28,7 @@ LAYERS = {
     "pivot.stage": 1,
     "pivot.codesource": 1,
     "pivot.pipeline": 1,
+    "pivot.gitignore": 1,
     "pivot.storage": 2,
     "pivot.storage.runcache": 2,  # entries are plain values; observe (6) computes their keys
     "pivot.config": 3,

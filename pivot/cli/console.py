@@ -1,4 +1,5 @@
-"""Printing a run: a tqdm bar over stages on a terminal, plain lines elsewhere (CI, pipes)."""
+"""Printing a run: a tqdm bar over stages on a terminal, plain lines elsewhere (CI, pipes); and
+what pivot changed in .gitignore files (run, checkout, pull, track)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import click
 
-from pivot import reporting
+from pivot import gitignore, reporting
 from pivot.reporting import RunSummary, StageResult, StageStatus
 from pivot.status import Decision
 
@@ -97,3 +98,27 @@ def summary_line(summary: RunSummary) -> str:
     if not_started:
         text += f", {not_started} not started"
     return f"{text} in {summary.duration:.1f}s"
+
+
+def report_gitignore(update: gitignore.Update, *, quiet: bool = False) -> None:
+    """One line when pivot changed .gitignore files (unless `quiet`: a run's output is about its
+    stages, and git status shows the change), and a warning per git-tracked file git ignores."""
+    if update.written and not quiet:
+        changes = []
+        if update.added:
+            changes.append(f"{_entries(update.added)} added for cached outputs")
+        if update.removed:
+            changes.append(f"{_entries(update.removed)} removed for files git tracks (metrics)")
+        click.echo(f"Updated {', '.join(update.written)}: {', '.join(changes)}")
+    for path, problem in update.failed:
+        click.echo(f"warning: cannot update {path}: {problem}; add the cached outputs to it yourself", err=True)
+    for path, source in update.still_ignored:
+        click.echo(
+            f"warning: {path} is kept in git (not cached), but git ignores it ({source}); "
+            f"delete that line or add '!/{path.rsplit('/', 1)[-1]}' to the .gitignore beside it",
+            err=True,
+        )
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"

@@ -20,3 +20,7 @@ def init() -> None:
         click.echo(f"{proj.dot_dir} already exists; left as it is (missing files added)")
     else:
         click.echo(f"Initialized pivot project in {root}")
+        click.echo(
+            "pivot keeps a .gitignore line beside each output it caches (run, checkout, pull, track); "
+            "commit those .gitignore files with .pivot/config.yaml and the lock files"
+        )

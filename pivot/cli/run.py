@@ -7,7 +7,7 @@ import signal
 
 import click
 
-from pivot import errors, observe, project
+from pivot import errors, gitignore, observe, project
 from pivot.cli import common, console, explain
 from pivot.executor import pool
 from pivot.executor.run import RunOptions, run_pipeline
@@ -74,6 +74,9 @@ def run(
                 )
             else:
                 summary = execute(RunOptions(jobs or pool.default_jobs(), force, keep_going, executor=kind))
+        # Failed stages too: whatever they left behind must not be committed either.
+        kept = gitignore.keep(proj, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
+        console.report_gitignore(kept, quiet=True)
     if not summary.ok:
         click.get_current_context().exit(1)
 

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import discovery, errors, observe, project, references, restore, targets, wording
-from pivot.cli import common
+from pivot import discovery, errors, gitignore, observe, project, references, restore, targets, wording
+from pivot.cli import common, console
 from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
 from pivot.workspace import Workspace
 
@@ -78,6 +78,8 @@ def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no
 def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, force: bool) -> None:
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     with _session(stages, remote_name) as (ws, remote, refs):
+        for path in restore.drop_damaged(ws, refs):
+            click.echo(f"warning: {path}: its cached copy was modified in place through a link; downloading it again", err=True)
         oids = _oids(refs) + _fetch_runs(ws, remote, stages, jobs, no_run_cache)
         summary = transfer.fetch(ws.cache, remote, oids, jobs=_jobs(jobs), **_progress("pull"))
         _report("Fetched", "from", remote.spec.name, summary, "already in the cache", exit_on_failure=False)
@@ -199,12 +201,14 @@ def _stage_names(proj: project.Project, stages: Sequence[str]) -> list[str] | No
 
 
 def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> bool:
-    result = restore.checkout(ws, references.referenced(ws.project, stages), force=force)
+    refs = references.referenced(ws.project, stages)
+    result = restore.checkout(ws, refs, force=force)
     click.echo(f"Restored {wording.count(result.restored, 'output')}, {result.current} already up to date")
     for problem in result.problems[:_SHOWN_FAILURES]:
         click.echo(f"  {problem}", err=True)
     if len(result.problems) > _SHOWN_FAILURES:
         click.echo(f"  ... and {len(result.problems) - _SHOWN_FAILURES} more", err=True)
+    console.report_gitignore(gitignore.keep(ws.project, [ref.path for ref in refs]))
     return result.ok
 
 

@@ -7,7 +7,7 @@ import os
 
 import click
 
-from pivot import errors, loadmemo, project, tracking, wording
+from pivot import errors, gitignore, loadmemo, project, tracking, wording
 from pivot.cli import common
 
 
@@ -35,14 +35,12 @@ def track(paths: tuple[str, ...]) -> None:
             click.echo(describe(result))
             if result.written:
                 to_add.append(result.tracked.pvt)
-            gitignore = tracking.ignore_in_git(proj, path)
-            if gitignore is not None:
-                to_add.append(gitignore)
             if tracking.committed_to_git(proj, path):
                 click.echo(
                     f"warning: {path} is committed to git as well; let pivot hold it: git rm -r --cached {path}",
                     err=True,
                 )
+        to_add.extend(gitignore.keep(proj, relpaths).written)  # one write per .gitignore
     if to_add:
         click.echo(f"To commit: git add {' '.join(_relative_to_cwd(proj, p) for p in dict.fromkeys(to_add))}")
 

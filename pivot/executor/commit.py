@@ -21,9 +21,12 @@ from pivot.storage.runcache import RunEntry
 from pivot.workspace import Workspace
 
 
-def clear_outputs(ws: Workspace, stage: Stage) -> None:
+def clear_outputs(ws: Workspace, stage: Stage, facts: status.Facts) -> None:
     """Remove old outputs before a run, so nothing stale survives in an output directory and a
-    link into the cache is never written through."""
+    link into the cache is never written through; and the cache objects an edit through such a
+    link damaged, so the run stores them anew rather than linking its outputs to them."""
+    for oid in facts.damaged.values():
+        ws.cache.drop_damaged(oid, ws.hasher)
     clear_paths(ws.project.root, stage.out_paths)
 
 

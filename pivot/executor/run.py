@@ -140,9 +140,15 @@ class _Hooks:
             else:
                 self.record(StageResult(name, StageStatus.RUN_CACHE, decision=decision))
                 return None
+        if not decision.run and decision.restore and lock is not None:
+            try:
+                commit.restore(self._ws, stage, lock, decision.restore)
+            except errors.CacheError as exc:
+                # The object turned out damaged (and was removed): the stage runs instead.
+                facts = dataclasses.replace(facts, restorable=frozenset())
+                decision = status.decide(stage, lock, facts, forced=self._options.force)
+                decision = dataclasses.replace(decision, run_cache_note=exc.message)
         if not decision.run:
-            if decision.restore and lock is not None:
-                self._guard(name, decision, lambda: commit.restore(self._ws, stage, lock, decision.restore))
             kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
             self.record(StageResult(name, kind, decision=decision))
             return None
@@ -153,7 +159,7 @@ class _Hooks:
                 message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
-        commit.clear_outputs(self._ws, stage)
+        commit.clear_outputs(self._ws, stage, facts)
         log_path = self._ws.project.logs_dir / f"{name}.log"
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)

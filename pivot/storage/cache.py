@@ -112,6 +112,48 @@ class Cache:
             self._makedirs(os.path.dirname(obj))
             os.replace(src, obj)
 
+    def intact(self, oid: str, hasher: Hasher) -> bool:
+        """The object (a directory's manifest and members too) is here and still matches its name.
+
+        Hashed through the stat memo, so an object is re-read only when its stat changed since it
+        was last checked: an edit written in place through a hardlink or symlink of a checked-out
+        output changes the object's stat, and is caught here.
+        """
+        try:
+            if oid.endswith(hashing.DIR_SUFFIX):
+                return all(self.intact(entry.oid, hasher) for entry in self.read_manifest(oid))
+            return hasher.hash_file(self.object_path(oid)).oid == oid
+        except (errors.CacheError, OSError):
+            return False
+
+    def drop_damaged(self, oid: str, hasher: Hasher) -> None:
+        """Remove the file objects of `oid` whose content no longer matches their name, so the
+        next `add` stores them anew instead of taking them as present (a damaged manifest is
+        removed by reading it)."""
+        try:
+            members = [e.oid for e in self.read_manifest(oid)] if oid.endswith(hashing.DIR_SUFFIX) else [oid]
+        except errors.CacheError:
+            return
+        for member in members:
+            if self.exists(member) and not self.intact(member, hasher):
+                _unlink_quietly(self._object(member))
+
+    def detach(self, path: pathlib.Path) -> None:
+        """Turn symlinks into this cache at `path` (a file, or the files of a directory) into
+        plain copies, so the workspace keeps its content when the objects go."""
+        targets = [os.fspath(path)] if not path.is_dir() or path.is_symlink() else [
+            os.path.join(path, rel) for rel, _ in hashing.walk_files(path)
+        ]
+        for target in targets:
+            if os.path.islink(target) and os.path.realpath(target).startswith(self._files + os.sep):
+                tmp = _sibling(target, "copy")
+                try:
+                    links.copy(target, tmp)
+                    os.replace(tmp, target)
+                except BaseException:
+                    _unlink_quietly(tmp)
+                    raise
+
     def verify(self, oid: str) -> bool:
         """Re-read the object (and a directory's members) and compare with the oid."""
         try:
@@ -148,7 +190,11 @@ class Cache:
     def _add_file(self, src: str, oid: str, size: int, kinds: tuple[LinkType, ...]) -> None:
         """Store one file, then shape the workspace per the first link type that works."""
         obj = self._object(oid)
-        stored = os.path.isfile(obj)
+        try:
+            # An object of another size was edited through a link: replaced, never linked to.
+            stored = os.stat(obj).st_size == size
+        except FileNotFoundError:
+            stored = False
 
         def attempt(kind: LinkType) -> None:
             nonlocal stored

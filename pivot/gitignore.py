@@ -1,0 +1,177 @@
+"""The .gitignore entries pivot keeps for what it caches: `/name` in the .gitignore beside each
+cached output and tracked path, as DVC writes them, so `git add -A` never commits a model.
+
+Only lines of that one form are ever added (or, for a file git must track, removed); every other
+line of the file, its comments and its order stay as the user wrote them. Each .gitignore is read
+and written (atomically) at most once per call, however many outputs it lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import subprocess
+from collections.abc import Iterable, Sequence
+
+from pivot import atomic, project
+from pivot.stage import Stage
+
+GITIGNORE = ".gitignore"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Update:
+    written: tuple[str, ...] = ()  # project-relative .gitignore files that changed
+    added: int = 0
+    removed: int = 0
+    # (path, "where: pattern") for each file that git must track but a user's line ignores
+    still_ignored: tuple[tuple[str, str], ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (.gitignore, why it could not be written)
+
+
+def split_outputs(stages: Iterable[Stage]) -> tuple[list[str], list[str]]:
+    """(cached outputs, outputs git tracks: Metrics and `cache=False` outputs) of `stages`."""
+    cached: list[str] = []
+    tracked: list[str] = []
+    for stage in stages:
+        for out in stage.outs:
+            (cached if out.cache else tracked).append(out.path)
+    return cached, tracked
+
+
+def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ()) -> Update:
+    """Make git ignore every path of `ignore` (cached outputs, tracked data) and stop ignoring,
+    through pivot's own `/name` line, every path of `show` (files git tracks, such as metrics).
+
+    A path git already ignores (a user's `*.pkl`, an ignored parent) gets no line. A path whose
+    directory does not exist yet is left for a later command: no directory is created for it.
+    """
+    shown = list(dict.fromkeys(show))
+    not_hidden = frozenset(shown)
+    hidden = [path for path in dict.fromkeys(ignore) if path not in not_hidden]
+    plans = _plan(proj, hidden, shown)
+    if not plans:
+        return Update(still_ignored=_ignored_by_user(proj, shown))
+    ignored = _git_ignored(proj, [path for plan in plans.values() for path in plan.to_add])
+    written, failed, added, removed = [], [], 0, 0
+    for directory, plan in sorted(plans.items()):
+        additions = [path for path in plan.to_add if path not in ignored]
+        text = _edited(plan.text, [_entry(path) for path in additions], plan.to_remove)
+        if text == plan.text:
+            continue
+        target = posixpath.join(directory, GITIGNORE)
+        try:
+            atomic.write_text(proj.abspath(target), text)
+        except OSError as exc:  # the outputs are saved already: a warning, not a failed command
+            failed.append((target, exc.strerror or str(exc)))
+            continue
+        written.append(target)
+        added, removed = added + len(additions), removed + len(plan.to_remove)
+    return Update(tuple(written), added, removed, _ignored_by_user(proj, shown), tuple(failed))
+
+
+@dataclasses.dataclass(slots=True)
+class _Plan:
+    text: str  # the .gitignore as it is ("" when absent)
+    to_add: list[str] = dataclasses.field(default_factory=list)  # project-relative paths
+    to_remove: list[str] = dataclasses.field(default_factory=list)  # entry lines to drop
+
+
+def _plan(proj: project.Project, hidden: Sequence[str], shown: Sequence[str]) -> dict[str, _Plan]:
+    """Per directory, the .gitignore text and the edits it needs (directories needing none are left out)."""
+    plans: dict[str, _Plan] = {}
+    read: dict[str, tuple[str, frozenset[str]] | None] = {}  # directory -> (text, its lines)
+    for path, wanted in [*((p, True) for p in hidden), *((p, False) for p in shown)]:
+        directory = posixpath.dirname(path)
+        if directory not in read:
+            text = _read(proj, directory)
+            read[directory] = None if text is None else (text, frozenset(line.strip() for line in text.splitlines()))
+        known = read[directory]
+        if known is None:
+            continue
+        text, lines = known
+        entry = _entry(path)
+        if wanted and not lines & _equivalents(entry):
+            plans.setdefault(directory, _Plan(text)).to_add.append(path)
+        elif not wanted and entry in lines:
+            plans.setdefault(directory, _Plan(text)).to_remove.append(entry)
+    return plans
+
+
+def _read(proj: project.Project, directory: str) -> str | None:
+    """The .gitignore of `directory` ("" when there is none), or None when the directory is missing."""
+    try:
+        return proj.abspath(posixpath.join(directory, GITIGNORE)).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return "" if os.path.isdir(proj.abspath(directory) if directory else proj.root) else None
+    except (OSError, UnicodeDecodeError):  # the parent is a file, or .gitignore is not one: left alone
+        return None
+
+
+def _entry(path: str) -> str:
+    return "/" + _escape(posixpath.basename(path))
+
+
+def _equivalents(entry: str) -> set[str]:
+    """Lines of the same .gitignore that ignore exactly this name already."""
+    name = entry[1:]
+    return {entry, entry + "/", name, name + "/"}
+
+
+def _edited(text: str, additions: Sequence[str], removals: Sequence[str]) -> str:
+    dropped = frozenset(removals)
+    kept = [line for line in text.splitlines(keepends=True) if line.strip() not in dropped]
+    result = "".join(kept)
+    if additions:
+        if result and not result.endswith("\n"):
+            result += "\n"
+        result += "".join(line + "\n" for line in dict.fromkeys(additions))
+    return result
+
+
+def _escape(name: str) -> str:
+    escaped = "".join("\\" + char if char in "*?[]\\" else char for char in name)
+    if escaped.startswith(("#", "!")):
+        escaped = "\\" + escaped
+    if escaped != escaped.rstrip(" "):
+        escaped = escaped.rstrip(" ") + "\\ " * (len(escaped) - len(escaped.rstrip(" ")))
+    return escaped
+
+
+# ---------------------------------------------------------------------- asking git
+
+
+def _check_ignore(proj: project.Project, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
+    without git or outside a repository (then nothing is ignored yet, and every entry is written)."""
+    if not paths:
+        return []
+    try:
+        done = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin"],
+            cwd=proj.root,
+            input=b"".join(os.fsencode(path) + b"\0" for path in paths),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if done.returncode not in (0, 1):  # 128: not a git repository
+        return []
+    fields = [os.fsdecode(field) for field in done.stdout.split(b"\0")[:-1]]
+    return [tuple(fields[i : i + 4]) for i in range(0, len(fields) - 3, 4)]  # type: ignore[misc]
+
+
+def _git_ignored(proj: project.Project, paths: Sequence[str]) -> set[str]:
+    # A pattern that starts with "!" re-includes the path: the last match decides, as git says.
+    return {path for source, _, pattern, path in _check_ignore(proj, paths) if source and not pattern.startswith("!")}
+
+
+def _ignored_by_user(proj: project.Project, paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    found = []
+    for source, line, pattern, path in _check_ignore(proj, paths):
+        if source and not pattern.startswith("!"):
+            found.append((path, f"{source}:{line}: {pattern}"))
+    return tuple(found)
