@@ -25,6 +25,7 @@ LAYERS = {
     "pivot.stage_def": 1,
     "pivot.stage": 1,
     "pivot.codesource": 1,
+    "pivot.codescope": 1,
     "pivot.pipeline": 1,
     "pivot.storage": 2,
     "pivot.storage.runcache": 2,  # entries are plain values; observe (6) computes their keys

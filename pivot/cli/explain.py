@@ -101,6 +101,8 @@ def explain_block(d: Decision) -> str:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
+    for spot in d.code_unseen:
+        lines.append(f"  Code: {spot.name} uses {spot.what} ({spot.location}); edits reached through it are not detected")
     sections = [
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
@@ -149,4 +151,5 @@ def decision_json(d: Decision) -> dict[str, Any]:
         "restore": list(d.restore),
         "from_run_cache": d.from_run_cache,
         "run_cache_note": d.run_cache_note,
+        "code_unseen": [{"name": u.name, "what": u.what, "location": u.location} for u in d.code_unseen],
     }
