@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 Env = Mapping[str, ast.stmt | None]
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSION = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+_SCOPES = (*_FUNCTION, ast.ClassDef)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class _Scan:
         elif isinstance(node, ast.ClassDef):
             for child in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
                 self.visit(child, env, nested)
-            own = {**env, **_bindings(node.body)}
+            own = {**env, **_bindings(node.body)[0]}
             for stmt in node.body:
                 self.visit(stmt, own, nested)
         elif isinstance(node, _COMPREHENSION):
@@ -77,10 +78,10 @@ class _Scan:
         for child in outer:  # evaluated where the function is defined, not inside it
             self.visit(child, env, nested)
         body = node.body if isinstance(node.body, list) else [node.body]  # type: ignore[attr-defined]
-        declared_global = {n for stmt in body for s in _own_nodes(stmt) if isinstance(s, ast.Global) for n in s.names}
+        bound, declared_global = _bindings(body)
         inner = {k: v for k, v in nested.items() if k not in declared_global}
         inner.update({a.arg: None for a in every_arg})
-        inner.update({k: v for k, v in _bindings(body).items() if k not in declared_global})
+        inner.update({k: v for k, v in bound.items() if k not in declared_global})
         for stmt in body:
             self.visit(stmt, inner, inner)
 
@@ -134,19 +135,22 @@ def _callee(func: ast.expr) -> str | None:
     return None
 
 
-def _bindings(body: list[ast.stmt]) -> dict[str, ast.stmt | None]:
-    """Names a scope binds in its own body (not in nested functions or classes): an import wins
-    over a plain binding of the same name, so a read of it is still followed."""
+def _bindings(body: list[ast.stmt]) -> tuple[dict[str, ast.stmt | None], set[str]]:
+    """Names a scope binds in its own body (not in nested functions or classes), and the names it
+    declares global. An import wins over a plain binding of the same name, so a read of it is
+    still followed."""
     bound: dict[str, ast.stmt | None] = {}
-    for stmt in body:
-        for node in _own_nodes(stmt):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                for alias in node.names:
-                    bound[(alias.asname or alias.name).split(".")[0]] = node
-            else:
-                for name in _bound_by(node):
-                    bound.setdefault(name, None)
-    return bound
+    declared_global: set[str] = set()
+    for node in _own_nodes(body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bound[(alias.asname or alias.name).split(".")[0]] = node
+        elif isinstance(node, ast.Global):
+            declared_global.update(node.names)
+        else:
+            for name in _bound_by(node):
+                bound.setdefault(name, None)
+    return bound, declared_global
 
 
 def _bound_by(node: ast.AST) -> Iterator[str]:
@@ -164,14 +168,19 @@ def _bound_by(node: ast.AST) -> Iterator[str]:
         yield from node.names  # the enclosing function's local: never a module lookup
 
 
-def _own_nodes(stmt: ast.AST) -> Iterator[ast.AST]:
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
     """The nodes of one scope: nested functions and classes are yielded but not entered, and of a
-    comprehension only its walrus targets, which bind in the enclosing scope."""
-    yield stmt
-    if isinstance(stmt, (*_FUNCTION, ast.ClassDef)):
-        return
-    if isinstance(stmt, _COMPREHENSION):
-        yield from (n.target for n in ast.walk(stmt) if isinstance(n, ast.NamedExpr))
-        return
-    for child in ast.iter_child_nodes(stmt):
-        yield from _own_nodes(child)
+    comprehension only its walrus targets, which bind in the enclosing scope. A loop, not
+    recursion: this runs over every function body the walk reads."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.expr_context | ast.Constant):
+            continue
+        yield node
+        if isinstance(node, _SCOPES):
+            continue
+        if isinstance(node, _COMPREHENSION):
+            yield from (n.target for n in ast.walk(node) if isinstance(n, ast.NamedExpr))
+            continue
+        stack.extend(ast.iter_child_nodes(node))

@@ -84,6 +84,7 @@ class _Walker:
         self.sources: dict[str, str] = {}
         self.unseen: list[Unseen] = []
         self._seen: set[int] = set()
+        self._followed: set[tuple[str, str]] = set()  # (module, name) already followed
 
     def visit(self, obj: Any, owner: types.ModuleType | None, name: str) -> None:
         """`obj` is what `name` means in module `owner` (None for the stage function itself)."""
@@ -198,8 +199,12 @@ class _Walker:
         """Watch every project file `name` is looked up in on its way from `module` to where it is
         defined (`from .impl import clean` in a package `__init__`): editing one of them can make
         the name mean another function, though no hashed part changed."""
+        key = (module.__name__, name)
+        if key in self._followed or depth > 8:
+            return
+        self._followed.add(key)
         source = self._project_source(module)
-        if source is None or depth > 8:
+        if source is None:
             return
         self.sources[source.relpath] = source.digest
         stmt = top_level_imports(source).get(name)
