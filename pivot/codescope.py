@@ -112,19 +112,41 @@ class _Scan:
             return  # a local: never the module-level name of the same spelling
         self.reads.append(Read((current.id, *reversed(parts)), env.get(current.id)))
 
+    def _getattr_read(self, obj: ast.expr, attr: str, env: Env) -> None:
+        """`getattr(m, "f")` reads `m.f`, as the attribute would."""
+        parts = []
+        while isinstance(obj, ast.Attribute):
+            parts.append(obj.attr)
+            obj = obj.value
+        if isinstance(obj, ast.Name) and not (obj.id in env and env[obj.id] is None):
+            self.reads.append(Read((obj.id, *reversed(parts), attr), env.get(obj.id)))
+
     def _check_call(self, node: ast.Call, env: Env) -> None:
         name = _callee(node.func)
-        if name is None or (name.split(".")[0] in env and env[name.split(".")[0]] is None):
+        if name is None or _is_local(node.func, env):
             return
+        if name == "getattr" and len(node.args) >= 2 and _is_name(node.args[1]):
+            self._getattr_read(node.args[0], node.args[1].value, env)  # type: ignore[attr-defined]
         computed = bool(node.args) and not isinstance(node.args[0], ast.Constant)
         if name in ("eval", "exec", "__import__"):
             self.blind.append(BlindSpot(name, node.lineno))
         elif name == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
-            self.blind.append(BlindSpot("getattr with a computed name", node.lineno))
+            if not _is_local(node.args[0], env):  # `getattr(row, column)` on a local reads data, not code
+                self.blind.append(BlindSpot("getattr with a computed name", node.lineno))
         elif name in ("importlib.import_module", "import_module") and computed:
             self.blind.append(BlindSpot("importlib.import_module with a computed name", node.lineno))
         elif name == "globals" and not node.args:
             self.blind.append(BlindSpot("globals()", node.lineno))
+
+
+def _is_name(expr: ast.expr) -> bool:
+    return isinstance(expr, ast.Constant) and isinstance(expr.value, str) and expr.value.isidentifier()
+
+
+def _is_local(expr: ast.expr, env: Env) -> bool:
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id in env and env[expr.id] is None
 
 
 def _callee(func: ast.expr) -> str | None:

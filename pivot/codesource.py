@@ -100,6 +100,23 @@ def top_level_imports(source: SourceFile) -> dict[str, ast.Import | ast.ImportFr
     return found
 
 
+def imported_module(stmt: ast.ImportFrom, package: str | None) -> str:
+    """The module a from-import reads, a relative one resolved against the importer's package."""
+    base = stmt.module or ""
+    if stmt.level:
+        parts = (package or "").split(".")
+        base = ".".join([*parts[: len(parts) - stmt.level + 1], *([base] if base else [])])
+    return base
+
+
+def imported_name(stmt: ast.stmt | None, bound: str) -> str | None:
+    """The name in the other module that `from m import name as bound` binds to `bound`."""
+    for alias in getattr(stmt, "names", ()):
+        if (alias.asname or alias.name) == bound:
+            return alias.name
+    return None
+
+
 def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:
     for stmt in body:
         if isinstance(stmt, ast.If | ast.Try | ast.With | ast.For | ast.While):

@@ -30,7 +30,7 @@ from typing import Any
 import xxhash
 
 from pivot import codescope, codesource, importing
-from pivot.codesource import SourceFile, binding_statements, load_source, node_for, top_level_imports
+from pivot.codesource import SourceFile, binding_statements, imported_module, imported_name, load_source, node_for, top_level_imports
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -164,12 +164,13 @@ class _Walker:
                 owner, value = module, namespace[chain[0]]
             else:
                 continue  # a builtin, or a name bound only at run time
-            name = chain[0] if owner is module else _imported_name(read.via, chain[0])
+            name = chain[0] if owner is module else imported_name(read.via, chain[0])
             for index, attr in enumerate(chain[1:], start=1):
                 if not inspect.ismodule(value) or self._project_source(value) is None:
                     break
                 if not hasattr(value, attr):
                     break
+                self._follow(owner, name)  # `lib.text.clean`: lib/__init__.py is looked through too
                 owner, value, name = value, getattr(value, attr), attr
                 chain = chain[: index + 1]
             self.visit(value, owner, name)
@@ -178,9 +179,9 @@ class _Walker:
         """What `bound` means after `stmt`, an import inside a function, for project modules only:
         finding a module's file never imports it, so `import torch` in a stage costs nothing here."""
         if isinstance(stmt, ast.ImportFrom):
-            base = _absolute(stmt, module)
+            base = imported_module(stmt, module.__package__)
             target = self._import_project_module(base)
-            attr = _imported_name(stmt, bound)
+            attr = imported_name(stmt, bound)
             if target is None or attr is None:
                 return None
             if not hasattr(target, attr):  # `from pkg import submodule`, not imported by pkg itself
@@ -211,8 +212,8 @@ class _Walker:
         if stmt is None:
             return
         if isinstance(stmt, ast.ImportFrom):
-            target = sys.modules.get(_absolute(stmt, module))
-            attr = _imported_name(stmt, name)
+            target = sys.modules.get(imported_module(stmt, module.__package__))
+            attr = imported_name(stmt, name)
             if target is not None and attr is not None:
                 self._follow(target, attr, depth + 1)
             return
@@ -270,24 +271,7 @@ def _imported_from(statements: list[ast.stmt], module: types.ModuleType) -> tupl
         return None
     stmt = statements[0]
     for alias in stmt.names:
-        return _absolute(stmt, module), alias.name
-    return None
-
-
-def _absolute(stmt: ast.ImportFrom, module: types.ModuleType) -> str:
-    """The module a from-import reads, relative imports resolved against `module`'s package."""
-    base = stmt.module or ""
-    if stmt.level:
-        package = (module.__package__ or "").split(".")
-        base = ".".join([*package[: len(package) - stmt.level + 1], *([base] if base else [])])
-    return base
-
-
-def _imported_name(stmt: ast.stmt | None, bound: str) -> str | None:
-    """The name in the other module that `from m import name as bound` binds to `bound`."""
-    for alias in getattr(stmt, "names", ()):
-        if (alias.asname or alias.name) == bound:
-            return alias.name
+        return imported_module(stmt, module.__package__), alias.name
     return None
 
 

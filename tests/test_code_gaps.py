@@ -22,6 +22,8 @@ OTHER = (
 )
 CLEAN = "def clean(t):\n    return t.strip()\n"
 EDIT_CLEAN = {"helpers.py": ("t.strip()", "t.strip().title()")}
+LIB = {"lib/__init__.py": "", "lib/text.py": CLEAN}  # a package whose __init__ imports nothing
+EDIT_LIB = {"lib/text.py": ("t.strip()", "t.strip().title()")}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,8 +126,8 @@ GAPS = [
     ),
     Gap(
         "re-export through a package __init__",
-        {"stages.py": _s("    return clean(text)", "from lib import clean\n"), "lib/__init__.py": "from .text import clean\n", "lib/text.py": CLEAN},
-        {"lib/text.py": ("t.strip()", "t.strip().title()")},
+        {"stages.py": _s("    return clean(text)", "from lib import clean\n"), **LIB, "lib/__init__.py": "from .text import clean\n"},
+        EDIT_LIB,
         "lib.text.clean",
     ),
     Gap(
@@ -135,12 +137,7 @@ GAPS = [
         {"lib/__init__.py": ("from .text", "from .other")},
         "lib.other.clean",
     ),
-    Gap(
-        "lazy from-import of a submodule",
-        {"stages.py": _s("    from lib import text as tx\n    return tx.clean(text)"), "lib/__init__.py": "", "lib/text.py": CLEAN},
-        {"lib/text.py": ("t.strip()", "t.strip().title()")},
-        "lib.text.clean",
-    ),
+    Gap("lazy from-import of a submodule", {"stages.py": _s("    from lib import text as tx\n    return tx.clean(text)"), **LIB}, EDIT_LIB, "lib.text.clean"),
     Gap(
         "relative import inside a function in a package",
         {"pkg/__init__.py": "", "pkg/stages.py": _s("    from .helpers import clean\n    return clean(text)"), "pkg/helpers.py": CLEAN},
@@ -162,6 +159,13 @@ GAPS = [
         {"helpers.py": ("t.upper()", "t.lower()")},
         "helpers._upper",
     ),
+    Gap(
+        "getattr with a constant name",
+        {"stages.py": _s("    return getattr(helpers, 'clean')(text)", "import helpers\n"), "helpers.py": CLEAN},
+        EDIT_CLEAN,
+        "helpers.clean",
+    ),
+    Gap("lazy dotted import of a package module", {"stages.py": _s("    import lib.text\n    return lib.text.clean(text)"), **LIB}, EDIT_LIB, "lib.text.clean"),
     Gap("class attribute", {"stages.py": _s("    return text + Conf.SUFFIX", "class Conf:\n    SUFFIX = '!'\n")}, {"stages.py": ("'!'", "'?'")}, "stages.Conf"),
     Gap(
         "enum member",
@@ -248,6 +252,8 @@ def test_explain_says_where_an_edit_cannot_be_detected(what, body, before, proje
 
 
 def test_a_stage_without_such_constructs_has_no_unseen_line(project, pivot):
-    project({"stages.py": _s("    return getattr(text, 'strip')()"), "in.txt": "ab\n", "pivot.yaml": "stages:\n  s:\n    python: stages.s\n"})
+    """A constant attribute name is followed like `m.f`; a computed one on a local reads data."""
+    body = "    key = 'strip'\n    return getattr(text, 'strip')() + getattr(text, key)()"
+    project({"stages.py": _s(body), "in.txt": "ab\n", "pivot.yaml": "stages:\n  s:\n    python: stages.s\n"})
     assert pivot(*RUN).exit_code == 0
     assert "Code:" not in pivot("explain", "s").output
