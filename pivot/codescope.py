@@ -19,6 +19,7 @@ Env = Mapping[str, ast.stmt | None]
 _FUNCTION = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 _COMPREHENSION = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _SCOPES = (*_FUNCTION, ast.ClassDef)
+_LEAVES = (ast.Constant, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop, ast.alias, ast.Pass)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,7 +53,9 @@ class _Scan:
     def visit(self, node: ast.AST, env: Env, nested: Env) -> None:
         """`env`: what names mean here; `nested`: what they mean to a function defined here (a
         class body's names are not visible inside its methods)."""
-        if isinstance(node, _FUNCTION):
+        if isinstance(node, ast.Attribute | ast.Name):  # the most frequent nodes first
+            self._chain(node, env, nested)
+        elif isinstance(node, _FUNCTION):
             self._function(node, env, nested)
         elif isinstance(node, ast.ClassDef):
             for child in [*node.decorator_list, *node.bases, *(k.value for k in node.keywords)]:
@@ -62,13 +65,12 @@ class _Scan:
                 self.visit(stmt, own, nested)
         elif isinstance(node, _COMPREHENSION):
             self._comprehension(node, env)
-        elif isinstance(node, ast.Attribute | ast.Name):
-            self._chain(node, env, nested)
         else:
             if isinstance(node, ast.Call):
                 self._check_call(node, env)
             for child in ast.iter_child_nodes(node):
-                self.visit(child, env, nested)
+                if not isinstance(child, _LEAVES):
+                    self.visit(child, env, nested)
 
     def _function(self, node: ast.AST, env: Env, nested: Env) -> None:
         args: ast.arguments = node.args  # type: ignore[attr-defined]

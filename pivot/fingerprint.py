@@ -85,6 +85,7 @@ class _Walker:
         self.unseen: list[Unseen] = []
         self._seen: set[int] = set()
         self._followed: set[tuple[str, str]] = set()  # (module, name) already followed
+        self._files: dict[str | None, SourceFile | None] = {}  # module file -> parsed project source
 
     def visit(self, obj: Any, owner: types.ModuleType | None, name: str) -> None:
         """`obj` is what `name` means in module `owner` (None for the stage function itself)."""
@@ -238,12 +239,16 @@ class _Walker:
 
     def _project_source(self, module: types.ModuleType | None) -> SourceFile | None:
         path = getattr(module, "__file__", None)
-        if not importing.is_project_module(path, self.root) or not path.endswith(".py"):
-            return None
-        try:
-            return load_source(path, self.root)
-        except (OSError, SyntaxError, ValueError):
-            return None
+        if path in self._files:  # one stat per file and walk, however often names lead there
+            return self._files[path]
+        source = None
+        if importing.is_project_module(path, self.root) and path.endswith(".py"):
+            try:
+                source = load_source(path, self.root)
+            except (OSError, SyntaxError, ValueError):
+                pass
+        self._files[path] = source
+        return source
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
