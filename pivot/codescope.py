@@ -64,7 +64,7 @@ class _Scan:
             for stmt in node.body:
                 self.visit(stmt, own, nested)
         elif isinstance(node, _COMPREHENSION):
-            self._comprehension(node, env)
+            self._comprehension(node, env, nested)
         else:
             if isinstance(node, ast.Call):
                 self._check_call(node, env)
@@ -87,10 +87,10 @@ class _Scan:
         for stmt in body:
             self.visit(stmt, inner, inner)
 
-    def _comprehension(self, node: ast.AST, env: Env) -> None:
+    def _comprehension(self, node: ast.AST, env: Env, nested: Env) -> None:
         generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
-        self.visit(generators[0].iter, env, env)  # the first iterable is evaluated outside
-        inner = dict(env)
+        self.visit(generators[0].iter, env, nested)  # the first iterable is evaluated outside
+        inner = dict(nested)  # a function scope of its own: a class body's names are not seen
         for gen in generators:
             inner.update({n.id: None for n in ast.walk(gen.target) if isinstance(n, ast.Name)})
         rest = [generators[0].target, *generators[0].ifs]
@@ -101,10 +101,7 @@ class _Scan:
             self.visit(child, inner, inner)
 
     def _chain(self, node: ast.Attribute | ast.Name, env: Env, nested: Env) -> None:
-        parts, current = [], node
-        while isinstance(current, ast.Attribute):
-            parts.append(current.attr)
-            current = current.value
+        current, parts = _split(node)
         if not isinstance(current, ast.Name):  # `f().x`, `a[0].b`: the base holds the reads
             self.visit(current, env, nested)
             return
@@ -112,16 +109,13 @@ class _Scan:
             return  # a binding (`x = ...`), not a read
         if current.id in env and env[current.id] is None:
             return  # a local: never the module-level name of the same spelling
-        self.reads.append(Read((current.id, *reversed(parts)), env.get(current.id)))
+        self.reads.append(Read((current.id, *parts), env.get(current.id)))
 
     def _getattr_read(self, obj: ast.expr, attr: str, env: Env) -> None:
         """`getattr(m, "f")` reads `m.f`, as the attribute would."""
-        parts = []
-        while isinstance(obj, ast.Attribute):
-            parts.append(obj.attr)
-            obj = obj.value
-        if isinstance(obj, ast.Name) and not (obj.id in env and env[obj.id] is None):
-            self.reads.append(Read((obj.id, *reversed(parts), attr), env.get(obj.id)))
+        base, parts = _split(obj)
+        if isinstance(base, ast.Name) and not _is_local(base, env):
+            self.reads.append(Read((base.id, *parts, attr), env.get(base.id)))
 
     def _check_call(self, node: ast.Call, env: Env) -> None:
         name = _callee(node.func)
@@ -145,10 +139,18 @@ def _is_name(expr: ast.expr) -> bool:
     return isinstance(expr, ast.Constant) and isinstance(expr.value, str) and expr.value.isidentifier()
 
 
-def _is_local(expr: ast.expr, env: Env) -> bool:
+def _split(expr: ast.expr) -> tuple[ast.expr, list[str]]:
+    """`a.b.c` -> (the node `a`, ["b", "c"])."""
+    parts = []
     while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
         expr = expr.value
-    return isinstance(expr, ast.Name) and expr.id in env and env[expr.id] is None
+    return expr, parts[::-1]
+
+
+def _is_local(expr: ast.expr, env: Env) -> bool:
+    base = _split(expr)[0]
+    return isinstance(base, ast.Name) and base.id in env and env[base.id] is None
 
 
 def _callee(func: ast.expr) -> str | None:

@@ -87,6 +87,10 @@ GENUINE = {
     "a call from a helper while the stage's parameter shadows it": _stages(
         "    return _shout(train)", param="train", before="def _shout(t):\n    return train(t)\n\n\n"
     ),
+    "a call in a comprehension in a class body that binds the name": _stages(
+        "    return text.strip() + Conf.values[0]",
+        before="class Conf:\n    train = 'x'\n    values = [train(c) for c in 'ab']\n\n\n",
+    ),
     "a default argument evaluated outside the function": _stages(
         "    def inner(t, fn=train):\n        return fn(t)\n    return inner(text)"
     ),
