@@ -1,5 +1,5 @@
 """Parsed project source files, memoized by stat, and lookups in them: a definition by its
-qualified name, the statements that bind a module-level name."""
+qualified name, the statements that bind a module-level name, the names its imports bind."""
 
 from __future__ import annotations
 
@@ -84,6 +84,37 @@ def node_for(source: SourceFile, qualname: str, firstlineno: int = 0) -> ast.AST
 def binding_statements(source: SourceFile, name: str) -> list[ast.stmt]:
     """Module-level statements that bind `name` (inside top-level if/try/with blocks too)."""
     return [stmt for stmt in _flatten(source.tree.body) if name in _bound_names(stmt)]
+
+
+def top_level_imports(source: SourceFile) -> dict[str, ast.Import | ast.ImportFrom]:
+    """Module-level names bound by an import, each to its (last) import statement; computed once
+    per parsed file, so resolving a name through it costs a lookup, not a scan."""
+    found = source.parts.get("imports")
+    if found is None:
+        found = {}
+        for stmt in _flatten(source.tree.body):
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                for alias in stmt.names:
+                    found[alias.asname or alias.name.split(".")[0]] = stmt
+        source.parts["imports"] = found
+    return found
+
+
+def imported_module(stmt: ast.ImportFrom, package: str | None) -> str:
+    """The module a from-import reads, a relative one resolved against the importer's package."""
+    base = stmt.module or ""
+    if stmt.level:
+        parts = (package or "").split(".")
+        base = ".".join([*parts[: len(parts) - stmt.level + 1], *([base] if base else [])])
+    return base
+
+
+def imported_name(stmt: ast.stmt | None, bound: str) -> str | None:
+    """The name in the other module that `from m import name as bound` binds to `bound`."""
+    for alias in getattr(stmt, "names", ()):
+        if (alias.asname or alias.name) == bound:
+            return alias.name
+    return None
 
 
 def _flatten(body: list[ast.stmt]) -> Iterator[ast.stmt]:

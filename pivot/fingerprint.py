@@ -3,8 +3,14 @@ uses, transitively, each hashed from its normalized syntax tree into a manifest 
 
 Normalizing through the AST means comments, docstrings and formatting do not count; renaming a
 variable does. Only code under the project root is walked (never a virtualenv inside it), so a
-third-party upgrade is not a code change. The walk is static: names resolved through `getattr`,
-`eval` or `importlib` at run time are not seen (the README lists these blind spots).
+third-party upgrade is not a code change. Names are resolved with Python's scope rules
+(`codescope`): a parameter or local named like a module-level function is not a use of it. The walk
+is static: names resolved through `getattr`, `eval` or `importlib` at run time are not seen; where
+the code does that, the fingerprint says so (`unseen`), and `pivot explain` shows it.
+
+Besides the hashed parts, `sources` holds every project file the walk read or resolved a name
+through (a package `__init__` that re-exports a helper, a module imported inside a function): a
+change to any of them means the fingerprint must be computed again, and the load memo watches them.
 """
 
 from __future__ import annotations
@@ -18,13 +24,22 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import xxhash
 
-from pivot import codesource, importing
-from pivot.codesource import SourceFile, binding_statements, load_source, node_for
+from pivot import codescope, codesource, importing
+from pivot.codesource import SourceFile, binding_statements, imported_module, imported_name, load_source, node_for, top_level_imports
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unseen:
+    """A place where the code reaches other code in a way a static walk cannot follow."""
+
+    name: str  # the part that does it, e.g. "stages.train"
+    what: str  # e.g. "getattr with a computed name"
+    location: str  # "stages.py:12"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -33,6 +48,7 @@ class Fingerprint:
     manifest: Mapping[str, str]  # qualified name -> hash of its normalized source
     locations: Mapping[str, str]  # qualified name -> "file.py:line", for messages only
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # file -> content hash
+    unseen: tuple[Unseen, ...] = ()  # not part of the digest: reported, never a reason to run
 
 
 def of(func: Callable[..., Any], *, relative_to: str) -> Fingerprint:
@@ -42,7 +58,8 @@ def of(func: Callable[..., Any], *, relative_to: str) -> Fingerprint:
     if not walker.manifest:  # a stage function from an installed package: at least its own code counts
         walker.manifest[qualified_name(func)] = _code_hash(inspect.unwrap(func))
     manifest = dict(sorted(walker.manifest.items()))
-    return Fingerprint(combine(manifest), manifest, walker.locations, dict(sorted(walker.sources.items())))
+    sources = dict(sorted(walker.sources.items()))
+    return Fingerprint(combine(manifest), manifest, walker.locations, sources, tuple(dict.fromkeys(walker.unseen)))
 
 
 def combine(manifest: Mapping[str, str]) -> str:
@@ -65,7 +82,10 @@ class _Walker:
         self.manifest: dict[str, str] = {}
         self.locations: dict[str, str] = {}
         self.sources: dict[str, str] = {}
+        self.unseen: list[Unseen] = []
         self._seen: set[int] = set()
+        self._followed: set[tuple[str, str]] = set()  # (module, name) already followed
+        self._files: dict[str | None, SourceFile | None] = {}  # module file -> parsed project source
 
     def visit(self, obj: Any, owner: types.ModuleType | None, name: str) -> None:
         """`obj` is what `name` means in module `owner` (None for the stage function itself)."""
@@ -77,6 +97,8 @@ class _Walker:
             if owner is not None and name:
                 self._visit_constant(owner, name)
             return
+        if owner is not None and name:
+            self._follow(owner, name)
         if inspect.isfunction(obj) or inspect.isclass(obj):
             alias = f"{owner.__name__}.{name}" if owner is not None and name else ""
             self._visit_definition(inspect.unwrap(obj) if inspect.isfunction(obj) else obj, alias)
@@ -98,7 +120,7 @@ class _Walker:
             self.manifest[key] = _code_hash(obj)
             return
         self._record(key, source, [node])
-        self._walk_names(source, [node], module)
+        self._walk_names(source, [node], module, key)
         for cell_value in _closure_values(obj):
             self.visit(cell_value, None, "")
 
@@ -116,7 +138,7 @@ class _Walker:
             return
         if statements:
             self._record(key, source, statements)
-            self._walk_names(source, statements, module)
+            self._walk_names(source, statements, module, key)
         else:  # bound dynamically (globals(), a star import): plain data is hashed by value
             text = _plain_repr(getattr(module, name, None))
             if text is not None:
@@ -127,39 +149,84 @@ class _Walker:
         self.locations[key] = f"{source.relpath}:{getattr(nodes[0], 'lineno', 0)}"
         self.sources[source.relpath] = source.digest
 
-    def _walk_names(self, source: SourceFile, nodes: list[ast.AST], module: types.ModuleType) -> None:
+    def _walk_names(self, source: SourceFile, nodes: list[ast.AST], module: types.ModuleType, key: str) -> None:
         part = _part(source, nodes)
-        namespace = {**vars(module), **self._local_imports(part.imports)} if part.imports else vars(module)
-        for chain in part.chains:
-            if chain[0] not in namespace:
-                continue  # a local, a builtin, or a name bound only at run time
-            owner, value = module, namespace[chain[0]]
+        for spot in part.unseen:
+            self.unseen.append(Unseen(key, spot.what, f"{source.relpath}:{spot.line}"))
+        namespace = vars(module)
+        for read in part.reads:
+            chain = read.chain
+            if read.via is not None:  # bound by an import inside a function
+                head = self._resolve_import(read.via, chain[0], module)
+                if head is None:
+                    continue
+                owner, value = head
+            elif chain[0] in namespace:
+                owner, value = module, namespace[chain[0]]
+            else:
+                continue  # a builtin, or a name bound only at run time
+            name = chain[0] if owner is module else imported_name(read.via, chain[0])
             for index, attr in enumerate(chain[1:], start=1):
                 if not inspect.ismodule(value) or self._project_source(value) is None:
                     break
                 if not hasattr(value, attr):
                     break
-                owner, value = value, getattr(value, attr)
+                self._follow(owner, name)  # `lib.text.clean`: lib/__init__.py is looked through too
+                owner, value, name = value, getattr(value, attr), attr
                 chain = chain[: index + 1]
-            self.visit(value, owner, chain[-1])
+            self.visit(value, owner, name)
 
-    def _local_imports(self, statements: tuple[ast.stmt, ...]) -> dict[str, Any]:
-        """Names bound by imports inside function bodies, for project modules only: finding a
-        module's file never imports it, so `import torch` in a stage costs nothing here."""
-        bound: dict[str, Any] = {}
-        for node in statements:
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                target = self._import_project_module(node.module)
-                for alias in node.names if target is not None else ():
-                    if hasattr(target, alias.name):
-                        bound[alias.asname or alias.name] = getattr(target, alias.name)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    target = self._import_project_module(alias.name)
-                    if target is not None:
-                        top = alias.name.split(".")[0]
-                        bound[alias.asname or top] = target if alias.asname else sys.modules[top]
-        return bound
+    def _resolve_import(self, stmt: ast.stmt, bound: str, module: types.ModuleType) -> tuple[types.ModuleType, Any] | None:
+        """What `bound` means after `stmt`, an import inside a function, for project modules only:
+        finding a module's file never imports it, so `import torch` in a stage costs nothing here."""
+        if isinstance(stmt, ast.ImportFrom):
+            base = imported_module(stmt, module.__package__)
+            target = self._import_project_module(base)
+            attr = imported_name(stmt, bound)
+            if target is None or attr is None:
+                return None
+            if not hasattr(target, attr):  # `from pkg import submodule`, not imported by pkg itself
+                sub = self._import_project_module(f"{base}.{attr}")
+                return (target, sub) if sub is not None else None
+            return target, getattr(target, attr)
+        for alias in stmt.names:  # type: ignore[attr-defined]
+            if (alias.asname or alias.name.split(".")[0]) != bound:
+                continue
+            target = self._import_project_module(alias.name)
+            if target is not None:
+                return module, target if alias.asname else sys.modules[alias.name.split(".")[0]]
+        return None
+
+    def _follow(self, module: types.ModuleType, name: str, depth: int = 0) -> None:
+        """Watch every project file `name` is looked up in on its way from `module` to where it is
+        defined (`from .impl import clean` in a package `__init__`): editing one of them can make
+        the name mean another function, though no hashed part changed."""
+        key = (module.__name__, name)
+        if key in self._followed or depth > 8:
+            return
+        self._followed.add(key)
+        source = self._project_source(module)
+        if source is None:
+            return
+        self.sources[source.relpath] = source.digest
+        stmt = top_level_imports(source).get(name)
+        if stmt is None:
+            return
+        if isinstance(stmt, ast.ImportFrom):
+            target = sys.modules.get(imported_module(stmt, module.__package__))
+            attr = imported_name(stmt, name)
+            if target is not None and attr is not None:
+                self._follow(target, attr, depth + 1)
+            return
+        for alias in stmt.names:  # `import a.b as name`: the module itself is what the name means
+            target = sys.modules.get(alias.name if alias.asname else alias.name.split(".")[0])
+            if (alias.asname or alias.name.split(".")[0]) == name and target is not None:
+                self._watch(target)
+
+    def _watch(self, module: types.ModuleType) -> None:
+        source = self._project_source(module)
+        if source is not None:
+            self.sources[source.relpath] = source.digest
 
     def _import_project_module(self, name: str) -> types.ModuleType | None:
         try:
@@ -172,12 +239,16 @@ class _Walker:
 
     def _project_source(self, module: types.ModuleType | None) -> SourceFile | None:
         path = getattr(module, "__file__", None)
-        if not importing.is_project_module(path, self.root) or not path.endswith(".py"):
-            return None
-        try:
-            return load_source(path, self.root)
-        except (OSError, SyntaxError, ValueError):
-            return None
+        if path in self._files:  # one stat per file and walk, however often names lead there
+            return self._files[path]
+        source = None
+        if importing.is_project_module(path, self.root) and path.endswith(".py"):
+            try:
+                source = load_source(path, self.root)
+            except (OSError, SyntaxError, ValueError):
+                pass
+        self._files[path] = source
+        return source
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -185,8 +256,8 @@ class _Part:
     """What the walk needs from one definition's syntax, computed once per parsed file."""
 
     digest: str
-    chains: tuple[tuple[str, ...], ...]
-    imports: tuple[ast.stmt, ...]  # import statements inside function bodies
+    reads: tuple[codescope.Read, ...]  # module lookups and names bound by imports inside functions
+    unseen: tuple[codescope.BlindSpot, ...]
 
 
 def _part(source: SourceFile, nodes: list[ast.AST]) -> _Part:
@@ -194,43 +265,18 @@ def _part(source: SourceFile, nodes: list[ast.AST]) -> _Part:
     found = source.parts.get(key)
     if found is None:
         digest = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
-        imports = tuple(
-            n for root in nodes if not isinstance(root, ast.Import | ast.ImportFrom)
-            for n in ast.walk(root) if isinstance(n, ast.Import | ast.ImportFrom)
-        )
-        found = _Part(digest, tuple(dict.fromkeys(_name_chains(nodes))), imports)
+        reads, unseen = codescope.reads(nodes)
+        found = _Part(digest, tuple(reads), tuple(unseen))
         source.parts[key] = found
     return found
-
-
-def _name_chains(nodes: list[ast.AST]) -> Iterator[tuple[str, ...]]:
-    """Every `a` and `a.b.c` read in the nodes, outermost chains only (`a.b.c`, not also `a.b`)."""
-    inner: set[int] = set()
-    for root in nodes:
-        for node in ast.walk(root):
-            if isinstance(node, ast.Attribute) and id(node) not in inner:
-                parts, current = [node.attr], node.value
-                while isinstance(current, ast.Attribute):
-                    inner.add(id(current))
-                    parts.append(current.attr)
-                    current = current.value
-                if isinstance(current, ast.Name):
-                    inner.add(id(current))
-                    yield (current.id, *reversed(parts))
-            elif isinstance(node, ast.Name) and id(node) not in inner and isinstance(node.ctx, ast.Load):
-                yield (node.id,)
 
 
 def _imported_from(statements: list[ast.stmt], module: types.ModuleType) -> tuple[str, str] | None:
     if len(statements) != 1 or not isinstance(statements[0], ast.ImportFrom):
         return None
     stmt = statements[0]
-    base = stmt.module or ""
-    if stmt.level:  # relative: resolve against the importing module's package
-        package = (module.__package__ or "").split(".")
-        base = ".".join([*package[: len(package) - stmt.level + 1], *([base] if base else [])])
     for alias in stmt.names:
-        return base, alias.name
+        return imported_module(stmt, module.__package__), alias.name
     return None
 
 

@@ -1,11 +1,11 @@
 """Loading the pipeline without importing the user's code when nothing it depends on changed.
 
 The memo (`.pivot/tmp/pipeline.memo`) holds the stages and code fingerprints of the last load,
-with the content hash of every file that went into them: pivot.yaml, params.yaml and each project
-module that loading imported. While all of them are byte-identical (and pivot and Python are the
-same), the memo is the answer: a no-op `pivot run` never pays for importing pandas or torch.
-When something changed, the user's modules are imported again, and fingerprints whose own
-source files are unchanged are still reused.
+with the content hash of every file that went into them: pivot.yaml, params.yaml, each project
+module that loading imported and each file a fingerprint went through. While all of them are
+byte-identical (and pivot and Python are the same), the memo is the answer: a no-op `pivot run`
+never pays for importing pandas or torch. When something changed, the user's modules are
+imported again, and fingerprints whose own source files are unchanged are still reused.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def _write(proj: project.Project, loaded: discovery.LoadedPipeline) -> None:
     memo = {
         "environment": _environment(),
         "inputs": _config_inputs(proj),
-        "modules": _imported_modules(str(proj.root)),
+        "modules": _watched_modules(str(proj.root), loaded),
         "stages": dict(loaded.stages),
         "fingerprints": dict(loaded.fingerprints),
     }
@@ -85,6 +85,16 @@ def _config_inputs(proj: project.Project) -> dict[str, str]:
         except OSError:
             found[path.name] = ""
     return found
+
+
+def _watched_modules(root: str, loaded: discovery.LoadedPipeline) -> dict[str, str]:
+    """What loading imported, and every file any fingerprint went through. A fingerprint reused
+    from the last load (its files unchanged) never imported what its stage imports lazily, inside
+    the function: without its files here, an edit of that helper would go unseen by the memo."""
+    watched = _imported_modules(root)
+    for fp in loaded.fingerprints.values():
+        watched.update(fp.sources)
+    return watched
 
 
 def _imported_modules(root: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from pivot.fingerprint import Fingerprint
+from pivot.fingerprint import Fingerprint, Unseen
 from pivot.stage import Stage
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
@@ -107,6 +107,9 @@ class Decision:
     from_run_cache: bool = False
     run_cache_key: str = ""  # the entry, when from_run_cache
     run_cache_note: str = ""  # an entry was found but not used, and why
+    # Where the stage's code reaches code the fingerprint cannot follow (eval, computed getattr):
+    # edits there are not detected, and explain says so instead of guessing.
+    code_unseen: tuple[Unseen, ...] = ()
 
     def reason_text(self) -> str:
         parts = []
@@ -127,6 +130,8 @@ def decide(
     upstream_running: tuple[str, ...] = (),
 ) -> Decision:
     decision = _decide(stage, lock, facts, forced=forced, upstream_running=upstream_running)
+    if facts.fingerprint.unseen:
+        decision = dataclasses.replace(decision, code_unseen=facts.fingerprint.unseen)
     lookup = facts.run_cache
     if not decision.run or forced or lookup is None:
         return decision

@@ -27,6 +27,7 @@ LAYERS = {
     "pivot.stage_def": 1,
     "pivot.stage": 1,
     "pivot.codesource": 1,
+    "pivot.codescope": 1,
     "pivot.pipeline": 1,
     "pivot.gitignore": 1,
     "pivot.storage": 2,

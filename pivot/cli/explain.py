@@ -99,6 +99,8 @@ def explain_block(d: Decision) -> str:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
+    for spot in d.code_unseen:
+        lines.append(f"  Code: {spot.name} uses {spot.what} ({spot.location}); edits reached through it are not detected")
     sections = [
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
@@ -155,4 +157,5 @@ def decision_json(d: Decision) -> dict[str, Any]:
         ],
         "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
         "run_cache_note": d.run_cache_note,
+        "code_unseen": [{"name": u.name, "what": u.what, "location": u.location} for u in d.code_unseen],
     }
