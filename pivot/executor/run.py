@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import pathlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 from pivot import atomic, errors, observe, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
-from pivot.executor.logs import LogTail
+from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.graph import Graph
@@ -143,7 +144,7 @@ class _Hooks:
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
         commit.clear_outputs(self._ws, stage)
-        log_path = self._ws.project.logs_dir / f"{name}.log"
+        log_path = self._log_path(name)
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
         # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
@@ -163,9 +164,11 @@ class _Hooks:
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)
         if outcome.log is not None:  # captured where the workspace is not: relayed from here
-            atomic.write_text(self._ws.project.logs_dir / f"{name}.log", outcome.log)
+            atomic.write_text(self._log_path(name), outcome.log)
         tail.close()
         if not outcome.ok:
+            # After the tail is closed: the console shows the traceback once, from the result.
+            append_failure(self._log_path(name), outcome.traceback or f"error: {outcome.error}")
             self.record(
                 StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback)
             )
@@ -177,10 +180,12 @@ class _Hooks:
                 self._options.offload.settle(self._graph.stages[name], outcome)  # type: ignore[union-attr]
                 commit.commit_produced(self._ws, self._graph.stages[name], facts, outcome.produced)
         except errors.PivotError as exc:
+            append_failure(self._log_path(name), f"error: {exc.message}")
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, exc.message))
             return False
         except OSError as exc:  # e.g. the disk filled up while caching: no lock, the stage failed
             message = f"cannot save its outputs to the cache: {exc}"
+            append_failure(self._log_path(name), f"error: {message}")
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
         self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
@@ -189,7 +194,11 @@ class _Hooks:
     def crashed(self, name: str, message: str) -> None:
         facts, decision, tail = self._running.pop(name)
         tail.close()
+        append_failure(self._log_path(name), f"error: {message}")
         self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+
+    def _log_path(self, name: str) -> pathlib.Path:
+        return self._ws.project.logs_dir / f"{name}.log"
 
     def tick(self) -> None:
         for _, _, tail in self._running.values():
