@@ -18,7 +18,7 @@ from typing import Any
 import pivot
 from pivot import importing, loaders
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.stage import OutSpec, Returns, Stage
+from pivot.stage import OutKind, OutSpec, Returns, Stage
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 
@@ -62,7 +62,9 @@ def _run(stage: Stage, root: pathlib.Path) -> None:
     # on every machine.
     kwargs = {dep.name: dep.loader.load(pathlib.Path(dep.path)) for dep in stage.deps}
     result = func(*args, **kwargs)
-    for out, value in _returned_values(stage, result).items():
+    values = _returned_values(stage, result)
+    _check_metrics(stage, values)  # before anything is saved: a bad return writes nothing
+    for out, value in values.items():
         _save(out, value, root)
 
 
@@ -86,6 +88,16 @@ def _returned_values(stage: Stage, result: Any) -> Mapping[OutSpec, Any]:
             + (f"undeclared {extra}" if extra else "")
         )
     return {out: result[out.name] for out in stage.outs}
+
+
+def _check_metrics(stage: Stage, values: Mapping[OutSpec, Any]) -> None:
+    """A Metric is names to values: a bare number or list would be shown by no report."""
+    for out, value in values.items():
+        if out.kind is OutKind.METRIC and not isinstance(out.loader, loaders.PathOnly) and not isinstance(value, Mapping):
+            raise StageContractError(
+                f"stage '{stage.name}': metric '{out.path}' must be a dict of names to values, "
+                f"got {type(value).__name__} (return e.g. {{'accuracy': 0.9}})"
+            )
 
 
 def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:
