@@ -24,7 +24,13 @@ def build(root: pathlib.Path, base: str, title: str) -> str:
     new = snapshot.workspace(pipeline)
     label = _label(repo, base)
     params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")
-    metrics = views.metrics_diff(diff.compare(old.metrics, new.metrics), label, "workspace")
+    metrics = views.metrics_diff(
+        diff.compare(old.metrics, new.metrics),
+        label,
+        "workspace",
+        old_unreadable=old.unreadable,
+        new_unreadable=new.unreadable,
+    )
     parts = [
         marker(title),
         f"### {title}",
