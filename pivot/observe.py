@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pivot import errors, fingerprint, status
+from pivot import errors, fingerprint, restore, status
 from pivot.graph import Graph
 from pivot.project import is_within
 from pivot.stage import Stage
@@ -35,12 +35,14 @@ def observe(
         if path not in unknown_deps
     }
     outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
+    states = _out_states(ws, stage, lock, outs)
     return status.Facts(
         fingerprint=code,
         params=stage.params,
         deps={**deps, **{path: None for path in unknown_deps if path in stage.dep_paths}},
         outs=outs,
-        restorable=_restorable(ws, stage, lock, outs),
+        restorable=_restorable(ws, stage, lock, states),
+        edited=frozenset(path for path, state in states.items() if state is restore.OutputState.EDITED),
         unknown_deps=unknown_deps,
     )
 
@@ -67,7 +69,8 @@ def decide(
     if adjust is not None:
         facts = adjust(stage, facts)
     decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
-    if decision.run and not force and use_run_cache:
+    # A hand-edited output: the stage reruns by design (explain says so), not a silent restore.
+    if decision.run and not force and use_run_cache and not facts.edited:
         facts = dataclasses.replace(facts, run_cache=look_up_run(ws, stage, facts, fetchable=fetchable))
         decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
     return facts, decision
@@ -153,16 +156,32 @@ def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
         return None
 
 
-def _restorable(
+def _out_states(
     ws: Workspace, stage: Stage, lock: StageLock | None, outs: Mapping[str, HashInfo | None]
+) -> dict[str, restore.OutputState]:
+    """Each output the lock records, judged as `pivot checkout` judges it."""
+    if lock is None:
+        return {}
+    states = {}
+    for path, current in outs.items():
+        locked = lock.output(path)
+        if locked is not None:
+            states[path] = restore.classify(ws, locked.oid, current.oid if current is not None else None)
+    return states
+
+
+def _restorable(
+    ws: Workspace, stage: Stage, lock: StageLock | None, states: Mapping[str, restore.OutputState]
 ) -> frozenset[str]:
+    """Cached outputs that are missing, or hold something the cache has too, and whose locked
+    version the cache holds: put back instead of running. A hand edit is never restored over."""
     if lock is None:
         return frozenset()
     found = set()
     for out in stage.outs:
         locked = lock.outs.get(out.path)
-        current = outs.get(out.path)
-        if out.cache and locked is not None and (current is None or current.oid != locked.oid):
+        state = states.get(out.path)
+        if out.cache and locked is not None and state in (restore.OutputState.MISSING, restore.OutputState.REPLACEABLE):
             if ws.cache.is_complete(locked.oid):
                 found.add(out.path)
     return frozenset(found)

@@ -34,6 +34,7 @@ class Change(enum.Enum):
     ADDED = "added"
     REMOVED = "removed"
     MISSING = "missing"
+    EDITED = "edited"  # an output whose content is a hand edit the cache does not hold
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,6 +84,7 @@ class Facts:
     deps: Mapping[str, HashInfo | None]  # None: the dep is missing
     outs: Mapping[str, HashInfo | None]  # None: the output is missing
     restorable: frozenset[str] = frozenset()  # outputs whose locked version the cache holds
+    edited: frozenset[str] = frozenset()  # outputs edited by hand: never restored over, the stage runs
     unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
     run_cache: RunCacheLookup | None = None  # None: not looked up (fresh, forced, or opted out)
 
@@ -226,7 +228,9 @@ def _out_changes(
         locked, current = lock.output(out.path), facts.outs.get(out.path)
         if locked is not None and current is not None and current.oid == locked.oid:
             continue
-        if out.path in facts.restorable:
+        if out.path in facts.edited:
+            changes.append(PathChange(out.path, Change.EDITED))
+        elif out.path in facts.restorable:
             restore.append(out.path)
         else:
             changes.append(PathChange(out.path, Change.MISSING if current is None else Change.MODIFIED))

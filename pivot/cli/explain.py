@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from pivot import observe, tracking
+from pivot import observe, restore, tracking
 from pivot.cli import common
-from pivot.status import Decision
+from pivot.status import Change, Decision, PathChange
 
 
 @click.command()
@@ -93,6 +93,9 @@ def print_status(decisions: Sequence[Decision]) -> None:
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
         click.echo(f"{d.stage.ljust(width)}  {state}")
+        for change in d.out_changes:
+            if change.change is Change.EDITED:
+                click.echo(f"{' ' * width}  {edited_line(change.path)}")
 
 
 def explain_block(d: Decision) -> str:
@@ -105,13 +108,22 @@ def explain_block(d: Decision) -> str:
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
         ("Code changes", [f"{c.name}{f' ({c.location})' if c.location else ''}: {c.change.value}" for c in d.code_changes]),
-        ("Output changes", [f"{c.path}: {c.change.value}" for c in d.out_changes]),
+        ("Output changes", [_out_change(c) for c in d.out_changes]),
         ("Restored from the run cache instead of running" if d.from_run_cache else "Restored from the cache instead of running", list(d.restore)),
     ]
     for title, items in sections:
         if items:
             lines += ["", f"  {title}:", *(f"    {item}" for item in items)]
     return "\n".join(lines) + "\n"
+
+
+def edited_line(path: str) -> str:
+    """What run, status and explain say of a hand-edited output (checkout says it keeps it)."""
+    return f"{restore.edited_note(path)}: the stage runs and replaces it; save a copy first if you need it"
+
+
+def _out_change(c: PathChange) -> str:
+    return edited_line(c.path) if c.change is Change.EDITED else f"{c.path}: {c.change.value}"
 
 
 def _status_word(d: Decision) -> str:
