@@ -203,6 +203,7 @@ def predict(
     the comparison and 'Upstream stage will run' is the reason instead. A stage whose outputs will
     be restored (from the cache or the run cache) passes their hashes on to its downstream."""
     will_run: set[str] = set()
+    blocked: set[str] = set()
     known: dict[str, HashInfo] = {}
     decisions = []
     for name in names:
@@ -224,6 +225,11 @@ def predict(
             known=known,
             fetchable=fetchable,
         )
+        missing = graph.missing.get(name, ())
+        blocked_by = tuple(sorted(up for up in graph.upstream[name] if up in blocked))
+        if missing or blocked_by:
+            decision = dataclasses.replace(decision, missing_deps=missing, blocked_by=blocked_by)
+            blocked.add(name)
         if decision.run:
             will_run.add(name)
         known.update(_restored(decision, facts, lock))

@@ -104,6 +104,14 @@ class Decision:
     from_run_cache: bool = False
     run_cache_key: str = ""  # the entry, when from_run_cache
     run_cache_note: str = ""  # an entry was found but not used, and why
+    # It cannot run: these deps do not exist and no stage produces them, or (blocked_by) an
+    # upstream stage has such deps. Set by `observe.predict`, which knows the graph.
+    missing_deps: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing_deps or self.blocked_by)
 
     def reason_text(self) -> str:
         parts = []

@@ -50,7 +50,12 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
     elif as_json:
         payload: dict[str, Any] = {
-            d.stage: {"will_run": d.run, "reasons": _reason_list(d), "from_run_cache": d.from_run_cache}
+            d.stage: {
+                "will_run": d.run,
+                "reasons": _reason_list(d),
+                "from_run_cache": d.from_run_cache,
+                **({"missing_deps": list(d.missing_deps), "blocked_by": list(d.blocked_by)} if d.blocked else {}),
+            }
             for d in decisions
         }
         for item, state in tracked:
@@ -88,7 +93,9 @@ def print_status(decisions: Sequence[Decision]) -> None:
     width = max((len(d.stage) for d in decisions), default=0)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
-        if d.from_run_cache:
+        if d.blocked:
+            state = f"blocked: {blocked_text(d)}"
+        elif d.from_run_cache:
             state = f"will be restored from run cache: {d.reason_text()}"
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
@@ -100,7 +107,9 @@ def print_status(decisions: Sequence[Decision]) -> None:
 
 def explain_block(d: Decision) -> str:
     lines = [f"Stage: {d.stage}", f"  Status: {_status_word(d)}"]
-    if d.run or d.from_run_cache:
+    if d.blocked:
+        lines.append(f"  Blocked: {blocked_text(d)}")
+    elif d.run or d.from_run_cache:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
@@ -126,7 +135,19 @@ def _out_change(c: PathChange) -> str:
     return edited_line(c.path) if c.change is Change.EDITED else f"{c.path}: {c.change.value}"
 
 
+def blocked_text(d: Decision) -> str:
+    """Why a stage cannot run: its own missing deps first, else the upstream stages that have some."""
+    if d.missing_deps:
+        paths = ", ".join(f"'{path}'" for path in d.missing_deps)
+        verb, it = ("does", "it") if len(d.missing_deps) == 1 else ("do", "them")
+        return f"needs {paths}, which {verb} not exist and no stage produces {it}"
+    ups = ", ".join(f"'{up}'" for up in d.blocked_by)
+    return f"upstream stage{'s' if len(d.blocked_by) > 1 else ''} {ups} cannot run (a dependency is missing)"
+
+
 def _status_word(d: Decision) -> str:
+    if d.blocked:
+        return "BLOCKED"
     if d.from_run_cache:
         return "STALE, restored from run cache"
     return "WILL RUN" if d.run else "UP TO DATE"
@@ -161,4 +182,6 @@ def decision_json(d: Decision) -> dict[str, Any]:
         "restore": list(d.restore),
         "from_run_cache": d.from_run_cache,
         "run_cache_note": d.run_cache_note,
+        "missing_deps": list(d.missing_deps),
+        "blocked_by": list(d.blocked_by),
     }

@@ -139,7 +139,9 @@ class _Hooks:
         missing = [path for path, info in facts.deps.items() if info is None]
         if missing:
             message = f"dependency '{missing[0]}' is missing"
-            if tracking.is_source(self._ws.project, missing[0]):
+            if missing[0] in self._graph.missing.get(name, ()):
+                message = f"dependency '{missing[0]}' does not exist and no stage produces it"
+            elif tracking.is_source(self._ws.project, missing[0]):
                 message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)

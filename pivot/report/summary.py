@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot import discovery, graph, loadmemo, observe, project, workspace
+from pivot import discovery, graph, loadmemo, observe, project, status, workspace
 from pivot.report import diff, git, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
@@ -68,5 +68,13 @@ def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
     if not stale:
         return f"All {len(decisions)} stages are up to date.\n"
     lines = [f"{len(stale)} of {len(decisions)} stages are stale (run `pivot run`):", ""]
-    lines += [f"- `{d.stage}`: {d.reason_text()}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
+    lines += [f"- `{d.stage}`: {_why(d)}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
     return "\n".join(lines) + "\n"
+
+
+def _why(d: status.Decision) -> str:
+    if d.missing_deps:
+        return "blocked: " + ", ".join(f"`{path}`" for path in d.missing_deps) + " missing, and no stage produces it"
+    if d.blocked_by:
+        return "blocked: upstream " + ", ".join(f"`{up}`" for up in d.blocked_by) + " cannot run"
+    return d.reason_text()
