@@ -52,3 +52,33 @@ def test_a_metric_that_is_not_a_mapping_fails_the_stage_and_keeps_the_last_run(p
     # the lock still records the last good run: a plain run brings its metric back
     assert pivot("run").exit_code == 0
     assert json.loads(pivot("metrics", "show", "--json").stdout)["metrics.json"] == {"acc": 0.5}
+
+
+WRITES_ITSELF = '''
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def score() -> Annotated[pathlib.Path, outputs.Metric("score.json", loaders.PathOnly())]:
+    pathlib.Path("score.json").write_text(pathlib.Path("value.txt").read_text())
+    return pathlib.Path("score.json")
+'''
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("0.93", "must be a dict of names to values, got float"),
+        ("{oops", "is not valid JSON: Expecting property name enclosed in double quotes"),
+    ],
+)
+def test_a_metric_file_the_stage_writes_itself_is_checked_too(project, pivot, text, message):
+    root = project({"stages.py": WRITES_ITSELF, "pivot.yaml": "stages:\n  score:\n    python: stages.score\n", "value.txt": text})
+    result = pivot("run")
+    assert result.exit_code == 1, result.output
+    assert f"score: FAILED: stage 'score': metric 'score.json' {message}" in result.output
+    assert not (root / ".pivot" / "stages" / "score.lock").exists()
+    (root / "value.txt").write_text('{"auc": 0.8}')
+    assert pivot("run").exit_code == 0
