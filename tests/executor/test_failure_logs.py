@@ -62,3 +62,26 @@ def test_a_rerun_that_succeeds_starts_a_fresh_log(project, pivot):
     (root / "stages.py").write_text(RAISES.replace("1 / 0", "1 / 1"))
     assert pivot("run", "boom").exit_code == 0
     assert "Traceback" not in _log(root, "boom")
+
+
+DIES = '''
+import os
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def dies() -> Annotated[str, outputs.Out("dies.txt", loaders.Text())]:
+    print("last words", flush=True)
+    os._exit(3)
+'''
+
+
+@pytest.mark.slow
+def test_a_stage_whose_worker_dies_has_the_cause_in_its_log(project, pivot):
+    root = project({"stages.py": DIES, "pivot.yaml": "stages:\n  dies:\n    python: stages.dies\n"})
+    result = pivot("run")
+    assert result.exit_code == 1, result.output
+    log = _log(root, "dies").splitlines()
+    assert log[0] == "last words"
+    assert log[-1].startswith("error: ") and "os._exit" in log[-1] and "3" in log[-1]
