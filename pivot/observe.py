@@ -34,8 +34,9 @@ def observe(
         for path in stage.dep_paths
         if path not in unknown_deps
     }
-    outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
-    states = _out_states(ws, stage, lock, outs)
+    hashed = {path: _hashed_or_none(ws, path) for path in stage.out_paths}
+    outs = {path: h.info if h is not None else None for path, h in hashed.items()}
+    states = _out_states(ws, lock, hashed)
     return status.Facts(
         fingerprint=code,
         params=stage.params,
@@ -150,14 +151,19 @@ def _known_hash(ws: Workspace, known: Mapping[str, HashInfo] | None, path: str) 
 
 
 def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
+    hashed = _hashed_or_none(ws, path)
+    return hashed.info if hashed is not None else None
+
+
+def _hashed_or_none(ws: Workspace, path: str) -> hashing.Hashed | None:
     try:
-        return ws.hasher.hash_path(ws.project.abspath(path)).info
+        return ws.hasher.hash_path(ws.project.abspath(path))
     except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: missing all the same
         return None
 
 
 def _out_states(
-    ws: Workspace, stage: Stage, lock: StageLock | None, outs: Mapping[str, HashInfo | None]
+    ws: Workspace, lock: StageLock | None, outs: Mapping[str, hashing.Hashed | None]
 ) -> dict[str, restore.OutputState]:
     """Each output the lock records, judged as `pivot checkout` judges it."""
     if lock is None:
@@ -166,7 +172,7 @@ def _out_states(
     for path, current in outs.items():
         locked = lock.output(path)
         if locked is not None:
-            states[path] = restore.classify(ws, locked.oid, current.oid if current is not None else None)
+            states[path] = restore.classify(ws, locked.oid, current)
     return states
 
 

@@ -9,6 +9,7 @@ import os
 from collections.abc import Sequence
 
 from pivot import errors, references
+from pivot.storage.hashing import Hashed
 from pivot.workspace import Workspace
 
 
@@ -32,14 +33,19 @@ class OutputState(enum.Enum):
     EDITED = "edited"  # differs, and the cache does not hold what is there: the user's own bytes
 
 
-def classify(ws: Workspace, locked_oid: str, current_oid: str | None) -> OutputState:
+def classify(ws: Workspace, locked_oid: str, current: Hashed | None) -> OutputState:
     """The one judgement `pivot run` (through observe) and `pivot checkout` share, so neither
-    overwrites a hand edit the other would keep."""
-    if current_oid is None:
+    overwrites a hand edit the other would keep. A directory counts file by file: one with a
+    file deleted loses nothing when restored; one with a new or changed file does."""
+    if current is None:
         return OutputState.MISSING
-    if current_oid == locked_oid:
+    if current.info.oid == locked_oid:
         return OutputState.CURRENT
-    return OutputState.REPLACEABLE if ws.cache.is_complete(current_oid) else OutputState.EDITED
+    if current.entries is None:
+        held = ws.cache.exists(current.info.oid)
+    else:
+        held = all(ws.cache.exists(entry.oid) for entry in current.entries)
+    return OutputState.REPLACEABLE if held else OutputState.EDITED
 
 
 def edited_note(path: str) -> str:
@@ -51,7 +57,7 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
     restored, current, problems = 0, 0, []
     for ref in refs:
         path = ws.project.abspath(ref.path)
-        state = classify(ws, ref.oid, _current_oid(ws, ref.path))
+        state = classify(ws, ref.oid, _current(ws, ref.path))
         if state is OutputState.CURRENT:
             current += 1
             continue
@@ -73,11 +79,11 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
     return CheckoutResult(restored, current, tuple(problems))
 
 
-def _current_oid(ws: Workspace, path: str) -> str | None:
+def _current(ws: Workspace, path: str) -> Hashed | None:
     target = ws.project.abspath(path)
     if not os.path.lexists(target):
         return None
     try:
-        return ws.hasher.hash_path(target).info.oid
+        return ws.hasher.hash_path(target)
     except (OSError, errors.PivotError):
         return None

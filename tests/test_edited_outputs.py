@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from conftest import TRAIN_STAGES, runs
+from conftest import COUNT_RUNS, TRAIN_STAGES, runs
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n  evaluate:\n    python: stages.evaluate\n"
 NOTE = "model.txt was edited by hand (its content is not in the cache)"
@@ -83,3 +83,47 @@ def test_an_output_the_cache_holds_is_restored_by_run_and_checkout_alike(trained
         assert result.exit_code == 0, result.output
         assert (trained / "model.txt").read_text() == "model(more rows, lr=0.1)"
     assert runs(trained, "train") == 2
+
+
+SPLIT = '''
+import pathlib
+from typing import Annotated
+
+from pivot import loaders, outputs
+''' + COUNT_RUNS + '''
+
+
+def split(raw: Annotated[str, outputs.Dep("raw.txt", loaders.Text())]) -> Annotated[pathlib.Path, outputs.Out("parts", loaders.PathOnly())]:
+    _count("split")
+    out = pathlib.Path("parts")
+    out.mkdir(exist_ok=True)
+    for i, word in enumerate(raw.split()):
+        (out / f"{i}.txt").write_text(word)
+    return out
+'''
+
+
+@pytest.fixture
+def split(project, pivot):
+    root = project({"stages.py": SPLIT, "raw.txt": "alpha beta", "pivot.yaml": "stages:\n  split:\n    python: stages.split\n"})
+    assert pivot("run").exit_code == 0
+    return root
+
+
+def test_a_directory_with_a_file_deleted_is_restored_by_run_and_checkout_alike(split, pivot):
+    for command in (("run",), ("checkout",)):
+        (split / "parts" / "1.txt").unlink()
+        result = pivot(*command)
+        assert result.exit_code == 0, result.output
+        assert (split / "parts" / "1.txt").read_text() == "beta"
+    assert runs(split, "split") == 1
+
+
+def test_a_directory_with_a_file_added_by_hand_is_an_edit(split, pivot):
+    (split / "parts" / "notes.txt").write_text("my notes")
+    assert "parts was edited by hand (its content is not in the cache): the stage runs" in pivot("status").output
+    refused = pivot("checkout")
+    assert refused.exit_code == 1 and "parts was edited by hand" in refused.output
+    assert (split / "parts" / "notes.txt").read_text() == "my notes"
+    assert pivot("run").exit_code == 0
+    assert runs(split, "split") == 2 and not (split / "parts" / "notes.txt").exists()
