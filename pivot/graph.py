@@ -17,6 +17,9 @@ class Graph:
     downstream: Mapping[str, frozenset[str]]
     order: tuple[str, ...]  # topological; ties keep pivot.yaml order
     producers: Mapping[str, str]  # output path -> stage
+    # stage -> its deps that do not exist and that no stage produces: they block only that stage
+    # and its downstream, so the rest of the pipeline can still be shown and run.
+    missing: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def producer_of(self, path: str) -> str | None:
         return _ProducerIndex(self.producers).exact_or_parent(path)
@@ -26,6 +29,7 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
     producers = _producer_map(stages)
     index = _ProducerIndex(producers)
     upstream: dict[str, set[str]] = {name: set() for name in stages}
+    missing: dict[str, tuple[str, ...]] = {}
     for name, stage in stages.items():
         for dep in stage.dep_paths:
             found = index.related(dep)
@@ -35,11 +39,7 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
                     hint="a stage cannot read what it writes: rename the dep or the output",
                 )
             if not found and not exists(dep):
-                raise errors.GraphError(
-                    f"{_at(stage)}stage '{name}' depends on '{dep}', which does not exist "
-                    "and no stage produces it",
-                    hint="create the file, fix the path, or add the stage that writes it",
-                )
+                missing[name] = (*missing.get(name, ()), dep)
             upstream[name].update(found)
     downstream: dict[str, set[str]] = {name: set() for name in stages}
     for name, ups in upstream.items():
@@ -52,6 +52,26 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
         downstream={k: frozenset(v) for k, v in downstream.items()},
         order=order,
         producers=producers,
+        missing=missing,
+    )
+
+
+def check_sources(graph: Graph, names: Sequence[str]) -> None:
+    """Refuse, before anything runs, a selection that needs a dep nothing can provide (as
+    Snakemake's MissingInputException does for the requested targets only)."""
+    blocked = [name for name in names if name in graph.missing]
+    if not blocked:
+        return
+    first = blocked[0]
+    stage = graph.stages[first]
+    paths = ", ".join(f"'{path}'" for path in graph.missing[first])
+    which = "which does" if len(graph.missing[first]) == 1 else "which do"
+    it = "it" if len(graph.missing[first]) == 1 else "them"
+    others = f" (and {len(blocked) - 1} more stages need missing files: pivot status lists them)" if len(blocked) > 1 else ""
+    raise errors.GraphError(
+        f"{_at(stage)}stage '{first}' depends on {paths}, {which} not exist and no stage produces {it}{others}",
+        hint="create the file, fix the path, or add the stage that writes it; stages that do not "
+        "need it run with 'pivot run STAGE...', or all of them with 'pivot run -k'",
     )
 
 

@@ -9,7 +9,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from pivot import errors, fingerprint, status, wording
+from pivot import errors, fingerprint, restore, status, wording
 from pivot.graph import Graph
 from pivot.project import is_within
 from pivot.stage import Stage
@@ -34,8 +34,10 @@ def observe(
         for path in stage.dep_paths
         if path not in unknown_deps
     }
-    outs = {path: _hash_or_none(ws, path) for path in stage.out_paths}
-    restorable, damaged = _restorable(ws, stage, lock, outs)
+    hashed = {path: _hashed_or_none(ws, path) for path in stage.out_paths}
+    outs = {path: h.info if h is not None else None for path, h in hashed.items()}
+    states = _out_states(ws, lock, hashed)
+    restorable, damaged = _restorable(ws, stage, lock, states)
     return status.Facts(
         fingerprint=code,
         params=stage.params,
@@ -43,6 +45,7 @@ def observe(
         outs=outs,
         restorable=restorable,
         damaged=damaged,
+        edited=frozenset(path for path, state in states.items() if state is restore.OutputState.EDITED),
         unknown_deps=unknown_deps,
     )
 
@@ -69,7 +72,8 @@ def decide(
     if adjust is not None:
         facts = adjust(stage, facts)
     decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
-    if decision.run and not force and use_run_cache:
+    # A hand-edited output: the stage reruns by design (explain says so), not a silent restore.
+    if decision.run and not force and use_run_cache and not facts.edited:
         facts = dataclasses.replace(facts, run_cache=look_up_run(ws, stage, facts, fetchable=fetchable))
         decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
     return facts, decision
@@ -152,27 +156,48 @@ def _known_hash(ws: Workspace, known: Mapping[str, HashInfo] | None, path: str) 
 
 
 def _hash_or_none(ws: Workspace, path: str) -> HashInfo | None:
+    hashed = _hashed_or_none(ws, path)
+    return hashed.info if hashed is not None else None
+
+
+def _hashed_or_none(ws: Workspace, path: str) -> hashing.Hashed | None:
     try:
-        return ws.hasher.hash_path(ws.project.abspath(path)).info
+        return ws.hasher.hash_path(ws.project.abspath(path))
     except (FileNotFoundError, NotADirectoryError):  # a parent that is a file: missing all the same
         return None
 
 
+def _out_states(
+    ws: Workspace, lock: StageLock | None, outs: Mapping[str, hashing.Hashed | None]
+) -> dict[str, restore.OutputState]:
+    """Each output the lock records, judged as `pivot checkout` judges it."""
+    if lock is None:
+        return {}
+    states = {}
+    for path, current in outs.items():
+        locked = lock.output(path)
+        if locked is not None:
+            states[path] = restore.classify(ws, locked.oid, current)
+    return states
+
+
 def _restorable(
-    ws: Workspace, stage: Stage, lock: StageLock | None, outs: Mapping[str, HashInfo | None]
+    ws: Workspace, stage: Stage, lock: StageLock | None, states: Mapping[str, restore.OutputState]
 ) -> tuple[frozenset[str], dict[str, str]]:
-    """(changed outputs the cache can restore, changed outputs whose cached copy is damaged ->
-    its object). Objects are checked by content, not by presence: with hardlink or symlink
+    """(outputs to put back instead of running, changed outputs whose cached copy is damaged ->
+    its object). Only a missing output, or one whose bytes the cache holds too, is put back: a
+    hand edit never is. Objects are checked by content, not by presence: with hardlink or symlink
     checkouts an edit in place also rewrites the object, which must then never be restored."""
     if lock is None:
         return frozenset(), {}
     found, damaged = set(), {}
     for out in stage.outs:
         locked = lock.outs.get(out.path)
-        current = outs.get(out.path)
-        if out.cache and locked is not None and (current is None or current.oid != locked.oid):
+        state = states.get(out.path)
+        if out.cache and locked is not None and state not in (None, restore.OutputState.CURRENT):
             if ws.cache.intact(locked.oid, ws.hasher):
-                found.add(out.path)
+                if state in (restore.OutputState.MISSING, restore.OutputState.REPLACEABLE):
+                    found.add(out.path)
             elif ws.cache.exists(locked.oid):
                 damaged[out.path] = locked.oid
     return frozenset(found), damaged
@@ -194,6 +219,7 @@ def predict(
     the comparison and 'Upstream stage will run' is the reason instead. A stage whose outputs will
     be restored (from the cache or the run cache) passes their hashes on to its downstream."""
     will_run: set[str] = set()
+    blocked: set[str] = set()
     known: dict[str, HashInfo] = {}
     decisions = []
     for name in names:
@@ -215,6 +241,11 @@ def predict(
             known=known,
             fetchable=fetchable,
         )
+        missing = graph.missing.get(name, ())
+        blocked_by = tuple(sorted(up for up in graph.upstream[name] if up in blocked))
+        if missing or blocked_by:
+            decision = dataclasses.replace(decision, missing_deps=missing, blocked_by=blocked_by)
+            blocked.add(name)
         if decision.run:
             will_run.add(name)
         known.update(_restored(decision, facts, lock))

@@ -4,11 +4,13 @@ without losing an edit the cache does not hold."""
 from __future__ import annotations
 
 import dataclasses
+import enum
 import os
 import pathlib
 from collections.abc import Sequence
 
 from pivot import errors, references
+from pivot.storage.hashing import Hashed
 from pivot.workspace import Workspace
 
 
@@ -23,19 +25,51 @@ class CheckoutResult:
         return not self.problems
 
 
+class OutputState(enum.Enum):
+    """A workspace file against the version its lock (or .pvt) records."""
+
+    CURRENT = "current"
+    MISSING = "missing"
+    REPLACEABLE = "replaceable"  # differs, but the cache holds what is there: replacing it loses nothing
+    EDITED = "edited"  # differs, and the cache does not hold what is there: the user's own bytes
+
+
+def classify(ws: Workspace, locked_oid: str, current: Hashed | None) -> OutputState:
+    """The one judgement `pivot run` (through observe) and `pivot checkout` share, so neither
+    overwrites a hand edit the other would keep. A directory counts file by file: one with a
+    file deleted loses nothing when restored; one with a new or changed file does."""
+    if current is None:
+        return OutputState.MISSING
+    if current.info.oid == locked_oid:
+        return OutputState.CURRENT
+    if current.entries is None:
+        held = ws.cache.exists(current.info.oid)
+    else:
+        held = all(ws.cache.exists(entry.oid) for entry in current.entries)
+    return OutputState.REPLACEABLE if held else OutputState.EDITED
+
+
+def edited_note(path: str) -> str:
+    """The one wording for an edited output; each command adds what it does about it."""
+    return f"{path} was edited by hand (its content is not in the cache)"
+
+
 def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool) -> CheckoutResult:
     restored, current, problems = 0, 0, []
     for ref in refs:
         path = ws.project.abspath(ref.path)
-        now = _current_oid(ws, ref.path)
-        if now == ref.oid:
+        state = classify(ws, ref.oid, _current(ws, ref.path))
+        if state is OutputState.CURRENT:
             current += 1
             continue
         if not ws.cache.intact(ref.oid, ws.hasher):
             problems.append(_unavailable(ws, ref, path))
             continue
-        if now is not None and not force and not ws.cache.is_complete(now):
-            problems.append(f"{ref.path}: differs from the lock and is not in the cache (use -f to overwrite it)")
+        if state is OutputState.EDITED and not force:
+            problems.append(
+                f"{edited_note(ref.path)}: kept; 'pivot checkout -f' overwrites it with the version the "
+                "lock records (save a copy first if you need it)"
+            )
             continue
         try:
             ws.cache.checkout(ref.oid, path, ws.hasher)
@@ -74,7 +108,7 @@ def drop_damaged(ws: Workspace, refs: Sequence[references.Reference]) -> tuple[s
     downloads them again. Returns the paths whose objects were removed."""
     dropped = []
     for ref in refs:
-        if not ws.cache.exists(ref.oid) or _current_oid(ws, ref.path) == ref.oid:
+        if not ws.cache.exists(ref.oid) or classify(ws, ref.oid, _current(ws, ref.path)) is OutputState.CURRENT:
             continue
         if not ws.cache.intact(ref.oid, ws.hasher):
             _drop(ws, ref.oid, ws.project.abspath(ref.path))
@@ -87,11 +121,11 @@ def _drop(ws: Workspace, oid: str, path: os.PathLike[str]) -> None:
     ws.cache.drop_damaged(oid, ws.hasher)
 
 
-def _current_oid(ws: Workspace, path: str) -> str | None:
+def _current(ws: Workspace, path: str) -> Hashed | None:
     target = ws.project.abspath(path)
     if not os.path.lexists(target):
         return None
     try:
-        return ws.hasher.hash_path(target).info.oid
+        return ws.hasher.hash_path(target)
     except (OSError, errors.PivotError):
         return None

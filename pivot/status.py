@@ -36,6 +36,7 @@ class Change(enum.Enum):
     MISSING = "missing"
     # Its cached copy no longer matches its hash either: written through a hardlink or symlink.
     EDITED_IN_CACHE = "modified in place through its link into the cache (the cached copy is damaged)"
+    EDITED = "edited"  # an output whose content is a hand edit the cache does not hold
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,6 +89,7 @@ class Facts:
     # output -> its locked object, found damaged (content no longer matches its name): the stage
     # runs, and the run stores the object again
     damaged: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    edited: frozenset[str] = frozenset()  # outputs edited by hand: never restored over, the stage runs
     unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
     run_cache: RunCacheLookup | None = None  # None: not looked up (fresh, forced, or opted out)
 
@@ -110,6 +112,14 @@ class Decision:
     # Where the stage's code reaches code the fingerprint cannot follow (eval, computed getattr):
     # edits there are not detected, and explain says so instead of guessing.
     code_unseen: tuple[Unseen, ...] = ()
+    # It cannot run: these deps do not exist and no stage produces them, or (blocked_by) an
+    # upstream stage has such deps. Set by `observe.predict`, which knows the graph.
+    missing_deps: tuple[str, ...] = ()
+    blocked_by: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing_deps or self.blocked_by)
 
     def reason_text(self) -> str:
         parts = []
@@ -236,7 +246,9 @@ def _out_changes(
         locked, current = lock.output(out.path), facts.outs.get(out.path)
         if locked is not None and current is not None and current.oid == locked.oid:
             continue
-        if out.path in facts.restorable:
+        if out.path in facts.edited and out.path not in facts.damaged:
+            changes.append(PathChange(out.path, Change.EDITED))
+        elif out.path in facts.restorable:
             restore.append(out.path)
         elif current is None:
             changes.append(PathChange(out.path, Change.MISSING))

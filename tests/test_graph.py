@@ -152,8 +152,13 @@ def test_similar_names_are_not_overlapping():
 
 
 def test_missing_dep_names_stage_and_path():
+    # Issue 13: the graph records a missing dep (it blocks only the stages that need it); a run
+    # that selects such a stage is refused with the message `build` used to raise for any command.
+    g = build(stage("train", deps=("nowhere.csv",)), stage("other", outs=("o.txt",)))
+    assert g.missing == {"train": ("nowhere.csv",)}
+    graph.check_sources(g, ["other"])
     with pytest.raises(errors.GraphError) as info:
-        build(stage("train", deps=("nowhere.csv",)))
+        graph.check_sources(g, ["other", "train"])
     assert info.value.message == (
         "pivot.yaml:5: stage 'train' depends on 'nowhere.csv', which does not exist and no stage produces it"
     )

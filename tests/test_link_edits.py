@@ -103,7 +103,7 @@ def test_checkout_f_restores_an_output_replaced_rather_than_edited(linked, pivot
     model.unlink()
     model.write_text("my own model")  # a new file: the object is untouched
     kept = pivot("checkout")
-    assert kept.exit_code == 1 and "use -f to overwrite it" in kept.output
+    assert kept.exit_code == 1 and "'pivot checkout -f' overwrites it" in kept.output
     assert model.read_text() == "my own model"
     ok(pivot("checkout", "-f"))
     assert model.read_text() == MODEL
@@ -173,7 +173,7 @@ def test_pull_downloads_again_an_object_damaged_through_the_link(linked, pivot, 
     kept = pivot("pull")
     assert kept.exit_code == 1  # the edit is not in the cache: kept, as checkout keeps it
     assert "model.txt: its cached copy was modified in place through a link; downloading it again" in kept.output
-    assert "use -f to overwrite it" in kept.output
+    assert "'pivot checkout -f' overwrites it" in kept.output
     assert (linked / "model.txt").read_text() == MODEL + " edited"
     ok(pivot("pull", "-f"))
     assert (linked / "model.txt").read_text() == MODEL

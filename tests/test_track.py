@@ -164,9 +164,11 @@ def test_a_missing_tracked_dep_is_no_graph_error_and_restore_brings_it_back(proj
 
 
 def test_a_missing_untracked_dep_is_still_a_graph_error(project, pivot):
+    # Issue 13: status shows the blocked stage (it used to refuse); run is refused before starting.
     root = project(PIPELINE)
     (root / "data.csv").unlink()
-    assert_clean_error(pivot("status"), "depends on 'data.csv', which does not exist")
+    assert pivot("status").output == "count  blocked: needs 'data.csv', which does not exist and no stage produces it\n"
+    assert_clean_error(pivot("run"), "depends on 'data.csv', which does not exist")
 
 
 def test_restore_keeps_modified_data_unless_forced_or_cached(project, pivot):

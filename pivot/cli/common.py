@@ -23,8 +23,9 @@ def find_project() -> project.Project:
 
 
 def load(proj: project.Project, *, check_sources: bool = True) -> Loaded:
-    """The pipeline and its graph; `check_sources=False` accepts deps that nothing produces and
-    that do not exist yet (showing a pipeline needs no data)."""
+    """The pipeline and its graph. Deps that nothing produces and that do not exist are recorded
+    in `graph.missing` (they block only the stages that need them: `graph.check_sources`);
+    `check_sources=False` does not look for them (showing a pipeline needs no data)."""
     pipeline = loadmemo.load(proj)
 
     def exists(path: str) -> bool:

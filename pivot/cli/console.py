@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from pivot import gitignore, reporting
+from pivot import gitignore, reporting, restore
 from pivot.reporting import RunSummary, StageResult, StageStatus
-from pivot.status import Decision
+from pivot.status import Change, Decision
 
 
 def make_reporter() -> reporting.Reporter:
@@ -26,6 +26,9 @@ class LineReporter(reporting.Reporter):
 
     def stage_started(self, name: str, decision: Decision) -> None:
         self._echo(f"{name}: running ({decision.reason_text()})")
+        for change in decision.out_changes:
+            if change.change is Change.EDITED:
+                self._echo(f"{name}: {restore.edited_note(change.path)}: the stage replaces it")
         if decision.run_cache_note:
             self._echo(f"{name}: {decision.run_cache_note}")
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import click
 
-from pivot import observe, tracking, wording
+from pivot import observe, restore, tracking, wording
 from pivot.cli import common
 from pivot.report import render
-from pivot.status import Decision
+from pivot.status import Change, Decision, PathChange
 
 
 @click.command()
@@ -86,16 +86,23 @@ def print_status(decisions: Sequence[Decision]) -> None:
     width = max((len(d.stage) for d in decisions), default=0)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
-        if d.from_run_cache:
+        if d.blocked:
+            state = f"blocked: {blocked_text(d)}"
+        elif d.from_run_cache:
             state = f"will be restored from run cache: {d.reason_text()}"
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
         click.echo(f"{d.stage.ljust(width)}  {state}")
+        for change in d.out_changes:
+            if change.change is Change.EDITED:
+                click.echo(f"{' ' * width}  {edited_line(change.path)}")
 
 
 def explain_block(d: Decision) -> str:
     lines = [f"Stage: {d.stage}", f"  Status: {_status_word(d)}"]
-    if d.run or d.from_run_cache:
+    if d.blocked:
+        lines.append(f"  Blocked: {blocked_text(d)}")
+    elif d.run or d.from_run_cache:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
@@ -105,7 +112,7 @@ def explain_block(d: Decision) -> str:
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
         ("Code changes", [f"{c.name}{f' ({c.location})' if c.location else ''}: {c.change.value}" for c in d.code_changes]),
-        ("Output changes", [f"{c.path}: {c.change.value}" for c in d.out_changes]),
+        ("Output changes", [_out_change(c) for c in d.out_changes]),
         ("Restored from the run cache instead of running" if d.from_run_cache else "Restored from the cache instead of running", list(d.restore)),
     ]
     for title, items in sections:
@@ -114,7 +121,28 @@ def explain_block(d: Decision) -> str:
     return "\n".join(lines) + "\n"
 
 
+def edited_line(path: str) -> str:
+    """What run, status and explain say of a hand-edited output (checkout says it keeps it)."""
+    return f"{restore.edited_note(path)}: the stage runs and replaces it; save a copy first if you need it"
+
+
+def _out_change(c: PathChange) -> str:
+    return edited_line(c.path) if c.change is Change.EDITED else f"{c.path}: {c.change.value}"
+
+
+def blocked_text(d: Decision) -> str:
+    """Why a stage cannot run: its own missing deps first, else the upstream stages that have some."""
+    if d.missing_deps:
+        paths = ", ".join(f"'{path}'" for path in d.missing_deps)
+        verb, it = ("does", "it") if len(d.missing_deps) == 1 else ("do", "them")
+        return f"needs {paths}, which {verb} not exist and no stage produces {it}"
+    ups = ", ".join(f"'{up}'" for up in d.blocked_by)
+    return f"upstream stage{'s' if len(d.blocked_by) > 1 else ''} {ups} cannot run (a dependency is missing)"
+
+
 def _status_word(d: Decision) -> str:
+    if d.blocked:
+        return "BLOCKED"
     if d.from_run_cache:
         return "STALE, restored from run cache"
     return "WILL RUN" if d.run else "UP TO DATE"
@@ -140,6 +168,8 @@ def stage_json(d: Decision) -> dict[str, Any]:
         "reasons": _reason_list(d),
         "from_run_cache": d.from_run_cache,
         "restore": list(d.restore),
+        "missing_deps": list(d.missing_deps),
+        "blocked_by": list(d.blocked_by),
     }
 
 

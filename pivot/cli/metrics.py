@@ -19,7 +19,9 @@ def metrics() -> None:
 def show(as_json: bool, as_md: bool, precision: int) -> None:
     """Every Metric output of the pipeline, nested keys joined with dots."""
     loaded = common.load(common.find_project())
-    output.emit(views.metrics_show(snapshot.workspace(loaded.pipeline).metrics, precision), as_json, as_md)
+    now = snapshot.workspace(loaded.pipeline)
+    output.emit(views.metrics_show(now.metrics, precision, now.unreadable), as_json, as_md)
+    _warn_unreadable(now)
 
 
 @metrics.command(name="diff")
@@ -36,5 +38,24 @@ def diff_command(
     proj = common.find_project()
     old, new = compare.sides(proj, old_rev, new_rev, lambda: common.load(proj).pipeline)
     rows = diff.compare(old.metrics, new.metrics, include_unchanged=show_all)
-    view = views.metrics_diff(rows, old.label, new.label, precision=precision, with_path=not no_path)
+    view = views.metrics_diff(
+        rows,
+        old.label,
+        new.label,
+        precision=precision,
+        with_path=not no_path,
+        old_unreadable=old.unreadable,
+        new_unreadable=new.unreadable,
+    )
     output.emit(view, as_json, as_md)
+    _warn_unreadable(old, new)
+
+
+def _warn_unreadable(*sides: snapshot.Snapshot) -> None:
+    """One stderr line per unreadable file and side, then exit 1: a report that left a file out
+    must not pass for a complete one in CI."""
+    problems = [(side.label, path, p) for side in sides for path, p in side.unreadable.items()]
+    for label, path, problem in problems:
+        click.echo(f"warning: {path} ({label}): {problem.reason}; {problem.hint}", err=True)
+    if problems:
+        click.get_current_context().exit(1)

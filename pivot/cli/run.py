@@ -7,7 +7,7 @@ import signal
 
 import click
 
-from pivot import errors, gitignore, observe, project
+from pivot import errors, gitignore, graph, observe, project
 from pivot.cli import common, console, explain
 from pivot.executor import pool
 from pivot.executor.run import RunOptions, run_pipeline
@@ -45,6 +45,8 @@ def run(
     proj = common.find_project()
     loaded = common.load(proj)  # bad input is reported before anything is written
     names = common.select(loaded, stages)
+    if not keep_going:  # with -k the rest runs, and the stages that need the file fail
+        graph.check_sources(loaded.graph, names)
     project.ensure_dot_dir(proj)
     with common.project_lock(proj):
         with common.opened(proj) as ws:

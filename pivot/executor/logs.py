@@ -1,7 +1,9 @@
-"""Relay a running stage's log file line by line, so concurrent stages never interleave mid-line."""
+"""A stage's log file, `.pivot/logs/<stage>.log`: relayed line by line while it runs (so concurrent
+stages never interleave mid-line), and ended with the reason when the stage fails."""
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 from collections.abc import Callable
 
@@ -30,3 +32,14 @@ class LogTail:
         if self._partial:
             self._emit(self._partial.decode("utf-8", "replace"))
             self._partial = b""
+
+
+def append_failure(path: pathlib.Path, text: str) -> None:
+    """Add why the stage failed (its traceback, or the one-line reason) after what it printed: the
+    log is where a user looks first, and the console output may be long gone."""
+    if not text:
+        return
+    with contextlib.suppress(OSError):  # a log we cannot write must not hide the failure itself
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pivot import atomic, diskfull, errors, observe, status, tracking
 from pivot.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
-from pivot.executor.logs import LogTail
+from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.graph import Graph
@@ -155,12 +155,14 @@ class _Hooks:
         missing = [path for path, info in facts.deps.items() if info is None]
         if missing:
             message = f"dependency '{missing[0]}' is missing"
-            if tracking.is_source(self._ws.project, missing[0]):
+            if missing[0] in self._graph.missing.get(name, ()):
+                message = f"dependency '{missing[0]}' does not exist and no stage produces it"
+            elif tracking.is_source(self._ws.project, missing[0]):
                 message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
         commit.clear_outputs(self._ws, stage, facts)
-        log_path = self._ws.project.logs_dir / f"{name}.log"
+        log_path = self._log_path(name)
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
         # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
@@ -180,11 +182,13 @@ class _Hooks:
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)
         if outcome.log is not None:  # captured where the workspace is not: relayed from here
-            atomic.write_text(self._ws.project.logs_dir / f"{name}.log", outcome.log)
+            atomic.write_text(self._log_path(name), outcome.log)
         tail.close()
         if not outcome.ok:
             if outcome.disk_full_hint is not None:
                 self._note(errors.DiskFullError(outcome.error, hint=outcome.disk_full_hint))
+            # After the tail is closed: the console shows the traceback once, from the result.
+            append_failure(self._log_path(name), outcome.traceback or f"error: {outcome.error}")
             self.record(
                 StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback)
             )
@@ -196,11 +200,15 @@ class _Hooks:
                 self._options.offload.settle(self._graph.stages[name], outcome)  # type: ignore[union-attr]
                 commit.commit_produced(self._ws, self._graph.stages[name], facts, outcome.produced)
         except errors.PivotError as exc:
-            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, self._note(exc).message))
+            message = self._note(exc).message
+            append_failure(self._log_path(name), f"error: {message}")
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
         except OSError as exc:  # e.g. permissions in the cache: no lock, the stage failed
             failure = _from_os_error(exc, "cannot save its outputs to the cache", self._ws.project.root)
-            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, self._note(failure).message))
+            message = self._note(failure).message
+            append_failure(self._log_path(name), f"error: {message}")
+            self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
         self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
         return True
@@ -208,7 +216,11 @@ class _Hooks:
     def crashed(self, name: str, message: str) -> None:
         facts, decision, tail = self._running.pop(name)
         tail.close()
+        append_failure(self._log_path(name), f"error: {message}")
         self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+
+    def _log_path(self, name: str) -> pathlib.Path:
+        return self._ws.project.logs_dir / f"{name}.log"
 
     def tick(self) -> None:
         for _, _, tail in self._running.values():

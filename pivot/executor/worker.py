@@ -18,7 +18,7 @@ from typing import Any
 import pivot
 from pivot import diskfull, importing, loaders
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.stage import OutSpec, Returns, Stage
+from pivot.stage import OutKind, OutSpec, Returns, Stage
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 
@@ -72,7 +72,9 @@ def _run(stage: Stage, root: pathlib.Path) -> None:
     # on every machine.
     kwargs = {dep.name: dep.loader.load(pathlib.Path(dep.path)) for dep in stage.deps}
     result = func(*args, **kwargs)
-    for out, value in _returned_values(stage, result).items():
+    values = _returned_values(stage, result)
+    _check_metrics(stage, values, root)  # before anything is saved: a bad return writes nothing
+    for out, value in values.items():
         _save(out, value, root)
 
 
@@ -96,6 +98,33 @@ def _returned_values(stage: Stage, result: Any) -> Mapping[OutSpec, Any]:
             + (f"undeclared {extra}" if extra else "")
         )
     return {out: result[out.name] for out in stage.outs}
+
+
+def _check_metrics(stage: Stage, values: Mapping[OutSpec, Any], root: pathlib.Path) -> None:
+    """A Metric is names to values: a bare number or a list would be shown by no report. With
+    PathOnly the stage wrote the file itself, so the file is what is checked."""
+    for out, value in values.items():
+        if out.kind is not OutKind.METRIC:
+            continue
+        if isinstance(out.loader, loaders.PathOnly):
+            value = _written_metric(stage, out, root / out.path)
+        if not isinstance(value, Mapping):
+            raise StageContractError(
+                f"stage '{stage.name}': metric '{out.path}' must be a dict of names to values, "
+                f"got {type(value).__name__} (return e.g. {{'accuracy': 0.9}})"
+            )
+
+
+def _written_metric(stage: Stage, out: OutSpec, path: pathlib.Path) -> Any:
+    if not path.is_file():
+        return {}  # not written at all: _save says so
+    kind = "YAML" if out.path.endswith((".yaml", ".yml")) else "JSON"
+    try:
+        return (loaders.YAML() if kind == "YAML" else loaders.JSON()).load(path)
+    except Exception as exc:  # json's and yaml's errors differ; both name the line
+        raise StageContractError(
+            f"stage '{stage.name}': metric '{out.path}' is not valid {kind}: {' '.join(str(exc).split())}"
+        ) from None
 
 
 def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:

@@ -18,10 +18,19 @@ Table = Mapping[str, Mapping[str, Any]]  # stage (or metrics file) -> flattened 
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A metrics file a side should have but whose values cannot be read: reported, never skipped."""
+
+    reason: str  # "the file is missing", "invalid JSON: ...", "holds a list, not names to values"
+    hint: str  # what to do about it
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Snapshot:
     label: str  # "workspace", or the revision as the user wrote it
     params: Table
     metrics: Table
+    unreadable: Mapping[str, Unreadable] = dataclasses.field(default_factory=dict)  # metrics file -> why
 
 
 def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -38,28 +47,42 @@ def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def parse_metrics(path: str, data: bytes | None) -> dict[str, Any] | None:
-    """A JSON or YAML metrics file, flattened; None when absent or not a mapping of values."""
+def parse_metrics(path: str, data: bytes | None) -> dict[str, Any] | str:
+    """A JSON or YAML metrics file, flattened; or, when it cannot be, the reason why."""
     if data is None:
-        return None
+        return "the file is missing"
+    kind = "YAML" if path.endswith((".yaml", ".yml")) else "JSON"
     try:
         text = data.decode("utf-8")
-        value = yamlio.load(text) if path.endswith((".yaml", ".yml")) else json.loads(text)
-    except (UnicodeDecodeError, ValueError, Exception):  # a damaged file reads as absent
-        return None
-    return flatten(value) if isinstance(value, Mapping) else None
+        value = yamlio.load(text) if kind == "YAML" else json.loads(text)
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    except Exception as exc:  # json's and yaml's errors differ; each names the line
+        return f"invalid {kind}: {' '.join(str(exc).split())}"
+    if not isinstance(value, Mapping):
+        return f"holds {_a(value)}, not a mapping of names to values"
+    return flatten(value)
+
+
+def _a(value: Any) -> str:
+    name = {list: "a list", str: "a string", type(None): "nothing", bool: "a boolean"}.get(type(value))
+    return name or f"a {type(value).__name__}"
 
 
 def workspace(pipeline: LoadedPipeline) -> Snapshot:
     params = {name: flatten(stage.params) for name, stage in pipeline.stages.items() if stage.params}
     metrics: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, Unreadable] = {}
     for stage in pipeline.stages.values():
         for out in stage.outs:
             if out.kind is OutKind.METRIC:
                 parsed = parse_metrics(out.path, _read(pipeline.project.abspath(out.path)))
-                if parsed is not None:
+                if isinstance(parsed, str):
+                    todo = "run its stage" if parsed.endswith("missing") else "fix the file, or rerun its stage"
+                    unreadable[out.path] = Unreadable(parsed, f"{todo}: pivot run {stage.name}")
+                else:
                     metrics[out.path] = parsed
-    return Snapshot("workspace", params, metrics)
+    return Snapshot("workspace", params, metrics, unreadable)
 
 
 def _read(path: pathlib.Path) -> bytes | None:
@@ -87,9 +110,17 @@ def at_revision(repo: git.Repo, rev: str) -> Snapshot:
         if lock.params:
             params[stage] = flatten(dict(lock.params))
         metric_paths.extend(p for p in lock.metrics if p not in metric_paths)
-    metrics = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    unreadable: dict[str, Unreadable] = {}
     for path, blob in git.read_files(repo, sha, metric_paths).items():
         parsed = parse_metrics(path, blob)
-        if parsed is not None:
+        if isinstance(parsed, str):
+            # The lock at `rev` lists the file: missing there means it was never committed.
+            if blob is None:
+                reason, todo = f"not committed at {rev}, though its lock lists it", "commit metrics files with their locks"
+            else:
+                reason, todo = f"{parsed} (as committed at {rev})", "commit a fixed file"
+            unreadable[path] = Unreadable(reason, f"its values at {rev} are left out of the comparison; {todo}")
+        else:
             metrics[path] = parsed
-    return Snapshot(rev, params, metrics)
+    return Snapshot(rev, params, metrics, unreadable)

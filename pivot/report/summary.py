@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot import discovery, graph, loadmemo, observe, project, wording, workspace
+from pivot import discovery, graph, loadmemo, observe, project, status, wording, workspace
 from pivot.report import diff, git, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
@@ -24,7 +24,13 @@ def build(root: pathlib.Path, base: str, title: str) -> str:
     new = snapshot.workspace(pipeline)
     label = _label(repo, base)
     params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")
-    metrics = views.metrics_diff(diff.compare(old.metrics, new.metrics), label, "workspace")
+    metrics = views.metrics_diff(
+        diff.compare(old.metrics, new.metrics),
+        label,
+        "workspace",
+        old_unreadable=old.unreadable,
+        new_unreadable=new.unreadable,
+    )
     parts = [
         marker(title),
         f"### {title}",
@@ -64,5 +70,13 @@ def _stages(proj: project.Project, pipeline: discovery.LoadedPipeline) -> str:
         return f"{every}{wording.count(len(decisions), 'stage')} {wording.be(len(decisions))} up to date.\n"
     total = wording.count(len(decisions), "stage")
     lines = [f"{len(stale)} of {total} {wording.be(len(stale))} stale (run `pivot run`):", ""]
-    lines += [f"- `{d.stage}`: {d.reason_text()}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
+    lines += [f"- `{d.stage}`: {_why(d)}" + (" (restored from run cache)" if d.from_run_cache else "") for d in stale]
     return "\n".join(lines) + "\n"
+
+
+def _why(d: status.Decision) -> str:
+    if d.missing_deps:
+        return "blocked: " + ", ".join(f"`{path}`" for path in d.missing_deps) + " missing, and no stage produces it"
+    if d.blocked_by:
+        return "blocked: upstream " + ", ".join(f"`{up}`" for up in d.blocked_by) + " cannot run"
+    return d.reason_text()

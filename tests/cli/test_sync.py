@@ -105,7 +105,8 @@ def test_checkout_restores_deleted_outputs_and_protects_unsaved_edits(pushed, pi
     (root / "parts" / "1.txt").write_text("edited by hand")
     refused = pivot("checkout")
     assert refused.exit_code == 1
-    assert "parts: differs from the lock and is not in the cache (use -f" in refused.output
+    # issue 13: the same wording as run/explain, saying it is the user's edit that is not cached
+    assert "parts was edited by hand (its content is not in the cache): kept; 'pivot checkout -f'" in refused.output
     assert (root / "loud.txt").read_text() == "ALPHA"  # what could be restored, was
     forced = pivot("checkout", "-f")
     assert forced.exit_code == 0

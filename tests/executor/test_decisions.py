@@ -149,12 +149,14 @@ def test_missing_output_is_restored_not_run(project, pivot):
     assert (root / "doubled.txt").read_bytes() == before
 
 
-def test_modified_output_is_restored_not_run(project, pivot):
+def test_hand_edited_output_is_not_restored_over_the_stage_runs(project, pivot):
+    # Issue 13 changed this: the edit used to be replaced silently by the cached version.
     root = setup(project, pivot)
     (root / "doubled.txt").write_text("tampered")
     result = pivot(*RUN)
     assert result.exit_code == 0, result.output
-    assert runs(root, "double") == 1
+    assert "double: doubled.txt was edited by hand (its content is not in the cache): the stage replaces it" in result.output
+    assert runs(root, "double") == 2
     assert (root / "doubled.txt").read_text() == "abab"
 
 

@@ -123,9 +123,11 @@ def test_revisions_by_branch_tag_sha_and_relative(repo, pivot):
 
 def test_a_side_without_the_file_or_key_shows_a_dash_and_null(repo, pivot):
     (repo / "metrics.json").unlink()
-    result = json.loads(pivot("metrics", "diff", "--json").output)
+    done = pivot("metrics", "diff", "--json")
+    assert done.exit_code == 1  # a missing metrics file is reported, not skipped (see test_unreadable_metrics)
+    result = json.loads(done.stdout)
     assert result["metrics.json"]["accuracy"] == {"old": 0.95, "new": None, "diff": None}
-    plain = pivot("metrics", "diff").output
+    plain = pivot("metrics", "diff").stdout
     assert "metrics.json  accuracy" in plain and " -" in plain
 
 
