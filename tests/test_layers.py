@@ -18,6 +18,7 @@ LAYERS = {
     "pivot.atomic": 0,
     "pivot.yamlio": 0,
     "pivot.importing": 0,
+    "pivot.redaction": 0,
     "pivot.project": 1,
     "pivot.yamldoc": 1,
     "pivot.loaders": 1,
