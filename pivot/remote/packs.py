@@ -39,6 +39,10 @@ _FIRST_READ = 64 << 10  # a header read asks for this much first (~1,300 members
 # A fetch that needs less than this share of a pack's bytes reads just those members (ranges).
 _SPARSE = 0.5
 _DIRS = "packs/dirs/"
+# Sanity bounds on what a pack's bytes declare: far above anything pivot writes (PACK_BYTES of
+# members, a header of ~60 bytes per member), far below what would overflow a read or a seek.
+_MAX_HEADER = 1 << 30
+_MAX_EXTENT = 1 << 40
 
 Task = tuple[str, Callable[[], "tuple[int, int] | None"]]  # (what, work) as transfer._run takes it
 
@@ -197,13 +201,18 @@ def _remote_header(remote: Remote, pid: str) -> tuple[Mapping[str, tuple[int, in
     length = _header_length(head, remote, pid)
     if len(head) < _PREFIX + length:
         head += remote.read_key(key, len(head), _PREFIX + length) or b""
+    if len(head) < _PREFIX + length:
+        raise _unusable(remote, pid, f"its header declares {length} bytes but the pack ends after {max(len(head) - _PREFIX, 0)}")
     return _parse_header(head[_PREFIX : _PREFIX + length], remote, pid), _PREFIX + length
 
 
 def _header_length(head: bytes, remote: Remote, pid: str) -> int:
     if len(head) < _PREFIX or not head.startswith(_MAGIC):
         raise _unusable(remote, pid, "it does not start like a pack")
-    return int.from_bytes(head[len(_MAGIC) : _PREFIX], "big")
+    length = int.from_bytes(head[len(_MAGIC) : _PREFIX], "big")
+    if length > _MAX_HEADER:
+        raise _unusable(remote, pid, f"its header declares an impossible length ({length} bytes)")
+    return length
 
 
 def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int, int]]:
@@ -218,7 +227,7 @@ def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int,
     members: dict[str, tuple[int, int]] = {}
     for oid, place in raw.items():
         match place:
-            case [int() as offset, int() as size] if offset >= 0 and size >= 0 and not oid.endswith(hashing.DIR_SUFFIX):
+            case [int() as offset, int() as size] if 0 <= offset and 0 <= size and offset + size <= _MAX_EXTENT and not oid.endswith(hashing.DIR_SUFFIX):
                 pass
             case _:
                 raise _unusable(remote, pid, f"bad header entry {oid!r}: {place!r}")
@@ -233,7 +242,8 @@ class _Unusable(errors.TransferError):
 
 
 def _unusable(remote: Remote, pid: str, why: str) -> _Unusable:
-    return _Unusable(f"pack {pid} on remote '{remote.name}' is unusable: {why}")
+    # Treated as a damaged remote object: the members it would give count as not there.
+    return _Unusable(f"pack {pid} on remote '{remote.name}' is damaged: {why}")
 
 
 # ---------------------------------------------------------------------- fetch
