@@ -14,7 +14,7 @@ import click
 
 from pivot import discovery, errors, observe, project, references, restore, targets
 from pivot.cli import common
-from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer
+from pivot.remote import fs, inflight, runs as runs_transfer, spec as remote_spec, transfer
 from pivot.workspace import Workspace
 
 _SHOWN_FAILURES = 10
@@ -50,9 +50,11 @@ def push(
             entries = len(set(runs) - remote.list_runs()) if runs else 0
             click.echo(f"Would push {len(missing)} objects and {entries} run-cache entries to {remote.spec.name}")
             return
-        summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
-        failed = {oid for oid, _ in summary.failed}
-        pushed = runs_transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
+        # Announced before comparing: gc -r in another clone keeps what this push relies on.
+        with inflight.announced(remote, ws.cache.tmp_dir, references.expand(ws.cache, present), runs):
+            summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
+            failed = {oid for oid, _ in summary.failed}
+            pushed = runs_transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
     _report_runs("Pushed", "to", remote.spec.name, pushed)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from pivot import errors
+from pivot.remote import inflight
 from pivot.remote.fs import Remote, parallel_map
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
@@ -366,21 +367,30 @@ class Garbage:
     kept_packs: int
 
 
-def garbage(remote: Remote, keep: Collection[str], *, jobs: int) -> Garbage:
-    """Pointers of directories not in `keep`, and packs no kept pointer names. A kept pointer that
-    cannot be read raises: without it, gc cannot tell which packs its directory needs."""
-    keys = remote.list_keys("packs/")
-    pointers = {key: key.removeprefix(_DIRS) for key in keys if key.startswith(_DIRS)}
-    packs = {key for key in keys if not key.startswith(_DIRS)}
-    kept = sorted(key for key, d in pointers.items() if d in keep)
+def garbage(remote: Remote, keep: Collection[str], *, jobs: int, cutoff: float | None = None, claimed: Collection[str] = ()) -> Garbage:
+    """Pointers of directories not in `keep`, and packs no kept pointer names; with `cutoff`, keys
+    written since then are kept too (a push from another clone writes packs before the pointer
+    that names them). A kept pointer that cannot be read raises: without it, gc cannot tell which
+    packs its directory needs."""
+    times = remote.list_key_times("packs/")
+    recent = inflight.young(times, cutoff) if cutoff is not None else set()
+    pointers = {key: key.removeprefix(_DIRS) for key in times if key.startswith(_DIRS)}
+    packs = {key for key in times if not key.startswith(_DIRS)}
+    kept = sorted(key for key, d in pointers.items() if d in keep or key in recent)
 
     def named(key: str) -> list[str]:
         data = remote.read_key(key)
         return [] if data is None else parse_pointer(data, remote, pointers[key])
 
     needed = {pack_key(pid) for pids in parallel_map(named, kept, jobs) for pid in pids}
-    victims = sorted(key for key, d in pointers.items() if d not in keep)
-    return Garbage(tuple(victims), tuple(sorted(packs - needed)), len(packs & needed))
+    victims = sorted(key for key, d in pointers.items() if d not in keep and key not in recent)
+    dead = packs - needed - recent
+    if claimed and dead:
+        # A push in progress may rely on members of an old pack (held, not sent again) before it
+        # writes the pointer naming it: keep every pack that holds a member a push claims.
+        wanted = set(claimed)
+        dead -= {pack_key(pid) for oid, pid in remote_index(remote, jobs=jobs).items() if oid in wanted}
+    return Garbage(tuple(victims), tuple(sorted(dead)), len(packs) - len(dead))
 
 
 def delete(remote: Remote, garbage: Garbage) -> list[tuple[str, str]]:
