@@ -115,7 +115,7 @@ def _grace(option: str | None, configured: str | float | None) -> float:
 def _collect_remote(
     ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool, grace: float
 ) -> None:
-    from pivot.remote import collect, fs, packs
+    from pivot.remote import collect, fs, inflight, packs
     from pivot.remote import spec as remote_spec
 
     unlisted = references.unreadable_manifests(ws.cache, oids)
@@ -150,17 +150,18 @@ def _collect_remote(
             "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
             abort=True,
         )
-    # Again, just before deleting: a push that started since the listing must be seen.
-    todo = todo.narrowed(collect.plan(remote, keep, runs, grace=grace, now=time.time()))
-    remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
-    # Entries first: one left behind must never name objects that are gone.
-    failed = remote.delete_runs(todo.stray_runs)
-    if failed:
-        _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
-    failed = list(remote.delete(todo.victims) or [])
-    garbage = todo.garbage
-    # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
-    failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
+    with inflight.collecting(remote, ws.cache.tmp_dir):  # pushes starting from now wait for us
+        # Again, just before deleting: a push that started since the listing must be seen.
+        todo = todo.narrowed(collect.plan(remote, keep, runs, grace=grace, now=time.time()))
+        remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
+        # Entries first: one left behind must never name objects that are gone.
+        failed = remote.delete_runs(todo.stray_runs)
+        if failed:
+            _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
+        failed = list(remote.delete(todo.victims) or [])
+        garbage = todo.garbage
+        # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
+        failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
     if failed:
         _fail(failed, f"from '{name}'")
     entries = f"{len(todo.stray_runs)} run-cache entries and " if todo.stray_runs else ""

@@ -51,7 +51,7 @@ def push(
             click.echo(f"Would push {len(missing)} objects and {entries} run-cache entries to {remote.spec.name}")
             return
         # Announced before comparing: gc -r in another clone keeps what this push relies on.
-        with inflight.announced(remote, ws.cache.tmp_dir, references.expand(ws.cache, present), runs):
+        with inflight.announced(remote, ws.cache.tmp_dir, references.expand(ws.cache, present), runs, on_wait=_gc_notice(remote.name)):
             summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
             failed = {oid for oid, _ in summary.failed}
             pushed = runs_transfer.push_runs(ws.run_cache, remote, runs, failed, jobs=_jobs(jobs)) if runs else None
@@ -111,6 +111,17 @@ def _session(
     with common.project_lock(proj), common.opened(proj) as ws:
         remote = fs.Remote(remote_spec.resolve(ws.settings, remote_name, proj.root))
         yield ws, remote, references.referenced(proj, names)
+
+
+def _gc_notice(name: str) -> Callable[[float], None]:
+    told: list[bool] = []
+
+    def notice(age: float) -> None:
+        if not told:
+            click.echo(f"waiting for a pivot gc -r on '{name}' (running for {age:.0f}s) to finish before comparing", err=True)
+            told.append(True)
+
+    return notice
 
 
 def _oids(refs: Sequence[references.Reference]) -> list[str]:

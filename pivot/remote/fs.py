@@ -1,9 +1,9 @@
 """A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
 objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-cache entries at
 `<url>/runs/<key[:2]>/<key[2:]>`; packs of small files and their per-directory pointers at
-`<url>/packs/...` (their format: `pivot.remote.packs`); markers of pushes in progress at
-`<url>/pushes/<id>.json` (`pivot.remote.inflight`). Listings carry each object's write time, which
-`pivot gc -r` needs for its grace period.
+`<url>/packs/...` (their format: `pivot.remote.packs`); markers of pushes and gc runs in
+progress at `<url>/pushes/<id>.json` and `<url>/gc/<id>.json` (`pivot.remote.inflight`).
+Listings carry each object's write time, which `pivot gc -r` needs for its grace period.
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
 remote, with the backend's own message and never a credential (`pivot.remote.failures`).
@@ -58,7 +58,7 @@ _S3 = frozenset({"s3", "s3a"})  # large objects travel as `pivot.remote.s3io` sh
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 # The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
-_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|pushes/[0-9a-f]{32}\.json")
+_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|(?:pushes|gc)/[0-9a-f]{32}\.json")
 
 class RemoteUnavailable(errors.TransferError):
     """The remote itself failed (network, server, credentials, bucket), not just one object:

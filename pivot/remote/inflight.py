@@ -4,7 +4,10 @@ push from another clone is relying on right now, and anything written in the las
 A push writes a marker, `pushes/<random id>.json` on the remote, naming every object and run-cache
 entry it relies on, BEFORE it compares anything with the remote, and removes it when it is done.
 gc keeps whatever a live marker names, so an object a push found "already there" and skipped is
-still there when the push reports success. A marker older than `MARKER_TTL` belongs to a push that
+still there when the push reports success. gc holds `gc/<id>.json` from just before its last
+read of the push markers until it has deleted; a push whose marker went up after that read waits
+for it to go before comparing, so it sees the deletions. Either gc saw the push, or the push sees
+what gc deleted. A marker older than `MARKER_TTL` belongs to a push that
 died: it is ignored and removed. The grace period (as restic and borg keep recent packs) covers
 what a marker cannot: an upload gc listed before the push's marker, packs written before their
 pointer, a marker that cannot be read.
@@ -20,7 +23,7 @@ import pathlib
 import re
 import secrets
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 
 from pivot import errors
 from pivot.remote.fs import Remote
@@ -29,6 +32,11 @@ PREFIX = "pushes/"
 DEFAULT_GRACE = 3600.0  # seconds: gc keeps what was written in the last hour
 # A push that has not finished in a day has died (it would have removed its marker).
 MARKER_TTL = 24 * 3600.0
+GC_PREFIX = "gc/"
+# A gc's deleting phase takes minutes at most; a gc marker older than this is from a gc killed
+# with -9 (any other end removes it), and pushes stop waiting for it.
+GC_TTL = 3600.0
+_GC_POLL_SECONDS = 1.0
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
 
@@ -45,12 +53,43 @@ class Claims:
 
 
 @contextlib.contextmanager
-def announced(remote: Remote, tmp_dir: pathlib.Path, oids: Collection[str], runs: Collection[str]) -> Iterator[str]:
-    """Hold a marker naming `oids` and `runs` on the remote while the block runs (a push)."""
-    key = f"{PREFIX}{secrets.token_hex(16)}.json"
+def announced(
+    remote: Remote, tmp_dir: pathlib.Path, oids: Collection[str], runs: Collection[str], *, on_wait: Callable[[float], None] | None = None
+) -> Iterator[str]:
+    """Hold a marker naming `oids` and `runs` on the remote while the block runs (a push). Before
+    the block, wait for any gc -r that was already deleting when the marker went up: it could not
+    see the marker, and what the push is about to find "already there" may be on its list."""
     body = {"started": time.time(), "oids": sorted(oids), "runs": sorted(runs)}
+    with _marker(remote, tmp_dir, PREFIX, body) as key:
+        _wait_for_collections(remote, on_wait)
+        yield key
+
+
+@contextlib.contextmanager
+def collecting(remote: Remote, tmp_dir: pathlib.Path) -> Iterator[str]:
+    """Hold a gc marker while gc -r makes its last check and deletes (see `announced`)."""
+    with _marker(remote, tmp_dir, GC_PREFIX, {"started": time.time()}) as key:
+        yield key
+
+
+def _wait_for_collections(remote: Remote, on_wait: Callable[[float], None] | None) -> None:
+    """Return once no live gc marker is on the remote (one that died counts for `GC_TTL`)."""
+    while True:
+        now = time.time()
+        ages = [now - written if written is not None else 0.0 for written in remote.list_key_times(GC_PREFIX).values()]
+        live = [age for age in ages if age <= GC_TTL]
+        if not live:
+            return
+        if on_wait is not None:
+            on_wait(max(live))
+        time.sleep(_GC_POLL_SECONDS)
+
+
+@contextlib.contextmanager
+def _marker(remote: Remote, tmp_dir: pathlib.Path, prefix: str, body: Mapping[str, object]) -> Iterator[str]:
+    key = f"{prefix}{secrets.token_hex(16)}.json"
     tmp_dir.mkdir(parents=True, exist_ok=True)
-    tmp = tmp_dir / f"push-marker.{secrets.token_hex(6)}.tmp"
+    tmp = tmp_dir / f"marker.{secrets.token_hex(6)}.tmp"
     try:
         tmp.write_text(json.dumps(body, separators=(",", ":")))
         remote.put_key(tmp, key)
@@ -60,7 +99,7 @@ def announced(remote: Remote, tmp_dir: pathlib.Path, oids: Collection[str], runs
     try:
         yield key
     finally:
-        # A marker left behind only keeps objects for MARKER_TTL: never fail a push over it.
+        # A marker left behind only counts until it expires: never fail the command over it.
         with contextlib.suppress(errors.PivotError):
             remote.delete_keys([key])
 

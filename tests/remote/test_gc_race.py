@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import pathlib
 import time
 
@@ -129,3 +130,31 @@ def test_a_bad_grace_period_is_named(project, pivot, tmp_path):
     for result, where in ((bad_config, ".pivot/config.yaml: gc.grace_period"), (bad_option, "--grace")):
         assert result.exit_code == 2 and "Traceback" not in result.output, result.output
         assert where in result.output and "1h, 30m" in result.output
+
+
+@BACKENDS
+def test_a_push_that_starts_while_gc_deletes_waits_and_uploads_what_gc_took(backend, pivot, tmp_path, monkeypatch):
+    """The push's marker went up after gc's last look, so gc deletes what the push would have
+    found 'already there': the push must wait for gc to finish and compare after it."""
+    a, from_a = _pushed_by_a(tmp_path, backend, pivot, monkeypatch)
+    remote = fs.Remote(backend.spec())
+    oids = remote.list_oids()
+    results = []
+
+    with inflight.collecting(remote, tmp_path / "gc-tmp"):
+        pushing = threading.Thread(target=lambda: results.append(pivot("push")))
+        pushing.start()
+        deadline = time.monotonic() + 30
+        while not remote.list_keys(inflight.PREFIX) and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the push's marker is up: it now waits for this gc
+        assert remote.list_keys(inflight.PREFIX)
+        assert not remote.delete(oids)  # gc deletes, not knowing about the push
+        time.sleep(0.3)
+        assert pushing.is_alive()
+    pushing.join(60)
+
+    (pushed,) = results
+    assert pushed.exit_code == 0, pushed.output
+    assert "waiting for a pivot gc -r on 'origin'" in pushed.output
+    assert from_a <= _remote_names(backend)  # uploaded again
+    _pull_in_c(tmp_path, a, backend, pivot, monkeypatch)
