@@ -19,7 +19,7 @@ from pivot import errors, matrix, project, yamldoc
 from pivot.pipeline import Registration
 from pivot.stage import VARIANT_SEPARATOR, base_name
 
-STAGE_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+STAGE_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # always fullmatch: `$` would let a trailing newline through
 _NAME_CHARS = "letters, digits, '_', '.' and '-'"
 
 
@@ -92,6 +92,7 @@ class ProjectConfig:
     default_remote: str | None = None
     executor: ExecutorConfig = ExecutorConfig()
     run_cache: RunCacheConfig = RunCacheConfig()
+    gc_grace_period: str | float | None = None  # `gc: grace_period:`; None: the default (1h)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -136,7 +137,7 @@ def pipeline_from_registrations(registrations: Sequence[Registration], display: 
         lines[("stages", reg.name)] = reg.line
         base, _, variant = reg.name.partition(VARIANT_SEPARATOR)
         _check_key(base, doc, reg.name, hint="rename the stage; variants of one stage are named 'base@variant'")
-        if variant and not matrix.VARIANT.match(variant):
+        if variant and not matrix.VARIANT.fullmatch(variant):
             raise errors.ConfigError(
                 f"{display}:{reg.line}: stage name '{reg.name}' has characters other than {_NAME_CHARS} "
                 "after its '@'",
@@ -151,7 +152,7 @@ def pipeline_from_registrations(registrations: Sequence[Registration], display: 
 def _check_key(
     key: str, doc: yamldoc.Document, name: str | None = None, hint: str = "rename the stage; for variants of one stage use 'matrix:'"
 ) -> None:
-    if not isinstance(key, str) or not STAGE_NAME.match(key):
+    if not isinstance(key, str) or not STAGE_NAME.fullmatch(key):
         raise errors.ConfigError(
             f"{doc.where(('stages', name or key))}: stage name '{name or key}' has characters other than "
             f"{_NAME_CHARS}",
@@ -197,6 +198,7 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
         default_remote=merged.get("default_remote"),
         executor=ExecutorConfig(**(merged.get("executor") or {})),
         run_cache=RunCacheConfig(**(merged.get("run_cache") or {})),
+        gc_grace_period=(merged.get("gc") or {}).get("grace_period"),
     )
 
 

@@ -96,6 +96,11 @@ class RemoteSettings(pydantic.BaseModel):
     pack: pydantic.StrictBool = True  # upload many small files of a directory as packs
 
 
+class GcSettings(_Strict):
+    # How long `pivot gc -r` keeps unreferenced remote objects after their upload: "1h", "30m", seconds.
+    grace_period: str | float | None = None
+
+
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
@@ -104,6 +109,7 @@ class ProjectConfig(pydantic.BaseModel):
     default_remote: str | None = None
     executor: ExecutorSettings = ExecutorSettings()
     run_cache: RunCacheSettings = RunCacheSettings()
+    gc: GcSettings = GcSettings()
 
 
 def validate(model: type[M], doc: yamldoc.Document) -> M:

@@ -16,8 +16,8 @@ from typing import Any
 from pivot import errors, yamldoc
 from pivot.stage import VARIANT_SEPARATOR
 
-DIMENSION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-VARIANT = re.compile(r"^[A-Za-z0-9_.-]+$")
+DIMENSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch only
+VARIANT = re.compile(r"[A-Za-z0-9_.-]+")  # fullmatch only
 PATH_SECTIONS = ("deps", "outs", "metrics", "plots")
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
 _NAME_CHARS = "letters, digits, '_', '.' and '-'"
@@ -93,7 +93,7 @@ def _dimensions(base: str, matrix: Mapping[str, Any], doc: yamldoc.Document) -> 
     dimensions = []
     for dim, spec in matrix.items():
         loc = ("stages", base, "matrix", dim)
-        if not DIMENSION.match(str(dim)):
+        if not DIMENSION.fullmatch(str(dim)):
             raise errors.ConfigError(
                 f"{doc.where(loc)}: stage '{base}': matrix dimension '{dim}' is not a valid name",
                 hint="use letters, digits and '_' (not first), so that '${name}' can refer to it",
@@ -187,8 +187,8 @@ class _Namer:
         else:
             filled = self._template.format(**{choice.dimension: text(choice.value) for choice in combo})
             variant = filled[len(self._base) + 1 :]
-        if not VARIANT.match(variant):
-            bad = next((c for c in combo if not VARIANT.match(text(c.value))), None)
+        if not VARIANT.fullmatch(variant):
+            bad = next((c for c in combo if not VARIANT.fullmatch(text(c.value))), None)
             loc = bad.loc if bad is not None and self._template is None else ("stages", self._base, "name")
             raise errors.ConfigError(
                 f"{self._doc.where(loc)}: stage '{self._base}': variant name "

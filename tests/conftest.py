@@ -114,6 +114,20 @@ def pivot_proc() -> Callable[..., subprocess.CompletedProcess[str]]:
     return run
 
 
+def assert_hidden(result: Result, root: pathlib.Path, *secrets: str) -> None:
+    """No secret in what the command printed (stdout and stderr), nor in any file `git add -A`
+    would commit in project `root`."""
+    for secret in secrets:
+        assert secret not in result.output, result.output
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=root, check=True, capture_output=True, text=True).stdout
+    for path in filter(None, tracked.split("\0")):
+        content = (root / path).read_bytes().decode(errors="replace")
+        leaked = [secret for secret in secrets if secret in content]
+        assert not leaked, f"{path} holds a secret"
+
+
 def assert_clean_error(result: Result, *fragments: str) -> None:
     """Exit 2, every fragment in the message, and no Python traceback."""
     text = result.output

@@ -212,15 +212,15 @@ def test_remote_gc_asks_then_deletes_only_unreferenced_objects(project, pivot, t
     assert stray  # the first run's doubled.txt, b.txt and parts manifest
 
     # The run cache would keep every run's outputs: let it go, as far as the remote is concerned.
-    assert "Would delete 0 objects from 'origin'" in pivot("gc", "-r", "origin", "-n").output
-    dry = pivot("gc", "-r", "origin", "-n", "--drop-run-cache")
+    assert "Would delete 0 objects from 'origin'" in pivot("gc", "-r", "origin", "--grace", "0", "-n").output
+    dry = pivot("gc", "-r", "origin", "--grace", "0", "-n", "--drop-run-cache")
     assert dry.exit_code == 0, dry.output
     assert f"Would delete 2 run-cache entries and {len(stray)} objects from 'origin', keep {len(kept)} objects" in dry.output
-    refused = pivot("gc", "-r", "origin", "--drop-run-cache")  # no input: the confirmation is declined
+    refused = pivot("gc", "-r", "origin", "--grace", "0", "--drop-run-cache")  # no input: the confirmation is declined
     assert refused.exit_code == 1
     assert set(_remote_objects(shared)) == kept | stray
 
-    done = pivot("gc", "-r", "origin", "--yes", "--drop-run-cache")
+    done = pivot("gc", "-r", "origin", "--grace", "0", "--yes", "--drop-run-cache")
     assert done.exit_code == 0, done.output
     assert set(_remote_objects(shared)) == kept
     assert not list((shared / "runs").glob("*/*"))
@@ -241,7 +241,7 @@ def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_the
     first = next(e for e in entries if '"factor":2' in e.read_text())
     first.unlink()  # as if only a teammate had recorded the factor=2 run
 
-    done = pivot("gc", "-r", "origin", "--yes")
+    done = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
     assert done.exit_code == 0, done.output
     assert done.output.startswith("Deleted 1 run-cache entry and 4 objects from 'origin'")
     left = [p.parent.name + p.name for p in (shared / "runs").glob("*/*")]
@@ -263,7 +263,7 @@ def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path)
     before = _remote_objects(shared)
     for manifest in (root / ".pivot" / "cache" / "files").glob("*/*.dir"):
         manifest.unlink()
-    result = pivot("gc", "-r", "origin", "--yes")
+    result = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
     assert result.exit_code == 1 and "pivot fetch -r origin first" in result.output
     assert _remote_objects(shared) == before
 
@@ -301,12 +301,12 @@ def test_remote_gc_keeps_the_packs_referenced_directories_need(project, pivot, t
     (pack,), pointers = on_remote()
     assert pointers == sorted([first, second])
 
-    dry = pivot("gc", "-r", "origin", "-n")
+    dry = pivot("gc", "-r", "origin", "--grace", "0", "-n")
     assert dry.exit_code == 0, dry.output
     assert f"would delete {first}" in dry.output and f"would delete packs/dirs/{first}" in dry.output
     assert "Would delete 0 packs and 1 pack pointer, keep 1 pack" in dry.output
     assert on_remote() == ([pack], pointers)
-    done = pivot("gc", "-r", "origin", "--yes")
+    done = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
     assert done.exit_code == 0, done.output
     assert on_remote() == ([pack], [second])
 
@@ -314,7 +314,7 @@ def test_remote_gc_keeps_the_packs_referenced_directories_need(project, pivot, t
         (root / "raw" / f"{i}.txt").write_text(f"new {i}\n")
     third = track_and_push()
     assert len(on_remote()[0]) == 2
-    done = pivot("gc", "-r", "origin", "--yes")
+    done = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
     assert done.exit_code == 0, done.output
     packs_left, pointers_left = on_remote()
     assert pack not in packs_left and len(packs_left) == 1 and pointers_left == [third]

@@ -20,6 +20,7 @@ LAYERS = {
     "pivot.yamlio": 0,
     "pivot.importing": 0,
     "pivot.wording": 0,
+    "pivot.redaction": 0,
     "pivot.project": 1,
     "pivot.yamldoc": 1,
     "pivot.loaders": 1,

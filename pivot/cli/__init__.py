@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from pivot import __version__, diskfull, errors
+from pivot import __version__, diskfull, errors, redaction
 
 
 # Each command's module is imported only when that command runs: start-up time is part of every
@@ -51,7 +51,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except errors.PivotError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {redaction.redact_text(str(exc))}", err=True)  # never a credential
             ctx.exit(exc.exit_code)
         except OSError as exc:
             # The net under the writes that name their path (pivot.diskfull): a full disk is

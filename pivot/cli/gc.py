@@ -3,6 +3,7 @@ file or run-cache entry of this workspace references."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -11,12 +12,11 @@ import click
 from pivot import errors, references, wording
 from pivot.cli import common
 from pivot.cli.track import size_text
-from pivot.storage import hashing
 from pivot.storage.runcache import RunEntry
 from pivot.workspace import Workspace
 
 if TYPE_CHECKING:
-    from pivot.remote import packs
+    from pivot.remote import collect, packs
 
 _SHOWN_FAILURES = 10
 
@@ -26,7 +26,13 @@ _SHOWN_FAILURES = 10
 @click.option("-r", "--remote", "remote_name", metavar="NAME", default=None, help="Collect on this remote instead of the local cache.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation (with -r).")
 @click.option("--drop-run-cache", is_flag=True, help="Delete the run-cache entries first (with -r: those on the remote), so their objects can go too.")
-def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) -> None:
+@click.option(
+    "--grace",
+    metavar="DURATION",
+    default=None,
+    help="With -r: keep what was uploaded within DURATION (e.g. 30m, 2h, 0; default: gc.grace_period in the config, else 1h).",
+)
+def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, grace: str | None) -> None:
     """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
     workspace references.
 
@@ -37,6 +43,8 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) 
     With -r NAME, objects on that remote are deleted instead, after a confirmation; run-cache
     entries there are kept only if this workspace holds them whole (none with --drop-run-cache),
     and the others are deleted before any object, so no entry is ever left without its outputs.
+    Objects uploaded within the grace period (--grace, default 1h) and those a push in progress
+    from another clone relies on are always kept.
     """
     proj = common.find_project()
     if not proj.dot_dir.is_dir():
@@ -47,7 +55,7 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool) 
         oids = {ref.oid for ref in references.referenced(proj)}
         if remote_name is not None:
             runs = {} if drop_run_cache else references.shareable_runs(ws.cache, ws.run_cache)
-            _collect_remote(ws, oids, runs, remote_name, dry_run, yes)
+            _collect_remote(ws, oids, runs, remote_name, dry_run, yes, _grace(grace, ws.settings.gc_grace_period))
             return
         if drop_run_cache and not dry_run:
             click.echo(f"Deleted {wording.count(ws.run_cache.clear(), 'run-cache entry', 'run-cache entries')}")
@@ -92,10 +100,22 @@ def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], 
     click.echo(f"Removed {count} ({size_text(size)}) from the cache, kept {_objects(kept)}")
 
 
+def _grace(option: str | None, configured: str | float | None) -> float:
+    from pivot.remote import inflight
+
+    given, where = (option, "--grace") if option is not None else (configured, ".pivot/config.yaml: gc.grace_period")
+    if given is None:
+        return inflight.DEFAULT_GRACE
+    try:
+        return inflight.parse_duration(given)
+    except ValueError as exc:
+        raise errors.ConfigError(f"{where}: {exc}", hint="write a duration such as 1h, 30m, 90s, 2d, or 0 for none") from None
+
+
 def _collect_remote(
-    ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool
+    ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool, grace: float
 ) -> None:
-    from pivot.remote import fs, packs
+    from pivot.remote import collect, fs, inflight, packs
     from pivot.remote import spec as remote_spec
 
     unlisted = references.unreadable_manifests(ws.cache, oids)
@@ -108,44 +128,61 @@ def _collect_remote(
         )
     keep = references.expand(ws.cache, {*oids, *(oid for entry in runs.values() for oid in entry.oids())})
     remote = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
-    present = set(remote.list_oids())
-    victims = sorted(present - keep, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))
-    kept = len(present) - len(victims)
-    stray_runs = sorted(remote.list_runs() - set(runs))
-    entries = f"{wording.count(len(stray_runs), 'run-cache entry', 'run-cache entries')} and " if stray_runs else ""
-    garbage = packs.garbage(remote, keep, jobs=16)
+    todo = collect.plan(remote, keep, runs, grace=grace, now=time.time())
+    entries = f"{wording.count(len(todo.stray_runs), 'run-cache entry', 'run-cache entries')} and " if todo.stray_runs else ""
     if dry_run:
-        for key in stray_runs:
+        for key in todo.stray_runs:
             click.echo(f"would delete run-cache entry {key}")
-        for oid in victims:
-            click.echo(f"would delete {oid}")
-        for key in (*garbage.pointers, *garbage.packs):
-            click.echo(f"would delete {key}")
-        click.echo(f"Would delete {entries}{_objects(len(victims))} from '{name}', keep {_objects(kept)}")
-        if garbage.pointers or garbage.packs or garbage.kept_packs:
-            click.echo(f"Would delete {_packs(garbage, 'keep')}")
+        for item in (*todo.victims, *todo.garbage.pointers, *todo.garbage.packs):
+            click.echo(f"would delete {item}")
+        click.echo(f"Would delete {entries}{_objects(len(todo.victims))} from '{name}', keep {_objects(todo.kept)}")
+        _report_kept(todo, grace)
+        if todo.garbage.pointers or todo.garbage.packs or todo.garbage.kept_packs:
+            click.echo(f"Would delete {_packs(todo.garbage, 'keep')}")
         return
-    if not victims and not stray_runs and not garbage.pointers and not garbage.packs:
-        click.echo(f"Nothing to delete on '{name}': all {_objects(kept)} there are referenced")
+    if todo.empty:
+        click.echo(f"Nothing to delete on '{name}': all {_objects(todo.kept)} there are kept")
+        _report_kept(todo, grace)
         return
     if not yes:
         click.confirm(
-            f"Delete {entries}{_objects(len(victims))} from remote '{name}' that no lock file, tracked file or "
+            f"Delete {entries}{_objects(len(todo.victims))} from remote '{name}' that no lock file, tracked file or "
             "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
             abort=True,
         )
-    # Entries first: one left behind must never name objects that are gone.
-    failed = remote.delete_runs(stray_runs)
-    if failed:
-        _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
-    failed = list(remote.delete(victims) or [])
-    # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
-    failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
+    with inflight.collecting(remote, ws.cache.tmp_dir):  # pushes starting from now wait for us
+        # Again, just before deleting: a push that started since the listing must be seen.
+        todo = todo.narrowed(collect.plan(remote, keep, runs, grace=grace, now=time.time()))
+        remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
+        # Entries first: one left behind must never name objects that are gone.
+        failed = remote.delete_runs(todo.stray_runs)
+        if failed:
+            _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
+        failed = list(remote.delete(todo.victims) or [])
+        garbage = todo.garbage
+        # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
+        failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
     if failed:
         _fail(failed, f"from '{name}'")
-    click.echo(f"Deleted {entries}{_objects(len(victims))} from '{name}', kept {_objects(kept)}")
+    entries = f"{wording.count(len(todo.stray_runs), 'run-cache entry', 'run-cache entries')} and " if todo.stray_runs else ""
+    click.echo(f"Deleted {entries}{_objects(len(todo.victims))} from '{name}', kept {_objects(todo.kept)}")
+    _report_kept(todo, grace)
     if garbage.pointers or garbage.packs or garbage.kept_packs:
         click.echo(f"Deleted {_packs(garbage, 'kept')}")
+
+
+def _report_kept(todo: collect.RemotePlan, grace: float) -> None:
+    """Why unreferenced objects stayed: a push in progress, or the grace period."""
+    from pivot.remote import inflight
+
+    if todo.claimed:
+        pushes = "a push" if todo.markers.live == 1 else f"{todo.markers.live} pushes"
+        click.echo(f"kept {_objects(todo.claimed)} that {pushes} in progress from another clone relies on")
+    if todo.recent:
+        click.echo(f"kept {_objects(todo.recent)} uploaded in the last {inflight.duration_text(grace)}")
+    if todo.markers.unreadable:
+        n = todo.markers.unreadable
+        click.echo(f"warning: {wording.count(n, 'push marker')} on the remote could not be read", err=True)
 
 
 def _packs(garbage: packs.Garbage, keep: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from pivot import config, config_edit, project, yamldoc
+from pivot import config, config_edit, project, redaction, yamldoc
 from pivot.cli import common
 from pivot.remote import spec as remote_spec
 
@@ -41,12 +41,17 @@ def _remotes(data: dict[str, Any]) -> dict[str, Any]:
 def add(name: str, url: str, make_default: bool, force: bool, local: bool) -> None:
     """Add remote NAME at URL (s3://bucket/prefix, gs://bucket/prefix, a directory, any fsspec URL)."""
     proj = _project()
-    config_edit.require(config.STAGE_NAME.match(name) is not None, f"remote name '{name}' has characters other than letters, digits, '_', '.' and '-'")
+    config_edit.require(
+        config.STAGE_NAME.fullmatch(name) is not None,
+        f"remote name {name!r} has characters other than letters, digits, '_', '.' and '-'",
+        hint="pick another name, e.g. pivot remote add origin URL",
+    )
+    _require_no_credentials(name, url, local, what="url")
     existing = config.load_project_config(proj).remotes
     config_edit.require(
         force or name not in existing,
-        f"remote '{name}' already exists ({existing.get(name, {}).get('url', '?')})",
-        hint=f"pivot remote modify {name} url {url}, or add -f to replace it",
+        f"remote '{name}' already exists ({_shown(existing.get(name, {}).get('url', '?'))})",
+        hint=f"pivot remote modify {name} url {_shown(url)}, or add -f to replace it",
     )
 
     stored, resolved = remote_spec.typed_url(url, proj.root, pathlib.Path.cwd())
@@ -57,7 +62,26 @@ def add(name: str, url: str, make_default: bool, force: bool, local: bool) -> No
             data["default_remote"] = name
 
     config_edit.update(config_edit.target(proj, local), change)
-    click.echo(f"Added remote '{name}': {resolved}" + (" (default)" if make_default else ""))
+    where = " in .pivot/config.local.yaml" if local else ""
+    click.echo(f"Added remote '{name}'{where}: {_shown(resolved)}" + (" (default)" if make_default else ""))
+
+
+def _shown(url: object) -> str:
+    return redaction.redact_url(str(url))
+
+
+def _require_no_credentials(name: str, url: str, local: bool, what: str) -> None:
+    """A URL with credentials in it may only go into the git-ignored local config (as DVC's
+    `remote modify --local`): the committed config is read by everyone who can read the repo."""
+    config_edit.require(
+        local or not redaction.has_credentials(url),
+        f"the {what} of remote '{name}' holds credentials ({_shown(url)}); they must not go into the committed .pivot/config.yaml",
+        hint=(
+            f"give the url without them and the credentials to this machine only: pivot remote modify --local {name} "
+            "access_key_id|secret_access_key|token ... (or AWS_*/GOOGLE_APPLICATION_CREDENTIALS); "
+            "or keep the whole url local: pivot remote add --local ..."
+        ),
+    )
 
 
 @remote.command()
@@ -72,15 +96,18 @@ def modify(name: str, key: str, value: str | None, unset: bool, local: bool) -> 
     known = config.load_project_config(proj).remotes
     config_edit.require(name in known, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name, known) or "pivot remote add NAME URL")
     config_edit.require(unset or value is not None, f"give a value for '{key}'", hint=f"pivot remote modify {name} {key} VALUE, or --unset")
+    if not unset:
+        _require_no_credentials(name, value or "", local, what="url" if key == "url" else f"value of {name}.{key}")
     config_edit.require(
         local or unset or not config_edit.is_secret(key),
         f"'{key}' looks like a credential: it must not go into the committed .pivot/config.yaml",
         hint=f"pivot remote modify --local {name} {key} ... (stored in the git-ignored config.local.yaml)",
     )
 
-    shown = "***" if config_edit.is_secret(key) else value
+    shown = redaction.MASK if config_edit.is_secret(key) else _shown(value)
     if key == "url" and value and not unset:  # a directory typed in a subdirectory means that one
-        value, shown = remote_spec.typed_url(value, proj.root, pathlib.Path.cwd())
+        value, resolved = remote_spec.typed_url(value, proj.root, pathlib.Path.cwd())
+        shown = _shown(resolved)
 
     def change(data: dict[str, Any]) -> None:
         options = _remotes(data).setdefault(name, {})
@@ -98,8 +125,8 @@ def list_remotes() -> None:
     """The configured remotes; credentials are never shown."""
     settings = config.load_project_config(common.find_project())
     for name, options in settings.remotes.items():
-        extra = {k: ("***" if config_edit.is_secret(k) else v) for k, v in options.items() if k != "url"}
-        line = f"{name}\t{options.get('url', '?')}"
+        extra = {k: (redaction.MASK if config_edit.is_secret(k) else _shown(v)) for k, v in options.items() if k != "url"}
+        line = f"{name}\t{_shown(options.get('url', '?'))}"
         if name == settings.default_remote:
             line += "\t(default)"
         if extra:

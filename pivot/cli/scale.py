@@ -69,7 +69,7 @@ def _data_text(ws: Workspace, offload: RemoteOffload | None) -> str:
     if offload is None:
         return f"data: shared filesystem (workers use {ws.project.root} in place)"
     where = "downloaded into the workspace" if offload.download else "left on the remote (pivot pull)"
-    return f"data: remote cache '{offload.remote.name}' ({offload.remote.spec.url}), outputs {where}"
+    return f"data: remote cache '{offload.remote.name}' ({offload.remote.spec.shown_url}), outputs {where}"
 
 
 def _report_traffic(offload: RemoteOffload) -> None:

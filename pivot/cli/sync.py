@@ -14,7 +14,7 @@ import click
 
 from pivot import discovery, errors, gitignore, observe, project, references, restore, targets, wording
 from pivot.cli import common, console
-from pivot.remote import fs, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
+from pivot.remote import fs, inflight, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
 from pivot.workspace import Workspace
 
 _SHOWN_FAILURES = 10
@@ -54,9 +54,11 @@ def push(
             entries = len(set(runs) - remote.list_runs()) if runs else 0
             click.echo(f"Would push {wording.count(len(missing), 'object')} and {_entries(entries)} to {remote.spec.name}")
             return
-        summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
-        failed = {oid for oid, _ in summary.failed}
-        pushed = runs_transfer.push_runs(ws.cache, remote, runs, failed, trust, jobs=_jobs(jobs)) if runs else None
+        # Announced before comparing: gc -r in another clone keeps what this push relies on.
+        with inflight.announced(remote, ws.cache.tmp_dir, references.expand(ws.cache, present), runs, on_wait=_gc_notice(remote.name)):
+            summary = transfer.push(ws.cache, remote, present, jobs=_jobs(jobs), **_progress("push"), verify=verify)
+            failed = {oid for oid, _ in summary.failed}
+            pushed = runs_transfer.push_runs(ws.cache, remote, runs, failed, trust, jobs=_jobs(jobs)) if runs else None
     _report_runs("Pushed", "to", remote.spec.name, pushed)
     _report("Pushed", "to", remote.spec.name, summary, "already there")
 
@@ -115,6 +117,17 @@ def _session(
     with common.project_lock(proj), common.opened(proj) as ws:
         remote = fs.Remote(remote_spec.resolve(ws.settings, remote_name, proj.root))
         yield ws, remote, references.referenced(proj, names)
+
+
+def _gc_notice(name: str) -> Callable[[float], None]:
+    told: list[bool] = []
+
+    def notice(age: float) -> None:
+        if not told:
+            click.echo(f"waiting for a pivot gc -r on '{name}' (running for {age:.0f}s) to finish before comparing", err=True)
+            told.append(True)
+
+    return notice
 
 
 def _oids(refs: Sequence[references.Reference]) -> list[str]:

@@ -6,11 +6,10 @@ aiohttp, google-auth...), so this goes by types, errnos and the names in the tex
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from pivot import errors
-from pivot.remote import spec as spec_mod
+from pivot import errors, redaction
 
 # Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
 # a server closing a pooled connection after a restart) is worth another try.
@@ -40,11 +39,11 @@ def is_transient(exc: BaseException) -> bool:
     return not any(name in names for name in _PERMANENT_NAMES)
 
 
-def describe(exc: BaseException, options: Mapping[str, Any]) -> str:
-    """The backend's message on one line, without any credential the options hold."""
+def describe(exc: BaseException, options: Mapping[str, Any], url: str = "") -> str:
+    """The backend's message on one line, without any credential the options or URL hold, nor
+    any a server echoed (a signed request's signature, a URL with userinfo)."""
     text = " ".join(str(exc).split()) or "no message"
-    for secret in _secret_values(options):
-        text = text.replace(secret, "***")
+    text = redaction.redact_text(text, [*redaction.option_secrets(options), *redaction.url_secrets(url)])
     if len(text) > 300:
         text = text[:297] + "..."
     return f"{type(exc).__name__}: {text}"
@@ -63,16 +62,3 @@ def hint(exc: BaseException, name: str) -> str:
     if "NoSuchBucket" in text or "bucket does not exist" in text.lower():
         return f"create the bucket, or fix the url: pivot remote modify {name} url ..."
     return "is the remote reachable? check its url and endpoint_url: pivot remote list"
-
-
-def _secret_values(options: Any) -> Iterable[str]:
-    redacted = spec_mod.redact(options)
-
-    def walk(raw: Any, shown: Any) -> Iterable[str]:
-        if isinstance(raw, Mapping):
-            for key, value in raw.items():
-                yield from walk(value, shown.get(key) if isinstance(shown, dict) else None)
-        elif isinstance(raw, str) and shown == "***" and len(raw) >= 4:
-            yield raw
-
-    return list(walk(dict(options), redacted))

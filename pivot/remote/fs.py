@@ -1,7 +1,9 @@
 """A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
 objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-cache entries at
 `<url>/runs/<key[:2]>/<key[2:]>`; packs of small files and their per-directory pointers at
-`<url>/packs/...` (their format: `pivot.remote.packs`).
+`<url>/packs/...` (their format: `pivot.remote.packs`); markers of pushes and gc runs in
+progress at `<url>/pushes/<id>.json` and `<url>/gc/<id>.json` (`pivot.remote.inflight`).
+Listings carry each object's write time, which `pivot gc -r` needs for its grace period.
 
 Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
 remote, with the backend's own message and never a credential (`pivot.remote.failures`).
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import datetime
 import errno
 import functools
 import os
@@ -55,7 +58,7 @@ _S3 = frozenset({"s3", "s3a"})  # large objects travel as `pivot.remote.s3io` sh
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 # The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
-_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir")
+_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|(?:pushes|gc)/[0-9a-f]{32}\.json")
 
 class RemoteUnavailable(errors.TransferError):
     """The remote itself failed (network, server, credentials, bucket), not just one object:
@@ -79,7 +82,7 @@ class Remote:
         self._bucket_seen = False
 
     def __repr__(self) -> str:
-        return f"Remote({self.name!r}, {self.spec.url!r})"
+        return f"Remote({self.name!r}, {self.spec.shown_url!r})"
 
     # ------------------------------------------------------------------ queries
 
@@ -92,7 +95,7 @@ class Remote:
         if listing is None:
             listing = len(wanted) > EXISTS_LIMIT
         if listing:
-            return wanted - self._list(self._files, jobs)
+            return wanted - self._list(self._files, jobs).keys()
         order = sorted(wanted)
         present = parallel_map(self._exists, order, jobs)
         if not any(present):
@@ -101,13 +104,23 @@ class Remote:
 
     def list_oids(self) -> set[str]:
         """Every object on the remote (temp files and anything that is not an object are ignored)."""
+        return set(self.list_oid_times())
+
+    def list_oid_times(self) -> dict[str, float | None]:
+        """Every object on the remote, with when it was last written (seconds since the epoch, as
+        the storage reports it; None if it does not)."""
         return self._list(self._files, _LIST_JOBS)
 
     def list_runs(self) -> set[str]:
         """The key of every run-cache entry on the remote."""
+        return set(self.list_run_times())
+
+    def list_run_times(self) -> dict[str, float | None]:
+        """Every run-cache entry on the remote, with when it was written (as `list_oid_times`)."""
         # One listing: entries are few (one per distinct run), and sixteen shard listings would
         # turn a nothing-to-do push from one request into seventeen.
-        return {key for key in self._list(self._runs, _LIST_JOBS, sharded=False) if not key.endswith(hashing.DIR_SUFFIX)}
+        found = self._list(self._runs, _LIST_JOBS, sharded=False)
+        return {key: when for key, when in found.items() if not key.endswith(hashing.DIR_SUFFIX)}
 
     def _exists(self, oid: str) -> bool:
         # info(), not exists(): fsspec's exists() turns every error, a dead server included,
@@ -120,25 +133,27 @@ class Remote:
         # Only a file is an object: a directory squatting on the name (a local remote) is not.
         return info.get("type", "file") == "file"
 
-    def _list(self, base: str, jobs: int, *, sharded: bool = True) -> set[str]:
+    def _list(self, base: str, jobs: int, *, sharded: bool = True) -> dict[str, float | None]:
         if sharded and self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
             shards = parallel_map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
-            paths: Iterable[str] = (path for shard in shards for path in shard)
+            paths: Iterable[tuple[str, Mapping[str, Any]]] = (item for shard in shards for item in shard.items())
         else:
-            paths = self._list_shard(base, "")
-        found = {oid for path in paths if (oid := _oid_of(path)) is not None}
+            paths = self._list_shard(base, "").items()
+        found = {oid: modified_time(info) for path, info in paths if (oid := _oid_of(path)) is not None}
         if not found:
             self._require_bucket()  # an empty listing of a bucket that does not exist is a lie
         return found
 
-    def _list_shard(self, base: str, prefix: str) -> list[str]:
+    def _list_shard(self, base: str, prefix: str) -> dict[str, Mapping[str, Any]]:
+        """{path: info} under `base` (with the details a listing gives for free: its time)."""
         kwargs = {"prefix": prefix} if prefix else {}
         try:
-            return self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=_NotFound, **kwargs)
+            found = self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=_NotFound, detail=True, **kwargs)
         except _NotFound:
-            return []  # nothing pushed yet: a directory remote does not exist before the first push
+            return {}  # nothing pushed yet: a directory remote does not exist before the first push
+        return found if isinstance(found, Mapping) else {path: {} for path in found}
 
     # ------------------------------------------------------------------ objects
 
@@ -199,7 +214,7 @@ class Remote:
             self._call(f"download {name}", get, path, os.fspath(dest), not_found=_NotFound)
         except _NotFound:
             self._require_bucket()
-            raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.url})") from None
+            raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.shown_url})") from None
 
     def delete_runs(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """Delete run-cache entries; returns the (key, message) of those that could not be."""
@@ -263,15 +278,20 @@ class Remote:
 
     def list_keys(self, prefix: str) -> list[str]:
         """The keys under `prefix` (e.g. "packs/"); anything else there (temp files) is ignored."""
+        return sorted(self.list_key_times(prefix))
+
+    def list_key_times(self, prefix: str) -> dict[str, float | None]:
+        """The keys under `prefix`, with when each was written (as `list_oid_times`)."""
         base = f"{self._root}/"
         try:
-            paths = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=_NotFound)
+            found = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=_NotFound, detail=True)
         except _NotFound:
-            return []  # nothing packed yet
+            return {}  # nothing packed yet
+        found = found if isinstance(found, Mapping) else {path: {} for path in found}
         # Backends differ on a leading "/" in what they list: compare without it.
         start = base.lstrip("/")
-        keys = (path.lstrip("/")[len(start):] for path in paths if path.lstrip("/").startswith(start))
-        return sorted(key for key in keys if _KEY.fullmatch(key))
+        keys = ((path.lstrip("/")[len(start):], info) for path, info in found.items() if path.lstrip("/").startswith(start))
+        return {key: modified_time(info) for key, info in keys if _KEY.fullmatch(key)}
 
     def delete_keys(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """Delete keys, in one batch; returns the (key, message) of those that could not be deleted."""
@@ -287,7 +307,7 @@ class Remote:
             self._fs.info(bucket)
         except FileNotFoundError:
             raise RemoteUnavailable(
-                f"remote '{self.name}': bucket '{bucket}' does not exist ({self.spec.url})",
+                f"remote '{self.name}': bucket '{bucket}' does not exist ({self.spec.shown_url})",
                 hint=f"create it, or fix the url: pivot remote modify {self.name} url ...",
             ) from None
         except Exception:  # noqa: BLE001 - no right to read the bucket itself: carry on
@@ -302,7 +322,7 @@ class Remote:
 
     def _key_path(self, key: str) -> str:
         if not _KEY.fullmatch(key):
-            raise errors.TransferError(f"{key!r} is not a pack or pack pointer name")
+            raise errors.TransferError(f"{key!r} is not a pack, pack pointer or push marker name")
         return f"{self._root}/{key}"
 
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
@@ -317,7 +337,7 @@ class Remote:
                 if not_found is not None and isinstance(exc, FileNotFoundError):
                     raise not_found() from None
                 if attempt + 1 == self._attempts or not failures.is_transient(exc):
-                    message = f"remote '{self.name}': cannot {what}: {failures.describe(exc, self.spec.options)}"
+                    message = f"remote '{self.name}': cannot {what}: {failures.describe(exc, self.spec.options, self.spec.url)}"
                     raise RemoteUnavailable(message, hint=failures.hint(exc, self.name)) from None
             time.sleep(_BACKOFF_SECONDS * 4**attempt * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")
@@ -344,14 +364,30 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
         return fsspec.core.url_to_fs(spec.url, **options)
     except ImportError as exc:
         raise errors.ConfigError(
-            f"remote '{spec.name}' ({spec.url}) needs a package that is not installed: {exc.name or exc}",
+            f"remote '{spec.name}' ({spec.shown_url}) needs a package that is not installed: {exc.name or exc}",
             hint="pip install 'pivot[gcs]' for gs://; s3fs comes with pivot",
         ) from None
     except (ValueError, TypeError) as exc:
         raise errors.ConfigError(
-            f"remote '{spec.name}' ({spec.url}): {exc}",
+            f"remote '{spec.name}' ({spec.shown_url}): {failures.describe(exc, spec.options, spec.url)}",
             hint=f"check its options: pivot remote list; options given: {spec_mod.redact(spec.options)}",
         ) from None
+
+
+def modified_time(info: Mapping[str, Any]) -> float | None:
+    """When a listed object was last written, in seconds since the epoch: `mtime` (directories),
+    `LastModified` (S3), `updated` (GCS), `created` (memory); None if the backend gives none."""
+    for name in ("mtime", "LastModified", "updated", "created", "last_modified"):
+        value = info.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if isinstance(value, datetime.datetime):
+            # A naive time from a storage API is UTC, not this machine's zone.
+            return (value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)).timestamp()
+    return None
 
 
 def _checked(oid: str) -> str:

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 
 from pivot import errors, wording
+from pivot.remote import inflight
 from pivot.remote.fs import Remote, parallel_map
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
@@ -39,6 +40,10 @@ _FIRST_READ = 64 << 10  # a header read asks for this much first (~1,300 members
 # A fetch that needs less than this share of a pack's bytes reads just those members (ranges).
 _SPARSE = 0.5
 _DIRS = "packs/dirs/"
+# Sanity bounds on what a pack's bytes declare: far above anything pivot writes (PACK_BYTES of
+# members, a header of ~60 bytes per member), far below what would overflow a read or a seek.
+_MAX_HEADER = 1 << 30
+_MAX_EXTENT = 1 << 40
 
 Task = tuple[str, Callable[[], "tuple[int, int] | None"]]  # (what, work) as transfer._run takes it
 
@@ -197,13 +202,18 @@ def _remote_header(remote: Remote, pid: str) -> tuple[Mapping[str, tuple[int, in
     length = _header_length(head, remote, pid)
     if len(head) < _PREFIX + length:
         head += remote.read_key(key, len(head), _PREFIX + length) or b""
+    if len(head) < _PREFIX + length:
+        raise _unusable(remote, pid, f"its header declares {length} bytes but the pack ends after {max(len(head) - _PREFIX, 0)}")
     return _parse_header(head[_PREFIX : _PREFIX + length], remote, pid), _PREFIX + length
 
 
 def _header_length(head: bytes, remote: Remote, pid: str) -> int:
     if len(head) < _PREFIX or not head.startswith(_MAGIC):
         raise _unusable(remote, pid, "it does not start like a pack")
-    return int.from_bytes(head[len(_MAGIC) : _PREFIX], "big")
+    length = int.from_bytes(head[len(_MAGIC) : _PREFIX], "big")
+    if length > _MAX_HEADER:
+        raise _unusable(remote, pid, f"its header declares an impossible length ({length} bytes)")
+    return length
 
 
 def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int, int]]:
@@ -218,7 +228,7 @@ def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int,
     members: dict[str, tuple[int, int]] = {}
     for oid, place in raw.items():
         match place:
-            case [int() as offset, int() as size] if offset >= 0 and size >= 0 and not oid.endswith(hashing.DIR_SUFFIX):
+            case [int() as offset, int() as size] if 0 <= offset and 0 <= size and offset + size <= _MAX_EXTENT and not oid.endswith(hashing.DIR_SUFFIX):
                 pass
             case _:
                 raise _unusable(remote, pid, f"bad header entry {oid!r}: {place!r}")
@@ -233,7 +243,8 @@ class _Unusable(errors.TransferError):
 
 
 def _unusable(remote: Remote, pid: str, why: str) -> _Unusable:
-    return _Unusable(f"pack {pid} on remote '{remote.name}' is unusable: {why}")
+    # Treated as a damaged remote object: the members it would give count as not there.
+    return _Unusable(f"pack {pid} on remote '{remote.name}' is damaged: {why}")
 
 
 # ---------------------------------------------------------------------- fetch
@@ -356,21 +367,30 @@ class Garbage:
     kept_packs: int
 
 
-def garbage(remote: Remote, keep: Collection[str], *, jobs: int) -> Garbage:
-    """Pointers of directories not in `keep`, and packs no kept pointer names. A kept pointer that
-    cannot be read raises: without it, gc cannot tell which packs its directory needs."""
-    keys = remote.list_keys("packs/")
-    pointers = {key: key.removeprefix(_DIRS) for key in keys if key.startswith(_DIRS)}
-    packs = {key for key in keys if not key.startswith(_DIRS)}
-    kept = sorted(key for key, d in pointers.items() if d in keep)
+def garbage(remote: Remote, keep: Collection[str], *, jobs: int, cutoff: float | None = None, claimed: Collection[str] = ()) -> Garbage:
+    """Pointers of directories not in `keep`, and packs no kept pointer names; with `cutoff`, keys
+    written since then are kept too (a push from another clone writes packs before the pointer
+    that names them). A kept pointer that cannot be read raises: without it, gc cannot tell which
+    packs its directory needs."""
+    times = remote.list_key_times("packs/")
+    recent = inflight.young(times, cutoff) if cutoff is not None else set()
+    pointers = {key: key.removeprefix(_DIRS) for key in times if key.startswith(_DIRS)}
+    packs = {key for key in times if not key.startswith(_DIRS)}
+    kept = sorted(key for key, d in pointers.items() if d in keep or key in recent)
 
     def named(key: str) -> list[str]:
         data = remote.read_key(key)
         return [] if data is None else parse_pointer(data, remote, pointers[key])
 
     needed = {pack_key(pid) for pids in parallel_map(named, kept, jobs) for pid in pids}
-    victims = sorted(key for key, d in pointers.items() if d not in keep)
-    return Garbage(tuple(victims), tuple(sorted(packs - needed)), len(packs & needed))
+    victims = sorted(key for key, d in pointers.items() if d not in keep and key not in recent)
+    dead = packs - needed - recent
+    if claimed and dead:
+        # A push in progress may rely on members of an old pack (held, not sent again) before it
+        # writes the pointer naming it: keep every pack that holds a member a push claims.
+        wanted = set(claimed)
+        dead -= {pack_key(pid) for oid, pid in remote_index(remote, jobs=jobs).items() if oid in wanted}
+    return Garbage(tuple(victims), tuple(sorted(dead)), len(packs) - len(dead))
 
 
 def delete(remote: Remote, garbage: Garbage) -> list[tuple[str, str]]:

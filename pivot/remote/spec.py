@@ -9,11 +9,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from pivot import config, errors, yamldoc
+from pivot import config, errors, redaction, yamldoc
 
 _S3 = frozenset({"s3", "s3a"})
 _GCS = frozenset({"gs", "gcs"})
@@ -37,9 +37,6 @@ _GCS_NAMES: Mapping[str, tuple[str, ...]] = {
     "credentialpath": ("token",),
     "projectname": ("project",),
 }
-_SECRET_WORDS = ("secret", "token", "password", "passwd", "key", "credential")
-_PATH_LIKE = re.compile(r"^(/|~|\.{1,2}/|[A-Za-z]:[\\/])|\.(json|pem|p12|key)$")
-_NOT_SECRET_VALUES = frozenset({"anon", "google_default", "cloud", "browser", "cache"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -54,6 +51,11 @@ class RemoteSpec:
     @property
     def protocol(self) -> str:
         return protocol_of(self.url)
+
+    @property
+    def shown_url(self) -> str:
+        """The URL as it may be printed: credentials in it masked."""
+        return redaction.redact_url(self.url)
 
 
 def protocol_of(url: str) -> str:
@@ -80,6 +82,7 @@ def resolve(settings: config.ProjectConfig, name: str | None, project_root: path
             f"remote '{name}' has no url", hint=f"pivot remote modify {name} url s3://bucket/prefix"
         )
     url = _absolute(url.strip(), project_root)
+    url = _credentials_out_of_url(url, raw)
     pack = raw.pop("pack", True) is not False  # a pivot setting, not a storage option; validated as a bool
     checksums = raw.get("request_checksum_calculation", _CHECKSUM_SETTINGS[0])
     if checksums not in _CHECKSUM_SETTINGS:
@@ -128,6 +131,21 @@ def typed_url(url: str, project_root: pathlib.Path, cwd: pathlib.Path) -> tuple[
     return pathlib.Path(os.path.relpath(resolved, project_root)).as_posix(), resolved
 
 
+def _credentials_out_of_url(url: str, raw: dict[str, Any]) -> str:
+    """`s3://KEY:SECRET@bucket/p` (allowed only in the git-ignored local config): the keys become
+    the access_key_id / secret_access_key options, so the URL pivot uses and shows holds none."""
+    scheme, sep, rest = url.partition("://")
+    userinfo, at, location = rest.partition("@")
+    if not sep or scheme.lower() not in _S3 or not at or "/" in userinfo.split(":", 1)[0]:
+        return url
+    key, colon, secret = userinfo.partition(":")
+    if not colon:
+        return url
+    raw.setdefault("access_key_id", urllib.parse.unquote(key))
+    raw.setdefault("secret_access_key", urllib.parse.unquote(secret))
+    return f"{scheme}://{location}"
+
+
 def _storage_options(protocol: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     names = _S3_NAMES if protocol in _S3 else _GCS_NAMES if protocol in _GCS else {}
     options: dict[str, Any] = {}
@@ -165,33 +183,5 @@ def _coerce(key: str, value: Any) -> Any:
     return value
 
 
-def redact(options: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy safe to print: credential values become '***' (paths to credential files stay)."""
-    shown: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, Mapping):
-            shown[key] = redact(value)
-        elif _is_secret(str(key), value):
-            shown[key] = "***"
-        elif isinstance(value, str) and "://" in value and "@" in value:
-            shown[key] = _without_userinfo(value)
-        else:
-            shown[key] = value
-    return shown
-
-
-def _is_secret(key: str, value: Any) -> bool:
-    lowered = key.lower()
-    if not any(word in lowered for word in _SECRET_WORDS) or value is None or isinstance(value, bool):
-        return False
-    if isinstance(value, str) and (_PATH_LIKE.search(value) or value in _NOT_SECRET_VALUES):
-        return False  # a key *file* (or "anon") tells where credentials are, not what they are
-    return True
-
-
-def _without_userinfo(url: str) -> str:
-    scheme, rest = url.split("://", 1)
-    userinfo, at, host = rest.partition("@")
-    if not at or "/" in userinfo:
-        return url
-    return f"{scheme}://***@{host}"
+# Kept under its old name: callers print storage options through it.
+redact = redaction.redact_options

@@ -20,7 +20,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pivot import __version__, errors
+from pivot import __version__, errors, redaction
 
 DEFAULT_API_URL = "https://api.github.com"
 COMMENT_LIMIT = 65_536  # GitHub rejects a longer issue comment body (422)
@@ -207,11 +207,11 @@ class _Client:
 
     def create(self, body: str) -> str | None:
         path = f"/repos/{self._ctx.repository}/issues/{self._ctx.pr_number}/comments"
-        return _html_url(self._call("POST", self._url(path), {"body": body}))
+        return self._shown(_html_url(self._call("POST", self._url(path), {"body": body})))
 
     def update(self, comment_id: int, body: str) -> str | None:
         path = f"/repos/{self._ctx.repository}/issues/comments/{comment_id}"
-        return _html_url(self._call("PATCH", self._url(path), {"body": body}))
+        return self._shown(_html_url(self._call("PATCH", self._url(path), {"body": body})))
 
     def _comments(self) -> Iterator[dict[str, Any]]:
         """Every comment of the PR, oldest first, following `Link: rel="next"` to the last page."""
@@ -299,8 +299,12 @@ class _Client:
             text += f" {message[:200]}"
         return self._redact(text)
 
+    def _shown(self, url: str | None) -> str | None:
+        """The comment's address as the server gave it, which pivot prints: never with the token."""
+        return None if url is None else self._redact(url)
+
     def _redact(self, text: str) -> str:
-        return text.replace(self._ctx.token, "***") if self._ctx.token else text
+        return redaction.redact_text(text, [self._ctx.token])
 
 
 def _retryable(response: _Response) -> bool:

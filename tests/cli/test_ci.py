@@ -272,3 +272,15 @@ def test_a_shallow_checkout_says_to_use_fetch_depth_0(repo, pivot, gh, pull_requ
 def test_an_unknown_base_is_an_input_error(repo, pivot, gh, pull_request):
     assert_clean_error(pivot("ci", "comment", "--base", "no-such-rev"), "unknown git revision 'no-such-rev'")
     assert gh.seen == []
+
+
+@pytest.mark.parametrize(("status", "code"), [(422, 1), (403, 0)], ids=["refused-error", "no-access-fallback"])
+def test_a_refusal_that_echoes_the_token_never_prints_it(repo, pivot, gh, pull_request, status, code):
+    gh.fail(status, message=f"request with Authorization: Bearer {gh.token} token {gh.token} refused", times=5)
+
+    result = pivot("ci", "comment")
+
+    assert result.exit_code == code, result.output
+    assert str(status) in result.stderr and "Traceback" not in result.output
+    assert_no_token(result, gh)
+    assert gh.token not in (repo.parent / "step_summary.md").read_text()

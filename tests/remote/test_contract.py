@@ -366,3 +366,22 @@ def test_pack_keys_round_trip_read_by_range_list_and_delete(backend: Backend, tm
         remote.put_key(src, "packs/../files/x")
     with pytest.raises(errors.TransferError, match="is not on remote 'origin'"):
         remote.get_key(pack, tmp_path / "gone")
+
+
+def test_listings_carry_each_objects_write_time(backend: Backend, tmp_path: pathlib.Path):
+    """gc's grace period rests on this: every backend tells when each object, run-cache entry and
+    pack key was written, close to this machine's clock."""
+    remote = backend.remote()
+    src, oid = _object(tmp_path, b"timed object\n")
+    before = time.time()
+    remote.put(src, oid)
+    remote.put_run(src, oid)
+    remote.put_key(src, "packs/" + oid)
+
+    listed = [remote.list_oid_times(), remote.list_run_times(), remote.list_key_times("packs/")]
+
+    assert [set(times) for times in listed] == [{oid}, {oid}, {"packs/" + oid}]
+    for times in listed:
+        (when,) = times.values()
+        assert when is not None and before - 120 < when < time.time() + 120, (when, before)
+    assert remote.list_oids() == {oid} and remote.list_runs() == {oid} and remote.list_keys("packs/") == ["packs/" + oid]

@@ -1,0 +1,65 @@
+"""What `pivot gc -r` deletes on a remote, and what it keeps and why: unreferenced objects,
+run-cache entries and packs go, unless a push in progress names them or they were written within
+the grace period (`pivot.remote.inflight`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+
+from pivot.remote import inflight, packs
+from pivot.remote.fs import Remote
+from pivot.storage import hashing
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemotePlan:
+    victims: tuple[str, ...]  # objects to delete, directory manifests first
+    stray_runs: tuple[str, ...]  # run-cache entries to delete (before any object)
+    garbage: packs.Garbage
+    referenced: int  # objects kept: this workspace references them
+    claimed: int  # objects kept: a push in progress names them
+    recent: int  # objects kept: written within the grace period
+    markers: inflight.Claims
+
+    @property
+    def kept(self) -> int:
+        return self.referenced + self.claimed + self.recent
+
+    @property
+    def empty(self) -> bool:
+        return not (self.victims or self.stray_runs or self.garbage.pointers or self.garbage.packs)
+
+    def narrowed(self, later: RemotePlan) -> RemotePlan:
+        """Only what both plans delete: a plan made again just before deleting may have seen a
+        push start since, and what was confirmed must never grow."""
+        garbage = packs.Garbage(
+            tuple(k for k in self.garbage.pointers if k in set(later.garbage.pointers)),
+            tuple(k for k in self.garbage.packs if k in set(later.garbage.packs)),
+            later.garbage.kept_packs,
+        )
+        victims = tuple(oid for oid in self.victims if oid in set(later.victims))
+        runs = tuple(key for key in self.stray_runs if key in set(later.stray_runs))
+        # What only the later plan would delete changed since the confirmation: kept, as recent.
+        recent = later.recent + len(set(later.victims) - set(victims))
+        return dataclasses.replace(later, victims=victims, stray_runs=runs, garbage=garbage, recent=recent)
+
+
+def plan(remote: Remote, keep: Collection[str], runs: Collection[str], *, grace: float, now: float, jobs: int = 16) -> RemotePlan:
+    """`keep`: every object this workspace references (directories expanded); `runs`: the
+    run-cache entries it keeps. Markers are read after the listings, so a push that started
+    before them is seen."""
+    times = remote.list_oid_times()
+    run_times = remote.list_run_times()
+    markers = inflight.claims(remote, now)
+    cutoff = now - grace
+    keep = set(keep)
+    unreferenced = set(times) - keep
+    claimed = unreferenced & markers.oids
+    recent = (unreferenced - claimed) & inflight.young(times, cutoff)
+    victims = sorted(unreferenced - claimed - recent, key=lambda oid: (not oid.endswith(hashing.DIR_SUFFIX), oid))
+    stray = set(run_times) - set(runs) - markers.runs - inflight.young(run_times, cutoff)
+    garbage = packs.garbage(remote, keep | markers.oids, jobs=jobs, cutoff=cutoff, claimed=markers.oids)
+    return RemotePlan(
+        tuple(victims), tuple(sorted(stray)), garbage, len(set(times) & keep), len(claimed), len(recent), markers
+    )
