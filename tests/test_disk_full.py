@@ -195,7 +195,8 @@ def test_run_on_a_full_disk_fails_cleanly_and_the_next_run_finishes_the_rest(dis
 
 
 def test_a_run_with_nothing_to_do_works_on_a_full_disk(disk, pivot_proc):
-    """Only the stat memo (.pivot/state.db) would be written: it is skipped, not fatal."""
+    """Only the stat memo (.pivot/state.db) would be written: the run does its work without it,
+    then says the disk is full (exit 1), since the next write anywhere will fail too."""
     make_project(disk, pivot_proc)
     root = disk.root
     assert (root / ".pivot" / "state.db").is_file()  # opening it needs space for its -shm file
@@ -203,16 +204,17 @@ def test_a_run_with_nothing_to_do_works_on_a_full_disk(disk, pivot_proc):
 
     result = pivot_proc("run", cwd=root)
 
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "0 ran, 3 skipped" in result.stdout
+    assert result.stderr.startswith("error: no space left on .pivot/state.db\n  hint: what pivot showed and did above is complete")
     assert (runs(root, "first"), runs(root, "big"), runs(root, "after")) == (1, 1, 1)
 
 
 # --------------------------------------------------------------------------- status
 
 
-def test_status_works_on_a_full_disk_without_the_stat_memo(disk, pivot_proc, pivot):
+def test_status_shows_everything_on_a_full_disk_then_says_it_is_full(disk, pivot_proc, pivot):
     make_project(disk, pivot_proc)
     root = disk.root
     assert (root / ".pivot" / "state.db").is_file()  # opening it needs space for its -shm file
@@ -221,9 +223,10 @@ def test_status_works_on_a_full_disk_without_the_stat_memo(disk, pivot_proc, piv
 
     result = pivot("status")
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    lines = {line.split()[0]: line for line in result.output.splitlines() if line.strip()}
+    assert "error: no space left on .pivot/state.db\n  hint: " in result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
     assert "up to date" in lines["first"]
     assert "will run" in lines["big"]
     assert "will run" in lines["after"]

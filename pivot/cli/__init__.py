@@ -33,6 +33,10 @@ COMMANDS = {
 }
 
 
+# A `PivotError` a command met but that must not cut its output short (see common.defer).
+DEFERRED_ERROR = "pivot.deferred_error"
+
+
 class _Group(click.Group):
     """Loads commands lazily and turns every `PivotError` into its message and exit code,
     never a traceback."""
@@ -49,7 +53,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            deferred = ctx.meta.get(DEFERRED_ERROR)
+            if deferred is not None:  # the command's output is complete; now the error it met
+                raise deferred
+            return result
         except errors.PivotError as exc:
             click.echo(f"error: {redaction.redact_text(str(exc))}", err=True)  # never a credential
             ctx.exit(exc.exit_code)

@@ -8,6 +8,8 @@ import fcntl
 import os
 from collections.abc import Iterator, Sequence
 
+import click
+
 from pivot import discovery, diskfull, errors, graph, loadmemo, project, tracking, workspace
 
 
@@ -39,11 +41,25 @@ def load(proj: project.Project, *, check_sources: bool = True) -> Loaded:
 
 @contextlib.contextmanager
 def opened(proj: project.Project) -> Iterator[workspace.Workspace]:
+    """The workspace for one command; a command that did its work but could not keep the stat
+    memo because the disk is full still ends with that error (exit 1), after its output."""
     ws = workspace.open_workspace(proj)
     try:
         yield ws
     finally:
         ws.close()
+        if ws.state is not None and ws.state.full is not None:
+            defer(ws.state.full)
+
+
+def defer(error: errors.PivotError) -> None:
+    """End the command with `error` (its message and exit code) once it has printed its output."""
+    from pivot.cli import DEFERRED_ERROR
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:  # called outside a command: nothing to print first
+        raise error
+    ctx.meta.setdefault(DEFERRED_ERROR, error)
 
 
 def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:

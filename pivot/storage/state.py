@@ -67,6 +67,9 @@ class StateDB:
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self.off = False  # set once the disk was found full: no memo until the next command
+        # The error to end the command with once its work is done: the memo could not be written
+        # because the disk is full, which the user must hear about even when nothing else failed.
+        self.full: errors.DiskFullError | None = None
 
     def __enter__(self) -> StateDB:
         return self
@@ -141,18 +144,40 @@ class StateDB:
                 if code in _UNAVAILABLE or code in _GIVE_UP:
                     self._close()
                     self.off = code in _GIVE_UP
+                    if code == sqlite3.SQLITE_FULL or (code in _GIVE_UP and _no_space(self.path)):
+                        self._found_full()
                     return default
                 raise
             except OSError as exc:  # .pivot/ cannot be created (read-only checkout): no memo
                 self.off = diskfull.is_full(exc)
+                if self.off:
+                    self._found_full()
                 return default
         return default
+
+    def _found_full(self) -> None:
+        if self.full is None:
+            full = diskfull.error(self.path)
+            self.full = errors.DiskFullError(
+                full.message,
+                hint=f"what pivot showed and did above is complete (files were hashed without the stat memo); {full.hint}",
+                path=str(self.path),
+            )
 
     def _discard(self) -> None:
         self._close()
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
+
+
+def _no_space(path: pathlib.Path) -> bool:
+    """Whether the file system holding `path` is full: SQLite reports a failed -wal/-shm growth
+    as a plain I/O error, which may also be a failing disk or a network file system."""
+    with contextlib.suppress(OSError):
+        info = os.statvfs(path.parent)
+        return info.f_bavail * info.f_frsize < 64 * 1024
+    return False
 
 
 def _key(path: StrPath) -> bytes:
