@@ -73,12 +73,14 @@ def stamp(i):
 MEASURE = '''\
 import json, sys, time
 t0 = time.perf_counter()
-from pivot import discovery, fingerprint, loadmemo, project
+from pivot.base import project
+from pivot.code import fingerprint
+from pivot.declare import discovery, loadmemo
 proj = project.Project(project.find_root())
 mode = sys.argv[1]
 if mode == "cold":
     import importlib
-    from pivot import config
+    from pivot.declare import config
     pipeline = config.load_pipeline(proj)
     discovery.prepare_imports(proj.root)
     funcs = {}
@@ -98,7 +100,7 @@ else:
 # The baseline: the same CLI, with the code fingerprint replaced by a constant and no memo.
 NO_FINGERPRINT = '''\
 import sys
-from pivot import fingerprint
+from pivot.code import fingerprint
 fingerprint.of = lambda func, *, relative_to: fingerprint.Fingerprint("0" * 32, {}, {})
 from pivot.cli import main
 sys.argv = ["pivot", *sys.argv[1:]]

@@ -51,7 +51,7 @@ class TransferError(PivotError):
 
 
 class DiskFullError(PivotError, OSError):
-    """No space left on the file system pivot was writing to (see `pivot.diskfull`).
+    """No space left on the file system pivot was writing to (see `pivot.base.diskfull`).
 
     Also an OSError with errno ENOSPC, so code that tolerates a failed write (an optional memo,
     a run-cache entry) keeps tolerating it."""

@@ -243,7 +243,8 @@ def test_the_lock_stores_the_manifest_of_every_part(project, pivot):
 
 FINGERPRINT = """
 import json, sys
-from pivot import discovery, project
+from pivot.base import project
+from pivot.declare import discovery
 loaded = discovery.load(project.Project(project.find_root()))
 fp = loaded.fingerprints["s"]
 print(json.dumps({"digest": fp.digest, "manifest": dict(fp.manifest)}))
@@ -271,7 +272,7 @@ def test_fingerprints_are_identical_across_processes_and_hash_seeds(project):
 
 
 def test_a_stage_function_from_outside_the_project_is_still_fingerprinted(tmp_path):
-    from pivot import fingerprint
+    from pivot.code import fingerprint
 
     (tmp_path / "proj").mkdir()
     fp = fingerprint.of(json.dumps, relative_to=str(tmp_path / "proj"))

@@ -8,8 +8,10 @@ import json
 import pathlib
 import sys
 
-from pivot import discovery, loaders, project
-from pivot.stage import OutKind, Returns
+from pivot import loaders
+from pivot.base import project
+from pivot.declare import discovery
+from pivot.declare.stage import OutKind, Returns
 
 STAGES = '''
 import pathlib

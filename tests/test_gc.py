@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import assert_clean_error
-from pivot import references
+from pivot.worktree import references
 
 STAGES = '''
 import pathlib
@@ -269,7 +269,7 @@ def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path)
 
 
 def _proj(root):
-    from pivot import project
+    from pivot.base import project
 
     return project.Project(root)
 

@@ -11,8 +11,8 @@ import time
 import pytest
 
 from conftest import REPO
-from pivot import gitignore
-from pivot.project import Project
+from pivot.worktree import gitignore
+from pivot.base.project import Project
 
 STAGES = '''
 import pathlib

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from pivot import errors, graph, loaders
-from pivot.stage import DepSpec, OutKind, OutSpec, Returns, Stage
+from pivot import errors, loaders
+from pivot.declare import graph
+from pivot.declare.stage import DepSpec, OutKind, OutSpec, Returns, Stage
 
 
 def stage(name: str, deps: tuple[str, ...] = (), outs: tuple[str, ...] = ()) -> Stage:

@@ -9,7 +9,9 @@ import pathlib
 import pydantic
 import pytest
 
-from pivot import errors, params, project, yamldoc
+from pivot import errors
+from pivot.base import project, yamldoc
+from pivot.declare import params
 from pivot.stage_def import StageParams
 
 STAGES = '''

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from pivot import redaction
+from pivot.base import redaction
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYzz"
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pivot import errors, project, references, tracking
+from pivot import errors
+from pivot.base import project
+from pivot.worktree import references, tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache

@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from pivot import errors, targets
+from pivot import errors
+from pivot.declare import targets
 from test_input_errors import expect_error
 from test_matrix import GRID, STAGES, VARIANTS
 

@@ -9,7 +9,9 @@ import subprocess
 import pytest
 
 from conftest import assert_clean_error
-from pivot import errors, project, tracking, workspace
+from pivot import errors
+from pivot.base import project
+from pivot.worktree import tracking, workspace
 from pivot.storage import hashing
 
 STAGES = '''

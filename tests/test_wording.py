@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pivot import wording
+from pivot.base import wording
 
 
 @pytest.mark.parametrize(

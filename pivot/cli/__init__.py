@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from pivot import __version__, diskfull, errors, redaction
+from pivot import __version__, errors
+from pivot.base import diskfull, redaction
 
 
 # Each command's module is imported only when that command runs: start-up time is part of every
@@ -62,7 +63,7 @@ class _Group(click.Group):
             click.echo(f"error: {redaction.redact_text(str(exc))}", err=True)  # never a credential
             ctx.exit(exc.exit_code)
         except OSError as exc:
-            # The net under the writes that name their path (pivot.diskfull): a full disk is
+            # The net under the writes that name their path (pivot.base.diskfull): a full disk is
             # never a traceback, wherever it is met.
             if not diskfull.is_full(exc):
                 raise

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 
 import click
 
-from pivot import errors, project
+from pivot import errors
+from pivot.base import project
 from pivot.report import git, github, summary
 
 _SHALLOW_HINT = "give actions/checkout `fetch-depth: 0` so the base branch and its history are there"

@@ -10,7 +10,10 @@ from collections.abc import Iterator, Sequence
 
 import click
 
-from pivot import discovery, diskfull, errors, graph, loadmemo, project, tracking, workspace
+from pivot import errors
+from pivot.base import diskfull, project
+from pivot.declare import discovery, graph, loadmemo
+from pivot.worktree import tracking, workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -8,10 +8,12 @@ from typing import Any
 
 import click
 
-from pivot import observe, restore, tracking, wording
+from pivot.base import wording
+from pivot.decide import observe
+from pivot.worktree import restore, tracking
 from pivot.cli import common
 from pivot.report import render
-from pivot.status import Change, Decision, PathChange
+from pivot.decide.status import Change, Decision, PathChange
 
 
 @click.command()

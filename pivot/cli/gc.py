@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pivot import errors, references, wording
+from pivot import errors
+from pivot.base import wording
+from pivot.worktree import references
 from pivot.cli import common
 from pivot.cli.track import size_text
 from pivot.storage.runcache import RunEntry
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 if TYPE_CHECKING:
     from pivot.remote import collect, packs

@@ -6,7 +6,7 @@ import pathlib
 
 import click
 
-from pivot import project
+from pivot.base import project
 
 
 @click.command()

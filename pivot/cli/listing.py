@@ -6,7 +6,7 @@ import json
 
 import click
 
-from pivot import dag, graph
+from pivot.declare import dag, graph
 from pivot.cli import common
 
 

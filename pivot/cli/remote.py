@@ -8,7 +8,8 @@ from typing import Any
 
 import click
 
-from pivot import config, config_edit, project, redaction, yamldoc
+from pivot.base import project, redaction, yamldoc
+from pivot.declare import config, config_edit
 from pivot.cli import common
 from pivot.remote import spec as remote_spec
 

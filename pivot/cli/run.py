@@ -7,11 +7,15 @@ import signal
 
 import click
 
-from pivot import errors, gitignore, graph, observe, project
+from pivot import errors
+from pivot.base import project
+from pivot.decide import observe
+from pivot.declare import graph
+from pivot.worktree import gitignore
 from pivot.cli import common, console, explain
 from pivot.executor import pool
 from pivot.executor.run import RunOptions, run_pipeline
-from pivot.reporting import RunSummary
+from pivot.executor.reporting import RunSummary
 
 
 @click.command()

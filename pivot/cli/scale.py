@@ -12,11 +12,11 @@ from pivot import errors
 from pivot.cli.track import size_text
 from pivot.executor import cluster, pool
 from pivot.executor.run import RunOptions
-from pivot.graph import Graph
+from pivot.declare.graph import Graph
 from pivot.remote import fs, spec as remote_spec
-from pivot.reporting import RunSummary
+from pivot.executor.reporting import RunSummary
 from pivot.scaleout.offload import RemoteOffload
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

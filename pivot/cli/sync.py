@@ -12,10 +12,14 @@ from collections.abc import Callable, Iterator, Sequence
 
 import click
 
-from pivot import discovery, errors, gitignore, observe, project, references, restore, targets, wording
+from pivot import errors
+from pivot.base import project, wording
+from pivot.decide import observe
+from pivot.declare import discovery, targets
+from pivot.worktree import gitignore, references, restore
 from pivot.cli import common, console
 from pivot.remote import fs, inflight, runs as runs_transfer, spec as remote_spec, transfer, trust as trust_mod
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 _SHOWN_FAILURES = 10
 

@@ -7,7 +7,10 @@ import os
 
 import click
 
-from pivot import errors, gitignore, loadmemo, project, tracking, wording
+from pivot import errors
+from pivot.base import project, wording
+from pivot.declare import loadmemo
+from pivot.worktree import gitignore, tracking
 from pivot.cli import common
 
 

@@ -15,7 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pivot import errors, wording
+from pivot import errors
+from pivot.base import wording
 
 # A stage whose worker dies (a lost node, the OOM killer) is run once more on another worker, then
 # reported as failed: one retry rescues a preempted machine, more only repeat a deterministic crash.

@@ -11,14 +11,15 @@ import pathlib
 import shutil
 from collections.abc import Iterable, Mapping
 
-from pivot import errors, observe, status
+from pivot import errors
+from pivot.decide import observe, status
 from pivot.executor.task import Produced
-from pivot.stage import Stage
+from pivot.declare.stage import Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.storage.runcache import RunEntry
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 
 def clear_outputs(ws: Workspace, stage: Stage, facts: status.Facts) -> None:

@@ -9,16 +9,19 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from pivot import atomic, diskfull, errors, observe, status, tracking
-from pivot.discovery import LoadedPipeline
+from pivot import errors
+from pivot.base import atomic, diskfull
+from pivot.decide import observe, status
+from pivot.worktree import tracking
+from pivot.declare.discovery import LoadedPipeline
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.graph import Graph
-from pivot.reporting import Reporter, RunSummary, StageResult, StageStatus
-from pivot.stage import Stage
-from pivot.workspace import Workspace
+from pivot.declare.graph import Graph
+from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
+from pivot.declare.stage import Stage
+from pivot.worktree.workspace import Workspace
 
 
 class Offload(Protocol):

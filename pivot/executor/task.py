@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from pivot.stage import Stage
+from pivot.declare.stage import Stage
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -16,9 +16,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pivot
-from pivot import diskfull, importing, loaders
+from pivot import loaders
+from pivot.base import diskfull, importing
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.stage import OutKind, OutSpec, Returns, Stage
+from pivot.declare.stage import OutKind, OutSpec, Returns, Stage
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 

@@ -9,7 +9,8 @@ import errno
 from collections.abc import Mapping
 from typing import Any
 
-from pivot import errors, redaction
+from pivot import errors
+from pivot.base import redaction
 
 # Errors no retry can fix. Anything else (connection refused or reset, timeouts, 5xx, throttling,
 # a server closing a pooled connection after a restart) is worth another try.

@@ -27,7 +27,8 @@ from typing import Any, TypeVar
 
 import fsspec
 
-from pivot import diskfull, errors, wording
+from pivot import errors
+from pivot.base import diskfull, wording
 from pivot.remote import failures, s3io
 from pivot.remote import spec as spec_mod
 from pivot.remote.spec import RemoteSpec

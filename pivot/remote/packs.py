@@ -24,7 +24,8 @@ import secrets
 import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from pivot import errors, wording
+from pivot import errors
+from pivot.base import wording
 from pivot.remote import inflight
 from pivot.remote.fs import Remote, parallel_map
 from pivot.storage import hashing

@@ -13,7 +13,9 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-from pivot import config, errors, redaction, yamldoc
+from pivot import errors
+from pivot.base import redaction, yamldoc
+from pivot.declare import config
 
 _S3 = frozenset({"s3", "s3a"})
 _GCS = frozenset({"gs", "gcs"})

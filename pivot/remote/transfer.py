@@ -14,7 +14,9 @@ import secrets
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from pivot import diskfull, errors, references, wording
+from pivot import errors
+from pivot.base import diskfull, wording
+from pivot.worktree import references
 from pivot.remote import packs
 from pivot.remote.fs import Remote, RemoteUnavailable
 from pivot.storage import hashing

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pivot import errors
-from pivot.config import ProjectConfig
+from pivot.declare.config import ProjectConfig
 from pivot.storage import runcache
 from pivot.storage.runcache import RunEntry
 

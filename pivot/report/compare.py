@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from pivot import project
-from pivot.discovery import LoadedPipeline
+from pivot.base import project
+from pivot.declare.discovery import LoadedPipeline
 from pivot.report import git, snapshot
 
 

@@ -20,7 +20,8 @@ import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pivot import __version__, errors, redaction
+from pivot import __version__, errors
+from pivot.base import redaction
 
 DEFAULT_API_URL = "https://api.github.com"
 COMMENT_LIMIT = 65_536  # GitHub rejects a longer issue comment body (422)

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pivot import wording
+from pivot.base import wording
 from pivot.report.diff import ABSENT
 
 

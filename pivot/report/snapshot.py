@@ -8,10 +8,10 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from pivot import yamlio
-from pivot.discovery import LoadedPipeline
+from pivot.base import yamlio
+from pivot.declare.discovery import LoadedPipeline
 from pivot.report import git
-from pivot.stage import OutKind
+from pivot.declare.stage import OutKind
 from pivot.storage import lock as lock_mod
 
 Table = Mapping[str, Mapping[str, Any]]  # stage (or metrics file) -> flattened key -> value

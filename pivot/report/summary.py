@@ -6,7 +6,10 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot import discovery, graph, loadmemo, observe, project, status, wording, workspace
+from pivot.base import project, wording
+from pivot.decide import observe, status
+from pivot.declare import discovery, graph, loadmemo
+from pivot.worktree import workspace
 from pivot.report import diff, git, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"

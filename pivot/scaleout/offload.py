@@ -11,19 +11,21 @@ import pickle
 import zlib
 from collections.abc import Iterator, Mapping
 
-from pivot import atomic, errors, status
+from pivot import errors
+from pivot.base import atomic
+from pivot.decide import status
 from pivot.executor.scheduler import Submission
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.graph import Graph
+from pivot.declare.graph import Graph
 from pivot.remote import fs, transfer
 from pivot.scaleout import remote_task
 from pivot.scaleout.remote_task import CodeBundle, RemoteTask
-from pivot.stage import Stage
+from pivot.declare.stage import Stage
 from pivot.storage import cache as cache_mod
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 TRANSFER_JOBS = 16
 # Not the project's code: tools, environments and pivot's own state.

@@ -20,7 +20,7 @@ from pivot.executor import worker
 from pivot.executor.task import Produced, StageOutcome, StageTask
 from pivot.remote import fs, transfer
 from pivot.remote.spec import RemoteSpec
-from pivot.stage import Stage
+from pivot.declare.stage import Stage
 from pivot.storage import cache as cache_mod
 from pivot.storage.state import Hasher
 

@@ -13,7 +13,8 @@ import stat
 import sys
 from collections.abc import Callable
 
-from pivot import diskfull, errors
+from pivot import errors
+from pivot.base import diskfull
 from pivot.storage import hashing, links
 from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.hashing import FileEntry, Hashed

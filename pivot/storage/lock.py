@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from pivot import atomic, yamlio
+from pivot.base import atomic, yamlio
 from pivot.storage.hashing import HashInfo
 
 SCHEMA = 1

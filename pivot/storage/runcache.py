@@ -16,7 +16,8 @@ import pathlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pivot import atomic, errors
+from pivot import errors
+from pivot.base import atomic
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import info_data

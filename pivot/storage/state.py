@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from pivot import diskfull, errors
+from pivot import errors
+from pivot.base import diskfull
 from pivot.storage import hashing
 from pivot.storage.hashing import FileEntry, Hashed, HashInfo
 

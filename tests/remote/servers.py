@@ -35,7 +35,7 @@ from typing import Any
 import fsspec
 import pytest
 
-from pivot import config
+from pivot.declare import config
 from pivot.remote import fs, spec
 
 KINDS = ("dir", "file", "memory", "moto", "gcs", "seaweedfs")

@@ -163,7 +163,7 @@ def test_an_object_larger_than_one_download_request_round_trips(backend: Backend
 # A child process that uploads one file to a remote: (remote entry, project root, src, oid) as JSON.
 _PUT_IN_A_CHILD = """
 import json, pathlib, sys
-from pivot import config
+from pivot.declare import config
 from pivot.remote import fs, spec
 entry, project_root, src, oid = json.loads(sys.argv[1])
 settings = config.ProjectConfig(remotes={"origin": entry}, default_remote="origin")

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from click.testing import CliRunner, Result
 
-from pivot import config_edit
+from pivot.declare import config_edit
 from pivot.cli import cli
 
 pytest_plugins = ("servers",)

@@ -7,7 +7,8 @@ import pathlib
 
 import pytest
 
-from pivot import config, errors
+from pivot import errors
+from pivot.declare import config
 from pivot.remote import fs, spec
 
 ROOT = pathlib.Path("/work/project")

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from conftest import TRAIN_STAGES, assert_clean_error, runs
-from pivot import config
+from pivot.declare import config
 from pivot.remote import trust
 from pivot.storage import hashing, runcache
 

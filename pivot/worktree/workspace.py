@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from pivot import config, project
+from pivot.base import project
+from pivot.declare import config
 from pivot.storage import cache as cache_mod
 from pivot.storage import lock as lock_mod
 from pivot.storage import runcache, state

@@ -1,7 +1,7 @@
 """What a full disk looks like to the user: which errors mean "no space left", and the one
 `DiskFullError` they become, naming the path pivot was writing and the file system it is on.
 
-Every write pivot makes goes through a temp name and a rename (`pivot.atomic`, the cache, the
+Every write pivot makes goes through a temp name and a rename (`pivot.base.atomic`, the cache, the
 stage worker), so a write that fails here leaves what was stored before untouched; the error
 only has to say where space ran out and what to do.
 """
@@ -17,7 +17,7 @@ from pivot import errors
 
 # EDQUOT: a quota, which to the user is the same as a full disk.
 FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
-_DOT_DIR = ".pivot"  # pivot.project.PIVOT_DIR; this module sits below it
+_DOT_DIR = ".pivot"  # pivot.base.project.PIVOT_DIR; this module sits below it
 
 
 def is_full(exc: BaseException) -> bool:

@@ -9,9 +9,10 @@ import os
 import pathlib
 from collections.abc import Sequence
 
-from pivot import errors, references
+from pivot import errors
+from pivot.worktree import references
 from pivot.storage.hashing import Hashed
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

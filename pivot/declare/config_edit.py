@@ -7,7 +7,8 @@ import pathlib
 from collections.abc import Callable
 from typing import Any
 
-from pivot import atomic, errors, project, yamldoc, yamlio
+from pivot import errors
+from pivot.base import atomic, project, yamldoc, yamlio
 
 HEADER = {
     "config.yaml": "# pivot settings (committed): remotes, default_remote, cache.type\n",
@@ -29,7 +30,7 @@ def update(path: pathlib.Path, change: Callable[[dict[str, Any]], None]) -> None
     data: dict[str, Any] = dict(doc.data) if isinstance(doc.data, dict) else {}
     change(data)
     text = HEADER.get(path.name, "") + (yamlio.dump(data) if data else "{}\n")
-    from pivot import config_schema
+    from pivot.declare import config_schema
 
     config_schema.validate(config_schema.ProjectConfig, yamldoc.Document(path, display, data, {}, text))
     atomic.write_text(path, text)

@@ -9,7 +9,9 @@ import os
 import time
 from collections.abc import Collection, Iterable
 
-from pivot import errors, project, tracking
+from pivot import errors
+from pivot.base import project
+from pivot.worktree import tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache

@@ -11,7 +11,8 @@ import os
 import pathlib
 import posixpath
 
-from pivot import atomic, errors
+from pivot import errors
+from pivot.base import atomic
 
 PIVOT_DIR = ".pivot"
 PIPELINE_FILE = "pivot.yaml"

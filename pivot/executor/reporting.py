@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from pivot.status import Decision
+from pivot.decide.status import Decision
 
 
 class StageStatus(enum.Enum):

@@ -14,8 +14,8 @@ import posixpath
 import subprocess
 from collections.abc import Iterable, Sequence
 
-from pivot import atomic, project
-from pivot.stage import Stage
+from pivot.base import atomic, project
+from pivot.declare.stage import Stage
 
 GITIGNORE = ".gitignore"
 

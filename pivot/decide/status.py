@@ -11,8 +11,8 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from pivot.fingerprint import Fingerprint, Unseen
-from pivot.stage import Stage
+from pivot.code.fingerprint import Fingerprint, Unseen
+from pivot.declare.stage import Stage
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.storage.runcache import RunEntry

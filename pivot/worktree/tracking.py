@@ -15,11 +15,12 @@ from typing import Any
 
 import yaml
 
-from pivot import atomic, errors, project, yamlio
-from pivot.stage import Stage
+from pivot import errors
+from pivot.base import atomic, project, yamlio
+from pivot.declare.stage import Stage
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo
-from pivot.workspace import Workspace
+from pivot.worktree.workspace import Workspace
 
 PVT_SUFFIX = ".pvt"
 # Never searched for .pvt files: pivot's and git's own state, virtualenvs, installed packages, caches.

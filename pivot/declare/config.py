@@ -15,9 +15,11 @@ from typing import Any
 import xxhash
 
 import pivot
-from pivot import errors, matrix, project, yamldoc
+from pivot import errors
+from pivot.base import project, yamldoc
+from pivot.declare import matrix
 from pivot.pipeline import Registration
-from pivot.stage import VARIANT_SEPARATOR, base_name
+from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 
 STAGE_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # always fullmatch: `$` would let a trailing newline through
 _NAME_CHARS = "letters, digits, '_', '.' and '-'"
@@ -230,7 +232,7 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
     memo = proj.tmp_dir / "valid" / key
     if memo.exists():
         return
-    from pivot import config_schema
+    from pivot.declare import config_schema
 
     config_schema.validate(getattr(config_schema, model), doc)
     if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing

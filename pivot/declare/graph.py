@@ -6,8 +6,9 @@ import bisect
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from pivot import errors, targets
-from pivot.stage import Stage, base_name
+from pivot import errors
+from pivot.declare import targets
+from pivot.declare.stage import Stage, base_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from typing import IO
 
-from pivot import diskfull
+from pivot.base import diskfull
 
 
 @contextlib.contextmanager

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
 
-from pivot import errors, yamldoc
+from pivot import errors
+from pivot.base import yamldoc
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from pivot import errors, yamlio
+from pivot import errors
+from pivot.base import yamlio
 
 Loc = tuple[str | int, ...]
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 
-from pivot import errors, yamldoc
-from pivot.stage import VARIANT_SEPARATOR, base_name
+from pivot import errors
+from pivot.base import yamldoc
+from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 
 _GLOB_CHARS = frozenset("*?[")
 

@@ -13,8 +13,9 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pivot import errors, yamldoc
-from pivot.stage import VARIANT_SEPARATOR
+from pivot import errors
+from pivot.base import yamldoc
+from pivot.declare.stage import VARIANT_SEPARATOR
 
 DIMENSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # fullmatch only
 VARIANT = re.compile(r"[A-Za-z0-9_.-]+")  # fullmatch only

@@ -29,8 +29,9 @@ from typing import Any
 
 import xxhash
 
-from pivot import codescope, codesource, importing
-from pivot.codesource import SourceFile, binding_statements, imported_module, imported_name, load_source, node_for, top_level_imports
+from pivot.base import importing
+from pivot.code import scope as codescope, source as codesource
+from pivot.code.source import SourceFile, binding_statements, imported_module, imported_name, load_source, node_for, top_level_imports
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

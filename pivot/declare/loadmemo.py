@@ -17,12 +17,16 @@ from collections.abc import Mapping
 from typing import Any
 
 import pivot
-from pivot import atomic, codesource, discovery, fingerprint, project
-from pivot.codesource import file_digest
-from pivot.importing import is_project_module, prepare_imports
+from pivot.base import atomic, project
+from pivot.code import source as codesource, fingerprint
+from pivot.declare import discovery
+from pivot.code.source import file_digest
+from pivot.base.importing import is_project_module, prepare_imports
 
 _VERSION = 1
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
+# The packages whose code shapes a loaded pipeline (stages, params, fingerprints).
+_SHAPING = ("", "base", "code", "declare")
 
 
 def load(proj: project.Project) -> discovery.LoadedPipeline:
@@ -113,8 +117,9 @@ def _environment() -> tuple[Any, ...]:
     """What else shapes a loaded pipeline: the Python and pivot in use (down to pivot's own files,
     so an upgrade or a development checkout never reads a memo written by other code)."""
     stamps = tuple(
-        (name, os.stat(os.path.join(_PIVOT_DIR, name)).st_mtime_ns)
-        for name in sorted(os.listdir(_PIVOT_DIR))
-        if name.endswith(".py")
+        (rel, os.stat(os.path.join(_PIVOT_DIR, rel)).st_mtime_ns)
+        for package in _SHAPING
+        for rel in sorted(os.path.join(package, n) for n in os.listdir(os.path.join(_PIVOT_DIR, package)))
+        if rel.endswith(".py")
     )
     return (_VERSION, sys.version, pivot.__version__, _PIVOT_DIR, stamps, fingerprint.__name__)

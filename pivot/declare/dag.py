@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pivot.graph import Graph
-from pivot.stage import OutKind, Stage
+from pivot.declare.graph import Graph
+from pivot.declare.stage import OutKind, Stage
 
 
 def describe(stage: Stage) -> dict[str, Any]:

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pydantic
 
-from pivot import errors, project, yamldoc
-from pivot.stage import base_name
+from pivot import errors
+from pivot.base import project, yamldoc
+from pivot.declare.stage import base_name
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
