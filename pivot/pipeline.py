@@ -80,7 +80,8 @@ def _params_dict(qualname: str, params: Any) -> dict[str, Any]:
     if params is None:
         return {}
     if hasattr(params, "model_dump"):  # a StageParams instance: the fields it was given
-        return params.model_dump(mode="json", exclude_unset=True)
+        dumped: dict[str, Any] = params.model_dump(mode="json", exclude_unset=True)
+        return dumped
     if isinstance(params, Mapping):
         return dict(params)
     raise TypeError(f"register({qualname}): params must be a mapping or a StageParams instance, not {params!r}")

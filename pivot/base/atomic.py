@@ -11,13 +11,13 @@ import os
 import pathlib
 import tempfile
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Any
 
 from pivot.base import diskfull
 
 
 @contextlib.contextmanager
-def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -> Iterator[IO]:
+def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -> Iterator[IO[Any]]:
     """Yield a temp file next to `path`; it replaces `path` only if the block succeeds.
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a

@@ -24,7 +24,7 @@ import inspect
 import os
 import sys
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import xxhash
@@ -145,12 +145,12 @@ class _Walker:
             if text is not None:
                 self.manifest[key] = xxhash.xxh3_128_hexdigest(text.encode())
 
-    def _record(self, key: str, source: SourceFile, nodes: list[ast.AST]) -> None:
+    def _record(self, key: str, source: SourceFile, nodes: Sequence[ast.AST]) -> None:
         self.manifest[key] = _part(source, nodes).digest
         self.locations[key] = f"{source.relpath}:{getattr(nodes[0], 'lineno', 0)}"
         self.sources[source.relpath] = source.digest
 
-    def _walk_names(self, source: SourceFile, nodes: list[ast.AST], module: types.ModuleType, key: str) -> None:
+    def _walk_names(self, source: SourceFile, nodes: Sequence[ast.AST], module: types.ModuleType, key: str) -> None:
         part = _part(source, nodes)
         for spot in part.unseen:
             self.unseen.append(Unseen(key, spot.what, f"{source.relpath}:{spot.line}"))
@@ -166,7 +166,7 @@ class _Walker:
                 owner, value = module, namespace[chain[0]]
             else:
                 continue  # a builtin, or a name bound only at run time
-            name = chain[0] if owner is module else imported_name(read.via, chain[0])
+            name = chain[0] if owner is module else imported_name(read.via, chain[0]) or ""
             for index, attr in enumerate(chain[1:], start=1):
                 if not inspect.ismodule(value) or self._project_source(value) is None:
                     break
@@ -239,7 +239,9 @@ class _Walker:
             return None
 
     def _project_source(self, module: types.ModuleType | None) -> SourceFile | None:
-        path = getattr(module, "__file__", None)
+        path: str | None = getattr(module, "__file__", None)
+        if path is None:
+            return None
         if path in self._files:  # one stat per file and walk, however often names lead there
             return self._files[path]
         source = None
@@ -261,12 +263,12 @@ class _Part:
     unseen: tuple[codescope.BlindSpot, ...]
 
 
-def _part(source: SourceFile, nodes: list[ast.AST]) -> _Part:
+def _part(source: SourceFile, nodes: Sequence[ast.AST]) -> _Part:
     key = tuple(id(node) for node in nodes)  # stable: the source keeps its tree alive
     found = source.parts.get(key)
     if found is None:
         digest = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
-        reads, unseen = codescope.reads(nodes)
+        reads, unseen = codescope.reads(list(nodes))
         found = _Part(digest, tuple(reads), tuple(unseen))
         source.parts[key] = found
     return found
@@ -327,10 +329,11 @@ def _plain_repr(value: Any, depth: int = 0) -> str | None:
         return None
     if isinstance(value, list | tuple | set | frozenset):
         items = [_plain_repr(item, depth + 1) for item in value]
-        if None in items:
+        known = [item for item in items if item is not None]
+        if len(known) != len(items):
             return None
-        body = sorted(items) if isinstance(value, set | frozenset) else items
-        return f"{type(value).__name__}({', '.join(body)})"  # type: ignore[arg-type]
+        body = sorted(known) if isinstance(value, set | frozenset) else known
+        return f"{type(value).__name__}({', '.join(body)})"
     if isinstance(value, dict):
         pairs = [(_plain_repr(k, depth + 1), _plain_repr(v, depth + 1)) for k, v in value.items()]
         if any(k is None or v is None for k, v in pairs):

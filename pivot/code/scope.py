@@ -68,9 +68,9 @@ class _Scan:
         else:
             if isinstance(node, ast.Call):
                 self._check_call(node, env)
-            for child in ast.iter_child_nodes(node):
-                if not isinstance(child, _LEAVES):
-                    self.visit(child, env, nested)
+            for inner in ast.iter_child_nodes(node):
+                if not isinstance(inner, _LEAVES):
+                    self.visit(inner, env, nested)
 
     def _function(self, node: ast.AST, env: Env, nested: Env) -> None:
         args: ast.arguments = node.args  # type: ignore[attr-defined]

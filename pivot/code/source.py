@@ -77,7 +77,7 @@ def node_for(source: SourceFile, qualname: str, firstlineno: int = 0) -> ast.AST
             return _statement_at(source.tree, firstlineno) if firstlineno else None
         exact = [c for c in candidates if _first_line(c) == firstlineno]
         node = exact[-1] if exact else candidates[-1]  # the last definition is the one bound at run time
-        body = node.body  # type: ignore[attr-defined]
+        body = node.body
     return node
 
 
@@ -111,7 +111,9 @@ def imported_module(stmt: ast.ImportFrom, package: str | None) -> str:
 
 def imported_name(stmt: ast.stmt | None, bound: str) -> str | None:
     """The name in the other module that `from m import name as bound` binds to `bound`."""
-    for alias in getattr(stmt, "names", ()):
+    if not isinstance(stmt, ast.Import | ast.ImportFrom):
+        return None
+    for alias in stmt.names:
         if (alias.asname or alias.name) == bound:
             return alias.name
     return None
@@ -139,8 +141,9 @@ def _bound_names(stmt: ast.stmt) -> set[str]:
 
 
 def _first_line(node: ast.AST) -> int:
-    decorators = getattr(node, "decorator_list", [])
-    return min([d.lineno for d in decorators] + [node.lineno])  # type: ignore[attr-defined]
+    decorators: list[ast.expr] = getattr(node, "decorator_list", [])
+    line: int = getattr(node, "lineno", 0)
+    return min([d.lineno for d in decorators] + [line])
 
 
 def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:

@@ -63,7 +63,7 @@ class StageConfig:
     def loc(self, *parts: str) -> yamldoc.Loc:
         """Where a part of this stage was written: `loc("deps", "data")`, `loc("python")`, `loc()`."""
         if len(parts) == 2 and parts in self.locs:
-            return self.locs[parts]  # type: ignore[index]
+            return self.locs[parts]
         return ("stages", self.origin, *parts)
 
 

@@ -114,7 +114,7 @@ def _import_function(name: str, ref: str, where: str) -> Callable[..., Any]:
             f"{where}: stage '{name}': cannot import module '{module_name}': {_describe(exc)}",
             hint="check the module name and that it imports with the project root on sys.path",
         ) from None
-    func = getattr(module, attr, None)
+    func: Callable[..., Any] | None = getattr(module, attr, None)
     if func is None or not callable(func):
         hint = yamldoc.did_you_mean(attr, [n for n, v in vars(module).items() if inspect.isfunction(v)])
         location = getattr(module, "__file__", None)
@@ -202,7 +202,7 @@ def _read_parameters(
     params_class = None
     deps = []
     for index, parameter in enumerate(inspect.signature(func).parameters.values()):
-        hint = hints.get(parameter.name)
+        hint: Any = hints.get(parameter.name)
         if index == 0 and parameter.name == "params":
             if not _is_params_class(hint):
                 raise errors.StageDefinitionError(

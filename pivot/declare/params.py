@@ -23,7 +23,7 @@ class Source:
 
     values: Mapping[str, Any]
     doc: yamldoc.Document
-    prefix: tuple[str, ...]  # the location of the stage's mapping inside doc
+    prefix: yamldoc.Loc  # the location of the stage's mapping inside doc
 
     def where(self, key: str | tuple[str, ...]) -> str:
         """`file:line` of `key` (or of a nested key path) in this stage's mapping."""

@@ -93,8 +93,8 @@ class Session:
             return distributed.Client(self._cluster, set_as_default=False)
         try:
             # Checked before a Client exists: a Client that failed half-way hangs in __del__.
-            host, port = distributed.comm.get_address_host_port(self.address)
-            if distributed.comm.parse_address(self.address)[0] == "tcp":
+            host, port = distributed.comm.get_address_host_port(self.address)  # type: ignore[attr-defined]
+            if distributed.comm.parse_address(self.address)[0] == "tcp":  # type: ignore[attr-defined]
                 socket.create_connection((host, port), timeout=PROBE_SECONDS).close()
             return distributed.Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
         except (OSError, ValueError, TypeError) as exc:  # malformed, refused, timed out
@@ -121,11 +121,11 @@ class DaskExecutor(concurrent.futures.Executor):
 
     def __init__(self, session: Session) -> None:
         self._session = session
-        self._submitted: dict[concurrent.futures.Future, Any] = {}
+        self._submitted: dict[concurrent.futures.Future[Any], Any] = {}
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         client = self._session.client()
-        mirror: concurrent.futures.Future = concurrent.futures.Future()
+        mirror: concurrent.futures.Future[Any] = concurrent.futures.Future()
         mirror.set_running_or_notify_cancel()
         key = f"pivot-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
         # Pickled here and opened on the worker once the project is importable: the scheduler
@@ -153,7 +153,7 @@ def one_stage_at_a_time(sealed: bytes, root: str | None) -> Any:
         return fn(*args, **kwargs)
 
 
-def _settle(done: Any, mirror: concurrent.futures.Future) -> None:
+def _settle(done: Any, mirror: concurrent.futures.Future[Any]) -> None:
     """Runs on distributed's callback thread once the Dask future is finished, failed or cancelled."""
     if done.status == "finished":
         mirror.set_result(done.result())

@@ -33,9 +33,10 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
         context = "forkserver"
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.
-    return loky.get_reusable_executor(
+    executor: concurrent.futures.Executor = loky.get_reusable_executor(
         max_workers=jobs, timeout=30, initializer=worker_started, initargs=(os.getpid(),), context=context
     )
+    return executor
 
 
 def worker_started(pivot_pid: int) -> None:
@@ -168,8 +169,8 @@ def describe_crash(error: BaseException) -> str:
 class InProcessExecutor(concurrent.futures.Executor):
     """Runs each task at submit time in this process: no parallelism, easy debugging."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         try:
             future.set_result(fn(*args, **kwargs))
         except BaseException as exc:  # noqa: BLE001 - delivered through the future, like a pool would
@@ -189,7 +190,7 @@ class LazyExecutor(concurrent.futures.Executor):
         self._factory = factory
         self._executor: concurrent.futures.Executor | None = None
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
         if self._executor is None:
             self._executor = self._factory()
         if isinstance(self._executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C

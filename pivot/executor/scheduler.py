@@ -72,7 +72,7 @@ class Scheduler:
         self.state = {name: NodeState.PENDING for name in order}
         self._position = {name: i for i, name in enumerate(order)}
         self._ready = collections.deque(name for name in order if not self._waiting_on[name])
-        self._running: dict[concurrent.futures.Future, str] = {}
+        self._running: dict[concurrent.futures.Future[Any], str] = {}
         self._suspects: collections.deque[str] = collections.deque()
         self._stopping = False
 

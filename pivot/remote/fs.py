@@ -132,7 +132,7 @@ class Remote:
         except _NotFound:
             return False
         # Only a file is an object: a directory squatting on the name (a local remote) is not.
-        return info.get("type", "file") == "file"
+        return bool(info.get("type", "file") == "file")
 
     def _list(self, base: str, jobs: int, *, sharded: bool = True) -> dict[str, float | None]:
         if sharded and self._protocol in _SHARDED_LISTING:
@@ -154,7 +154,7 @@ class Remote:
             found = self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=_NotFound, detail=True, **kwargs)
         except _NotFound:
             return {}  # nothing pushed yet: a directory remote does not exist before the first push
-        return found if isinstance(found, Mapping) else {path: {} for path in found}
+        return dict(found) if isinstance(found, Mapping) else {path: {} for path in found}
 
     # ------------------------------------------------------------------ objects
 
@@ -268,7 +268,8 @@ class Remote:
     def read_key(self, key: str, start: int | None = None, end: int | None = None) -> bytes | None:
         """The bytes of `key` (from `start` to `end`, if given), or None if it does not exist."""
         try:
-            return self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=_NotFound)
+            data: bytes = self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=_NotFound)
+            return data
         except _NotFound:
             self._require_bucket()
             return None
@@ -362,7 +363,8 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
     # server restarts, with its dead connections and caches.
     options.setdefault("skip_instance_cache", True)
     try:
-        return fsspec.core.url_to_fs(spec.url, **options)
+        found: tuple[Any, str] = fsspec.core.url_to_fs(spec.url, **options)
+        return found
     except ImportError as exc:
         raise errors.ConfigError(
             f"remote '{spec.name}' ({spec.shown_url}) needs a package that is not installed: {exc.name or exc}",

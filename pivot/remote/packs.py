@@ -46,7 +46,7 @@ _DIRS = "packs/dirs/"
 _MAX_HEADER = 1 << 30
 _MAX_EXTENT = 1 << 40
 
-Task = tuple[str, Callable[[], "tuple[int, int] | None"]]  # (what, work) as transfer._run takes it
+Task = tuple[str, Callable[[], "int | tuple[int, int] | None"]]  # (what, work) as transfer._run takes it
 
 
 def pack_key(pid: str) -> str:

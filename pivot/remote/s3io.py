@@ -62,7 +62,8 @@ async def _download(fs: Any, path: str, dest: str, plan: Plan) -> None:
 
     async def get(start: int | None, end: int | None) -> dict[str, Any]:
         ranged = {"Range": f"bytes={start}-{end}"} if start is not None else {}
-        return await fs._call_s3("get_object", **request, **ranged)  # noqa: SLF001 - s3fs's retrying call
+        response: dict[str, Any] = await fs._call_s3("get_object", **request, **ranged)  # noqa: SLF001 - s3fs's retrying call
+        return response
 
     try:
         first = await get(0, plan.first - 1)

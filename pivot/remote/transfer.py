@@ -8,6 +8,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import os
 import pathlib
 import secrets
@@ -104,8 +105,8 @@ def push(
         remote.put(cache.object_path(oid), oid)
         return size
 
-    singles = [(oid, lambda oid=oid: upload(oid)) for oid in uploads if oid not in packer.packed]
-    _run(packer.tasks() + singles, jobs, progress, tally)
+    singles: list[packs.Task] = [(oid, functools.partial(upload, oid)) for oid in uploads if oid not in packer.packed]
+    _run([*packer.tasks(), *singles], jobs, progress, tally)
     packer.settle(tally.failed_oids)
     _run(packer.pointer_tasks(tally.failed_oids), jobs, None, tally)  # before their manifests
     ready = []
@@ -117,7 +118,7 @@ def push(
             tally.fail(d, f"directory manifest not uploaded: {bad} of its {wording.count(len(manifests[d]), 'file')} failed")
         else:
             ready.append(d)
-    _run([(d, lambda d=d: upload(d)) for d in ready], jobs, progress, tally)
+    _run([(d, functools.partial(upload, d)) for d in ready], jobs, progress, tally)
     return tally.summary(started)
 
 
@@ -188,7 +189,7 @@ def fetch(
         # Whatever write finds no space (a pack's member, a temp name) is one of the cache's.
         with diskfull.writing(cache.tmp_dir):
             to_download = _local_dirs(cache, dirs, manifests, tally)
-            _run([(d, lambda d=d: _fetch_manifest(cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
+            _run([(d, functools.partial(_fetch_manifest, cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
             sizes = {e.oid: e.size for entries in manifests.values() for e in entries}
             wanted = (files | set(sizes)) - tally.failed_oids
             needed = sorted(oid for oid in wanted if not cache.exists(oid))
@@ -200,7 +201,7 @@ def fetch(
             _run(packed.pack_tasks(), jobs, progress, tally)
             packed.settle(tally.fail)
             needed = [oid for oid in needed if oid not in packed.rejected and not cache.exists(oid)]
-            _run([(oid, lambda oid=oid: _download(cache, remote, oid)) for oid in needed], jobs, progress, tally)
+            _run([(oid, functools.partial(_download, cache, remote, oid)) for oid in needed], jobs, progress, tally)
             _finish_dirs(cache, manifests, temps, tally, progress)
     finally:
         for tmp in temps.values():  # those that entered the cache are gone already
