@@ -121,13 +121,13 @@ def test_an_arrow_within_a_layer_the_design_forbids_is_reported(tmp_path, import
         ("code/scope.py", "from pivot.declare import stage", "pivot.code may not import pivot.declare"),
         ("base/project.py", "from ..code import source", "pivot.base may not import pivot.code"),
         ("declare/graph.py", "from pivot.storage import cache", "pivot.declare may not import pivot.storage"),
-        ("storage/cache.py", "import pivot.declare.stage", "pivot.storage may not import pivot.declare"),
+        ("storage/cache.py", "import pivot.worktree.gitignore", "pivot.storage may not import pivot.worktree"),
         ("decide/status.py", "from pivot.executor import run", "pivot.decide may not import pivot.executor"),
         ("loaders.py", "from pivot.storage import cache", "pivot.loaders may not import pivot.storage"),
     ],
 )
 def test_a_role_package_importing_beyond_its_docstring_is_reported(tmp_path, path, source, rule):
-    planted = {"decide/status.py": "", "declare/stage.py": "", "code/source.py": "", "storage/cache.py": ""}
+    planted = dict.fromkeys(("decide/status.py", "declare/stage.py", "code/source.py", "storage/cache.py", "worktree/gitignore.py"), "")
     tree = _plant(tmp_path, {**TARGETS, **planted, path: source})
     problems = layer_rules.forbidden_imports(tree, MAY_IMPORT, ALWAYS)
     assert len(problems) == 1 and problems[0].endswith(rule)

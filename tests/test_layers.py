@@ -99,7 +99,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.code": ("pivot.base",),  # "May import `pivot.base` and `pivot.errors`"
     # "May import `pivot.base`, `pivot.code`, `pivot.errors` and the public declaration modules"
     "pivot.declare": ("pivot.base", "pivot.code", *DECLARATIONS),
-    "pivot.storage": ("pivot.base",),  # content addressing knows no pipeline
+    # Locks and run-cache entries describe declared stages and outputs (declare.stage sits below
+    # storage in LAYERS), but storage never reaches the worktree or what decides.
+    "pivot.storage": ("pivot.base", "pivot.declare", *DECLARATIONS),
     # "May import `pivot.storage`, `pivot.declare` and below."
     "pivot.worktree": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", *DECLARATIONS),
     # "May import everything below the executor."
