@@ -10,6 +10,7 @@ import ast
 import dataclasses
 import functools
 import pathlib
+import re
 from collections.abc import Collection, Iterator, Mapping
 
 STD_STREAMS = ("sys.stdout", "sys.stderr", "sys.__stdout__", "sys.__stderr__")
@@ -243,6 +244,25 @@ def forbidden_imports(
                 f"{where(module, found.line)}: {module.name} imports {target} by {found.how}, "
                 f"but {mine} may not import {theirs}"
             )
+    return sorted(problems)
+
+
+def docstring_grants(tree: Tree, may_import: Mapping[str, Collection[str]], always: Collection[str]) -> list[str]:
+    """Packages a package's docstring says it may import (the `pivot.x` names quoted in its "May
+    import ..." clause) that its `may_import` entry does not allow: the table and the docstring
+    must tell one story. ("and below" cannot be checked this way; the table spells it out.)"""
+    problems = []
+    for name, allowed in may_import.items():
+        module = tree.get(name)
+        if module is None:
+            continue
+        clause = re.search(r"may import(.*?)(?:\.\s|\.$|;|$)", ast.get_docstring(module.tree) or "", re.I | re.S)
+        granted = re.findall(r"`(pivot(?:\.\w+)*)`", clause.group(1)) if clause else []
+        problems += [
+            f"{module.path}:1: the docstring of {name} says it may import {grant}, but MAY_IMPORT does not allow it"
+            for grant in granted
+            if grant not in (*allowed, *always, name)
+        ]
     return sorted(problems)
 
 

@@ -133,6 +133,19 @@ def test_a_role_package_importing_beyond_its_docstring_is_reported(tmp_path, pat
     assert len(problems) == 1 and problems[0].endswith(rule)
 
 
+def test_a_docstring_granting_what_the_table_forbids_is_reported(tmp_path):
+    tree = _plant(
+        tmp_path,
+        {
+            "worktree/__init__.py": '"""Files. May import `pivot.storage` and `pivot.decide`; never `pivot.cli`."""',
+            "code/__init__.py": '"""Fingerprints. May import `pivot.base` and `pivot.errors`."""',
+        },
+    )
+    problems = layer_rules.docstring_grants(tree, MAY_IMPORT, ALWAYS)
+    assert len(problems) == 1
+    assert problems[0].endswith("the docstring of pivot.worktree says it may import pivot.decide, but MAY_IMPORT does not allow it")
+
+
 def test_what_the_rules_allow_is_not_reported(tmp_path):
     tree = _plant(
         tmp_path,

@@ -155,6 +155,11 @@ def test_the_rule_table_forbids_what_the_design_forbids():
     assert not allowed, "MAY_IMPORT allows arrows the design forbids:\n" + "\n".join(allowed)
 
 
+def test_the_rule_table_allows_what_the_package_docstrings_grant():
+    problems = layer_rules.docstring_grants(_tree(), MAY_IMPORT, ALWAYS)
+    assert not problems, "\n".join(problems)
+
+
 def test_modules_import_only_from_their_layer_or_below():
     problems = layer_rules.upward_imports(_tree(), LAYERS)
     assert not problems, "\n".join(problems)
