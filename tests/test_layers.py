@@ -1,10 +1,14 @@
-"""The architecture rules of DESIGN.md section 2, checked by parsing every module's imports."""
+"""The architecture rules of DESIGN.md section 2, checked by parsing every module of pivot/: the
+layers, which package may import which, where heavy libraries are imported, and that only the CLI
+writes to the terminal. The checks live in tests/layer_rules.py; tests/test_layer_rules.py shows
+each one catching a planted violation."""
 
 from __future__ import annotations
 
-import ast
 import functools
 import pathlib
+
+import layer_rules
 
 import pivot
 
@@ -79,90 +83,98 @@ OWNERS = {
 }
 
 
+# Which package may import which, besides itself and ALWAYS: the "May import" sentence of each
+# package's `__init__` docstring as a table. Layers order modules; this table also forbids arrows
+# between packages of one layer (executor, remote and report are peers that never meet).
+ALWAYS = ("pivot", "pivot.errors")  # the version and the one error tree
+DECLARATIONS = ("pivot.loaders", "pivot.outputs", "pivot.stage_def", "pivot.pipeline")  # the user's imports
+BELOW_EXECUTOR = ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", "pivot.decide")
+MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    # Imported by every user's pipeline.py: each other only, so a declaration stays cheap.
+    "pivot.loaders": (),
+    "pivot.outputs": ("pivot.loaders",),
+    "pivot.stage_def": (),
+    "pivot.pipeline": (),
+    "pivot.base": (),  # "May import only `pivot.errors` and each other."
+    "pivot.code": ("pivot.base",),  # "May import `pivot.base` and `pivot.errors`"
+    # "May import `pivot.base`, `pivot.code`, `pivot.errors` and the public declaration modules"
+    "pivot.declare": ("pivot.base", "pivot.code", *DECLARATIONS),
+    # Locks and run-cache entries describe declared stages and outputs (declare.stage sits below
+    # storage in LAYERS), but storage never reaches the worktree or what decides.
+    "pivot.storage": ("pivot.base", "pivot.declare", *DECLARATIONS),
+    # "May import `pivot.storage`, `pivot.declare` and below."
+    "pivot.worktree": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", *DECLARATIONS),
+    # "May import everything below the executor."
+    "pivot.decide": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", *DECLARATIONS),
+    "pivot.executor": (*BELOW_EXECUTOR, *DECLARATIONS),
+    "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS),
+    "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
+    "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
+    "pivot.__main__": ("pivot.cli",),
+}
+MAY_IMPORT["pivot.cli"] = tuple(MAY_IMPORT)
+
+# Arrows the design forbids, each with why; the table above must keep forbidding them.
+FORBIDDEN = {
+    ("pivot.executor", "pivot.remote"): "stages run the same whichever remote the cache syncs to",
+    ("pivot.remote", "pivot.executor"): "syncing never runs a stage; pivot.scaleout joins the two",
+    ("pivot.executor", "pivot.report"): "reports read what runs left behind, after the fact",
+    ("pivot.report", "pivot.executor"): "a report never runs a stage",
+    ("pivot.report", "pivot.remote"): "reports read locks and files at revisions, never the remote",
+    ("pivot.remote", "pivot.report"): "syncing has nothing to show",
+}
+
+# The only package that writes to the terminal; everything else returns values or takes a callback.
+CONSOLE = ("pivot.cli",)
+
+
 @functools.cache  # every test reads the same tree: parse it once per session
-def _modules() -> dict[str, ast.Module]:
-    found = {}
-    for path in PACKAGE.rglob("*.py"):
-        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        found[name] = ast.parse(path.read_text(), filename=str(path))
-    return found
-
-
-def _imports(tree: ast.Module) -> set[str]:
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def _layer(module: str) -> int:
-    best = max((key for key in LAYERS if module == key or module.startswith(key + ".")), key=len)
-    return LAYERS[best]
-
-
-def _is(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
+def _tree() -> dict[str, layer_rules.Module]:
+    return layer_rules.read_tree(PACKAGE)
 
 
 def test_every_module_has_a_layer():
     """A new module must be placed in a layer on purpose, not fall into the package's own."""
-    unplaced = [
-        name for name in _modules() if name != "pivot" and not any(name == k or name.startswith(k + ".") for k in LAYERS if k != "pivot")
-    ]
+    unplaced = layer_rules.unplaced(_tree(), LAYERS)
     assert not unplaced, f"add these to LAYERS: {unplaced}"
 
 
+def test_every_module_has_a_rule_for_what_it_imports():
+    unruled = layer_rules.unplaced(_tree(), {**MAY_IMPORT, **dict.fromkeys(ALWAYS)})
+    assert not unruled, f"add these to MAY_IMPORT: {unruled}"
+
+
+def test_the_rule_table_names_only_real_packages():
+    """A stale entry would read as a rule while checking nothing."""
+    named = set(MAY_IMPORT) | {target for targets in MAY_IMPORT.values() for target in targets}
+    assert not [key for key in named if key not in _tree()], "remove or fix these MAY_IMPORT names"
+
+
+def test_the_rule_table_forbids_what_the_design_forbids():
+    allowed = [f"{a} -> {b} ({why})" for (a, b), why in FORBIDDEN.items() if b in MAY_IMPORT[a]]
+    assert not allowed, "MAY_IMPORT allows arrows the design forbids:\n" + "\n".join(allowed)
+
+
+def test_the_rule_table_allows_what_the_package_docstrings_grant():
+    problems = layer_rules.docstring_grants(_tree(), MAY_IMPORT, ALWAYS)
+    assert not problems, "\n".join(problems)
+
+
 def test_modules_import_only_from_their_layer_or_below():
-    problems = []
-    for name, tree in _modules().items():
-        for imported in _imports(tree):
-            target = _resolve(imported)
-            if target and _layer(target) > _layer(name):
-                problems.append(f"{name} (layer {_layer(name)}) imports {target} (layer {_layer(target)})")
-    assert not problems, "\n".join(sorted(problems))
+    problems = layer_rules.upward_imports(_tree(), LAYERS)
+    assert not problems, "\n".join(problems)
 
 
-def _resolve(imported: str) -> str | None:
-    """The pivot module an import names (`from pivot import status` names pivot.status)."""
-    if not _is(imported, "pivot"):
-        return None
-    parts = imported.split(".")
-    for end in range(len(parts), 0, -1):
-        candidate = ".".join(parts[:end])
-        path = PACKAGE.parent / pathlib.Path(*parts[:end])
-        if path.with_suffix(".py").exists() or (path / "__init__.py").exists():
-            return candidate
-    return None
-
-
-def test_executor_and_remote_never_import_each_other():
-    for name, tree in _modules().items():
-        imports = _imports(tree)
-        if _is(name, "pivot.executor"):
-            assert not any(_is(i, "pivot.remote") for i in imports), name
-        if _is(name, "pivot.remote"):
-            assert not any(_is(i, "pivot.executor") for i in imports), name
-        if _is(name, "pivot.report"):
-            assert not any(_is(i, "pivot.executor") for i in imports), name
+def test_packages_import_only_what_their_rule_allows():
+    problems = layer_rules.forbidden_imports(_tree(), MAY_IMPORT, ALWAYS)
+    assert not problems, "\n".join(problems)
 
 
 def test_heavy_and_io_libraries_are_imported_in_one_place():
-    for name, tree in _modules().items():
-        for imported in _imports(tree):
-            for library, owners in OWNERS.items():
-                if _is(imported, library):
-                    assert any(_is(name, owner) for owner in owners), f"{name} imports {library}"
+    problems = layer_rules.misplaced_libraries(_tree(), OWNERS)
+    assert not problems, "\n".join(problems)
 
 
-def test_only_the_cli_prints():
-    for name, tree in _modules().items():
-        if _is(name, "pivot.cli"):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
-                raise AssertionError(f"{name} calls print() at line {node.lineno}")
+def test_only_the_cli_writes_to_the_terminal():
+    problems = layer_rules.console_writes(_tree(), CONSOLE)
+    assert not problems, "\n".join(problems)
