@@ -57,10 +57,11 @@ def test_a_failed_write_leaves_the_old_lock(tmp_path):
 
 # A lock as pivot wrote it before kinds were recorded: cached outputs under `outs`, the others
 # (Metric, or any output with cache=False) under `metrics`.
+A, B, C = "a" * 32, "b" * 32, "c" * 32
 SCHEMA_1 = (
     "{schema: 1, code: {fingerprint: f, manifest: {}}, params: {}, deps: {},"
-    " outs: {curve.json: {hash: %s, size: 15}},"
-    " metrics: {conf.yaml: {hash: %s, size: 18}, metrics.json: {hash: %s, size: 17}}}" % ("a" * 32, "b" * 32, "c" * 32)
+    f" outs: {{curve.json: {{hash: {A}, size: 15}}}},"
+    f" metrics: {{conf.yaml: {{hash: {B}, size: 18}}, metrics.json: {{hash: {C}, size: 17}}}}}}"
 )
 
 
@@ -70,7 +71,7 @@ def test_a_schema_1_lock_guesses_kinds_until_a_pipeline_declares_them():
     assert set(old.cached) == {"curve.json"} and set(old.uncached) == {"conf.yaml", "metrics.json"}
     assert set(old.of_kind(OutKind.METRIC)) == {"conf.yaml", "metrics.json"}  # as pivot read it then
     declared = old.with_declared_kinds({"conf.yaml": OutKind.OUT, "curve.json": OutKind.PLOT})
-    assert declared.of_kind(OutKind.METRIC) == {"metrics.json": HashInfo("c" * 32, 17)}
+    assert declared.of_kind(OutKind.METRIC) == {"metrics.json": HashInfo(C, 17)}
     assert set(declared.of_kind(OutKind.PLOT)) == {"curve.json"}
     assert declared.cached == old.cached and declared.uncached == old.uncached
 
