@@ -6,6 +6,7 @@ import pytest
 
 from pivot import errors
 from pivot.base import project
+from pivot.declare.stage import OutKind
 from pivot.worktree import references, tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
@@ -21,8 +22,10 @@ def _lock(outs=None, metrics=None, deps=None):
         code_manifest={},
         params={},
         deps=deps or {},
-        outs=outs or {},
-        metrics=metrics or {},
+        outputs={
+            **{path: lock_mod.LockedOutput(info, OutKind.OUT, True) for path, info in (outs or {}).items()},
+            **{path: lock_mod.LockedOutput(info, OutKind.METRIC, False) for path, info in (metrics or {}).items()},
+        },
     )
 
 

@@ -196,7 +196,7 @@ def _restorable(
         return frozenset(), {}
     found, damaged = set(), {}
     for out in stage.outs:
-        locked = lock.outs.get(out.path)
+        locked = lock.cached.get(out.path)
         state = states.get(out.path)
         if out.cache and locked is not None and state not in (None, restore.OutputState.CURRENT):
             if ws.cache.intact(locked.oid, ws.hasher):

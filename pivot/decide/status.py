@@ -235,7 +235,7 @@ def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange,
 def _declarations_changed(stage: Stage, lock: StageLock) -> bool:
     cached = {out.path for out in stage.outs if out.cache}
     tracked = {out.path for out in stage.outs if not out.cache}
-    return cached != set(lock.outs) or tracked != set(lock.metrics)
+    return cached != set(lock.cached) or tracked != set(lock.uncached)
 
 
 def _out_changes(

@@ -17,7 +17,7 @@ from pivot.executor.task import Produced
 from pivot.declare.stage import Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
-from pivot.storage.lock import StageLock
+from pivot.storage.lock import LockedOutput, StageLock
 from pivot.storage.runcache import RunEntry
 from pivot.worktree.workspace import Workspace
 
@@ -56,7 +56,7 @@ def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
         ws.cache.add(path, hashed, copy=not out.cache)
         (outs if out.cache else metrics)[out.path] = hashed.info
     _record_run(ws, stage, facts, outs, metrics)
-    return _write_lock(ws, stage, facts, outs, metrics)
+    return _write_lock(ws, stage, facts, {**outs, **metrics})
 
 
 def _record_run(
@@ -80,7 +80,7 @@ def restore_run(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
     for out in stage.outs:
         info = entry.outs[out.path] if out.cache else entry.metrics[out.path]
         ws.cache.checkout(info.oid, ws.project.abspath(out.path), ws.hasher, copy=not out.cache)
-    return _write_lock(ws, stage, facts, entry.outs, entry.metrics)
+    return _write_lock(ws, stage, facts, {**entry.outs, **entry.metrics})
 
 
 def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: Iterable[Produced]) -> StageLock:
@@ -97,19 +97,17 @@ def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: 
             path = ws.project.abspath(out.path)
             ws.cache.add(path, ws.hasher.hash_path(path), copy=True)
     _record_run(ws, stage, facts, outs, metrics)  # a hit here once its outputs are fetched
-    return _write_lock(ws, stage, facts, outs, metrics)
+    return _write_lock(ws, stage, facts, {**outs, **metrics})
 
 
-def _write_lock(
-    ws: Workspace, stage: Stage, facts: status.Facts, outs: Mapping[str, HashInfo], metrics: Mapping[str, HashInfo]
-) -> StageLock:
+def _write_lock(ws: Workspace, stage: Stage, facts: status.Facts, infos: Mapping[str, HashInfo]) -> StageLock:
+    """Each output with its kind and cache flag as the stage declares them (schema 2 of the lock)."""
     lock = StageLock(
         code_fingerprint=facts.fingerprint.digest,
         code_manifest=dict(facts.fingerprint.manifest),
         params=dict(facts.params),
         deps={path: info for path, info in facts.deps.items() if info is not None},
-        outs=dict(outs),
-        metrics=dict(metrics),
+        outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
     )
     lock_mod.write(ws.project.lock_file(stage.name), lock)
     return lock
@@ -118,5 +116,5 @@ def _write_lock(
 def restore(ws: Workspace, stage: Stage, lock: StageLock, paths: tuple[str, ...]) -> None:
     """Bring outputs back from the cache (verified on the way) instead of running the stage."""
     for path in paths:
-        info = lock.outs[path]
+        info = lock.outputs[path].info
         ws.cache.checkout(info.oid, ws.project.abspath(path), ws.hasher)

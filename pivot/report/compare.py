@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 
+from pivot import errors
 from pivot.base import project
 from pivot.declare.discovery import LoadedPipeline
+from pivot.declare.stage import OutKind
 from pivot.report import git, snapshot
 
 
@@ -13,6 +16,17 @@ def sides(
     proj: project.Project, old_rev: str | None, new_rev: str | None, load: Callable[[], LoadedPipeline]
 ) -> tuple[snapshot.Snapshot, snapshot.Snapshot]:
     repo = git.open_repo(proj.root)
-    old = snapshot.at_revision(repo, old_rev or "HEAD")
-    new = snapshot.at_revision(repo, new_rev) if new_rev else snapshot.workspace(load())
+    load = functools.cache(load)
+    declared = functools.cache(lambda: _declared(load))
+    old = snapshot.at_revision(repo, old_rev or "HEAD", declared)
+    new = snapshot.at_revision(repo, new_rev, declared) if new_rev else snapshot.workspace(load())
     return old, new
+
+
+def _declared(load: Callable[[], LoadedPipeline]) -> Mapping[str, OutKind]:
+    """The workspace pipeline's output kinds, for locks that did not record them. A pipeline that
+    does not load leaves them to the old reading rather than failing a diff of two revisions."""
+    try:
+        return snapshot.declared_kinds(load())
+    except errors.PivotError:
+        return {}

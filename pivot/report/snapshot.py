@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot.base import yamlio
@@ -92,24 +92,28 @@ def _read(path: pathlib.Path) -> bytes | None:
         return None
 
 
-def at_revision(repo: git.Repo, rev: str) -> Snapshot:
-    """What the lock files committed at `rev` recorded, and the metric files as committed there.
+def declared_kinds(pipeline: LoadedPipeline) -> dict[str, OutKind]:
+    """Each output path of the pipeline -> its kind: what a lock from before kinds were recorded
+    is read with."""
+    return {out.path: out.kind for stage in pipeline.stages.values() for out in stage.outs}
 
+
+def at_revision(repo: git.Repo, rev: str, declared: Callable[[], Mapping[str, OutKind]] = dict) -> Snapshot:
+    """What the lock files committed at `rev` recorded, and the metric files as committed there:
+    the outputs whose lock records them as metrics, whether or not they are cached.
+
+    A lock from before kinds were recorded takes them from `declared()` (path -> kind, asked only
+    then); a path it does not know keeps the old reading: not cached means a metric.
     HEAD of a repository without commits yet is an empty side, so the first diff just works."""
     if rev == "HEAD" and not git.has_commits(repo):
         return Snapshot(rev, {}, {})
     sha = git.resolve(repo, rev)
-    lock_paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
     params: dict[str, dict[str, Any]] = {}
     metric_paths: list[str] = []
-    for path, blob in git.read_files(repo, sha, lock_paths).items():
-        lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
-        if lock is None:
-            continue
-        stage = pathlib.PurePosixPath(path).stem
+    for stage, lock in _locks_at(repo, sha, declared).items():
         if lock.params:
             params[stage] = flatten(dict(lock.params))
-        metric_paths.extend(p for p in lock.metrics if p not in metric_paths)
+        metric_paths.extend(p for p in lock.of_kind(OutKind.METRIC) if p not in metric_paths)
     metrics: dict[str, dict[str, Any]] = {}
     unreadable: dict[str, Unreadable] = {}
     for path, blob in git.read_files(repo, sha, metric_paths).items():
@@ -124,3 +128,21 @@ def at_revision(repo: git.Repo, rev: str) -> Snapshot:
         else:
             metrics[path] = parsed
     return Snapshot(rev, params, metrics, unreadable)
+
+
+def _locks_at(
+    repo: git.Repo, sha: str, declared: Callable[[], Mapping[str, OutKind]]
+) -> dict[str, lock_mod.StageLock]:
+    """stage -> its readable lock at `sha`, kinds filled in for locks that did not record them."""
+    lock_paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
+    kinds: Mapping[str, OutKind] | None = None
+    locks = {}
+    for path, blob in git.read_files(repo, sha, lock_paths).items():
+        lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
+        if lock is None:
+            continue
+        if not lock.kinds_recorded:
+            kinds = declared() if kinds is None else kinds
+            lock = lock.with_declared_kinds(kinds)
+        locks[pathlib.PurePosixPath(path).stem] = lock
+    return locks

@@ -22,8 +22,8 @@ def marker(title: str) -> str:
 def build(root: pathlib.Path, base: str, title: str) -> str:
     proj = project.Project(root)
     repo = git.open_repo(root)
-    old = snapshot.at_revision(repo, base)
     pipeline = loadmemo.load(proj)
+    old = snapshot.at_revision(repo, base, lambda: snapshot.declared_kinds(pipeline))
     new = snapshot.workspace(pipeline)
     label = _label(repo, base)
     params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")

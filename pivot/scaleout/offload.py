@@ -69,7 +69,7 @@ class RemoteOffload:
         return dataclasses.replace(facts, outs=outs, deps=deps)
 
     def _fetch_absent(self, facts: status.Facts, lock: StageLock | None) -> status.Facts:
-        wanted = {path: info.oid for path, info in (lock.outs.items() if lock else ()) if facts.outs.get(path) is None}
+        wanted = {path: info.oid for path, info in (lock.cached.items() if lock else ()) if facts.outs.get(path) is None}
         wanted = {path: oid for path, oid in wanted.items() if path not in facts.restorable}
         if not wanted:
             return facts
@@ -140,7 +140,7 @@ class RemoteOffload:
 def _locked_out(lock: StageLock | None, path: str) -> HashInfo | None:
     if lock is None:
         return None
-    return lock.outs.get(path) or lock.metrics.get(path)
+    return lock.output(path)
 
 
 def bundle_code(root: pathlib.Path) -> CodeBundle:

@@ -2,6 +2,11 @@
 
 Canonical YAML (sorted keys, relative POSIX paths), written atomically; a missing or unreadable
 lock simply means "never ran", so a crash at any point only makes a stage run again.
+
+Schema 2 records every output under `outs` with its `kind` (out, metric, plot) and whether it is
+cached. Schema 1 (before kinds were recorded) kept cached outputs under `outs` and the others
+under `metrics`; it is still read, its kinds inferred (`kinds_recorded` is False), and the next
+run of the stage writes schema 2.
 """
 
 from __future__ import annotations
@@ -14,9 +19,19 @@ from typing import Any
 import yaml
 
 from pivot.base import atomic, yamlio
+from pivot.declare.stage import OutKind
 from pivot.storage.hashing import HashInfo
 
-SCHEMA = 1
+SCHEMA = 2
+_KIND_NAMES = {OutKind.OUT: "out", OutKind.METRIC: "metric", OutKind.PLOT: "plot"}
+_KINDS = {name: kind for kind, name in _KIND_NAMES.items()}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LockedOutput:
+    info: HashInfo
+    kind: OutKind
+    cache: bool  # only whether the cache holds it (gc, push, checkout); says nothing of its kind
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -25,11 +40,37 @@ class StageLock:
     code_manifest: Mapping[str, str]
     params: Mapping[str, Any]
     deps: Mapping[str, HashInfo]
-    outs: Mapping[str, HashInfo]  # cached outputs (Out, Plot)
-    metrics: Mapping[str, HashInfo]  # git-tracked outputs (Metric, or cache=False)
+    outputs: Mapping[str, LockedOutput]
+    # False for a schema-1 lock: its kinds are guesses (cached -> out, not cached -> metric) until
+    # `with_declared_kinds` corrects them from a stage definition.
+    kinds_recorded: bool = True
+
+    @property
+    def cached(self) -> dict[str, HashInfo]:
+        """The outputs the cache holds: what gc keeps, push uploads and checkout restores."""
+        return {path: out.info for path, out in self.outputs.items() if out.cache}
+
+    @property
+    def uncached(self) -> dict[str, HashInfo]:
+        """The outputs git tracks instead of the cache."""
+        return {path: out.info for path, out in self.outputs.items() if not out.cache}
+
+    def of_kind(self, kind: OutKind) -> dict[str, HashInfo]:
+        return {path: out.info for path, out in self.outputs.items() if out.kind is kind}
 
     def output(self, path: str) -> HashInfo | None:
-        return self.outs.get(path) or self.metrics.get(path)
+        out = self.outputs.get(path)
+        return out.info if out is not None else None
+
+    def with_declared_kinds(self, declared: Mapping[str, OutKind]) -> StageLock:
+        """A schema-1 lock with the kinds a pipeline declares for its output paths (path -> kind);
+        a path the pipeline does not declare keeps its guess. A recorded kind is never replaced."""
+        if self.kinds_recorded:
+            return self
+        outputs = {
+            path: dataclasses.replace(out, kind=declared.get(path, out.kind)) for path, out in self.outputs.items()
+        }
+        return dataclasses.replace(self, outputs=outputs)
 
 
 def read(path: pathlib.Path) -> StageLock | None:
@@ -58,8 +99,10 @@ def _to_data(lock: StageLock) -> dict[str, Any]:
         "code": {"fingerprint": lock.code_fingerprint, "manifest": dict(lock.code_manifest)},
         "params": dict(lock.params),
         "deps": {path: info_data(info) for path, info in lock.deps.items()},
-        "outs": {path: info_data(info) for path, info in lock.outs.items()},
-        "metrics": {path: info_data(info) for path, info in lock.metrics.items()},
+        "outs": {
+            path: {**info_data(out.info), "kind": _KIND_NAMES[out.kind], "cache": out.cache}
+            for path, out in lock.outputs.items()
+        },
     }
 
 
@@ -71,20 +114,35 @@ def info_data(info: HashInfo) -> dict[str, Any]:
 
 
 def _from_data(data: Mapping[str, Any]) -> StageLock:
-    if data.get("schema") != SCHEMA:
+    schema = data.get("schema")
+    if schema == 1:
+        outputs = {
+            **{path: LockedOutput(info, OutKind.OUT, True) for path, info in _infos(data.get("outs")).items()},
+            **{path: LockedOutput(info, OutKind.METRIC, False) for path, info in _infos(data.get("metrics")).items()},
+        }
+    elif schema == SCHEMA:
+        outputs = {str(path): _output(str(path), entry) for path, entry in (data.get("outs") or {}).items()}
+    else:
         raise ValueError("unknown lock schema")
     return StageLock(
         code_fingerprint=str(data["code"]["fingerprint"]),
         code_manifest={str(k): str(v) for k, v in (data["code"].get("manifest") or {}).items()},
         params=dict(data.get("params") or {}),
         deps=_infos(data.get("deps")),
-        outs=_infos(data.get("outs")),
-        metrics=_infos(data.get("metrics")),
+        outputs=outputs,
+        kinds_recorded=schema == SCHEMA,
     )
 
 
+def _output(path: str, entry: Mapping[str, Any]) -> LockedOutput:
+    if not isinstance(entry["cache"], bool):
+        raise ValueError(f"{path}: cache is not true or false")
+    return LockedOutput(_info(entry), _KINDS[entry["kind"]], entry["cache"])
+
+
 def _infos(section: Mapping[str, Any] | None) -> dict[str, HashInfo]:
-    return {
-        str(path): HashInfo(str(entry["hash"]), int(entry["size"]), entry.get("nfiles"))
-        for path, entry in (section or {}).items()
-    }
+    return {str(path): _info(entry) for path, entry in (section or {}).items()}
+
+
+def _info(entry: Mapping[str, Any]) -> HashInfo:
+    return HashInfo(str(entry["hash"]), int(entry["size"]), entry.get("nfiles"))

@@ -28,7 +28,7 @@ class Reference:
 
 
 def referenced(proj: project.Project, stages: Collection[str] | None = None) -> list[Reference]:
-    """The cached outputs (`outs`, not `metrics`) in the lock files of `stages` (None: every lock
+    """The cached outputs (whatever their kind) in the lock files of `stages` (None: every lock
     in .pivot/stages/), then tracked paths: all of them when `stages` is None, else those that are
     (or contain, or lie in) deps the selected locks record.
 
@@ -42,7 +42,7 @@ def referenced(proj: project.Project, stages: Collection[str] | None = None) -> 
         lock = _read_lock(proj, name)
         if lock is None:
             continue
-        refs.extend(Reference(path, info.oid, f"stage:{name}") for path, info in sorted(lock.outs.items()))
+        refs.extend(Reference(path, info.oid, f"stage:{name}") for path, info in sorted(lock.cached.items()))
         deps.update(lock.deps)
     for tracked in tracking.find(proj):
         if stages is None or any(_overlap(dep, tracked.path) for dep in deps):

@@ -46,17 +46,23 @@ def commit(root, message):
     git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", message)
 
 
-@pytest.fixture
-def repo(project, pivot):
-    """A pipeline run and committed at learning_rate 0.05 (tag v1), then changed to 0.001 and run."""
-    root = project({"stages.py": STAGES, "data.txt": "abc", "pivot.yaml": PIPELINE.format(lr=0.05)})
+def tagged_then_changed(root, pivot, pipeline_now):
+    """The project in `root` run and committed in a new repository (tag v1), then `pipeline_now`
+    written to pivot.yaml and run."""
     git(root, "init", "-q", "-b", "main")
     assert pivot("run", "--executor", "inprocess").exit_code == 0
     commit(root, "first")
     git(root, "tag", "v1")
-    (root / "pivot.yaml").write_text(PIPELINE.format(lr=0.001))
+    (root / "pivot.yaml").write_text(pipeline_now)
     assert pivot("run", "--executor", "inprocess").exit_code == 0
     return root
+
+
+@pytest.fixture
+def repo(project, pivot):
+    """A pipeline run and committed at learning_rate 0.05 (tag v1), then changed to 0.001 and run."""
+    root = project({"stages.py": STAGES, "data.txt": "abc", "pivot.yaml": PIPELINE.format(lr=0.05)})
+    return tagged_then_changed(root, pivot, PIPELINE.format(lr=0.001))
 
 
 def test_params_diff_against_head_in_three_formats(repo, pivot):

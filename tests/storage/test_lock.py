@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pivot.declare.stage import OutKind
 from pivot.storage import lock
 from pivot.storage.hashing import HashInfo
 
@@ -12,8 +13,10 @@ def _lock(**changes):
         code_manifest={"stages.train": "a" * 32},
         params={"lr": 0.05, "epochs": 200},
         deps={"data/b.csv": HashInfo("b" * 32, 3), "data/a.csv": HashInfo("c" * 32, 4)},
-        outs={"models": HashInfo("d" * 32 + ".dir", 10, nfiles=2)},
-        metrics={"metrics.json": HashInfo("e" * 32, 5)},
+        outputs={
+            "models": lock.LockedOutput(HashInfo("d" * 32 + ".dir", 10, nfiles=2), OutKind.OUT, True),
+            "metrics.json": lock.LockedOutput(HashInfo("e" * 32, 5), OutKind.METRIC, False),
+        },
     )
     values.update(changes)
     return lock.StageLock(**values)
@@ -50,3 +53,41 @@ def test_a_failed_write_leaves_the_old_lock(tmp_path):
         pass
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["x.lock"]
+
+
+# A lock as pivot wrote it before kinds were recorded: cached outputs under `outs`, the others
+# (Metric, or any output with cache=False) under `metrics`.
+A, B, C = "a" * 32, "b" * 32, "c" * 32
+SCHEMA_1 = (
+    "{schema: 1, code: {fingerprint: f, manifest: {}}, params: {}, deps: {},"
+    f" outs: {{curve.json: {{hash: {A}, size: 15}}}},"
+    f" metrics: {{conf.yaml: {{hash: {B}, size: 18}}, metrics.json: {{hash: {C}, size: 17}}}}}}"
+)
+
+
+def test_a_schema_1_lock_guesses_kinds_until_a_pipeline_declares_them():
+    old = lock.parse(SCHEMA_1)
+    assert not old.kinds_recorded
+    assert set(old.cached) == {"curve.json"} and set(old.uncached) == {"conf.yaml", "metrics.json"}
+    assert set(old.of_kind(OutKind.METRIC)) == {"conf.yaml", "metrics.json"}  # as pivot read it then
+    declared = old.with_declared_kinds({"conf.yaml": OutKind.OUT, "curve.json": OutKind.PLOT})
+    assert declared.of_kind(OutKind.METRIC) == {"metrics.json": HashInfo(C, 17)}
+    assert set(declared.of_kind(OutKind.PLOT)) == {"curve.json"}
+    assert declared.cached == old.cached and declared.uncached == old.uncached
+
+
+def test_recorded_kinds_are_never_replaced_by_a_declaration(tmp_path):
+    path = tmp_path / "x.lock"
+    lock.write(path, _lock())
+    recorded = lock.read(path)
+    assert recorded.kinds_recorded
+    assert recorded.with_declared_kinds({"metrics.json": OutKind.OUT}) == recorded
+
+
+def test_an_unknown_kind_or_schema_reads_as_never_run(tmp_path):
+    path = tmp_path / "x.lock"
+    lock.write(path, _lock())
+    text = path.read_text()
+    assert lock.parse(text.replace("kind: metric", "kind: chart")) is None
+    assert lock.parse(text.replace("cache: false", "cache: maybe")) is None
+    assert lock.parse(text.replace("schema: 2", "schema: 3")) is None
