@@ -38,7 +38,7 @@ LAYERS = {
     "pivot.pipeline": 1,
     "pivot.worktree.gitignore": 1,
     "pivot.storage": 2,
-    "pivot.storage.runcache": 2,  # entries are plain values; observe (6) computes their keys
+    "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,
     "pivot.declare.config_schema": 3,
     "pivot.declare.config_edit": 3,
@@ -166,3 +166,18 @@ def test_only_the_cli_prints():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
                 raise AssertionError(f"{name} calls print() at line {node.lineno}")
+
+
+def _commit_imports_of_decide(modules: dict[str, ast.Module]) -> list[str]:
+    """The lock writer is handed what a decision was based on; it never reaches back for facts."""
+    tree = modules.get("pivot.executor.commit")
+    return sorted(i for i in _imports(tree) if _is(i, "pivot.decide")) if tree is not None else []
+
+
+def test_the_lock_writer_does_not_import_the_deciding_layer():
+    assert not _commit_imports_of_decide(_modules())
+
+
+def test_the_lock_writer_rule_catches_a_planted_import():
+    planted = {"pivot.executor.commit": ast.parse("from pivot.decide import observe\nimport pivot.decide.status\n")}
+    assert _commit_imports_of_decide(planted) == ["pivot.decide", "pivot.decide.observe", "pivot.decide.status"]
