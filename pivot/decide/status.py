@@ -20,7 +20,7 @@ from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.storage.runcache import Lookup, LookupState, RunEntry
 
-# The names explain, run and the remote side have always used for a run-cache lookup.
+# The names a run-cache lookup had when it lived here, kept for code written against them.
 RunCacheState = LookupState
 RunCacheLookup = Lookup
 
@@ -256,9 +256,9 @@ def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange,
             changes.append(PathChange(path, Change.REMOVED))
         elif path not in old:
             changes.append(PathChange(path, Change.ADDED))
-        elif facts.deps[path] is None:
+        elif (current := facts.deps[path]) is None:
             changes.append(PathChange(path, Change.MISSING))
-        elif facts.deps[path].oid != old[path].oid:
+        elif current.oid != old[path].oid:
             changes.append(PathChange(path, Change.MODIFIED))
     return tuple(changes)
 
