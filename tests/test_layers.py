@@ -42,7 +42,7 @@ LAYERS = {
     "pivot.pipeline": 1,
     "pivot.worktree.gitignore": 1,
     "pivot.storage": 2,
-    "pivot.storage.runcache": 2,  # entries are plain values; observe (6) computes their keys
+    "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,
     "pivot.declare.config_schema": 3,
     "pivot.declare.config_edit": 3,
@@ -178,3 +178,28 @@ def test_heavy_and_io_libraries_are_imported_in_one_place():
 def test_only_the_cli_writes_to_the_terminal():
     problems = layer_rules.console_writes(_tree(), CONSOLE)
     assert not problems, "\n".join(problems)
+
+
+def _commit_imports_of_decide(tree: dict[str, layer_rules.Module]) -> list[str]:
+    """The lock writer is handed what a decision was based on; it never reaches back for facts."""
+    return sorted(
+        {target for module, _, target in layer_rules.arrows(tree) if module.name == "pivot.executor.commit" and layer_rules.is_in(target, "pivot.decide")}
+    )
+
+
+def test_the_lock_writer_does_not_import_the_deciding_layer():
+    assert not _commit_imports_of_decide(_tree())
+
+
+def test_the_lock_writer_rule_catches_a_planted_import():
+    planted = layer_rules.parse_sources(
+        {
+            "pivot": "",
+            "pivot.decide": "",
+            "pivot.decide.observe": "",
+            "pivot.decide.status": "",
+            "pivot.executor": "",
+            "pivot.executor.commit": "from pivot.decide import observe\nimport pivot.decide.status\n",
+        }
+    )
+    assert _commit_imports_of_decide(planted) == ["pivot.decide.observe", "pivot.decide.status"]

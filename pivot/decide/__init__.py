@@ -1,3 +1,4 @@
 """Deciding what runs: `observe` gathers the facts of a stage (fingerprint, params, dep and output
-hashes, run-cache lookups) and `status.decide` turns facts and the lock into one `Decision` with
-its reasons, for run, status and explain alike. May import everything below the executor."""
+hashes) and `status.decide` turns facts and the lock into one `Decision` with its reasons, once per
+stage per command, for run, status and explain alike; the run cache (pivot.storage.runcache) is
+looked up only for a stage that would run. May import everything below the executor."""

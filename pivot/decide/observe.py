@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pivot import errors
-from pivot.base import wording
 from pivot.code import fingerprint
 from pivot.decide import status
 from pivot.worktree import restore
@@ -68,71 +67,30 @@ def decide(
     fetchable: bool = False,
     adjust: Callable[[Stage, status.Facts], status.Facts] | None = None,
 ) -> tuple[status.Facts, status.Decision]:
-    """Observe and decide, consulting the run cache only for a stage that would run: the one
-    sequence `run` and `explain` share. `fetchable` counts entries whose objects are not here yet
-    as hits (what `pivot fetch` plans to download); `adjust` amends the facts first (remote-cache
-    mode on Dask: outputs that live on the remote)."""
+    """Observe, then decide once, consulting the run cache only for a stage that would run: the
+    one sequence `run`, `status` and `explain` share. `fetchable` counts entries whose objects are
+    not here yet as hits (what `pivot fetch` plans to download); `adjust` amends the facts first
+    (remote-cache mode on Dask: outputs that live on the remote)."""
     facts = observe(ws, stage, code, lock, unknown_deps=unknown_deps, known=known)
     if adjust is not None:
         facts = adjust(stage, facts)
-    decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
-    # A hand-edited output: the stage reruns by design (explain says so), not a silent restore.
-    if decision.run and not force and use_run_cache and not facts.edited:
-        facts = dataclasses.replace(facts, run_cache=look_up_run(ws, stage, facts, fetchable=fetchable))
-        decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running)
+
+    def look_up() -> runcache.Lookup | None:
+        inputs = run_inputs(stage, facts)
+        if inputs is None:
+            return None
+        return ws.run_cache.look_up(stage, inputs, ws.cache, damaged=facts.damaged.values(), fetchable=fetchable)
+
+    lookup = look_up if use_run_cache else None
+    decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running, run_cache=lookup)
     return facts, decision
 
 
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
-    """What a run-cache key is the hash of; None when the inputs are not all known, or cannot be
-    written canonically (then the run cache is simply not used for this run)."""
-    if not stage.outs or facts.unknown_deps or any(info is None for info in facts.deps.values()):
-        return None  # a stage without outputs runs for its side effects: never skip it
-    inputs = {
-        "code": facts.fingerprint.digest,
-        "params": dict(facts.params),
-        "deps": {path: info.oid for path, info in facts.deps.items() if info is not None},
-        # Declarations, loaders included: the same value saved by another loader is other bytes.
-        "outs": [[o.path, o.kind.value, o.cache, _loader_id(o.loader)] for o in sorted(stage.outs, key=lambda o: o.path)],
-    }
-    try:
-        runcache.key_of(inputs)
-    except (TypeError, ValueError):  # e.g. a params mapping with keys of mixed types
+    """What the stage's run-cache key is the hash of, from these facts (None: not keyable)."""
+    if facts.unknown_deps:
         return None
-    return inputs
-
-
-def _loader_id(loader: Any) -> str:
-    # Loaders are frozen dataclasses, whose repr names the class and every field.
-    cls = type(loader)
-    return f"{cls.__module__}.{loader!r}" if dataclasses.is_dataclass(loader) else f"{cls.__module__}.{cls.__qualname__}"
-
-
-def look_up_run(ws: Workspace, stage: Stage, facts: status.Facts, *, fetchable: bool = False) -> status.RunCacheLookup | None:
-    inputs = run_inputs(stage, facts)
-    if inputs is None:
-        return None
-    key = runcache.key_of(inputs)
-    try:
-        entry = ws.run_cache.read(key)
-    except errors.CacheError as exc:
-        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=f"{exc.message}: ignored")
-    except OSError as exc:  # unreadable (permissions...): a miss, never a failed run
-        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=f"run-cache entry {key} cannot be read ({exc.strerror}): ignored")
-    if entry is None:
-        return status.RunCacheLookup(key, status.RunCacheState.MISS)
-    cached = {out.path for out in stage.outs if out.cache}
-    if set(entry.outs) != cached or set(entry.metrics) != set(stage.out_paths) - cached:
-        note = f"run-cache entry {key} does not list this stage's outputs: ignored"
-        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
-    if not entry.oids().isdisjoint(facts.damaged.values()):
-        note = f"run-cache entry {key} names an output whose cached copy was modified in place: ignored"
-        return status.RunCacheLookup(key, status.RunCacheState.DAMAGED, note=note)
-    lacking = sum(1 for oid in entry.oids() if not ws.cache.is_complete(oid))
-    if lacking and not fetchable:
-        note = f"run-cache entry {key} matches, but {lacking} of its objects {wording.be(lacking)} not in the local cache (pivot fetch brings them)"
-        return status.RunCacheLookup(key, status.RunCacheState.INCOMPLETE, entry, note)
-    return status.RunCacheLookup(key, status.RunCacheState.HIT, entry)
+    return runcache.inputs_for(stage, facts.fingerprint.digest, facts.params, facts.deps)
 
 
 def _known_hash(ws: Workspace, known: Mapping[str, HashInfo] | None, path: str) -> HashInfo | None:
@@ -233,7 +191,7 @@ def predict(
             dep for dep in stage.dep_paths if any(_produces(graph, up, dep) for up in running_up)
         )
         lock = ws.read_lock(name)
-        facts, decision = decide(
+        _, decision = decide(
             ws,
             stage,
             fingerprints[name],
@@ -252,14 +210,14 @@ def predict(
             blocked.add(name)
         if decision.run:
             will_run.add(name)
-        known.update(_restored(decision, facts, lock))
+        known.update(_restored(decision, lock))
         decisions.append(decision)
     return decisions
 
 
-def _restored(decision: status.Decision, facts: status.Facts, lock: StageLock | None) -> dict[str, HashInfo]:
+def _restored(decision: status.Decision, lock: StageLock | None) -> dict[str, HashInfo]:
     """The outputs a decision brings back, with the hashes they will have."""
-    entry = facts.run_cache.entry if facts.run_cache is not None else None
+    entry = decision.run_cache_entry
     if decision.from_run_cache and entry is not None:
         return {**entry.outs, **entry.metrics}
     if lock is None:

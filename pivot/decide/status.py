@@ -1,21 +1,28 @@
 """The one place that decides whether a stage runs, and why: `decide(...) -> Decision`.
 
 Pure: it compares the lock file with facts gathered elsewhere (hashes, fingerprint, params).
-`run`, `status` and `explain` all call it, so they can never disagree.
+`run`, `status` and `explain` all call it, so they can never disagree; each calls it once per
+stage. The run cache is consulted through the lookup it is given, and only for a stage that would
+run. A restore that fails afterwards turns the decision into a run (`restore_failed`) without
+deciding again.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot.code.fingerprint import Fingerprint, Unseen
 from pivot.declare.stage import Stage
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
-from pivot.storage.runcache import RunEntry
+from pivot.storage.runcache import Lookup, LookupState, RunEntry
+
+# The names a run-cache lookup had when it lived here, kept for code written against them.
+RunCacheState = LookupState
+RunCacheLookup = Lookup
 
 
 class Reason(enum.Enum):
@@ -60,23 +67,6 @@ class CodeChange:
     change: Change
 
 
-class RunCacheState(enum.Enum):
-    HIT = "hit"
-    MISS = "no entry"
-    DAMAGED = "damaged"  # the entry cannot be read: a miss, said so
-    INCOMPLETE = "incomplete"  # the entry is fine, some of its objects are not in the cache
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RunCacheLookup:
-    """What the run cache holds for a stage's current inputs (looked up only for a stale stage)."""
-
-    key: str
-    state: RunCacheState
-    entry: RunEntry | None = None
-    note: str = ""  # why an entry that exists is not used, for explain and the run output
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Facts:
     """What is true now, gathered by `observe`; everything `decide` needs besides the lock."""
@@ -91,7 +81,6 @@ class Facts:
     damaged: Mapping[str, str] = dataclasses.field(default_factory=dict)
     edited: frozenset[str] = frozenset()  # outputs edited by hand: never restored over, the stage runs
     unknown_deps: frozenset[str] = frozenset()  # deps an upstream stage is about to rewrite
-    run_cache: RunCacheLookup | None = None  # None: not looked up (fresh, forced, or opted out)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,6 +97,8 @@ class Decision:
     # Stale, but a recorded run had the same inputs: `restore` (every output) comes from it.
     from_run_cache: bool = False
     run_cache_key: str = ""  # the entry, when from_run_cache
+    # The entry itself, when from_run_cache: what restoring it writes, and what explain predicts.
+    run_cache_entry: RunEntry | None = dataclasses.field(default=None, compare=False, repr=False)
     run_cache_note: str = ""  # an entry was found but not used, and why
     # Where the stage's code reaches code the fingerprint cannot follow (eval, computed getattr):
     # edits there are not detected, and explain says so instead of guessing.
@@ -138,18 +129,58 @@ def decide(
     *,
     forced: bool = False,
     upstream_running: tuple[str, ...] = (),
+    run_cache: Callable[[], Lookup | None] | None = None,
 ) -> Decision:
+    """`run_cache`: looks the stage's inputs up (None: not keyable), called only for a stage that
+    would run, is not forced, and has no hand-edited output (that reruns by design, as explain
+    says, never a silent restore)."""
     decision = _decide(stage, lock, facts, forced=forced, upstream_running=upstream_running)
     if facts.fingerprint.unseen:
         decision = dataclasses.replace(decision, code_unseen=facts.fingerprint.unseen)
-    lookup = facts.run_cache
-    if not decision.run or forced or lookup is None:
+    if not decision.run or forced or run_cache is None or facts.edited:
         return decision
-    if lookup.state is not RunCacheState.HIT or lookup.entry is None:
+    lookup = run_cache()
+    if lookup is None:
+        return decision
+    if lookup.state is not LookupState.HIT or lookup.entry is None:
         return dataclasses.replace(decision, run_cache_note=lookup.note)
     # The reasons stay: they say why the stage is stale; the run cache says why it need not run.
     return dataclasses.replace(
-        decision, run=False, from_run_cache=True, run_cache_key=lookup.key, restore=stage.out_paths
+        decision,
+        run=False,
+        from_run_cache=True,
+        run_cache_key=lookup.key,
+        run_cache_entry=lookup.entry,
+        restore=stage.out_paths,
+    )
+
+
+def run_cache_failed(decision: Decision, note: str) -> Decision:
+    """The stage runs after all: restoring its run-cache entry failed (a damaged object).
+    What deciding without the run cache would have said, with the failure as the note."""
+    return dataclasses.replace(
+        decision,
+        run=True,
+        from_run_cache=False,
+        run_cache_key="",
+        run_cache_entry=None,
+        restore=(),
+        run_cache_note=note,
+    )
+
+
+def restore_failed(stage: Stage, decision: Decision, facts: Facts, note: str) -> Decision:
+    """The stage runs after all: an output it was to restore from the cache turned out damaged.
+    Its outputs to restore are changed outputs instead, as if the cache had never held them."""
+    restoring = set(decision.restore)
+    changes = tuple(PathChange(out.path, _changed(out.path, facts)) for out in stage.outs if out.path in restoring)
+    return dataclasses.replace(
+        decision,
+        run=True,
+        reasons=(*decision.reasons, Reason.OUTS) if Reason.OUTS not in decision.reasons else decision.reasons,
+        out_changes=(*decision.out_changes, *changes),
+        restore=(),
+        run_cache_note=note,
     )
 
 
@@ -225,9 +256,9 @@ def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange,
             changes.append(PathChange(path, Change.REMOVED))
         elif path not in old:
             changes.append(PathChange(path, Change.ADDED))
-        elif facts.deps[path] is None:
+        elif (current := facts.deps[path]) is None:
             changes.append(PathChange(path, Change.MISSING))
-        elif facts.deps[path].oid != old[path].oid:
+        elif current.oid != old[path].oid:
             changes.append(PathChange(path, Change.MODIFIED))
     return tuple(changes)
 
@@ -250,8 +281,13 @@ def _out_changes(
             changes.append(PathChange(out.path, Change.EDITED))
         elif out.path in facts.restorable:
             restore.append(out.path)
-        elif current is None:
-            changes.append(PathChange(out.path, Change.MISSING))
         else:
-            changes.append(PathChange(out.path, Change.EDITED_IN_CACHE if out.path in facts.damaged else Change.MODIFIED))
+            changes.append(PathChange(out.path, _changed(out.path, facts)))
     return tuple(changes), tuple(restore)
+
+
+def _changed(path: str, facts: Facts) -> Change:
+    """How an output that is neither current, edited by hand, nor restorable has changed."""
+    if facts.outs.get(path) is None:
+        return Change.MISSING
+    return Change.EDITED_IN_CACHE if path in facts.damaged else Change.MODIFIED

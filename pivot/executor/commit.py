@@ -2,17 +2,19 @@
 
 The order is fixed (outputs written -> hashed -> cached -> run-cache entry -> lock written last,
 atomically), so a crash at any point leaves the previous lock and the stage simply runs again.
+It is handed what the decision was based on (`Basis`) and never looks at the facts itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pathlib
 import shutil
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pivot import errors
-from pivot.decide import observe, status
 from pivot.executor.task import Produced
 from pivot.declare.stage import Stage
 from pivot.storage import lock as lock_mod
@@ -22,11 +24,23 @@ from pivot.storage.runcache import RunEntry
 from pivot.worktree.workspace import Workspace
 
 
-def clear_outputs(ws: Workspace, stage: Stage, facts: status.Facts) -> None:
+@dataclasses.dataclass(frozen=True, slots=True)
+class Basis:
+    """What a stage's run was decided on: the lock records it beside the outputs, and the run
+    cache keys the outputs by `run_inputs` (None: not keyable, nothing is recorded)."""
+
+    code_fingerprint: str
+    code_manifest: Mapping[str, str]
+    params: Mapping[str, Any]
+    deps: Mapping[str, HashInfo]  # present deps only
+    run_inputs: Mapping[str, Any] | None
+
+
+def clear_outputs(ws: Workspace, stage: Stage, damaged: Iterable[str]) -> None:
     """Remove old outputs before a run, so nothing stale survives in an output directory and a
     link into the cache is never written through; and the cache objects an edit through such a
-    link damaged, so the run stores them anew rather than linking its outputs to them."""
-    for oid in facts.damaged.values():
+    link damaged (`damaged`), so the run stores them anew rather than linking outputs to them."""
+    for oid in damaged:
         ws.cache.drop_damaged(oid, ws.hasher)
     clear_paths(ws.project.root, stage.out_paths)
 
@@ -41,7 +55,7 @@ def clear_paths(root: pathlib.Path, paths: Iterable[str]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
-def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
+def commit(ws: Workspace, stage: Stage, basis: Basis) -> StageLock:
     outs: dict[str, HashInfo] = {}
     metrics: dict[str, HashInfo] = {}
     for out in stage.outs:
@@ -55,35 +69,18 @@ def commit(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
         # Metrics too, as copies (git tracks the workspace file): the run cache restores them.
         ws.cache.add(path, hashed, copy=not out.cache)
         (outs if out.cache else metrics)[out.path] = hashed.info
-    _record_run(ws, stage, facts, outs, metrics)
-    return _write_lock(ws, stage, facts, {**outs, **metrics})
+    ws.run_cache.record(stage, basis.run_inputs, outs, metrics)
+    return _write_lock(ws, stage, basis, {**outs, **metrics})
 
 
-def _record_run(
-    ws: Workspace, stage: Stage, facts: status.Facts, outs: Mapping[str, HashInfo], metrics: Mapping[str, HashInfo]
-) -> None:
-    inputs = observe.run_inputs(stage, facts)
-    if inputs is None:
-        return
-    try:
-        ws.run_cache.write(RunEntry(stage.name, inputs, outs, metrics))
-    except OSError:
-        pass  # the run itself succeeded: an unrecorded run only costs a rerun some day
-
-
-def restore_run(ws: Workspace, stage: Stage, facts: status.Facts) -> StageLock:
+def restore_run(ws: Workspace, stage: Stage, entry: RunEntry, basis: Basis) -> StageLock:
     """Bring every output back as the matching recorded run made it, then write the lock that
     run would have written."""
-    entry = facts.run_cache.entry if facts.run_cache is not None else None
-    if entry is None:
-        raise ValueError(f"stage '{stage.name}' has no run-cache entry to restore")
-    for out in stage.outs:
-        info = entry.outs[out.path] if out.cache else entry.metrics[out.path]
-        ws.cache.checkout(info.oid, ws.project.abspath(out.path), ws.hasher, copy=not out.cache)
-    return _write_lock(ws, stage, facts, {**entry.outs, **entry.metrics})
+    ws.run_cache.restore(entry, stage, ws.cache, ws.project.root, ws.hasher)
+    return _write_lock(ws, stage, basis, {**entry.outs, **entry.metrics})
 
 
-def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: Iterable[Produced]) -> StageLock:
+def commit_produced(ws: Workspace, stage: Stage, basis: Basis, produced: Iterable[Produced]) -> StageLock:
     """The lock of a stage that ran elsewhere (remote-cache mode), from the hashes its worker
     returned: its cached outputs are on the remote, whether or not they are in the workspace."""
     by_path = {item.path: HashInfo(item.oid, item.size, item.nfiles) for item in produced}
@@ -96,17 +93,17 @@ def commit_produced(ws: Workspace, stage: Stage, facts: status.Facts, produced: 
         if not out.cache:  # written here from the outcome; a copy in the cache, as a local run keeps
             path = ws.project.abspath(out.path)
             ws.cache.add(path, ws.hasher.hash_path(path), copy=True)
-    _record_run(ws, stage, facts, outs, metrics)  # a hit here once its outputs are fetched
-    return _write_lock(ws, stage, facts, {**outs, **metrics})
+    ws.run_cache.record(stage, basis.run_inputs, outs, metrics)  # a hit here once its outputs are fetched
+    return _write_lock(ws, stage, basis, {**outs, **metrics})
 
 
-def _write_lock(ws: Workspace, stage: Stage, facts: status.Facts, infos: Mapping[str, HashInfo]) -> StageLock:
+def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, HashInfo]) -> StageLock:
     """Each output with its kind and cache flag as the stage declares them (schema 2 of the lock)."""
     lock = StageLock(
-        code_fingerprint=facts.fingerprint.digest,
-        code_manifest=dict(facts.fingerprint.manifest),
-        params=dict(facts.params),
-        deps={path: info for path, info in facts.deps.items() if info is not None},
+        code_fingerprint=basis.code_fingerprint,
+        code_manifest=dict(basis.code_manifest),
+        params=dict(basis.params),
+        deps=dict(basis.deps),
         outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
     )
     lock_mod.write(ws.project.lock_file(stage.name), lock)

@@ -21,6 +21,7 @@ from pivot.executor.task import StageOutcome, StageTask
 from pivot.declare.graph import Graph
 from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
 from pivot.declare.stage import Stage
+from pivot.storage.lock import StageLock
 from pivot.worktree.workspace import Workspace
 
 
@@ -132,28 +133,8 @@ class _Hooks:
             use_run_cache=self._options.run_cache,
             adjust=self._options.offload.adjust if self._options.offload is not None else None,
         )
-        if decision.from_run_cache:
-            try:
-                commit.restore_run(self._ws, stage, facts)
-            except errors.CacheError as exc:
-                # A damaged object behind an entry: the entry is a miss, and the stage runs.
-                facts = dataclasses.replace(facts, run_cache=None)
-                decision = status.decide(stage, lock, facts, forced=self._options.force)
-                decision = dataclasses.replace(decision, run_cache_note=f"restoring from the run cache failed: {exc.message}")
-            else:
-                self.record(StageResult(name, StageStatus.RUN_CACHE, decision=decision))
-                return None
-        if not decision.run and decision.restore and lock is not None:
-            try:
-                commit.restore(self._ws, stage, lock, decision.restore)
-            except errors.CacheError as exc:
-                # The object turned out damaged (and was removed): the stage runs instead.
-                facts = dataclasses.replace(facts, restorable=frozenset())
-                decision = status.decide(stage, lock, facts, forced=self._options.force)
-                decision = dataclasses.replace(decision, run_cache_note=exc.message)
+        decision = self._restore(stage, lock, facts, decision)
         if not decision.run:
-            kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
-            self.record(StageResult(name, kind, decision=decision))
             return None
         missing = [path for path, info in facts.deps.items() if info is None]
         if missing:
@@ -164,7 +145,7 @@ class _Hooks:
                 message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
-        commit.clear_outputs(self._ws, stage, facts)
+        commit.clear_outputs(self._ws, stage, facts.damaged.values())
         log_path = self._log_path(name)
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
@@ -174,6 +155,30 @@ class _Hooks:
         self._running[name] = (facts, decision, tail)
         self._reporter.stage_started(name, decision)
         return submission
+
+    def _restore(
+        self, stage: Stage, lock: StageLock | None, facts: status.Facts, decision: status.Decision
+    ) -> status.Decision:
+        """Restore what the decision says to, and record the stage; if an object turns out
+        damaged, the decision becomes a run (amended, not made again) and nothing is recorded."""
+        entry = decision.run_cache_entry
+        if decision.from_run_cache and entry is not None:
+            try:
+                commit.restore_run(self._ws, stage, entry, _basis(stage, facts))
+            except errors.CacheError as exc:  # a damaged object behind the entry: a miss after all
+                decision = status.run_cache_failed(decision, f"restoring from the run cache failed: {exc.message}")
+            else:
+                self.record(StageResult(stage.name, StageStatus.RUN_CACHE, decision=decision))
+                return decision
+        if not decision.run and decision.restore and lock is not None:
+            try:
+                commit.restore(self._ws, stage, lock, decision.restore)
+            except errors.CacheError as exc:  # the object was damaged (and removed): the stage runs
+                decision = status.restore_failed(stage, decision, facts, exc.message)
+        if not decision.run:
+            kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
+            self.record(StageResult(stage.name, kind, decision=decision))
+        return decision
 
     def _guard(self, name: str, decision: status.Decision, action: Any) -> None:
         try:
@@ -197,11 +202,12 @@ class _Hooks:
             )
             return False
         try:
+            stage = self._graph.stages[name]
             if outcome.produced is None:
-                commit.commit(self._ws, self._graph.stages[name], facts)
+                commit.commit(self._ws, stage, _basis(stage, facts))
             else:
-                self._options.offload.settle(self._graph.stages[name], outcome)  # type: ignore[union-attr]
-                commit.commit_produced(self._ws, self._graph.stages[name], facts, outcome.produced)
+                self._options.offload.settle(stage, outcome)  # type: ignore[union-attr]
+                commit.commit_produced(self._ws, stage, _basis(stage, facts), outcome.produced)
         except errors.PivotError as exc:
             message = self._note(exc).message
             append_failure(self._log_path(name), f"error: {message}")
@@ -228,6 +234,17 @@ class _Hooks:
     def tick(self) -> None:
         for _, _, tail in self._running.values():
             tail.poll()
+
+
+def _basis(stage: Stage, facts: status.Facts) -> commit.Basis:
+    """What the lock records beside the outputs, from the facts the decision was made on."""
+    return commit.Basis(
+        code_fingerprint=facts.fingerprint.digest,
+        code_manifest=facts.fingerprint.manifest,
+        params=facts.params,
+        deps={path: info for path, info in facts.deps.items() if info is not None},
+        run_inputs=observe.run_inputs(stage, facts),
+    )
 
 
 def _from_os_error(exc: OSError, doing: str, root: pathlib.Path) -> errors.PivotError:

@@ -85,21 +85,13 @@ def _read_lock(proj: project.Project, name: str) -> lock_mod.StageLock | None:
 def shareable_runs(
     cache: Cache, run_cache: RunCache, stages: Collection[str] | None = None, *, complete: Collection[str] = ()
 ) -> dict[str, RunEntry]:
-    """Readable run-cache entries (of `stages` only, if given) whose objects the local cache holds
-    whole: what push may share, since a remote entry must never lack its objects. `complete`:
-    oids the caller has just found whole (a directory's check stats every file)."""
-    return {
-        key: entry
-        for key, entry in run_cache.entries()
-        if entry is not None
-        and (stages is None or entry.stage in stages)
-        and all(oid in complete or cache.is_complete(oid) for oid in entry.oids())
-    }
+    """What push may share of the run cache (see `RunCache.shareable`)."""
+    return run_cache.shareable(cache, stages, complete=complete)
 
 
 def run_cache_oids(run_cache: RunCache) -> set[str]:
-    """The objects every readable run-cache entry names (a damaged entry names none: it is a miss)."""
-    return {oid for _, entry in run_cache.entries() if entry is not None for oid in entry.oids()}
+    """The objects the run cache keeps alive for gc (see `RunCache.oids`)."""
+    return run_cache.oids()
 
 
 def expand(cache: Cache, oids: Iterable[str]) -> set[str]:
