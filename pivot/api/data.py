@@ -45,7 +45,7 @@ def open_file(proj: Project, path: str, rev: str | None) -> IO[bytes]:
     if rev is None and proj.paths.abspath(rel).is_file():
         return open(proj.paths.abspath(rel), "rb")
     locks = locks_at(proj, rev) if rev is not None else _workspace_locks(proj)
-    info = next((lock.output(rel) for lock in locks.values() if lock.output(rel) is not None), None)
+    info = _recorded(proj, locks, rel)
     if info is not None:
         if info.is_dir:
             raise errors.PathError(f"'{rel}' is a directory", hint="open one of its files, or pivot.api.load it")
@@ -59,6 +59,23 @@ def open_file(proj: Project, path: str, rev: str | None) -> IO[bytes]:
         f"'{rel}' does not exist {where}, and no stage's lock records it",
         hint="give a path relative to the project root, of a file or of a stage's output",
     )
+
+
+def _recorded(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str) -> HashInfo | None:
+    """What the locks record for `rel`: an output itself, or a file inside a directory output
+    (found in that directory's manifest, fetched from the remote when the cache lacks it)."""
+    exact = next((lock.output(rel) for lock in locks.values() if lock.output(rel) is not None), None)
+    if exact is not None:
+        return exact
+    for lock in locks.values():
+        for out_path, info in lock.outs.items():  # a directory is always a cached output
+            if info.is_dir and project_mod.is_within(rel, out_path):
+                with session.opened(proj.paths, proj.defer) as ws:
+                    _fetch_if_missing(proj, ws, out_path, info)
+                    inner = rel[len(out_path) :].lstrip("/")
+                    entry = next((e for e in ws.cache.read_manifest(info.oid) if e.relpath == inner), None)
+                return HashInfo(entry.oid, entry.size) if entry is not None else None
+    return None
 
 
 def locks_at(proj: Project, rev: str) -> dict[str, lock_mod.StageLock]:

@@ -65,14 +65,20 @@ def opened(proj: project.Project, defer: Defer | None = None) -> Iterator[worksp
     """The workspace for one operation; an operation that did its work but could not keep the
     stat memo because the disk is full still ends with that error, through `defer`."""
     ws = workspace.open_workspace(proj)
+    failed = False
     try:
         yield ws
+    except BaseException:
+        failed = True  # the error in flight is the one to report, not the memo's
+        raise
     finally:
         ws.close()
-        if ws.state is not None and ws.state.full is not None:
-            if defer is None:
-                raise ws.state.full
-            defer(ws.state.full)
+        full = ws.state.full if ws.state is not None else None
+        if full is not None:
+            if defer is not None:
+                defer(full)
+            elif not failed:
+                raise full
 
 
 @contextlib.contextmanager

@@ -98,3 +98,24 @@ def test_a_removed_object_with_no_remote_says_what_to_do(make_project):
     shutil.rmtree(a / ".pivot" / "cache")
     with pytest.raises(errors.InputError, match="neither in the workspace nor in the cache, and no remote can supply it"):
         pivot.api.load("make", project=a)
+
+
+def test_open_reads_a_file_inside_a_directory_output_from_the_cache(make_project):
+    a = make_project("a", tag="A")
+    with open(a / "stages.py", "a") as handle:
+        handle.write(
+            "\n\ndef shards(made: Annotated[str, outputs.Dep('out.txt', loaders.Text())]) -> "
+            "Annotated[pathlib.Path, outputs.Out('shards', loaders.PathOnly())]:\n"
+            "    pathlib.Path('shards/sub').mkdir(parents=True, exist_ok=True)\n"
+            "    pathlib.Path('shards/sub/one.txt').write_text(made + '!')\n"
+            "    return pathlib.Path('shards')\n"
+        )
+    (a / "pivot.yaml").write_text((a / "pivot.yaml").read_text() + "  shards:\n    python: stages.shards\n")
+    assert Project.open(a).run(executor="inprocess").ok
+    shutil.rmtree(a / "shards")
+    with api_open("shards/sub/one.txt", project=a) as handle:
+        assert handle.read() == b"A:hello!"
+    with pytest.raises(errors.PathError, match="'shards' is a directory"):
+        api_open("shards", project=a)
+    loaded = load("shards", project=a)  # PathOnly: a path to a copy of the directory
+    assert (loaded / "sub" / "one.txt").read_text() == "A:hello!"
