@@ -13,7 +13,15 @@ import os
 from typing import IO, Any
 
 from pivot.api.project import Comparison, Project
-from pivot.api.results import Outcome, RunReport, StageRun, StageStatus, StatusReport, Traffic, TrackedStatus
+from pivot.api.results import (
+    Outcome,
+    RunReport,
+    StageRun,
+    StageStatus,
+    StatusReport,
+    TrackedStatus,
+    Traffic,
+)
 
 __all__ = [
     "Comparison",
@@ -40,7 +48,8 @@ def load(stage_or_path: str, output: str | None = None, rev: str | None = None, 
     return Project.open(project).load(stage_or_path, output, rev)
 
 
-def open(path: str, rev: str | None = None, project: str | os.PathLike[str] = ".") -> IO[bytes]:  # noqa: A001 - dvc.api's name
+# Named like dvc.api.open on purpose; inside this module the builtin is not needed.
+def open(path: str, rev: str | None = None, project: str | os.PathLike[str] = ".") -> IO[bytes]:
     """A binary file object (use it in a `with` block) for project-relative `path`: a workspace
     file, an output recorded by a stage's lock (from the cache, else the default remote), or, with
     `rev`, the file as git or the lock has it at that revision. Like `dvc.api.open(mode="rb")`."""

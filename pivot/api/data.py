@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from pivot import errors
+from pivot.api import session
 from pivot.base import project as project_mod
 from pivot.base import yamldoc
 from pivot.declare.stage import OutSpec, Stage
-from pivot.api import session
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import HashInfo
@@ -183,7 +183,8 @@ def _fetch_if_missing(proj: Project, ws: Workspace, path: str, info: HashInfo) -
     """Bring the object from the default remote when the cache lacks it."""
     if ws.cache.is_complete(info.oid):
         return
-    from pivot.remote import fs, spec as remote_spec, transfer
+    from pivot.remote import fs, transfer
+    from pivot.remote import spec as remote_spec
 
     try:
         remote = fs.Remote(remote_spec.resolve(ws.settings, None, proj.root))

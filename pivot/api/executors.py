@@ -133,7 +133,8 @@ def _offload(ws: Workspace, loaded: session.Loaded, request: Request) -> RemoteO
                 hint="set executor.data: remote in .pivot/config.yaml, or drop --no-download",
             )
         return None
-    from pivot.remote import fs, spec as remote_spec
+    from pivot.remote import fs
+    from pivot.remote import spec as remote_spec
     from pivot.scaleout.offload import RemoteOffload
 
     spec = remote_spec.resolve(ws.settings, settings.remote, ws.project.root)

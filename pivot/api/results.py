@@ -11,7 +11,7 @@ from pivot.executor.reporting import RunSummary, StageResult
 from pivot.executor.reporting import StageStatus as Outcome
 from pivot.worktree import gitignore, tracking
 
-__all__ = ["Outcome", "RunReport", "StageRun", "StageStatus", "StatusReport", "Traffic", "TrackedStatus"]
+__all__ = ["Outcome", "RunReport", "StageRun", "StageStatus", "StatusReport", "TrackedStatus", "Traffic"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

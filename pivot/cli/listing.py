@@ -6,8 +6,8 @@ import json
 
 import click
 
-from pivot.declare import dag
 from pivot.cli import common
+from pivot.declare import dag
 
 
 @click.command(name="list")

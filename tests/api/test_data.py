@@ -12,7 +12,6 @@ import pivot.api
 from pivot import errors
 from pivot.api import Project, load
 from pivot.api import open as api_open
-
 from tests.api.conftest import commit_all, git
 
 
@@ -87,7 +86,7 @@ def test_a_missing_output_or_unknown_name_is_a_clear_input_error(make_project):
     with pytest.raises(errors.InputError, match="stage 'train' has no output 'modle'") as caught:
         pivot.api.load("train", output="modle", project=a)
     assert "model" in (caught.value.hint or "")
-    with pytest.raises(errors.PathError, match="'absent.txt' does not exist in the workspace"):
+    with pytest.raises(errors.PathError, match=r"'absent\.txt' does not exist in the workspace"):
         pivot.api.open("absent.txt", project=a)
 
 
