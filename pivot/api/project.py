@@ -22,11 +22,11 @@ from pivot.decide.status import Decision
 from pivot.declare import graph as graph_mod
 from pivot.declare.stage import Stage
 from pivot.executor import reporting
-from pivot.report import compare, diff, snapshot
 from pivot.worktree import gitignore, tracking
 
 if TYPE_CHECKING:
     from pivot.api import sync
+    from pivot.report import diff, snapshot
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -174,12 +174,16 @@ class Project:
     def metrics(self, rev: str | None = None) -> snapshot.Snapshot:
         """The values of every Metric output, flattened (`.metrics`), and the files that could not
         be read (`.unreadable`): in the workspace, or as committed at a git `rev`."""
+        from pivot.report import snapshot  # only the commands that report pay for it
+
         if rev is not None:
             return snapshot.at_revision(self._repo(), rev)
         return snapshot.workspace(self.load_pipeline().pipeline)
 
     def compare(self, old_rev: str | None = None, new_rev: str | None = None, *, include_unchanged: bool = False) -> Comparison:
         """Params and metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
+        from pivot.report import compare, diff
+
         old, new = compare.sides(self.paths, old_rev, new_rev, lambda: self.load_pipeline().pipeline)
         return Comparison(
             old,
