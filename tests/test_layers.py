@@ -67,6 +67,8 @@ LAYERS = {
     # Joins the executor's worker to the remote cache (Dask's remote-cache mode): above both, so
     # neither imports the other; only the CLI uses it.
     "pivot.scaleout": 7.5,
+    # The library the CLI is a shell over: every operation on a project, no printing.
+    "pivot.api": 7.8,
     "pivot.cli": 8,
 }
 

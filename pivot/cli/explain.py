@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from pivot.base import wording
-from pivot.decide import observe
-from pivot.worktree import restore, tracking
+from pivot.worktree import restore
 from pivot.cli import common
 from pivot.report import render
 from pivot.decide.status import Change, Decision, PathChange
@@ -23,7 +22,7 @@ from pivot.decide.status import Change, Decision, PathChange
 @click.option("--no-run-cache", is_flag=True, help="Explain as if running with --no-run-cache.")
 def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool) -> None:
     """Explain why each of STAGES (default: all) will run or not."""
-    decisions = _evaluate(stages, force, with_tracked=False, use_run_cache=not no_run_cache)[0]
+    decisions = common.api().explain(stages, force=force, run_cache=not no_run_cache)
     if as_json:
         click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))
         return
@@ -48,40 +47,20 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
 
         sync.remote_status(stages, remote_name, as_json)
         return
-    decisions, tracked = _evaluate(stages, False, with_tracked=not detail)
+    report = common.api().status_report(stages, tracked=not detail)
+    decisions = [entry.decision for entry in report.stages]
     if detail:
         click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
     elif as_json:
         payload: dict[str, Any] = {d.stage: stage_json(d) for d in decisions}
-        for item, state in tracked:
-            payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": state.value}
+        for item in report.tracked:
+            payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": item.state.value}
         click.echo(json.dumps(render.json_tree(payload), indent=2))
     else:
         print_status(decisions)
-        width = max((len(item.pvt) for item, _ in tracked), default=0)
-        for item, state in tracked:
-            click.echo(f"{item.pvt.ljust(width)}  {state.value}")
-
-
-def _evaluate(
-    stages: Sequence[str], force: bool, *, with_tracked: bool, use_run_cache: bool = True
-) -> tuple[list[Decision], list[tuple[tracking.Tracked, tracking.State]]]:
-    proj = common.find_project()
-    loaded = common.load(proj)
-    names = common.select(loaded, stages)
-    targets = common.targets(loaded, stages)
-    tracked: list[tuple[tracking.Tracked, tracking.State]] = []
-    with common.opened(proj) as ws:
-        decisions = observe.predict(
-            ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=use_run_cache
-        )
-        if with_tracked:
-            shown = [loaded.graph.stages[name] for name in targets]
-            deps = {path for stage in shown for path in stage.dep_paths} if stages else None
-            outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
-            tracked = tracking.states(ws, deps=deps, skip=outs)
-    # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
-    return [d for d in decisions if d.stage in targets], tracked
+        width = max((len(item.pvt) for item in report.tracked), default=0)
+        for item in report.tracked:
+            click.echo(f"{item.pvt.ljust(width)}  {item.state.value}")
 
 
 def print_status(decisions: Sequence[Decision]) -> None:

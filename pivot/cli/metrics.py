@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from pivot.cli import common, output
-from pivot.report import compare, diff, snapshot, views
+from pivot.report import snapshot, views
 
 
 @click.group()
@@ -18,8 +18,7 @@ def metrics() -> None:
 @click.option("--precision", type=click.IntRange(min=0), default=5, show_default=True)
 def show(as_json: bool, as_md: bool, precision: int) -> None:
     """Every Metric output of the pipeline, nested keys joined with dots."""
-    loaded = common.load(common.find_project())
-    now = snapshot.workspace(loaded.pipeline)
+    now = common.api().metrics()
     output.emit(views.metrics_show(now.metrics, precision, now.unreadable), as_json, as_md)
     _warn_unreadable(now)
 
@@ -35,11 +34,10 @@ def diff_command(
     old_rev: str | None, new_rev: str | None, as_json: bool, as_md: bool, show_all: bool, precision: int, no_path: bool
 ) -> None:
     """Metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
-    proj = common.find_project()
-    old, new = compare.sides(proj, old_rev, new_rev, lambda: common.load(proj).pipeline)
-    rows = diff.compare(old.metrics, new.metrics, include_unchanged=show_all)
+    sides = common.api().compare(old_rev, new_rev, include_unchanged=show_all)
+    old, new = sides.old, sides.new
     view = views.metrics_diff(
-        rows,
+        sides.metrics,
         old.label,
         new.label,
         precision=precision,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from pivot.cli import common, output
-from pivot.report import compare, diff, snapshot, views
+from pivot.report import snapshot, views
 
 
 @click.group()
@@ -19,11 +19,9 @@ def params() -> None:
 @output.format_options
 def show(stages: tuple[str, ...], as_json: bool, as_md: bool) -> None:
     """The resolved params of STAGES (default: every stage that has params)."""
-    loaded = common.load(common.find_project())
-    wanted = common.targets(loaded, stages)  # unknown names are an error
-    values = {name: v for name, v in snapshot.workspace(loaded.pipeline).params.items() if name in wanted}
-    if as_json:  # nested values stay nested here, as the stage receives them
-        values = {name: dict(loaded.graph.stages[name].params) for name in values}
+    values = common.api().params(stages)  # unknown names are an error
+    if not as_json:  # nested values stay nested in JSON, as the stage receives them
+        values = {name: snapshot.flatten(v) for name, v in values.items()}
     output.emit(views.params_show(values), as_json, as_md)
 
 
@@ -34,7 +32,5 @@ def show(stages: tuple[str, ...], as_json: bool, as_md: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Unchanged params too.")
 def diff_command(old_rev: str | None, new_rev: str | None, as_json: bool, as_md: bool, show_all: bool) -> None:
     """Params at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
-    proj = common.find_project()
-    old, new = compare.sides(proj, old_rev, new_rev, lambda: common.load(proj).pipeline)
-    rows = diff.compare(old.params, new.params, include_unchanged=show_all)
-    output.emit(views.params_diff(rows, old.label, new.label), as_json, as_md)
+    sides = common.api().compare(old_rev, new_rev, include_unchanged=show_all)
+    output.emit(views.params_diff(sides.params, sides.old.label, sides.new.label), as_json, as_md)

@@ -18,11 +18,11 @@ def describe(stage: Stage) -> dict[str, Any]:
     return described
 
 
-def listing(graph: Graph, names: Sequence[str]) -> str:
+def listing(stages: Sequence[Stage]) -> str:
     blocks = []
-    for name in names:
-        described = describe(graph.stages[name])
-        lines = [f"{name}  ({described['function']})"]
+    for stage in stages:
+        described = describe(stage)
+        lines = [f"{stage.name}  ({described['function']})"]
         for key in ("deps", *(kind.value for kind in OutKind)):
             if described[key]:
                 lines.append(f"  {key + ':':<8} {', '.join(described[key])}")

@@ -1,0 +1,255 @@
+"""`Project`: one pivot project opened as a library, the object every CLI command is a shell over.
+
+Each method loads what it needs from the project's own root (never the current directory), so
+two projects can be open in one process; the user's modules of one never serve the other
+(`pivot.base.importing.prepare_imports` forgets them whenever the other project is loaded).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dataclasses
+import os
+import pathlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from pivot.api import executors, results, session
+from pivot.base import project as project_mod
+from pivot.decide import observe
+from pivot.decide.status import Decision
+from pivot.declare import graph as graph_mod
+from pivot.declare.stage import Stage
+from pivot.executor import reporting
+from pivot.worktree import gitignore, tracking
+
+if TYPE_CHECKING:
+    from pivot.api import sync
+    from pivot.report import diff, snapshot
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Comparison:
+    """Params and metrics at two sides (a git revision, or the workspace), and their differences."""
+
+    old: snapshot.Snapshot
+    new: snapshot.Snapshot
+    params: list[diff.Row]
+    metrics: list[diff.Row]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Project:
+    """A pivot project on disk. Open it with `Project.open(path)`."""
+
+    paths: project_mod.Project
+    defer: session.Defer | None = None  # see session.Defer; None raises such an error at once
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ".", *, defer: session.Defer | None = None) -> Project:
+        """The project at `path` or the nearest directory above it holding pivot.yaml,
+        pipeline.py or .pivot/ (as the CLI finds it from the current directory)."""
+        return cls(project_mod.Project(project_mod.find_root(pathlib.Path(path).resolve())), defer)
+
+    @property
+    def root(self) -> pathlib.Path:
+        return self.paths.root
+
+    # ------------------------------------------------------------------ pipeline
+
+    def load_pipeline(self, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None) -> session.Loaded:
+        """The stages and their graph, as declared now (imports the user's modules if they changed)."""
+        return session.load(self.paths, check_sources=check_sources, overrides=overrides)
+
+    def list(self, targets: Sequence[str] = ()) -> builtins.list[Stage]:
+        """The stages TARGETS name (default: all), in run order."""
+        loaded = self.load_pipeline(check_sources=False)
+        wanted = set(session.targets(loaded, targets))
+        return [loaded.graph.stages[name] for name in loaded.graph.order if name in wanted]
+
+    def dag(self, targets: Sequence[str] = ()) -> tuple[graph_mod.Graph, tuple[str, ...]]:
+        """The stage graph and the stages TARGETS select with everything upstream of them."""
+        loaded = self.load_pipeline(check_sources=False)
+        return loaded.graph, graph_mod.select(loaded.graph, list(targets))
+
+    # ------------------------------------------------------------------ run
+
+    def run(
+        self,
+        targets: Sequence[str] = (),
+        *,
+        jobs: int | None = None,
+        force: bool = False,
+        keep_going: bool = False,
+        overrides: Mapping[str, Any] | None = None,
+        executor: str | None = None,
+        reporter: reporting.Reporter | None = None,
+        run_cache: bool = True,
+        address: str | None = None,
+        download: bool = True,
+    ) -> results.RunReport:
+        """Run the stale stages of TARGETS (default: all) and of everything upstream of them.
+
+        `overrides` ({"train.lr": 0.1}) set params for this run only; `executor` is "loky",
+        "forkserver", "inprocess" or "dask" (default: executor.kind in .pivot/config.yaml, else a
+        local process pool); `reporter` hears each stage as it starts and ends (default: silent).
+        A failing stage is reported in the result (`report.ok`), not raised."""
+        request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
+        loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
+        names = session.select(loaded, targets)
+        if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
+            graph_mod.check_sources(loaded.graph, names)
+        project_mod.ensure_dot_dir(self.paths)
+        with session.project_lock(self.paths), _cwd_kept():
+            with session.opened(self.paths, self.defer) as ws:
+                summary, traffic = executors.execute(ws, loaded, names, request, reporter or reporting.Reporter())
+            # Failed stages too: whatever they left behind must not be committed either.
+            kept = gitignore.keep(self.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
+        stages = tuple(results.StageRun.of(result) for result in summary.results)
+        return results.RunReport(stages, summary.duration, summary, kept, traffic)
+
+    def plan(
+        self, targets: Sequence[str] = (), *, force: bool = False, keep_going: bool = False, run_cache: bool = True
+    ) -> builtins.list[Decision]:
+        """What `run` with these arguments would do, stage by stage (upstream stages included),
+        without running anything: a dry run."""
+        loaded = self.load_pipeline()
+        names = session.select(loaded, targets)
+        if not keep_going:
+            graph_mod.check_sources(loaded.graph, names)
+        project_mod.ensure_dot_dir(self.paths)
+        with session.project_lock(self.paths), session.opened(self.paths, self.defer) as ws:
+            return observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=run_cache)
+
+    # ------------------------------------------------------------------ status
+
+    def status(self, targets: Sequence[str] = ()) -> builtins.list[results.StageStatus]:
+        """One entry per stage TARGETS name (default: all): up to date, or will run and why."""
+        return list(self.status_report(targets, tracked=False).stages)
+
+    def status_report(self, targets: Sequence[str] = (), *, tracked: bool = True) -> results.StatusReport:
+        """`status`, plus each .pvt-tracked path (with TARGETS, those their stages depend on)."""
+        decisions, paths = self._evaluate(targets, force=False, run_cache=True, with_tracked=tracked)
+        return results.StatusReport(
+            tuple(results.StageStatus.of(d) for d in decisions),
+            tuple(results.TrackedStatus(item.path, item.pvt, state) for item, state in paths),
+        )
+
+    def explain(self, targets: Sequence[str] = (), *, force: bool = False, run_cache: bool = True) -> builtins.list[Decision]:
+        """Why each stage TARGETS name will run or not, in full (what `pivot explain` prints)."""
+        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False)[0]
+
+    def _evaluate(
+        self, patterns: Sequence[str], *, force: bool, run_cache: bool, with_tracked: bool
+    ) -> tuple[builtins.list[Decision], builtins.list[tuple[tracking.Tracked, tracking.State]]]:
+        loaded = self.load_pipeline()
+        names = session.select(loaded, patterns)
+        targets = session.targets(loaded, patterns)
+        tracked: builtins.list[tuple[tracking.Tracked, tracking.State]] = []
+        with session.opened(self.paths, self.defer) as ws:
+            decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=run_cache)
+            if with_tracked:
+                shown = [loaded.graph.stages[name] for name in targets]
+                deps = {path for stage in shown for path in stage.dep_paths} if patterns else None
+                outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
+                tracked = tracking.states(ws, deps=deps, skip=outs)
+        # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
+        return [d for d in decisions if d.stage in targets], tracked
+
+    # ------------------------------------------------------------------ params and metrics
+
+    def params(self, targets: Sequence[str] = (), rev: str | None = None) -> dict[str, dict[str, Any]]:
+        """Each stage's resolved params (params.yaml > pivot.yaml > Python defaults), nested as the
+        stage receives them; at a git `rev`, as its lock files recorded them. Stages without params
+        are left out."""
+        if rev is not None:
+            from pivot.api import data
+
+            return {name: dict(lock.params) for name, lock in data.locks_at(self, rev).items() if lock.params}
+        loaded = self.load_pipeline()
+        wanted = session.targets(loaded, targets)  # unknown names are an error
+        return {name: dict(s.params) for name, s in loaded.pipeline.stages.items() if s.params and name in wanted}
+
+    def metrics(self, rev: str | None = None) -> snapshot.Snapshot:
+        """The values of every Metric output, flattened (`.metrics`), and the files that could not
+        be read (`.unreadable`): in the workspace, or as committed at a git `rev`."""
+        from pivot.report import snapshot  # only the commands that report pay for it
+
+        if rev is not None:
+            return snapshot.at_revision(self._repo(), rev)
+        return snapshot.workspace(self.load_pipeline().pipeline)
+
+    def compare(self, old_rev: str | None = None, new_rev: str | None = None, *, include_unchanged: bool = False) -> Comparison:
+        """Params and metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
+        from pivot.report import compare, diff
+
+        old, new = compare.sides(self.paths, old_rev, new_rev, lambda: self.load_pipeline().pipeline)
+        return Comparison(
+            old,
+            new,
+            diff.compare(old.params, new.params, include_unchanged=include_unchanged),
+            diff.compare(old.metrics, new.metrics, include_unchanged=include_unchanged),
+        )
+
+    def _repo(self) -> Any:
+        from pivot.report import git
+
+        return git.open_repo(self.root)
+
+    # ------------------------------------------------------------------ data
+
+    def load(self, stage_or_path: str, output: str | None = None, rev: str | None = None) -> Any:
+        """An output's value through its declared loader (see `pivot.api.load`)."""
+        from pivot.api import data
+
+        return data.load(self, stage_or_path, output, rev)
+
+    def open_file(self, path: str, rev: str | None = None) -> IO[bytes]:
+        """A binary file object for `path` (see `pivot.api.open`; `open` is the classmethod)."""
+        from pivot.api import data
+
+        return data.open_file(self, path, rev)
+
+    # ------------------------------------------------------------------ remotes (pivot.api.sync)
+
+    def push(self, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None, dry_run: bool = False, progress: sync.Progress | None = None) -> sync.PushResult:
+        from pivot.api import sync
+
+        return sync.push(self.paths, targets, remote=remote, jobs=jobs, dry_run=dry_run, progress=progress)
+
+    def fetch(self, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None, progress: sync.Progress | None = None) -> sync.FetchResult:
+        from pivot.api import sync
+
+        return sync.fetch(self.paths, targets, remote=remote, jobs=jobs, progress=progress)
+
+    def pull(self, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None, force: bool = False, progress: sync.Progress | None = None) -> sync.PullResult:
+        from pivot.api import sync
+
+        return sync.pull(self.paths, targets, remote=remote, jobs=jobs, force=force, progress=progress)
+
+    def checkout(self, targets: Sequence[str] = (), *, force: bool = False) -> sync.CheckoutResult:
+        from pivot.api import sync
+
+        return sync.checkout(self.paths, targets, force=force)
+
+    def gc(self, *, remote: str | None = None, dry_run: bool = False, grace: str | None = None, drop_run_cache: bool = False) -> sync.GcResult:
+        from pivot.api import sync
+
+        return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache)
+
+
+@contextlib.contextmanager
+def _cwd_kept() -> Iterator[None]:
+    """Stages run with the project root as their cwd; in this process (the inprocess executor)
+    that must not leak into the caller's."""
+    try:
+        before: str | None = os.getcwd()
+    except FileNotFoundError:  # the caller's directory was deleted: nothing to go back to
+        before = None
+    try:
+        yield
+    finally:
+        if before is not None and os.getcwd() != before:
+            with contextlib.suppress(OSError):
+                os.chdir(before)

@@ -1,0 +1,107 @@
+"""The values `pivot.api` hands back: what a run did per stage, what status and explain found.
+Plain frozen dataclasses, so a caller can compare, store or print them as it likes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from pivot.decide.status import Decision
+from pivot.executor.reporting import RunSummary, StageResult
+from pivot.executor.reporting import StageStatus as Outcome
+from pivot.worktree import gitignore, tracking
+
+__all__ = ["Outcome", "RunReport", "StageRun", "StageStatus", "StatusReport", "TrackedStatus", "Traffic"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageRun:
+    """One stage of a run: what happened to it, why, and how long it took."""
+
+    stage: str
+    outcome: Outcome  # ran, skipped, restored, restored from run cache, failed, blocked, not started
+    reason: str  # why it ran (or was restored from the run cache); "" when it was up to date
+    duration: float  # seconds its function ran (0 when it did not run)
+    error: str = ""  # one line, when it failed
+    traceback: str = ""  # the user's code's traceback, when it raised
+    decision: Decision | None = None  # the full decision, as `explain` shows it
+
+    @classmethod
+    def of(cls, result: StageResult) -> StageRun:
+        decision = result.decision
+        reason = decision.reason_text() if decision is not None and (decision.run or decision.from_run_cache) else ""
+        return cls(result.name, result.status, reason, result.duration, result.error, result.traceback, decision)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Traffic:
+    """Bytes a run on Dask in remote-cache mode moved through the remote."""
+
+    remote: str  # the remote's name
+    workers_in: int  # deps the workers fetched
+    workers_out: int  # outputs the workers pushed
+    client_up: int  # deps this machine uploaded
+    client_down: int  # outputs this machine downloaded
+    stages: int  # stages that ran remotely and succeeded
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RunReport:
+    """What `Project.run` did: one `StageRun` per selected stage, in run order."""
+
+    stages: tuple[StageRun, ...]
+    duration: float  # seconds, the whole run
+    summary: RunSummary  # the executor's own record (what the CLI's summary line counts)
+    gitignore: gitignore.Update = dataclasses.field(default_factory=gitignore.Update)
+    traffic: Traffic | None = None  # Dask remote-cache mode only
+
+    @property
+    def ok(self) -> bool:
+        """No stage failed, was blocked, or was left unstarted."""
+        return self.summary.ok
+
+    def __getitem__(self, stage: str) -> StageRun:
+        for run in self.stages:
+            if run.stage == stage:
+                return run
+        raise KeyError(stage)
+
+    @property
+    def outcomes(self) -> Mapping[str, Outcome]:
+        return {run.stage: run.outcome for run in self.stages}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StageStatus:
+    """One stage as `pivot status` shows it: up to date, or will run and why."""
+
+    stage: str
+    will_run: bool
+    reason: str  # "" when up to date
+    blocked: bool  # a dependency is missing (here or upstream): it cannot run
+    from_run_cache: bool  # stale, but a recorded run will restore its outputs
+    restore: tuple[str, ...]  # outputs that come back from the cache instead of running
+    decision: Decision
+
+    @classmethod
+    def of(cls, decision: Decision) -> StageStatus:
+        reason = decision.reason_text() if decision.run or decision.from_run_cache else ""
+        return cls(
+            decision.stage, decision.run, reason, decision.blocked, decision.from_run_cache, tuple(decision.restore), decision
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrackedStatus:
+    """A path tracked by a .pvt file, and whether it still matches."""
+
+    path: str
+    pvt: str
+    state: tracking.State
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StatusReport:
+    stages: tuple[StageStatus, ...]
+    tracked: tuple[TrackedStatus, ...]
+
