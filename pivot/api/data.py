@@ -68,7 +68,7 @@ def _recorded(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str) 
     if exact is not None:
         return exact
     for lock in locks.values():
-        for out_path, info in lock.outs.items():  # a directory is always a cached output
+        for out_path, info in lock.cached.items():  # a directory is always a cached output
             if info.is_dir and project_mod.is_within(rel, out_path):
                 with session.opened(proj.paths, proj.defer) as ws:
                     _fetch_if_missing(proj, ws, out_path, info)
