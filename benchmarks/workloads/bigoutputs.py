@@ -12,18 +12,8 @@ import statistics
 import textwrap
 from pathlib import Path
 
-from harness import (
-    Row,
-    Settings,
-    ToolFailed,
-    fresh_dir,
-    problem,
-    run_cmd,
-    say,
-    settle,
-    under,
-    write,
-)
+import harness
+from harness import Row, Settings, ToolFailed
 from tools import Tool, baseline_python
 
 GEN_PY = '''\
@@ -109,12 +99,12 @@ def gen_py(big_mib: int, n_files: int, file_bytes: int) -> str:
 
 def build_big(proj: Path, tool: Tool | None, cfg: Settings, spec: BigSpec, sizes: tuple[int, int, int] | None = None) -> None:
     """sizes: (MiB of the big file, files in the tree, bytes per file); default workloads c, d."""
-    write(proj / "gen.py", gen_py(*(sizes or (cfg.big_mib, cfg.n_files, 1024))))
-    write(proj / "data/seed.txt", "seed\n")
+    harness.write(proj / "gen.py", gen_py(*(sizes or (cfg.big_mib, cfg.n_files, 1024))))
+    harness.write(proj / "data/seed.txt", "seed\n")
     if tool is None:
         return
     if tool.name == "dvc":
-        write(
+        harness.write(
             proj / "dvc.yaml",
             textwrap.dedent(
                 f"""\
@@ -127,8 +117,8 @@ def build_big(proj: Path, tool: Tool | None, cfg: Settings, spec: BigSpec, sizes
             ),
         )
     else:
-        write(proj / "stages.py", BIG_STAGES_PY)
-        write(
+        harness.write(proj / "stages.py", BIG_STAGES_PY)
+        harness.write(
             proj / "pivot.yaml",
             textwrap.dedent(
                 f"""\
@@ -151,11 +141,11 @@ def warm_up(py: str, cfg: Settings, spec: BigSpec) -> None:
     any later time (2 s vs 0.2 s for 1 GiB here), so without this whichever run comes first
     pays for it and the overhead figures are noise.
     """
-    proj = fresh_dir(f"{spec.key}-warmup")
+    proj = harness.fresh_dir(f"{spec.key}-warmup")
     build_big(proj, None, cfg, spec)
     copies = 3 if spec.gen_arg == "big" else 2
     for i in range(copies):
-        run_cmd([py, "gen.py", spec.gen_arg, f"{spec.out}.{i}"], proj, f"{spec.key}-warmup")
+        harness.run_cmd([py, "gen.py", spec.gen_arg, f"{spec.out}.{i}"], proj, f"{spec.key}-warmup")
     shutil.rmtree(proj)
 
 
@@ -166,7 +156,7 @@ def check_big(proj: Path, cfg: Settings, spec: BigSpec, label: str) -> None:
     else:
         ok = p.is_dir() and sum(1 for _ in p.iterdir()) == cfg.n_files
     if not ok:
-        problem(f"{label}: output {spec.out} missing or incomplete after the run")
+        harness.problem(f"{label}: output {spec.out} missing or incomplete after the run")
 
 
 def bench_big(tools: list[Tool], cfg: Settings, spec: BigSpec) -> list[Row]:
@@ -174,14 +164,14 @@ def bench_big(tools: list[Tool], cfg: Settings, spec: BigSpec) -> list[Row]:
     tool run) so that a burst of load from other processes on this shared machine tends to hit
     both halves of a pair rather than only one side."""
     if spec.gen_arg == "big":
-        row = Row(f"caching a {cfg.big_mib / 1024:g} GiB output: overhead", "pivot < 1.5 s", under(1.5))
+        row = Row(f"caching a {cfg.big_mib / 1024:g} GiB output: overhead", "pivot < 1.5 s", harness.under(1.5))
     else:
-        row = Row(f"{cfg.n_files:,}-file output directory (1 KiB each): overhead", "pivot < 3 s", under(3.0))
+        row = Row(f"{cfg.n_files:,}-file output directory (1 KiB each): overhead", "pivot < 3 s", harness.under(3.0))
     py = baseline_python()
     try:
         warm_up(py, cfg, spec)
     except ToolFailed as exc:
-        problem(f"{spec.key}/warm-up failed: {exc}")
+        harness.problem(f"{spec.key}/warm-up failed: {exc}")
         return [row]
     for tool in tools:
         row.attempted.add(tool.name)
@@ -191,10 +181,10 @@ def bench_big(tools: list[Tool], cfg: Settings, spec: BigSpec) -> list[Row]:
                 base, total = timed_pair(py, tool, cfg, spec)
                 totals.append(total)
                 bases.append(base)
-                say(f"[{spec.key}] {tool.name} {i + 1}/{cfg.big_repeats}: {total:.2f} s, "
-                    f"baseline {base:.2f} s, overhead {total - base:.2f} s")
+                harness.say(f"[{spec.key}] {tool.name} {i + 1}/{cfg.big_repeats}: {total:.2f} s, "
+                            f"baseline {base:.2f} s, overhead {total - base:.2f} s")
         except ToolFailed as exc:
-            problem(f"{spec.key}/{tool.name} failed: {exc}")
+            harness.problem(f"{spec.key}/{tool.name} failed: {exc}")
             continue
         setattr(row, tool.name, statistics.median(totals[k] - bases[k] for k in range(len(totals))))
         row.notes.append(f"{tool.name}: total {statistics.median(totals):.2f} s, "
@@ -205,18 +195,18 @@ def bench_big(tools: list[Tool], cfg: Settings, spec: BigSpec) -> list[Row]:
 def timed_pair(py: str, tool: Tool, cfg: Settings, spec: BigSpec) -> tuple[float, float]:
     """(baseline seconds, tool seconds): the plain-Python write, then the tool's run right after,
     each in a fresh project deleted afterwards to free the disk (and page cache)."""
-    proj = fresh_dir(f"{spec.key}-baseline")
+    proj = harness.fresh_dir(f"{spec.key}-baseline")
     build_big(proj, None, cfg, spec)
-    settle()
-    base = run_cmd([py, "gen.py", spec.gen_arg, spec.out], proj, f"{spec.key}-baseline")
+    harness.settle()
+    base = harness.run_cmd([py, "gen.py", spec.gen_arg, spec.out], proj, f"{spec.key}-baseline")
     check_big(proj, cfg, spec, f"{spec.key}/baseline")
     shutil.rmtree(proj)
 
     log = f"{spec.key}-{tool.name}"
-    proj = fresh_dir(log)
+    proj = harness.fresh_dir(log)
     build_big(proj, tool, cfg, spec)
     tool.init(proj, log)
-    settle()
+    harness.settle()
     total = tool.run(proj, log)
     check_big(proj, cfg, spec, f"{spec.key}/{tool.name}")
     shutil.rmtree(proj)

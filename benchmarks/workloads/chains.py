@@ -6,18 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from harness import (
-    Row,
-    Settings,
-    ToolFailed,
-    fmt_times,
-    problem,
-    ratio_at_least,
-    say,
-    settle,
-    under,
-    write,
-)
+import harness
+from harness import Row, Settings, ToolFailed
 from tools import Tool, cold_run
 
 CHAINS_STAGES_PY = '''\
@@ -55,10 +45,10 @@ def root_text(c: int) -> str:
 
 def build_chains(proj: Path, tool: Tool, cfg: Settings) -> None:
     for c in range(cfg.chains):
-        write(proj / chain_path(c, 0), root_text(c))
+        harness.write(proj / chain_path(c, 0), root_text(c))
     lines = ["stages:"]
     if tool.name == "dvc":
-        write(proj / "step.py", CHAINS_STEP_PY)
+        harness.write(proj / "step.py", CHAINS_STEP_PY)
         for c in range(cfg.chains):
             for s in range(1, cfg.chain_len + 1):
                 src, dst = chain_path(c, s - 1), chain_path(c, s)
@@ -68,9 +58,9 @@ def build_chains(proj: Path, tool: Tool, cfg: Settings) -> None:
                     f"    deps: [step.py, {src}]",
                     f"    outs: [{dst}]",
                 ]
-        write(proj / "dvc.yaml", "\n".join(lines) + "\n")
+        harness.write(proj / "dvc.yaml", "\n".join(lines) + "\n")
     else:
-        write(proj / "stages.py", CHAINS_STAGES_PY)
+        harness.write(proj / "stages.py", CHAINS_STAGES_PY)
         for c in range(cfg.chains):
             for s in range(1, cfg.chain_len + 1):
                 lines += [
@@ -81,7 +71,7 @@ def build_chains(proj: Path, tool: Tool, cfg: Settings) -> None:
                     "    outs:",
                     f"      dst: {chain_path(c, s)}",
                 ]
-        write(proj / "pivot.yaml", "\n".join(lines) + "\n")
+        harness.write(proj / "pivot.yaml", "\n".join(lines) + "\n")
 
 
 def check_chains(proj: Path, cfg: Settings, roots: dict[int, str], label: str) -> None:
@@ -95,7 +85,7 @@ def check_chains(proj: Path, cfg: Settings, roots: dict[int, str], label: str) -
             elif p.read_text() != want:
                 bad.append(f"{p.name} has wrong content")
     if bad:
-        problem(f"{label}: outputs wrong after run ({len(bad)} bad, e.g. {bad[:3]})")
+        harness.problem(f"{label}: outputs wrong after run ({len(bad)} bad, e.g. {bad[:3]})")
 
 
 def out_mtimes(proj: Path, cfg: Settings) -> dict[str, int]:
@@ -119,9 +109,9 @@ def bench_chains(tools: list[Tool], cfg: Settings) -> list[Row]:
     n = cfg.chains * cfg.chain_len
     shape = f"{n} stages ({cfg.chains} chains of {cfg.chain_len})"
     rows = {
-        "cold": Row(f"{shape}: cold run", "pivot < 2 s", under(2.0)),
-        "noop": Row(f"{shape}: no-op run", "≥ 10x faster than DVC", ratio_at_least(10.0)),
-        "edit": Row(f"{shape}: one root edited ({cfg.chain_len} rerun)", "pivot < 0.5 s", under(0.5)),
+        "cold": Row(f"{shape}: cold run", "pivot < 2 s", harness.under(2.0)),
+        "noop": Row(f"{shape}: no-op run", "≥ 10x faster than DVC", harness.ratio_at_least(10.0)),
+        "edit": Row(f"{shape}: one root edited ({cfg.chain_len} rerun)", "pivot < 0.5 s", harness.under(0.5)),
     }
     for tool in tools:
         for r in rows.values():
@@ -134,7 +124,7 @@ def bench_chains(tools: list[Tool], cfg: Settings) -> list[Row]:
             noop_runs(tool, cfg, proj, roots, rows["noop"])
             edit_runs(tool, cfg, proj, roots, rows["edit"])
         except ToolFailed as exc:
-            problem(f"chains/{tool.name} failed: {exc}")
+            harness.problem(f"chains/{tool.name} failed: {exc}")
     return list(rows.values())
 
 
@@ -147,7 +137,7 @@ def cold_runs(tool: Tool, cfg: Settings, row: Row) -> Path:
         proj, secs = cold_run(tool, "chains", functools.partial(build_chains, tool=tool, cfg=cfg), jobs_of(tool, cfg),
                               f"[chains] {tool.name}: cold run {i + 1}/{repeats} ({n} stages)...")
         cold.append(secs)
-        say(f"           {secs:.2f} s")
+        harness.say(f"           {secs:.2f} s")
     row.record(tool.name, cold)
     return proj
 
@@ -158,11 +148,11 @@ def noop_runs(tool: Tool, cfg: Settings, proj: Path, roots: dict[int, str], row:
     noop = []
     for i in range(cfg.noop_repeats):
         before = out_mtimes(proj, cfg)
-        settle()  # the previous run's writes (this tool's, or the other tool's) land now, not in this timing
+        harness.settle()  # the previous run's writes (this tool's, or the other tool's) land now, not in this timing
         noop.append(tool.run(proj, log_of(tool), jobs_of(tool, cfg)))
         if out_mtimes(proj, cfg) != before:
-            problem(f"{label} no-op run {i + 1} rewrote outputs (mtimes changed)")
-    say(f"[chains] {tool.name}: no-op runs: " + fmt_times(noop))
+            harness.problem(f"{label} no-op run {i + 1} rewrote outputs (mtimes changed)")
+    harness.say(f"[chains] {tool.name}: no-op runs: " + harness.fmt_times(noop))
     check_chains(proj, cfg, roots, f"{label} no-op")
     row.record(tool.name, noop)
 
@@ -176,13 +166,13 @@ def edit_runs(tool: Tool, cfg: Settings, proj: Path, roots: dict[int, str], row:
         roots[c] += f"edit {i}\n"
         (proj / chain_path(c, 0)).write_text(roots[c])
         before = out_mtimes(proj, cfg)
-        settle()
+        harness.settle()
         edit.append(tool.run(proj, log_of(tool), jobs_of(tool, cfg)))
         after = out_mtimes(proj, cfg)
         touched = {k for k in after if after[k] != before[k]}
         expected = {Path(chain_path(c, s)).name for s in range(1, cfg.chain_len + 1)}
         if touched - expected:
-            problem(f"{label} edit run {i + 1} rewrote unrelated outputs: {sorted(touched - expected)[:5]}")
-    say(f"[chains] {tool.name}: one-root-edited runs: " + fmt_times(edit))
+            harness.problem(f"{label} edit run {i + 1} rewrote unrelated outputs: {sorted(touched - expected)[:5]}")
+    harness.say(f"[chains] {tool.name}: one-root-edited runs: " + harness.fmt_times(edit))
     check_chains(proj, cfg, roots, f"{label} edit")
     row.record(tool.name, edit)

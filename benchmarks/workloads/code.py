@@ -6,7 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness import BENCH_DIR, problem
+import harness
+from harness import BENCH_DIR
 
 
 def bench_code(quick: bool) -> str:
@@ -14,5 +15,5 @@ def bench_code(quick: bool) -> str:
     cmd = [sys.executable, str(BENCH_DIR / "code.py"), *(["--quick"] if quick else [])]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
-        problem(f"code workload failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        harness.problem(f"code workload failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     return "\n## Code fingerprinting (pivot only: DVC does not fingerprint code)\n\n" + done.stdout

@@ -12,21 +12,8 @@ import statistics
 import subprocess
 from pathlib import Path
 
-from harness import (
-    LOG_DIR,
-    WORK_DIR,
-    Row,
-    Settings,
-    ToolFailed,
-    fresh_dir,
-    problem,
-    run_cmd,
-    say,
-    settle,
-    stop_process,
-    under,
-    write,
-)
+import harness
+from harness import LOG_DIR, WORK_DIR, Row, Settings, ToolFailed
 from tools import Pivot
 
 BURN_STAGES_PY = """\
@@ -67,17 +54,17 @@ DASK_STAGES, DASK_CPU_S, DASK_IO_BYTES = 16, 1.0, 1 << 20
 
 def build_burn(proj: Path, remote: Path | None = None) -> None:
     lines = ["stages:"]
-    write(proj / "stages.py", BURN_STAGES_PY.replace("CPU_S", repr(DASK_CPU_S)))
+    harness.write(proj / "stages.py", BURN_STAGES_PY.replace("CPU_S", repr(DASK_CPU_S)))
     for i in range(DASK_STAGES):
         lines += [f"  burn_{i}:", "    python: stages.burn", "    deps:", f"      src: data/in_{i}.bin",
                   "    outs:", f"      return: data/out_{i}.bin"]
         (proj / "data").mkdir(parents=True, exist_ok=True)
         # a pickled bytes value: each stage reads ~1 MiB and writes ~1 MiB
         (proj / f"data/in_{i}.bin").write_bytes(pickle.dumps(i.to_bytes(2, "big") * (DASK_IO_BYTES // 2)))
-    write(proj / "pivot.yaml", "\n".join(lines) + "\n")
+    harness.write(proj / "pivot.yaml", "\n".join(lines) + "\n")
     if remote is not None:
-        write(proj / ".pivot/config.yaml",
-              f"remotes:\n  origin:\n    url: {remote}\ndefault_remote: origin\nexecutor:\n  kind: dask\n  data: remote\n")
+        harness.write(proj / ".pivot/config.yaml",
+                      f"remotes:\n  origin:\n    url: {remote}\ndefault_remote: origin\nexecutor:\n  kind: dask\n  data: remote\n")
 
 
 class RunningCluster:
@@ -86,7 +73,7 @@ class RunningCluster:
     def __init__(self, python: str, workers: int) -> None:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         script = WORK_DIR / "cluster.py"
-        write(script, CLUSTER_PY)
+        harness.write(script, CLUSTER_PY)
         with open(LOG_DIR / "dask-cluster.log", "ab") as log:  # the cluster keeps its own copy of the fd
             self.proc = subprocess.Popen([python, str(script), str(workers)], stdout=subprocess.PIPE,
                                          stderr=log, text=True, cwd=WORK_DIR)
@@ -95,7 +82,7 @@ class RunningCluster:
             raise ToolFailed(f"the Dask cluster did not start (log: {LOG_DIR / 'dask-cluster.log'})")
 
     def stop(self) -> None:
-        stop_process(self.proc, 10)
+        harness.stop_process(self.proc, 10)
 
 
 def spans_of_last_run(log: Path) -> list[tuple[int, float, float]]:
@@ -155,7 +142,7 @@ def bench_dask(tool: Pivot, cfg: Settings) -> list[Row]:
     for case in CASES:
         shared = case.mode == "shared"
         row = Row(f"dask: {DASK_STAGES} stages x {DASK_CPU_S:g} s CPU, {case.label}: pivot's time between stages on a worker",
-                  "< 0.05 s" if shared else "(reference)", under(0.05) if shared else (lambda _d, _p: None))
+                  "< 0.05 s" if shared else "(reference)", harness.under(0.05) if shared else (lambda _d, _p: None))
         row.attempted.add("pivot")
         cluster = None
         try:
@@ -166,7 +153,7 @@ def bench_dask(tool: Pivot, cfg: Settings) -> list[Row]:
             if not measure_case(tool, cfg, case, args, row):
                 continue  # every repeat already listed as a problem: no row (a failed run is a FAIL row)
         except ToolFailed as exc:
-            problem(f"dask/{case.label} failed: {exc}")
+            harness.problem(f"dask/{case.label} failed: {exc}")
         finally:
             if cluster is not None:
                 cluster.stop()
@@ -183,21 +170,21 @@ def measure_case(tool: Pivot, cfg: Settings, case: DaskCase, args: list[str], ro
     moved = ""
     measured = []
     for i in range(repeats):
-        proj = fresh_dir("dask-burn")
+        proj = harness.fresh_dir("dask-burn")
         build_burn(proj, WORK_DIR / "dask-remote" if case.mode == "remote" else None)
         shutil.rmtree(WORK_DIR / "dask-remote", ignore_errors=True)
-        settle()
-        say(f"[dask] {case.label}: run {i + 1}/{repeats}...")
-        walls.append(run_cmd([tool.exe, "run", *args], proj, "dask"))
-        say(f"          {walls[-1]:.2f} s")
+        harness.settle()
+        harness.say(f"[dask] {case.label}: run {i + 1}/{repeats}...")
+        walls.append(harness.run_cmd([tool.exe, "run", *args], proj, "dask"))
+        harness.say(f"          {walls[-1]:.2f} s")
         missing = [j for j in range(DASK_STAGES) if not (proj / f"data/out_{j}.bin").exists()]
         if missing:
-            problem(f"dask/{case.label}: outputs missing for stages {missing}")
+            harness.problem(f"dask/{case.label}: outputs missing for stages {missing}")
         log = (LOG_DIR / "dask.log").read_text(errors="replace")
         moved = next((line for line in reversed(log.splitlines()) if line.startswith("Remote cache")), moved)
         spans = spans_of_last_run(LOG_DIR / "dask.log")
         if len(spans) != DASK_STAGES:
-            problem(f"dask/{case.label}: {len(spans)} stages reported their span, not {DASK_STAGES}")
+            harness.problem(f"dask/{case.label}: {len(spans)} stages reported their span, not {DASK_STAGES}")
             continue
         measured.append(overheads(walls[-1], case.workers, cores, spans))
     if not measured:

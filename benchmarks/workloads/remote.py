@@ -13,23 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from harness import (
-    LOG_DIR,
-    WORK_DIR,
-    Row,
-    Settings,
-    ToolFailed,
-    fmt_ratio,
-    fmt_times,
-    fresh_dir,
-    problem,
-    ratio_at_least,
-    run_cmd,
-    say,
-    settle,
-    under,
-    write,
-)
+import harness
+from harness import LOG_DIR, WORK_DIR, Row, Settings, ToolFailed
 from tools import Tool
 
 from workloads.bigoutputs import BIGFILE, MANYFILES, BigSpec, build_big
@@ -40,7 +25,7 @@ def run_logged(cmd: list[str], cwd: Path, log_name: str, env: dict[str, str]) ->
     """run_cmd, also returning what the command printed."""
     log = LOG_DIR / f"{log_name}.log"
     start = log.stat().st_size if log.exists() else 0
-    elapsed = run_cmd(cmd, cwd, log_name, env)
+    elapsed = harness.run_cmd(cmd, cwd, log_name, env)
     with open(log, "rb") as fh:
         fh.seek(start)
         text = fh.read().decode(errors="replace")
@@ -70,7 +55,7 @@ class RemoteRun:
 
 def timed_remote(tool: Tool, verb: str, proj: Path, log: str, env: dict[str, str], moto: MotoServer) -> RemoteRun:
     """`dvc|pivot push|pull` in proj, default -j for both tools."""
-    settle()
+    harness.settle()
     mark, server0 = moto.log_mark(), moto.cpu_seconds()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     secs, out = run_logged([tool.exe, verb], proj, log, env)
@@ -85,9 +70,9 @@ def timed_remote(tool: Tool, verb: str, proj: Path, log: str, env: dict[str, str
 
 
 def add_remote(tool: Tool, proj: Path, url: str, endpoint: str, log: str, env: dict[str, str]) -> None:
-    run_cmd([tool.exe, "remote", "add", "-d", "origin", url], proj, log, env)
+    harness.run_cmd([tool.exe, "remote", "add", "-d", "origin", url], proj, log, env)
     key = "endpointurl" if tool.name == "dvc" else "endpoint_url"
-    run_cmd([tool.exe, "remote", "modify", "origin", key, endpoint], proj, log, env)
+    harness.run_cmd([tool.exe, "remote", "modify", "origin", key, endpoint], proj, log, env)
 
 
 def first_difference(a: Path, b: Path) -> str | None:
@@ -123,12 +108,12 @@ def remote_rows(cfg: Settings) -> dict[str, Row]:
     n, kib, mib = cfg.remote_files, cfg.remote_file_bytes // 1024, cfg.remote_big_mib
     size = f"{mib / 1024:g} GiB" if mib >= 1024 else f"{mib} MiB"
     return {
-        "push_tree": Row(f"remote: push a {n:,}-file directory ({kib} KiB each)", "≥ 3x faster than DVC", ratio_at_least(3.0)),
-        "pull_tree": Row("remote: pull that directory into a fresh clone", "≥ 3x faster than DVC", ratio_at_least(3.0)),
-        "push_big": Row(f"remote: push a {size} file", "not slower than DVC", ratio_at_least(1.0)),
-        "pull_big": Row(f"remote: pull the {size} file into a fresh clone", "not slower than DVC", ratio_at_least(1.0)),
-        "noop": Row(f"remote: push with nothing missing (right after the {n:,}-file push)", "pivot < 1 s", under(1.0)),
-        "noop_clone": Row("remote: push with nothing to send, fresh clone (empty cache)", "pivot < 1 s", under(1.0)),
+        "push_tree": Row(f"remote: push a {n:,}-file directory ({kib} KiB each)", "≥ 3x faster than DVC", harness.ratio_at_least(3.0)),
+        "pull_tree": Row("remote: pull that directory into a fresh clone", "≥ 3x faster than DVC", harness.ratio_at_least(3.0)),
+        "push_big": Row(f"remote: push a {size} file", "not slower than DVC", harness.ratio_at_least(1.0)),
+        "pull_big": Row(f"remote: pull the {size} file into a fresh clone", "not slower than DVC", harness.ratio_at_least(1.0)),
+        "noop": Row(f"remote: push with nothing missing (right after the {n:,}-file push)", "pivot < 1 s", harness.under(1.0)),
+        "noop_clone": Row("remote: push with nothing to send, fresh clone (empty cache)", "pivot < 1 s", harness.under(1.0)),
     }
 
 
@@ -139,9 +124,9 @@ def bench_remote(tools: list[Tool], cfg: Settings) -> list[Row]:
     try:
         moto.start()
     except ToolFailed as exc:
-        problem(f"remote: cannot start the S3 server: {exc}")
+        harness.problem(f"remote: cannot start the S3 server: {exc}")
         return list(rows.values())
-    say(f"[remote] moto_server on {moto.endpoint} (log: {moto.log})")
+    harness.say(f"[remote] moto_server on {moto.endpoint} (log: {moto.log})")
     try:
         floors = measure_floors(moto, cfg)
         # The 1 GiB rows are one object each, bound by the server's CPU, and a single 15-20 s
@@ -153,7 +138,7 @@ def bench_remote(tools: list[Tool], cfg: Settings) -> list[Row]:
         for key in ("push_big", "pull_big"):
             for name, values in rows[key].samples.items():
                 if len(values) > 1:
-                    rows[key].notes.append(f"{name} runs (order alternating): " + fmt_times(values))
+                    rows[key].notes.append(f"{name} runs (order alternating): " + harness.fmt_times(values))
         floor_notes(rows, cfg.remote_files, floors)
     finally:
         moto.stop()
@@ -166,10 +151,10 @@ def measure_floors(moto: MotoServer, cfg: Settings) -> tuple[float, float] | Non
     try:
         put_floor, get_floor = server_floor(moto, n, cfg.remote_file_bytes)
         moto.reset()
-        say(f"[remote] server floor for {n:,} objects: PUT {put_floor:.2f} s, GET {get_floor:.2f} s")
+        harness.say(f"[remote] server floor for {n:,} objects: PUT {put_floor:.2f} s, GET {get_floor:.2f} s")
         return put_floor, get_floor
     except OSError as exc:
-        problem(f"remote: measuring the server floor failed: {exc}")
+        harness.problem(f"remote: measuring the server floor failed: {exc}")
         return None
 
 
@@ -183,7 +168,7 @@ def floor_notes(rows: dict[str, Row], n: int, floors: tuple[float, float] | None
         if r.dvc is not None and r.pivot is not None:
             above = (r.dvc - floor, r.pivot - floor)
             note += (f"; above the floor: dvc {above[0]:.2f} s, pivot {above[1]:.2f} s"
-                     + (f" ({fmt_ratio(*above)})" if min(above) > 0 else ""))
+                     + (f" ({harness.fmt_ratio(*above)})" if min(above) > 0 else ""))
         r.notes.insert(0, note)
 
 
@@ -192,14 +177,14 @@ def one_round(tool: Tool, cfg: Settings, spec: BigSpec, moto: MotoServer, rows: 
     try:
         remote_one(tool, cfg, spec, moto, rows)
     except ToolFailed as exc:
-        problem(f"remote/{spec.key}/{tool.name} failed: {exc}")
+        harness.problem(f"remote/{spec.key}/{tool.name} failed: {exc}")
     finally:
         for d in WORK_DIR.glob(f"remote-{spec.key}-{tool.name}*"):
             shutil.rmtree(d, ignore_errors=True)
         try:
             moto.reset()
         except OSError as exc:
-            problem(f"remote: moto reset failed: {exc}")
+            harness.problem(f"remote: moto reset failed: {exc}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,36 +237,36 @@ def set_up(tool: Tool, cfg: Settings, spec: BigSpec, moto: MotoServer) -> Case:
     """A fresh project, its stage run (untimed), a fresh bucket as its default remote, committed."""
     log = f"remote-{spec.key}-{tool.name}"
     env = clean_aws_env(tool.env())
-    proj = fresh_dir(log)
+    proj = harness.fresh_dir(log)
     build_big(proj, tool, cfg, spec, (cfg.remote_big_mib, cfg.remote_files, cfg.remote_file_bytes))
     tool.init(proj, log)
     if tool.name == "pivot":
-        write(proj / ".gitignore", f"/{spec.out}\n")  # dvc writes its own for its outs
-    say(f"[remote/{'tree' if spec is MANYFILES else 'big'}] {tool.name}: running the stage (untimed)...")
+        harness.write(proj / ".gitignore", f"/{spec.out}\n")  # dvc writes its own for its outs
+    harness.say(f"[remote/{'tree' if spec is MANYFILES else 'big'}] {tool.name}: running the stage (untimed)...")
     tool.run(proj, log)
     bucket = f"bench-{tool.name}-{spec.key}-{secrets.token_hex(3)}"
     moto.make_bucket(bucket)
     add_remote(tool, proj, f"s3://{bucket}/{tool.name}", moto.endpoint, log, env)
-    run_cmd(["git", "add", "-A"], proj, log, env)
-    run_cmd(["git", "commit", "-q", "-m", "bench"], proj, log, env)
+    harness.run_cmd(["git", "add", "-A"], proj, log, env)
+    harness.run_cmd(["git", "commit", "-q", "-m", "bench"], proj, log, env)
     return Case(tool, cfg, spec, moto, env, proj, bucket)
 
 
 def first_push(case: Case, row: Row) -> tuple[int, int]:
     """The push to the empty remote, checked; returns the remote's (objects, bytes) after it."""
     tool, cfg = case.tool, case.cfg
-    say(f"{case.tag}: push...")
+    harness.say(f"{case.tag}: push...")
     run = case.timed("push", case.proj)
     objects, nbytes = case.moto.objects(case.bucket, case.prefix)
-    say(f"           {run.secs:.2f} s ({objects} objects, {nbytes / 1e6:.1f} MB on the remote; "
-        f"{run.requests} requests; {run.cpu()})")
+    harness.say(f"           {run.secs:.2f} s ({objects} objects, {nbytes / 1e6:.1f} MB on the remote; "
+                f"{run.requests} requests; {run.cpu()})")
     # + the directory's manifest. pivot packs small files: a pack or two, a pointer and the
     # manifest; all the bytes must still be there, and the pull below compares every one.
     expect_objects = cfg.remote_files + 1 if case.tree and tool.name == "dvc" else 1
     expect_bytes = cfg.remote_files * cfg.remote_file_bytes if case.tree else cfg.remote_big_mib << 20
     if objects < expect_objects or nbytes < expect_bytes:
-        problem(f"remote/{case.spec.key}/{tool.name}: after push the remote holds {objects} objects, {nbytes} bytes; "
-                f"expected at least {expect_objects} objects, {expect_bytes} bytes\n{run.out[-2000:]}")
+        harness.problem(f"remote/{case.spec.key}/{tool.name}: after push the remote holds {objects} objects, {nbytes} bytes; "
+                        f"expected at least {expect_objects} objects, {expect_bytes} bytes\n{run.out[-2000:]}")
     first = tool.name not in row.samples
     row.sample(tool.name, run.secs)
     if first:
@@ -294,7 +279,7 @@ def nothing_missing(case: Case, remote_state: tuple[int, int], row: Row, cwd: Pa
     tool, key = case.tool, case.spec.key
     if cwd is None:
         cwd = WORK_DIR / f"remote-{key}-{tool.name}-clone-noop"
-        run_cmd(["git", "clone", "-q", str(case.proj), str(cwd)], WORK_DIR, case.log, case.env)
+        harness.run_cmd(["git", "clone", "-q", str(case.proj), str(cwd)], WORK_DIR, case.log, case.env)
     runs, reqs, out = [], [], ""
     try:
         for _ in range(case.cfg.remote_noop_repeats):
@@ -303,15 +288,15 @@ def nothing_missing(case: Case, remote_state: tuple[int, int], row: Row, cwd: Pa
             runs.append(run.secs)
             reqs.append(run.requests)
             if case.moto.objects(case.bucket, case.prefix) != remote_state:
-                problem(f"remote/{key}/{tool.name}: a nothing-missing push {where} changed the remote\n{out[-2000:]}")
+                harness.problem(f"remote/{key}/{tool.name}: a nothing-missing push {where} changed the remote\n{out[-2000:]}")
     except ToolFailed as exc:  # not fatal for the pull
-        problem(f"remote/{key}/{tool.name}: nothing-missing push {where} failed: {exc}")
+        harness.problem(f"remote/{key}/{tool.name}: nothing-missing push {where} failed: {exc}")
         row.notes.append(f"{tool.name}: exited non-zero")
     if runs:
-        say(f"{case.tag}: nothing-missing push {where}: " + fmt_times(runs)
-            + f" ({', '.join(map(str, reqs))} requests)")
+        harness.say(f"{case.tag}: nothing-missing push {where}: " + harness.fmt_times(runs)
+                    + f" ({', '.join(map(str, reqs))} requests)")
         setattr(row, tool.name, statistics.median(runs))
-        row.notes.append(f"{tool.name}: runs " + fmt_times(runs)
+        row.notes.append(f"{tool.name}: runs " + harness.fmt_times(runs)
                          + f", {statistics.median(reqs):g} requests; says `{said(out)}`")
 
 
@@ -319,17 +304,17 @@ def pull_into_clone(case: Case, row: Row) -> None:
     """`git clone` of the project, then pull there; the output must equal the original's bytes."""
     tool, spec = case.tool, case.spec
     clone = WORK_DIR / f"remote-{spec.key}-{tool.name}-clone-pull"
-    run_cmd(["git", "clone", "-q", str(case.proj), str(clone)], WORK_DIR, case.log, case.env)
+    harness.run_cmd(["git", "clone", "-q", str(case.proj), str(clone)], WORK_DIR, case.log, case.env)
     if (clone / spec.out).exists():
-        problem(f"remote/{spec.key}/{tool.name}: {spec.out} is in the git clone before the pull (committed?)")
-    say(f"{case.tag}: pull into a fresh clone...")
+        harness.problem(f"remote/{spec.key}/{tool.name}: {spec.out} is in the git clone before the pull (committed?)")
+    harness.say(f"{case.tag}: pull into a fresh clone...")
     run = case.timed("pull", clone)
-    say(f"           {run.secs:.2f} s ({run.requests} requests; {run.cpu()})")
+    harness.say(f"           {run.secs:.2f} s ({run.requests} requests; {run.cpu()})")
     first = tool.name not in row.samples
     row.sample(tool.name, run.secs)
     diff = first_difference(case.proj / spec.out, clone / spec.out)
     if diff:
-        problem(f"remote/{spec.key}/{tool.name}: pulled output differs from the original: {diff}\n{run.out[-2000:]}")
+        harness.problem(f"remote/{spec.key}/{tool.name}: pulled output differs from the original: {diff}\n{run.out[-2000:]}")
         row.notes.append(f"{tool.name}: pulled output WRONG")
     elif first:
         row.notes.append(f"{tool.name}: {run.requests:,} requests, {run.cpu()}, output byte-identical")

@@ -18,16 +18,8 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 
-from harness import (
-    DVC_VENV,
-    LOG_DIR,
-    MOTO_SPEC,
-    REPO_DIR,
-    WORK_DIR,
-    ToolFailed,
-    base_env,
-    stop_process,
-)
+import harness
+from harness import DVC_VENV, LOG_DIR, MOTO_SPEC, REPO_DIR, WORK_DIR, ToolFailed
 from tools import ensure_in_dvc_venv
 
 
@@ -59,7 +51,7 @@ class MotoServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         LOG_DIR.mkdir(parents=True, exist_ok=True)
-        env = clean_aws_env(base_env())
+        env = clean_aws_env(harness.base_env())
         with open(self.log, "ab") as fh:
             self.proc = subprocess.Popen([self.executable(), "-H", "127.0.0.1", "-p", str(self.port)],
                                          stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=WORK_DIR)
@@ -99,7 +91,7 @@ class MotoServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            stop_process(self.proc, 5)
+            harness.stop_process(self.proc, 5)
 
     def request(self, method: str, path: str, data: bytes | None = None) -> bytes:
         req = urllib.request.Request(self.endpoint + path, method=method, data=data)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from harness import Row, Settings, ToolFailed, problem, say, under, write
+import harness
+from harness import Row, Settings, ToolFailed
 from tools import Tool, cold_run
 
 SLEEP_STAGES_PY = '''\
@@ -38,7 +39,7 @@ shutil.copyfile(sys.argv[1], sys.argv[2])
 def build_sleep(proj: Path, tool: Tool, cfg: Settings) -> None:
     lines = ["stages:"]
     for i in range(cfg.n_sleepers):
-        write(proj / f"data/in_{i}.txt", f"input {i}\n")
+        harness.write(proj / f"data/in_{i}.txt", f"input {i}\n")
         if tool.name == "dvc":
             lines += [
                 f"  nap_{i}:",
@@ -56,18 +57,18 @@ def build_sleep(proj: Path, tool: Tool, cfg: Settings) -> None:
                 f"      out: data/out_{i}.txt",
             ]
     if tool.name == "dvc":
-        write(proj / "nap.py", SLEEP_NAP_PY.replace("SLEEP_S", repr(cfg.sleep_s)))
-        write(proj / "dvc.yaml", "\n".join(lines) + "\n")
+        harness.write(proj / "nap.py", SLEEP_NAP_PY.replace("SLEEP_S", repr(cfg.sleep_s)))
+        harness.write(proj / "dvc.yaml", "\n".join(lines) + "\n")
     else:
-        write(proj / "stages.py", SLEEP_STAGES_PY.replace("SLEEP_S", repr(cfg.sleep_s)))
-        write(proj / "pivot.yaml", "\n".join(lines) + "\n")
+        harness.write(proj / "stages.py", SLEEP_STAGES_PY.replace("SLEEP_S", repr(cfg.sleep_s)))
+        harness.write(proj / "pivot.yaml", "\n".join(lines) + "\n")
 
 
 def bench_sleep(tools: list[Tool], cfg: Settings) -> list[Row]:
     row = Row(
         f"{cfg.n_sleepers} independent stages sleeping {cfg.sleep_s:g} s (pivot -j{cfg.pivot_jobs_sleep})",
         "pivot < 2.5 s",
-        under(2.5),
+        harness.under(2.5),
     )
     for tool in tools:
         jobs = cfg.pivot_jobs_sleep if tool.name == "pivot" else None
@@ -79,11 +80,11 @@ def bench_sleep(tools: list[Tool], cfg: Settings) -> list[Row]:
                 proj, secs = cold_run(tool, "sleep", functools.partial(build_sleep, tool=tool, cfg=cfg), jobs,
                                       f"[sleep] {tool.name}: run {i + 1}/{repeats}...")
                 times.append(secs)
-                say(f"          {secs:.2f} s")
+                harness.say(f"          {secs:.2f} s")
                 missing = [i for i in range(cfg.n_sleepers) if not (proj / f"data/out_{i}.txt").exists()]
                 if missing:
-                    problem(f"sleep/{tool.name}: outputs missing for stages {missing}")
+                    harness.problem(f"sleep/{tool.name}: outputs missing for stages {missing}")
             row.record(tool.name, times)
         except ToolFailed as exc:
-            problem(f"sleep/{tool.name} failed: {exc}")
+            harness.problem(f"sleep/{tool.name} failed: {exc}")
     return [row]
