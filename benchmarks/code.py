@@ -176,13 +176,11 @@ def median_of(repeats: int, measure) -> tuple[float, list[float]]:
     return statistics.median(values), values
 
 
-def main(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args(argv)
-    repeats = 1 if args.quick else 5
-    rows = []
+Measurement = tuple[str, float, list[float]]  # (what, median seconds, the runs)
 
+
+def fingerprint_rows(repeats: int) -> list[Measurement] | None:
+    """Fingerprinting 200 stage functions cold and warm; None if the warm load imported them."""
     proj = fresh("many")
     build_many(proj, 20, 10)
     memo = proj / ".pivot" / "tmp" / "pipeline.memo"
@@ -192,11 +190,17 @@ def main(argv: list[str]) -> int:
     warm_results = [json.loads(sh([str(PY), "measure.py", "warm"], proj)) for _ in range(repeats)]
     if any(r["imported"] for r in warm_results):
         print("problem: the warm load imported the user's modules", file=sys.stderr)
-        return 1
+        return None
     warm = statistics.median(r["seconds"] for r in warm_results)
-    rows.append(("fingerprint 200 stage functions in 20 modules: cold (walk the code)", cold, cold_runs))
-    rows.append(("the same, warm (memo valid: nothing imported or walked)", warm, [r["seconds"] for r in warm_results]))
+    return [
+        ("fingerprint 200 stage functions in 20 modules: cold (walk the code)", cold, cold_runs),
+        ("the same, warm (memo valid: nothing imported or walked)", warm, [r["seconds"] for r in warm_results]),
+    ]
 
+
+def noop_rows(repeats: int) -> list[Measurement] | None:
+    """The chains no-op as shipped, without the memo, and with fingerprinting disabled; None if a
+    no-op run ran stages."""
     proj = fresh("chains")
     build_chains(proj, 20, 10)
     pivot = [str(PY), "-m", "pivot", "run", "-j2"]
@@ -225,15 +229,30 @@ def main(argv: list[str]) -> int:
     for where, command in ((proj, pivot), (base, nofp)):
         if "running" in sh(command, where):
             print(f"problem: a no-op run in {where.name} ran stages", file=sys.stderr)
-            return 1
-    rows.append(("no-op run, 200 stages, stages module imports pandas: as shipped (memo)", shipped, shipped_runs))
-    rows.append(("the same without the memo (import + fingerprint)", no_memo, no_memo_runs))
-    rows.append(("the same with code fingerprinting disabled (import, constant fingerprint)", baseline, baseline_runs))
+            return None
+    return [
+        ("no-op run, 200 stages, stages module imports pandas: as shipped (memo)", shipped, shipped_runs),
+        ("the same without the memo (import + fingerprint)", no_memo, no_memo_runs),
+        ("the same with code fingerprinting disabled (import, constant fingerprint)", baseline, baseline_runs),
+    ]
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    repeats = 1 if args.quick else 5
+    fingerprints = fingerprint_rows(repeats)
+    if fingerprints is None:
+        return 1
+    noops = noop_rows(repeats)
+    if noops is None:
+        return 1
 
     print("| measurement | seconds (median) | runs |\n|---|---:|---|")
-    for name, value, runs in rows:
+    for name, value, runs in fingerprints + noops:
         print(f"| {name} | {value:.3f} | {', '.join(f'{x:.3f}' for x in runs)} |")
-    ratio = shipped / baseline
+    ratio = noops[0][1] / noops[2][1]  # shipped / fingerprinting disabled
     print(f"\nwarm no-op / fingerprinting disabled = {ratio:.2f}x (target: within 2x)")
     return 0
 
