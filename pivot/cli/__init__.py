@@ -9,7 +9,7 @@ import sys
 import click
 
 from pivot import __version__, errors
-from pivot.base import diskfull, redaction
+from pivot.base import diskfull
 
 
 # Each command's module is imported only when that command runs: start-up time is part of every
@@ -60,6 +60,8 @@ class _Group(click.Group):
                 raise deferred
             return result
         except errors.PivotError as exc:
+            from pivot.base import redaction  # only on the way out: a clean run never pays for it
+
             click.echo(f"error: {redaction.redact_text(str(exc))}", err=True)  # never a credential
             ctx.exit(exc.exit_code)
         except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pivot.cli import common, console, explain, scale
+from pivot.cli import common, console, scale
 
 
 @click.command()
@@ -37,6 +37,8 @@ def run(
     """Run the stale STAGES (default: all) and the stages they depend on."""
     proj = common.api()
     if dry_run:
+        from pivot.cli import explain  # and its report modules: only a dry run shows the table
+
         explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache))
         return
     report = proj.run(

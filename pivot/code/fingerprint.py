@@ -25,12 +25,15 @@ import os
 import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xxhash
 
 from pivot.base import importing
-from pivot.code import scope as codescope, source as codesource
+from pivot.code import source as codesource
+
+if TYPE_CHECKING:
+    from pivot.code import scope as codescope
 from pivot.code.source import SourceFile, binding_statements, imported_module, imported_name, load_source, node_for, top_level_imports
 
 
@@ -268,6 +271,8 @@ def _part(source: SourceFile, nodes: Sequence[ast.AST]) -> _Part:
     found = source.parts.get(key)
     if found is None:
         digest = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
+        from pivot.code import scope as codescope  # only when a definition is walked, never on a memo hit
+
         reads, unseen = codescope.reads(list(nodes))
         found = _Part(digest, tuple(reads), tuple(unseen))
         source.parts[key] = found
