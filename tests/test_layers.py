@@ -27,6 +27,7 @@ LAYERS = {
     "pivot.base.importing": 0,
     "pivot.base.wording": 0,
     "pivot.base.redaction": 0,
+    "pivot.base.git": 0,  # the only module that runs git (test_only_base_git_runs_git)
     "pivot.base.project": 1,
     "pivot.base.yamldoc": 1,
     "pivot.loaders": 1,
@@ -57,12 +58,15 @@ LAYERS = {
     "pivot.worktree.references": 6,
     "pivot.executor.reporting": 6,
     "pivot.worktree.restore": 6,
+    "pivot.worktree.session": 6,
+    "pivot.worktree.collect": 6,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
     # Joins the executor's worker to the remote cache (Dask's remote-cache mode): above both, so
     # neither imports the other; only the CLI uses it.
     "pivot.scaleout": 7.5,
+    "pivot.api": 7.8,
     "pivot.cli": 8,
 }
 
@@ -76,6 +80,9 @@ OWNERS = {
     "gcsfs": ("pivot.remote.fs",),
     "click": ("pivot.cli",),
     "tqdm": ("pivot.cli",),
+    # GitHub is reached from one module: its REST client.
+    "http.client": ("pivot.report.github",),
+    "urllib.request": ("pivot.report.github",),
 }
 
 
@@ -166,3 +173,43 @@ def test_only_the_cli_prints():
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
                 raise AssertionError(f"{name} calls print() at line {node.lineno}")
+
+
+def _runs_git(tree: ast.Module) -> list[int]:
+    """Lines where a subprocess call's argument list starts with the literal "git"."""
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        owner = node.func.value
+        if not (isinstance(owner, ast.Name) and owner.id == "subprocess"):
+            continue
+        argv = node.args[0]
+        first = argv.elts[0] if isinstance(argv, ast.List | ast.Tuple) and argv.elts else argv
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.split()[:1] == ["git"]:
+            lines.append(node.lineno)
+    return lines
+
+
+GIT_OWNER = "pivot.base.git"
+
+
+def _git_runners(modules: dict[str, ast.Module]) -> list[str]:
+    return [f"{name}:{line}" for name, tree in modules.items() if name != GIT_OWNER for line in _runs_git(tree)]
+
+
+def test_only_base_git_runs_git():
+    """Every git process starts in pivot.base.git: one place to give git its environment,
+    timeouts and errors."""
+    assert _git_runners(_modules()) == []
+    assert _runs_git(_modules()[GIT_OWNER]), "the rule looks for the wrong call shape"
+
+
+def test_the_git_rule_catches_a_planted_call():
+    planted = {
+        "pivot.worktree.planted": ast.parse('import subprocess\nsubprocess.run(["git", "status"], check=False)\n'),
+        "pivot.cli.planted": ast.parse('import subprocess\nsubprocess.check_output(("git", "rev-parse", "HEAD"))\n'),
+        "pivot.report.fine": ast.parse('import subprocess\nsubprocess.run(["ls"])\n'),
+        GIT_OWNER: ast.parse('import subprocess\nsubprocess.run(["git", "log"])\n'),
+    }
+    assert _git_runners(planted) == ["pivot.worktree.planted:2", "pivot.cli.planted:2"]

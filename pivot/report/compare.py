@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from pivot.base import project
 from pivot.declare.discovery import LoadedPipeline
-from pivot.report import git, snapshot
+from pivot.base import git
+from pivot.report import snapshot
 
 
 def sides(
