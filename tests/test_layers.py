@@ -60,6 +60,7 @@ LAYERS = {
     "pivot.worktree.restore": 6,
     "pivot.worktree.session": 6,
     "pivot.worktree.collect": 6,
+    "pivot.worktree.tracker": 6,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
