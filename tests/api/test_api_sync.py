@@ -18,22 +18,23 @@ import pathlib
 from typing import Annotated, TypedDict
 from pivot import loaders, outputs
 
+Text = loaders.Text()
 
-class Split(TypedDict):
-    parts: Annotated[pathlib.Path, outputs.Out("parts", loaders.PathOnly())]
+
+class Words(TypedDict):
     total: Annotated[dict, outputs.Metric("total.json")]
+    parts: Annotated[pathlib.Path, outputs.Out("parts", loaders.PathOnly())]
 
 
-def split(text: Annotated[str, outputs.Dep("input.txt", loaders.Text())]) -> Split:
-    out = pathlib.Path("parts")
-    out.mkdir()
-    for i, word in enumerate(text.split()):
-        (out / f"{i}.txt").write_text(word)
-    return {"parts": out, "total": {"words": len(text.split())}}
+def split(text: Annotated[str, outputs.Dep("input.txt", Text)]) -> Words:
+    words = text.split()
+    pathlib.Path("parts").mkdir()
+    [pathlib.Path("parts", f"{number}.txt").write_text(word) for number, word in enumerate(words)]
+    return {"total": {"words": len(words)}, "parts": pathlib.Path("parts")}
 
 
-def shout(word: Annotated[str, outputs.Dep("parts/0.txt", loaders.Text())]) -> Annotated[str, outputs.Out("loud.txt", loaders.Text())]:
-    return word.upper()
+def shout(first: Annotated[str, outputs.Dep("parts/0.txt", Text)]) -> Annotated[str, outputs.Out("loud.txt", Text)]:
+    return first.upper()
 '''
 
 PIPELINE = "stages:\n  split:\n    python: stages.split\n  shout:\n    python: stages.shout\n"
