@@ -45,6 +45,7 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, 
     Objects uploaded within the grace period (--grace, default 1h) and those a push in progress
     from another clone relies on are always kept.
     """
+
     def ask(plan: collect.RemotePlan) -> bool:
         if not yes:
             click.confirm(
@@ -141,8 +142,7 @@ def _objects(count: int) -> str:
 
 def _fail(failed: Sequence[tuple[str, str]], where: str) -> None:
     click.echo(f"{wording.count(len(failed), 'object')} could not be deleted {where}:", err=True)
-    for item in failed[:_SHOWN_FAILURES]:
-        what, message = item
+    for what, message in failed[:_SHOWN_FAILURES]:
         click.echo(f"  {what}: {message}" if message else f"  {what}", err=True)
     if len(failed) > _SHOWN_FAILURES:
         click.echo(f"  ... and {len(failed) - _SHOWN_FAILURES} more", err=True)
