@@ -328,39 +328,18 @@ def _fetch(
     progress: Progress | None,
     run_cache: bool,
 ) -> FetchResult:
+    from pivot.remote import fetchplan, transfer
     from pivot.remote import runs as runs_transfer
-    from pivot.remote import transfer
     from pivot.remote import trust as trust_mod
 
     oids = {ref.oid for ref in refs}
     runs, unloadable = None, None
     if run_cache:
         runs = runs_transfer.fetch_runs(ws.cache, ws.run_cache, there, trust_mod.resolve(ws.settings), jobs=jobs)
-        recorded, unloadable = _recorded_outputs(ws, targets)
+        recorded, unloadable = fetchplan.recorded_outputs(ws, targets)
         oids |= recorded
     objects = transfer.fetch(ws.cache, there, sorted(oids), jobs=jobs, **_callbacks(progress))
     return FetchResult(remote=there.spec.name, runs=runs, unloadable=unloadable, objects=objects)
-
-
-def _recorded_outputs(ws: Workspace, targets: Sequence[str]) -> tuple[set[str], str | None]:
-    """The objects of the run-cache entries a run of `targets` would restore from, planned as
-    `pivot run` would (counting entries whose objects are still remote); or none, and why the
-    pipeline could not be loaded."""
-    from pivot.decide import observe
-
-    if next(ws.run_cache.keys(), None) is None:
-        return set(), None  # nothing recorded anywhere: no need to import the pipeline's code
-    try:
-        loaded = session.load(ws.project)
-        names = session.select(loaded, targets)
-    except errors.InputError as exc:
-        return set(), exc.message
-    oids: set[str] = set()
-    for decision in observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, fetchable=True):
-        if decision.from_run_cache:
-            entry: RunEntry | None = ws.run_cache.read(decision.run_cache_key)
-            oids |= entry.oids() if entry is not None else set()
-    return oids, None
 
 
 def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> CheckoutResult:
