@@ -5,8 +5,10 @@ each one catching a planted violation."""
 
 from __future__ import annotations
 
+import ast
 import functools
 import pathlib
+from collections.abc import Mapping
 
 import layer_rules
 
@@ -31,6 +33,7 @@ LAYERS = {
     "pivot.base.importing": 0,
     "pivot.base.wording": 0,
     "pivot.base.redaction": 0,
+    "pivot.base.git": 0,  # the only module that runs git (test_only_base_git_runs_git)
     "pivot.base.project": 1,
     "pivot.base.yamldoc": 1,
     "pivot.loaders": 1,
@@ -61,6 +64,9 @@ LAYERS = {
     "pivot.worktree.references": 6,
     "pivot.executor.reporting": 6,
     "pivot.worktree.restore": 6,
+    "pivot.worktree.session": 6,
+    "pivot.worktree.collect": 6,
+    "pivot.worktree.tracker": 6,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
@@ -82,6 +88,9 @@ OWNERS = {
     "gcsfs": ("pivot.remote.fs",),
     "click": ("pivot.cli",),
     "tqdm": ("pivot.cli",),
+    # GitHub is reached from one module: its REST client.
+    "http.client": ("pivot.report.github",),
+    "urllib.request": ("pivot.report.github",),
 }
 
 
@@ -207,3 +216,44 @@ def test_the_lock_writer_rule_catches_a_planted_import():
         }
     )
     assert _commit_imports_of_decide(planted) == ["pivot.decide.observe", "pivot.decide.status"]
+
+
+def _runs_git(tree: ast.Module) -> list[int]:
+    """Lines where a subprocess call's argument list starts with the literal "git"."""
+    lines = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args):
+            continue
+        owner = node.func.value
+        if not (isinstance(owner, ast.Name) and owner.id == "subprocess"):
+            continue
+        argv = node.args[0]
+        first = argv.elts[0] if isinstance(argv, ast.List | ast.Tuple) and argv.elts else argv
+        if isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.split()[:1] == ["git"]:
+            lines.append(node.lineno)
+    return lines
+
+
+GIT_OWNER = "pivot.base.git"
+
+
+def _git_runners(modules: Mapping[str, ast.Module]) -> list[str]:
+    return [f"{name}:{line}" for name, tree in modules.items() if name != GIT_OWNER for line in _runs_git(tree)]
+
+
+def test_only_base_git_runs_git():
+    """Every git process starts in pivot.base.git: one place to give git its environment,
+    timeouts and errors."""
+    modules = {name: module.tree for name, module in _tree().items()}
+    assert _git_runners(modules) == []
+    assert _runs_git(modules[GIT_OWNER]), "the rule looks for the wrong call shape"
+
+
+def test_the_git_rule_catches_a_planted_call():
+    planted = {
+        "pivot.worktree.planted": ast.parse('import subprocess\nsubprocess.run(["git", "status"], check=False)\n'),
+        "pivot.cli.planted": ast.parse('import subprocess\nsubprocess.check_output(("git", "rev-parse", "HEAD"))\n'),
+        "pivot.report.fine": ast.parse('import subprocess\nsubprocess.run(["ls"])\n'),
+        GIT_OWNER: ast.parse('import subprocess\nsubprocess.run(["git", "log"])\n'),
+    }
+    assert _git_runners(planted) == ["pivot.worktree.planted:2", "pivot.cli.planted:2"]

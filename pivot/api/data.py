@@ -80,7 +80,7 @@ def _recorded(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str) 
 
 def locks_at(proj: Project, rev: str) -> dict[str, lock_mod.StageLock]:
     """Every stage's lock as committed at git revision `rev`, by stage name."""
-    from pivot.report import git
+    from pivot.base import git
 
     repo = git.open_repo(proj.root)
     sha = git.resolve(repo, rev)
@@ -203,7 +203,7 @@ def _fetch_if_missing(proj: Project, ws: Workspace, path: str, info: HashInfo) -
 
 
 def _git_blob(proj: Project, path: str, rev: str) -> bytes | None:
-    from pivot.report import git
+    from pivot.base import git
 
     repo = git.open_repo(proj.root)
     return git.read_files(repo, git.resolve(repo, rev), [path])[path]

@@ -193,7 +193,7 @@ class Project:
         )
 
     def _repo(self) -> Any:
-        from pivot.report import git
+        from pivot.base import git
 
         return git.open_repo(self.root)
 

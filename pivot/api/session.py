@@ -1,108 +1,27 @@
-"""The steps every operation on a project shares: loading its pipeline, opening its workspace,
-holding its lock. The library form of what the CLI's commands did for themselves; each takes the
-project explicitly, so nothing here reads the current directory."""
+"""The steps every operation on a project shares, as the API takes them: `pivot.worktree.session`
+(loading the pipeline, opening the workspace, holding the project lock) plus params overrides for
+one run, which only the API knows about. Each takes the project explicitly, so nothing here
+reads the current directory."""
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import fcntl
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from pivot import errors
-from pivot.base import diskfull, project
-from pivot.declare import discovery, graph, loadmemo
-from pivot.worktree import tracking, workspace
+from pivot.base import project
+from pivot.worktree import session
+from pivot.worktree.session import Defer, Loaded, opened, project_lock, select, targets
 
-# What to do with an error met after an operation did its work (the stat memo could not be kept
-# on a full disk): the CLI prints its output first, then exits with it; None raises it at once.
-Defer = Callable[[errors.PivotError], None]
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Loaded:
-    project: project.Project
-    pipeline: discovery.LoadedPipeline
-    graph: graph.Graph
+__all__ = ["Defer", "Loaded", "load", "opened", "project_lock", "select", "targets"]
 
 
 def load(
     proj: project.Project, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None
 ) -> Loaded:
-    """The pipeline and its graph. Deps that nothing produces and that do not exist are recorded
-    in `graph.missing` (they block only the stages that need them: `graph.check_sources`);
-    `check_sources=False` does not look for them (showing a pipeline needs no data). `overrides`
-    change params for this load only (`Project.run(overrides=...)`)."""
-    pipeline = loadmemo.load(proj)
-    if overrides:
-        from pivot.api import overrides as overriding
+    """`pivot.worktree.session.load`, with `overrides` changing params for this load only
+    (`Project.run(overrides=...)`)."""
+    if not overrides:
+        return session.load(proj, check_sources=check_sources)
+    from pivot.api import overrides as overriding
 
-        pipeline = overriding.apply(pipeline, overrides)
-
-    def exists(path: str) -> bool:
-        # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
-        return not check_sources or os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
-
-    built = graph.build(pipeline.stages, exists=exists)
-    tracking.check_outputs(proj, pipeline.stages)
-    return Loaded(proj, pipeline, built)
-
-
-def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:
-    """The stages TARGETS name and every stage upstream of them, in run order."""
-    return graph.select(loaded.graph, list(targets))
-
-
-def targets(loaded: Loaded, patterns: Sequence[str]) -> tuple[str, ...]:
-    """The stages STAGE arguments name (full names, base names, globs), without their upstream."""
-    return graph.resolve_targets(loaded.graph, list(patterns))
-
-
-@contextlib.contextmanager
-def opened(proj: project.Project, defer: Defer | None = None) -> Iterator[workspace.Workspace]:
-    """The workspace for one operation; an operation that did its work but could not keep the
-    stat memo because the disk is full still ends with that error, through `defer`."""
-    ws = workspace.open_workspace(proj)
-    failed = False
-    try:
-        yield ws
-    except BaseException:
-        failed = True  # the error in flight is the one to report, not the memo's
-        raise
-    finally:
-        ws.close()
-        full = ws.state.full if ws.state is not None else None
-        if full is not None:
-            if defer is not None:
-                defer(full)
-            elif not failed:
-                raise full
-
-
-@contextlib.contextmanager
-def project_lock(proj: project.Project) -> Iterator[None]:
-    """Hold the project for this process: an OS lock that the kernel frees if we die."""
-    path = proj.dot_dir / "run.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            raise errors.ProjectBusyError(
-                f"another pivot process (pid {holder}) is running in {proj.root}",
-                hint="wait for it to finish, or stop it; the lock is freed when that process ends",
-            ) from None
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except OSError as exc:
-            # The pid only makes the busy message nicer; the flock is the lock. A full disk must
-            # not stop gc, which is how space is freed.
-            if not diskfull.is_full(exc):
-                raise
-        yield
-    finally:
-        os.close(fd)
+    return session.load(proj, check_sources=check_sources, adjust=lambda pipeline: overriding.apply(pipeline, overrides))

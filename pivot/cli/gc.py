@@ -1,23 +1,20 @@
 """`pivot gc`: delete cache objects (local, or with -r on a remote) that no lock file, tracked
-file or run-cache entry of this workspace references."""
+file or run-cache entry of this workspace references. `pivot.api.sync.gc` decides and deletes;
+this module asks for the confirmation and prints."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import click
 
-from pivot import errors
+from pivot.api import sync
 from pivot.base import wording
-from pivot.worktree import references
 from pivot.cli import common
-from pivot.cli.track import size_text
-from pivot.storage.runcache import RunEntry
-from pivot.worktree.workspace import Workspace
+from pivot.worktree import collect as collect_local
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the remote layer (and fsspec) is imported only for gc -r
     from pivot.remote import collect, packs
 
 _SHOWN_FAILURES = 10
@@ -48,96 +45,54 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, 
     Objects uploaded within the grace period (--grace, default 1h) and those a push in progress
     from another clone relies on are always kept.
     """
-    proj = common.find_project()
-    if not proj.dot_dir.is_dir():
+
+    def ask(plan: collect.RemotePlan) -> bool:
+        if not yes:
+            click.confirm(
+                f"Delete {_entries(plan)}{_objects(len(plan.victims))} from remote '{remote_name}' that no lock file, tracked file or "
+                "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
+                abort=True,
+            )
+        return True
+
+    result = sync.gc(
+        common.find_project(), remote=remote_name, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, confirm=ask
+    )
+    if result.memo_error is not None:
+        common.defer(result.memo_error)
+    if not result.started:
         click.echo("Nothing to collect: this project has no .pivot/ yet")
-        return
-    # Holding the project lock keeps a run from adding objects that its lock does not name yet.
-    with common.project_lock(proj), common.opened(proj) as ws:
-        oids = {ref.oid for ref in references.referenced(proj)}
-        if remote_name is not None:
-            runs = {} if drop_run_cache else references.shareable_runs(ws.cache, ws.run_cache)
-            _collect_remote(ws, oids, runs, remote_name, dry_run, yes, _grace(grace, ws.settings.gc_grace_period))
-            return
-        if drop_run_cache and not dry_run:
-            click.echo(f"Deleted {wording.count(ws.run_cache.clear(), 'run-cache entry', 'run-cache entries')}")
-        runs_oids = set() if drop_run_cache else references.run_cache_oids(ws.run_cache)
-        _collect_local(ws, oids, runs_oids, dry_run)
+    elif result.collected is not None and result.remote is not None:
+        _report_remote(result.remote, result.collected, result.grace, dry_run)
+    elif result.local is not None:
+        _report_local(result.local, result.dropped_runs, result.failed, dry_run)
 
 
-def _collect_local(ws: Workspace, oids: Collection[str], runs: Collection[str], dry_run: bool) -> None:
-    cache = ws.cache
-    # Without a directory's manifest gc cannot tell which objects are its files, and would delete
-    # them as unreferenced: refuse, whether the manifest is damaged (read_manifest then removes
-    # it) or absent (locks pulled from git before a fetch).
-    unlisted = references.unreadable_manifests(cache, oids)
-    if unlisted:
-        first = sorted(unlisted)[0]
-        state = "is damaged (and was removed)" if unlisted[first] else "is not in the cache"
-        raise errors.CacheError(
-            f"the manifest of referenced directory {first} {state}, so gc cannot tell which objects "
-            "that directory needs; nothing was deleted",
-            hint="restore it first (pivot fetch, or pivot run -f the stage that made it), then run gc again",
-        )
-    # A run-cache entry's directory without its manifest here is no reason to refuse: that entry
-    # is a miss until a fetch brings it back, members included.
-    keep = references.expand(cache, {*oids, *runs})
-    everything = references.cached_objects(cache)
-    victims = [obj for obj in everything if obj.oid not in keep]
-    temps = references.stale_temp_files(cache)
-    size = sum(obj.size for obj in victims) + sum(item.size for item in temps)
-    kept = len(everything) - len(victims)
-    count = _objects(len(victims)) + (f" and {wording.count(len(temps), 'stale temp file')}" if temps else "")
+def _report_local(todo: collect_local.LocalPlan, dropped: int, failed: Sequence[tuple[str, str]], dry_run: bool) -> None:
+    if dropped:
+        click.echo(f"Deleted {wording.count(dropped, 'run-cache entry', 'run-cache entries')}")
+    temps = todo.temps
+    count = _objects(len(todo.victims)) + (f" and {wording.count(len(temps), 'stale temp file')}" if temps else "")
     if dry_run:
-        for obj in victims:
-            click.echo(f"would remove {obj.oid}  {size_text(obj.size)}")
+        for obj in todo.victims:
+            click.echo(f"would remove {obj.oid}  {wording.size(obj.size)}")
         for item in temps:
-            click.echo(f"would remove tmp/{item.name}  {size_text(item.size)}")
-        click.echo(f"Would remove {count} ({size_text(size)}) from the cache, keep {_objects(kept)}")
+            click.echo(f"would remove tmp/{item.name}  {wording.size(item.size)}")
+        click.echo(f"Would remove {count} ({wording.size(todo.size)}) from the cache, keep {_objects(todo.kept)}")
         return
-    failed = references.remove(cache, victims)
-    references.remove_temp_files(cache, temps)
     if failed:
         _fail(failed, "from the cache")
-    click.echo(f"Removed {count} ({size_text(size)}) from the cache, kept {_objects(kept)}")
+    click.echo(f"Removed {count} ({wording.size(todo.size)}) from the cache, kept {_objects(todo.kept)}")
 
 
-def _grace(option: str | None, configured: str | float | None) -> float:
-    from pivot.remote import inflight
-
-    given, where = (option, "--grace") if option is not None else (configured, ".pivot/config.yaml: gc.grace_period")
-    if given is None:
-        return inflight.DEFAULT_GRACE
-    try:
-        return inflight.parse_duration(given)
-    except ValueError as exc:
-        raise errors.ConfigError(f"{where}: {exc}", hint="write a duration such as 1h, 30m, 90s, 2d, or 0 for none") from None
-
-
-def _collect_remote(
-    ws: Workspace, oids: Collection[str], runs: Mapping[str, RunEntry], name: str, dry_run: bool, yes: bool, grace: float
-) -> None:
-    from pivot.remote import collect, fs, inflight, packs
-    from pivot.remote import spec as remote_spec
-
-    unlisted = references.unreadable_manifests(ws.cache, oids)
-    if unlisted:
-        first = sorted(unlisted)[0]
-        raise errors.CacheError(
-            f"{wording.count(len(unlisted), 'referenced directory', 'referenced directories')} {'has' if len(unlisted) == 1 else 'have'} no intact manifest in the local cache "
-            f"(e.g. {first}), so gc cannot tell which objects on '{name}' they need; nothing was deleted",
-            hint=f"pivot fetch -r {name} first (it brings the manifests), then pivot gc -r {name}",
-        )
-    keep = references.expand(ws.cache, {*oids, *(oid for entry in runs.values() for oid in entry.oids())})
-    remote = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
-    todo = collect.plan(remote, keep, runs, grace=grace, now=time.time())
-    entries = f"{wording.count(len(todo.stray_runs), 'run-cache entry', 'run-cache entries')} and " if todo.stray_runs else ""
+def _report_remote(name: str, done: collect.Collected, grace: float, dry_run: bool) -> None:
+    todo = done.plan
     if dry_run:
         for key in todo.stray_runs:
             click.echo(f"would delete run-cache entry {key}")
         for item in (*todo.victims, *todo.garbage.pointers, *todo.garbage.packs):
             click.echo(f"would delete {item}")
-        click.echo(f"Would delete {entries}{_objects(len(todo.victims))} from '{name}', keep {_objects(todo.kept)}")
+        click.echo(f"Would delete {_entries(todo)}{_objects(len(todo.victims))} from '{name}', keep {_objects(todo.kept)}")
         _report_kept(todo, grace)
         if todo.garbage.pointers or todo.garbage.packs or todo.garbage.kept_packs:
             click.echo(f"Would delete {_packs(todo.garbage, 'keep')}")
@@ -146,31 +101,19 @@ def _collect_remote(
         click.echo(f"Nothing to delete on '{name}': all {_objects(todo.kept)} there are kept")
         _report_kept(todo, grace)
         return
-    if not yes:
-        click.confirm(
-            f"Delete {entries}{_objects(len(todo.victims))} from remote '{name}' that no lock file, tracked file or "
-            "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
-            abort=True,
-        )
-    with inflight.collecting(remote, ws.cache.tmp_dir):  # pushes starting from now wait for us
-        # Again, just before deleting: a push that started since the listing must be seen.
-        todo = todo.narrowed(collect.plan(remote, keep, runs, grace=grace, now=time.time()))
-        remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
-        # Entries first: one left behind must never name objects that are gone.
-        failed = remote.delete_runs(todo.stray_runs)
-        if failed:
-            _fail(failed, f"from '{name}' (run-cache entries; no object was deleted)")
-        failed = list(remote.delete(todo.victims) or [])
-        garbage = todo.garbage
-        # Manifests went first: pointers and packs only after them (a manifest vouches for its packs).
-        failed += packs.delete(remote, garbage) if not failed else [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
-    if failed:
-        _fail(failed, f"from '{name}'")
-    entries = f"{wording.count(len(todo.stray_runs), 'run-cache entry', 'run-cache entries')} and " if todo.stray_runs else ""
-    click.echo(f"Deleted {entries}{_objects(len(todo.victims))} from '{name}', kept {_objects(todo.kept)}")
+    if done.failed_runs:
+        _fail(done.failed_runs, f"from '{name}' (run-cache entries; no object was deleted)")
+    if done.failed:
+        _fail(done.failed, f"from '{name}'")
+    click.echo(f"Deleted {_entries(todo)}{_objects(len(todo.victims))} from '{name}', kept {_objects(todo.kept)}")
     _report_kept(todo, grace)
-    if garbage.pointers or garbage.packs or garbage.kept_packs:
-        click.echo(f"Deleted {_packs(garbage, 'kept')}")
+    if todo.garbage.pointers or todo.garbage.packs or todo.garbage.kept_packs:
+        click.echo(f"Deleted {_packs(todo.garbage, 'kept')}")
+
+
+def _entries(todo: collect.RemotePlan) -> str:
+    runs = len(todo.stray_runs)
+    return f"{wording.count(runs, 'run-cache entry', 'run-cache entries')} and " if runs else ""
 
 
 def _report_kept(todo: collect.RemotePlan, grace: float) -> None:
@@ -197,10 +140,9 @@ def _objects(count: int) -> str:
     return wording.count(count, "object")
 
 
-def _fail(failed: Sequence[object], where: str) -> None:
+def _fail(failed: Sequence[tuple[str, str]], where: str) -> None:
     click.echo(f"{wording.count(len(failed), 'object')} could not be deleted {where}:", err=True)
-    for item in failed[:_SHOWN_FAILURES]:
-        what, message = item if isinstance(item, tuple) else (item, "")
+    for what, message in failed[:_SHOWN_FAILURES]:
         click.echo(f"  {what}: {message}" if message else f"  {what}", err=True)
     if len(failed) > _SHOWN_FAILURES:
         click.echo(f"  ... and {len(failed) - _SHOWN_FAILURES} more", err=True)

@@ -5,8 +5,11 @@ the grace period (`pivot.remote.inflight`)."""
 from __future__ import annotations
 
 import dataclasses
+import pathlib
+import time
 from collections.abc import Collection
 
+from pivot import errors
 from pivot.remote import inflight, packs
 from pivot.remote.fs import Remote
 from pivot.storage import hashing
@@ -63,3 +66,47 @@ def plan(remote: Remote, keep: Collection[str], runs: Collection[str], *, grace:
     return RemotePlan(
         tuple(victims), tuple(sorted(stray)), garbage, len(set(times) & keep), len(claimed), len(recent), markers
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Collected:
+    """What a remote gc deleted (`plan`, narrowed to what was confirmed and is still garbage),
+    and what failed. When a run-cache entry fails, no object is deleted at all."""
+
+    plan: RemotePlan
+    failed_runs: tuple[tuple[str, str], ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()
+
+
+def collect(
+    remote: Remote, tmp_dir: pathlib.Path, confirmed: RemotePlan, keep: Collection[str], runs: Collection[str], *, grace: float
+) -> Collected:
+    """Delete what `confirmed` names and a plan made again now still deletes, in the one safe
+    order: stale push markers, run-cache entries, objects (manifests first), then pack pointers and
+    packs (a manifest vouches for its packs)."""
+    with inflight.collecting(remote, tmp_dir):  # pushes starting from now wait for us
+        # Again, just before deleting: a push that started since the listing must be seen.
+        todo = confirmed.narrowed(plan(remote, keep, runs, grace=grace, now=time.time()))
+        remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
+        # Entries first: one left behind must never name objects that are gone.
+        failed_runs = remote.delete_runs(todo.stray_runs)
+        if failed_runs:
+            return Collected(todo, failed_runs=tuple(failed_runs))
+        failed = list(remote.delete(todo.victims) or [])
+        garbage = todo.garbage
+        if failed:
+            failed += [(key, "not deleted: objects failed first") for key in (*garbage.pointers, *garbage.packs)]
+        else:
+            failed += packs.delete(remote, garbage)
+    return Collected(todo, failed=tuple(failed))
+
+
+def grace_period(option: str | None, configured: str | float | None) -> float:
+    """Seconds of grace: --grace, else gc.grace_period in the config, else `DEFAULT_GRACE`."""
+    given, where = (option, "--grace") if option is not None else (configured, ".pivot/config.yaml: gc.grace_period")
+    if given is None:
+        return inflight.DEFAULT_GRACE
+    try:
+        return inflight.parse_duration(given)
+    except ValueError as exc:
+        raise errors.ConfigError(f"{where}: {exc}", hint="write a duration such as 1h, 30m, 90s, 2d, or 0 for none") from None

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from pivot import errors
 from pivot.base import project
 from pivot.declare.discovery import LoadedPipeline
+from pivot.base import git
 from pivot.declare.stage import OutKind
-from pivot.report import git, snapshot
+from pivot.report import snapshot
 
 
 def sides(

@@ -10,7 +10,7 @@ from typing import Any
 
 from pivot.base import yamlio
 from pivot.declare.discovery import LoadedPipeline
-from pivot.report import git
+from pivot.base import git
 from pivot.declare.stage import OutKind
 from pivot.storage import lock as lock_mod
 

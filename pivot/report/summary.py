@@ -10,7 +10,8 @@ from pivot.base import project, wording
 from pivot.decide import observe, status
 from pivot.declare import discovery, graph, loadmemo
 from pivot.worktree import workspace
-from pivot.report import diff, git, snapshot, views
+from pivot.base import git
+from pivot.report import diff, snapshot, views
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-import subprocess
 from collections.abc import Iterable, Sequence
 
-from pivot.base import atomic, project
+from pivot.base import atomic, git, project
 from pivot.declare.stage import Stage
 
 GITIGNORE = ".gitignore"
@@ -142,36 +141,14 @@ def _escape(name: str) -> str:
 # ---------------------------------------------------------------------- asking git
 
 
-def _check_ignore(proj: project.Project, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
-    """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
-    without git or outside a repository (then nothing is ignored yet, and every entry is written)."""
-    if not paths:
-        return []
-    try:
-        done = subprocess.run(
-            ["git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin"],
-            cwd=proj.root,
-            input=b"".join(os.fsencode(path) + b"\0" for path in paths),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if done.returncode not in (0, 1):  # 128: not a git repository
-        return []
-    fields = [os.fsdecode(field) for field in done.stdout.split(b"\0")[:-1]]
-    return [tuple(fields[i : i + 4]) for i in range(0, len(fields) - 3, 4)]  # type: ignore[misc]
-
-
 def _git_ignored(proj: project.Project, paths: Sequence[str]) -> set[str]:
     # A pattern that starts with "!" re-includes the path: the last match decides, as git says.
-    return {path for source, _, pattern, path in _check_ignore(proj, paths) if source and not pattern.startswith("!")}
+    return {path for source, _, pattern, path in git.check_ignore(proj.root, paths) if source and not pattern.startswith("!")}
 
 
 def _ignored_by_user(proj: project.Project, paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
     found = []
-    for source, line, pattern, path in _check_ignore(proj, paths):
+    for source, line, pattern, path in git.check_ignore(proj.root, paths):
         if source and not pattern.startswith("!"):
             found.append((path, f"{source}:{line}: {pattern}"))
     return tuple(found)

@@ -9,14 +9,13 @@ import dataclasses
 import enum
 import os
 import posixpath
-import subprocess
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
 import yaml
 
 from pivot import errors
-from pivot.base import atomic, project, yamlio
+from pivot.base import atomic, git, project, yamlio
 from pivot.declare.stage import Stage
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo
@@ -334,15 +333,6 @@ def restore(ws: Workspace, tracked: Tracked, force: bool) -> Restored:
 # ---------------------------------------------------------------------- git
 
 
-def _git_succeeds(proj: project.Project, *args: str) -> bool:
-    """Whether `git ARGS` exits 0 in the project; False when git is missing or hangs."""
-    try:
-        done = subprocess.run(["git", *args], cwd=proj.root, capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
-
-
 def committed_to_git(proj: project.Project, path: str) -> bool:
     """Whether git already tracks `path` (or files in it): then git and pivot would both hold it."""
-    return _git_succeeds(proj, "ls-files", "--error-unmatch", "--", path)
+    return git.tracks(proj.root, path)

@@ -1,8 +1,12 @@
-"""Reading a project's files as they were at a git revision, with as few git processes as we can."""
+"""The one place pivot runs git: reading a project's files at a revision (with as few git
+processes as we can), resolving revisions, merge-bases and shallow history for CI, whether git
+tracks or ignores a path. Small typed functions over `git` subprocesses; nothing else in pivot
+starts git (tests/test_layers.py checks that)."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import pathlib
 import subprocess
 from collections.abc import Sequence
@@ -89,3 +93,65 @@ def merge_base(repo: Repo, a: str, b: str) -> str | None:
 
 def has_commits(repo: Repo) -> bool:
     return bool(_git(repo.toplevel, "rev-list", "-n", "1", "--all", check=False).stdout.strip())
+
+
+# ---------------------------------------------------------------------- CI checkouts
+
+
+def has_commit(repo: Repo, rev: str) -> bool:
+    return _quiet(repo.toplevel, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode == 0
+
+
+def is_shallow(repo: Repo) -> bool:
+    return _quiet(repo.toplevel, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+
+
+def fetch_branch(repo: Repo, remote: str, branch: str) -> str | None:
+    """Fetch `branch` of `remote` into refs/remotes/<remote>/<branch>; None, or why it failed.
+    The explicit refspec makes the ref exist whatever remote.<name>.fetch says."""
+    done = _quiet(repo.toplevel, "fetch", "--no-tags", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}")
+    if done.returncode == 0:
+        return None
+    return (done.stderr.strip().splitlines()[-1:] or ["git fetch failed"])[0]
+
+
+def _quiet(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a fetch must fail, not wait for a password
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+
+
+# ---------------------------------------------------------------------- the working tree
+
+
+def tracks(root: pathlib.Path, path: str) -> bool:
+    """Whether git tracks `path` (or files in it); False without git, outside a repository, or
+    when git hangs."""
+    try:
+        done = subprocess.run(
+            ["git", "ls-files", "--error-unmatch", "--", path], cwd=root, capture_output=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
+
+
+def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
+    without git or outside a repository."""
+    if not paths:
+        return []
+    try:
+        done = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin"],
+            cwd=root,
+            input=b"".join(os.fsencode(path) + b"\0" for path in paths),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if done.returncode not in (0, 1):  # 128: not a git repository
+        return []
+    fields = [os.fsdecode(field) for field in done.stdout.split(b"\0")[:-1]]
+    return [(fields[i], fields[i + 1], fields[i + 2], fields[i + 3]) for i in range(0, len(fields) - 3, 4)]

@@ -1,0 +1,363 @@
+"""Moving a project's cache objects: push, fetch and pull between the local cache and a remote,
+checkout from the cache into the workspace, and gc of the local cache or a remote. Each function
+takes the project's paths (`pivot.base.project.Project`), holds the project lock while it works,
+prints nothing, and returns a frozen result with everything a caller may want to tell the user.
+The decisions themselves live in the layers below (`remote.pushplan`, `remote.collect`,
+`worktree.collect`, `worktree.restore`); this module orders them."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from pivot import errors
+from pivot.base import project
+from pivot.declare import discovery, targets as targets_mod
+from pivot.storage.runcache import RunEntry
+from pivot.worktree import collect, gitignore, references, restore, session, workspace
+from pivot.worktree.workspace import Workspace
+
+if TYPE_CHECKING:
+    # Imported where used: fsspec and the remote layer are not for a local gc or checkout.
+    from pivot.remote import collect as remote_collect
+    from pivot.remote import fs, pushplan, transfer
+    from pivot.remote import runs as runs_transfer
+    from pivot.remote import trust as trust_mod
+
+
+_R = TypeVar("_R", bound="_Common")
+
+
+class Progress(Protocol):
+    """Live news of a transfer, for a progress bar; None where the functions take it: silent."""
+
+    def start(self, objects: int, size: int) -> None:
+        """Once per transfer, before the first object moves: how many, and their bytes."""
+
+    def advance(self, files: int, size: int) -> None:
+        """Files and bytes moved since the last call."""
+
+    def waiting_for_gc(self, remote: str, age: float) -> None:
+        """A push waits for a gc -r on `remote` (running for `age` seconds) to finish; repeated."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Common:
+    # Set when the work is done but the stat memo could not be kept because the disk is full:
+    # nothing is wrong with the result; later commands hash again. The CLI ends with it (exit 1).
+    memo_error: errors.PivotError | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PushResult(_Common):
+    remote: str = ""
+    absent: tuple[str, ...] = ()  # referenced objects not in the local cache: skipped
+    withheld_runs: int = 0  # run-cache entries not pushed: no run-cache key
+    objects: transfer.TransferSummary | None = None  # None on a dry run
+    runs: runs_transfer.RunsSummary | None = None  # None: no entries to push
+    would_push: int = 0  # dry run: objects the remote lacks
+    would_push_runs: int = 0  # dry run: run-cache entries the remote lacks
+
+    @property
+    def ok(self) -> bool:
+        return self.objects is None or self.objects.ok
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FetchResult(_Common):
+    remote: str = ""
+    runs: runs_transfer.RunsSummary | None = None  # None: run cache left out
+    unloadable: str | None = None  # why no outputs of recorded runs were fetched
+    objects: transfer.TransferSummary | None = None  # None only in a default value
+
+    @property
+    def ok(self) -> bool:
+        return self.objects is None or self.objects.ok
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CheckoutResult(_Common):
+    outputs: restore.CheckoutResult = restore.CheckoutResult(0, 0, ())
+    gitignore: gitignore.Update = gitignore.Update()
+
+    @property
+    def ok(self) -> bool:
+        return self.outputs.ok
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PullResult(_Common):
+    damaged: tuple[str, ...] = ()  # outputs whose cached copy was edited through a link: fetched again
+    fetched: FetchResult = FetchResult()
+    checkout: CheckoutResult = CheckoutResult()
+
+    @property
+    def ok(self) -> bool:
+        return self.fetched.ok and self.checkout.ok
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemoteStatus:
+    remote: str
+    plan: Mapping[str, list[str]]  # output paths by "push", "pull" and "missing" (in neither cache)
+    trust: trust_mod.Trust
+
+
+def push(
+    proj: project.Project,
+    targets: Sequence[str] = (),
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    run_cache: bool = True,
+    verify: bool = False,
+) -> PushResult:
+    """Upload the cached outputs of `targets` (default: all) and tracked files that the remote
+    lacks, and the run-cache entries of those stages whose outputs are all in the local cache.
+    `verify` checks every file of a directory on the remote, not only its manifest."""
+    from pivot.remote import pushplan, transfer
+
+    with _session(proj, targets, remote) as (ws, there, refs):
+        todo = pushplan.plan(ws, refs, targets, run_cache=run_cache)
+        result = PushResult(remote=there.spec.name, absent=todo.absent, withheld_runs=todo.withheld_runs)
+        if dry_run:
+            missing = transfer.pending(ws.cache, there, todo.objects, jobs=_jobs(jobs))
+            entries = len(set(todo.runs) - there.list_runs()) if todo.runs else 0
+            return _done(ws, dataclasses.replace(result, would_push=len(missing), would_push_runs=entries))
+        objects, runs = _upload(ws, there, todo, _jobs(jobs), progress, verify)
+    return _done(ws, dataclasses.replace(result, objects=objects, runs=runs))
+
+
+def _upload(
+    ws: Workspace, there: fs.Remote, todo: pushplan.PushPlan, jobs: int, progress: Progress | None, verify: bool
+) -> tuple[transfer.TransferSummary, runs_transfer.RunsSummary | None]:
+    from pivot.remote import inflight, transfer
+    from pivot.remote import runs as runs_transfer
+
+    # Announced before comparing: gc -r in another clone keeps what this push relies on.
+    on_wait = None if progress is None else (lambda age: progress.waiting_for_gc(there.name, age))
+    claimed = references.expand(ws.cache, todo.objects)
+    with inflight.announced(there, ws.cache.tmp_dir, claimed, todo.runs, on_wait=on_wait):
+        objects = transfer.push(ws.cache, there, todo.objects, jobs=jobs, verify=verify, **_callbacks(progress))
+        failed = {oid for oid, _ in objects.failed}
+        runs = runs_transfer.push_runs(ws.cache, there, todo.runs, failed, todo.trust, jobs=jobs) if todo.runs else None
+    return objects, runs
+
+
+def fetch(
+    proj: project.Project,
+    targets: Sequence[str] = (),
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    run_cache: bool = True,
+) -> FetchResult:
+    """Download into the local cache the objects of `targets` (default: all) that it lacks, the
+    remote's run-cache entries, and the outputs of the recorded runs that `run` would use."""
+    with _session(proj, targets, remote) as (ws, there, refs):
+        result = _fetch(ws, there, refs, targets, _jobs(jobs), progress, run_cache)
+    return _done(ws, result)
+
+
+def pull(
+    proj: project.Project,
+    targets: Sequence[str] = (),
+    *,
+    remote: str | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    run_cache: bool = True,
+) -> PullResult:
+    """fetch, then checkout: bring the outputs of `targets` (default: all) into the workspace.
+    `force` overwrites outputs that differ and are not in the cache."""
+    with _session(proj, targets, remote) as (ws, there, refs):
+        damaged = restore.drop_damaged(ws, refs)
+        fetched = _fetch(ws, there, refs, targets, _jobs(jobs), progress, run_cache)
+        restored = _checkout(ws, _stage_names(proj, targets), force)
+    return _done(ws, PullResult(damaged=damaged, fetched=fetched, checkout=restored))
+
+
+def checkout(proj: project.Project, targets: Sequence[str] = (), *, force: bool = False) -> CheckoutResult:
+    """Restore the outputs of `targets` (default: all) from the cache, as the lock files record
+    them; `force` overwrites outputs that differ and are not in the cache."""
+    names = _stage_names(proj, targets)
+    project.ensure_dot_dir(proj)
+    with session.project_lock(proj), _opened(proj) as ws:
+        result = _checkout(ws, names, force)
+    return _done(ws, result)
+
+
+def status(proj: project.Project, targets: Sequence[str] = (), *, remote: str | None = None) -> RemoteStatus:
+    """What `push` would upload and `pull` would download, by output path; and the run-cache trust."""
+    from pivot.remote import transfer
+    from pivot.remote import trust as trust_mod
+
+    with _session(proj, targets, remote) as (ws, there, refs):
+        found = transfer.plan(ws.cache, there, refs, jobs=_jobs(None))
+        return RemoteStatus(there.spec.name, found, trust_mod.resolve(ws.settings))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GcResult(_Common):
+    """What gc deleted, or would (`dry_run`). Local: `local` and `dropped_runs`; on a remote
+    (`remote` set): `collected`, whose plan says what went, what was kept and why, and what failed."""
+
+    remote: str | None = None
+    dry_run: bool = False
+    started: bool = True  # False: the project has no .pivot/ yet, so nothing to collect
+    dropped_runs: int = 0  # local run-cache entries deleted (drop_run_cache)
+    local: collect.LocalPlan | None = None
+    collected: remote_collect.Collected | None = None
+    grace: float = 0.0
+    declined: bool = False  # `confirm` said no: nothing was deleted
+    failed: tuple[tuple[str, str], ...] = ()  # local objects that could not be deleted
+
+    @property
+    def ok(self) -> bool:
+        done = self.collected
+        return not self.failed and (done is None or not (done.failed or done.failed_runs))
+
+
+def gc(
+    proj: project.Project,
+    *,
+    remote: str | None = None,
+    dry_run: bool = False,
+    grace: str | None = None,
+    drop_run_cache: bool = False,
+    confirm: Callable[[remote_collect.RemotePlan], bool] | None = None,
+) -> GcResult:
+    """Delete the cached objects (local, or on `remote`) that no lock file, tracked file or
+    run-cache entry of this workspace references. `drop_run_cache` deletes the run-cache entries
+    first (on `remote`: those there) so their objects can go too. On a remote, objects written
+    within `grace` (default gc.grace_period, else 1h) or relied on by a push in progress stay;
+    `confirm`, if given, sees the plan before anything is deleted (a remote gc that deletes)."""
+    if not proj.dot_dir.is_dir():
+        return GcResult(remote=remote, dry_run=dry_run, started=False)
+    # Holding the project lock keeps a run from adding objects that its lock does not name yet.
+    with session.project_lock(proj), _opened(proj) as ws:
+        oids = {ref.oid for ref in references.referenced(proj)}
+        if remote is not None:
+            from pivot.remote import collect as remote_collect
+
+            runs = {} if drop_run_cache else references.shareable_runs(ws.cache, ws.run_cache)
+            period = remote_collect.grace_period(grace, ws.settings.gc_grace_period)
+            result = _gc_remote(ws, oids, runs, remote, dry_run, period, confirm)
+        else:
+            run_oids = set() if drop_run_cache else references.run_cache_oids(ws.run_cache)
+            todo = collect.plan_local(ws.cache, oids, run_oids)  # refuses before anything is deleted
+            dropped = ws.run_cache.clear() if drop_run_cache and not dry_run else 0
+            failed = () if dry_run else tuple(collect.remove_local(ws.cache, todo))
+            result = GcResult(dry_run=dry_run, dropped_runs=dropped, local=todo, failed=failed)
+    return _done(ws, result)
+
+
+def _gc_remote(
+    ws: Workspace,
+    oids: set[str],
+    runs: Mapping[str, RunEntry],
+    name: str,
+    dry_run: bool,
+    grace: float,
+    confirm: Callable[[remote_collect.RemotePlan], bool] | None,
+) -> GcResult:
+    from pivot.remote import collect as remote_collect
+    from pivot.remote import fs
+    from pivot.remote import spec as remote_spec
+
+    keep = collect.remote_keep(ws.cache, oids, runs, name)
+    there = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
+    todo = remote_collect.plan(there, keep, runs, grace=grace, now=time.time())
+    result = GcResult(remote=name, dry_run=dry_run, grace=grace, collected=remote_collect.Collected(todo))
+    if dry_run or todo.empty:
+        return result
+    if confirm is not None and not confirm(todo):
+        return dataclasses.replace(result, declined=True)
+    done = remote_collect.collect(there, ws.cache.tmp_dir, todo, keep, runs, grace=grace)
+    return dataclasses.replace(result, collected=done)
+
+
+# ---------------------------------------------------------------------- the pieces
+
+
+@contextlib.contextmanager
+def _opened(proj: project.Project) -> Iterator[Workspace]:
+    ws = workspace.open_workspace(proj)
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+@contextlib.contextmanager
+def _session(
+    proj: project.Project, targets: Sequence[str], remote: str | None
+) -> Iterator[tuple[Workspace, fs.Remote, list[references.Reference]]]:
+    """The workspace, the remote and the objects the selected stages reference. The project lock
+    is held throughout: gc must not delete what is being pushed, nor a run rewrite the outputs a
+    pull is restoring."""
+    from pivot.remote import fs
+    from pivot.remote import spec as remote_spec
+
+    names = _stage_names(proj, targets)
+    project.ensure_dot_dir(proj)
+    with session.project_lock(proj), _opened(proj) as ws:
+        there = fs.Remote(remote_spec.resolve(ws.settings, remote, proj.root))
+        yield ws, there, references.referenced(proj, names)
+
+
+def _done(ws: Workspace, result: _R) -> _R:
+    full = ws.state.full if ws.state is not None else None
+    return dataclasses.replace(result, memo_error=full) if full is not None else result
+
+
+def _fetch(
+    ws: Workspace,
+    there: fs.Remote,
+    refs: Sequence[references.Reference],
+    targets: Sequence[str],
+    jobs: int,
+    progress: Progress | None,
+    run_cache: bool,
+) -> FetchResult:
+    from pivot.remote import fetchplan, transfer
+    from pivot.remote import runs as runs_transfer
+    from pivot.remote import trust as trust_mod
+
+    oids = {ref.oid for ref in refs}
+    runs, unloadable = None, None
+    if run_cache:
+        runs = runs_transfer.fetch_runs(ws.cache, ws.run_cache, there, trust_mod.resolve(ws.settings), jobs=jobs)
+        recorded, unloadable = fetchplan.recorded_outputs(ws, targets)
+        oids |= recorded
+    objects = transfer.fetch(ws.cache, there, sorted(oids), jobs=jobs, **_callbacks(progress))
+    return FetchResult(remote=there.spec.name, runs=runs, unloadable=unloadable, objects=objects)
+
+
+def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> CheckoutResult:
+    refs = references.referenced(ws.project, stages)
+    outputs = restore.checkout(ws, refs, force=force)
+    return CheckoutResult(outputs=outputs, gitignore=gitignore.keep(ws.project, [ref.path for ref in refs]))
+
+
+def _stage_names(proj: project.Project, targets: Sequence[str]) -> list[str] | None:
+    """The stages `targets` name (None: all); pivot.yaml's names need none of the user's code."""
+    if not targets:
+        return None
+    return list(targets_mod.resolve(targets, list(discovery.declared(proj).stages)))
+
+
+def _jobs(jobs: int | None) -> int:
+    return jobs or 4 * (os.cpu_count() or 1)
+
+
+def _callbacks(progress: Progress | None) -> dict[str, Callable[[int, int], None]]:
+    return {} if progress is None else {"progress": progress.advance, "on_start": progress.start}
