@@ -10,7 +10,6 @@ import json
 import pathlib
 
 import pytest
-
 from test_code_changes import _apply, stage
 
 RUN = ("run", "--executor", "inprocess")  # the pool is not what this tests

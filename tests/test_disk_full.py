@@ -14,7 +14,6 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-
 from conftest import COUNT_RUNS, runs, write_files
 
 pytestmark = pytest.mark.slow

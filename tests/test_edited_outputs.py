@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import COUNT_RUNS, TRAIN_STAGES, runs
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n  evaluate:\n    python: stages.evaluate\n"

@@ -6,8 +6,8 @@ import os
 import time
 
 import pytest
-
 from conftest import assert_clean_error
+
 from pivot.worktree import references
 
 STAGES = '''

@@ -9,10 +9,10 @@ import subprocess
 import time
 
 import pytest
-
 from conftest import REPO
-from pivot.worktree import gitignore
+
 from pivot.base.project import Project
+from pivot.worktree import gitignore
 
 STAGES = '''
 import pathlib

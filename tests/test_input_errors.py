@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import assert_clean_error
+
 from pivot.cli import cli
 
 STAGES = '''

@@ -8,8 +8,8 @@ import os
 import pathlib
 
 import pytest
-
 from conftest import TRAIN_STAGES, runs
+
 from pivot.storage import hashing
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n  evaluate:\n    python: stages.evaluate\n"

@@ -8,7 +8,6 @@ import pathlib
 import subprocess
 
 import pytest
-
 from test_input_errors import expect_error
 
 STAGES = '''

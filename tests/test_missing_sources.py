@@ -9,7 +9,6 @@ import json
 import subprocess
 
 import pytest
-
 from conftest import COUNT_RUNS, assert_clean_error, runs
 
 STAGES = '''

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import pydantic
 import pytest
@@ -224,7 +225,7 @@ def test_resolve_without_a_params_class(tmp_path):
     empty = params.Source({}, yamldoc.Document(tmp_path / "params.yaml", "params.yaml", {}, {}), ("t",))
     assert params.resolve("t", None, [empty]) == {}
     given = _source(tmp_path, "params.yaml", "t:\n  epochs: 3\n", ("t",))
-    with pytest.raises(errors.ParamsError, match="params.yaml:2: stage 't' has params"):
+    with pytest.raises(errors.ParamsError, match=re.escape("params.yaml:2: stage 't' has params")):
         params.resolve("t", None, [empty, given])
 
 

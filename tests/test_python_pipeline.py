@@ -8,7 +8,6 @@ import json
 import sys
 
 import pytest
-
 from conftest import assert_clean_error
 from test_input_errors import expect_error
 

@@ -7,11 +7,11 @@ import pytest
 from pivot import errors
 from pivot.base import project
 from pivot.declare.stage import OutKind
-from pivot.worktree import references, tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import FileEntry, HashInfo
+from pivot.worktree import references, tracking
 
 A, B, C, D = ("a" * 32, "b" * 32, "c" * 32, "d" * 32)
 

@@ -6,11 +6,11 @@ import json
 import shutil
 
 import pytest
+from test_input_errors import expect_error
+from test_matrix import GRID, STAGES, VARIANTS
 
 from pivot import errors
 from pivot.declare import targets
-from test_input_errors import expect_error
-from test_matrix import GRID, STAGES, VARIANTS
 
 REPORT = '''
 

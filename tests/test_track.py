@@ -7,12 +7,12 @@ import os
 import subprocess
 
 import pytest
-
 from conftest import assert_clean_error
+
 from pivot import errors
 from pivot.base import project
-from pivot.worktree import tracking, workspace
 from pivot.storage import hashing
+from pivot.worktree import tracking, workspace
 
 STAGES = '''
 from typing import Annotated

@@ -4,7 +4,6 @@ the key the user probably meant: `unknown key 'pyhton' in stage 'train2'; did yo
 from __future__ import annotations
 
 import pytest
-
 from conftest import TRAIN_STAGES, assert_clean_error
 
 GOOD = "stages:\n  train:\n    python: stages.train\n"

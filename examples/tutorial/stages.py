@@ -4,6 +4,7 @@ import pickle
 from typing import Annotated, TypedDict
 
 import pandas
+
 from pivot import loaders, outputs
 from pivot.stage_def import StageParams
 

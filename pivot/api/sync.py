@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pivot import errors
 from pivot.base import project
-from pivot.declare import discovery, targets as targets_mod
+from pivot.declare import discovery
+from pivot.declare import targets as targets_mod
 from pivot.storage.runcache import RunEntry
 from pivot.worktree import collect, gitignore, references, restore, session, workspace
 from pivot.worktree.workspace import Workspace
@@ -81,8 +82,8 @@ class FetchResult(_Common):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CheckoutResult(_Common):
-    outputs: restore.CheckoutResult = restore.CheckoutResult(0, 0, ())
-    gitignore: gitignore.Update = gitignore.Update()
+    outputs: restore.CheckoutResult = dataclasses.field(default_factory=lambda: restore.CheckoutResult(0, 0, ()))
+    gitignore: gitignore.Update = dataclasses.field(default_factory=gitignore.Update)
 
     @property
     def ok(self) -> bool:

@@ -58,7 +58,7 @@ def read_files(repo: Repo, sha: str, paths: Sequence[str]) -> dict[str, bytes | 
     done = subprocess.run(
         ["git", "cat-file", "--batch"], cwd=repo.toplevel, input=request, capture_output=True, check=True
     )
-    return dict(zip(paths, _parse_batch(done.stdout, len(paths))))
+    return dict(zip(paths, _parse_batch(done.stdout, len(paths)), strict=True))
 
 
 def _parse_batch(output: bytes, count: int) -> list[bytes | None]:

@@ -91,9 +91,8 @@ def is_secret_option(key: str, value: Any) -> bool:
     lowered = key.lower()
     if not any(word in lowered for word in _SECRET_WORDS) or value is None or isinstance(value, bool):
         return False
-    if isinstance(value, str) and (_PATH_LIKE.search(value) or value in _NOT_SECRET_VALUES):
-        return False  # a key *file* (or "anon") tells where credentials are, not what they are
-    return True
+    # A key *file* (or "anon") tells where credentials are, not what they are.
+    return not (isinstance(value, str) and (_PATH_LIKE.search(value) or value in _NOT_SECRET_VALUES))
 
 
 def option_secrets(options: Any) -> list[str]:

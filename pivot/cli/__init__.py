@@ -11,7 +11,6 @@ import click
 from pivot import __version__, errors
 from pivot.base import diskfull
 
-
 # Each command's module is imported only when that command runs: start-up time is part of every
 # command's time, and a no-op `pivot run` should not pay for the GitHub client.
 COMMANDS = {

@@ -11,6 +11,7 @@ import click
 from pivot import errors
 from pivot.api import session
 from pivot.api.project import Project
+
 # The project lock and the loaded pipeline live in the library (pivot.worktree.session), shared with pivot.api.
 from pivot.api.session import Loaded, load, project_lock, select, targets  # noqa: F401 - the commands' names for them
 from pivot.base import project

@@ -9,10 +9,10 @@ from typing import Any
 
 import click
 
-from pivot.executor import reporting
-from pivot.worktree import gitignore, restore
-from pivot.executor.reporting import RunSummary, StageResult, StageStatus
 from pivot.decide.status import Change, Decision
+from pivot.executor import reporting
+from pivot.executor.reporting import RunSummary, StageResult, StageStatus
+from pivot.worktree import gitignore, restore
 
 
 def make_reporter() -> reporting.Reporter:

@@ -9,10 +9,10 @@ from typing import Any
 import click
 
 from pivot.base import wording
-from pivot.worktree import restore
 from pivot.cli import common
-from pivot.report import render
 from pivot.decide.status import Change, Decision, PathChange
+from pivot.report import render
+from pivot.worktree import restore
 
 
 @click.command()

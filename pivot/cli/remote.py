@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from pivot.base import project, redaction, yamldoc
-from pivot.declare import config, config_edit
 from pivot.cli import common
+from pivot.declare import config, config_edit
 from pivot.remote import spec as remote_spec
 
 _LOCAL = click.option("--local", is_flag=True, help="This machine only (.pivot/config.local.yaml).")

@@ -15,7 +15,9 @@ import click
 from pivot.api import sync
 from pivot.base import wording
 from pivot.cli import common, console
-from pivot.remote import runs as runs_transfer, transfer, trust as trust_mod
+from pivot.remote import runs as runs_transfer
+from pivot.remote import transfer
+from pivot.remote import trust as trust_mod
 
 _SHOWN_FAILURES = 10
 

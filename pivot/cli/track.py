@@ -8,8 +8,8 @@ import os
 import click
 
 from pivot.base import project, wording
-from pivot.worktree import tracker, tracking
 from pivot.cli import common
+from pivot.worktree import tracker, tracking
 
 
 @click.command()

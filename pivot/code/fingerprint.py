@@ -16,6 +16,7 @@ change to any of them means the fingerprint must be computed again, and the load
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
 import functools
 import importlib
@@ -249,10 +250,8 @@ class _Walker:
             return self._files[path]
         source = None
         if importing.is_project_module(path, self.root) and path.endswith(".py"):
-            try:
+            with contextlib.suppress(OSError, SyntaxError, ValueError):
                 source = load_source(path, self.root)
-            except (OSError, SyntaxError, ValueError):
-                pass
         self._files[path] = source
         return source
 

@@ -10,15 +10,15 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pivot import errors
+from pivot.base.project import is_within
 from pivot.code import fingerprint
 from pivot.decide import status
-from pivot.worktree import restore
 from pivot.declare.graph import Graph
-from pivot.base.project import is_within
 from pivot.declare.stage import Stage
 from pivot.storage import hashing, runcache
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
+from pivot.worktree import restore
 from pivot.worktree.workspace import Workspace
 
 

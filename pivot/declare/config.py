@@ -18,8 +18,8 @@ import pivot
 from pivot import errors
 from pivot.base import project, yamldoc
 from pivot.declare import matrix
-from pivot.pipeline import Registration
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
+from pivot.pipeline import Registration
 
 STAGE_NAME = re.compile(r"[A-Za-z0-9_.-]+")  # always fullmatch: `$` would let a trailing newline through
 _NAME_CHARS = "letters, digits, '_', '.' and '-'"

@@ -16,12 +16,12 @@ if TYPE_CHECKING:
     from pivot import stage_def
 
 from pivot import errors, outputs
+from pivot import pipeline as api
 from pivot.base import project, yamldoc
+from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.code import fingerprint
 from pivot.declare import config, params
-from pivot import pipeline as api
-from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
-from pivot.declare.stage import DepSpec, OutKind, OutSpec, Returns, SINGLE_OUTPUT_NAME, Stage
+from pivot.declare.stage import SINGLE_OUTPUT_NAME, DepSpec, OutKind, OutSpec, Returns, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
 Spec = typing.TypeVar("Spec", DepSpec, OutSpec)

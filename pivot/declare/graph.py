@@ -156,7 +156,7 @@ def _toposort(names: Sequence[str], upstream: Mapping[str, Iterable[str]]) -> tu
             nxt = todo.pop(0)
             if state.get(nxt) == 1:
                 cycle = [entry[0] for entry in stack]
-                cycle = cycle[cycle.index(nxt) :] + [nxt]
+                cycle = [*cycle[cycle.index(nxt) :], nxt]
                 # The stack runs against the data (each stage needs the next); print it with it.
                 raise errors.GraphError(
                     "the pipeline has a cycle: " + " -> ".join(reversed(cycle)) + " (each stage feeds the next)",

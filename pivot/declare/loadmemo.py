@@ -18,10 +18,11 @@ from typing import Any
 
 import pivot
 from pivot.base import atomic, project
-from pivot.code import source as codesource, fingerprint
-from pivot.declare import discovery
-from pivot.code.source import file_digest
 from pivot.base.importing import is_project_module, prepare_imports
+from pivot.code import fingerprint
+from pivot.code import source as codesource
+from pivot.code.source import file_digest
+from pivot.declare import discovery
 
 _VERSION = 1
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))

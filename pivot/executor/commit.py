@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pivot import errors
-from pivot.executor.task import Produced
 from pivot.declare.stage import Stage
+from pivot.executor.task import Produced
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import LockedOutput, StageLock

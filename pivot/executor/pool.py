@@ -23,9 +23,9 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     module, so only pivot's own entry points, whose main is guarded, ask for it."""
     if kind == "inprocess":
         return InProcessExecutor()
-    import loky
-
     import multiprocessing
+
+    import loky
 
     context = None
     if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
@@ -173,7 +173,7 @@ class InProcessExecutor(concurrent.futures.Executor):
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - delivered through the future, like a pool would
+        except BaseException as exc:
             future.set_exception(exc)
         return future
 

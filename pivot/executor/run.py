@@ -12,16 +12,16 @@ from typing import Any, Protocol
 from pivot import errors
 from pivot.base import atomic, diskfull
 from pivot.decide import observe, status
-from pivot.worktree import tracking
 from pivot.declare.discovery import LoadedPipeline
+from pivot.declare.graph import Graph
+from pivot.declare.stage import Stage
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail, append_failure
+from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.declare.graph import Graph
-from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
-from pivot.declare.stage import Stage
 from pivot.storage.lock import StageLock
+from pivot.worktree import tracking
 from pivot.worktree.workspace import Workspace
 
 
@@ -115,7 +115,7 @@ class _Hooks:
         except errors.PivotError as exc:
             if name not in self.results:  # every failure is reported once, as the stage's
                 self.record(StageResult(name, StageStatus.FAILED, error=exc.message))
-            raise self._note(exc)
+            raise self._note(exc) from None
         except OSError as exc:  # e.g. an output's parent directory is a file: the stage fails
             failure = _from_os_error(exc, "cannot prepare the stage", self._ws.project.root)
             self.record(StageResult(name, StageStatus.FAILED, error=failure.message))
@@ -185,7 +185,7 @@ class _Hooks:
             action()
         except errors.PivotError as exc:
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=exc.message))
-            raise self._note(exc)
+            raise self._note(exc) from None
 
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)
@@ -223,7 +223,7 @@ class _Hooks:
         return True
 
     def crashed(self, name: str, message: str) -> None:
-        facts, decision, tail = self._running.pop(name)
+        _, decision, tail = self._running.pop(name)
         tail.close()
         append_failure(self._log_path(name), f"error: {message}")
         self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))

@@ -18,8 +18,8 @@ from typing import Any
 import pivot
 from pivot import loaders
 from pivot.base import diskfull, importing
-from pivot.executor.task import StageOutcome, StageTask
 from pivot.declare.stage import OutKind, OutSpec, Returns, Stage
+from pivot.executor.task import StageOutcome, StageTask
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 

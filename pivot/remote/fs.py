@@ -312,7 +312,7 @@ class Remote:
                 f"remote '{self.name}': bucket '{bucket}' does not exist ({self.spec.shown_url})",
                 hint=f"create it, or fix the url: pivot remote modify {self.name} url ...",
             ) from None
-        except Exception:  # noqa: BLE001 - no right to read the bucket itself: carry on
+        except Exception:
             return
         self._bucket_seen = True
 
@@ -389,7 +389,7 @@ def modified_time(info: Mapping[str, Any]) -> float | None:
                 value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
         if isinstance(value, datetime.datetime):
             # A naive time from a storage API is UTC, not this machine's zone.
-            return (value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)).timestamp()
+            return (value if value.tzinfo else value.replace(tzinfo=datetime.UTC)).timestamp()
     return None
 
 

@@ -229,7 +229,7 @@ def _parse_header(data: bytes, remote: Remote, pid: str) -> dict[str, tuple[int,
     members: dict[str, tuple[int, int]] = {}
     for oid, place in raw.items():
         match place:
-            case [int() as offset, int() as size] if 0 <= offset and 0 <= size and offset + size <= _MAX_EXTENT and not oid.endswith(hashing.DIR_SUFFIX):
+            case [int() as offset, int() as size] if offset >= 0 and size >= 0 and offset + size <= _MAX_EXTENT and not oid.endswith(hashing.DIR_SUFFIX):
                 pass
             case _:
                 raise _unusable(remote, pid, f"bad header entry {oid!r}: {place!r}")

@@ -62,7 +62,7 @@ async def _download(fs: Any, path: str, dest: str, plan: Plan) -> None:
 
     async def get(start: int | None, end: int | None) -> dict[str, Any]:
         ranged = {"Range": f"bytes={start}-{end}"} if start is not None else {}
-        response: dict[str, Any] = await fs._call_s3("get_object", **request, **ranged)  # noqa: SLF001 - s3fs's retrying call
+        response: dict[str, Any] = await fs._call_s3("get_object", **request, **ranged)
         return response
 
     try:
@@ -142,7 +142,7 @@ def upload(fs: Any, src: str, path: str, plan: Plan | None = None) -> None:
 async def _upload(fs: Any, src: str, path: str, size: int, plan: Plan, checked: bool) -> None:
     bucket, key, _ = fs.split_path(path)
     crc = {"ChecksumAlgorithm": "CRC32"} if checked else {}
-    started = await fs._call_s3("create_multipart_upload", Bucket=bucket, Key=key, **crc)  # noqa: SLF001
+    started = await fs._call_s3("create_multipart_upload", Bucket=bucket, Key=key, **crc)
     upload_id = started["UploadId"]
     part_size = max(plan.upload_part, -(-size // MAX_UPLOAD_PARTS))
     slots = asyncio.Semaphore(plan.max_parts)  # parts in flight, so memory is max_parts * part_size
@@ -151,7 +151,7 @@ async def _upload(fs: Any, src: str, path: str, size: int, plan: Plan, checked: 
         async with slots:
             offset = (number - 1) * part_size
             body = os.pread(fd, min(part_size, size - offset), offset)
-            sent = await fs._call_s3(  # noqa: SLF001
+            sent = await fs._call_s3(
                 "upload_part", Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body, **crc
             )
         part = {"PartNumber": number, "ETag": sent["ETag"]}
@@ -162,13 +162,13 @@ async def _upload(fs: Any, src: str, path: str, size: int, plan: Plan, checked: 
     fd = os.open(src, os.O_RDONLY)
     try:
         parts = await _all_or_none(*(send(n, fd) for n in range(1, -(-size // part_size) + 1)))
-        await fs._call_s3(  # noqa: SLF001
+        await fs._call_s3(
             "complete_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
         )
     except BaseException:
         # Parts of an unfinished upload are invisible but billed: drop them; the caller retries.
         with contextlib.suppress(Exception):
-            await fs._call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)  # noqa: SLF001
+            await fs._call_s3("abort_multipart_upload", Bucket=bucket, Key=key, UploadId=upload_id)
         raise
     finally:
         os.close(fd)

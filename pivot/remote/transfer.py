@@ -17,12 +17,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from pivot import errors
 from pivot.base import diskfull, wording
-from pivot.worktree import references
 from pivot.remote import packs
 from pivot.remote.fs import Remote, RemoteUnavailable
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import FileEntry
+from pivot.worktree import references
 
 Progress = Callable[[int, int], None]  # (files done, bytes done) since the last call
 # After this many objects in a row fail because the remote itself failed (each after its

@@ -6,9 +6,8 @@ import functools
 from collections.abc import Callable, Mapping
 
 from pivot import errors
-from pivot.base import project
+from pivot.base import git, project
 from pivot.declare.discovery import LoadedPipeline
-from pivot.base import git
 from pivot.declare.stage import OutKind
 from pivot.report import snapshot
 

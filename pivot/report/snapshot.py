@@ -8,9 +8,8 @@ import pathlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pivot.base import yamlio
+from pivot.base import git, yamlio
 from pivot.declare.discovery import LoadedPipeline
-from pivot.base import git
 from pivot.declare.stage import OutKind
 from pivot.storage import lock as lock_mod
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import pathlib
 
-from pivot.base import project, wording
+from pivot.base import git, project, wording
 from pivot.decide import observe, status
 from pivot.declare import discovery, graph, loadmemo
-from pivot.worktree import workspace
-from pivot.base import git
 from pivot.report import diff, snapshot, views
+from pivot.worktree import workspace
 
 MARKER_TEMPLATE = "<!-- pivot-report: {title} -->"
 

@@ -14,13 +14,13 @@ from collections.abc import Iterator, Mapping
 from pivot import errors
 from pivot.base import atomic
 from pivot.decide import status
+from pivot.declare.graph import Graph
+from pivot.declare.stage import Stage
 from pivot.executor.scheduler import Submission
 from pivot.executor.task import StageOutcome, StageTask
-from pivot.declare.graph import Graph
 from pivot.remote import fs, transfer
 from pivot.scaleout import remote_task
 from pivot.scaleout.remote_task import CodeBundle, RemoteTask
-from pivot.declare.stage import Stage
 from pivot.storage import cache as cache_mod
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import pickle
 import pathlib
+import pickle
 import shutil
 import sys
 import tempfile
@@ -16,11 +16,11 @@ import zlib
 from collections.abc import Sequence
 
 from pivot import errors
+from pivot.declare.stage import Stage
 from pivot.executor import worker
 from pivot.executor.task import Produced, StageOutcome, StageTask
 from pivot.remote import fs, transfer
 from pivot.remote.spec import RemoteSpec
-from pivot.declare.stage import Stage
 from pivot.storage import cache as cache_mod
 from pivot.storage.state import Hasher
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pivot import errors
 from pivot.base import diskfull
 from pivot.storage import hashing, links
-from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.hashing import FileEntry, Hashed
+from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.state import Hasher
 
 _OBJECT_MODE = 0o444

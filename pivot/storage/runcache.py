@@ -29,8 +29,8 @@ from pivot.declare.stage import Stage
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import HashInfo
-from pivot.storage.state import Hasher
 from pivot.storage.lock import info_data
+from pivot.storage.state import Hasher
 
 SCHEMA = 1
 
@@ -189,10 +189,9 @@ class RunCache:
         """Remember what a successful run made; `inputs` None (not keyable): nothing to remember."""
         if inputs is None:
             return
-        try:
+        # The run itself succeeded: an unrecorded run only costs a rerun some day.
+        with contextlib.suppress(OSError):
             self.write(RunEntry(stage.name, inputs, outs, metrics))
-        except OSError:
-            pass  # the run itself succeeded: an unrecorded run only costs a rerun some day
 
     @staticmethod
     def restore(entry: RunEntry, stage: Stage, cache: Cache, root: pathlib.Path, hasher: Hasher) -> None:

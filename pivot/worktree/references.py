@@ -4,6 +4,7 @@ run-cache entries), and, for `pivot gc`, which objects the local cache holds bey
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -11,11 +12,11 @@ from collections.abc import Collection, Iterable
 
 from pivot import errors
 from pivot.base import project
-from pivot.worktree import tracking
 from pivot.storage import hashing
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
 from pivot.storage.runcache import RunCache, RunEntry
+from pivot.worktree import tracking
 
 STALE_TEMP_SECONDS = 24 * 3600  # a temp file this old belongs to no running pivot
 
@@ -172,10 +173,8 @@ def remove(cache: Cache, objects: Iterable[CachedObject]) -> list[tuple[str, str
             continue
         shards.add(os.fspath(path.parent))
     for shard in shards:
-        try:
+        with contextlib.suppress(OSError):  # not empty, or gone: either way, fine
             os.rmdir(shard)
-        except OSError:  # not empty, or gone: either way, fine
-            pass
     return failed
 
 
@@ -204,7 +203,5 @@ def stale_temp_files(cache: Cache, older_than: float = STALE_TEMP_SECONDS) -> li
 
 def remove_temp_files(cache: Cache, files: Iterable[TempFile]) -> None:
     for item in files:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(cache.tmp_dir / item.name)
-        except FileNotFoundError:
-            pass

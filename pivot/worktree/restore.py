@@ -10,8 +10,8 @@ import pathlib
 from collections.abc import Sequence
 
 from pivot import errors
-from pivot.worktree import references
 from pivot.storage.hashing import Hashed
+from pivot.worktree import references
 from pivot.worktree.workspace import Workspace
 
 
@@ -43,10 +43,8 @@ def classify(ws: Workspace, locked_oid: str, current: Hashed | None) -> OutputSt
         return OutputState.MISSING
     if current.info.oid == locked_oid:
         return OutputState.CURRENT
-    if current.entries is None:
-        held = ws.cache.exists(current.info.oid)
-    else:
-        held = all(ws.cache.exists(entry.oid) for entry in current.entries)
+    entries = current.entries
+    held = ws.cache.exists(current.info.oid) if entries is None else all(ws.cache.exists(e.oid) for e in entries)
     return OutputState.REPLACEABLE if held else OutputState.EDITED
 
 

@@ -5,7 +5,6 @@ directory it resolved to is printed."""
 from __future__ import annotations
 
 import yaml
-
 from conftest import TRAIN_STAGES
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n"

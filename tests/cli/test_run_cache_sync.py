@@ -9,9 +9,7 @@ import pathlib
 import subprocess
 
 import pytest
-
 from conftest import TRAIN_STAGES as STAGES
-
 
 RUN = ("run", "--executor", "inprocess")
 

@@ -8,7 +8,6 @@ import pathlib
 import subprocess
 
 import pytest
-
 from conftest import assert_clean_error
 
 STAGES = '''

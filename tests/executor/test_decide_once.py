@@ -7,8 +7,8 @@ import collections
 import pathlib
 
 import pytest
-
 from conftest import TRAIN_STAGES, runs
+
 from pivot.decide import status
 
 STAGES = TRAIN_STAGES + '''

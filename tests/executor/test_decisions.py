@@ -7,7 +7,6 @@ import shutil
 
 from conftest import COUNT_RUNS, runs
 
-
 STAGES = '''
 import pathlib
 from typing import Annotated

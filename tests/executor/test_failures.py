@@ -7,7 +7,6 @@ import pathlib
 import textwrap
 
 import pytest
-
 from conftest import COUNT_RUNS, runs
 
 HELPERS = '''

@@ -7,12 +7,11 @@ by counting overlapping (start, end) intervals the stages record themselves.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import os
 
 import pytest
-
 
 RENDEZVOUS = '''
 import pathlib

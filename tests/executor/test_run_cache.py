@@ -9,7 +9,6 @@ import pathlib
 from conftest import TRAIN_STAGES as STAGES
 from conftest import runs
 
-
 PIPELINE = "stages:\n  train:\n    python: stages.train\n"
 CHAIN = PIPELINE + "  evaluate:\n    python: stages.evaluate\n"
 RUN = ("run", "--executor", "inprocess")

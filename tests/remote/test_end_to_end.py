@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner, Result
 
-from pivot.declare import config_edit
 from pivot.cli import cli
+from pivot.declare import config_edit
 
 pytest_plugins = ("servers",)
 

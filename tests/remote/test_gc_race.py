@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import pathlib
+import threading
 import time
 
 import pytest

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import pytest
 import yaml
-
 from conftest import TRAIN_STAGES, assert_clean_error, runs
+
 from pivot.declare import config
 from pivot.remote import trust
 from pivot.storage import hashing, runcache

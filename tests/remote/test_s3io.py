@@ -112,7 +112,7 @@ def test_the_server_stopped_while_the_parts_go_up(tmp_path: pathlib.Path, tmp_pa
         backend = Backend("seaweedfs", servers.s3_config(server.endpoint, "pivot-parts", connect_timeout="1"), tmp_path / "project")
         raw, _ = backend.raw()
         raw.mkdir("pivot-parts")
-        bucket, key, _ = raw.split_path(backend.object_path(oid))
+        bucket, _, _ = raw.split_path(backend.object_path(oid))
         stopper = threading.Thread(target=_stop_once_parts_go_up, args=(server, raw, bucket))
         stopper.start()
         try:

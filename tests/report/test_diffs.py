@@ -7,7 +7,6 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import assert_clean_error
 
 STAGES = '''
@@ -109,7 +108,7 @@ def test_metrics_diff_computes_change_for_numbers_only(repo, pivot):
     assert plain[1].split() == ["metrics.json", "accuracy", "0.95", "0.999", "0.049"]
     every = pivot("metrics", "diff", "--all").output
     assert "model-a" in every and "rows" in every
-    name_row = [line for line in every.splitlines() if " name " in line][0]
+    name_row = next(line for line in every.splitlines() if " name " in line)
     assert name_row.split()[-1] == "-"  # strings get no Change
 
 

@@ -148,7 +148,7 @@ def test_a_bad_token_falls_back_too(gh):
 
 def test_a_validation_error_is_not_retried(gh):
     gh.fail(422, method="POST", message="Validation Failed")
-    with pytest.raises(github.GitHubError, match="refused POST .*422 Validation Failed"):
+    with pytest.raises(github.GitHubError, match=r"refused POST .*422 Validation Failed"):
         upsert(gh, f"{MARKER}\nx")
     assert len(gh.seen) == 2
 
