@@ -49,7 +49,8 @@ class _Group(click.Group):
         if ref is None:
             return None
         module, _, attr = ref.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -75,7 +76,7 @@ class _Group(click.Group):
             click.echo("interrupted", err=True)
             ctx.exit(errors.Interrupted.exit_code)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[override]
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         # `repro` is DVC's name for `run`; keep it working for people who type it by habit.
         if args and args[0] == "repro":
             args = ["run", *args[1:]]
@@ -111,4 +112,4 @@ def _main_is_pivot_module() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -5,6 +5,7 @@ its objects, signed as `trust` says, and a downloaded entry is stored only if `t
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Collection, Mapping
 
 from pivot import errors
@@ -40,7 +41,7 @@ def push_runs(
     ]
     todo = sorted(key for key, entry in entries.items() if key not in there and not entry.oids() & failed)
     tally = _Tally()
-    _run([(key, lambda key=key: _put_run(cache, remote, entries[key], trust)) for key in todo], jobs, None, tally)
+    _run([(key, functools.partial(_put_run, cache, remote, entries[key], trust)) for key in todo], jobs, None, tally)
     skipped += tally.failed
     return RunsSummary(tally.transferred, len(set(entries) & there), tuple(skipped))
 
@@ -66,7 +67,7 @@ def fetch_runs(cache: Cache, run_cache: RunCache, remote: Remote, trust: trust_m
     if trust.mode is trust_mod.Mode.OFF:
         return RunsSummary(0, len(there & local), (), withheld=len(todo))
     tally = _Tally()
-    _run([(key, lambda key=key: _fetch_run(cache, run_cache, remote, key, trust)) for key in todo], jobs, None, tally)
+    _run([(key, functools.partial(_fetch_run, cache, run_cache, remote, key, trust)) for key in todo], jobs, None, tally)
     return RunsSummary(tally.transferred, len(there & local), tuple(tally.failed))
 
 

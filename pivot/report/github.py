@@ -103,11 +103,11 @@ def _pr_number(event_path: str) -> int | None:
         return None
     pull = event.get("pull_request")
     if isinstance(pull, dict) and isinstance(pull.get("number"), int):
-        return pull["number"]
+        return int(pull["number"])
     # An issue_comment event on a pull request carries the PR as an issue.
     issue = event.get("issue")
     if isinstance(issue, dict) and issue.get("pull_request") and isinstance(issue.get("number"), int):
-        return issue["number"]
+        return int(issue["number"])
     return None
 
 
@@ -246,8 +246,8 @@ class _Client:
                 if not _retryable(response):
                     raise self._refusal(method, url, response)
                 failure = self._describe(response)
-                wait = _server_wait(response)
-                wait = self._backoff(attempt) if wait is None else min(wait, self._retry.max_wait)
+                asked = _server_wait(response)
+                wait = self._backoff(attempt) if asked is None else min(asked, self._retry.max_wait)
             if attempt < self._retry.attempts:
                 self._sleep(wait)
         raise GitHubError(
@@ -279,7 +279,7 @@ class _Client:
         return headers
 
     def _backoff(self, attempt: int) -> float:
-        return min(self._retry.first_backoff * 2 ** (attempt - 1), self._retry.max_wait)
+        return min(self._retry.first_backoff * float(2 ** (attempt - 1)), self._retry.max_wait)
 
     def _refusal(self, method: str, url: str, response: _Response) -> GitHubError:
         text = f"GitHub refused {method} {_path(url)}: {self._describe(response)}"
@@ -356,7 +356,7 @@ def _html_url(response: _Response) -> str | None:
 def _next_link(header: str) -> str | None:
     for url, rel in _LINK.findall(header):
         if rel == "next":
-            return url
+            return str(url)
     return None
 
 

@@ -22,7 +22,7 @@ from pivot.remote import fs, transfer
 from pivot.scaleout import remote_task
 from pivot.scaleout.remote_task import CodeBundle, RemoteTask
 from pivot.storage import cache as cache_mod
-from pivot.storage import hashing
+from pivot.storage import hashing, links
 from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.worktree.workspace import Workspace
@@ -55,7 +55,7 @@ class RemoteOffload:
         self._code: CodeBundle | None = None
         # A plain copy into the cache, whatever cache.type says: caching a source dep to upload
         # it must never turn the user's file into a read-only link.
-        self._copying_cache = cache_mod.Cache(ws.cache.root, (cache_mod.LinkType.REFLINK, cache_mod.LinkType.COPY))
+        self._copying_cache = cache_mod.Cache(ws.cache.root, (links.LinkType.REFLINK, links.LinkType.COPY))
 
     def adjust(self, stage: Stage, facts: status.Facts) -> status.Facts:
         """The remote is where outputs live. With --no-download an output absent here counts as

@@ -188,7 +188,7 @@ def read(proj: project.Project, pvt: str) -> Tracked:
         raise _damaged(pvt, f"'path' must be a relative path next to the file, got {name!r}")
     if not isinstance(oid, str) or not hashing.is_valid_oid(oid):
         raise _damaged(pvt, f"'hash' is not a pivot object id: {oid!r}")
-    if not _is_count(size):
+    if not isinstance(size, int) or not _is_count(size):
         raise _damaged(pvt, f"'size' must be a byte count, got {size!r}")
     if nfiles is not None and not _is_count(nfiles):
         raise _damaged(pvt, f"'nfiles' must be a file count, got {nfiles!r}")
@@ -308,7 +308,8 @@ def state(ws: Workspace, tracked: Tracked) -> State:
 
 def _current(ws: Workspace, path: str) -> HashInfo | None:
     try:
-        return ws.hasher.hash_path(ws.project.abspath(path)).info
+        info: HashInfo = ws.hasher.hash_path(ws.project.abspath(path)).info
+        return info
     except (FileNotFoundError, NotADirectoryError):
         return None
     except errors.PathError:  # a socket or FIFO where the data was: something else is there

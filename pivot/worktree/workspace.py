@@ -7,16 +7,17 @@ import dataclasses
 from pivot.base import project
 from pivot.declare import config
 from pivot.storage import cache as cache_mod
+from pivot.storage import links, runcache, state
 from pivot.storage import lock as lock_mod
-from pivot.storage import runcache, state
+from pivot.storage.state import Hasher, StateDB
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Workspace:
     project: project.Project
     settings: config.ProjectConfig
-    state: state.StateDB | None  # None until `.pivot/` exists: read-only commands create nothing
-    hasher: state.Hasher
+    state: StateDB | None  # None until `.pivot/` exists: read-only commands create nothing
+    hasher: Hasher
     cache: cache_mod.Cache
     run_cache: runcache.RunCache
 
@@ -30,7 +31,7 @@ class Workspace:
 
 def open_workspace(proj: project.Project) -> Workspace:
     settings = config.load_project_config(proj)
-    link_types = cache_mod.parse_cache_type(settings.cache_type)
+    link_types = links.parse_cache_type(settings.cache_type)
     db = state.StateDB(proj.state_db) if proj.dot_dir.is_dir() else None
     return Workspace(
         project=proj,
