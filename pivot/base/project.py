@@ -7,7 +7,6 @@ are the same on every machine. Paths that escape the root are rejected here, onc
 from __future__ import annotations
 
 import dataclasses
-import os
 import pathlib
 import posixpath
 
@@ -120,6 +119,11 @@ def is_within(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory.rstrip("/") + "/")
 
 
+def overlaps(a: str, b: str) -> bool:
+    """Whether two project-relative paths are the same or one lies inside the other."""
+    return is_within(a, b) or is_within(b, a)
+
+
 def ensure_dot_dir(project: Project) -> None:
     """Create `.pivot/` with its .gitignore and an empty config.yaml, leaving existing files alone."""
     project.dot_dir.mkdir(exist_ok=True)
@@ -131,12 +135,3 @@ def ensure_dot_dir(project: Project) -> None:
         atomic.write_text(project.config_file, "# pivot settings: remotes, default_remote, cache.type\n{}\n")
     project.stages_dir.mkdir(exist_ok=True)
 
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

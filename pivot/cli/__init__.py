@@ -89,14 +89,7 @@ def cli() -> None:
     """Typed Python pipelines: run what is stale, in parallel, and explain why."""
 
 
-# Set when pivot runs as its own program (`pivot`, `python -m pivot`): its main module is guarded,
-# so worker processes may be forked from a fork server, which re-imports the main module.
-ENTRY_POINT = False
-
-
 def main() -> None:
-    global ENTRY_POINT
-    ENTRY_POINT = True
     _main_is_pivot_module()
     cli.main(prog_name="pivot")
 

@@ -35,7 +35,7 @@ def track(paths: tuple[str, ...]) -> None:
 
 def describe(result: tracking.TrackResult) -> str:
     tracked = result.tracked
-    what = f"{tracked.path} ({files_text(tracked.info.nfiles)}, {size_text(tracked.info.size)})"
+    what = f"{tracked.path} ({files_text(tracked.info.nfiles)}, {wording.size(tracked.info.size)})"
     if not result.written:
         return f"{what} is unchanged: {tracked.pvt} is up to date"
     verb = "wrote" if result.previous is None else "updated" if result.previous != tracked.info else "rewrote"
@@ -49,5 +49,3 @@ def _relative_to_cwd(proj: project.Project, path: str) -> str:
 def files_text(nfiles: int | None) -> str:
     return wording.count(1 if nfiles is None else nfiles, "file")
 
-
-size_text = wording.size  # scale prints sizes through this name

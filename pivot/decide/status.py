@@ -20,10 +20,6 @@ from pivot.storage.hashing import HashInfo
 from pivot.storage.lock import StageLock
 from pivot.storage.runcache import Lookup, LookupState, RunEntry
 
-# The names a run-cache lookup had when it lived here, kept for code written against them.
-RunCacheState = LookupState
-RunCacheLookup = Lookup
-
 
 class Reason(enum.Enum):
     NEVER_RUN = "Never run"

@@ -7,7 +7,7 @@ import dataclasses
 import pathlib
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from pivot import errors
 from pivot.base import atomic, diskfull
@@ -179,13 +179,6 @@ class _Hooks:
             kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
             self.record(StageResult(stage.name, kind, decision=decision))
         return decision
-
-    def _guard(self, name: str, decision: status.Decision, action: Any) -> None:
-        try:
-            action()
-        except errors.PivotError as exc:
-            self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=exc.message))
-            raise self._note(exc) from None
 
     def complete(self, name: str, outcome: StageOutcome) -> bool:
         facts, decision, tail = self._running.pop(name)

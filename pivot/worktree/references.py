@@ -46,13 +46,9 @@ def referenced(proj: project.Project, stages: Collection[str] | None = None) -> 
         refs.extend(Reference(path, info.oid, f"stage:{name}") for path, info in sorted(lock.cached.items()))
         deps.update(lock.deps)
     for tracked in tracking.find(proj):
-        if stages is None or any(_overlap(dep, tracked.path) for dep in deps):
+        if stages is None or any(project.overlaps(dep, tracked.path) for dep in deps):
             refs.append(Reference(tracked.path, tracked.info.oid, f"track:{tracked.pvt}"))
     return refs
-
-
-def _overlap(a: str, b: str) -> bool:
-    return project.is_within(a, b) or project.is_within(b, a)
 
 
 def _locked_stages(proj: project.Project) -> list[str]:

@@ -108,7 +108,7 @@ def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage
         )
     for name, stage in stages.items():
         for out in stage.out_paths:
-            if project.is_within(path, out) or project.is_within(out, path):
+            if project.overlaps(path, out):
                 inside = "is" if path == out else "overlaps"
                 raise errors.GraphError(
                     f"cannot track '{path}': it {inside} the output '{out}' of stage '{name}'"
@@ -291,12 +291,8 @@ def states(
     """Every tracked path with its state; with `deps`, only those overlapping one of them."""
     found = find(ws.project, skip=skip)
     if deps is not None:
-        found = [t for t in found if any(_overlap(dep, t.path) for dep in deps)]
+        found = [t for t in found if any(project.overlaps(dep, t.path) for dep in deps)]
     return [(tracked, state(ws, tracked)) for tracked in found]
-
-
-def _overlap(a: str, b: str) -> bool:
-    return project.is_within(a, b) or project.is_within(b, a)
 
 
 def state(ws: Workspace, tracked: Tracked) -> State:
