@@ -8,10 +8,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-import subprocess
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pivot import errors
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ def list_files(repo: Repo, sha: str, directory: str) -> list[str]:
 
 def read_files(repo: Repo, sha: str, paths: Sequence[str]) -> dict[str, bytes | None]:
     """The content of project-relative `paths` at `sha` (None where missing), from one git process."""
+    import subprocess  # on first use: most commands never run git
     if not paths:
         return {}
     request = "".join(f"{sha}:{repo.prefix}{path}\n" for path in paths).encode()
@@ -78,6 +82,7 @@ def _parse_batch(output: bytes, count: int) -> list[bytes | None]:
 
 
 def _git(cwd: pathlib.Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    import subprocess  # on first use: most commands never run git
     try:
         return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=check)
     except FileNotFoundError:
@@ -116,6 +121,7 @@ def fetch_branch(repo: Repo, remote: str, branch: str) -> str | None:
 
 
 def _quiet(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
+    import subprocess  # on first use: most commands never run git
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}  # a fetch must fail, not wait for a password
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
@@ -126,6 +132,7 @@ def _quiet(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
 def tracks(root: pathlib.Path, path: str) -> bool:
     """Whether git tracks `path` (or files in it); False without git, outside a repository, or
     when git hangs."""
+    import subprocess  # on first use: most commands never run git
     try:
         done = subprocess.run(
             ["git", "ls-files", "--error-unmatch", "--", path], cwd=root, capture_output=True, timeout=30, check=False
@@ -138,6 +145,7 @@ def tracks(root: pathlib.Path, path: str) -> bool:
 def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
     """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
     without git or outside a repository."""
+    import subprocess  # on first use: most commands never run git
     if not paths:
         return []
     try:

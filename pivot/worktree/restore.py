@@ -8,11 +8,14 @@ import enum
 import os
 import pathlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pivot import errors
 from pivot.storage.hashing import Hashed
-from pivot.worktree import references
 from pivot.worktree.workspace import Workspace
+
+if TYPE_CHECKING:
+    from pivot.worktree import references
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
