@@ -4,18 +4,14 @@ directories under their oids (`add`), restoring them (`checkout`), and checking 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pathlib
 import secrets
-import shutil
-import stat
-import sys
 from collections.abc import Callable
 
 from pivot import errors
 from pivot.base import diskfull
-from pivot.storage import hashing, links
+from pivot.storage import hashing, links, placing
 from pivot.storage.hashing import FileEntry, Hashed
 from pivot.storage.links import DEFAULT_LINK_TYPES, LinkType, parse_cache_type  # noqa: F401 - re-exported
 from pivot.storage.state import Hasher
@@ -86,7 +82,7 @@ class Cache:
         if hashing.hash_bytes(data) + hashing.DIR_SUFFIX != oid:
             # Removed, as corrupt file objects are on checkout: a pull or a rerun can then store
             # it again, where a present object would be taken as good and skipped.
-            _unlink_quietly(self._object(oid))
+            placing.unlink_quietly(self._object(oid))
             raise errors.CacheError(
                 f"directory manifest {oid} in the cache was corrupted and has been removed",
                 hint=_REPAIR_HINT,
@@ -106,7 +102,7 @@ class Cache:
             # os.replace is atomic only within one filesystem: the temp must be ours.
             raise ValueError(f"{src} is not in the cache's temp directory {self._tmp}")
         if os.path.isfile(obj):
-            _unlink_quietly(os.fspath(src))
+            placing.unlink_quietly(os.fspath(src))
             return
         with diskfull.writing(obj):
             os.chmod(src, _OBJECT_MODE)
@@ -137,7 +133,7 @@ class Cache:
             return
         for member in members:
             if self.exists(member) and not self.intact(member, hasher):
-                _unlink_quietly(self._object(member))
+                placing.unlink_quietly(self._object(member))
 
     def detach(self, path: pathlib.Path) -> None:
         """Turn symlinks into this cache at `path` (a file, or the files of a directory) into
@@ -147,12 +143,12 @@ class Cache:
         ]
         for target in targets:
             if os.path.islink(target) and os.path.realpath(target).startswith(self._files + os.sep):
-                tmp = _sibling(target, "copy")
+                tmp = placing.sibling(target, "copy")
                 try:
                     links.copy(target, tmp)
                     os.replace(tmp, target)
                 except BaseException:
-                    _unlink_quietly(tmp)
+                    placing.unlink_quietly(tmp)
                     raise
 
     def verify(self, oid: str) -> bool:
@@ -186,7 +182,7 @@ class Cache:
         for entry in hashed.entries:
             self._add_file(os.path.join(base, entry.relpath), entry.oid, entry.size, kinds)
         if not self.exists(info.oid):
-            self._store(info.oid, lambda tmp: _write_new(tmp, manifest), len(manifest), base)
+            self._store(info.oid, lambda tmp: placing.write_new(tmp, manifest), len(manifest), base)
 
     def _add_file(self, src: str, oid: str, size: int, kinds: tuple[LinkType, ...]) -> None:
         """Store one file, then shape the workspace per the first link type that works."""
@@ -204,7 +200,7 @@ class Cache:
                 stored = True
             if kind in links.WORKSPACE_LINKS:
                 with diskfull.writing(src):
-                    _link_in_place(obj, src, kind)
+                    placing.link_in_place(obj, src, kind)
 
         self._in_order(attempt, src, obj, kinds)
 
@@ -232,7 +228,7 @@ class Cache:
                 self._makedirs(os.path.dirname(obj))
                 os.replace(tmp, obj)
             except BaseException:
-                _unlink_quietly(tmp)
+                placing.unlink_quietly(tmp)
                 raise
 
     # ------------------------------------------------------------------ checkout
@@ -246,9 +242,9 @@ class Cache:
         makes an independent file (reflink or copy) whatever `cache.type` says.
         """
         kinds = DEFAULT_LINK_TYPES if copy else self.link_types
-        if _already_there(dest, oid, hasher):
+        if placing.already_there(dest, oid, hasher):
             return
-        tmp = pathlib.Path(_sibling(os.fspath(dest), "tmp"))
+        tmp = pathlib.Path(placing.sibling(os.fspath(dest), "tmp"))
         try:
             with diskfull.writing(dest):
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -257,9 +253,9 @@ class Cache:
                 else:
                     self._build_file(oid, os.fspath(tmp), os.fspath(dest), kinds)
                 self._check_build(oid, tmp, dest, hasher)
-                _swap_into_place(tmp, dest)
+                placing.swap_into_place(tmp, dest)
         except BaseException:
-            _remove(tmp)
+            placing.remove(tmp)
             raise
 
     def _build_file(self, oid: str, tmp: str, dest: str, kinds: tuple[LinkType, ...]) -> None:
@@ -303,7 +299,7 @@ class Cache:
                 if expected.get(e.relpath, e.oid) != e.oid
             ]
         for _, bad_oid in bad:
-            _unlink_quietly(self._object(bad_oid))
+            placing.unlink_quietly(self._object(bad_oid))
         names = ", ".join(f"{path} (object {bad_oid})" for path, bad_oid in bad[:5])
         raise errors.CacheError(
             f"cannot restore {dest}: cache object {oid} is corrupted: {names or 'contents differ'};"
@@ -349,84 +345,3 @@ class Cache:
             f"cannot link {src} to {dst} with cache.type {tried!r} ({'; '.join(failures)})",
             hint=f"add copy as the last cache.type in .pivot/config.yaml, e.g. '{tried},copy'",
         )
-
-
-def _write_new(path: str, data: bytes) -> int:
-    with open(path, "xb") as handle:
-        return handle.write(data)
-
-
-def _link_in_place(obj: str, workspace: str, kind: LinkType) -> None:
-    """Make the workspace file a hardlink/symlink to its object, atomically (temp + replace)."""
-    if kind is LinkType.HARDLINK:
-        if os.path.samestat(os.stat(obj), os.lstat(workspace)):
-            return
-    elif os.path.islink(workspace) and os.readlink(workspace) == os.path.abspath(obj):
-        return
-    tmp = _sibling(workspace, "link")
-    try:
-        links.LINKERS[kind](obj, tmp)
-        os.replace(tmp, workspace)
-    except BaseException:
-        _unlink_quietly(tmp)
-        raise
-
-
-def _already_there(dest: pathlib.Path, oid: str, hasher: Hasher) -> bool:
-    if not os.path.lexists(dest):
-        return False
-    try:
-        return hasher.hash_path(dest).info.oid == oid
-    except (OSError, errors.PivotError):
-        return False
-
-
-def _swap_into_place(tmp: pathlib.Path, dest: pathlib.Path) -> None:
-    """Replace whatever is at `dest` with `tmp`; an old directory is moved aside, then removed."""
-    is_real_dir = dest.is_dir() and not dest.is_symlink()
-    if not tmp.is_dir() and not is_real_dir:
-        os.replace(tmp, dest)
-        return
-    if not os.path.lexists(dest):
-        os.replace(tmp, dest)
-        return
-    old = pathlib.Path(_sibling(os.fspath(dest), "old"))
-    os.replace(dest, old)
-    try:
-        os.replace(tmp, dest)
-    except BaseException:
-        os.replace(old, dest)
-        raise
-    _remove(old)
-
-
-def _sibling(path: str, tag: str) -> str:
-    """A hidden temp name next to `path` (same filesystem, so os.replace is atomic)."""
-    directory, name = os.path.split(path)
-    # Keep within NAME_MAX (255) however long the original name is.
-    return os.path.join(directory, f".{name[:200]}.pivot-{tag}-{secrets.token_hex(4)}")
-
-
-def _remove(path: pathlib.Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        _rmtree(path)
-    else:
-        _unlink_quietly(os.fspath(path))
-
-
-def _rmtree(path: pathlib.Path) -> None:
-    def make_writable_and_retry(function: Callable[[str], object], failed: str, *_: object) -> None:
-        # A read-only directory blocks deleting what is inside it; we own it, so open it up.
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(failed), stat.S_IRWXU)
-            function(failed)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=make_writable_and_retry)
-    else:
-        shutil.rmtree(path, onerror=make_writable_and_retry)
-
-
-def _unlink_quietly(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
