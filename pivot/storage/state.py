@@ -213,7 +213,8 @@ def _upsert(conn: sqlite3.Connection, values: list[tuple[bytes, int, int, int, s
     conn.execute("COMMIT")
 
 
-def _settled(st: os.stat_result, now_ns: int) -> bool:
+def settled(st: os.stat_result, now_ns: int) -> bool:
+    """Whether a file stat was taken safely after its last write: a memo entry may trust it."""
     mtime = st.st_mtime_ns
     window = COARSE_RACY_WINDOW_NS if mtime % 1_000_000_000 == 0 else RACY_WINDOW_NS
     return now_ns - mtime >= window
@@ -264,7 +265,7 @@ class Hasher:
         for index, (read, key, st) in enumerate(items):
             if oids[index] is None:
                 oid = oids[index] = hashing.hash_file(read)
-                if _settled(st, now):
+                if settled(st, now):
                     learned.append((key, st, oid))
         self.state.put_many(learned)
         return oids  # type: ignore[return-value]  # every None was filled above

@@ -9,6 +9,7 @@ from pivot.declare import config
 from pivot.storage import cache as cache_mod
 from pivot.storage import links, runcache, state
 from pivot.storage import lock as lock_mod
+from pivot.storage.lockmemo import LockReader
 from pivot.storage.state import Hasher, StateDB
 
 
@@ -20,11 +21,13 @@ class Workspace:
     hasher: Hasher
     cache: cache_mod.Cache
     run_cache: runcache.RunCache
+    locks: LockReader  # lock files parsed once, and not again in the next command while unchanged
 
     def read_lock(self, stage: str) -> lock_mod.StageLock | None:
-        return lock_mod.read(self.project.lock_file(stage))
+        return self.locks.read(self.project.lock_file(stage))
 
     def close(self) -> None:
+        self.locks.save()
         if self.state is not None:
             self.state.close()
 
@@ -41,4 +44,5 @@ def open_workspace(proj: project.Project) -> Workspace:
         cache=cache_mod.Cache(proj.cache_dir, link_types),
         # Inside cache/: git-ignored like the objects it points at, and gone with them.
         run_cache=runcache.RunCache(proj.cache_dir / "runs"),
+        locks=LockReader(proj.tmp_dir / "locks.memo"),
     )

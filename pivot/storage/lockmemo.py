@@ -1,0 +1,77 @@
+"""Parsed lock files kept between commands in `.pivot/tmp/locks.memo`, keyed by each file's stat.
+
+A no-op `pivot run` of hundreds of stages spends most of its time turning lock YAML back into
+values. A lock file whose inode, mtime and size are what they were when it was last parsed is
+not parsed again. As in the stat memo, an entry is kept only for a file whose mtime was already
+safely in the past when it was read, so an edit within the same clock tick is never missed. The
+memo only saves time: when it is absent, damaged or from another pivot, every lock is parsed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import pickle
+import time
+from typing import Any
+
+import pivot
+from pivot.base import atomic
+from pivot.storage import lock as lock_mod
+from pivot.storage.state import settled
+
+_VERSION = (1, lock_mod.SCHEMA, pivot.__version__)
+_Stamp = tuple[int, int, int]  # inode, mtime_ns, size
+
+
+class LockReader:
+    """`read(path)` for one command, and `save()` of what it parsed, once, at its end."""
+
+    def __init__(self, memo_path: pathlib.Path) -> None:
+        self._path = memo_path
+        self._entries: dict[str, tuple[_Stamp, lock_mod.StageLock | None]] | None = None
+        self._changed = False
+
+    def read(self, path: pathlib.Path) -> lock_mod.StageLock | None:
+        try:
+            st = os.stat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        entries = self._load()
+        key = os.fspath(path)
+        found = entries.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        lock = lock_mod.read(path)
+        if settled(st, time.time_ns()):
+            entries[key] = (stamp, lock)
+            self._changed = True
+        return lock
+
+    def save(self) -> None:
+        """Write the memo if this command parsed something new; never fails a command."""
+        if not self._changed or self._entries is None or not self._path.parent.parent.is_dir():
+            return
+        with contextlib.suppress(OSError, pickle.PicklingError):
+            self._path.parent.mkdir(exist_ok=True)
+            atomic.write_bytes(self._path, pickle.dumps((_VERSION, self._entries), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+        self._changed = False
+
+    def _load(self) -> dict[str, tuple[_Stamp, lock_mod.StageLock | None]]:
+        if self._entries is None:
+            self._entries = _read_memo(self._path)
+        return self._entries
+
+
+def _read_memo(path: pathlib.Path) -> dict[str, tuple[_Stamp, lock_mod.StageLock | None]]:
+    try:
+        with open(path, "rb") as handle:
+            version, entries = pickle.load(handle)
+    except Exception:  # absent, truncated, or written by other code: parse every lock
+        return {}
+    if version != _VERSION or not isinstance(entries, dict):
+        return {}
+    checked: dict[str, Any] = entries
+    return checked
