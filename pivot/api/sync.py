@@ -25,7 +25,7 @@ from pivot.worktree.workspace import Workspace
 if TYPE_CHECKING:
     # Imported where used: fsspec and the remote layer are not for a local gc or checkout.
     from pivot.remote import collect as remote_collect
-    from pivot.remote import fs, pushplan, transfer
+    from pivot.remote import fs, pushplan, tasks
     from pivot.remote import runs as runs_transfer
     from pivot.remote import trust as trust_mod
 
@@ -58,7 +58,7 @@ class PushResult(_Common):
     remote: str = ""
     absent: tuple[str, ...] = ()  # referenced objects not in the local cache: skipped
     withheld_runs: int = 0  # run-cache entries not pushed: no run-cache key
-    objects: transfer.TransferSummary | None = None  # None on a dry run
+    objects: tasks.TransferSummary | None = None  # None on a dry run
     runs: runs_transfer.RunsSummary | None = None  # None: no entries to push
     would_push: int = 0  # dry run: objects the remote lacks
     would_push_runs: int = 0  # dry run: run-cache entries the remote lacks
@@ -73,7 +73,7 @@ class FetchResult(_Common):
     remote: str = ""
     runs: runs_transfer.RunsSummary | None = None  # None: run cache left out
     unloadable: str | None = None  # why no outputs of recorded runs were fetched
-    objects: transfer.TransferSummary | None = None  # None only in a default value
+    objects: tasks.TransferSummary | None = None  # None only in a default value
 
     @property
     def ok(self) -> bool:
@@ -137,7 +137,7 @@ def push(
 
 def _upload(
     ws: Workspace, there: fs.Remote, todo: pushplan.PushPlan, jobs: int, progress: Progress | None, verify: bool
-) -> tuple[transfer.TransferSummary, runs_transfer.RunsSummary | None]:
+) -> tuple[tasks.TransferSummary, runs_transfer.RunsSummary | None]:
     from pivot.remote import inflight, transfer
     from pivot.remote import runs as runs_transfer
 
