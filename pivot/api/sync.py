@@ -35,7 +35,7 @@ from pivot.worktree.workspace import Workspace
 if TYPE_CHECKING:
     # Imported where used: fsspec and the remote layer are not for a local gc or checkout.
     from pivot.remote import collect as remote_collect
-    from pivot.remote import fs, pushplan, transfer
+    from pivot.remote import fs, pushplan, tasks
     from pivot.remote import runs as runs_transfer
 
 __all__ = [
@@ -86,7 +86,7 @@ def push(
 
 def _upload(
     ws: Workspace, there: fs.Remote, todo: pushplan.PushPlan, jobs: int, progress: Progress | None, verify: bool
-) -> tuple[transfer.TransferSummary, runs_transfer.RunsSummary | None]:
+) -> tuple[tasks.TransferSummary, runs_transfer.RunsSummary | None]:
     from pivot.remote import inflight, transfer
     from pivot.remote import runs as runs_transfer
 

@@ -15,7 +15,7 @@ from pivot.worktree import collect, gitignore, restore
 if TYPE_CHECKING:
     from pivot.remote import collect as remote_collect
     from pivot.remote import runs as runs_transfer
-    from pivot.remote import transfer
+    from pivot.remote import tasks
     from pivot.remote import trust as trust_mod
 
 
@@ -46,7 +46,7 @@ class PushResult(SyncResult):
     remote: str = ""
     absent: tuple[str, ...] = ()  # referenced objects not in the local cache: skipped
     withheld_runs: int = 0  # run-cache entries not pushed: no run-cache key
-    objects: transfer.TransferSummary | None = None  # None on a dry run
+    objects: tasks.TransferSummary | None = None  # None on a dry run
     runs: runs_transfer.RunsSummary | None = None  # None: no entries to push
     would_push: int = 0  # dry run: objects the remote lacks
     would_push_runs: int = 0  # dry run: run-cache entries the remote lacks
@@ -61,7 +61,7 @@ class FetchResult(SyncResult):
     remote: str = ""
     runs: runs_transfer.RunsSummary | None = None  # None: run cache left out
     unloadable: str | None = None  # why no outputs of recorded runs were fetched
-    objects: transfer.TransferSummary | None = None  # None only in a default value
+    objects: tasks.TransferSummary | None = None  # None only in a default value
 
     @property
     def ok(self) -> bool:

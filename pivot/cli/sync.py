@@ -16,7 +16,7 @@ from pivot.api import sync
 from pivot.base import wording
 from pivot.cli import common, console
 from pivot.remote import runs as runs_transfer
-from pivot.remote import transfer
+from pivot.remote import tasks
 from pivot.remote import trust as trust_mod
 
 _SHOWN_FAILURES = 10
@@ -205,7 +205,7 @@ class _Progress:
             self._told = True
 
 
-def _report(verb: str, direction: str, name: str, summary: transfer.TransferSummary, already: str, *, exit_on_failure: bool = True) -> None:
+def _report(verb: str, direction: str, name: str, summary: tasks.TransferSummary, already: str, *, exit_on_failure: bool = True) -> None:
     click.echo(
         f"{verb} {wording.count(summary.transferred, 'file')} ({wording.size(summary.bytes)}) {direction} {name} "
         f"in {summary.seconds:.1f}s, {summary.already} {already}"

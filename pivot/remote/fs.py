@@ -5,23 +5,19 @@ objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-ca
 progress at `<url>/pushes/<id>.json` and `<url>/gc/<id>.json` (`pivot.remote.inflight`).
 Listings carry each object's write time, which `pivot gc -r` needs for its grace period.
 
-Each request is retried on transient errors; what still fails becomes a `TransferError` naming the
-remote, with the backend's own message and never a credential (`pivot.remote.failures`).
+This module builds the fsspec filesystem from a remote's spec and holds the `Remote` class: what
+pivot asks of a remote, as fsspec calls. Where each name lives: `pivot.remote.layout`; how each
+request is retried and its failure reported: `pivot.remote.retry`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import datetime
 import errno
 import functools
 import os
 import pathlib
-import random
-import re
 import secrets
-import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -29,12 +25,12 @@ import fsspec
 
 from pivot import errors
 from pivot.base import diskfull, wording
-from pivot.remote import failures, s3io
+from pivot.remote import failures, layout, retry, s3io
 from pivot.remote import spec as spec_mod
+from pivot.remote.retry import NotFound, RemoteUnavailable
 from pivot.remote.spec import RemoteSpec
 from pivot.storage import hashing
 
-T = TypeVar("T")
 R = TypeVar("R")
 
 # Up to this many oids, `missing` asks about each one (HEAD requests, `jobs` at a time); above,
@@ -43,11 +39,6 @@ R = TypeVar("R")
 # most ~64 small requests and is never much slower than a listing, whatever the remote holds;
 # past that, the listing's cost stays flat while asking grows with every oid.
 EXISTS_LIMIT = 32
-# Per request: one retry. s3fs (botocore) and gcsfs already retry throttling, 5xx and dropped
-# connections several times with backoff; this layer covers what they let through (a pooled
-# connection a restarted server closed, backends without retries) without multiplying theirs.
-ATTEMPTS = 2
-_BACKOFF_SECONDS = 0.25  # before retry n (0-based): 0.25 * 4**n, jittered
 _LIST_JOBS = 16
 
 # Object stores write an object whole or not at all, so an upload goes straight to its name.
@@ -58,18 +49,12 @@ _SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
 _S3 = frozenset({"s3", "s3a"})  # large objects travel as `pivot.remote.s3io` shapes them
 _SHARDS = "0123456789abcdef"
 _LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
-# The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
-_KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|(?:pushes|gc)/[0-9a-f]{32}\.json")
-
-class RemoteUnavailable(errors.TransferError):
-    """The remote itself failed (network, server, credentials, bucket), not just one object:
-    the next request will most likely fail the same way."""
 
 
 class Remote:
     """One remote's objects, through the fsspec filesystem its URL names."""
 
-    def __init__(self, spec: RemoteSpec, *, attempts: int = ATTEMPTS) -> None:
+    def __init__(self, spec: RemoteSpec, *, attempts: int = retry.ATTEMPTS) -> None:
         self.spec = spec
         self.name = spec.name
         self._attempts = max(1, attempts)
@@ -90,7 +75,7 @@ class Remote:
     def missing(self, oids: Collection[str], *, jobs: int, listing: bool | None = None) -> set[str]:
         """The oids the remote lacks. `listing` None picks by count (see `EXISTS_LIMIT`); True
         lists the remote, False asks about each oid."""
-        wanted = {_checked(oid) for oid in oids}
+        wanted = {layout.checked(oid) for oid in oids}
         if not wanted:
             return set()
         if listing is None:
@@ -98,7 +83,7 @@ class Remote:
         if listing:
             return wanted - self._list(self._files, jobs).keys()
         order = sorted(wanted)
-        present = parallel_map(self._exists, order, jobs)
+        present = retry.parallel_map(self._exists, order, jobs)
         if not any(present):
             self._require_bucket()
         return {oid for oid, there in zip(order, present, strict=True) if not there}
@@ -128,8 +113,8 @@ class Remote:
         # into "absent", and a push would then report success it never checked.
         path = self._path(oid)
         try:
-            info = self._call(f"check {oid}", self._fs.info, path, not_found=_NotFound)
-        except _NotFound:
+            info = self._call(f"check {oid}", self._fs.info, path, not_found=NotFound)
+        except NotFound:
             return False
         # Only a file is an object: a directory squatting on the name (a local remote) is not.
         return bool(info.get("type", "file") == "file")
@@ -138,11 +123,11 @@ class Remote:
         if sharded and self._protocol in _SHARDED_LISTING:
             # Sixteen listings of key ranges at once: a 100,000-object remote is 100 pages, and
             # one listing would fetch them one after another.
-            shards = parallel_map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
+            shards = retry.parallel_map(lambda prefix: self._list_shard(base, prefix), list(_SHARDS), min(jobs, len(_SHARDS)))
             paths: Iterable[tuple[str, Mapping[str, Any]]] = (item for shard in shards for item in shard.items())
         else:
             paths = self._list_shard(base, "").items()
-        found = {oid: modified_time(info) for path, info in paths if (oid := _oid_of(path)) is not None}
+        found = {oid: layout.modified_time(info) for path, info in paths if (oid := layout.oid_of(path)) is not None}
         if not found:
             self._require_bucket()  # an empty listing of a bucket that does not exist is a lie
         return found
@@ -151,8 +136,8 @@ class Remote:
         """{path: info} under `base` (with the details a listing gives for free: its time)."""
         kwargs = {"prefix": prefix} if prefix else {}
         try:
-            found = self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=_NotFound, detail=True, **kwargs)
-        except _NotFound:
+            found = self._call(f"list {base.rsplit('/', 1)[-1]}/", self._fs.find, base, not_found=NotFound, detail=True, **kwargs)
+        except NotFound:
             return {}  # nothing pushed yet: a directory remote does not exist before the first push
         return dict(found) if isinstance(found, Mapping) else {path: {} for path in found}
 
@@ -212,8 +197,8 @@ class Remote:
                 fetch(source, target)
 
         try:
-            self._call(f"download {name}", get, path, os.fspath(dest), not_found=_NotFound)
-        except _NotFound:
+            self._call(f"download {name}", get, path, os.fspath(dest), not_found=NotFound)
+        except NotFound:
             self._require_bucket()
             raise errors.TransferError(f"{shown} is not on remote '{self.name}' ({self.spec.shown_url})") from None
 
@@ -227,7 +212,7 @@ class Remote:
         Directory manifests go first, and files only if every manifest went: a manifest on the
         remote must always mean its files are there too (push trusts that).
         """
-        wanted = sorted({_checked(oid) for oid in oids})
+        wanted = sorted({layout.checked(oid) for oid in oids})
         manifests = [oid for oid in wanted if oid.endswith(hashing.DIR_SUFFIX)]
         files = [oid for oid in wanted if not oid.endswith(hashing.DIR_SUFFIX)]
         failed = self._delete_batch(manifests, self._files)
@@ -245,15 +230,15 @@ class Remote:
             return []
         try:
             # One call: object stores delete up to 1,000 keys a request.
-            self._call("delete", self._fs.rm, list(paths.values()), not_found=_NotFound)
+            self._call("delete", self._fs.rm, list(paths.values()), not_found=NotFound)
             return []
-        except (_NotFound, errors.TransferError):
+        except (NotFound, errors.TransferError):
             pass  # some were absent already, or the batch failed: settle it one object at a time
         failed = []
         for name, path in paths.items():
             try:
-                self._call(f"delete {name}", self._fs.rm_file, path, not_found=_NotFound)
-            except _NotFound:
+                self._call(f"delete {name}", self._fs.rm_file, path, not_found=NotFound)
+            except NotFound:
                 continue
             except errors.TransferError as exc:
                 failed.append((name, exc.message))
@@ -268,9 +253,9 @@ class Remote:
     def read_key(self, key: str, start: int | None = None, end: int | None = None) -> bytes | None:
         """The bytes of `key` (from `start` to `end`, if given), or None if it does not exist."""
         try:
-            data: bytes = self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=_NotFound)
+            data: bytes = self._call(f"read {key}", self._fs.cat_file, self._key_path(key), start=start, end=end, not_found=NotFound)
             return data
-        except _NotFound:
+        except NotFound:
             self._require_bucket()
             return None
 
@@ -286,14 +271,14 @@ class Remote:
         """The keys under `prefix`, with when each was written (as `list_oid_times`)."""
         base = f"{self._root}/"
         try:
-            found = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=_NotFound, detail=True)
-        except _NotFound:
+            found = self._call(f"list {prefix}", self._fs.find, base + prefix.rstrip("/"), not_found=NotFound, detail=True)
+        except NotFound:
             return {}  # nothing packed yet
         found = found if isinstance(found, Mapping) else {path: {} for path in found}
         # Backends differ on a leading "/" in what they list: compare without it.
         start = base.lstrip("/")
         keys = ((path.lstrip("/")[len(start):], info) for path, info in found.items() if path.lstrip("/").startswith(start))
-        return {key: modified_time(info) for key, info in keys if _KEY.fullmatch(key)}
+        return {key: layout.modified_time(info) for key, info in keys if layout.KEY.fullmatch(key)}
 
     def delete_keys(self, keys: Collection[str]) -> list[tuple[str, str]]:
         """Delete keys, in one batch; returns the (key, message) of those that could not be deleted."""
@@ -319,34 +304,14 @@ class Remote:
     # ------------------------------------------------------------------ plumbing
 
     def _path(self, oid: str, base: str | None = None) -> str:
-        oid = _checked(oid)
-        return f"{base or self._files}/{oid[:2]}/{oid[2:]}"
+        return layout.object_path(base or self._files, oid)
 
     def _key_path(self, key: str) -> str:
-        if not _KEY.fullmatch(key):
-            raise errors.TransferError(f"{key!r} is not a pack, pack pointer or push marker name")
-        return f"{self._root}/{key}"
+        return layout.key_path(self._root, key)
 
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
-        """`function(*args)`, retried on transient errors; failures become `RemoteUnavailable`
-        (or `not_found`, for a missing object, when the caller can handle that)."""
-        for attempt in range(self._attempts):
-            try:
-                return function(*args, **kwargs)
-            except Exception as exc:  # backends raise anything: OSError, botocore, aiohttp...
-                if isinstance(exc, errors.DiskFullError):
-                    raise
-                if not_found is not None and isinstance(exc, FileNotFoundError):
-                    raise not_found() from None
-                if attempt + 1 == self._attempts or not failures.is_transient(exc):
-                    message = f"remote '{self.name}': cannot {what}: {failures.describe(exc, self.spec.options, self.spec.url)}"
-                    raise RemoteUnavailable(message, hint=failures.hint(exc, self.name)) from None
-            time.sleep(_BACKOFF_SECONDS * 4**attempt * random.uniform(0.5, 1.0))
-        raise AssertionError("unreachable")
-
-
-class _NotFound(Exception):
-    """Internal: the object (or the listed directory) does not exist."""
+        """`function(*args)` as `pivot.remote.retry.call` makes a request: retried, its failure named."""
+        return retry.call(self.spec, self._attempts, what, function, *args, not_found=not_found, **kwargs)
 
 
 def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
@@ -375,47 +340,3 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
             f"remote '{spec.name}' ({spec.shown_url}): {failures.describe(exc, spec.options, spec.url)}",
             hint=f"check its options: pivot remote list; options given: {spec_mod.redact(spec.options)}",
         ) from None
-
-
-def modified_time(info: Mapping[str, Any]) -> float | None:
-    """When a listed object was last written, in seconds since the epoch: `mtime` (directories),
-    `LastModified` (S3), `updated` (GCS), `created` (memory); None if the backend gives none."""
-    for name in ("mtime", "LastModified", "updated", "created", "last_modified"):
-        value = info.get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        if isinstance(value, datetime.datetime):
-            # A naive time from a storage API is UTC, not this machine's zone.
-            return (value if value.tzinfo else value.replace(tzinfo=datetime.UTC)).timestamp()
-    return None
-
-
-def _checked(oid: str) -> str:
-    if not hashing.is_valid_oid(oid):
-        # oids become remote paths: never let one name something outside files/.
-        raise errors.TransferError(f"{oid!r} is not a valid object id")
-    return oid
-
-
-def _oid_of(path: str) -> str | None:
-    """The oid of a listed `.../files/ab/cdef...` path (or a key under runs/), or None for anything else."""
-    parts = path.rstrip("/").rsplit("/", 2)
-    if len(parts) < 3 or len(parts[1]) != 2:
-        return None
-    oid = parts[1] + parts[2]
-    return oid if hashing.is_valid_oid(oid) else None
-
-
-def parallel_map(function: Callable[[T], R], items: Sequence[T], jobs: int) -> list[R]:
-    """`[function(item) ...]` on up to `jobs` threads; the first error cancels what has not started."""
-    if jobs <= 1 or len(items) <= 1:
-        return [function(item) for item in items]
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(items)), thread_name_prefix="pivot-remote")
-    try:
-        futures = [pool.submit(function, item) for item in items]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)

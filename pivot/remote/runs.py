@@ -9,9 +9,9 @@ import functools
 from collections.abc import Collection, Mapping
 
 from pivot import errors
+from pivot.remote import tasks
 from pivot.remote import trust as trust_mod
 from pivot.remote.fs import Remote
-from pivot.remote.transfer import _run, _Tally, _temp_path, _unlink_quietly
 from pivot.storage.cache import Cache
 from pivot.storage.runcache import RunCache, RunEntry
 
@@ -40,20 +40,20 @@ def push_runs(
         (key, "not uploaded: some of its objects failed to upload") for key, entry in entries.items() if entry.oids() & failed
     ]
     todo = sorted(key for key, entry in entries.items() if key not in there and not entry.oids() & failed)
-    tally = _Tally()
-    _run([(key, functools.partial(_put_run, cache, remote, entries[key], trust)) for key in todo], jobs, None, tally)
+    tally = tasks.Tally()
+    tasks.run([(key, functools.partial(_put_run, cache, remote, entries[key], trust)) for key in todo], jobs, None, tally)
     skipped += tally.failed
     return RunsSummary(tally.transferred, len(set(entries) & there), tuple(skipped))
 
 
 def _put_run(cache: Cache, remote: Remote, entry: RunEntry, trust: trust_mod.Trust) -> int:
-    tmp = _temp_path(cache, entry.key)
+    tmp = tasks.temp_path(cache, entry.key)
     try:
         tmp.write_bytes(trust_mod.seal(entry, trust))
         remote.put_run(tmp, entry.key)
         return 0
     finally:
-        _unlink_quietly(tmp)
+        tasks.unlink_quietly(tmp)
 
 
 def fetch_runs(cache: Cache, run_cache: RunCache, remote: Remote, trust: trust_mod.Trust, *, jobs: int) -> RunsSummary:
@@ -66,13 +66,13 @@ def fetch_runs(cache: Cache, run_cache: RunCache, remote: Remote, trust: trust_m
     todo = sorted(there - local)
     if trust.mode is trust_mod.Mode.OFF:
         return RunsSummary(0, len(there & local), (), withheld=len(todo))
-    tally = _Tally()
-    _run([(key, functools.partial(_fetch_run, cache, run_cache, remote, key, trust)) for key in todo], jobs, None, tally)
+    tally = tasks.Tally()
+    tasks.run([(key, functools.partial(_fetch_run, cache, run_cache, remote, key, trust)) for key in todo], jobs, None, tally)
     return RunsSummary(tally.transferred, len(there & local), tuple(tally.failed))
 
 
 def _fetch_run(cache: Cache, run_cache: RunCache, remote: Remote, key: str, trust: trust_mod.Trust) -> int:
-    tmp = _temp_path(cache, key)
+    tmp = tasks.temp_path(cache, key)
     try:
         remote.get_run(key, tmp)
         try:
@@ -82,4 +82,4 @@ def _fetch_run(cache: Cache, run_cache: RunCache, remote: Remote, key: str, trus
         run_cache.write(entry)
         return 0
     finally:
-        _unlink_quietly(tmp)
+        tasks.unlink_quietly(tmp)

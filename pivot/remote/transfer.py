@@ -1,69 +1,25 @@
-"""push and fetch between the local cache and a remote: compare first, move only what is missing,
-a directory's manifest only after all its files, every download hashed before it enters the cache;
-run-cache entries only after their objects, every downloaded entry checked against its key.
+"""push and fetch of objects between the local cache and a remote: compare first, move only what is
+missing, a directory's manifest only after all its files, every download hashed before it enters
+the cache. The tasks run on `pivot.remote.tasks`; small files travel in packs (`pivot.remote.packs`
+on the way up, `pivot.remote.packfetch` on the way down); run-cache entries: `pivot.remote.runs`.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
-import dataclasses
 import functools
 import os
 import pathlib
-import secrets
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from pivot import errors
 from pivot.base import diskfull, wording
-from pivot.remote import packs
-from pivot.remote.fs import Remote, RemoteUnavailable
+from pivot.remote import packfetch, packs, tasks
+from pivot.remote.fs import Remote
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import FileEntry
 from pivot.worktree import references
-
-Progress = Callable[[int, int], None]  # (files done, bytes done) since the last call
-# After this many objects in a row fail because the remote itself failed (each after its
-# retries), the rest are not attempted: a dead server must not cost minutes of timeouts.
-BREAKER = 8
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class TransferSummary:
-    """What a push or fetch did. Counts are objects: files, and directory manifests."""
-
-    transferred: int
-    bytes: int
-    already: int  # needed, and already at the destination
-    failed: tuple[tuple[str, str], ...]  # (oid, message)
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed
-
-
-@dataclasses.dataclass(slots=True)
-class _Tally:
-    """Mutable totals while a transfer runs (main thread only)."""
-
-    transferred: int = 0
-    bytes: int = 0
-    already: int = 0
-    failed: list[tuple[str, str]] = dataclasses.field(default_factory=list)
-    failed_oids: set[str] = dataclasses.field(default_factory=set)
-    broken: str | None = None  # set once the breaker trips: why the rest are not attempted
-    in_a_row: int = 0  # objects failed in a row because the remote failed
-
-    def fail(self, oid: str, message: str) -> None:
-        self.failed.append((oid, message))
-        self.failed_oids.add(oid)
-
-    def summary(self, started: float) -> TransferSummary:
-        return TransferSummary(self.transferred, self.bytes, self.already, tuple(self.failed), time.monotonic() - started)
-
 
 # ---------------------------------------------------------------------- push
 
@@ -74,10 +30,10 @@ def push(
     oids: Collection[str],
     *,
     jobs: int,
-    progress: Progress | None = None,
+    progress: tasks.Progress | None = None,
     verify: bool = False,
-    on_start: Progress | None = None,
-) -> TransferSummary:
+    on_start: tasks.Progress | None = None,
+) -> tasks.TransferSummary:
     """Upload the objects of `oids` (files and `.dir` oids with their files) the remote lacks.
 
     A directory whose manifest is on the remote counts as complete: manifests are uploaded only
@@ -86,7 +42,7 @@ def push(
     raises `TransferError`. `on_start(objects, bytes)` is called once, before any upload.
     """
     started = time.monotonic()
-    tally = _Tally()
+    tally = tasks.Tally()
     files, dirs = _split(oids, tally)
     absent, manifests = _compare(cache, remote, files, dirs, jobs=jobs, verify=verify, tally=tally)
     packer = packs.PackPush(cache, remote, absent, manifests, jobs=jobs, verify=verify)
@@ -105,12 +61,19 @@ def push(
         remote.put(cache.object_path(oid), oid)
         return size
 
-    singles: list[packs.Task] = [(oid, functools.partial(upload, oid)) for oid in uploads if oid not in packer.packed]
-    _run([*packer.tasks(), *singles], jobs, progress, tally)
+    singles: list[tasks.Task] = [(oid, functools.partial(upload, oid)) for oid in uploads if oid not in packer.packed]
+    tasks.run([*packer.tasks(), *singles], jobs, progress, tally)
     packer.settle(tally.failed_oids)
-    _run(packer.pointer_tasks(tally.failed_oids), jobs, None, tally)  # before their manifests
+    tasks.run(packer.pointer_tasks(tally.failed_oids), jobs, None, tally)  # before their manifests
+    ready = _complete_dirs(last, manifests, tally)
+    tasks.run([(d, functools.partial(upload, d)) for d in ready], jobs, progress, tally)
+    return tally.summary(started)
+
+
+def _complete_dirs(dirs: Sequence[str], manifests: Mapping[str, Sequence[FileEntry]], tally: tasks.Tally) -> list[str]:
+    """The directories whose manifests may go up now: all their files arrived. The others fail."""
     ready = []
-    for d in last:
+    for d in dirs:
         if d in tally.failed_oids:
             continue  # its pack pointer could not be written
         bad = sum(1 for e in manifests[d] if e.oid in tally.failed_oids)
@@ -118,12 +81,11 @@ def push(
             tally.fail(d, f"directory manifest not uploaded: {bad} of its {wording.count(len(manifests[d]), 'file')} failed")
         else:
             ready.append(d)
-    _run([(d, functools.partial(upload, d)) for d in ready], jobs, progress, tally)
-    return tally.summary(started)
+    return ready
 
 
 def _compare(
-    cache: Cache, remote: Remote, files: set[str], dirs: set[str], *, jobs: int, verify: bool, tally: _Tally
+    cache: Cache, remote: Remote, files: set[str], dirs: set[str], *, jobs: int, verify: bool, tally: tasks.Tally
 ) -> tuple[set[str], dict[str, tuple[FileEntry, ...]]]:
     """What the remote lacks, and the local manifests of the directories; counts what is there.
 
@@ -145,7 +107,7 @@ def _compare(
     return absent, manifests
 
 
-def _local_manifest(cache: Cache, oid: str, tally: _Tally | None) -> tuple[FileEntry, ...] | None:
+def _local_manifest(cache: Cache, oid: str, tally: tasks.Tally | None) -> tuple[FileEntry, ...] | None:
     try:
         return cache.read_manifest(oid)
     except errors.CacheError as exc:
@@ -170,9 +132,9 @@ def fetch(
     oids: Collection[str],
     *,
     jobs: int,
-    progress: Progress | None = None,
-    on_start: Progress | None = None,
-) -> TransferSummary:
+    progress: tasks.Progress | None = None,
+    on_start: tasks.Progress | None = None,
+) -> tasks.TransferSummary:
     """Download into the cache the objects of `oids` (with a directory's files) it lacks.
 
     Every download is hashed before `cache.put_object`; a mismatch is refused and reported
@@ -181,7 +143,7 @@ def fetch(
     once before the file downloads (a file's size is known only if a manifest lists it).
     """
     started = time.monotonic()
-    tally = _Tally()
+    tally = tasks.Tally()
     files, dirs = _split(oids, tally)
     manifests: dict[str, tuple[FileEntry, ...]] = {}
     temps: dict[str, pathlib.Path] = {}  # manifests downloaded, entering the cache last
@@ -189,27 +151,27 @@ def fetch(
         # Whatever write finds no space (a pack's member, a temp name) is one of the cache's.
         with diskfull.writing(cache.tmp_dir):
             to_download = _local_dirs(cache, dirs, manifests, tally)
-            _run([(d, functools.partial(_fetch_manifest, cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
+            tasks.run([(d, functools.partial(_fetch_manifest, cache, remote, d, manifests, temps)) for d in to_download], jobs, progress, tally)
             sizes = {e.oid: e.size for entries in manifests.values() for e in entries}
             wanted = (files | set(sizes)) - tally.failed_oids
             needed = sorted(oid for oid in wanted if not cache.exists(oid))
             tally.already += len(wanted) - len(needed)
             if on_start is not None:
                 on_start(len(needed) + len(temps), sum(sizes.get(oid, 0) for oid in needed))
-            packed = packs.PackFetch(cache, remote, manifests, needed)
-            _run(packed.pointer_tasks(), jobs, None, tally)
-            _run(packed.pack_tasks(), jobs, progress, tally)
+            packed = packfetch.PackFetch(cache, remote, manifests, needed)
+            tasks.run(packed.pointer_tasks(), jobs, None, tally)
+            tasks.run(packed.pack_tasks(), jobs, progress, tally)
             packed.settle(tally.fail)
             needed = [oid for oid in needed if oid not in packed.rejected and not cache.exists(oid)]
-            _run([(oid, functools.partial(_download, cache, remote, oid)) for oid in needed], jobs, progress, tally)
+            tasks.run([(oid, functools.partial(_download, cache, remote, oid)) for oid in needed], jobs, progress, tally)
             _finish_dirs(cache, manifests, temps, tally, progress)
     finally:
         for tmp in temps.values():  # those that entered the cache are gone already
-            _unlink_quietly(tmp)
+            tasks.unlink_quietly(tmp)
     return tally.summary(started)
 
 
-def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[FileEntry, ...]], tally: _Tally) -> list[str]:
+def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[FileEntry, ...]], tally: tasks.Tally) -> list[str]:
     """Manifests already in the cache go into `manifests`; returns the dirs whose manifest must be
     downloaded. A complete directory counts as already there."""
     to_download = []
@@ -221,7 +183,7 @@ def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[Fi
             manifests[d] = cache.read_manifest(d)
         except errors.CacheError:
             # A damaged manifest in the cache: drop it so the good one can take its place.
-            _unlink_quietly(cache.object_path(d))
+            tasks.unlink_quietly(cache.object_path(d))
             to_download.append(d)
             continue
         tally.already += 1
@@ -231,7 +193,7 @@ def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[Fi
 def _fetch_manifest(
     cache: Cache, remote: Remote, oid: str, manifests: dict[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path]
 ) -> None:
-    tmp = _temp_path(cache, oid)
+    tmp = tasks.temp_path(cache, oid)
     try:
         remote.get(oid, tmp)
         data = tmp.read_bytes()
@@ -243,7 +205,7 @@ def _fetch_manifest(
         except errors.CacheError as exc:
             raise errors.TransferError(f"directory manifest {oid} from remote '{remote.name}' is unusable: {exc.message}") from None
     except BaseException:
-        _unlink_quietly(tmp)
+        tasks.unlink_quietly(tmp)
         raise
     manifests[oid] = entries  # dict writes are atomic; each worker writes its own key
     temps[oid] = tmp
@@ -251,7 +213,7 @@ def _fetch_manifest(
 
 
 def _download(cache: Cache, remote: Remote, oid: str) -> int:
-    tmp = _temp_path(cache, oid)
+    tmp = tasks.temp_path(cache, oid)
     try:
         remote.get(oid, tmp)
         actual = hashing.hash_file(tmp)
@@ -261,11 +223,11 @@ def _download(cache: Cache, remote: Remote, oid: str) -> int:
         cache.put_object(oid, tmp)
         return size
     finally:
-        _unlink_quietly(tmp)
+        tasks.unlink_quietly(tmp)
 
 
 def _finish_dirs(
-    cache: Cache, manifests: Mapping[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path], tally: _Tally, progress: Progress | None
+    cache: Cache, manifests: Mapping[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path], tally: tasks.Tally, progress: tasks.Progress | None
 ) -> None:
     for d, tmp in sorted(temps.items()):
         entries = manifests[d]
@@ -288,15 +250,10 @@ def _corrupted(oid: str, actual: str, remote: Remote) -> str:
     )
 
 
-def _temp_path(cache: Cache, oid: str) -> pathlib.Path:
-    cache.tmp_dir.mkdir(parents=True, exist_ok=True)
-    return cache.tmp_dir / f"{oid}.{secrets.token_hex(6)}.fetch"
-
-
 # ---------------------------------------------------------------------- shared
 
 
-def _split(oids: Iterable[str], tally: _Tally) -> tuple[set[str], set[str]]:
+def _split(oids: Iterable[str], tally: tasks.Tally) -> tuple[set[str], set[str]]:
     files: set[str] = set()
     dirs: set[str] = set()
     for oid in oids:
@@ -311,69 +268,6 @@ def _split(oids: Iterable[str], tally: _Tally) -> tuple[set[str], set[str]]:
 
 def _members(manifests: Mapping[str, Sequence[FileEntry]]) -> set[str]:
     return {e.oid for entries in manifests.values() for e in entries}
-
-
-def _run(tasks: Sequence[tuple[str, Callable[[], int | tuple[int, int] | None]]], jobs: int, progress: Progress | None, tally: _Tally) -> None:
-    """Run each `(oid, task)` on up to `jobs` threads; a task returns the bytes it moved (or, for
-    a pack, `(files, bytes)`), or None when what it did is counted later.
-
-    Results are handled here, in the calling thread, so `progress` and `tally` need no locks.
-    Only a bounded number of tasks is queued at a time, so the breaker can stop the rest.
-    """
-    if not tasks:
-        return
-    jobs = max(1, jobs)
-    queue = iter(tasks)
-    running: dict[concurrent.futures.Future[int | tuple[int, int] | None], str] = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, len(tasks)), thread_name_prefix="pivot-transfer") as pool:
-        try:
-            while True:
-                while tally.broken is None and len(running) < 2 * jobs and (task := next(queue, None)):
-                    running[pool.submit(task[1])] = task[0]
-                if not running:
-                    break
-                done, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
-                for future in done:
-                    _settle(running.pop(future), future, progress, tally)
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    for oid, _ in queue:  # left over when the breaker tripped
-        tally.fail(oid, f"not attempted: {tally.broken}")
-
-
-def _settle(oid: str, future: concurrent.futures.Future[int | tuple[int, int] | None], progress: Progress | None, tally: _Tally) -> None:
-    try:
-        result = future.result()
-    except RemoteUnavailable as exc:
-        tally.fail(oid, exc.message)
-        tally.in_a_row += 1
-        if tally.in_a_row >= BREAKER and tally.broken is None:
-            tally.broken = f"{BREAKER} objects in a row failed, the last with: {exc.message}"
-        return
-    except errors.DiskFullError:
-        raise  # the objects after this one would find no space either: stop, and say where
-    except errors.PivotError as exc:
-        tally.fail(oid, exc.message)
-        return
-    except OSError as exc:  # the local side: permissions in the cache, a full disk
-        if diskfull.is_full(exc):
-            raise
-        tally.fail(oid, f"{type(exc).__name__}: {exc}")
-        return
-    tally.in_a_row = 0
-    if result is None:
-        return
-    files, size = result if isinstance(result, tuple) else (1, result)
-    tally.transferred += files
-    tally.bytes += size
-    if progress is not None:
-        progress(files, size)
-
-
-def _unlink_quietly(path: pathlib.Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def plan(
@@ -396,7 +290,7 @@ def plan(
 
 def pending(cache: Cache, remote: Remote, oids: Collection[str], *, jobs: int) -> set[str]:
     """The objects `push` would send (files and manifests), without sending anything."""
-    tally = _Tally()
+    tally = tasks.Tally()
     files, dirs = _split(oids, tally)
     absent, manifests = _compare(cache, remote, files, dirs, jobs=jobs, verify=False, tally=tally)
     return absent - packs.PackPush(cache, remote, absent, manifests, jobs=jobs, verify=False).held

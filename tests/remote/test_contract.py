@@ -18,7 +18,7 @@ import pytest
 from servers import Backend
 
 from pivot import errors
-from pivot.remote import fs, s3io
+from pivot.remote import fs, retry, s3io
 from pivot.storage import hashing
 
 pytest_plugins = ("servers",)  # the server and backend fixtures
@@ -65,7 +65,7 @@ def test_get_of_an_absent_object_names_it_and_the_remote(backend: Backend, tmp_p
     oid = hashing.hash_bytes(b"absent")
     with pytest.raises(errors.TransferError) as caught:
         backend.remote().get(oid, tmp_path / "dest")
-    assert not isinstance(caught.value, fs.RemoteUnavailable)  # one object, not the remote
+    assert not isinstance(caught.value, retry.RemoteUnavailable)  # one object, not the remote
     assert oid in caught.value.message and "'origin'" in caught.value.message
 
 
@@ -300,7 +300,7 @@ def test_a_bucket_that_does_not_exist_is_named_not_taken_for_empty(backend: Back
         lambda: remote.get(oid, tmp_path / "dest"),
         lambda: remote.put(pathlib.Path(__file__), oid),
     ):
-        with pytest.raises(fs.RemoteUnavailable, match=r"bucket 'pivot-absent-.*' does not exist"):
+        with pytest.raises(retry.RemoteUnavailable, match=r"bucket 'pivot-absent-.*' does not exist"):
             attempt()
 
 

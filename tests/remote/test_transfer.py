@@ -16,7 +16,7 @@ import servers
 from servers import Backend
 
 from pivot import errors
-from pivot.remote import transfer
+from pivot.remote import tasks, transfer
 from pivot.storage import hashing
 from pivot.storage.cache import Cache
 from pivot.storage.state import Hasher
@@ -268,7 +268,7 @@ def test_an_unreachable_remote_fails_fast_and_clearly(workspace: tuple[Cache, st
     message = caught.value.message
     assert "remote 'origin'" in message and "127.0.0.1" in message and servers.S3_SECRET not in message
     assert len(fetched.failed) == len(many) and fetched.transferred == 0
-    assert sum("not attempted" in text for _, text in fetched.failed) >= len(many) - 2 * transfer.BREAKER
+    assert sum("not attempted" in text for _, text in fetched.failed) >= len(many) - 2 * tasks.BREAKER
     assert all(servers.S3_SECRET not in text for _, text in fetched.failed)
 
 
