@@ -25,6 +25,7 @@ from pivot.executor import reporting
 from pivot.worktree import gitignore, tracking
 
 if TYPE_CHECKING:
+    from pivot.api import remotes as remotes_mod
     from pivot.api import sync
     from pivot.report import diff, snapshot
 
@@ -237,6 +238,28 @@ class Project:
         from pivot.api import sync
 
         return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache)
+
+    # ------------------------------------------------------------------ remote config (pivot.api.remotes)
+
+    def remote_add(self, name: str, url: str, *, default: bool = False, force: bool = False, local: bool = False, cwd: pathlib.Path | None = None) -> remotes_mod.RemoteChange:
+        from pivot.api import remotes
+
+        return remotes.add(self.paths, name, url, default=default, force=force, local=local, cwd=cwd)
+
+    def remote_modify(self, name: str, key: str, value: str | None = None, *, unset: bool = False, local: bool = False, cwd: pathlib.Path | None = None) -> remotes_mod.RemoteChange:
+        from pivot.api import remotes
+
+        return remotes.modify(self.paths, name, key, value, unset=unset, local=local, cwd=cwd)
+
+    def remote_remove(self, name: str) -> remotes_mod.RemoteChange:
+        from pivot.api import remotes
+
+        return remotes.remove(self.paths, name)
+
+    def remotes(self) -> builtins.list[remotes_mod.RemoteInfo]:
+        from pivot.api import remotes
+
+        return remotes.list_remotes(self.paths)
 
 
 @contextlib.contextmanager
