@@ -21,58 +21,37 @@ PARAMS_FILE = "params.yaml"
 GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock")
 
 
+class _Place:
+    """A path at a fixed place under a project's root, read as an attribute of the project."""
+
+    def __init__(self, *parts: str) -> None:
+        self._parts = parts
+
+    def __get__(self, project: Project, owner: type[Project] | None = None) -> pathlib.Path:
+        return project.root.joinpath(*self._parts)
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Project:
     """Where a project lives on disk; every `.pivot/` path is derived from `root`."""
 
     root: pathlib.Path
 
-    @property
-    def dot_dir(self) -> pathlib.Path:
-        return self.root / PIVOT_DIR
-
-    @property
-    def cache_dir(self) -> pathlib.Path:
-        return self.dot_dir / "cache"
-
-    @property
-    def tmp_dir(self) -> pathlib.Path:
-        return self.dot_dir / "tmp"
-
-    @property
-    def logs_dir(self) -> pathlib.Path:
-        return self.dot_dir / "logs"
-
-    @property
-    def stages_dir(self) -> pathlib.Path:
-        return self.dot_dir / "stages"
-
-    @property
-    def state_db(self) -> pathlib.Path:
-        return self.dot_dir / "state.db"
-
-    @property
-    def config_file(self) -> pathlib.Path:
-        return self.dot_dir / "config.yaml"
-
-    @property
-    def local_config_file(self) -> pathlib.Path:
-        return self.dot_dir / "config.local.yaml"
-
-    @property
-    def pipeline_file(self) -> pathlib.Path:
-        return self.root / PIPELINE_FILE
-
-    @property
-    def python_pipeline_file(self) -> pathlib.Path:
-        return self.root / PYTHON_PIPELINE_FILE
+    # The fixed places of a project, read as attributes: `project.cache_dir`.
+    dot_dir = _Place(PIVOT_DIR)
+    cache_dir = _Place(PIVOT_DIR, "cache")
+    tmp_dir = _Place(PIVOT_DIR, "tmp")
+    logs_dir = _Place(PIVOT_DIR, "logs")
+    stages_dir = _Place(PIVOT_DIR, "stages")
+    state_db = _Place(PIVOT_DIR, "state.db")
+    config_file = _Place(PIVOT_DIR, "config.yaml")
+    local_config_file = _Place(PIVOT_DIR, "config.local.yaml")
+    pipeline_file = _Place(PIPELINE_FILE)
+    python_pipeline_file = _Place(PYTHON_PIPELINE_FILE)
+    params_file = _Place(PARAMS_FILE)
 
     def has_pipeline(self) -> bool:
         return self.pipeline_file.is_file() or self.python_pipeline_file.is_file()
-
-    @property
-    def params_file(self) -> pathlib.Path:
-        return self.root / PARAMS_FILE
 
     def lock_file(self, stage: str) -> pathlib.Path:
         return self.stages_dir / f"{stage}.lock"
