@@ -67,15 +67,19 @@ def push(
     progress: Progress | None = None,
     run_cache: bool = True,
     verify: bool = False,
+    on_plan: Callable[[PushResult], None] | None = None,
 ) -> PushResult:
     """Upload the cached outputs of `targets` (default: all) and tracked files that the remote
     lacks, and the run-cache entries of those stages whose outputs are all in the local cache.
-    `verify` checks every file of a directory on the remote, not only its manifest."""
+    `verify` checks every file of a directory on the remote, not only its manifest. `on_plan`
+    hears what will be skipped (`absent`, `withheld_runs`) before anything moves."""
     from pivot.remote import pushplan, transfer
 
     with _session(proj, targets, remote) as (ws, there, refs):
         todo = pushplan.plan(ws, refs, targets, run_cache=run_cache)
         result = PushResult(remote=there.spec.name, absent=todo.absent, withheld_runs=todo.withheld_runs)
+        if on_plan is not None:
+            on_plan(result)
         if dry_run:
             missing = transfer.pending(ws.cache, there, todo.objects, jobs=_jobs(jobs))
             entries = len(set(todo.runs) - there.list_runs()) if todo.runs else 0
@@ -125,12 +129,16 @@ def pull(
     force: bool = False,
     progress: Progress | None = None,
     run_cache: bool = True,
+    on_fetched: Callable[[PullResult], None] | None = None,
 ) -> PullResult:
     """fetch, then checkout: bring the outputs of `targets` (default: all) into the workspace.
-    `force` overwrites outputs that differ and are not in the cache."""
+    `force` overwrites outputs that differ and are not in the cache. `on_fetched` hears the fetch's
+    result before the checkout starts, so it is known even if the checkout fails."""
     with _session(proj, targets, remote) as (ws, there, refs):
         damaged = restore.drop_damaged(ws, refs)
         fetched = _fetch(ws, there, refs, targets, _jobs(jobs), progress, run_cache)
+        if on_fetched is not None:
+            on_fetched(PullResult(damaged=damaged, fetched=fetched))
         restored = _checkout(ws, _stage_names(proj, targets), force)
     return _done(ws, PullResult(damaged=damaged, fetched=fetched, checkout=restored))
 

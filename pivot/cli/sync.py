@@ -40,20 +40,25 @@ def push(
     and the run-cache entries of those stages whose outputs are all in the local cache."""
     result = sync.push(
         common.find_project(), stages, remote=remote_name, jobs=jobs, dry_run=dry_run,
-        progress=_Progress("push"), run_cache=not no_run_cache, verify=verify,
+        progress=_Progress("push"), run_cache=not no_run_cache, verify=verify, on_plan=_report_skipped,
     )
     _defer(result)
-    if result.absent:
-        n = len(result.absent)
-        click.echo(f"warning: {wording.count(n, 'output')} {wording.be(n)} not in the local cache and skipped "
-                   "(run their stages, or pivot fetch them first)", err=True)
-    if result.withheld_runs:
-        _no_key_note(f"{result.withheld_runs} run-cache entries are not pushed")
     if result.objects is None:
         click.echo(f"Would push {wording.count(result.would_push, 'object')} and {_entries(result.would_push_runs)} to {result.remote}")
         return
     _report_runs("Pushed", "to", result.remote, result.runs)
     _report("Pushed", "to", result.remote, result.objects, "already there")
+
+
+def _report_skipped(planned: sync.PushResult) -> None:
+    """Before anything moves (a push may then wait for a gc, or fail half-way): what it leaves out."""
+    if planned.absent:
+        n = len(planned.absent)
+        click.echo(f"warning: {wording.count(n, 'output')} {wording.be(n)} not in the local cache and skipped "
+                   "(run their stages, or pivot fetch them first)", err=True)
+    if planned.withheld_runs:
+        n = planned.withheld_runs
+        _no_key_note(f"{wording.count(n, 'run-cache entry', 'run-cache entries')} {wording.be(n)} not pushed")
 
 
 @click.command()
@@ -75,15 +80,19 @@ def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     result = sync.pull(
         common.find_project(), stages, remote=remote_name, jobs=jobs, force=force,
-        progress=_Progress("pull"), run_cache=not no_run_cache,
+        progress=_Progress("pull"), run_cache=not no_run_cache, on_fetched=_report_pulled,
     )
     _defer(result)
-    for path in result.damaged:
-        click.echo(f"warning: {path}: its cached copy was modified in place through a link; downloading it again", err=True)
-    _report_fetched(result.fetched, exit_on_failure=False)
     _report_checkout(result.checkout)
     if not result.ok:
         click.get_current_context().exit(1)
+
+
+def _report_pulled(fetched: sync.PullResult) -> None:
+    """What the fetch half of a pull did, shown before the checkout starts (it may fail)."""
+    for path in fetched.damaged:
+        click.echo(f"warning: {path}: its cached copy was modified in place through a link; downloading it again", err=True)
+    _report_fetched(fetched.fetched, exit_on_failure=False)
 
 
 @click.command()
