@@ -58,15 +58,8 @@ _R = TypeVar("_R", bound=SyncResult)
 
 
 def push(
-    proj: project.Project,
-    targets: Sequence[str] = (),
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-    run_cache: bool = True,
-    verify: bool = False,
+    proj: project.Project, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
+    dry_run: bool = False, progress: Progress | None = None, run_cache: bool = True, verify: bool = False,
     on_plan: Callable[[PushResult], None] | None = None,
 ) -> PushResult:
     """Upload the cached outputs of `targets` (default: all) and tracked files that the remote
@@ -105,13 +98,8 @@ def _upload(
 
 
 def fetch(
-    proj: project.Project,
-    targets: Sequence[str] = (),
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    progress: Progress | None = None,
-    run_cache: bool = True,
+    proj: project.Project, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
+    progress: Progress | None = None, run_cache: bool = True
 ) -> FetchResult:
     """Download into the local cache the objects of `targets` (default: all) that it lacks, the
     remote's run-cache entries, and the outputs of the recorded runs that `run` would use."""
@@ -121,15 +109,9 @@ def fetch(
 
 
 def pull(
-    proj: project.Project,
-    targets: Sequence[str] = (),
-    *,
-    remote: str | None = None,
-    jobs: int | None = None,
-    force: bool = False,
-    progress: Progress | None = None,
-    run_cache: bool = True,
-    on_fetched: Callable[[PullResult], None] | None = None,
+    proj: project.Project, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
+    force: bool = False, progress: Progress | None = None, run_cache: bool = True,
+    on_fetched: Callable[[PullResult], None] | None = None
 ) -> PullResult:
     """fetch, then checkout: bring the outputs of `targets` (default: all) into the workspace.
     `force` overwrites outputs that differ and are not in the cache. `on_fetched` hears the fetch's
