@@ -111,7 +111,7 @@ def fetch(
 def pull(
     proj: project.Project, targets: Sequence[str] = (), *, remote: str | None = None, jobs: int | None = None,
     force: bool = False, progress: Progress | None = None, run_cache: bool = True,
-    on_fetched: Callable[[PullResult], None] | None = None
+    on_fetched: Callable[[PullResult], None] | None = None,
 ) -> PullResult:
     """fetch, then checkout: bring the outputs of `targets` (default: all) into the workspace.
     `force` overwrites outputs that differ and are not in the cache. `on_fetched` hears the fetch's
