@@ -31,8 +31,7 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
         from pivot.executor import warm
 
-        with sigint_held():  # the server, like the workers it forks, must outlive a Ctrl-C
-            warm.start_server(["pivot.executor.worker", "loky.process_executor"])
+        warm.start_server()
         context = "forkserver"
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.

@@ -11,9 +11,13 @@ import and forgets the project's modules when one changed or the task is another
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
+import importlib.machinery
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from pivot.base import importing
 from pivot.executor import fdcapture
@@ -34,7 +38,7 @@ def project_modules(root: str) -> list[str]:
         name
         for name, module in list(sys.modules.items())
         if name not in ("__main__", "__mp_main__")
-        and not name.startswith("pivot")
+        and name != "pivot" and not name.startswith("pivot.")
         and importing.is_project_module(getattr(module, "__file__", None), root)
     ]
 
@@ -87,33 +91,91 @@ def _snapshot(root: str, files: Iterable[str] | None = None) -> dict[str, tuple[
     return stats
 
 
-_served: tuple[str, dict[str, tuple[int, int]]] | None = None  # what the running fork server holds
+BASE_PRELOAD = ("pivot.executor.worker", "loky.process_executor")  # what every worker needs
+
+_served: tuple[str, dict[str, tuple[int, int]]] | None = None  # the running server's project, files
 
 
-def start_server(base_modules: list[str]) -> None:
-    """Start the fork server (now, so it imports while the pool gets ready) holding the modules
-    of the project loaded last; one that holds older code or another project's is restarted."""
+_expected: tuple[str, tuple[str, ...]] = ("", ())  # the next run's project and its stages' modules
+
+
+def expect(root: str, modules: Iterable[str]) -> None:
+    """Name the modules the next run's stages live in: loading may not have imported them (it
+    skips unchanged code), yet the fork server should hold them."""
+    global _expected
+    _expected = (root, tuple(sorted(set(modules))))
+
+
+def start_server() -> None:
+    """Make sure the fork server runs and holds the project about to run: one started while that
+    project loaded is kept (its workers check their files before each stage), one holding older
+    code or another project's is restarted with every module the loading imported or expects."""
+    root = importing.current_root() or _expected[0]
+    if root and _serving(root):
+        return
+    modules = set(project_modules(root)) if root else set()
+    _restart(root, sorted(modules | set(_expected[1] if _expected[0] == root else ())))
+
+
+def _serving(root: str) -> bool:
+    from multiprocessing import forkserver
+
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is None or _served is None:
+        return False
+    return _served[0] == root and _snapshot(root, _served[1]) == _served[1]
+
+
+def _restart(root: str, modules: list[str]) -> None:
     global _served
     from multiprocessing import forkserver
 
-    root = importing.current_root()
-    spec = encode(root, project_modules(root)) if root else ""
-    running = getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
-    if running and _served is not None and _served[0] == spec and _snapshot(root or "", _served[1]) == _served[1]:
-        return
-    if running and hasattr(forkserver._forkserver, "_stop"):
-        forkserver._forkserver._stop()  # its workers would each import the project again
-    forkserver.set_forkserver_preload([*base_modules, __name__])
+    from pivot.executor import pool
+
+    server = forkserver._forkserver
+    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+        server._stop()  # its workers would each import the project again
+    forkserver.set_forkserver_preload([*BASE_PRELOAD, __name__])
     saved = os.environ.get(PRELOAD_ENV)
-    os.environ[PRELOAD_ENV] = spec  # read by the server's own import of this module
+    os.environ[PRELOAD_ENV] = encode(root, modules)  # read by the server's own import of this module
     try:
-        forkserver.ensure_running()
+        with pool.sigint_held():  # the server, like the workers it forks, must outlive a Ctrl-C
+            forkserver.ensure_running()
     finally:
         if saved is None:
             del os.environ[PRELOAD_ENV]
         else:
             os.environ[PRELOAD_ENV] = saved
-    _served = (spec, _snapshot(root) if root else {})
+    _served = (root, _snapshot(root) if root else {})
+
+
+class _Announcer(importlib.abc.MetaPathFinder):
+    """Starts the fork server on the first import of a project module while the pipeline loads,
+    so the server imports it (seconds, for scikit-learn) at the same time as this process."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.done = False
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if self.done or path is not None or name == "pivot" or name.startswith("pivot."):
+            return None  # only top-level modules: a package's submodules come with it
+        spec = importlib.machinery.PathFinder.find_spec(name)
+        if spec is not None and importing.is_project_module(spec.origin, self.root):
+            self.done = True
+            _restart(self.root, [name])
+        return None  # the import itself goes on as usual
+
+
+@contextlib.contextmanager
+def preloading(root: str) -> Iterator[None]:
+    """While the block loads the project at `root`, start the fork server as soon as the first
+    of its modules is imported."""
+    finder = _Announcer(root)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
 
 
 if PRELOAD_ENV in os.environ:  # imported by the fork server at its start-up

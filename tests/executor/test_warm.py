@@ -98,3 +98,35 @@ def test_a_worker_from_a_stale_fork_server_imports_the_module_as_it_is_now(proje
         warm._served = None
     assert second.ok
     assert (root / "d0.txt").read_text().startswith("v3@")
+
+
+SLOW_IMPORT = '''
+import os
+import pathlib
+import time
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+_start = time.time()
+time.sleep(1.0)  # the stand-in for importing scikit-learn
+with open(pathlib.Path(__file__).with_name("imports.log"), "a") as log:
+    log.write(f"{os.getpid()} {_start} {time.time()}\\n")
+
+
+def only() -> Annotated[str, outputs.Out("out.txt", loaders.Text())]:
+    return str(os.getpid())
+'''
+
+
+@pytest.mark.slow
+def test_the_fork_server_imports_the_stage_module_while_pivot_loads_it(project, pivot_proc):
+    root = project({"stages.py": SLOW_IMPORT, "pivot.yaml": "stages:\n  only:\n    python: stages.only\n"})
+
+    result = pivot_proc("run", "-j2", cwd=root)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    imports = [line.split() for line in (root / "imports.log").read_text().splitlines()]
+    assert len(imports) == 2, imports  # pivot's own load, and the fork server: not the worker
+    starts, ends = [float(line[1]) for line in imports], [float(line[2]) for line in imports]
+    assert max(starts) < min(ends), "one import began only after the other had ended"
