@@ -159,11 +159,19 @@ class _Announcer(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if self.done or path is not None or name == "pivot" or name.startswith("pivot."):
             return None  # only top-level modules: a package's submodules come with it
-        spec = importlib.machinery.PathFinder.find_spec(name)
-        if spec is not None and importing.is_project_module(spec.origin, self.root):
+        if self._in_project(name):
             self.done = True
             _restart(self.root, [name])
         return None  # the import itself goes on as usual
+
+
+    def _in_project(self, name: str) -> bool:
+        """A few stats, not a search of sys.path: loading imports many third-party modules."""
+        for base in (self.root, os.path.join(self.root, "src")):
+            if os.path.isfile(os.path.join(base, name + ".py")) or os.path.isdir(os.path.join(base, name)):
+                spec = importlib.machinery.PathFinder.find_spec(name)
+                return spec is not None and importing.is_project_module(spec.origin, self.root)
+        return False
 
 
 @contextlib.contextmanager
