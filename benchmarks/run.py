@@ -38,18 +38,19 @@ from workloads.bigoutputs import BIGFILE, MANYFILES, bench_big
 from workloads.chains import bench_chains
 from workloads.code import bench_code
 from workloads.dask import bench_dask
+from workloads.heavyimport import bench_heavyimport
 from workloads.remote import bench_remote
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 50 instead of 200 chain stages, remote: 2,000 files and 200 MiB")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-e); repeatable or comma-separated")
+                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-h); repeatable or comma-separated")
     ap.add_argument("--tools", default="dvc,pivot", help="comma-separated subset of dvc,pivot (default both)")
     ap.add_argument("--pivot", type=Path, default=DEFAULT_PIVOT, help=f"pivot executable (default {DEFAULT_PIVOT})")
     ap.add_argument("--keep", action="store_true", help="keep benchmarks/.work/ afterwards for inspection")
@@ -58,7 +59,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-f)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-h)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not set(args.tools) <= {"dvc", "pivot"} or not args.tools:
@@ -96,6 +97,8 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings) -> tuple[list[Row]
         return bench_big(tools, cfg, MANYFILES), ""
     if name == "remote":
         return bench_remote(tools, cfg), ""
+    if name == "heavyimport":
+        return bench_heavyimport(tools, cfg), ""
     if name == "code":  # pivot against itself (DVC has no code fingerprint): its own table
         return [], bench_code(cfg.quick)
     if name == "dask":  # pivot only: DVC has no peer

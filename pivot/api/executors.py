@@ -5,6 +5,7 @@ this process, or a Dask cluster) and, on Dask, opens the session and the remote-
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import signal
 import sys
@@ -76,6 +77,16 @@ def _local_default() -> str:
     return "forkserver" if getattr(spec, "name", None) == "pivot.__main__" else "loky"
 
 
+def preloading(request: Request, root: str) -> contextlib.AbstractContextManager[None]:
+    """Around a run's loading: on the fork server, start the server when loading imports the
+    first project module, so both import the user's code at once (see pivot.executor.warm)."""
+    if request.executor not in (None, "forkserver") or request.address or _local_default() != "forkserver":
+        return contextlib.nullcontext()
+    from pivot.executor import warm
+
+    return warm.preloading(root)
+
+
 def execute(
     ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
@@ -88,6 +99,10 @@ def execute(
 
     if kind == "dask":
         return _on_dask(ws, loaded, names, request, reporter, run)
+    if kind == "forkserver":
+        from pivot.executor import warm
+
+        warm.expect(str(ws.project.root), (loaded.graph.stages[name].func.partition(":")[0] for name in names))
     jobs = request.jobs or pool.default_jobs()
     return run(RunOptions(jobs, request.force, request.keep_going, executor=kind)), None
 

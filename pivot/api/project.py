@@ -97,7 +97,8 @@ class Project:
         local process pool); `reporter` hears each stage as it starts and ends (default: silent).
         A failing stage is reported in the result (`report.ok`), not raised."""
         request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
-        loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
+        with executors.preloading(request, os.fspath(self.root)):  # workers' imports overlap this one
+            loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
         names = session.select(loaded, targets)
         if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
             graph_mod.check_sources(loaded.graph, names)

@@ -29,7 +29,9 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
 
     context = None
     if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
-        multiprocessing.set_forkserver_preload(["pivot.executor.worker", "loky.process_executor"])
+        from pivot.executor import warm
+
+        warm.start_server()
         context = "forkserver"
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.

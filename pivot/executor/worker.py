@@ -9,16 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
-import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pivot
 from pivot import loaders
 from pivot.base import diskfull, importing
 from pivot.declare.stage import OutKind, OutSpec, Returns, Stage
+from pivot.executor import fdcapture, warm
 from pivot.executor.task import StageOutcome, StageTask
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
@@ -32,12 +32,13 @@ def execute(task: StageTask) -> StageOutcome:
     start = time.perf_counter()
     os.chdir(task.root)
     importing.put_on_path(task.root)
+    warm.ensure_fresh(task.root)  # a preloaded module that changed on disk is imported again
     if task.on_cluster:
         from pivot.executor import commit  # only here: loky workers start without it
 
         commit.clear_paths(pathlib.Path(task.root), task.stage.out_paths)
     try:
-        with _captured(task.log_path):
+        with fdcapture.captured(task.log_path):
             try:
                 _run(task.stage, pathlib.Path(task.root))
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
@@ -154,28 +155,6 @@ def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-
-
-@contextlib.contextmanager
-def _captured(log_path: str) -> Iterator[None]:
-    """Point fds 1 and 2 at the log file for the duration of the stage."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    os.makedirs(os.path.dirname(log_path), exist_ok=True)
-    log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        yield
-    finally:
-        with contextlib.suppress(Exception):
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os.dup2(saved[0], 1)
-        os.dup2(saved[1], 2)
-        for fd in (*saved, log_fd):
-            os.close(fd)
 
 
 def _one_line(exc: BaseException) -> str:

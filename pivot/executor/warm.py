@@ -1,0 +1,190 @@
+"""The project's modules imported once, in the fork server every local worker is forked from, so
+a stage module that is slow to import (scikit-learn, pandas) is paid for once per run instead of
+once per worker; and the check, before each stage, that what a worker has imported is still what
+is on disk.
+
+The parent names the project and its modules in the fork server's environment (`PRELOAD_ENV`);
+the server imports this module at start-up, which imports them. A fork server outlives a run in a
+long-lived process (the Python API), so every task compares the files' stats with those taken at
+import and forgets the project's modules when one changed or the task is another project's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from pivot.base import importing
+from pivot.executor import fdcapture
+
+PRELOAD_ENV = "PIVOT_WORKER_PRELOAD"
+
+_root: str | None = None  # the project whose modules this process holds from the preload
+_stats: dict[str, tuple[int, int]] = {}  # module file -> (mtime_ns, size) when it was imported
+
+
+def encode(root: str, modules: Iterable[str]) -> str:
+    return "\n".join([root, *sorted(modules)])
+
+
+def project_modules(root: str) -> list[str]:
+    """The modules of the project at `root` this process has imported (what loading needed)."""
+    return [
+        name
+        for name, module in list(sys.modules.items())
+        if name not in ("__main__", "__mp_main__")
+        and name != "pivot" and not name.startswith("pivot.")
+        and importing.is_project_module(getattr(module, "__file__", None), root)
+    ]
+
+
+def preload(spec: str) -> None:
+    """Import the project's modules; one that fails is left for the stage to import and report."""
+    global _root
+    root, *modules = spec.split("\n")
+    if not root or not modules:
+        return
+    os.chdir(root)  # as in a worker: a module that reads a file at import finds it
+    importing.put_on_path(root)
+    with fdcapture.captured(os.devnull):  # what a module prints on import belongs in the stage's log, not the terminal
+        for name in modules:
+            try:
+                importing.import_object(name)
+            except BaseException:  # the user's code may raise anything, even SystemExit
+                continue
+    _root = root
+    _stats.update(_snapshot(root))
+
+
+def ensure_fresh(root: str) -> None:
+    """Before a stage: drop the preloaded modules if the task is another project's or a file
+    changed since it was imported, so the stage imports its code as it is now."""
+    global _root
+    if _root is None:
+        return
+    if _root != root or _snapshot(_root, _stats) != _stats:
+        importing.forget(_root, keep_on_path=_root == root)
+        _root = None
+        _stats.clear()
+
+
+def _snapshot(root: str, files: Iterable[str] | None = None) -> dict[str, tuple[int, int]]:
+    if files is None:
+        files = {
+            os.path.abspath(module.__file__)
+            for name in project_modules(root)
+            if (module := sys.modules.get(name)) is not None and module.__file__
+        }
+    stats: dict[str, tuple[int, int]] = {}
+    for path in files:
+        try:
+            st = os.stat(path)
+        except OSError:
+            stats[path] = (-1, -1)  # deleted since: differs from any recorded stat
+            continue
+        stats[path] = (st.st_mtime_ns, st.st_size)
+    return stats
+
+
+BASE_PRELOAD = ("pivot.executor.worker", "loky.process_executor")  # what every worker needs
+
+_served: tuple[str, dict[str, tuple[int, int]]] | None = None  # the running server's project, files
+
+
+_expected: tuple[str, tuple[str, ...]] = ("", ())  # the next run's project and its stages' modules
+
+
+def expect(root: str, modules: Iterable[str]) -> None:
+    """Name the modules the next run's stages live in: loading may not have imported them (it
+    skips unchanged code), yet the fork server should hold them."""
+    global _expected
+    _expected = (root, tuple(sorted(set(modules))))
+
+
+def start_server() -> None:
+    """Make sure the fork server runs and holds the project about to run: one started while that
+    project loaded is kept (its workers check their files before each stage), one holding older
+    code or another project's is restarted with every module the loading imported or expects."""
+    root = importing.current_root() or _expected[0]
+    if root and _serving(root):
+        return
+    modules = set(project_modules(root)) if root else set()
+    _restart(root, sorted(modules | set(_expected[1] if _expected[0] == root else ())))
+
+
+def _serving(root: str) -> bool:
+    from multiprocessing import forkserver
+
+    if getattr(forkserver._forkserver, "_forkserver_pid", None) is None or _served is None:
+        return False
+    return _served[0] == root and _snapshot(root, _served[1]) == _served[1]
+
+
+def _restart(root: str, modules: list[str]) -> None:
+    global _served
+    from multiprocessing import forkserver
+
+    from pivot.executor import pool
+
+    server = forkserver._forkserver
+    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+        server._stop()  # its workers would each import the project again
+    forkserver.set_forkserver_preload([*BASE_PRELOAD, __name__])
+    saved = os.environ.get(PRELOAD_ENV)
+    os.environ[PRELOAD_ENV] = encode(root, modules)  # read by the server's own import of this module
+    try:
+        with pool.sigint_held():  # the server, like the workers it forks, must outlive a Ctrl-C
+            forkserver.ensure_running()
+    finally:
+        if saved is None:
+            del os.environ[PRELOAD_ENV]
+        else:
+            os.environ[PRELOAD_ENV] = saved
+    _served = (root, _snapshot(root) if root else {})
+
+
+class _Announcer(importlib.abc.MetaPathFinder):
+    """Starts the fork server on the first import of a project module while the pipeline loads,
+    so the server imports it (seconds, for scikit-learn) at the same time as this process."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.done = False
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if self.done or path is not None or name == "pivot" or name.startswith("pivot."):
+            return None  # only top-level modules: a package's submodules come with it
+        if self._in_project(name):
+            self.done = True
+            _restart(self.root, [name])
+        return None  # the import itself goes on as usual
+
+
+    def _in_project(self, name: str) -> bool:
+        """A few stats, not a search of sys.path: loading imports many third-party modules."""
+        for base in (self.root, os.path.join(self.root, "src")):
+            if os.path.isfile(os.path.join(base, name + ".py")) or os.path.isdir(os.path.join(base, name)):
+                spec = importlib.machinery.PathFinder.find_spec(name)
+                return spec is not None and importing.is_project_module(spec.origin, self.root)
+        return False
+
+
+@contextlib.contextmanager
+def preloading(root: str) -> Iterator[None]:
+    """While the block loads the project at `root`, start the fork server as soon as the first
+    of its modules is imported."""
+    finder = _Announcer(root)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+if PRELOAD_ENV in os.environ:  # imported by the fork server at its start-up
+    preload(os.environ.pop(PRELOAD_ENV))
