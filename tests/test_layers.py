@@ -58,6 +58,7 @@ LAYERS = {
     "pivot.declare.targets": 4,
     "pivot.decide.status": 5,
     "pivot.worktree.workspace": 5,
+    "pivot.worktree.lockview": 5,
     "pivot.declare.dag": 5,
     "pivot.decide.observe": 6,
     "pivot.worktree.tracking": 6,

@@ -30,16 +30,26 @@ _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 _SHAPING = ("", "base", "code", "declare")
 
 
+def cached(proj: project.Project) -> discovery.LoadedPipeline | None:
+    """The memo's pipeline while it is still valid; None (and nothing imported) otherwise."""
+    memo = _read(proj)
+    return _from_memo(proj, memo) if memo is not None and _still_valid(proj, memo) else None
+
+
 def load(proj: project.Project) -> discovery.LoadedPipeline:
     memo = _read(proj)
     if memo is not None and _still_valid(proj, memo):
-        # Nothing is imported, but a long-lived process must still not keep another project's modules.
-        prepare_imports(proj.root)
-        return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
+        return _from_memo(proj, memo)
     known = {memo["stages"][name].func: fp for name, fp in memo["fingerprints"].items()} if memo else None
     loaded = discovery.load(proj, known)
     _write(proj, loaded)
     return loaded
+
+
+def _from_memo(proj: project.Project, memo: Mapping[str, Any]) -> discovery.LoadedPipeline:
+    # Nothing is imported, but a long-lived process must still not keep another project's modules.
+    prepare_imports(proj.root)
+    return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
 
 
 def _path(proj: project.Project) -> Any:
