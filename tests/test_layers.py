@@ -50,6 +50,7 @@ LAYERS = {
     "pivot.declare.config_schema": 3,
     "pivot.declare.config_edit": 3,
     "pivot.declare.params": 3,
+    "pivot.declare.paramschema": 3,
     "pivot.declare.matrix": 3,
     "pivot.code.fingerprint": 3,
     "pivot.declare.discovery": 4,
