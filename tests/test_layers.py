@@ -48,6 +48,7 @@ LAYERS = {
     "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,
     "pivot.declare.config_schema": 3,
+    "pivot.declare.config_plain": 3,
     "pivot.declare.config_edit": 3,
     "pivot.declare.params": 3,
     "pivot.declare.paramschema": 3,

@@ -17,7 +17,7 @@ import xxhash
 import pivot
 from pivot import errors
 from pivot.base import project, yamldoc
-from pivot.declare import matrix
+from pivot.declare import config_plain, matrix
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 from pivot.pipeline import Registration
 
@@ -230,7 +230,7 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
         return
     key = xxhash.xxh3_128_hexdigest(f"{pivot.__version__}\0{model}\0{doc.text}".encode())
     memo = proj.tmp_dir / "valid" / key
-    if memo.exists():
+    if memo.exists() or config_plain.valid(model, doc.data):  # config_plain: pydantic not needed
         return
     from pivot.declare import config_schema
 
