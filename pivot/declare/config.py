@@ -230,11 +230,12 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
         return
     key = xxhash.xxh3_128_hexdigest(f"{pivot.__version__}\0{model}\0{doc.text}".encode())
     memo = proj.tmp_dir / "valid" / key
-    if memo.exists() or config_plain.valid(model, doc.data):  # config_plain: pydantic not needed
+    if memo.exists():
         return
-    from pivot.declare import config_schema
+    if not config_plain.valid(model, doc.data):  # the usual shapes need no pydantic
+        from pivot.declare import config_schema
 
-    config_schema.validate(getattr(config_schema, model), doc)
+        config_schema.validate(getattr(config_schema, model), doc)
     if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing
         try:
             memo.parent.mkdir(parents=True, exist_ok=True)
