@@ -48,8 +48,10 @@ LAYERS = {
     "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,
     "pivot.declare.config_schema": 3,
+    "pivot.declare.config_plain": 3,
     "pivot.declare.config_edit": 3,
     "pivot.declare.params": 3,
+    "pivot.declare.paramschema": 3,
     "pivot.declare.matrix": 3,
     "pivot.code.fingerprint": 3,
     "pivot.declare.discovery": 4,
@@ -58,6 +60,7 @@ LAYERS = {
     "pivot.declare.targets": 4,
     "pivot.decide.status": 5,
     "pivot.worktree.workspace": 5,
+    "pivot.worktree.lockview": 5,
     "pivot.declare.dag": 5,
     "pivot.decide.observe": 6,
     "pivot.worktree.tracking": 6,

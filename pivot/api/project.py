@@ -59,13 +59,17 @@ class Project:
 
     # ------------------------------------------------------------------ pipeline
 
-    def load_pipeline(self, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None) -> session.Loaded:
-        """The stages and their graph, as declared now (imports the user's modules if they changed)."""
-        return session.load(self.paths, check_sources=check_sources, overrides=overrides)
+    def load_pipeline(
+        self, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None, code: bool = True
+    ) -> session.Loaded:
+        """The stages and their graph, as declared now (imports the user's modules if they changed).
+        `code=False`: the stages' names, paths, kinds and params only, from the committed locks when
+        they describe the pipeline, so that the user's modules need not be imported."""
+        return session.load(self.paths, check_sources=check_sources, overrides=overrides, code=code)
 
     def list(self, targets: Sequence[str] = ()) -> builtins.list[Stage]:
         """The stages TARGETS name (default: all), in run order."""
-        loaded = self.load_pipeline(check_sources=False)
+        loaded = self.load_pipeline(check_sources=False, code=False)
         wanted = set(session.targets(loaded, targets))
         return [loaded.graph.stages[name] for name in loaded.graph.order if name in wanted]
 
@@ -169,7 +173,7 @@ class Project:
             from pivot.api import data
 
             return {name: dict(lock.params) for name, lock in data.locks_at(self, rev).items() if lock.params}
-        loaded = self.load_pipeline()
+        loaded = self.load_pipeline(code=False)
         wanted = session.targets(loaded, targets)  # unknown names are an error
         return {name: dict(s.params) for name, s in loaded.pipeline.stages.items() if s.params and name in wanted}
 
@@ -180,7 +184,7 @@ class Project:
 
         if rev is not None:
             return snapshot.at_revision(self._repo(), rev)
-        return snapshot.workspace(self.load_pipeline().pipeline)
+        return snapshot.workspace(self.load_pipeline(code=False).pipeline)
 
     def compare(self, old_rev: str | None = None, new_rev: str | None = None, *, include_unchanged: bool = False) -> Comparison:
         """Params and metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""

@@ -16,12 +16,12 @@ __all__ = ["Defer", "Loaded", "load", "opened", "project_lock", "select", "targe
 
 
 def load(
-    proj: project.Project, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None
+    proj: project.Project, *, check_sources: bool = True, overrides: Mapping[str, Any] | None = None, code: bool = True
 ) -> Loaded:
     """`pivot.worktree.session.load`, with `overrides` changing params for this load only
     (`Project.run(overrides=...)`)."""
     if not overrides:
-        return session.load(proj, check_sources=check_sources)
+        return session.load(proj, check_sources=check_sources, code=code)
     from pivot.api import overrides as overriding
 
     return session.load(proj, check_sources=check_sources, adjust=lambda pipeline: overriding.apply(pipeline, overrides))

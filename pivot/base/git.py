@@ -163,3 +163,17 @@ def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, st
         return []
     fields = [os.fsdecode(field) for field in done.stdout.split(b"\0")[:-1]]
     return [(fields[i], fields[i + 1], fields[i + 2], fields[i + 3]) for i in range(0, len(fields) - 3, 4)]
+
+
+def unchanged(root: pathlib.Path, pathspecs: Sequence[str]) -> bool:
+    """Whether the files matching `pathspecs` are as the checked-out commit has them: none
+    modified, staged, deleted or untracked. False without git, outside a repository, or when git hangs."""
+    import subprocess  # on first use: most commands never run git
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all", "--", *pathspecs],
+            cwd=root, capture_output=True, timeout=30, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0 and not done.stdout.strip()

@@ -17,7 +17,7 @@ import xxhash
 import pivot
 from pivot import errors
 from pivot.base import project, yamldoc
-from pivot.declare import matrix
+from pivot.declare import config_plain, matrix
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 from pivot.pipeline import Registration
 
@@ -232,9 +232,10 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
     memo = proj.tmp_dir / "valid" / key
     if memo.exists():
         return
-    from pivot.declare import config_schema
+    if not config_plain.valid(model, doc.data):  # the usual shapes need no pydantic
+        from pivot.declare import config_schema
 
-    config_schema.validate(getattr(config_schema, model), doc)
+        config_schema.validate(getattr(config_schema, model), doc)
     if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing
         try:
             memo.parent.mkdir(parents=True, exist_ok=True)

@@ -4,12 +4,15 @@ The memo (`.pivot/tmp/pipeline.memo`) holds the stages and code fingerprints of 
 with the content hash of every file that went into them: pivot.yaml, params.yaml, each project
 module that loading imported and each file a fingerprint went through. While all of them are
 byte-identical (and pivot and Python are the same), the memo is the answer: a no-op `pivot run`
-never pays for importing pandas or torch. When something changed, the user's modules are
-imported again, and fingerprints whose own source files are unchanged are still reused.
+never pays for importing pandas or torch. When only params.yaml changed, the stages whose
+sections changed are re-resolved against their recorded StageParams schema (`paramschema`), still
+without importing. When something else changed (or a value needs the class itself), the user's
+modules are imported again, and fingerprints whose own source files are unchanged are still reused.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import sys
@@ -22,24 +25,39 @@ from pivot.base.importing import is_project_module, prepare_imports
 from pivot.code import fingerprint
 from pivot.code import source as codesource
 from pivot.code.source import file_digest
-from pivot.declare import discovery
+from pivot.declare import config, discovery, params, paramschema
+from pivot.declare.stage import base_name
 
-_VERSION = 1
+_VERSION = 2  # 2: params schemas
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 # The packages whose code shapes a loaded pipeline (stages, params, fingerprints).
 _SHAPING = ("", "base", "code", "declare")
 
 
+def cached(proj: project.Project) -> discovery.LoadedPipeline | None:
+    """The memo's pipeline while it is still valid; None (and nothing imported) otherwise."""
+    memo = _read(proj)
+    return _from_memo(proj, memo) if memo is not None and _still_valid(proj, memo) else None
+
+
 def load(proj: project.Project) -> discovery.LoadedPipeline:
     memo = _read(proj)
     if memo is not None and _still_valid(proj, memo):
-        # Nothing is imported, but a long-lived process must still not keep another project's modules.
-        prepare_imports(proj.root)
-        return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
+        return _from_memo(proj, memo)
+    refreshed = _params_refreshed(proj, memo) if memo is not None else None
+    if memo is not None and refreshed is not None:
+        _write(proj, refreshed, memo["modules"], memo["schemas"])
+        return refreshed
     known = {memo["stages"][name].func: fp for name, fp in memo["fingerprints"].items()} if memo else None
     loaded = discovery.load(proj, known)
     _write(proj, loaded)
     return loaded
+
+
+def _from_memo(proj: project.Project, memo: Mapping[str, Any]) -> discovery.LoadedPipeline:
+    # Nothing is imported, but a long-lived process must still not keep another project's modules.
+    prepare_imports(proj.root)
+    return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
 
 
 def _path(proj: project.Project) -> Any:
@@ -61,13 +79,55 @@ def _still_valid(proj: project.Project, memo: Mapping[str, Any]) -> bool:
     return memo["inputs"] == _config_inputs(proj) and codesource.unchanged(str(proj.root), memo["modules"])
 
 
-def _write(proj: project.Project, loaded: discovery.LoadedPipeline) -> None:
+def _params_refreshed(proj: project.Project, memo: Mapping[str, Any]) -> discovery.LoadedPipeline | None:
+    """The memo's pipeline with params re-resolved, when params.yaml is all that changed and every
+    stage's params resolve from its recorded schema (`paramschema`); None: import as before."""
+    inputs, old = _config_inputs(proj), memo["inputs"]
+    if any(digest != old.get(name) for name, digest in inputs.items() if name != proj.params_file.name):
+        return None
+    if not proj.pipeline_file.is_file() or not codesource.unchanged(str(proj.root), memo["modules"]):
+        return None
+    prepare_imports(proj.root)
+    declared = config.load_pipeline(proj)
+    params_doc = params.load_params_file(proj, list(declared.stages))  # bad params.yaml: the usual error
+    stages = {}
+    for name, entry in declared.stages.items():
+        stage = memo["stages"].get(name)
+        if stage is None:
+            return None
+        if _own_values(params_doc.data, name) == _own_values(memo["params_data"], name):
+            stages[name] = stage  # its params.yaml sections did not change (pivot.yaml did not either)
+            continue
+        layers = [params.Source(values, declared.doc, prefix) for values, prefix in entry.param_layers]
+        sources = [*layers, *params.file_sources(params_doc, name)]
+        schema = memo["schemas"].get(name)
+        if schema is None:  # no params class (any value is an error to report), or not plain data
+            if stage.params_class is not None or any(source.values for source in sources):
+                return None
+            values: dict[str, Any] | None = {}
+        else:
+            values = paramschema.resolve(schema, sources)
+        if values is None:
+            return None
+        stages[name] = dataclasses.replace(stage, params=values)
+    return discovery.LoadedPipeline(proj, stages, memo["fingerprints"])
+
+
+def _write(
+    proj: project.Project,
+    loaded: discovery.LoadedPipeline,
+    modules: Mapping[str, str] | None = None,
+    schemas: Mapping[str, paramschema.Schema | None] | None = None,
+) -> None:
+    """Memoize `loaded`; `modules` and `schemas` are the last load's when nothing was imported."""
     memo = {
         "environment": _environment(),
         "inputs": _config_inputs(proj),
-        "modules": _watched_modules(str(proj.root), loaded),
+        "modules": dict(modules) if modules is not None else _watched_modules(str(proj.root), loaded),
         "stages": dict(loaded.stages),
         "fingerprints": dict(loaded.fingerprints),
+        "schemas": dict(schemas) if schemas is not None else _schemas(loaded),
+        "params_data": params.load_params_file(proj, list(loaded.stages)).data,
     }
     try:
         data = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
@@ -80,6 +140,26 @@ def _write(proj: project.Project, loaded: discovery.LoadedPipeline) -> None:
         atomic.write_bytes(_path(proj), data)
     except OSError:
         pass  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
+
+
+def _own_values(data: Any, stage: str) -> list[Any]:
+    """What params.yaml says for `stage`: its base name's section and its own."""
+    sections = data if isinstance(data, dict) else {}
+    return [sections.get(key) for key in dict.fromkeys((base_name(stage), stage))]
+
+
+def _schemas(loaded: discovery.LoadedPipeline) -> dict[str, paramschema.Schema | None]:
+    """Each stage's params class as data, read from the module loading just imported."""
+    found: dict[str, paramschema.Schema | None] = {}
+    for name, stage in loaded.stages.items():
+        model: Any = None
+        if stage.params_class is not None:
+            module, _, qualname = stage.params_class.partition(":")
+            model = sys.modules.get(module)
+            for part in qualname.split("."):
+                model = getattr(model, part, None)
+        found[name] = paramschema.describe(model) if isinstance(model, type) else None
+    return found
 
 
 def _config_inputs(proj: project.Project) -> dict[str, str]:

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 from pivot import errors
 from pivot.decide import observe
+from pivot.declare import loadmemo
 from pivot.storage.runcache import RunEntry
-from pivot.worktree import session
+from pivot.worktree import lockview, session
 from pivot.worktree.workspace import Workspace
 
 
@@ -19,6 +20,10 @@ def recorded_outputs(ws: Workspace, targets: Sequence[str]) -> tuple[set[str], s
     pipeline could not be loaded."""
     if next(ws.run_cache.keys(), None) is None:
         return set(), None  # nothing recorded anywhere: no need to import the pipeline's code
+    if loadmemo.cached(ws.project) is None and lockview.pipeline(ws.project) is not None:
+        # A clean checkout whose committed locks describe the pipeline: `pivot run` would restore
+        # from its locks, not from recorded runs, so none are worth importing the user's code for.
+        return set(), None
     try:
         loaded = session.load(ws.project)
         names = session.select(loaded, targets)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pivot import errors
 from pivot.base import diskfull, project
 from pivot.declare import discovery, graph, loadmemo
-from pivot.worktree import tracking, workspace
+from pivot.worktree import lockview, tracking, workspace
 
 # What to do with an error met after an operation did its work (the stat memo could not be kept
 # on a full disk): the CLI prints its output first, then exits with it; None raises it at once.
@@ -32,12 +32,16 @@ def load(
     *,
     check_sources: bool = True,
     adjust: Callable[[discovery.LoadedPipeline], discovery.LoadedPipeline] | None = None,
+    code: bool = True,
 ) -> Loaded:
     """The pipeline and its graph. Deps that nothing produces and that do not exist are recorded
     in `graph.missing` (they block only the stages that need them: `graph.check_sources`);
     `check_sources=False` does not look for them (showing a pipeline needs no data). `adjust`
-    changes the loaded pipeline before the graph is built (params overrides for one run)."""
-    pipeline = loadmemo.load(proj)
+    changes the loaded pipeline before the graph is built (params overrides for one run).
+    `code=False` is for commands that need no fingerprints nor loaders (list, params, metrics):
+    the memo, else the committed locks (`lockview`), and only failing both the user's code."""
+    quick = None if code else loadmemo.cached(proj) or lockview.pipeline(proj)
+    pipeline = quick or loadmemo.load(proj)
     if adjust is not None:
         pipeline = adjust(pipeline)
 

@@ -212,7 +212,9 @@ def test_many_small_files_go_up_in_a_pack_and_a_clone_pulls_them(project, pivot,
     monkeypatch.chdir(clone)
     pulled = pivot("pull")
     assert pulled.exit_code == 0, pulled.output
-    assert "Fetched 43 files" in pulled.output and "Restored 2 outputs" in pulled.output
+    # The locks' 42 objects; a clean clone plans no recorded runs (that needs the stages' code), so
+    # the run-cache copy of the git-tracked metric stays on the remote.
+    assert "Fetched 42 files" in pulled.output and "Restored 2 outputs" in pulled.output
     assert files_of(clone) == files_of(root)
 
 
