@@ -39,10 +39,11 @@ from workloads.chains import bench_chains
 from workloads.code import bench_code
 from workloads.dask import bench_dask
 from workloads.remote import bench_remote
+from workloads.scaling import bench_scaling
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "scaling")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "scaling"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -70,7 +71,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
     """The tools to compare, installed and ready: DVC's venv (and dvc[s3] for `remote`) on first
     use, pivot's bytecode compiled."""
     tools: list[Tool] = []
-    if "dvc" in args.tools and set(args.only) != {"dask"}:  # dask is pivot only
+    if "dvc" in args.tools and not set(args.only) <= {"dask", "scaling"}:  # pivot only (and Snakemake)
         ensure_dvc()
         if "remote" in args.only:
             ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
@@ -98,6 +99,8 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings) -> tuple[list[Row]
         return bench_remote(tools, cfg), ""
     if name == "code":  # pivot against itself (DVC has no code fingerprint): its own table
         return [], bench_code(cfg.quick)
+    if name == "scaling":  # pivot and Snakemake at growing sizes: its own table
+        return [], bench_scaling(tools, cfg.quick)
     if name == "dask":  # pivot only: DVC has no peer
         return [row for tool in tools if isinstance(tool, Pivot) for row in bench_dask(tool, cfg)], ""
     raise ValueError(f"unknown workload {name}")  # parse_args lets only WORKLOADS through
