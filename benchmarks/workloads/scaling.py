@@ -155,10 +155,10 @@ def ensure_snakemake() -> str | None:
     return str(exe)
 
 
-def bench_scaling(tools: list[Tool], quick: bool) -> str:
+def bench_scaling(tools: list[Tool], quick: bool, with_snakemake: bool = True) -> str:
     counts = QUICK_COUNTS if quick else COUNTS
     runners: list[tuple[str, str]] = [("pivot", t.exe) for t in tools if isinstance(t, Pivot)]
-    snakemake = ensure_snakemake()
+    snakemake = ensure_snakemake() if with_snakemake else None
     runners += [("snakemake", snakemake)] if snakemake else []
     results: dict[tuple[str, int], dict[str, float]] = {}
     for tool, exe in runners:
