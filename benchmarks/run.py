@@ -3,7 +3,7 @@
 
 Stdlib only, so it runs with any python3:
 
-    python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--tools dvc,pivot] [--pivot PATH]
+    python3 benchmarks/run.py [--quick] [--only NAME[,NAME]] [--tools dvc,pivot,snakemake] [--pivot PATH]
 
 DVC lives in its own venv (benchmarks/.venv-dvc, created on first use); it is never a pivot
 dependency. Every workload is built from scratch under benchmarks/.work/ for each tool. The table
@@ -40,18 +40,20 @@ from workloads.code import bench_code
 from workloads.dask import bench_dask
 from workloads.heavyimport import bench_heavyimport
 from workloads.remote import bench_remote
+from workloads.scaling import bench_scaling
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 50 instead of 200 chain stages, remote: 2,000 files and 200 MiB")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-h); repeatable or comma-separated")
-    ap.add_argument("--tools", default="dvc,pivot", help="comma-separated subset of dvc,pivot (default both)")
+                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-i); repeatable or comma-separated")
+    ap.add_argument("--tools", default="dvc,pivot,snakemake",
+                    help="comma-separated subset of dvc,pivot,snakemake (default all; Snakemake runs in `scaling` only)")
     ap.add_argument("--pivot", type=Path, default=DEFAULT_PIVOT, help=f"pivot executable (default {DEFAULT_PIVOT})")
     ap.add_argument("--keep", action="store_true", help="keep benchmarks/.work/ afterwards for inspection")
     ap.add_argument("--no-results-file", action="store_true", help="print the table but don't write results.md")
@@ -59,11 +61,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-h)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-i)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
-    if not set(args.tools) <= {"dvc", "pivot"} or not args.tools:
-        ap.error("--tools takes a comma-separated subset of dvc,pivot")
+    if not set(args.tools) <= {"dvc", "pivot", "snakemake"} or not args.tools:
+        ap.error("--tools takes a comma-separated subset of dvc,pivot,snakemake")
     return args
 
 
@@ -71,7 +73,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
     """The tools to compare, installed and ready: DVC's venv (and dvc[s3] for `remote`) on first
     use, pivot's bytecode compiled."""
     tools: list[Tool] = []
-    if "dvc" in args.tools and set(args.only) != {"dask"}:  # dask is pivot only
+    if "dvc" in args.tools and not set(args.only) <= {"dask", "scaling"}:  # pivot only (and Snakemake)
         ensure_dvc()
         if "remote" in args.only:
             ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
@@ -85,7 +87,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
     return tools
 
 
-def run_workload(name: str, tools: list[Tool], cfg: Settings) -> tuple[list[Row], str]:
+def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -> tuple[list[Row], str]:
     """The rows of one workload, and a section of its own below the table (only `code` has one)."""
     if name == "chains":
         return bench_chains(tools, cfg), ""
@@ -101,6 +103,8 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings) -> tuple[list[Row]
         return bench_heavyimport(tools, cfg), ""
     if name == "code":  # pivot against itself (DVC has no code fingerprint): its own table
         return [], bench_code(cfg.quick)
+    if name == "scaling":  # pivot and Snakemake at growing sizes: its own table
+        return [], bench_scaling(tools, cfg.quick, snakemake)
     if name == "dask":  # pivot only: DVC has no peer
         return [row for tool in tools if isinstance(tool, Pivot) for row in bench_dask(tool, cfg)], ""
     raise ValueError(f"unknown workload {name}")  # parse_args lets only WORKLOADS through
@@ -117,7 +121,7 @@ def main(argv: list[str]) -> int:
     extra: list[str] = []
     for name in args.only:
         say(f"=== {name} ===")
-        more, section = run_workload(name, tools, cfg)
+        more, section = run_workload(name, tools, cfg, "snakemake" in args.tools)
         rows += more
         extra += [section] if section else []
 

@@ -61,29 +61,31 @@ def unchanged(root: str, digests: Mapping[str, str], seen: dict[str, str | None]
 
 def node_for(source: SourceFile, qualname: str, firstlineno: int = 0) -> ast.AST | None:
     """The def/class node of `qualname`, or, for a lambda, the top-level statement holding it."""
-    body: list[ast.stmt] = source.tree.body
-    node: ast.AST | None = None
+    node: ast.AST = source.tree
+    found: ast.AST | None = None
     for part in qualname.split("."):
         if part == "<locals>":
             continue
         if part == "<lambda>":
-            return _statement_at(source.tree, firstlineno)
-        candidates = [
-            stmt
-            for stmt in _flatten(body)
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and stmt.name == part
-        ]
+            return _statement_at(source, firstlineno)
+        candidates = _definitions(source, node).get(part)
         if not candidates:
-            return _statement_at(source.tree, firstlineno) if firstlineno else None
+            return _statement_at(source, firstlineno) if firstlineno else None
         exact = [c for c in candidates if _first_line(c) == firstlineno]
-        node = exact[-1] if exact else candidates[-1]  # the last definition is the one bound at run time
-        body = node.body
-    return node
+        node = found = exact[-1] if exact else candidates[-1]  # the last definition is the one bound at run time
+    return found
 
 
 def binding_statements(source: SourceFile, name: str) -> list[ast.stmt]:
     """Module-level statements that bind `name` (inside top-level if/try/with blocks too)."""
-    return [stmt for stmt in _flatten(source.tree.body) if name in _bound_names(stmt)]
+    index = source.parts.get("bindings")
+    if index is None:
+        index = {}
+        for stmt in _flatten(source.tree.body):
+            for bound in _bound_names(stmt):
+                index.setdefault(bound, []).append(stmt)
+        source.parts["bindings"] = index
+    return list(index.get(name, ()))
 
 
 def top_level_imports(source: SourceFile) -> dict[str, ast.Import | ast.ImportFrom]:
@@ -146,8 +148,28 @@ def _first_line(node: ast.AST) -> int:
     return min([d.lineno for d in decorators] + [line])
 
 
-def _statement_at(tree: ast.Module, line: int) -> ast.stmt | None:
-    for stmt in _flatten(tree.body):
-        if stmt.lineno <= line <= (stmt.end_lineno or stmt.lineno):
-            return stmt
-    return None
+def _definitions(source: SourceFile, scope: ast.AST) -> dict[str, list[ast.stmt]]:
+    """The def/class statements of one body (module or class/function) by name, in source order;
+    indexed once per parsed file and scope, so a module with thousands of functions is not
+    flattened again for every lookup (that made fingerprinting quadratic in its size)."""
+    key = ("defs", scope)
+    index: dict[str, list[ast.stmt]] | None = source.parts.get(key)
+    if index is None:
+        index = {}
+        for stmt in _flatten(getattr(scope, "body", [])):
+            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                index.setdefault(stmt.name, []).append(stmt)
+        source.parts[key] = index
+    return index
+
+
+def _statement_at(source: SourceFile, line: int) -> ast.stmt | None:
+    """The first module-level statement (in walk order) spanning `line`, by an index built once."""
+    index: dict[int, ast.stmt] | None = source.parts.get("lines")
+    if index is None:
+        index = {}
+        for stmt in _flatten(source.tree.body):
+            for covered in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1):
+                index.setdefault(covered, stmt)
+        source.parts["lines"] = index
+    return index.get(line)
