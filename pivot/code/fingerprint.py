@@ -24,6 +24,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import textwrap
 import types
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import xxhash
 
 from pivot.base import importing
+from pivot.code import canonical
 from pivot.code import source as codesource
 
 if TYPE_CHECKING:
@@ -54,17 +56,20 @@ class Fingerprint:
     locations: Mapping[str, str]  # qualified name -> "file.py:line", for messages only
     sources: Mapping[str, str] = dataclasses.field(default_factory=dict)  # file -> content hash
     unseen: tuple[Unseen, ...] = ()  # not part of the digest: reported, never a reason to run
+    scheme: int = canonical.SCHEME  # how parts were hashed; the lock records it
 
 
-def of(func: Callable[..., Any], *, relative_to: str) -> Fingerprint:
-    """The fingerprint of a stage function in the project rooted at `relative_to`."""
-    walker = _Walker(os.path.abspath(relative_to))
+def of(func: Callable[..., Any], *, relative_to: str, scheme: int = canonical.SCHEME) -> Fingerprint:
+    """The fingerprint of a stage function in the project rooted at `relative_to`; `scheme` other
+    than the current one only to compare with a lock written before it (`canonical`)."""
+    walker = _Walker(os.path.abspath(relative_to), scheme)
     walker.visit(func, None, "")
     if not walker.manifest:  # a stage function from an installed package: at least its own code counts
-        walker.manifest[qualified_name(func)] = _code_hash(inspect.unwrap(func))
+        walker.manifest[qualified_name(func)] = _code_hash(inspect.unwrap(func), scheme)
     manifest = dict(sorted(walker.manifest.items()))
     sources = dict(sorted(walker.sources.items()))
-    return Fingerprint(combine(manifest), manifest, walker.locations, sources, tuple(dict.fromkeys(walker.unseen)))
+    unseen = tuple(dict.fromkeys(walker.unseen))
+    return Fingerprint(combine(manifest), manifest, walker.locations, sources, unseen, scheme)
 
 
 def combine(manifest: Mapping[str, str]) -> str:
@@ -82,8 +87,9 @@ def sources_unchanged(fp: Fingerprint, root: str, seen: dict[str, str | None] | 
 
 
 class _Walker:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, scheme: int) -> None:
         self.root = root
+        self.scheme = scheme
         self.manifest: dict[str, str] = {}
         self.locations: dict[str, str] = {}
         self.sources: dict[str, str] = {}
@@ -122,7 +128,7 @@ class _Walker:
         # A lambda has no name of its own: it goes by the name it is bound to (`square = lambda x: ...`).
         key = (alias or f"{obj.__module__}.<lambda>") if _is_lambda(obj) else qualified_name(obj)
         if node is None:  # no source to read (defined by exec): the compiled code stands in
-            self.manifest[key] = _code_hash(obj)
+            self.manifest[key] = _code_hash(obj, self.scheme)
             return
         self._record(key, source, [node])
         self._walk_names(source, [node], module, key)
@@ -150,12 +156,12 @@ class _Walker:
                 self.manifest[key] = xxhash.xxh3_128_hexdigest(text.encode())
 
     def _record(self, key: str, source: SourceFile, nodes: Sequence[ast.AST]) -> None:
-        self.manifest[key] = _part(source, nodes).digest
+        self.manifest[key] = _part(source, nodes, self.scheme).digest
         self.locations[key] = f"{source.relpath}:{getattr(nodes[0], 'lineno', 0)}"
         self.sources[source.relpath] = source.digest
 
     def _walk_names(self, source: SourceFile, nodes: Sequence[ast.AST], module: types.ModuleType, key: str) -> None:
-        part = _part(source, nodes)
+        part = _part(source, nodes, self.scheme)
         for spot in part.unseen:
             self.unseen.append(Unseen(key, spot.what, f"{source.relpath}:{spot.line}"))
         namespace = vars(module)
@@ -265,11 +271,11 @@ class _Part:
     unseen: tuple[codescope.BlindSpot, ...]
 
 
-def _part(source: SourceFile, nodes: Sequence[ast.AST]) -> _Part:
-    key = tuple(id(node) for node in nodes)  # stable: the source keeps its tree alive
+def _part(source: SourceFile, nodes: Sequence[ast.AST], scheme: int) -> _Part:
+    key = (scheme, *(id(node) for node in nodes))  # stable: the source keeps its tree alive
     found = source.parts.get(key)
     if found is None:
-        digest = xxhash.xxh3_128_hexdigest("\n".join(_normalized(n) for n in nodes).encode())
+        digest = xxhash.xxh3_128_hexdigest("\n".join(canonical.text(n, scheme) for n in nodes).encode())
         from pivot.code import scope as codescope  # only when a definition is walked, never on a memo hit
 
         reads, unseen = codescope.reads(list(nodes))
@@ -285,27 +291,6 @@ def _imported_from(statements: list[ast.stmt], module: types.ModuleType) -> tupl
     for alias in stmt.names:
         return imported_module(stmt, module.__package__), alias.name
     return None
-
-
-def _normalized(node: ast.AST) -> str:
-    """The node without docstrings, positions or comments (which the AST never had).
-
-    Docstrings are cut out of the (cached, shared) tree only for the dump and put back at once:
-    far cheaper than copying the tree."""
-    cut: list[tuple[ast.AST, list[ast.stmt]]] = []
-    for child in ast.walk(node):
-        body = getattr(child, "body", None)
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and body:
-            first = body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
-                cut.append((child, body))
-    try:
-        for child, body in cut:
-            child.body = body[1:] or [ast.Pass()]  # type: ignore[attr-defined]
-        return ast.dump(node, annotate_fields=False)
-    finally:
-        for child, body in cut:
-            child.body = body  # type: ignore[attr-defined]
 
 
 def _closure_values(func: Any) -> list[Any]:
@@ -346,7 +331,14 @@ def _plain_repr(value: Any, depth: int = 0) -> str | None:
     return None
 
 
-def _code_hash(obj: Any) -> str:
+def _code_hash(obj: Any, scheme: int) -> str:
+    """For code with no project source to walk (a function from an installed package, or one
+    defined by exec): its own source when it can be read, else its compiled code, which (unlike
+    the source) differs between Python versions."""
+    if scheme != canonical.LEGACY_SCHEME:
+        with contextlib.suppress(OSError, TypeError, SyntaxError, ValueError):
+            tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+            return xxhash.xxh3_128_hexdigest(canonical.text(tree, scheme).encode())
     code = getattr(obj, "__code__", None)
     payload = code.co_code + repr(code.co_consts).encode() if code else repr(obj).encode()
     return xxhash.xxh3_128_hexdigest(payload)

@@ -12,7 +12,7 @@ from typing import Any
 from pivot import errors
 from pivot.base.project import is_within
 from pivot.code import fingerprint
-from pivot.decide import status
+from pivot.decide import rescheme, status
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
 from pivot.storage import hashing, runcache
@@ -190,7 +190,7 @@ def predict(
         unknown = frozenset(
             dep for dep in stage.dep_paths if any(_produces(graph, up, dep) for up in running_up)
         )
-        lock = ws.read_lock(name)
+        lock = rescheme.current(stage, ws.read_lock(name), fingerprints[name], str(ws.project.root))
         _, decision = decide(
             ws,
             stage,

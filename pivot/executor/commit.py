@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pivot import errors
+from pivot.code import canonical
 from pivot.declare.stage import Stage
 from pivot.executor.task import Produced
 from pivot.storage import lock as lock_mod
@@ -34,6 +35,7 @@ class Basis:
     params: Mapping[str, Any]
     deps: Mapping[str, HashInfo]  # present deps only
     run_inputs: Mapping[str, Any] | None
+    code_scheme: int = canonical.SCHEME
 
 
 def clear_outputs(ws: Workspace, stage: Stage, damaged: Iterable[str]) -> None:
@@ -105,9 +107,17 @@ def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, H
         params=dict(basis.params),
         deps=dict(basis.deps),
         outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
+        code_scheme=basis.code_scheme,
     )
     lock_mod.write(ws.project.lock_file(stage.name), lock)
     return lock
+
+
+def record_scheme(ws: Workspace, stage: Stage, lock: StageLock) -> None:
+    """Write a lock whose code fingerprint was carried over to the current scheme (it matched under
+    the scheme it was written with): the stage did not run, and the next decision compares directly."""
+    declared = {out.path: out.kind for out in stage.outs}
+    lock_mod.write(ws.project.lock_file(stage.name), lock.with_declared_kinds(declared))
 
 
 def restore(ws: Workspace, stage: Stage, lock: StageLock, paths: tuple[str, ...]) -> None:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from pivot import errors
 from pivot.base import atomic, diskfull
-from pivot.decide import observe, status
+from pivot.decide import observe, rescheme, status
 from pivot.declare.discovery import LoadedPipeline
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
@@ -123,11 +123,13 @@ class _Hooks:
 
     def _prepare(self, name: str) -> Submission | None:
         stage = self._graph.stages[name]
-        lock = self._ws.read_lock(name)
+        code = self._pipeline.fingerprints[name]
+        written = self._ws.read_lock(name)
+        lock = rescheme.current(stage, written, code, str(self._ws.project.root))
         facts, decision = observe.decide(
             self._ws,
             stage,
-            self._pipeline.fingerprints[name],
+            code,
             lock,
             force=self._options.force,
             use_run_cache=self._options.run_cache,
@@ -135,6 +137,8 @@ class _Hooks:
         )
         decision = self._restore(stage, lock, facts, decision)
         if not decision.run:
+            if rescheme.carried_over(written, lock) and not decision.from_run_cache and lock is not None:
+                commit.record_scheme(self._ws, stage, lock)
             return None
         missing = [path for path, info in facts.deps.items() if info is None]
         if missing:
@@ -234,6 +238,7 @@ def _basis(stage: Stage, facts: status.Facts) -> commit.Basis:
     return commit.Basis(
         code_fingerprint=facts.fingerprint.digest,
         code_manifest=facts.fingerprint.manifest,
+        code_scheme=facts.fingerprint.scheme,
         params=facts.params,
         deps={path: info for path, info in facts.deps.items() if info is not None},
         run_inputs=observe.run_inputs(stage, facts),

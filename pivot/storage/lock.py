@@ -3,6 +3,9 @@
 Canonical YAML (sorted keys, relative POSIX paths), written atomically; a missing or unreadable
 lock simply means "never ran", so a crash at any point only makes a stage run again.
 
+The `code` section records the fingerprint, its manifest and the `scheme` it was hashed with
+(absent: scheme 1, before fingerprints were the same on every Python version).
+
 Schema 2 records every output under `outs` with its `kind` (out, metric, plot) and whether it is
 cached. Schema 1 (before kinds were recorded) kept cached outputs under `outs` and the others
 under `metrics`; it is still read, its kinds inferred (`kinds_recorded` is False), and the next
@@ -44,6 +47,8 @@ class StageLock:
     # False for a schema-1 lock: its kinds are guesses (cached -> out, not cached -> metric) until
     # `with_declared_kinds` corrects them from a stage definition.
     kinds_recorded: bool = True
+    # How the code fingerprint was hashed (pivot.code.canonical); 1 when the lock does not say.
+    code_scheme: int = 1
 
     @property
     def cached(self) -> dict[str, HashInfo]:
@@ -96,7 +101,11 @@ def write(path: pathlib.Path, lock: StageLock) -> None:
 def _to_data(lock: StageLock) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
-        "code": {"fingerprint": lock.code_fingerprint, "manifest": dict(lock.code_manifest)},
+        "code": {
+            "fingerprint": lock.code_fingerprint,
+            "manifest": dict(lock.code_manifest),
+            "scheme": lock.code_scheme,
+        },
         "params": dict(lock.params),
         "deps": {path: info_data(info) for path, info in lock.deps.items()},
         "outs": {
@@ -131,6 +140,7 @@ def _from_data(data: Mapping[str, Any]) -> StageLock:
         deps=_infos(data.get("deps")),
         outputs=outputs,
         kinds_recorded=schema == SCHEMA,
+        code_scheme=int(data["code"].get("scheme", 1)),
     )
 
 

@@ -10,6 +10,7 @@ memo only saves time: when it is absent, damaged or from another pivot, every lo
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pathlib
 import pickle
@@ -21,7 +22,15 @@ from pivot.base import atomic
 from pivot.storage import lock as lock_mod
 from pivot.storage.state import settled
 
-_VERSION = (1, lock_mod.SCHEMA, pivot.__version__)
+# The fields of the pickled values are part of the version: a memo written before a field was added
+# would unpickle into values that lack it.
+_VERSION = (
+    1,
+    lock_mod.SCHEMA,
+    pivot.__version__,
+    tuple(f.name for f in dataclasses.fields(lock_mod.StageLock)),
+    tuple(f.name for f in dataclasses.fields(lock_mod.LockedOutput)),
+)
 _Stamp = tuple[int, int, int]  # inode, mtime_ns, size
 
 
