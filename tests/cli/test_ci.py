@@ -179,7 +179,7 @@ def test_a_create_answered_502_leaves_one_comment(repo, pivot, gh, pull_request,
 
 @pytest.mark.slow  # waits for a real timeout and the backoff after it
 def test_a_create_whose_answer_never_comes_leaves_one_comment(repo, pivot, gh, pull_request, monkeypatch):
-    monkeypatch.setenv("PIVOT_GITHUB_TIMEOUT", "0.3")
+    monkeypatch.setenv("PIVOT_GITHUB_TIMEOUT", "0.5")
     gh.stall(method="POST")
 
     result = pivot("ci", "comment")

@@ -64,7 +64,7 @@ def test_a_create_answered_502_after_it_was_made_is_found_not_made_again(gh):
 def test_a_create_whose_answer_never_comes_in_time_is_found_not_made_again(gh):
     gh.stall(method="POST")
 
-    result = upsert(gh, timeout=0.2)
+    result = upsert(gh, timeout=0.5)
 
     comment = the_one_comment(gh)
     assert result == github.Result(github.Action.CREATED, comment["html_url"])
@@ -106,7 +106,7 @@ def test_a_create_that_keeps_failing_is_an_error_and_every_try_follows_a_fresh_l
 def test_a_timed_out_create_that_never_landed_is_made_once(gh):
     gh.stall(method="POST", applied=False)
 
-    assert upsert(gh, timeout=0.2).action is github.Action.CREATED
+    assert upsert(gh, timeout=0.5).action is github.Action.CREATED
 
     the_one_comment(gh)
     assert methods(gh) == ["GET", "POST", "GET", "POST"]
@@ -138,7 +138,7 @@ def test_a_comment_deleted_while_its_lost_update_waited_is_made_again(gh):
     old = gh.add_comment(f"{MARKER}\naccuracy 0.90")
     gh.stall(method="PATCH", applied=False)
 
-    result = upsert(gh, Sleeps(then=gh.comments.clear), timeout=0.2)
+    result = upsert(gh, Sleeps(then=gh.comments.clear), timeout=0.5)
 
     assert result.action is github.Action.CREATED
     assert the_one_comment(gh)["id"] != old["id"]
