@@ -1,4 +1,5 @@
-"""A small GitHub REST server for the tests: issue comments in memory, paging, auth, failures on cue."""
+"""A small GitHub REST server for the tests: issue comments in memory, paging, auth, failures on cue
+(also a request that takes effect but whose answer is lost: an error instead of it, or none in time)."""
 
 from __future__ import annotations
 
@@ -21,9 +22,10 @@ class Seen:
 @dataclasses.dataclass(frozen=True, slots=True)
 class Failure:
     method: str | None  # None: any request
-    status: int
+    status: int | None  # None: no answer until the server stops (the client times out first)
     headers: dict[str, str]
     message: str
+    applied: bool  # the request takes effect first: only its answer is lost
 
 
 class FakeGitHub:
@@ -39,6 +41,7 @@ class FakeGitHub:
         self._failures: list[Failure] = []
         self._next_id = 1000
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # releases the requests held by `stall`
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
@@ -53,6 +56,7 @@ class FakeGitHub:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -72,9 +76,16 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         message: str = "failure on cue",
         times: int = 1,
+        applied: bool = False,
     ) -> None:
-        """The next `times` requests (of `method`) get `status` instead of an answer."""
-        self._failures.extend([Failure(method, status, headers or {}, message)] * times)
+        """The next `times` requests (of `method`) get `status` instead of an answer; `applied`
+        ones take effect all the same, as when a proxy loses GitHub's answer."""
+        self._failures.extend([Failure(method, status, headers or {}, message, applied)] * times)
+
+    def stall(self, *, method: str | None = None, applied: bool = True, times: int = 1) -> None:
+        """The next `times` requests (of `method`) get no answer until the server stops, so the
+        client times out; `applied` ones take effect before the wait."""
+        self._failures.extend([Failure(method, None, {}, "stalled", applied)] * times)
 
     def with_marker(self, marker: str) -> list[dict[str, Any]]:
         return [c for c in self.comments if marker in c["body"]]
@@ -89,7 +100,15 @@ class FakeGitHub:
             failure = next((f for f in self._failures if f.method in (None, method)), None)
             if failure is not None:
                 self._failures.remove(failure)
-                return failure.status, failure.headers, {"message": failure.message}
+        if failure is None:
+            return self._answer(method, target, headers, body)
+        answer = self._answer(method, target, headers, body) if failure.applied else None
+        if failure.status is None:
+            self._stopping.wait(timeout=60)
+            return answer or (504, {}, {"message": "Gateway Timeout"})
+        return failure.status, failure.headers, {"message": failure.message}
+
+    def _answer(self, method: str, target: str, headers: dict[str, str], body: str) -> tuple[int, dict[str, str], Any]:
         if headers.get("authorization") != f"Bearer {self.token}":
             return 401, {}, {"message": "Bad credentials"}
         parts = urllib.parse.urlsplit(target)
@@ -135,13 +154,16 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, extra, data = self.server.fake.handle(self.command, self.path, headers, body)  # type: ignore[attr-defined]
         payload = json.dumps(data).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in extra.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # a client that timed out on a stalled request has gone
 
     do_GET = do_POST = do_PATCH = _serve
 

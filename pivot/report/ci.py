@@ -42,7 +42,8 @@ def publish(markdown: str, title: str, env: Mapping[str, str]) -> Published:
     if found.context is None:
         return Published(markdown, bool(summary_file), None, found.reason)
     marker = summary.MARKER_TEMPLATE.format(title=title)
-    return Published(markdown, bool(summary_file), github.upsert_comment(found.context, marker, markdown))
+    posted = github.upsert_comment(found.context, marker, markdown, retry=github.retry_policy(env))
+    return Published(markdown, bool(summary_file), posted)
 
 
 def default_base(root: pathlib.Path, env: Mapping[str, str]) -> str:

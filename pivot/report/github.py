@@ -1,7 +1,8 @@
 """One sticky pull-request comment on GitHub: which pull request this Actions run is for (from its
 environment and event file), the comment body cut to GitHub's limit, and the update-or-create of
-the comment that carries pivot's marker; also the job summary. The HTTP requests themselves
-(retries, pages, redaction) are `pivot.report.github_client`'s.
+the comment that carries pivot's marker, which stays one comment when an answer is lost on the
+way back; also the job summary. The HTTP requests themselves (retries, pages, redaction) are
+`pivot.report.github_client`'s.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ import pathlib
 import time
 from collections.abc import Callable, Mapping
 
-from pivot.report.github_client import Client, Context, GitHubError, NoAccess, RetryPolicy
+from pivot import errors
+from pivot.report.github_client import (
+    Client,
+    Context,
+    GitHubError,
+    NoAccess,
+    RetryPolicy,
+    Written,
+    kept_failing,
+)
 
 __all__ = [
     "COMMENT_LIMIT",
@@ -28,10 +38,12 @@ __all__ = [
     "append_step_summary",
     "detect",
     "fit_body",
+    "retry_policy",
     "upsert_comment",
 ]
 
 DEFAULT_API_URL = "https://api.github.com"
+TIMEOUT_VARIABLE = "PIVOT_GITHUB_TIMEOUT"
 COMMENT_LIMIT = 65_536  # GitHub rejects a longer issue comment body (422)
 
 
@@ -94,6 +106,24 @@ def _pr_number(event_path: str) -> int | None:
     return None
 
 
+def retry_policy(env: Mapping[str, str]) -> RetryPolicy:
+    """The default policy, with the request timeout from PIVOT_GITHUB_TIMEOUT (seconds) if set:
+    a slow GitHub Enterprise server may need more than the default."""
+    value = env.get(TIMEOUT_VARIABLE, "").strip()
+    if not value:
+        return RetryPolicy()
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise errors.InputError(
+            f"{TIMEOUT_VARIABLE} is {value!r}; it must be a number of seconds greater than 0",
+            hint=f"unset {TIMEOUT_VARIABLE} to wait the default {RetryPolicy().timeout:g} seconds",
+        )
+    return RetryPolicy(timeout=seconds)
+
+
 def upsert_comment(
     ctx: Context,
     marker: str,
@@ -103,15 +133,39 @@ def upsert_comment(
     retry: RetryPolicy | None = None,
 ) -> Result:
     """Update the PR comment that contains `marker`, or create it; a refusal becomes FALLBACK."""
-    client = Client(ctx, sleep, retry or RetryPolicy())
-    text = fit_body(body, marker)
+    policy = retry or RetryPolicy()
+    client = Client(ctx, sleep, policy)
     try:
-        existing = client.find_comment(marker)
-        if existing is None:
-            return Result(Action.CREATED, client.create(text))
-        return Result(Action.UPDATED, client.update(existing, text))
+        return _upsert(client, marker, fit_body(body, marker), policy, sleep)
     except NoAccess as exc:
         return Result(Action.FALLBACK, warning=exc.message)
+
+
+def _upsert(client: Client, marker: str, text: str, policy: RetryPolicy, sleep: Callable[[float], None]) -> Result:
+    """Look the comment up, then create or update it; a write whose answer is lost is never sent
+    again blindly: GitHub may have applied it, so after the wait the comments are listed again
+    (every page) and the next write follows from what is there, which keeps it one comment."""
+    created = False  # a create of this run may have landed even though its answer was lost
+    lost = False
+    attempt = 1
+    while True:
+        found = client.find_comment(marker)
+        if found is not None and lost and found.body == text:
+            return _result(created, found.url)  # the lost write had landed
+        if found is None:
+            outcome, created = client.create(text, attempt), True
+        else:
+            outcome = client.update(found.id, text, attempt)
+        if isinstance(outcome, Written):
+            return _result(created, outcome.url)
+        if attempt >= policy.attempts:
+            raise kept_failing(outcome, policy.attempts)
+        sleep(outcome.wait)
+        lost, attempt = True, attempt + 1
+
+
+def _result(created: bool, url: str | None) -> Result:
+    return Result(Action.CREATED if created else Action.UPDATED, url)
 
 
 def fit_body(body: str, marker: str, limit: int = COMMENT_LIMIT) -> str:

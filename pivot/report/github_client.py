@@ -1,6 +1,8 @@
 """GitHub's REST API over the standard library, and the only module that reaches GitHub: the
-requests for a pull request's comments (every page), retried with backoff on 5xx, rate limits and
-network errors, redirects kept to the same host, and the token redacted from every message.
+requests for a pull request's comments (every page), redirects kept to the same host, and the token
+redacted from every message. Reads are retried with backoff on 5xx, rate limits and network errors;
+a write is sent once, and one whose answer is lost comes back as `Lost`, because GitHub may have
+applied it: the caller looks at the comments again before writing anything more.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any
 from pivot import __version__, errors
 from pivot.base import redaction
 
-TIMEOUT = 30.0
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="([^"]+)"')
 
 
@@ -45,6 +46,31 @@ class RetryPolicy:
     attempts: int = 5  # the first try and 4 retries
     first_backoff: float = 1.0  # doubled per retry when GitHub gives no Retry-After
     max_wait: float = 30.0  # a Retry-After of an hour must not hold a CI job that long
+    timeout: float = 30.0  # seconds one request may take; past it, its answer counts as lost
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Comment:
+    id: int
+    body: str
+    url: str | None  # as GitHub gave it, token redacted
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Written:
+    """GitHub answered a create or an update: the comment's address."""
+
+    url: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Lost:
+    """A request that failed on the wire or got a retryable answer (timeout, reset, 5xx, rate
+    limit); for a write, GitHub may or may not have applied it."""
+
+    request: str  # "POST /repos/o/r/issues/7/comments"
+    failure: str  # what went wrong, token redacted
+    wait: float  # seconds to wait before the next request
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,7 +100,7 @@ def _origin(url: str) -> tuple[str, str]:
 
 
 class Client:
-    """The comment requests of one pull request, each retried per `RetryPolicy`."""
+    """The comment requests of one pull request: reads retried per `RetryPolicy`, writes sent once."""
 
     def __init__(self, ctx: Context, sleep: Callable[[float], None], retry: RetryPolicy) -> None:
         self._ctx = ctx
@@ -82,26 +108,30 @@ class Client:
         self._retry = retry
         self._opener = urllib.request.build_opener(_SameOriginRedirects)
 
-    def find_comment(self, marker: str) -> int | None:
+    def find_comment(self, marker: str) -> Comment | None:
+        """The oldest comment of the PR whose body contains `marker`, read from every page."""
         for comment in self._comments():
-            if marker in (comment.get("body") or ""):
-                return int(comment["id"])
+            body = comment.get("body") or ""
+            if marker in body:
+                return Comment(int(comment["id"]), body, self._shown(_html_url(comment)))
         return None
 
-    def create(self, body: str) -> str | None:
+    def create(self, body: str, attempt: int = 1) -> Written | Lost:
+        """One POST, never retried here: after a lost answer the comment may exist all the same."""
         path = f"/repos/{self._ctx.repository}/issues/{self._ctx.pr_number}/comments"
-        return self._shown(_html_url(self._call("POST", self._url(path), {"body": body})))
+        return self._write("POST", self._url(path), {"body": body}, attempt)
 
-    def update(self, comment_id: int, body: str) -> str | None:
+    def update(self, comment_id: int, body: str, attempt: int = 1) -> Written | Lost:
+        """One PATCH; after a lost answer the caller checks that the comment still exists."""
         path = f"/repos/{self._ctx.repository}/issues/comments/{comment_id}"
-        return self._shown(_html_url(self._call("PATCH", self._url(path), {"body": body})))
+        return self._write("PATCH", self._url(path), {"body": body}, attempt)
 
     def _comments(self) -> Iterator[dict[str, Any]]:
         """Every comment of the PR, oldest first, following `Link: rel="next"` to the last page."""
         path = f"/repos/{self._ctx.repository}/issues/{self._ctx.pr_number}/comments"
         url: str | None = self._url(path) + "?per_page=100"
         while url:
-            response = self._call("GET", url)
+            response = self._get(url)
             page = response.json()
             if not isinstance(page, list):
                 raise GitHubError(f"GitHub answered GET {path} with something that is not a list of comments")
@@ -113,37 +143,46 @@ class Client:
     def _url(self, path: str) -> str:
         return self._ctx.api_url + path
 
-    def _call(self, method: str, url: str, payload: dict[str, Any] | None = None) -> _Response:
-        """One request, retried on 5xx, rate limits and network errors; 401/403/404 raise NoAccess."""
-        failure = ""
-        for attempt in range(1, self._retry.attempts + 1):
-            try:
-                response = self._send(method, url, payload)
-            except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
-                failure = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-                wait = self._backoff(attempt)
-            else:
-                if response.status < 300:
-                    return response
-                if not _retryable(response):
-                    raise self._refusal(method, url, response)
-                failure = self._describe(response)
-                asked = _server_wait(response)
-                wait = self._backoff(attempt) if asked is None else min(asked, self._retry.max_wait)
-            if attempt < self._retry.attempts:
-                self._sleep(wait)
-        raise GitHubError(
-            self._redact(
-                f"GitHub kept failing on {method} {_path(url)} ({failure}) after {self._retry.attempts} attempts"
-            ),
-            hint="GitHub may be having an outage (https://www.githubstatus.com); re-run the job later",
-        )
+    def _get(self, url: str) -> _Response:
+        """A read, retried on 5xx, rate limits and network errors; 401/403/404 raise NoAccess."""
+        attempt = 1
+        while True:
+            outcome = self._attempt("GET", url, None, attempt)
+            if isinstance(outcome, _Response):
+                return outcome
+            if attempt >= self._retry.attempts:
+                raise kept_failing(outcome, self._retry.attempts)
+            self._sleep(outcome.wait)
+            attempt += 1
+
+    def _write(self, method: str, url: str, payload: dict[str, Any], attempt: int) -> Written | Lost:
+        outcome = self._attempt(method, url, payload, attempt)
+        if isinstance(outcome, Lost):
+            return outcome
+        return Written(self._shown(_html_url(outcome.json())))
+
+    def _attempt(self, method: str, url: str, payload: dict[str, Any] | None, attempt: int) -> _Response | Lost:
+        """One request: the answer, or `Lost` with the wait before the next try (the `attempt`-th
+        backoff unless GitHub says how long); a refusal no retry can fix raises."""
+        request = f"{method} {_path(url)}"
+        try:
+            response = self._send(method, url, payload)
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short
+            failure = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
+            return Lost(request, self._redact(failure), self._backoff(attempt))
+        if response.status < 300:
+            return response
+        if not _retryable(response):
+            raise self._refusal(method, url, response)
+        asked = _server_wait(response)
+        wait = self._backoff(attempt) if asked is None else min(asked, self._retry.max_wait)
+        return Lost(request, self._describe(response), wait)
 
     def _send(self, method: str, url: str, payload: dict[str, Any] | None) -> _Response:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(url, data=data, method=method, headers=self._headers(data is not None))
         try:
-            with self._opener.open(request, timeout=TIMEOUT) as answer:
+            with self._opener.open(request, timeout=self._retry.timeout) as answer:
                 return _Response(answer.status, _lower(answer.headers), answer.read())
         except urllib.error.HTTPError as exc:
             with exc:
@@ -190,6 +229,13 @@ class Client:
         return redaction.redact_text(text, [self._ctx.token])
 
 
+def kept_failing(lost: Lost, attempts: int) -> GitHubError:
+    return GitHubError(
+        f"GitHub kept failing on {lost.request} ({lost.failure}) after {attempts} attempts",
+        hint="GitHub may be having an outage (https://www.githubstatus.com); re-run the job later",
+    )
+
+
 def _retryable(response: _Response) -> bool:
     """5xx, 429, and a 403 that is a rate limit (primary or secondary) rather than a refusal."""
     if response.status >= 500 or response.status == 429:
@@ -229,8 +275,7 @@ def _seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _html_url(response: _Response) -> str | None:
-    data = response.json()
+def _html_url(data: Any) -> str | None:
     url = data.get("html_url") if isinstance(data, dict) else None
     return url if isinstance(url, str) else None
 

@@ -157,11 +157,66 @@ def test_a_fork_pull_request_warns_and_still_writes_the_summary(repo, pivot, gh,
     assert_no_token(result, gh)
 
 
-def test_a_502_is_retried_by_the_command(repo, pivot, gh, pull_request):
-    gh.fail(502, method="POST", headers={"Retry-After": "0"})
+def assert_one_comment_and_the_summary(repo, gh, result, verb):
+    """Exit 0, `verb` and the address of the one comment with the marker, the report in the summary."""
+    assert result.exit_code == 0, result.output
+    (comment,) = gh.with_marker(MARKER)
+    assert result.stdout == f"{verb} comment {comment['html_url']}\n"
+    summary = (repo.parent / "step_summary.md").read_text()
+    assert summary.count(MARKER) == 1 and summary.rstrip() == comment["body"].rstrip()
+
+
+@pytest.mark.parametrize("applied", [False, True], ids=["502-before-creating", "502-after-creating"])
+def test_a_create_answered_502_leaves_one_comment(repo, pivot, gh, pull_request, applied):
+    gh.fail(502, method="POST", headers={"Retry-After": "0"}, applied=applied)
+
     result = pivot("ci", "comment")
-    assert result.exit_code == 0 and result.stdout.startswith("Created comment")
+
+    assert_one_comment_and_the_summary(repo, gh, result, "Created")
     assert len(gh.comments) == 1
+    assert [seen.method for seen in gh.seen] == ["GET", "POST", "GET"] + ([] if applied else ["POST"])
+
+
+@pytest.mark.slow  # waits for a real timeout and the backoff after it
+def test_a_create_whose_answer_never_comes_leaves_one_comment(repo, pivot, gh, pull_request, monkeypatch):
+    monkeypatch.setenv("PIVOT_GITHUB_TIMEOUT", "0.5")
+    gh.stall(method="POST")
+
+    result = pivot("ci", "comment")
+
+    assert_one_comment_and_the_summary(repo, gh, result, "Created")
+    assert len(gh.comments) == 1
+
+
+def test_an_update_answered_502_after_it_was_made_leaves_one_comment(repo, pivot, gh, pull_request):
+    assert pivot("ci", "comment").exit_code == 0
+    (repo.parent / "step_summary.md").unlink()
+    change(repo, pivot, 0.2, "try a larger one")
+    gh.fail(502, method="PATCH", headers={"Retry-After": "0"}, applied=True)
+
+    result = pivot("ci", "comment")
+
+    assert_one_comment_and_the_summary(repo, gh, result, "Updated")
+    assert "| train | learning_rate | 0.05 | 0.2 |" in gh.comments[0]["body"]
+    assert [seen.method for seen in gh.seen[-3:]] == ["GET", "PATCH", "GET"]
+
+
+def test_a_create_that_keeps_failing_is_exit_1_and_posts_nothing(repo, pivot, gh, pull_request):
+    gh.fail(502, method="POST", headers={"Retry-After": "0"}, times=20)
+
+    result = pivot("ci", "comment")
+
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "GitHub kept failing on POST /repos/acme/models/issues/7/comments (502" in result.stderr
+    assert "githubstatus.com" in result.stderr
+    assert gh.comments == [] and [seen.method for seen in gh.seen] == ["GET", "POST"] * 5
+    assert MARKER in (repo.parent / "step_summary.md").read_text()
+
+
+def test_a_timeout_that_is_not_a_number_is_an_input_error(repo, pivot, gh, pull_request, monkeypatch):
+    monkeypatch.setenv("PIVOT_GITHUB_TIMEOUT", "30s")
+    assert_clean_error(pivot("ci", "comment"), "PIVOT_GITHUB_TIMEOUT is '30s'", "number of seconds")
+    assert gh.seen == []
 
 
 def test_github_that_keeps_failing_is_exit_1_without_the_token(repo, pivot, gh, pull_request):
