@@ -104,12 +104,18 @@ def modify(
     config_edit.require(unset or value is not None, f"give a value for '{key}'", hint=f"pivot remote modify {name} {key} VALUE, or --unset")
     if not unset:
         _require_no_credentials(name, value or "", local, what="url" if key == "url" else f"value of {name}.{key}")
+    parsed = None if unset else config_edit.parse_value(value or "")
+    secret = redaction.is_secret_option(key, parsed)
     config_edit.require(
-        local or unset or not config_edit.is_secret(key),
-        f"'{key}' looks like a credential: it must not go into the committed .pivot/config.yaml",
-        hint=f"pivot remote modify --local {name} {key} ... (stored in the git-ignored config.local.yaml)",
+        local or not secret,
+        f"'{name}.{key}' holds a credential ({redaction.MASK}): it must not go into the committed .pivot/config.yaml",
+        hint=(
+            f"keep it on this machine: pivot remote modify --local {name} {key} VALUE (the git-ignored "
+            ".pivot/config.local.yaml), or leave it out and set it in the environment "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, GOOGLE_APPLICATION_CREDENTIALS)"
+        ),
     )
-    shown = redaction.MASK if config_edit.is_secret(key) else _shown(value)
+    shown = redaction.MASK if secret else _shown(value)
     if key == "url" and value and not unset:  # a directory typed in a subdirectory means that one
         value, resolved = remote_spec.typed_url(value, proj.root, cwd or proj.root)
         shown = _shown(resolved)
@@ -173,7 +179,7 @@ def list_remotes(proj: project.Project) -> list[RemoteInfo]:
             name,
             _shown(options.get("url", "?")),
             name == settings.default_remote,
-            tuple(sorted((k, redaction.MASK if config_edit.is_secret(k) else _shown(v)) for k, v in options.items() if k != "url")),
+            tuple(sorted((k, str(v)) for k, v in redaction.redact_options(options).items() if k != "url")),
         )
         for name, options in settings.remotes.items()
     ]

@@ -35,10 +35,6 @@ def drop(data: MutableMapping[str, Any], path: Sequence[str]) -> None:
     yamledit.drop(data, path)
 
 
-# Option names that hold secrets: they may only be stored in the git-ignored local file.
-SECRET_WORDS = ("secret", "token", "password", "access_key", "key_id", "session", "credentials")
-
-
 def target(proj: project.Project, local: bool) -> pathlib.Path:
     return proj.local_config_file if local else proj.config_file
 
@@ -60,11 +56,6 @@ def update(path: pathlib.Path, change: Callable[[MutableMapping[str, Any]], None
     read_back = yamlio.load(text)  # what every reader will see
     config_schema.validate(config_schema.ProjectConfig, yamldoc.Document(path, display, read_back or {}, {}, text))
     atomic.write_text(path, text)
-
-
-def is_secret(key: str) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in SECRET_WORDS)
 
 
 def parse_value(text: str) -> Any:
