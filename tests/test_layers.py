@@ -30,6 +30,7 @@ LAYERS = {
     "pivot.base.atomic": 0,
     "pivot.base.diskfull": 0,
     "pivot.base.yamlio": 0,
+    "pivot.base.yamledit": 0,
     "pivot.base.importing": 0,
     "pivot.base.wording": 0,
     "pivot.base.redaction": 0,
@@ -90,6 +91,8 @@ OWNERS = {
     "s3fs": ("pivot.remote.fs",),
     "gcsfs": ("pivot.remote.fs",),
     "click": ("pivot.cli",),
+    # Round-trip YAML for the commands that edit config files; reading stays on PyYAML (yamlio).
+    "ruamel": ("pivot.base.yamledit",),
     "tqdm": ("pivot.cli",),
     # GitHub is reached from one module: its REST client (pivot.report.github keeps the comment logic).
     "http.client": ("pivot.report.github_client",),

@@ -48,3 +48,39 @@ def test_options_show_where_credentials_are_but_not_what_they_are():
         "client_kwargs": {"aws_session_token": "***"},
     }
     assert set(redaction.option_secrets(options)) >= {"AKIA1", "tok1", "u:p4ss", "p4ss"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "key", "secret", "token", "access_key_id", "secret_access_key", "session_token", "aws_access_key_id",
+        "aws_secret_access_key", "aws_session_token", "password", "passwd", "api_key", "apikey", "access_key",
+        "private_key", "private_key_id", "credentials", "client_secret", "refresh_token", "SSECustomerKey",
+        "X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token", "sig",
+    ],
+)
+def test_credential_names(name):
+    assert redaction.is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "url", "endpoint_url", "region", "region_name", "profile", "project", "credentialpath", "credentials_file",
+        "token_uri", "SSEKMSKeyId", "public_key", "anon", "connect_timeout", "client_kwargs", "X-Amz-SignedHeaders", "sv",
+    ],
+)
+def test_names_that_are_not_credentials(name):
+    assert not redaction.is_secret_name(name)
+
+
+def test_a_token_is_a_secret_unless_it_says_where_the_credentials_are():
+    assert not any(redaction.is_secret_option("token", v) for v in ("/keys/sa.json", "sa.json", "~/sa.json", "google_default", "anon", ""))
+    # a base64 session token may start with '/', but has no '.': still a secret
+    assert all(redaction.is_secret_option("token", v) for v in ("/FwoGZXIvYXdz+EJr/ab==", '{"type": "service_account"}', {"private_key": "pk"}))
+
+
+def test_a_service_account_token_is_masked_whole_and_its_secrets_found_in_messages():
+    options = {"token": {"type": "service_account", "client_email": "ci@p.iam", "private_key": "pk_0123456789"}, "project": "p"}
+    assert redaction.redact_options(options) == {"token": "***", "project": "p"}
+    assert redaction.option_secrets(options) == ["pk_0123456789"]

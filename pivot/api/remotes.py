@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
+from collections.abc import MutableMapping
 from typing import Any
 
 from pivot.base import project, redaction, yamldoc
@@ -76,10 +77,10 @@ def add(
     )
     stored, resolved = remote_spec.typed_url(url, proj.root, cwd or proj.root)
 
-    def change(data: dict[str, Any]) -> None:
-        _remotes(data)[name] = {"url": stored}
+    def change(data: MutableMapping[str, Any]) -> None:
+        config_edit.put(data, ("remotes", name), {"url": stored})
         if default:
-            data["default_remote"] = name
+            config_edit.put(data, ("default_remote",), name)
 
     config_edit.update(config_edit.target(proj, local), change)
     return RemoteChange(name, shown=_shown(resolved), local=local, default=default)
@@ -103,22 +104,27 @@ def modify(
     config_edit.require(unset or value is not None, f"give a value for '{key}'", hint=f"pivot remote modify {name} {key} VALUE, or --unset")
     if not unset:
         _require_no_credentials(name, value or "", local, what="url" if key == "url" else f"value of {name}.{key}")
+    parsed = None if unset else config_edit.parse_value(value or "")
+    secret = redaction.is_secret_option(key, parsed)
     config_edit.require(
-        local or unset or not config_edit.is_secret(key),
-        f"'{key}' looks like a credential: it must not go into the committed .pivot/config.yaml",
-        hint=f"pivot remote modify --local {name} {key} ... (stored in the git-ignored config.local.yaml)",
+        local or not secret,
+        f"'{name}.{key}' holds a credential ({redaction.MASK}): it must not go into the committed .pivot/config.yaml",
+        hint=(
+            f"keep it on this machine: pivot remote modify --local {name} {key} VALUE (the git-ignored "
+            ".pivot/config.local.yaml), or leave it out and set it in the environment "
+            "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, GOOGLE_APPLICATION_CREDENTIALS)"
+        ),
     )
-    shown = redaction.MASK if config_edit.is_secret(key) else _shown(value)
+    shown = redaction.MASK if secret else _shown(value)
     if key == "url" and value and not unset:  # a directory typed in a subdirectory means that one
         value, resolved = remote_spec.typed_url(value, proj.root, cwd or proj.root)
         shown = _shown(resolved)
 
-    def change(data: dict[str, Any]) -> None:
-        options = _remotes(data).setdefault(name, {})
+    def change(data: MutableMapping[str, Any]) -> None:
         if unset:
-            options.pop(key, None)
+            config_edit.drop(data, ("remotes", name, key))
         else:
-            options[key] = config_edit.parse_value(value or "")
+            config_edit.put(data, ("remotes", name, key), config_edit.parse_value(value or ""))
 
     config_edit.update(config_edit.target(proj, local), change)
     return RemoteChange(name, key=key, shown="" if unset else shown, local=local, unset=unset)
@@ -131,13 +137,10 @@ def remove(proj: project.Project, name: str) -> RemoteChange:
     known = config.load_project_config(proj).remotes
     config_edit.require(name in known, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name, known))
 
-    def change(data: dict[str, Any]) -> None:
-        remotes = _remotes(data)
-        remotes.pop(name, None)
-        if not remotes:
-            del data["remotes"]
+    def change(data: MutableMapping[str, Any]) -> None:
+        config_edit.drop(data, ("remotes", name))
         if data.get("default_remote") == name:
-            del data["default_remote"]
+            config_edit.drop(data, ("default_remote",))
 
     for path in (proj.config_file, proj.local_config_file):
         if path.exists():
@@ -152,11 +155,11 @@ def set_default(proj: project.Project, name: str | None, *, local: bool = False)
         known = config.load_project_config(proj).remotes
         config_edit.require(name in known, f"no remote named '{name}'", hint=yamldoc.did_you_mean(name, known))
 
-    def change(data: dict[str, Any]) -> None:
+    def change(data: MutableMapping[str, Any]) -> None:
         if name is None:
-            data.pop("default_remote", None)
+            config_edit.drop(data, ("default_remote",))
         else:
-            data["default_remote"] = name
+            config_edit.put(data, ("default_remote",), name)
 
     config_edit.update(config_edit.target(proj, local), change)
     return RemoteChange(name or "", local=local, default=name is not None, unset=name is None)
@@ -176,16 +179,10 @@ def list_remotes(proj: project.Project) -> list[RemoteInfo]:
             name,
             _shown(options.get("url", "?")),
             name == settings.default_remote,
-            tuple(sorted((k, redaction.MASK if config_edit.is_secret(k) else _shown(v)) for k, v in options.items() if k != "url")),
+            tuple(sorted((k, str(v)) for k, v in redaction.redact_options(options).items() if k != "url")),
         )
         for name, options in settings.remotes.items()
     ]
-
-
-def _remotes(data: dict[str, Any]) -> dict[str, Any]:
-    remotes = data.get("remotes") or {}
-    data["remotes"] = remotes
-    return remotes
 
 
 def _shown(url: object) -> str:

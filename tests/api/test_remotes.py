@@ -63,7 +63,7 @@ def test_credentials_are_refused_for_the_committed_config_with_an_input_error(ma
     assert "remotes" not in _config(root) and not (root / ".pivot" / "config.local.yaml").exists()
 
     remotes.add(paths, "origin", "s3://bucket/p")
-    with pytest.raises(errors.InputError, match="looks like a credential"):
+    with pytest.raises(errors.InputError, match="holds a credential"):
         remotes.modify(paths, "origin", "secret_access_key", SECRET)
     assert _config(root)["remotes"]["origin"] == {"url": "s3://bucket/p"}
 

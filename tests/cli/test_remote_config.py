@@ -31,7 +31,7 @@ def test_options_are_typed_and_credentials_only_go_to_the_local_file(project, pi
     assert pivot("remote", "modify", "store", "endpoint_url", "http://127.0.0.1:9000").exit_code == 0
     assert pivot("remote", "modify", "store", "max_retries", "3").exit_code == 0
     before = (root / ".pivot/config.yaml").read_text()
-    assert_clean_error(pivot("remote", "modify", "store", "secret_access_key", "s3cr3t"), "looks like a credential", "--local")
+    assert_clean_error(pivot("remote", "modify", "store", "secret_access_key", "s3cr3t"), "holds a credential", "--local")
     assert (root / ".pivot/config.yaml").read_text() == before
     stored = pivot("remote", "modify", "--local", "store", "secret_access_key", "s3cr3t")
     assert stored.exit_code == 0 and "s3cr3t" not in stored.output

@@ -78,6 +78,78 @@ def test_a_hand_written_credential_url_is_redacted_in_list_and_errors(project, p
         assert SECRET not in result.output and "tok_12345678" not in result.output
 
 
+# ------------------------------------------------------- one rule for options
+
+SERVICE_ACCOUNT = '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----abc"}'
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("key", KEY),  # s3fs's own names
+        ("secret", SECRET),
+        ("token", "FwoGZXIvYXdzEJr//////////wEaDM"),
+        ("access_key_id", KEY),  # DVC's names, which pivot maps to s3fs's
+        ("secret_access_key", SECRET),
+        ("session_token", "FwoGZXIvYXdzEJr"),
+        ("aws_access_key_id", KEY),  # boto's names, as in client_kwargs
+        ("aws_secret_access_key", SECRET),
+        ("aws_session_token", "FwoGZXIvYXdzEJr"),
+        ("token", SERVICE_ACCOUNT),  # gcsfs's token given as the key file's contents
+        ("password", "hunter2pass"),
+        ("passwd", "hunter2pass"),
+        ("api_key", "ak_live_0123456789"),
+        ("access_key", "ak_0123456789"),
+        ("private_key", "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"),
+        ("credentials", "c2VjcmV0LWNyZWRz"),
+        ("client_secret", "cs_0123456789"),
+    ],
+)
+def test_a_secret_option_goes_only_to_the_local_file_and_is_never_shown(project, pivot, key, value):
+    root = project(PIPELINE)
+    assert pivot("remote", "add", "origin", "s3://bucket/p").exit_code == 0
+    before = (root / ".pivot" / "config.yaml").read_text()
+    refused = pivot("remote", "modify", "origin", key, value)
+    assert_clean_error(refused, f"'origin.{key}' holds a credential", f"pivot remote modify --local origin {key}", "environment")
+    assert (root / ".pivot" / "config.yaml").read_text() == before
+    stored = pivot("remote", "modify", "--local", "origin", key, value)
+    assert stored.exit_code == 0 and f"origin.{key} = ***" in stored.output, stored.output
+    assert value in (root / ".pivot" / "config.local.yaml").read_text()
+    listed = pivot("remote", "list")
+    assert listed.output.strip() == f"origin\ts3://bucket/p\t{key}=***"
+    for result in (refused, stored, listed):
+        assert_hidden(result, root, value)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("token", "/keys/service-account.json"),  # gcsfs: where the credentials are
+        ("token", "google_default"),
+        ("token", "anon"),
+        ("credentialpath", "/keys/sa.json"),
+        ("profile", "work"),
+        ("region", "eu-west-1"),
+    ],
+)
+def test_where_credentials_are_may_be_committed_and_shown(project, pivot, key, value):
+    root = project(PIPELINE)
+    assert pivot("remote", "add", "origin", "gs://bucket/p").exit_code == 0
+    assert pivot("remote", "modify", "origin", key, value).exit_code == 0
+    assert value in (root / ".pivot" / "config.yaml").read_text()
+    assert pivot("remote", "list").output.strip() == f"origin\tgs://bucket/p\t{key}={value}"
+
+
+def test_hand_written_nested_credentials_are_masked_in_list(project, pivot):
+    local = (
+        "remotes:\n  origin:\n    client_kwargs:\n      aws_secret_access_key: wJalrXUtnFEMIK7\n      region_name: eu-west-1\n"
+        "    token:\n      type: service_account\n      private_key: pk_0123456789\n"
+    )
+    project({**PIPELINE, ".pivot/config.yaml": "remotes:\n  origin:\n    url: s3://bucket/p\n", ".pivot/config.local.yaml": local})
+    listed = pivot("remote", "list").output.strip()
+    assert listed == "origin\ts3://bucket/p\tclient_kwargs={'aws_secret_access_key': '***', 'region_name': 'eu-west-1'} token=***"
+
+
 # ---------------------------------------------------------------------- names
 
 

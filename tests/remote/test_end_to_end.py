@@ -9,8 +9,8 @@ import subprocess
 import pytest
 from click.testing import CliRunner, Result
 
+from pivot.base import redaction
 from pivot.cli import cli
-from pivot.declare import config_edit
 
 pytest_plugins = ("servers",)
 
@@ -42,7 +42,7 @@ def _configure(entry: dict, *, secrets_only: bool = False) -> None:
     for key, value in entry.items():
         if key == "url" or isinstance(value, dict):
             continue  # nested client settings stay at their defaults here
-        secret = config_edit.is_secret(key)
+        secret = redaction.is_secret_option(key, value)
         if secrets_only and not secret:
             continue
         args = ["remote", "modify", *(["--local"] if secret else []), "origin", key, str(value)]
