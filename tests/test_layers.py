@@ -32,6 +32,7 @@ LAYERS = {
     "pivot.base.yamlio": 0,
     "pivot.base.importing": 0,
     "pivot.base.wording": 0,
+    "pivot.base.plain": 0,
     "pivot.base.redaction": 0,
     "pivot.base.git": 0,  # the only module that runs git (test_only_base_git_runs_git)
     "pivot.base.project": 1,
