@@ -11,13 +11,22 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def size(nbytes: int) -> str:
-    """Decimal units as DVC and most tools print them: 12 B, 1.2 MB."""
+_UNITS = ("KB", "MB", "GB", "TB", "PB")
+
+
+def size(nbytes: float) -> str:
+    """Decimal units as DVC and most tools print them: 12 B, 1.2 MB (1 KB = 1000 B).
+
+    The number is rounded before its unit is chosen, so 999,999 B is "1.0 MB", never "1000.0 KB";
+    past the last unit it just grows ("1500.0 PB")."""
+    if round(nbytes) < 1000:
+        return f"{round(nbytes)} B"
     value = float(nbytes)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
+    for unit in _UNITS:
         value /= 1000
+        text = f"{value:.1f}"
+        if float(text) < 1000 or unit == _UNITS[-1]:
+            return f"{text} {unit}"
     raise AssertionError("unreachable")
 
 
