@@ -92,6 +92,7 @@ OWNERS = {
     "gcsfs": ("pivot.remote.fs",),
     "click": ("pivot.cli",),
     "tqdm": ("pivot.cli",),
+    "wcwidth": ("pivot.base.wording",),  # every terminal width is measured the same way
     # GitHub is reached from one module: its REST client (pivot.report.github keeps the comment logic).
     "http.client": ("pivot.report.github_client",),
     "urllib.request": ("pivot.report.github_client",),

@@ -41,12 +41,14 @@ def json_value(value: Any) -> Any:
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Aligned columns; an empty table is no text at all."""
+    """Aligned columns; an empty table is no text at all. Widths are terminal columns, not code
+    points, so CJK and emoji values (two columns each) line up; a control character in a value
+    is shown escaped, so a newline cannot split a row."""
     if not rows:
         return ""
-    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in (header, *rows)]
-    return "\n".join(lines) + "\n"
+    lines = [[wording.one_line(str(cell)) for cell in row] for row in (header, *rows)]
+    widths = [max(wording.width(line[i]) for line in lines) for i in range(len(header))]
+    return "".join("  ".join(wording.ljust(c, w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n" for line in lines)
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
