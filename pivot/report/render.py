@@ -53,6 +53,21 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     def line(cells: Sequence[str]) -> str:
-        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+        return "| " + " | ".join(md_cell(str(c)) for c in cells) + " |"
 
     return "\n".join([line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]) + "\n"
+
+
+# GitHub splits a table row at every pipe not right after a backslash, before it reads anything
+# else in the cell; inside the cell, a backslash escapes any ASCII punctuation.
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "<": "\\<"})
+
+
+def md_cell(text: str) -> str:
+    """`text` as one GitHub table cell that reads as written. Escaped: a backslash (else one in
+    the value, as in `a\\|b`, is taken as escaping what follows it), a pipe (else it starts a new
+    cell), a backtick (else it opens a code span, where escapes do not work) and `<` (else it opens
+    HTML, and `<!--` would hide the rest of the comment). A line break becomes `<br>`: a table row
+    is one line, and a bare newline would end the table."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>".join(part.translate(_MD_ESCAPES) for part in lines)
