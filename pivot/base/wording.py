@@ -49,6 +49,8 @@ def be(n: int) -> str:
 def width(text: str) -> int:
     """Terminal columns `text` takes: CJK and emoji take two, combining marks none (wcwidth's
     tables of Unicode's East Asian Width and zero-width characters; `len` counts code points)."""
+    if text.isascii() and text.isprintable():
+        return len(text)  # the usual cell, and the only answer wcwidth could give
     columns = wcwidth.wcswidth(text)
     if columns >= 0:
         return columns

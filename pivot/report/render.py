@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,8 +48,12 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     if not rows:
         return ""
     lines = [[wording.one_line(str(cell)) for cell in row] for row in (header, *rows)]
-    widths = [max(wording.width(line[i]) for line in lines) for i in range(len(header))]
-    return "".join("  ".join(wording.ljust(c, w) for c, w in zip(line, widths, strict=False)).rstrip() + "\n" for line in lines)
+    measured = [[wording.width(cell) for cell in line] for line in lines]
+    widths = [max(line[i] for line in measured) for i in range(len(header))]
+    return "".join(
+        "  ".join(c + " " * (w - cw) for c, cw, w in zip(line, cws, widths, strict=False)).rstrip() + "\n"
+        for line, cws in zip(lines, measured, strict=True)
+    )
 
 
 def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -60,6 +65,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 # GitHub splits a table row at every pipe not right after a backslash, before it reads anything
 # else in the cell; inside the cell, a backslash escapes any ASCII punctuation.
+_MD_SPECIAL = re.compile(r"[\\|`<\r\n]")
 _MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "<": "\\<"})
 
 
@@ -69,5 +75,7 @@ def md_cell(text: str) -> str:
     cell), a backtick (else it opens a code span, where escapes do not work) and `<` (else it opens
     HTML, and `<!--` would hide the rest of the comment). A line break becomes `<br>`: a table row
     is one line, and a bare newline would end the table."""
+    if not _MD_SPECIAL.search(text):
+        return text
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     return "<br>".join(part.translate(_MD_ESCAPES) for part in lines)
