@@ -33,6 +33,7 @@ LAYERS = {
     "pivot.base.yamledit": 0,
     "pivot.base.importing": 0,
     "pivot.base.wording": 0,
+    "pivot.base.plain": 0,
     "pivot.base.redaction": 0,
     "pivot.base.git": 0,  # the only module that runs git (test_only_base_git_runs_git)
     "pivot.base.project": 1,
@@ -94,6 +95,7 @@ OWNERS = {
     # Round-trip YAML for the commands that edit config files; reading stays on PyYAML (yamlio).
     "ruamel": ("pivot.base.yamledit",),
     "tqdm": ("pivot.cli",),
+    "wcwidth": ("pivot.base.wording",),  # every terminal width is measured the same way
     # GitHub is reached from one module: its REST client (pivot.report.github keeps the comment logic).
     "http.client": ("pivot.report.github_client",),
     "urllib.request": ("pivot.report.github_client",),

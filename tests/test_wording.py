@@ -21,10 +21,29 @@ def test_counts_agree_with_their_noun_and_verb(n, object_text, entry_text, verb)
     assert wording.be(n) == verb
 
 
-def test_sizes_use_decimal_units():
-    assert [wording.size(n) for n in (0, 1, 999, 1200, 3_400_000, 5 * 10**12)] == [
-        "0 B", "1 B", "999 B", "1.2 KB", "3.4 MB", "5.0 TB",
-    ]
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [
+        (0, "0 B"),
+        (1, "1 B"),
+        (999, "999 B"),
+        (1000, "1.0 KB"),
+        (1200, "1.2 KB"),
+        (999_499, "999.5 KB"),
+        (999_949, "999.9 KB"),
+        (999_950, "1.0 MB"),  # rounds to 1000.0 KB: the unit rolls over
+        (999_999, "1.0 MB"),
+        (1_000_000, "1.0 MB"),
+        (3_400_000, "3.4 MB"),
+        (999_999_999, "1.0 GB"),
+        (1.5e12, "1.5 TB"),
+        (999_999_999_999_999, "1.0 PB"),
+        (10**15, "1.0 PB"),
+        (1.5 * 10**18, "1500.0 PB"),  # the last unit just grows
+    ],
+)
+def test_sizes_use_decimal_units_and_roll_over_at_every_boundary(nbytes, text):
+    assert wording.size(nbytes) == text
 
 
 def test_gc_counts_zero_one_and_two_objects(project, pivot):

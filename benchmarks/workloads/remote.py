@@ -17,6 +17,7 @@ import harness
 from harness import LOG_DIR, WORK_DIR, Row, Settings, ToolFailed
 from tools import Tool
 
+from pivot.base import wording
 from workloads.bigoutputs import BIGFILE, MANYFILES, BigSpec, build_big
 from workloads.s3server import FLOOR_JOBS, MotoServer, clean_aws_env, server_floor
 
@@ -258,7 +259,7 @@ def first_push(case: Case, row: Row) -> tuple[int, int]:
     harness.say(f"{case.tag}: push...")
     run = case.timed("push", case.proj)
     objects, nbytes = case.moto.objects(case.bucket, case.prefix)
-    harness.say(f"           {run.secs:.2f} s ({objects} objects, {nbytes / 1e6:.1f} MB on the remote; "
+    harness.say(f"           {run.secs:.2f} s ({objects} objects, {wording.size(nbytes)} on the remote; "
                 f"{run.requests} requests; {run.cpu()})")
     # + the directory's manifest. pivot packs small files: a pack or two, a pointer and the
     # manifest; all the bytes must still be there, and the pull below compares every one.

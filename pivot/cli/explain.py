@@ -58,13 +58,13 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
         click.echo(json.dumps(render.json_tree(payload), indent=2))
     else:
         print_status(decisions)
-        width = max((len(item.pvt) for item in report.tracked), default=0)
+        width = max((wording.width(item.pvt) for item in report.tracked), default=0)
         for item in report.tracked:
-            click.echo(f"{item.pvt.ljust(width)}  {item.state.value}")
+            click.echo(f"{wording.ljust(item.pvt, width)}  {item.state.value}")
 
 
 def print_status(decisions: Sequence[Decision]) -> None:
-    width = max((len(d.stage) for d in decisions), default=0)
+    width = max((wording.width(d.stage) for d in decisions), default=0)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
         if d.blocked:
@@ -73,7 +73,7 @@ def print_status(decisions: Sequence[Decision]) -> None:
             state = f"will be restored from run cache: {d.reason_text()}"
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
-        click.echo(f"{d.stage.ljust(width)}  {state}")
+        click.echo(f"{wording.ljust(d.stage, width)}  {state}")
         for change in d.out_changes:
             if change.change is Change.EDITED:
                 click.echo(f"{' ' * width}  {edited_line(change.path)}")

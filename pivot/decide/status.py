@@ -14,6 +14,7 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pivot.base import plain
 from pivot.code.fingerprint import Fingerprint, Unseen
 from pivot.declare.stage import Stage
 from pivot.storage.hashing import HashInfo
@@ -238,7 +239,7 @@ def _param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[Para
             changes.append(ParamChange(key, None, new[key], Change.ADDED))
         elif key not in new:
             changes.append(ParamChange(key, old[key], None, Change.REMOVED))
-        elif old[key] != new[key] or type(old[key]) is not type(new[key]):
+        elif not plain.same(old[key], new[key]):  # a NaN param is unchanged, not changed on every run
             changes.append(ParamChange(key, old[key], new[key], Change.MODIFIED))
     return tuple(changes)
 

@@ -16,7 +16,7 @@ import xxhash
 
 import pivot
 from pivot import errors
-from pivot.base import project, yamldoc
+from pivot.base import plain, project, yamldoc
 from pivot.declare import config_plain, matrix
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 from pivot.pipeline import Registration
@@ -192,7 +192,7 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
         _validated(proj, doc, "ProjectConfig")  # each file on its own, so errors name the right one
         if path == proj.config_file:
             _refuse_tracked_key(doc)
-        _deep_merge(merged, doc.data)
+        merged = plain.deep_merge(merged, doc.data)
     cache = merged.get("cache") or {}
     return ProjectConfig(
         cache_type=cache.get("type"),
@@ -214,14 +214,6 @@ def _refuse_tracked_key(doc: yamldoc.Document) -> None:
             hint="remove it there, and put it in the git-ignored .pivot/config.local.yaml "
             "('run_cache: {key: ...}') or in the PIVOT_RUN_CACHE_KEY environment variable",
         )
-
-
-def _deep_merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _deep_merge(into[key], value)
-        else:
-            into[key] = value
 
 
 def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from pivot.base import wording
 from pivot.declare.graph import Graph
 from pivot.declare.stage import OutKind, Stage
 
@@ -41,8 +42,8 @@ def text(graph: Graph, names: Sequence[str]) -> str:
     waits_for: dict[str, list[str]] = {name: [] for name in names}
     for up, down in _edges(graph, names):
         waits_for[down].append(up)
-    width = max((len(name) for name in names), default=0)
-    lines = [f"{name.ljust(width)}  <- {', '.join(ups)}" if ups else name for name, ups in waits_for.items()]
+    width = max((wording.width(name) for name in names), default=0)
+    lines = [f"{wording.ljust(name, width)}  <- {', '.join(ups)}" if ups else name for name, ups in waits_for.items()]
     return "".join(f"{line}\n" for line in lines)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pivot import errors
-from pivot.base import redaction, yamldoc
+from pivot.base import plain, redaction, yamldoc
 from pivot.declare import config
 
 _S3 = frozenset({"s3", "s3a"})
@@ -156,19 +156,9 @@ def _storage_options(protocol: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         nested: Any = _coerce(target[-1], value)
         for part in reversed(target):
             nested = {part: nested}
-        _merge(options, nested)
+        # `region` and `client_kwargs: {...}` both land in client_kwargs: merged, never replaced.
+        options = plain.deep_merge(options, nested)
     return options
-
-
-def _merge(into: dict[str, Any], extra: Mapping[str, Any]) -> None:
-    """`region` and `client_kwargs: {...}` both land in client_kwargs: merge, never replace."""
-    for key, value in extra.items():
-        if isinstance(value, Mapping):
-            if not isinstance(into.get(key), dict):
-                into[key] = {}
-            _merge(into[key], value)
-        else:
-            into[key] = value
 
 
 def _coerce(key: str, value: Any) -> Any:

@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from pivot.base import plain
+
 
 class _Absent:
     """A side that has no such file or key: '-' in tables, null in JSON."""
@@ -26,13 +28,17 @@ class Row:
 
     @property
     def changed(self) -> bool:
-        return self.old is ABSENT or self.new is ABSENT or self.old != self.new or type(self.old) is not type(self.new)
+        """NaN against NaN is no change (a metric that is NaN in both revisions); NaN against a
+        number is one."""
+        return self.old is ABSENT or self.new is ABSENT or not plain.same(self.old, self.new)
 
     @property
     def delta(self) -> float | None:
         if _is_number(self.old) and _is_number(self.new):
+            if not self.changed:
+                return 0  # no change is 0, never 0.0, -0.0 or NaN - NaN
             delta = self.new - self.old
-            return 0 if delta == 0 else delta  # no change is 0, never 0.0 or -0.0
+            return 0 if delta == 0 else delta
         return None
 
 
