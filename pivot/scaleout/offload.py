@@ -42,6 +42,7 @@ class Traffic:
     workers_in: int = 0  # deps the workers fetched
     workers_out: int = 0  # outputs the workers pushed
     stages: int = 0  # stages that ran remotely and succeeded
+    code: int = 0  # the project's code bundle (compressed), sent once to each worker
 
 
 class RemoteOffload:
@@ -91,6 +92,7 @@ class RemoteOffload:
         if self._code is None:
             bundle = bundle_code(self._ws.project.root)
             self._code = Shared(bundle.digest, bundle)
+            self.traffic.code = bundle.size
         sealed = pickle.dumps(task.stage, protocol=pickle.HIGHEST_PROTOCOL)
         job = RemoteTask(sealed, task.stage.name, self.remote.spec, tuple(sorted(deps.items())), self._code.digest)
         # The bundle travels beside the task, as a value the executor sends each worker once.

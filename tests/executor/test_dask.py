@@ -365,6 +365,7 @@ def test_the_code_goes_to_each_worker_once_per_run_and_anew_when_it_changes(proj
             result = pivot("run")
             assert result.exit_code == 0, result.output
             assert f"{FANOUT} ran" in result.output
+            assert "The project's code (" in result.output and "went to each worker once" in result.output
             first = receipts(client, v1, len(workers))
             sizes = dask_cluster.scheduler.plugins[TaskSizes.name].sizes
         finally:
