@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
     try:
         make_project(work, modules)
         bundle = offload.bundle_code(work)
-        shared = Shared(bundle.digest, bundle)
+        shared = Shared(bundle.digest, bundle, "the project's code")
         ref = cluster.SharedRef(f"pivot-shared-{bundle.digest[:16]}-00000000", bundle.digest)
         carried = {
             "with every task": len(pickle.dumps((bool, (bundle,), {}), protocol=pickle.HIGHEST_PROTOCOL)),

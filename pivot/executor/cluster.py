@@ -134,7 +134,7 @@ class Session:
             if name is None:
                 name = f"pivot-shared-{shared.digest[:16]}-{uuid.uuid4().hex[:8]}"
                 payload = pickle.dumps(shared.value, protocol=pickle.HIGHEST_PROTOCOL)
-                client.register_plugin(SharedCopy(shared.digest, payload), name=name)
+                client.register_plugin(SharedCopy(shared.digest, payload, shared.label), name=name)
                 self._shared[shared.digest] = name
         return SharedRef(name, shared.digest)
 
@@ -142,8 +142,9 @@ class Session:
         client, cluster, self._client, self._cluster = self._client, self._cluster, None, None
         shared, self._shared = list(self._shared.values()), {}
         if client is not None:
-            for name in shared:
-                _forget(client, name)
+            if cluster is None:  # a cluster of pivot's own goes, and its plugins with it
+                for name in shared:
+                    _forget(client, name)
             client.close()
         if cluster is not None:
             cluster.close()
@@ -164,7 +165,11 @@ class DaskExecutor(concurrent.futures.Executor):
         key = f"pivot-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex[:12]}"
         # Pickled here and opened on the worker once the project is importable: the scheduler
         # (and a worker before that) cannot import the classes of the user's own loaders.
-        args = tuple(self._session.share(arg) if isinstance(arg, Shared) else arg for arg in args)
+        try:
+            args = tuple(self._session.share(arg) if isinstance(arg, Shared) else arg for arg in args)
+        except Exception as exc:  # e.g. a worker with another pivot version cannot unpickle it
+            mirror.set_exception(_unshared(args, exc))
+            return mirror
         sealed = pickle.dumps((fn, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
         remote = client.submit(one_stage_at_a_time, sealed, self._session.root, key=key, pure=False)
         self._submitted[mirror] = remote
@@ -201,9 +206,10 @@ class SharedCopy(WorkerPlugin):
     """One run's shared value on one worker: unpickled once, when distributed installs the plugin,
     then handed to every task of the run that names it; gone when the run ends."""
 
-    def __init__(self, digest: str, payload: bytes) -> None:
+    def __init__(self, digest: str, payload: bytes, label: str) -> None:
         self.digest = digest
         self.payload = payload
+        self.label = label
         self.value: Any = None
 
     def setup(self, worker: Any) -> None:
@@ -219,7 +225,13 @@ def _worker_copy(ref: SharedRef) -> Shared[Any]:
     if not isinstance(plugin, SharedCopy) or plugin.digest != ref.digest:
         # Only if the run that registered it already ended: never run with another run's value.
         raise RuntimeError(f"this Dask worker does not hold the run's shared value {ref.name}")
-    return Shared(ref.digest, plugin.value)
+    return Shared(ref.digest, plugin.value, plugin.label)
+
+
+def _unshared(args: tuple[Any, ...], exc: Exception) -> Exception:
+    """Why the task cannot start: the value every task needs did not reach the workers."""
+    label = next((arg.label for arg in args if isinstance(arg, Shared)), "a shared value")
+    return RuntimeError(f"cannot send {label} to the Dask workers: {_one_line(exc)}")
 
 
 def _forget(client: Any, name: str) -> None:

@@ -20,6 +20,7 @@ class Shared(Generic[T]):
 
     digest: str
     value: T
+    label: str  # what it is, for messages: "the project's code"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

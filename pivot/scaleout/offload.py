@@ -91,7 +91,7 @@ class RemoteOffload:
         self._upload(deps)
         if self._code is None:
             bundle = bundle_code(self._ws.project.root)
-            self._code = Shared(bundle.digest, bundle)
+            self._code = Shared(bundle.digest, bundle, "the project's code")
             self.traffic.code = bundle.size
         sealed = pickle.dumps(task.stage, protocol=pickle.HIGHEST_PROTOCOL)
         job = RemoteTask(sealed, task.stage.name, self.remote.spec, tuple(sorted(deps.items())), self._code.digest)
