@@ -389,6 +389,23 @@ def test_the_code_goes_to_each_worker_once_per_run_and_anew_when_it_changes(proj
     assert not [name for name in dask_cluster.scheduler.worker_plugins if name.startswith("pivot-")]
 
 
+def test_the_code_bundle_is_named_by_its_content(tmp_path):
+    """Same code, same digest (whatever else changes); any edit or rename, a new one."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "stages.py").write_text("import pkg.util\n")
+    (tmp_path / "pkg" / "util.py").write_text("X = 1\n")
+    first = offload.bundle_code(tmp_path).digest
+    (tmp_path / "data.csv").write_text("a,b\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "site.py").write_text("# not the project's\n")
+    assert offload.bundle_code(tmp_path).digest == first
+    (tmp_path / "pkg" / "util.py").write_text("X = 2\n")
+    edited = offload.bundle_code(tmp_path).digest
+    (tmp_path / "pkg" / "util.py").rename(tmp_path / "pkg" / "other.py")
+    renamed = offload.bundle_code(tmp_path).digest
+    assert len({first, edited, renamed}) == 3
+
+
 # --------------------------------------------------------------------------- failures
 
 
