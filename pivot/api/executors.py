@@ -166,7 +166,7 @@ def _traffic(offload: RemoteOffload | None) -> results.Traffic | None:
     if offload is None or not offload.traffic.stages:
         return None
     t = offload.traffic
-    return results.Traffic(offload.remote.name, t.workers_in, t.workers_out, t.client_up, t.client_down, t.stages)
+    return results.Traffic(offload.remote.name, t.workers_in, t.workers_out, t.client_up, t.client_down, t.stages, t.code)
 
 
 class _sigterm_as_interrupt:

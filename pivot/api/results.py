@@ -43,6 +43,7 @@ class Traffic:
     client_up: int  # deps this machine uploaded
     client_down: int  # outputs this machine downloaded
     stages: int  # stages that ran remotely and succeeded
+    code: int  # the project's code bundle (compressed), sent once to each worker, not per stage
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -55,3 +55,4 @@ def report_traffic(traffic: results.Traffic) -> None:
         f"{size(traffic.workers_out)} ({size(moved // traffic.stages)} per stage); this machine "
         f"uploaded {size(traffic.client_up)} and downloaded {size(traffic.client_down)}"
     )
+    click.echo(f"The project's code ({size(traffic.code)} compressed) went to each worker once, not with every stage")

@@ -1,10 +1,26 @@
-"""The values that cross the process boundary: `StageTask` in, `StageOutcome` out."""
+"""The values that cross the process boundary: `StageTask` in, `StageOutcome` out, and `Shared`
+for what every task of a run takes alike."""
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Generic, TypeVar
 
 from pivot.declare.stage import Stage
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shared(Generic[T]):
+    """A task argument that many tasks of one run take alike (the project's code). An executor
+    that can (Dask) sends it to each worker once and hands every task that worker's copy; the
+    others pass it along with each task. `digest` names the content, so a worker holding an
+    older value never passes it off as this one."""
+
+    digest: str
+    value: T
+    label: str  # what it is, for messages: "the project's code"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ workspace (or stay there, with --no-download), and the executor commits the lock
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import pathlib
 import pickle
@@ -17,7 +18,7 @@ from pivot.decide import status
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
 from pivot.executor.scheduler import Submission
-from pivot.executor.task import StageOutcome, StageTask
+from pivot.executor.task import Shared, StageOutcome, StageTask
 from pivot.remote import fs, transfer
 from pivot.scaleout import remote_task
 from pivot.scaleout.remote_task import CodeBundle, RemoteTask
@@ -41,6 +42,7 @@ class Traffic:
     workers_in: int = 0  # deps the workers fetched
     workers_out: int = 0  # outputs the workers pushed
     stages: int = 0  # stages that ran remotely and succeeded
+    code: int = 0  # the project's code bundle (compressed), sent once to each worker
 
 
 class RemoteOffload:
@@ -52,7 +54,7 @@ class RemoteOffload:
         self.remote = remote
         self.download = download
         self.traffic = Traffic()
-        self._code: CodeBundle | None = None
+        self._code: Shared[CodeBundle] | None = None  # bundled at the first submission of the run
         # A plain copy into the cache, whatever cache.type says: caching a source dep to upload
         # it must never turn the user's file into a read-only link.
         self._copying_cache = cache_mod.Cache(ws.cache.root, (links.LinkType.REFLINK, links.LinkType.COPY))
@@ -88,10 +90,13 @@ class RemoteOffload:
         deps = {path: info.oid for path, info in facts.deps.items() if info is not None}
         self._upload(deps)
         if self._code is None:
-            self._code = bundle_code(self._ws.project.root)
+            bundle = bundle_code(self._ws.project.root)
+            self._code = Shared(bundle.digest, bundle, "the project's code")
+            self.traffic.code = bundle.size
         sealed = pickle.dumps(task.stage, protocol=pickle.HIGHEST_PROTOCOL)
-        job = RemoteTask(sealed, task.stage.name, self.remote.spec, tuple(sorted(deps.items())), self._code)
-        return Submission(remote_task.execute, (job,))
+        job = RemoteTask(sealed, task.stage.name, self.remote.spec, tuple(sorted(deps.items())), self._code.digest)
+        # The bundle travels beside the task, as a value the executor sends each worker once.
+        return Submission(remote_task.execute, (job, self._code))
 
     def _upload(self, deps: Mapping[str, str]) -> None:
         """Push the deps the remote lacks; a source file never cached is cached first (a copy)."""
@@ -146,8 +151,14 @@ def _locked_out(lock: StageLock | None, path: str) -> HashInfo | None:
 def bundle_code(root: pathlib.Path) -> CodeBundle:
     """Every .py file of the project, outside dot directories (.git, .pivot, .venv) and virtual
     environments: what the stages may import."""
-    files = [(rel, zlib.compress(path.read_bytes())) for rel, path in _python_files(root)]
-    return CodeBundle(tuple(sorted(files)))
+    digest = hashlib.sha256()
+    files = []
+    for rel, path in sorted(_python_files(root)):
+        data = path.read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+        files.append((rel, zlib.compress(data)))
+    return CodeBundle(tuple(files), digest.hexdigest())
 
 
 def _python_files(root: pathlib.Path) -> Iterator[tuple[str, pathlib.Path]]:

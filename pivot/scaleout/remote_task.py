@@ -1,6 +1,7 @@
 """The remote-cache task, run on a Dask worker with no view of the workspace: materialize the
 code and deps in a private scratch directory, run the stage there, push its outputs, and return
-their hashes (and the log) to the client, which commits them."""
+their hashes (and the log) to the client, which commits them. The code arrives as a `Shared`
+argument: once per worker per run, not with every task."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from pivot import errors
 from pivot.declare.stage import Stage
 from pivot.executor import worker
-from pivot.executor.task import Produced, StageOutcome, StageTask
+from pivot.executor.task import Produced, Shared, StageOutcome, StageTask
 from pivot.remote import fs, transfer
 from pivot.remote.spec import RemoteSpec
 from pivot.storage import cache as cache_mod
@@ -32,6 +33,7 @@ class CodeBundle:
     """The project's Python sources, so a worker imports the code of this run."""
 
     files: tuple[tuple[str, bytes], ...]  # (project-relative path, zlib-compressed content)
+    digest: str  # of the paths and the uncompressed contents: names this version of the code
 
     @property
     def size(self) -> int:
@@ -46,15 +48,17 @@ class RemoteTask:
     name: str
     remote: RemoteSpec
     deps: tuple[tuple[str, str], ...]  # (project-relative path, oid), all on the remote
-    code: CodeBundle
+    code: str  # the digest of the bundle this stage was submitted with
 
 
-def execute(task: RemoteTask) -> StageOutcome:
+def execute(task: RemoteTask, code: Shared[CodeBundle]) -> StageOutcome:
     start = time.perf_counter()
+    if code.value.digest != task.code:  # never run a stage with another version of the code
+        return _failed(task.name, start, f"the worker holds code bundle {code.value.digest[:12]}, not {task.code[:12]}")
     scratch = pathlib.Path(tempfile.mkdtemp(prefix=f"pivot-{task.name}-"))
     cwd = os.getcwd()
     try:
-        return _execute_in(task, scratch, start)
+        return _execute_in(task, code.value, scratch, start)
     except errors.PivotError as exc:  # the remote failed as a whole (unreachable, no bucket)
         return _failed(task.name, start, exc.message)
     finally:
@@ -62,12 +66,12 @@ def execute(task: RemoteTask) -> StageOutcome:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _execute_in(task: RemoteTask, scratch: pathlib.Path, start: float) -> StageOutcome:
+def _execute_in(task: RemoteTask, code: CodeBundle, scratch: pathlib.Path, start: float) -> StageOutcome:
     name = task.name
     cache = cache_mod.Cache(scratch / ".pivot" / "cache")
     hasher = Hasher(None)
     remote = fs.Remote(task.remote)
-    for rel, data in task.code.files:
+    for rel, data in code.files:
         target = scratch / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(zlib.decompress(data))

@@ -7,9 +7,11 @@ project's code afresh (every test has its own `stages.py`)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pathlib
+import pickle
 import shutil
 import signal
 import subprocess
@@ -20,9 +22,11 @@ from collections.abc import Iterator
 import pytest
 import yaml
 from conftest import assert_clean_error
+from distributed.diagnostics.plugin import SchedulerPlugin
 from test_interrupt import alive
 
 from pivot.executor import cluster
+from pivot.scaleout import offload
 
 # The S3 server fixtures live with the remote tests; one module, one cluster, both data modes.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "remote"))
@@ -296,6 +300,110 @@ def test_remote_cache_mode_on_s3_with_no_download_then_pull(backend, pivot, addr
     pulled = pivot("pull")
     assert pulled.exit_code == 0, pulled.output
     assert snapshot(root) == reference
+
+
+# --------------------------------------------------------------------------- the code, once per worker
+
+
+FANOUT = 6  # more stages than the cluster has workers
+STEP = """
+
+def step{i}(raw: Annotated[str, outputs.Dep("data/raw.txt", loaders.Text())]) -> Annotated[str, outputs.Out("out{i}.txt", loaders.Text())]:
+    return helpers.VERSION + " " + str(len(helpers.BULK)) + " " + raw
+"""
+
+
+def write_fanout(root: pathlib.Path, version: str) -> None:
+    """Stages that all import `helpers`, a module of ~100 kB of constants: a code bundle that
+    would outweigh every task if it travelled with each."""
+    bulk = [hashlib.sha256(f"{version}-{i}".encode()).hexdigest() for i in range(1500)]
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "raw.txt").write_text(RAW)
+    (root / "helpers.py").write_text(f"VERSION = {version!r}\nBULK = {bulk!r}\n")
+    header = "from typing import Annotated\n\nimport helpers\nfrom pivot import loaders, outputs\n"
+    (root / "stages.py").write_text(header + "".join(STEP.format(i=i) for i in range(FANOUT)))
+    (root / "pivot.yaml").write_text("stages:\n" + "".join(f"  step{i}:\n    python: stages.step{i}\n" for i in range(FANOUT)))
+
+
+class TaskSizes(SchedulerPlugin):
+    """The pickled size of each stage's task as the scheduler received it: what a submission carries."""
+
+    name = "test-task-sizes"
+
+    def __init__(self) -> None:
+        self.sizes: dict[str, int] = {}
+
+    def update_graph(self, scheduler, *, keys, **kwargs) -> None:
+        for key in keys:
+            if str(key).startswith("pivot-"):
+                self.sizes[str(key)] = len(pickle.dumps(scheduler.tasks[key].run_spec))
+
+
+def receipts(client, digest: str, count: int) -> list[dict]:
+    """The workers' reports of receiving the code bundle `digest`, once `count` are in (a report
+    travels apart from the task results, so it may land after the run ended)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = [msg for _, msg in client.get_events(cluster.EVENT_TOPIC) if msg["received"] == digest]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+def test_the_code_goes_to_each_worker_once_per_run_and_anew_when_it_changes(project, pivot, address, dask_cluster):
+    import distributed
+
+    root = project({})
+    write_fanout(root, "v1")
+    remote_mode(root, {"url": "../shared-cache"}, address)
+    v1 = offload.bundle_code(root).digest
+    with distributed.Client(address, set_as_default=False) as client:
+        workers = sorted(client.scheduler_info()["workers"])
+        client.register_plugin(TaskSizes())
+        try:
+            result = pivot("run")
+            assert result.exit_code == 0, result.output
+            assert f"{FANOUT} ran" in result.output
+            assert "The project's code (" in result.output and "went to each worker once" in result.output
+            first = receipts(client, v1, len(workers))
+            sizes = dask_cluster.scheduler.plugins[TaskSizes.name].sizes
+        finally:
+            client.unregister_scheduler_plugin(TaskSizes.name)
+        # One copy per worker, not one per stage, and each task far smaller than the code.
+        assert sorted(msg["worker"] for msg in first) == workers
+        bundle = first[0]["bytes"]
+        assert len(sizes) == FANOUT and max(sizes.values()) < bundle / 4, (sizes, bundle)
+        assert (root / "out0.txt").read_text() == f"v1 1500 {RAW}"
+
+        # New code: a new bundle under a new digest, and the stages run with it.
+        write_fanout(root, "v2")
+        v2 = offload.bundle_code(root).digest
+        again = pivot("run")
+        assert again.exit_code == 0, again.output
+        assert f"{FANOUT} ran" in again.output
+        assert v2 != v1 and sorted(msg["worker"] for msg in receipts(client, v2, len(workers))) == workers
+        assert len(receipts(client, v1, len(workers))) == len(workers)  # the old one was not sent again
+        assert all((root / f"out{i}.txt").read_text() == f"v2 1500 {RAW}" for i in range(FANOUT))
+    # Each run took its copy away with it.
+    assert not [name for name in dask_cluster.scheduler.worker_plugins if name.startswith("pivot-")]
+
+
+def test_the_code_bundle_is_named_by_its_content(tmp_path):
+    """Same code, same digest (whatever else changes); any edit or rename, a new one."""
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "stages.py").write_text("import pkg.util\n")
+    (tmp_path / "pkg" / "util.py").write_text("X = 1\n")
+    first = offload.bundle_code(tmp_path).digest
+    (tmp_path / "data.csv").write_text("a,b\n")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "site.py").write_text("# not the project's\n")
+    assert offload.bundle_code(tmp_path).digest == first
+    (tmp_path / "pkg" / "util.py").write_text("X = 2\n")
+    edited = offload.bundle_code(tmp_path).digest
+    (tmp_path / "pkg" / "util.py").rename(tmp_path / "pkg" / "other.py")
+    renamed = offload.bundle_code(tmp_path).digest
+    assert len({first, edited, renamed}) == 3
 
 
 # --------------------------------------------------------------------------- failures
