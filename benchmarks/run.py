@@ -39,19 +39,20 @@ from workloads.chains import bench_chains
 from workloads.code import bench_code
 from workloads.dask import bench_dask
 from workloads.heavyimport import bench_heavyimport
+from workloads.packfetch import bench_packfetch
 from workloads.remote import bench_remote
 from workloads.scaling import bench_scaling
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling", "packfetch")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling", "j": "packfetch"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 50 instead of 200 chain stages, remote: 2,000 files and 200 MiB")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-i); repeatable or comma-separated")
+                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-j); repeatable or comma-separated")
     ap.add_argument("--tools", default="dvc,pivot,snakemake",
                     help="comma-separated subset of dvc,pivot,snakemake (default all; Snakemake runs in `scaling` only)")
     ap.add_argument("--pivot", type=Path, default=DEFAULT_PIVOT, help=f"pivot executable (default {DEFAULT_PIVOT})")
@@ -61,7 +62,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-i)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-j)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not set(args.tools) <= {"dvc", "pivot", "snakemake"} or not args.tools:
@@ -73,7 +74,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
     """The tools to compare, installed and ready: DVC's venv (and dvc[s3] for `remote`) on first
     use, pivot's bytecode compiled."""
     tools: list[Tool] = []
-    if "dvc" in args.tools and not set(args.only) <= {"dask", "scaling"}:  # pivot only (and Snakemake)
+    if "dvc" in args.tools and not set(args.only) <= {"dask", "scaling", "packfetch"}:  # pivot only (and Snakemake)
         ensure_dvc()
         if "remote" in args.only:
             ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
@@ -88,7 +89,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
 
 
 def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -> tuple[list[Row], str]:
-    """The rows of one workload, and a section of its own below the table (only `code` has one)."""
+    """The rows of one workload, or a section of its own below the table (`code`, `scaling`, `packfetch`)."""
     if name == "chains":
         return bench_chains(tools, cfg), ""
     if name == "sleep":
@@ -105,6 +106,9 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -
         return [], bench_code(cfg.quick)
     if name == "scaling":  # pivot and Snakemake at growing sizes: its own table
         return [], bench_scaling(tools, cfg.quick, snakemake)
+    if name == "packfetch":  # pivot against its earlier revision, in the venv beside the pivot executable
+        pivots = [tool for tool in tools if isinstance(tool, Pivot)]
+        return [], bench_packfetch(cfg.quick, str(Path(pivots[0].exe).with_name("python"))) if pivots else ""
     if name == "dask":  # pivot only: DVC has no peer
         return [row for tool in tools if isinstance(tool, Pivot) for row in bench_dask(tool, cfg)], ""
     raise ValueError(f"unknown workload {name}")  # parse_args lets only WORKLOADS through
