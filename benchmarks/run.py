@@ -40,12 +40,13 @@ from workloads.code import bench_code
 from workloads.dask import bench_dask
 from workloads.daskcode import bench_daskcode
 from workloads.heavyimport import bench_heavyimport
+from workloads.packfetch import bench_packfetch
 from workloads.remote import bench_remote
 from workloads.scaling import bench_scaling
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling", "daskcode")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling", "j": "daskcode"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling", "daskcode", "packfetch")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling", "j": "daskcode", "k": "packfetch"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -74,7 +75,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
     """The tools to compare, installed and ready: DVC's venv (and dvc[s3] for `remote`) on first
     use, pivot's bytecode compiled."""
     tools: list[Tool] = []
-    if "dvc" in args.tools and not set(args.only) <= {"dask", "daskcode", "scaling"}:  # pivot only (and Snakemake)
+    if "dvc" in args.tools and not set(args.only) <= {"dask", "daskcode", "scaling", "packfetch"}:  # pivot only (and Snakemake)
         ensure_dvc()
         if "remote" in args.only:
             ensure_in_dvc_venv(DVC_S3_SPEC, "dvc_s3")
@@ -89,7 +90,7 @@ def set_up_tools(args: argparse.Namespace) -> list[Tool]:
 
 
 def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -> tuple[list[Row], str]:
-    """The rows of one workload, and a section of its own below the table (only `code` has one)."""
+    """The rows of one workload, or a section of its own below the table (`code`, `scaling`, `packfetch`)."""
     if name == "chains":
         return bench_chains(tools, cfg), ""
     if name == "sleep":
@@ -108,6 +109,9 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -
         return [], bench_scaling(tools, cfg.quick, snakemake)
     if name == "daskcode":  # pivot against its former way of shipping code: its own table
         return [], bench_daskcode(tools, cfg.quick)
+    if name == "packfetch":  # pivot against its earlier revision, in the venv beside the pivot executable
+        pivots = [tool for tool in tools if isinstance(tool, Pivot)]
+        return [], bench_packfetch(cfg.quick, str(Path(pivots[0].exe).with_name("python"))) if pivots else ""
     if name == "dask":  # pivot only: DVC has no peer
         return [row for tool in tools if isinstance(tool, Pivot) for row in bench_dask(tool, cfg)], ""
     raise ValueError(f"unknown workload {name}")  # parse_args lets only WORKLOADS through

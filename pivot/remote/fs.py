@@ -12,6 +12,7 @@ request is retried and its failure reported: `pivot.remote.retry`.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import functools
@@ -22,6 +23,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import fsspec
+import fsspec.utils
 
 from pivot import errors
 from pivot.base import diskfull, wording
@@ -259,6 +261,34 @@ class Remote:
             self._require_bucket()
             return None
 
+    def read_ranges(self, key: str, ranges: Sequence[tuple[int, int]], *, max_gap: int, max_block: int) -> list[bytes] | None:
+        """The bytes of each (start, end) range of `key`, or None if it does not exist. Ranges at
+        most `max_gap` bytes apart are read as one block of up to `max_block` bytes (fsspec's
+        `merge_offset_ranges`), and all blocks are asked for at once (`cat_ranges`: concurrent
+        requests on s3fs and gcsfs, one read after another on local files). A range past the end
+        of `key` comes back short; a block that fails is asked for again as any request is."""
+        path = self._key_path(key)
+        _, starts, ends = fsspec.utils.merge_offset_ranges(
+            [path] * len(ranges), [start for start, _ in ranges], [end for _, end in ranges], max_gap=max_gap, max_block=max_block
+        )
+        blocks: dict[int, bytes] = {}
+
+        def read_missing() -> None:
+            # A retry asks only for the blocks that have not arrived yet.
+            pending = [i for i in range(len(starts)) if i not in blocks]
+            found = self._fs.cat_ranges([path] * len(pending), [starts[i] for i in pending], [ends[i] for i in pending], on_error="return")
+            failures = [data for data in found if isinstance(data, BaseException)]
+            blocks.update((i, data) for i, data in zip(pending, found, strict=True) if not isinstance(data, BaseException))
+            if failures:
+                raise failures[0]
+
+        try:
+            self._call(f"read {key}", read_missing, not_found=NotFound)
+        except NotFound:
+            self._require_bucket()
+            return None
+        return [_cut(starts, ends, blocks, start, end) for start, end in ranges]
+
     def get_key(self, key: str, dest: pathlib.Path) -> None:
         """Download `key` to `dest`; raises `TransferError` if it does not exist."""
         self._download(key, key, self._key_path(key), dest)
@@ -312,6 +342,17 @@ class Remote:
     def _call(self, what: str, function: Callable[..., R], *args: Any, not_found: type[Exception] | None = None, **kwargs: Any) -> R:
         """`function(*args)` as `pivot.remote.retry.call` makes a request: retried, its failure named."""
         return retry.call(self.spec, self._attempts, what, function, *args, not_found=not_found, **kwargs)
+
+
+def _cut(starts: Sequence[int], ends: Sequence[int | None], blocks: Mapping[int, bytes], start: int, end: int) -> bytes:
+    """The bytes of [start, end) out of the merged block that covers it (blocks are sorted by
+    start; a block may overlap the one before it, so the covering one is searched backwards)."""
+    i = bisect.bisect_right(starts, start) - 1
+    while i >= 0 and (block_end := ends[i]) is not None and block_end < end:
+        i -= 1
+    if i < 0:
+        raise AssertionError(f"no merged block covers bytes {start}-{end}")  # merge_offset_ranges covers every input
+    return blocks[i][start - starts[i] : end - starts[i]]
 
 
 def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:

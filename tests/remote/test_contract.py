@@ -354,6 +354,10 @@ def test_pack_keys_round_trip_read_by_range_list_and_delete(backend: Backend, tm
     assert remote.read_key(pack) == b"0123456789"
     assert remote.read_key(pack, 2, 5) == b"234"
     assert remote.read_key(pack, 8, 64 * 1024) == b"89"  # a range past the end: what is there
+    ranges = [(0, 2), (4, 5), (5, 7), (8, 64 * 1024)]
+    for gap in (0, 2, 100):  # nothing merged but the adjacent pair, then the first three, then all
+        assert remote.read_ranges(pack, ranges, max_gap=gap, max_block=1 << 20) == [b"01", b"4", b"56", b"89"]
+    assert remote.read_ranges(f"packs/{hashing.hash_bytes(b'absent')}", [(0, 2)], max_gap=0, max_block=1) is None
     remote.get_key(pointer, tmp_path / "dest")
     assert (tmp_path / "dest").read_bytes() == b"0123456789"
     assert remote.list_keys("packs/") == sorted([pack, pointer])
