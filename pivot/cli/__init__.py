@@ -88,7 +88,7 @@ COMMANDS = {
 }
 
 
-def shorten(text: str, limit: int) -> str:
+def _shorten(text: str, limit: int) -> str:
     """`text` cut to `limit` columns the way click cuts a command's help (whole words, then "...")."""
     if len(text) <= limit:
         return text
@@ -120,7 +120,7 @@ class _Group(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # click's own version loads every command to ask for its help; the table has it.
         limit = formatter.width - 6 - max(map(len, COMMANDS))
-        rows = [(name, shorten(COMMANDS[name].short_help, limit)) for name in self.list_commands(ctx)]
+        rows = [(name, _shorten(COMMANDS[name].short_help, limit)) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -130,7 +130,7 @@ class _Group(click.Group):
         from click.shell_completion import CompletionItem
 
         names = [
-            CompletionItem(name, help=shorten(COMMANDS[name].short_help, 45))
+            CompletionItem(name, help=_shorten(COMMANDS[name].short_help, 45))
             for name in self.list_commands(ctx)
             if name.startswith(incomplete)
         ]
