@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import pathlib
 import subprocess
 import sys
 
 import pytest
+import yaml
 
 from pivot import loaders
 
@@ -57,3 +59,45 @@ def test_importing_pivot_does_not_import_pandas():
     code = "import sys; import pivot.loaders, pivot.outputs, pivot.stage_def; print('pandas' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+YAML_VALUE = {
+    "when": datetime.date(2024, 1, 2),
+    "at": datetime.datetime(2024, 1, 2, 3, 4, 5),
+    "numbers": [1, 2.5, -0.0, 1e20, float("inf"), None, True],
+    "strings": {"accent": "héllo", "emoji": "😀", "multi": "line1\nline2\n", "yes": "yes", "zero": "012", "colon": "a: b"},
+    "long": "word " * 40,
+    "empty": [{}, []],
+}
+
+
+def test_yaml_writes_the_text_pure_python_wrote_and_reads_it_back(tmp_path):
+    """The C emitter and parser (when PyYAML has them) change nothing a stage sees: the file is the
+    text pure-Python PyYAML wrote before, and it loads back to the same value, dates as dates."""
+    path = tmp_path / "v.yaml"
+    loaders.YAML().save(YAML_VALUE, path)
+    assert path.read_text(encoding="utf-8") == yaml.safe_dump(YAML_VALUE, sort_keys=False)
+    loaded = loaders.YAML().load(path)
+    assert loaded == YAML_VALUE
+    assert type(loaded["when"]) is datetime.date and type(loaded["at"]) is datetime.datetime
+    assert list(loaded) == list(YAML_VALUE)  # keys in the stage's order, not sorted
+
+
+@pytest.mark.parametrize("text", ["when: 2024-01-02\n", "- 2024-01-02 03:04:05\n- '2024-01-02'\n", "42\n...\n", "just text\n"])
+def test_yaml_reads_what_it_read_before(tmp_path, text):
+    path = tmp_path / "v.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert loaders.YAML().load(path) == yaml.safe_load(text)
+
+
+@pytest.mark.parametrize("value", ["just text", 42, None, datetime.date(2024, 1, 2)])
+def test_yaml_round_trips_a_lone_scalar(tmp_path, value):
+    """The one difference in text, and the sign that libyaml's emitter wrote the file: no `...`
+    document end marker after a lone scalar, which pure Python adds."""
+    path = tmp_path / "v.yaml"
+    loaders.YAML().save(value, path)
+    assert loaders.YAML().load(path) == value
+    if hasattr(yaml, "CSafeDumper"):
+        assert path.read_text() == yaml.safe_dump(value).removesuffix("...\n")
+        assert not path.read_text().endswith("...\n")
+

@@ -26,7 +26,7 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
+            os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; files we write are ordinary files
             with os.fdopen(fd, mode) as handle:
                 yield handle
                 handle.flush()
@@ -48,7 +48,18 @@ def write_text(path: pathlib.Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    """The process's umask. Linux shows it in /proc; elsewhere the only way to read it is to set
+    it and put it back, and for that moment a file another thread creates gets no umask at all."""
+    status = "/proc/self/status"  # the process name in it may be any bytes
+    with contextlib.suppress(OSError, ValueError, StopIteration), open(status, errors="replace") as lines:
+        return int(next(line for line in lines if line.startswith("Umask:")).split()[1], 8)
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+# Read once, at import, before any transfer thread starts: reading it per write raced with the
+# threads that write (one could read the 0 another had just set, and restore 0 for good). pivot
+# never changes its umask, so the value holds for the life of the process.
+UMASK = _read_umask()

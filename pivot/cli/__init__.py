@@ -2,35 +2,101 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from pivot import __version__, errors
 from pivot.base import diskfull
 
-# Each command's module is imported only when that command runs: start-up time is part of every
-# command's time, and a no-op `pivot run` should not pay for the GitHub client.
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    """Where a command lives, and its one-line help as click would derive it from the docstring
+    (tests/cli/test_lazy_help.py keeps the two equal)."""
+
+    module: str
+    attr: str
+    short_help: str
+
+
+# Each command's module is imported only when that command runs (or its own --help, or completion
+# inside it): start-up time is part of every command's time, a no-op `pivot run` should not pay for
+# the GitHub client, and `pivot --help` and completing a command name should pay for none of them.
 COMMANDS = {
-    "init": "pivot.cli.init:init",
-    "run": "pivot.cli.run:run",
-    "explain": "pivot.cli.explain:explain",
-    "status": "pivot.cli.explain:status",
-    "params": "pivot.cli.params:params",
-    "metrics": "pivot.cli.metrics:metrics",
-    "ci": "pivot.cli.ci:ci",
-    "track": "pivot.cli.track:track",
-    "gc": "pivot.cli.gc:gc",
-    "remote": "pivot.cli.remote:remote",
-    "push": "pivot.cli.sync:push",
-    "fetch": "pivot.cli.sync:fetch",
-    "pull": "pivot.cli.sync:pull",
-    "checkout": "pivot.cli.sync:checkout",
-    "list": "pivot.cli.listing:list_stages",
-    "dag": "pivot.cli.listing:show_dag",
+    "init": Entry("pivot.cli.init", "init", "Make the current directory a pivot project."),
+    "run": Entry("pivot.cli.run", "run", "Run the stale STAGES (default: all) and the stages they depend on."),
+    "explain": Entry("pivot.cli.explain", "explain", "Explain why each of STAGES (default: all) will run or not."),
+    "status": Entry(
+        "pivot.cli.explain",
+        "status",
+        "One line per stage: up to date, or will run and why; then one line per tracked (.pvt) path: "
+        "unchanged, modified or missing (with STAGES, only those the stages depend on).",
+    ),
+    "params": Entry("pivot.cli.params", "params", "Show and compare stage parameters."),
+    "metrics": Entry("pivot.cli.metrics", "metrics", "Show and compare metrics."),
+    "ci": Entry("pivot.cli.ci", "ci", "Report to continuous integration (GitHub Actions)."),
+    "track": Entry(
+        "pivot.cli.track",
+        "track",
+        "Cache each of PATHS (a file or a directory) and write PATH.pvt to commit with git.",
+    ),
+    "gc": Entry(
+        "pivot.cli.gc",
+        "gc",
+        "Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this "
+        "workspace references.",
+    ),
+    "remote": Entry(
+        "pivot.cli.remote", "remote", "Configure where `pivot push` and `pivot pull` send and fetch the cache."
+    ),
+    "push": Entry(
+        "pivot.cli.sync",
+        "push",
+        "Upload the cached outputs of STAGES (default: all) and tracked files that the remote lacks, "
+        "and the run-cache entries of those stages whose outputs are all in the local cache.",
+    ),
+    "fetch": Entry(
+        "pivot.cli.sync",
+        "fetch",
+        "Download into the local cache the objects of STAGES (default: all) that it lacks, the "
+        "remote's run-cache entries, and the outputs of the recorded runs that `pivot run` would use.",
+    ),
+    "pull": Entry(
+        "pivot.cli.sync",
+        "pull",
+        "fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace.",
+    ),
+    "checkout": Entry(
+        "pivot.cli.sync",
+        "checkout",
+        "Restore the outputs of STAGES (default: all) from the cache, as the lock files record them.",
+    ),
+    "list": Entry(
+        "pivot.cli.listing",
+        "list_stages",
+        "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
+    ),
+    "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
 }
+
+
+def _shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` columns the way click cuts a command's help (whole words, then "...")."""
+    if len(text) <= limit:
+        return text
+    if limit < len("..."):
+        return "..."
+    import textwrap  # only when a line is too long, as click does
+
+    return textwrap.shorten(text, limit, placeholder="...", break_on_hyphens=False)
 
 
 # A `PivotError` a command met but that must not cut its output short (see common.defer).
@@ -45,12 +111,30 @@ class _Group(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        ref = COMMANDS.get(name)
-        if ref is None:
+        entry = COMMANDS.get(name)
+        if entry is None:
             return None
-        module, _, attr = ref.partition(":")
-        command: click.Command = getattr(importlib.import_module(module), attr)
+        command: click.Command = getattr(importlib.import_module(entry.module), entry.attr)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own version loads every command to ask for its help; the table has it.
+        limit = formatter.width - 6 - max(map(len, COMMANDS))
+        rows = [(name, _shorten(COMMANDS[name].short_help, limit)) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        # Command names from the table (click's Group would import each match for its help), then
+        # the group's own options, as click completes them.
+        from click.shell_completion import CompletionItem
+
+        names = [
+            CompletionItem(name, help=_shorten(COMMANDS[name].short_help, 45))
+            for name in self.list_commands(ctx)
+            if name.startswith(incomplete)
+        ]
+        return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
