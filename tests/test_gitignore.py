@@ -6,7 +6,6 @@ from __future__ import annotations
 import pathlib
 import shutil
 import subprocess
-import time
 
 import pytest
 from conftest import REPO
@@ -187,9 +186,7 @@ def test_thousands_of_outputs_in_one_directory_cost_one_write(project, pivot):
     root = project({"pivot.yaml": "stages: {}\n"})
     (root / "out").mkdir()
     paths = [f"out/part-{i:05d}.bin" for i in range(5000)]
-    started = time.perf_counter()
     update = gitignore.keep(Project(root), paths, ["out/metrics.json"])
-    assert time.perf_counter() - started < 5
     assert update.written == ("out/.gitignore",) and update.added == 5000
     assert (root / "out/.gitignore").read_text().splitlines() == ["/" + p.split("/")[1] for p in paths]
     assert gitignore.keep(Project(root), paths).written == ()
