@@ -24,10 +24,11 @@ class _Strict(pydantic.BaseModel):
 
 
 class _Sections(_Strict):
-    deps: dict[str, str] = {}
-    outs: dict[str, str] = {}
-    metrics: dict[str, str] = {}
-    plots: dict[str, str] = {}
+    # A path, or a list of paths for an output or dep the stage declares as a list.
+    deps: dict[str, str | list[str]] = {}
+    outs: dict[str, str | list[str]] = {}
+    metrics: dict[str, str | list[str]] = {}
+    plots: dict[str, str | list[str]] = {}
     params: dict[str, Any] = {}
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
