@@ -7,6 +7,7 @@ import json
 import pathlib
 import subprocess
 
+import pytest
 from conftest import assert_clean_error
 
 LISTS = '''
@@ -170,17 +171,11 @@ def log(item: Annotated[str, outputs.Dep("item.txt", loaders.Text())]) -> Annota
 INCREMENTAL_YAML = "stages:\n  collect:\n    python: stages.collect\n  log:\n    python: stages.log\n"
 
 
-def _object(root: pathlib.Path, stage: str, path: str) -> pathlib.Path:
-    import yaml
-
-    oid = yaml.safe_load((root / f".pivot/stages/{stage}.lock").read_text())["outs"][0]["hash"]
-    return root / ".pivot/cache/files" / oid[:2] / oid[2:]
-
-
-def test_an_incremental_output_builds_on_its_last_version_without_touching_the_cache(project, pivot):
+@pytest.mark.parametrize("cache_type", ["hardlink,copy", "symlink,copy"])
+def test_an_incremental_output_builds_on_its_last_version_without_touching_the_cache(project, pivot, cache_type):
     root = project({"stages.py": INCREMENTAL, "pivot.yaml": INCREMENTAL_YAML, "item.txt": "a"})
     (root / ".pivot").mkdir()
-    (root / ".pivot/config.yaml").write_text("cache:\n  type: hardlink,copy\n")
+    (root / ".pivot/config.yaml").write_text(f"cache:\n  type: {cache_type}\n")
     assert _run(pivot).exit_code == 0
     assert json.loads((root / "seen.json").read_text()) == {"a": 0}
     first = sorted((root / ".pivot/cache/files").rglob("*"))
@@ -301,3 +296,106 @@ def test_every_shape_travels_through_push_pull_and_checkout(project, pivot, tmp_
     (clone / "item.txt").write_text("c")
     assert _run(pivot).exit_code == 0
     assert json.loads((clone / "seen.json").read_text()) == {"a": 0, "c": 1}
+
+
+DECLARATIONS = '''
+from typing import Annotated
+from pivot import loaders, outputs
+
+
+def dir_pathonly() -> Annotated[dict, outputs.DirectoryOut("d", loaders.PathOnly())]:
+    return {}
+
+
+def empty_list(x: Annotated[list, outputs.Dep([], loaders.Text())]) -> None:
+    return None
+
+
+def listed_incremental() -> Annotated[str, outputs.IncrementalOut(["a", "b"], loaders.Text())]:
+    return ""
+'''
+
+
+def test_shapes_declared_wrongly_are_exit_2_naming_the_stage(project, pivot):
+    root = project({"stages.py": DECLARATIONS})
+    for func, fragments in [
+        ("dir_pathonly", ("output 'return' is a DirectoryOut with PathOnly", "Out('d', loaders.PathOnly())")),
+        ("empty_list", ("parameter 'x': Dep takes a path, or a non-empty list or tuple of paths, got []",)),
+        ("listed_incremental", ("output 'return': IncrementalOut takes one path, got ['a', 'b']",)),
+    ]:
+        (root / "pivot.yaml").write_text(f"stages:\n  s:\n    python: stages.{func}\n")
+        assert_clean_error(pivot("explain"), "pivot.yaml:3: stage 's'", *fragments)
+
+
+def test_pipeline_py_registers_a_list_of_paths(project, pivot):
+    pipeline = "from pivot.pipeline import Pipeline\nimport stages\n\np = Pipeline('p')\np.register(stages.shout, deps={'words': ['c.txt', 'a.txt']}, outs={'return': ['y/c', 'y/a']})\n"
+    root = project({"stages.py": LISTS, "pipeline.py": pipeline, "a.txt": "a", "c.txt": "c"})
+    ran = _run(pivot)
+    assert ran.exit_code == 0, ran.output
+    assert (root / "y/c").read_text() == "C" and (root / "y/a").read_text() == "A"
+
+
+RETURNS = '''
+from typing import Annotated
+from pivot import loaders, outputs
+
+
+def one() -> Annotated[list, outputs.Out(["p", "q"], loaders.Text())]:
+    return "pq"
+
+
+def notdict() -> Annotated[dict, outputs.DirectoryOut("d", loaders.Text())]:
+    return ["a"]
+'''
+
+
+def test_returns_that_do_not_fit_the_shape_fail_the_stage(project, pivot):
+    root = project({"stages.py": RETURNS, "pivot.yaml": "stages:\n  one:\n    python: stages.one\n  notdict:\n    python: stages.notdict\n"})
+    failed = _run(pivot, "-k")
+    assert failed.exit_code == 1
+    assert "output 'return' is declared as 2 paths, so the stage must return a list or tuple of 2 values; it returned a str" in failed.output
+    assert "output 'return' is a DirectoryOut: return a dict of relative paths to values, not a list" in failed.output
+    assert not (root / "p").exists() and not (root / "d").exists()
+
+
+FIRST_RUNS = '''
+from typing import Annotated, TypedDict
+from pivot import loaders, outputs
+
+TEXT = outputs.IncrementalOut("t.txt", loaders.Text())
+PICKLED = outputs.IncrementalOut("p.pkl", loaders.Pickle())
+
+
+class Both(TypedDict):
+    text: Annotated[str, TEXT]
+    pickled: Annotated[list, PICKLED]
+
+
+def grow(text: Annotated[str, TEXT], pickled: Annotated[list, PICKLED]) -> Both:
+    return {"text": text + repr(text) + ";", "pickled": [*(pickled or []), pickled is None]}
+'''
+
+
+def test_the_first_run_starts_from_the_loaders_empty_value_or_none(project, pivot):
+    root = project({"stages.py": FIRST_RUNS, "pivot.yaml": "stages:\n  grow:\n    python: stages.grow\n"})
+    assert _run(pivot).exit_code == 0
+    assert (root / "t.txt").read_text() == "'';"
+    assert _run(pivot, "-f").exit_code == 0
+    assert (root / "t.txt").read_text() == "'';\"'';\";"
+    import pickle
+
+    assert pickle.loads((root / "p.pkl").read_bytes()) == [True, False]
+
+
+def test_git_tracks_a_deeper_metric_inside_a_directory_output_and_nothing_else_of_it(project, pivot):
+    code = NESTED.replace('"eval/metrics.json"', '"eval/scores/metrics.json"').replace(
+        '{"report.txt": text.upper()}', '{"report.txt": text.upper(), "scores/raw.txt": text}'
+    )
+    root = project({"stages.py": code, "pivot.yaml": "stages:\n  evaluate:\n    python: stages.evaluate\n", "input.txt": "a b"})
+    _git(root, "init", "-q")
+    assert _run(pivot).exit_code == 0
+    _git(root, "add", "-A")
+    staged = subprocess.run(["git", "diff", "--cached", "--name-only"], cwd=root, check=True, capture_output=True, text=True).stdout
+    assert "eval/scores/metrics.json" in staged.split()
+    assert "eval/report.txt" not in staged and "eval/scores/raw.txt" not in staged
+    assert "0 ran" in _run(pivot).output
