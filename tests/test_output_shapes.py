@@ -399,3 +399,11 @@ def test_git_tracks_a_deeper_metric_inside_a_directory_output_and_nothing_else_o
     assert "eval/scores/metrics.json" in staged.split()
     assert "eval/report.txt" not in staged and "eval/scores/raw.txt" not in staged
     assert "0 ran" in _run(pivot).output
+
+
+def test_a_path_that_is_neither_a_string_nor_a_list_of_them_is_exit_2(project, pivot):
+    yaml = "stages:\n  shout:\n    python: stages.shout\n    deps:\n      words: [a.txt, 3]\n"
+    root = project({"stages.py": LISTS, "pivot.yaml": yaml})
+    assert_clean_error(pivot("explain"), "pivot.yaml:5", "'stages.shout.deps.words': expected a path, or a list of paths")
+    (root / "pivot.yaml").write_text(yaml.replace("words: [a.txt, 3]", "wrds: [a.txt]"))
+    assert_clean_error(pivot("explain"), "pivot.yaml:5", "stage 'shout' has no dep named 'wrds'", "did you mean 'words'?")

@@ -278,7 +278,7 @@ def _override(
         if key not in by_name:
             raise errors.ConfigError(
                 f"{doc.where(entry.loc(section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
-                hint=yamldoc.did_you_mean(key, by_name),
+                hint=yamldoc.did_you_mean(key, {outshapes.field_of(spec) for spec in specs}),
             )
     resolved = []
     for spec in specs:
