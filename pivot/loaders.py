@@ -34,6 +34,11 @@ class Loader:
     def save(self, value: Any, path: pathlib.Path) -> None:
         raise NotImplementedError(f"{type(self).__name__} cannot save values")
 
+    def empty(self) -> Any:
+        """The value an `IncrementalOut` starts from on its first run; None unless a loader has a
+        natural empty value."""
+        return None
+
 
 @dataclasses.dataclass(frozen=True)
 class PathOnly(Loader):
@@ -51,6 +56,9 @@ class PathOnly(Loader):
 class Text(Loader):
     encoding: str = "utf-8"
 
+    def empty(self) -> str:
+        return ""
+
     def load(self, path: pathlib.Path) -> str:
         return path.read_text(encoding=self.encoding)
 
@@ -61,6 +69,9 @@ class Text(Loader):
 @dataclasses.dataclass(frozen=True)
 class JSON(Loader):
     indent: int | None = 2
+
+    def empty(self) -> Any:
+        return {}
 
     def load(self, path: pathlib.Path) -> Any:
         with path.open(encoding="utf-8") as handle:
@@ -77,6 +88,9 @@ class YAML(Loader):
     """Safe YAML, through libyaml's C parser and emitter when PyYAML has them (ten times faster than
     pure Python; the same values either way, and the same text but for the document end marker
     `...` that pure Python adds after a lone top-level scalar)."""
+
+    def empty(self) -> Any:
+        return {}
 
     def load(self, path: pathlib.Path) -> Any:
         import yaml
@@ -120,6 +134,9 @@ class CSV(Loader):
 
     index: bool = False
 
+    def empty(self) -> Any:
+        return _pandas().DataFrame()
+
     def load(self, path: pathlib.Path) -> Any:
         return _pandas().read_csv(path)
 
@@ -131,6 +148,9 @@ class CSV(Loader):
 @dataclasses.dataclass(frozen=True)
 class Parquet(Loader):
     """A pandas DataFrame stored as Parquet (needs pyarrow, part of `pivot[pandas]`)."""
+
+    def empty(self) -> Any:
+        return _pandas().DataFrame()
 
     def load(self, path: pathlib.Path) -> Any:
         return _pandas().read_parquet(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 _SECTIONS = ("deps", "outs", "metrics", "plots")
@@ -19,10 +19,10 @@ class Registration:
 
     name: str
     python: str  # "module.qualname" of the function, as pivot.yaml's `python:` names it
-    deps: Mapping[str, str]
-    outs: Mapping[str, str]
-    metrics: Mapping[str, str]
-    plots: Mapping[str, str]
+    deps: Mapping[str, str | Sequence[str]]
+    outs: Mapping[str, str | Sequence[str]]
+    metrics: Mapping[str, str | Sequence[str]]
+    plots: Mapping[str, str | Sequence[str]]
     params: Mapping[str, Any]
     line: int  # of the `register` call in its file, for error messages
 
@@ -46,10 +46,10 @@ class Pipeline:
         *,
         name: str | None = None,
         params: Mapping[str, Any] | Any = None,
-        deps: Mapping[str, str] | None = None,
-        outs: Mapping[str, str] | None = None,
-        metrics: Mapping[str, str] | None = None,
-        plots: Mapping[str, str] | None = None,
+        deps: Mapping[str, str | Sequence[str]] | None = None,
+        outs: Mapping[str, str | Sequence[str]] | None = None,
+        metrics: Mapping[str, str | Sequence[str]] | None = None,
+        plots: Mapping[str, str | Sequence[str]] | None = None,
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults."""
@@ -59,7 +59,7 @@ class Pipeline:
         paths = {"deps": deps, "outs": outs, "metrics": metrics, "plots": plots}
         for section, given in paths.items():
             if given is not None and not _is_str_mapping(given):
-                raise TypeError(f"register({qualname}): {section} must map names to path strings, not {given!r}")
+                raise TypeError(f"register({qualname}): {section} must map names to path strings (or lists of them), not {given!r}")
         self._stages.append(
             Registration(
                 name=func.__name__ if name is None else name,
@@ -73,7 +73,12 @@ class Pipeline:
 
 
 def _is_str_mapping(value: Any) -> bool:
-    return isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+    return isinstance(value, Mapping) and all(isinstance(k, str) and _is_paths(v) for k, v in value.items())
+
+
+def _is_paths(value: Any) -> bool:
+    # One path, or a list of them for a dep or output declared as a list.
+    return isinstance(value, str) or (isinstance(value, list | tuple) and all(isinstance(v, str) for v in value))
 
 
 def _params_dict(qualname: str, params: Any) -> dict[str, Any]:

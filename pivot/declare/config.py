@@ -30,10 +30,10 @@ class StageConfig:
     """One stage as pivot.yaml (or pipeline.py) declares it; a matrix entry gives one per variant."""
 
     python: str
-    deps: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    outs: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    metrics: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    plots: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    deps: Mapping[str, str | Sequence[str]] = dataclasses.field(default_factory=dict)
+    outs: Mapping[str, str | Sequence[str]] = dataclasses.field(default_factory=dict)
+    metrics: Mapping[str, str | Sequence[str]] = dataclasses.field(default_factory=dict)
+    plots: Mapping[str, str | Sequence[str]] = dataclasses.field(default_factory=dict)
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # merged over param_layers
     origin: str = ""  # the key under `stages:` it came from (a matrix stage's base name)
     locs: Mapping[tuple[str, str], yamldoc.Loc] = dataclasses.field(default_factory=dict)

@@ -12,6 +12,7 @@ import typing
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
+import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
@@ -23,11 +24,22 @@ class _Strict(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
 
 
+def _path_or_paths(value: Any) -> Any:
+    # One error for both forms: a union would report each alternative under its own name.
+    if isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+        return value
+    raise pydantic_core.PydanticCustomError("path_type", "expected a path, or a list of paths for a dep or output declared as a list")
+
+
+# A path, or a list of paths for an output or dep the stage declares as a list.
+PathValue = Annotated[Any, pydantic.AfterValidator(_path_or_paths)]
+
+
 class _Sections(_Strict):
-    deps: dict[str, str] = {}
-    outs: dict[str, str] = {}
-    metrics: dict[str, str] = {}
-    plots: dict[str, str] = {}
+    deps: dict[str, PathValue] = {}
+    outs: dict[str, PathValue] = {}
+    metrics: dict[str, PathValue] = {}
+    plots: dict[str, PathValue] = {}
     params: dict[str, Any] = {}
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
@@ -163,6 +175,7 @@ _TYPE_HINTS = {
     "matrix_dimension": "write 'model: [small, large]', or 'model:' with one 'small: {params: ...}' per line",
     "value_error": "write one string, number or boolean per item",
     "literal_error": "write one of the values the message lists",
+    "path_type": "write 'name: path/to/file', or 'name: [a.csv, b.csv]' for a list (quote a path YAML reads as something else)",
 }
 
 

@@ -20,7 +20,7 @@ from pivot import pipeline as api
 from pivot.base import project, yamldoc
 from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.code import fingerprint
-from pivot.declare import config, params
+from pivot.declare import config, outshapes, params
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, DepSpec, OutKind, OutSpec, Returns, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
@@ -173,6 +173,7 @@ def _build_stage(
         ) from None
     params_class, deps = _read_parameters(f"{where}: stage '{name}'", ref, func, hints)
     returns, outs = _read_returns(f"{where}: stage '{name}'", ref, hints.get("return"))
+    outs = outshapes.link_incremental(f"{where}: stage '{name}'", ref, hints, outs)
     deps = _override(name, doc, entry, "deps", deps)
     outs = _override_outs(name, doc, entry, outs)
     _check_out_locations(name, doc, entry, outs)
@@ -200,7 +201,7 @@ def _read_parameters(
     context: str, ref: str, func: Callable[..., Any], hints: Mapping[str, Any]
 ) -> tuple[type[stage_def.StageParams] | None, tuple[DepSpec, ...]]:
     params_class = None
-    deps = []
+    deps: list[DepSpec] = []
     for index, parameter in enumerate(inspect.signature(func).parameters.values()):
         hint: Any = hints.get(parameter.name)
         if index == 0 and parameter.name == "params":
@@ -217,13 +218,13 @@ def _read_parameters(
                 "must be the first parameter and be named 'params'",
                 hint=f"def {ref.rpartition(':')[2]}(params: {hint.__name__}, ...)",
             )
-        marker = _marker(hint, (outputs.Dep,))
+        marker = _marker(hint, outshapes.PARAMETER_MARKERS)
         if marker is None:
             raise errors.StageDefinitionError(
                 f"{context}: parameter '{parameter.name}' of {ref} has no Dep annotation",
                 hint=f"annotate it: {parameter.name}: Annotated[pathlib.Path, outputs.Dep('input.csv', loaders.PathOnly())]",
             )
-        deps.append(DepSpec(parameter.name, marker.path, marker.loader))
+        deps.extend(outshapes.dep_specs(context, parameter.name, marker))
     return params_class, tuple(deps)
 
 
@@ -232,9 +233,9 @@ def _read_returns(context: str, ref: str, hint: Any) -> tuple[Returns, tuple[Out
         return Returns.NOTHING, ()
     marker = _marker(hint, tuple(_KIND_OF))
     if marker is not None:
-        return Returns.SINGLE, (_out_spec(SINGLE_OUTPUT_NAME, marker),)
+        return Returns.SINGLE, _out_specs(context, SINGLE_OUTPUT_NAME, marker)
     if typing.is_typeddict(hint):
-        outs = []
+        outs: list[OutSpec] = []
         for field, field_hint in typing.get_type_hints(hint, include_extras=True).items():
             field_marker = _marker(field_hint, tuple(_KIND_OF))
             if field_marker is None:
@@ -243,7 +244,7 @@ def _read_returns(context: str, ref: str, hint: Any) -> tuple[Returns, tuple[Out
                     "has no Out, Metric or Plot annotation",
                     hint=f"{field}: Annotated[pathlib.Path, outputs.Out('{field}.pkl', loaders.PathOnly())]",
                 )
-            outs.append(_out_spec(field, field_marker))
+            outs.extend(_out_specs(context, field, field_marker))
         return Returns.MAPPING, tuple(outs)
     raise errors.StageDefinitionError(
         f"{context}: the return type of {ref} must be None, Annotated[..., outputs.Out(...)] "
@@ -261,20 +262,23 @@ def _marker(hint: Any, kinds: tuple[type, ...]) -> Any:
     return None
 
 
-def _out_spec(field: str, marker: Any) -> OutSpec:
-    return OutSpec(field, marker.path, marker.loader, _KIND_OF[type(marker)], marker.cache)
+def _out_specs(context: str, field: str, marker: Any) -> tuple[OutSpec, ...]:
+    kind = next(kind for cls, kind in _KIND_OF.items() if isinstance(marker, cls))  # subclasses: IncrementalOut...
+    return outshapes.out_specs(context, field, marker, kind)
 
 
 def _override(
     name: str, doc: yamldoc.Document, entry: config.StageConfig, section: str, specs: tuple[Spec, ...]
 ) -> tuple[Spec, ...]:
-    overrides: Mapping[str, str] = getattr(entry, section)
+    specs, overrides = outshapes.regroup(
+        name, section, specs, getattr(entry, section), lambda key: doc.where(entry.loc(section, key))
+    )
     by_name = {spec.name: spec for spec in specs}
     for key in overrides:
         if key not in by_name:
             raise errors.ConfigError(
                 f"{doc.where(entry.loc(section, key))}: stage '{name}' has no {section[:-1]} named '{key}'",
-                hint=yamldoc.did_you_mean(key, by_name),
+                hint=yamldoc.did_you_mean(key, {outshapes.field_of(spec) for spec in specs}),
             )
     resolved = []
     for spec in specs:
@@ -289,7 +293,8 @@ def _override(
 def _override_outs(
     name: str, doc: yamldoc.Document, entry: config.StageConfig, outs: tuple[OutSpec, ...]
 ) -> tuple[OutSpec, ...]:
-    resolved: dict[str, OutSpec] = {out.name: out for out in outs}
+    resolved: dict[str, OutSpec] = {outshapes.field_of(out): out for out in outs}
+    overridden: list[OutSpec] = []
     for kind in OutKind:
         overrides: Mapping[str, str] = getattr(entry, kind.value)
         for key in overrides:
@@ -301,9 +306,8 @@ def _override_outs(
                     hint=f"move it under '{spec.kind.value}:'",
                 )
         same_kind = tuple(out for out in outs if out.kind is kind)
-        for spec in _override(name, doc, entry, kind.value, same_kind):
-            resolved[spec.name] = spec
-    return tuple(resolved[out.name] for out in outs)
+        overridden.extend(_override(name, doc, entry, kind.value, same_kind))
+    return outshapes.in_declared_order(outs, overridden)
 
 
 _RESERVED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pivot import errors
-from pivot.declare import targets
+from pivot.declare import outshapes, targets
 from pivot.declare.stage import Stage, base_name
 
 
@@ -95,7 +95,7 @@ def _producer_map(stages: Mapping[str, Stage]) -> dict[str, str]:
         parts = path.split("/")
         for end in range(len(parts) - 1, 0, -1):
             parent = "/".join(parts[:end])
-            if parent in producers:
+            if parent in producers and not (producers[parent] == name and outshapes.nests(stages[name], parent, path)):
                 raise errors.GraphError(
                     f"{_at(stages[name])}output '{path}' of stage '{name}' lies inside output "
                     f"'{parent}' of stage '{producers[parent]}'",

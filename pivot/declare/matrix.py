@@ -33,7 +33,7 @@ class Variant:
 
     name: str
     python: str
-    paths: Mapping[str, Mapping[str, str]]  # section -> key -> path
+    paths: Mapping[str, Mapping[str, str | list[str]]]  # section -> key -> path (or paths)
     locs: Mapping[tuple[str, str], Loc]  # (section, key) -> where that path was written
     param_layers: tuple[ParamLayer, ...]  # lowest precedence first
 
@@ -208,19 +208,25 @@ class _Namer:
 def _variant(base: str, name: str, entry: Mapping[str, Any], combo: Sequence[_Choice], doc: yamldoc.Document) -> Variant:
     values = {choice.dimension: choice.value for choice in combo}
     filler = _Filler(name, values, doc)
-    paths: dict[str, dict[str, str]] = {}
+    paths: dict[str, dict[str, str | list[str]]] = {}
     locs: dict[tuple[str, str], Loc] = {}
     for section in PATH_SECTIONS:
         written = {key: (path, ("stages", base, section, key)) for key, path in (entry.get(section) or {}).items()}
         for choice in combo:
             overrides = choice.overrides.get(section) or {}
             written.update({key: (path, (*choice.loc, section, key)) for key, path in overrides.items()})
-        paths[section] = {key: filler.text(str(path), loc) for key, (path, loc) in written.items()}
+        paths[section] = {key: _filled(filler, path, loc) for key, (path, loc) in written.items()}
         locs.update({(section, key): loc for key, (_, loc) in written.items()})
     layers: list[ParamLayer] = [(entry.get("params") or {}, ("stages", base, "params"))]
     layers += [(c.overrides.get("params") or {}, (*c.loc, "params")) for c in combo if c.overrides.get("params")]
     param_layers = tuple((filler.params(values_, loc), loc) for values_, loc in layers)
     return Variant(name, entry["python"], paths, locs, param_layers)
+
+
+def _filled(filler: _Filler, path: Any, loc: Loc) -> str | list[str]:
+    if isinstance(path, list):  # a list of paths, for a dep or output declared as a list
+        return [filler.text(str(item), loc) for item in path]
+    return filler.text(str(path), loc)
 
 
 class _Filler:

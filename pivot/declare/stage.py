@@ -34,11 +34,28 @@ def base_name(stage: str) -> str:
     return stage.partition(VARIANT_SEPARATOR)[0]
 
 
+class Shape(enum.Enum):
+    FILE = "file"  # the loader reads or writes the path itself
+    DIRECTORY = "directory"  # a directory as {relative path: value}, each file through the loader
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Member:
+    """A spec that is one path of a list or tuple declared as a whole (`Dep(["a", "b"])`)."""
+
+    field: str  # the parameter or returned field the sequence belongs to
+    index: int
+    size: int
+    sequence: str  # "list" or "tuple": what the stage receives or returns
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class DepSpec:
-    name: str  # the function parameter
+    name: str  # the function parameter (`files[0]` for a member of a list)
     path: str  # project-relative POSIX path
     loader: loaders.Loader
+    shape: Shape = Shape.FILE
+    member: Member | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,6 +65,12 @@ class OutSpec:
     loader: loaders.Loader
     kind: OutKind
     cache: bool
+    shape: Shape = Shape.FILE
+    member: Member | None = None
+    # IncrementalOut: restored by copy before each run, never from the run cache; `param` is the
+    # function parameter that receives its previous value ("" when none does).
+    incremental: bool = False
+    param: str = ""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

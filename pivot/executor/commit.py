@@ -17,6 +17,7 @@ from typing import Any
 from pivot import errors
 from pivot.code import canonical
 from pivot.declare.stage import Stage
+from pivot.executor import incremental, outshapes
 from pivot.executor.task import Produced
 from pivot.storage import lock as lock_mod
 from pivot.storage.hashing import HashInfo
@@ -38,13 +39,16 @@ class Basis:
     code_scheme: int = canonical.SCHEME
 
 
-def clear_outputs(ws: Workspace, stage: Stage, damaged: Iterable[str]) -> None:
+def clear_outputs(ws: Workspace, stage: Stage, damaged: Iterable[str], lock: StageLock | None = None) -> None:
     """Remove old outputs before a run, so nothing stale survives in an output directory and a
     link into the cache is never written through; and the cache objects an edit through such a
-    link damaged (`damaged`), so the run stores them anew rather than linking outputs to them."""
+    link damaged (`damaged`), so the run stores them anew rather than linking outputs to them.
+    Incremental outputs stay, as private copies: the stage builds on them."""
     for oid in damaged:
         ws.cache.drop_damaged(oid, ws.hasher)
-    clear_paths(ws.project.root, stage.out_paths)
+    clear_paths(ws.project.root, outshapes.cleared_before_run(stage))
+    if any(out.incremental for out in stage.outs):
+        incremental.prepare(ws, stage, lock)
 
 
 def clear_paths(root: pathlib.Path, paths: Iterable[str]) -> None:
@@ -71,6 +75,9 @@ def commit(ws: Workspace, stage: Stage, basis: Basis) -> StageLock:
         # Metrics too, as copies (git tracks the workspace file): the run cache restores them.
         ws.cache.add(path, hashed, copy=not out.cache)
         (outs if out.cache else metrics)[out.path] = hashed.info
+    for out in stage.outs:
+        if not out.cache:  # a metric inside a directory output became a link with it: git needs a file
+            ws.cache.detach(ws.project.abspath(out.path))
     ws.run_cache.record(stage, basis.run_inputs, outs, metrics)
     return _write_lock(ws, stage, basis, {**outs, **metrics})
 

@@ -149,7 +149,7 @@ class _Hooks:
                 message += " (it is tracked: 'pivot checkout' restores it from the cache, 'pivot pull' from the remote)"
             self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
             raise errors.StageFailedError(message)
-        commit.clear_outputs(self._ws, stage, facts.damaged.values())
+        commit.clear_outputs(self._ws, stage, facts.damaged.values(), lock)
         log_path = self._log_path(name)
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
         task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)

@@ -17,8 +17,8 @@ from typing import Any
 import pivot
 from pivot import loaders
 from pivot.base import diskfull, importing
-from pivot.declare.stage import OutKind, OutSpec, Returns, Stage
-from pivot.executor import fdcapture, warm
+from pivot.declare.stage import SINGLE_OUTPUT_NAME, OutKind, OutSpec, Returns, Shape, Stage
+from pivot.executor import fdcapture, outshapes, warm
 from pivot.executor.task import StageOutcome, StageTask
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
@@ -36,7 +36,7 @@ def execute(task: StageTask) -> StageOutcome:
     if task.on_cluster:
         from pivot.executor import commit  # only here: loky workers start without it
 
-        commit.clear_paths(pathlib.Path(task.root), task.stage.out_paths)
+        commit.clear_paths(pathlib.Path(task.root), outshapes.cleared_before_run(task.stage))
     try:
         with fdcapture.captured(task.log_path):
             try:
@@ -72,26 +72,33 @@ def _run(stage: Stage, root: pathlib.Path) -> None:
         args.append(importing.import_object(stage.params_class).model_validate(dict(stage.params)))
     # Relative to the cwd (the project root): what a stage records about its inputs is the same
     # on every machine.
-    kwargs = {dep.name: dep.loader.load(pathlib.Path(dep.path)) for dep in stage.deps}
-    result = func(*args, **kwargs)
+    result = func(*args, **outshapes.arguments(stage))
     values = _returned_values(stage, result)
     _check_metrics(stage, values, root)  # before anything is saved: a bad return writes nothing
-    for out, value in values.items():
-        _save(out, value, root)
+    try:
+        outshapes.check(values)
+    except outshapes.ShapeError as exc:
+        raise StageContractError(f"stage '{stage.name}': {exc}") from None
+    # Directories first: a Metric may be a file inside one, and must not be replaced by it.
+    for out, value in sorted(values.items(), key=lambda item: item[0].shape is not Shape.DIRECTORY):
+        if out.shape is Shape.DIRECTORY:
+            outshapes.save_directory(out, value, root)
+        else:
+            _save(out, value, root)
 
 
 def _returned_values(stage: Stage, result: Any) -> Mapping[OutSpec, Any]:
     if stage.returns is Returns.NOTHING:
         return {}
+    fields = list(dict.fromkeys(out.member.field if out.member else out.name for out in stage.outs))
     if stage.returns is Returns.SINGLE:
-        return {stage.outs[0]: result}
+        return _spread(stage, {SINGLE_OUTPUT_NAME: result})
     if not isinstance(result, Mapping):
         raise StageContractError(
-            f"stage '{stage.name}' must return a dict with keys {[o.name for o in stage.outs]}, "
-            f"got {type(result).__name__}"
+            f"stage '{stage.name}' must return a dict with keys {fields}, got {type(result).__name__}"
         )
-    missing = [out.name for out in stage.outs if out.name not in result]
-    extra = sorted(set(result) - {out.name for out in stage.outs})
+    missing = [field for field in fields if field not in result]
+    extra = sorted(set(result) - set(fields))
     if missing or extra:
         raise StageContractError(
             f"stage '{stage.name}' returned keys {sorted(result)}; "
@@ -99,7 +106,14 @@ def _returned_values(stage: Stage, result: Any) -> Mapping[OutSpec, Any]:
             + ("; " if missing and extra else "")
             + (f"undeclared {extra}" if extra else "")
         )
-    return {out: result[out.name] for out in stage.outs}
+    return _spread(stage, result)
+
+
+def _spread(stage: Stage, by_field: Mapping[str, Any]) -> Mapping[OutSpec, Any]:
+    try:
+        return outshapes.spread(stage, by_field)
+    except outshapes.ShapeError as exc:
+        raise StageContractError(f"stage '{stage.name}': {exc}") from None
 
 
 def _check_metrics(stage: Stage, values: Mapping[OutSpec, Any], root: pathlib.Path) -> None:

@@ -88,6 +88,10 @@ class RemoteOffload:
 
     def submission(self, task: StageTask, facts: status.Facts) -> Submission:
         deps = {path: info.oid for path, info in facts.deps.items() if info is not None}
+        for out in task.stage.outs:  # its previous version, copied into place before the run
+            previous = self._ws.project.abspath(out.path)
+            if out.incremental and os.path.lexists(previous):
+                deps[out.path] = self._ws.hasher.hash_path(previous).info.oid
         self._upload(deps)
         if self._code is None:
             bundle = bundle_code(self._ws.project.root)

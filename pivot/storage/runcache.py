@@ -75,6 +75,8 @@ def inputs_for(
     the inputs cannot be written canonically: then the run cache is simply not used for this run."""
     if not stage.outs or any(info is None for info in deps.values()):
         return None  # a stage without outputs runs for its side effects: never skip it
+    if any(out.incremental for out in stage.outs):
+        return None  # each run builds on the one before: its inputs do not say what it makes
     inputs = {
         "code": code,
         "params": dict(params),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from pivot.base import atomic, git, project
 from pivot.declare.stage import Stage
@@ -49,14 +49,16 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
     shown = list(dict.fromkeys(show))
     not_hidden = frozenset(shown)
     hidden = [path for path in dict.fromkeys(ignore) if path not in not_hidden]
-    plans = _plan(proj, hidden, shown)
+    nested = _nested(hidden, shown)
+    plans = _plan(proj, hidden, shown, nested)
+    _plan_nested(proj, plans, nested)
     if not plans:
         return Update(still_ignored=_ignored_by_user(proj, shown))
     ignored = _git_ignored(proj, [path for plan in plans.values() for path in plan.to_add])
     written, failed, added, removed = [], [], 0, 0
     for directory, plan in sorted(plans.items()):
         additions = [path for path in plan.to_add if path not in ignored]
-        text = _edited(plan.text, [_entry(path) for path in additions], plan.to_remove)
+        text = _edited(plan.text, [*(_entry(path) for path in additions), *plan.lines], plan.to_remove)
         if text == plan.text:
             continue
         target = posixpath.join(directory, GITIGNORE)
@@ -66,7 +68,7 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
             failed.append((target, exc.strerror or str(exc)))
             continue
         written.append(target)
-        added, removed = added + len(additions), removed + len(plan.to_remove)
+        added, removed = added + len(additions) + len(plan.lines), removed + len(plan.to_remove)
     return Update(tuple(written), added, removed, _ignored_by_user(proj, shown), tuple(failed))
 
 
@@ -75,9 +77,12 @@ class _Plan:
     text: str  # the .gitignore as it is ("" when absent)
     to_add: list[str] = dataclasses.field(default_factory=list)  # project-relative paths
     to_remove: list[str] = dataclasses.field(default_factory=list)  # entry lines to drop
+    lines: list[str] = dataclasses.field(default_factory=list)  # lines to add as they are
 
 
-def _plan(proj: project.Project, hidden: Sequence[str], shown: Sequence[str]) -> dict[str, _Plan]:
+def _plan(
+    proj: project.Project, hidden: Sequence[str], shown: Sequence[str], nested: Mapping[str, Sequence[str]]
+) -> dict[str, _Plan]:
     """Per directory, the .gitignore text and the edits it needs (directories needing none are left out)."""
     plans: dict[str, _Plan] = {}
     read: dict[str, tuple[str, frozenset[str]] | None] = {}  # directory -> (text, its lines)
@@ -91,6 +96,8 @@ def _plan(proj: project.Project, hidden: Sequence[str], shown: Sequence[str]) ->
             continue
         text, lines = known
         entry = _entry(path)
+        if wanted and nested.get(path):
+            continue  # `_plan_nested` writes its lines
         if wanted and not lines & _equivalents(entry):
             plans.setdefault(directory, _Plan(text)).to_add.append(path)
         elif not wanted and entry in lines:
@@ -115,7 +122,48 @@ def _entry(path: str) -> str:
 def _equivalents(entry: str) -> set[str]:
     """Lines of the same .gitignore that ignore exactly this name already."""
     name = entry[1:]
-    return {entry, entry + "/", name, name + "/"}
+    # `/eval/*`: a directory output whose metric git tracks (see `_plan_nested`) is ignored too.
+    return {entry, entry + "/", name, name + "/", entry + "/*"}
+
+
+def _nested(hidden: Sequence[str], shown: Sequence[str]) -> dict[str, list[str]]:
+    """Cached directories -> the files git tracks inside them (a stage's metric in its output
+    directory). Walks each shown path's parents: no cost per pair of paths."""
+    found: dict[str, list[str]] = {}
+    if not shown:
+        return found
+    hidden_set = frozenset(hidden)
+    for path in shown:
+        parts = path.split("/")
+        for end in range(1, len(parts)):
+            parent = "/".join(parts[:end])
+            if parent in hidden_set:
+                found.setdefault(parent, []).append(path)
+                break
+    return found
+
+
+def _plan_nested(proj: project.Project, plans: dict[str, _Plan], nested: Mapping[str, Sequence[str]]) -> None:
+    """A cached directory holding files git tracks: git cannot re-include a file whose parent
+    directory is ignored, so the directory's contents are ignored instead (`/eval/*`) and each
+    tracked file, with the directories down to it, re-included (`!/eval/metrics.json`)."""
+    for directory, inside in nested.items():
+        parent, name = posixpath.split(directory)
+        text = _read(proj, parent)
+        if text is None:
+            continue
+        present = frozenset(line.strip() for line in text.splitlines())
+        base = "/" + _escape(name)
+        wanted = [base + "/*"]
+        for path in inside:
+            steps = path[len(directory) + 1 :].split("/")
+            for depth in range(1, len(steps)):
+                sub = base + "/" + "/".join(_escape(step) for step in steps[:depth])
+                wanted += [f"!{sub}/", f"{sub}/*"]
+            wanted.append("!" + base + "/" + "/".join(_escape(step) for step in steps))
+        missing = [line for line in dict.fromkeys(wanted) if line not in present]
+        if missing:
+            plans.setdefault(parent, _Plan(text)).lines.extend(missing)
 
 
 def _edited(text: str, additions: Sequence[str], removals: Sequence[str]) -> str:

@@ -538,3 +538,26 @@ def test_remote_cache_mode_needs_a_remote_and_no_download_needs_remote_cache_mod
     assert_clean_error(pivot("run", "--no-download"), "--no-download applies to the remote-cache mode only", "executor.data: remote")
     set_config(root, executor={"kind": "dask", "data": "remote"})
     assert_clean_error(pivot("run"), "no remote configured", "pivot remote add")
+
+
+INCREMENTAL = '''
+from typing import Annotated
+from pivot import loaders, outputs
+
+LOG = outputs.IncrementalOut("log.json", loaders.JSON())
+
+
+def collect(item: Annotated[str, outputs.Dep("item.txt", loaders.Text())], log: Annotated[dict, LOG]) -> Annotated[dict, LOG]:
+    return {**log, item: len(log)}
+'''
+
+
+@pytest.mark.slow
+def test_an_incremental_output_builds_on_its_last_version_in_remote_cache_mode(project, pivot, address):
+    root = project({"stages.py": INCREMENTAL, "pivot.yaml": "stages:\n  collect:\n    python: stages.collect\n", "item.txt": "a"})
+    remote_mode(root, {"url": "../shared-cache"}, address)
+    assert pivot("run").exit_code == 0
+    (root / "item.txt").write_text("b")
+    ran = pivot("run")
+    assert ran.exit_code == 0, ran.output
+    assert yaml.safe_load((root / "log.json").read_text()) == {"a": 0, "b": 1}
