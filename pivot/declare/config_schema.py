@@ -12,6 +12,7 @@ import typing
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
+import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
@@ -66,18 +67,32 @@ class StageConfig(_Sections):
     name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
 
 
-class _OutOptions(_Strict):
-    cache: pydantic.StrictBool = True
+_OUT_OPTIONS = ("cache",)
 
 
-def _one_path(value: Any) -> Any:
-    if isinstance(value, dict) and len(value) != 1:
-        raise ValueError("write one path per entry: '- path' or '- path: {cache: false}'")
+def _shell_path(value: Any) -> Any:
+    """`- path`, or DVC's `- path: {cache: false}`; checked by hand, so that an error names the
+    path and the option rather than the branches of a union."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or len(value) != 1 or not isinstance(next(iter(value)), str):
+        raise pydantic_core.PydanticCustomError("shell_path", "each entry is a path, or one 'path: {cache: false}'")
+    path, options = next(iter(value.items()))
+    if options is None:
+        return value
+    if not isinstance(options, dict):
+        raise pydantic_core.PydanticCustomError("shell_path", "the options of '{path}' must be a mapping", {"path": path})
+    for key, option in options.items():
+        if key not in _OUT_OPTIONS:
+            close = difflib.get_close_matches(str(key), _OUT_OPTIONS, n=1)
+            suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(_OUT_OPTIONS)})"
+            raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")
+        if not isinstance(option, bool):
+            raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
     return value
 
 
-# `- path`, or DVC's `- path: {cache: false}`
-ShellPath = Annotated[str | dict[str, _OutOptions | None], pydantic.AfterValidator(_one_path)]
+ShellPath = Annotated[Any, pydantic.AfterValidator(_shell_path)]
 
 
 class ShellStageConfig(_Strict):
@@ -226,6 +241,7 @@ _TYPE_HINTS = {
     "matrix_dimension": "write 'model: [small, large]', or 'model:' with one 'small: {params: ...}' per line",
     "value_error": "write one string, number or boolean per item",
     "literal_error": "write one of the values the message lists",
+    "shell_path": "write '- data/out.csv', or '- data/out.csv: {cache: false}' for a file git tracks",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
 }
 

@@ -158,7 +158,7 @@ class _Builder:
         return values
 
     def _file_params(self, rel: str, keys: list[str] | None, default: str, where: str) -> dict[str, Any]:
-        data = self._files.read(rel, f"{where}: stage '{self._name}'")
+        data = self._files.read(rel, f"{where}: stage '{self._name}': params")
         self.read.append(rel)
         prefix = "" if rel == default else f"{rel}:"
         if not keys:  # `file.yaml:` alone: every top-level key, as DVC tracks a whole file

@@ -75,7 +75,7 @@ class Files:
                 return tomllib.loads(path.read_text(encoding="utf-8"))
             return yamldoc.load(path, rel).data
         except FileNotFoundError:
-            raise errors.ConfigError(f"{where}: '{rel}' does not exist", hint="create it, or fix the file name") from None
+            raise errors.ConfigError(f"{where}: file '{rel}' does not exist", hint="create it, or fix the file name") from None
         except (OSError, ValueError, errors.PivotError) as exc:  # json, toml and YAML errors
             raise errors.ConfigError(
                 f"{where}: cannot read '{rel}': {' '.join(str(exc).split())}",
@@ -134,7 +134,7 @@ def context(doc: yamldoc.Document, files: Files, matrix_values: Mapping[str, Any
         merged.update(data if isinstance(data, Mapping) else {})
     entries = doc.data.get("vars") or [] if isinstance(doc.data, Mapping) else []
     for index, entry in enumerate(entries):
-        merged.update(_vars_entry(entry, doc.where(("vars", index)), files))
+        merged.update(_vars_entry(entry, f"{doc.where(('vars', index))}: 'vars'", files))
     item = dict(matrix_values)
     if len(item) == 1:  # one dimension: `${item}` is its value, as DVC's foreach
         merged["item"] = next(iter(item.values()))
