@@ -223,7 +223,7 @@ def test_matrix_fills_dimensions_in_commands_and_paths(project, pivot):
     assert result.exit_code == 0, result.output
     assert (root / "sizes/three-2.txt").read_text() == "threethree\n"
     assert sorted(p.name for p in (root / "sizes").glob("*.txt")) == ["one-1.txt", "one-2.txt", "three-1.txt", "three-2.txt"]
-    assert "size@one_2  up to date" in pivot("status").output
+    assert "size@one_2    up to date" in pivot("status").output
 
 
 def test_status_and_run_of_a_shell_pipeline_import_no_user_module(project, pivot):
