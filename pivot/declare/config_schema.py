@@ -193,8 +193,13 @@ def validate(model: type[M], doc: yamldoc.Document) -> M:
         return model.model_validate(doc.data)
     except pydantic.ValidationError as exc:
         # A misspelt key is also a missing one ('pyhton' for 'python'): naming the typo says both.
-        found = sorted(exc.errors(), key=lambda err: err["type"] != "extra_forbidden")
+        # A stage with neither 'python:' nor 'cmd:' is checked as a Python stage: say what it lacks first.
+        found = sorted(exc.errors(), key=lambda err: (err["type"] != "extra_forbidden", not _lacks_kind(err)))
         raise _config_error(model, doc, found[0]) from None
+
+
+def _lacks_kind(err: Any) -> bool:
+    return err["type"] == "missing" and tuple(err["loc"])[2:] == ("python-stage", "python")
 
 
 def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: Any) -> errors.ConfigError:
