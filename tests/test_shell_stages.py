@@ -3,6 +3,7 @@ meets them: real scripts under src/, run by /bin/sh, in a project in tmp_path.""
 
 from __future__ import annotations
 
+import json
 import pathlib
 
 import pytest
@@ -95,6 +96,9 @@ def test_a_command_edit_reruns_explained_with_both_commands_and_a_revert_comes_f
     assert "was: echo x >> counts && python src/train.py prepared.txt model.txt" in explained.output
     assert "now: echo x >> counts && python src/train.py  prepared.txt model.txt" in explained.output
     assert "Code changed" not in explained.output
+    as_json = json.loads(pivot("explain", "train", "--json").output)[0]
+    assert as_json["reasons"] == ["Command changed"]
+    assert as_json["cmd_change"]["new"][1] == "python src/train.py  prepared.txt model.txt"
     assert pivot(*RUN).exit_code == 0
     assert runs(ran) == 2
 

@@ -176,5 +176,6 @@ def decision_json(d: Decision) -> dict[str, Any]:
         ],
         "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
         "run_cache_note": d.run_cache_note,
+        "cmd_change": {"old": list(d.cmd_change[0]), "new": list(d.cmd_change[1])} if d.cmd_change else None,
         "code_unseen": [{"name": u.name, "what": u.what, "location": u.location} for u in d.code_unseen],
     }
