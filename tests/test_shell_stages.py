@@ -237,3 +237,40 @@ def test_status_and_run_of_a_shell_pipeline_import_no_user_module(project, pivot
         assert pivot(*args).exit_code == 0
     assert (root / "model.txt").exists()
     assert not (root / "IMPORTED").exists()
+
+
+def test_a_whole_params_file_and_a_single_dimension_item(project, pivot):
+    pipeline = """
+    stages:
+      echo:
+        matrix:
+          word: [hi, ho]
+        cmd: echo ${item} > said-${item}.txt
+        params:
+          - opts.yaml:
+        outs:
+          - said-${word}.txt
+    """
+    root = project({"pivot.yaml": pipeline, "opts.yaml": "a: 1\nb: {c: 2}\n"})
+    result = pivot(*RUN)
+    assert result.exit_code == 0, result.output
+    assert (root / "said-ho.txt").read_text() == "ho\n"
+    lock = lock_mod.read(root / ".pivot/stages/echo@hi.lock")
+    assert lock is not None and lock.params == {"opts.yaml:a": 1, "opts.yaml:b": {"c": 2}}
+    (root / "opts.yaml").write_text("a: 1\nb: {c: 3}\nd: 4\n")
+    explained = pivot("explain", "echo@hi").output
+    assert "opts.yaml:b: {\"c\": 2} -> {\"c\": 3}" in explained and "opts.yaml:d: (not set) -> 4" in explained
+
+
+def test_a_python_stage_lock_has_no_cmd_key_beside_a_shell_stage(project, pivot):
+    stages = (
+        "from typing import Annotated\nfrom pivot import loaders, outputs\n\n\n"
+        "def shout(text: Annotated[str, outputs.Dep('copied.txt', loaders.Text())]) -> Annotated[str, outputs.Out('loud.txt', loaders.Text())]:\n"
+        "    return text.upper()\n"
+    )
+    pipeline = "stages:\n  copy:\n    cmd: cp in.txt copied.txt\n    deps: [in.txt]\n    outs: [copied.txt]\n  shout:\n    python: stages.shout\n"
+    root = project({"pivot.yaml": pipeline, "stages.py": stages, "in.txt": "quiet\n"})
+    assert pivot(*RUN).exit_code == 0
+    assert (root / "loud.txt").read_text() == "QUIET\n"
+    assert "cmd" not in yaml.safe_load((root / ".pivot/stages/shout.lock").read_text())
+    assert yaml.safe_load((root / ".pivot/stages/copy.lock").read_text())["cmd"] == "cp in.txt copied.txt"
