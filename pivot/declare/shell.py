@@ -61,8 +61,7 @@ def param_roots(entries: Iterable[ShellEntry | None]) -> set[str]:
     for entry in entries:
         if entry is None:
             continue
-        for item in entry.raw.get("params") or []:
-            roots.update(str(key).split(".")[0] for key in ([item] if isinstance(item, str) else []))
+        roots.update(item.split(".")[0] for item in entry.raw.get("params") or [] if isinstance(item, str))
         text = json.dumps(entry.raw, default=str)
         roots.update(key.split(".")[0] for key in shellvalues.PLACEHOLDER.findall(text))
     return roots
@@ -87,7 +86,8 @@ def build(name: str, entry: ShellEntry, doc: yamldoc.Document, files: shellvalue
         digest=xxhash.xxh3_128_hexdigest(identity.encode()),
         manifest={},
         locations={},
-        sources={rel: files.digests[rel] for rel in builder.read if rel in files.digests},
+        # Every values file this load read so far: the load memo watches them for changes.
+        sources=dict(files.digests),
         scheme=canonical.SCHEME,
     )
     return stage, code
@@ -100,7 +100,6 @@ class _Builder:
         self._doc = doc
         self._files = files
         self._context = shellvalues.context(doc, files, entry.matrix_values)
-        self.read: list[str] = [project.PARAMS_FILE, *files.digests]  # what this stage's values came from
 
     def _where(self, *parts: str | int) -> str:
         return self._doc.where(("stages", self._entry.base, *parts))
@@ -159,7 +158,6 @@ class _Builder:
 
     def _file_params(self, rel: str, keys: list[str] | None, default: str, where: str) -> dict[str, Any]:
         data = self._files.read(rel, f"{where}: stage '{self._name}': params")
-        self.read.append(rel)
         prefix = "" if rel == default else f"{rel}:"
         if not keys:  # `file.yaml:` alone: every top-level key, as DVC tracks a whole file
             return {f"{prefix}{key}": value for key, value in (data or {}).items()} if isinstance(data, Mapping) else {}
