@@ -43,17 +43,18 @@ from workloads.heavyimport import bench_heavyimport
 from workloads.packfetch import bench_packfetch
 from workloads.remote import bench_remote
 from workloads.scaling import bench_scaling
+from workloads.shell import bench_shell
 from workloads.sleep import bench_sleep
 
-WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling", "daskcode", "packfetch")
-ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling", "j": "daskcode", "k": "packfetch"}
+WORKLOADS = ("chains", "sleep", "bigfile", "manyfiles", "remote", "dask", "code", "heavyimport", "scaling", "daskcode", "packfetch", "shell")
+ALIASES = {"a": "chains", "b": "sleep", "c": "bigfile", "d": "manyfiles", "e": "remote", "f": "dask", "g": "code", "h": "heavyimport", "i": "scaling", "j": "daskcode", "k": "packfetch", "l": "shell"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="fewer repeats, 50 instead of 200 chain stages, remote: 2,000 files and 200 MiB")
     ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-j); repeatable or comma-separated")
+                    help=f"run only these workloads ({', '.join(WORKLOADS)}, or a-l); repeatable or comma-separated")
     ap.add_argument("--tools", default="dvc,pivot,snakemake",
                     help="comma-separated subset of dvc,pivot,snakemake (default all; Snakemake runs in `scaling` only)")
     ap.add_argument("--pivot", type=Path, default=DEFAULT_PIVOT, help=f"pivot executable (default {DEFAULT_PIVOT})")
@@ -63,7 +64,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     names = [ALIASES.get(n.strip(), n.strip()) for item in args.only for n in item.split(",") if n.strip()]
     bad = [n for n in names if n not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-j)")
+        ap.error(f"unknown workload(s) {bad}; choose from {', '.join(WORKLOADS)} (or a-l)")
     args.only = names or list(WORKLOADS)
     args.tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     if not set(args.tools) <= {"dvc", "pivot", "snakemake"} or not args.tools:
@@ -112,6 +113,8 @@ def run_workload(name: str, tools: list[Tool], cfg: Settings, snakemake: bool) -
     if name == "packfetch":  # pivot against its earlier revision, in the venv beside the pivot executable
         pivots = [tool for tool in tools if isinstance(tool, Pivot)]
         return [], bench_packfetch(cfg.quick, str(Path(pivots[0].exe).with_name("python"))) if pivots else ""
+    if name == "shell":  # DVC, pivot's shell stages and pivot's Python stages: its own table
+        return [], bench_shell(tools, cfg)
     if name == "dask":  # pivot only: DVC has no peer
         return [row for tool in tools if isinstance(tool, Pivot) for row in bench_dask(tool, cfg)], ""
     raise ValueError(f"unknown workload {name}")  # parse_args lets only WORKLOADS through

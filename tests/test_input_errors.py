@@ -195,7 +195,7 @@ def test_unknown_top_level_key_suggests_stages(ran, pivot):
 
 def test_stage_without_python_key(ran, pivot):
     broken = PIPELINE.replace("    python: stages.train\n", "")
-    break_input(pivot, ran, {"pivot.yaml": broken}, "pivot.yaml:4", "python", "required")
+    break_input(pivot, ran, {"pivot.yaml": broken}, "pivot.yaml:4", "stage 'train' has neither 'python:' nor 'cmd:'")
 
 
 def test_unknown_key_in_project_config(ran, pivot):

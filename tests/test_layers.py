@@ -55,6 +55,8 @@ LAYERS = {
     "pivot.declare.params": 3,
     "pivot.declare.paramschema": 3,
     "pivot.declare.matrix": 3,
+    "pivot.declare.shell": 3,  # shell stages (`cmd:`) from pivot.yaml, no import needed
+    "pivot.declare.shellvalues": 3,
     "pivot.code.fingerprint": 3,
     "pivot.declare.discovery": 4,
     "pivot.declare.loadmemo": 4,

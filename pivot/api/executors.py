@@ -102,7 +102,7 @@ def execute(
     if kind == "forkserver":
         from pivot.executor import warm
 
-        warm.expect(str(ws.project.root), (loaded.graph.stages[name].func.partition(":")[0] for name in names))
+        warm.expect(str(ws.project.root), (stage.func.partition(":")[0] for name in names if (stage := loaded.graph.stages[name]).func))
     jobs = request.jobs or pool.default_jobs()
     return run(RunOptions(jobs, request.force, request.keep_going, executor=kind)), None
 

@@ -93,6 +93,7 @@ def explain_block(d: Decision) -> str:
         ("Param changes", [f"{c.key}: {fmt(c.old, c.old is None)} -> {fmt(c.new, c.new is None)}" for c in d.param_changes]),
         ("Dependency changes", [f"{c.path}: {c.change.value}" for c in d.dep_changes]),
         ("Code changes", [f"{c.name}{f' ({c.location})' if c.location else ''}: {c.change.value}" for c in d.code_changes]),
+        ("Command changes", _command_change(d)),
         ("Output changes", [_out_change(c) for c in d.out_changes]),
         ("Restored from the run cache instead of running" if d.from_run_cache else "Restored from the cache instead of running", list(d.restore)),
     ]
@@ -100,6 +101,13 @@ def explain_block(d: Decision) -> str:
         if items:
             lines += ["", f"  {title}:", *(f"    {item}" for item in items)]
     return "\n".join(lines) + "\n"
+
+
+def _command_change(d: Decision) -> list[str]:
+    if d.cmd_change is None:
+        return []
+    old, new = d.cmd_change
+    return [f"was: {' && '.join(old) if old else '(no command recorded)'}", f"now: {' && '.join(new)}"]
 
 
 def edited_line(path: str) -> str:
@@ -168,5 +176,6 @@ def decision_json(d: Decision) -> dict[str, Any]:
         ],
         "out_changes": [{"path": c.path, "change": c.change.value} for c in d.out_changes],
         "run_cache_note": d.run_cache_note,
+        "cmd_change": {"old": list(d.cmd_change[0]), "new": list(d.cmd_change[1])} if d.cmd_change else None,
         "code_unseen": [{"name": u.name, "what": u.what, "location": u.location} for u in d.code_unseen],
     }

@@ -31,6 +31,7 @@ class Reason(enum.Enum):
     OUTS_DECLARED = "Output declarations changed"
     OUTS = "Outputs missing or modified"
     UPSTREAM = "Upstream stage will run"
+    CMD = "Command changed"  # a shell stage's command (its code), after templating
 
 
 class Change(enum.Enum):
@@ -104,6 +105,8 @@ class Decision:
     # upstream stage has such deps. Set by `observe.predict`, which knows the graph.
     missing_deps: tuple[str, ...] = ()
     blocked_by: tuple[str, ...] = ()
+    # A shell stage's command as the lock records it and as it is now, when it changed.
+    cmd_change: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def blocked(self) -> bool:
@@ -197,8 +200,10 @@ def _decide(
     deps = _dep_changes(lock.deps, facts)
     declared = _declarations_changed(stage, lock)
     outs, restore = _out_changes(stage, lock, facts) if not declared else ((), ())
+    code_changed = bool(code) or lock.code_fingerprint != facts.fingerprint.digest
     for reason, present in (
-        (Reason.CODE, code or lock.code_fingerprint != facts.fingerprint.digest),
+        (Reason.CODE, code_changed and not stage.is_shell),
+        (Reason.CMD, code_changed and stage.is_shell),
         (Reason.PARAMS, params),
         (Reason.DEPS, deps),
         (Reason.OUTS_DECLARED, declared),
@@ -218,6 +223,7 @@ def _decide(
         code_changes=code,
         out_changes=outs,
         restore=() if run else restore,
+        cmd_change=(lock.cmd, stage.cmd) if code_changed and stage.is_shell else None,
     )
 
 

@@ -17,7 +17,7 @@ import xxhash
 import pivot
 from pivot import errors
 from pivot.base import plain, project, yamldoc
-from pivot.declare import config_plain, matrix
+from pivot.declare import config_plain, matrix, shell
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 from pivot.pipeline import Registration
 
@@ -38,11 +38,12 @@ class StageConfig:
     origin: str = ""  # the key under `stages:` it came from (a matrix stage's base name)
     locs: Mapping[tuple[str, str], yamldoc.Loc] = dataclasses.field(default_factory=dict)
     param_layers: tuple[matrix.ParamLayer, ...] = ()  # pivot.yaml's params, lowest precedence first
+    shell: shell.ShellEntry | None = None  # a `cmd:` stage (python is "" then): see pivot.declare.shell
 
     @classmethod
     def from_data(cls, name: str, data: Mapping[str, Any]) -> StageConfig:
         # Empty sections (every line commented out) read as null: they count as empty.
-        sections = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
+        sections: dict[str, Any] = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
         layers = ((sections["params"], ("stages", name, "params")),)
         return cls(python=data["python"], origin=name, param_layers=layers, **sections)
 
@@ -51,13 +52,14 @@ class StageConfig:
         params: dict[str, Any] = {}
         for values, _ in variant.param_layers:
             params.update(values)
+        sections: dict[str, Any] = {section: dict(paths) for section, paths in variant.paths.items()}
         return cls(
             python=variant.python,
             params=params,
             origin=base,
             locs=variant.locs,
             param_layers=variant.param_layers,
-            **{section: dict(paths) for section, paths in variant.paths.items()},
+            **sections,
         )
 
     def loc(self, *parts: str) -> yamldoc.Loc:
@@ -115,7 +117,9 @@ def load_pipeline(proj: project.Project) -> Pipeline:
     stages: dict[str, StageConfig] = {}
     for key, entry in (doc.data.get("stages") or {}).items():
         _check_key(key, doc)
-        if entry.get("matrix"):
+        if shell.is_shell(entry):
+            stages.update((name, StageConfig("", origin=key, shell=e)) for name, e in shell.variants(key, entry, doc))
+        elif entry.get("matrix"):
             stages.update((v.name, StageConfig.from_variant(key, v)) for v in matrix.expand(key, entry, doc))
         else:
             matrix.check_plain(key, entry, doc)

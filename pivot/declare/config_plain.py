@@ -28,6 +28,8 @@ def _pipeline(data: dict[Any, Any]) -> bool:
 
 
 def _stage(entry: Any) -> bool:
+    if isinstance(entry, dict) and "cmd" in entry:
+        return _shell_stage(entry)
     if not isinstance(entry, dict) or set(entry) - {"python", "params", *_SECTIONS}:
         return False  # a matrix, a name template, or an unknown key: the schema decides
     if not isinstance(entry.get("python"), str):
@@ -35,6 +37,20 @@ def _stage(entry: Any) -> bool:
     sections_ok = all(_str_map(entry.get(key)) for key in _SECTIONS)
     params = entry.get("params")
     return sections_ok and (params is None or (isinstance(params, dict) and all(isinstance(k, str) for k in params)))
+
+
+def _shell_stage(entry: dict[Any, Any]) -> bool:
+    """A shell stage of plain paths and keys (`{path: {cache: false}}` entries: the schema decides)."""
+    if set(entry) - {"cmd", "wdir", "params", *_SECTIONS}:
+        return False
+    cmd = entry["cmd"]
+    cmd_ok = isinstance(cmd, str) or (isinstance(cmd, list) and all(isinstance(c, str) for c in cmd))
+    lists_ok = all(_str_list(entry.get(key)) for key in (*_SECTIONS, "params"))
+    return cmd_ok and lists_ok and _opt_str(entry.get("wdir"))
+
+
+def _str_list(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and all(isinstance(item, str) for item in value))
 
 
 def _str_map(value: Any) -> bool:

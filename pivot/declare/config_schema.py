@@ -78,13 +78,82 @@ class StageConfig(_Sections):
     name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
 
 
+_OUT_OPTIONS = ("cache",)
+
+
+def _shell_path(value: Any) -> Any:
+    """`- path`, or DVC's `- path: {cache: false}`; checked by hand, so that an error names the
+    path and the option rather than the branches of a union."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict) or len(value) != 1 or not isinstance(next(iter(value)), str):
+        raise pydantic_core.PydanticCustomError("shell_path", "each entry is a path, or one 'path: {cache: false}'")
+    path, options = next(iter(value.items()))
+    if options is None:
+        return value
+    if not isinstance(options, dict):
+        raise pydantic_core.PydanticCustomError("shell_path", "the options of '{path}' must be a mapping", {"path": path})
+    for key, option in options.items():
+        if key not in _OUT_OPTIONS:
+            close = difflib.get_close_matches(str(key), _OUT_OPTIONS, n=1)
+            suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(_OUT_OPTIONS)})"
+            raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")
+        if not isinstance(option, bool):
+            raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
+    return value
+
+
+ShellPath = Annotated[Any, pydantic.AfterValidator(_shell_path)]
+
+
+class ShellStageConfig(_Strict):
+    """A shell stage, spelt as DVC's dvc.yaml spells one (see docs/shell-stages.md)."""
+
+    cmd: str | list[str]
+    deps: list[str] = []
+    outs: list[ShellPath] = []
+    metrics: list[ShellPath] = []
+    plots: list[ShellPath] = []
+    params: list[str | dict[str, list[str] | None]] = []
+    wdir: str | None = None
+    matrix: dict[str, Dimension] | None = None
+    name: str | None = None
+
+    @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+def _stage_kind(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "python-stage"  # the model's own error says a mapping is expected
+    has_python, has_cmd = "python" in value, "cmd" in value
+    if has_python and has_cmd:
+        return None
+    return "shell-stage" if has_cmd else "python-stage"  # neither: the Python stage's errors name typos
+
+
+AnyStage = Annotated[
+    Annotated[StageConfig, pydantic.Tag("python-stage")] | Annotated[ShellStageConfig, pydantic.Tag("shell-stage")],
+    pydantic.Discriminator(
+        _stage_kind,
+        custom_error_type="stage_kind",
+        custom_error_message="a stage has either 'python:' (a function) or 'cmd:' (a shell command), not both",
+    ),
+]
+_STAGE_TAGS: dict[str, type[pydantic.BaseModel]] = {"python-stage": StageConfig, "shell-stage": ShellStageConfig}
+
+
 class PipelineConfig(_Strict):
-    stages: dict[str, StageConfig] = {}
+    stages: dict[str, AnyStage] = {}
 
     @pydantic.field_validator("stages", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return {} if value is None else value
+
+    vars: list[str | dict[str, Any]] = []  # templating values for `${key}` in shell stages, as DVC's
 
 
 class CacheSettings(_Strict):
@@ -135,18 +204,31 @@ def validate(model: type[M], doc: yamldoc.Document) -> M:
         return model.model_validate(doc.data)
     except pydantic.ValidationError as exc:
         # A misspelt key is also a missing one ('pyhton' for 'python'): naming the typo says both.
-        found = sorted(exc.errors(), key=lambda err: err["type"] != "extra_forbidden")
+        # A stage with neither 'python:' nor 'cmd:' is checked as a Python stage: say what it lacks first.
+        found = sorted(exc.errors(), key=lambda err: (err["type"] != "extra_forbidden", not _lacks_kind(err)))
         raise _config_error(model, doc, found[0]) from None
+
+
+def _lacks_kind(err: Any) -> bool:
+    return err["type"] == "missing" and tuple(err["loc"])[2:] == ("python-stage", "python")
 
 
 def _config_error(model: type[pydantic.BaseModel], doc: yamldoc.Document, err: Any) -> errors.ConfigError:
     loc = tuple(err["loc"])
+    kind = loc[2] if loc[:1] == ("stages",) and len(loc) > 2 and loc[2] in _STAGE_TAGS else None
+    if kind is not None:
+        loc = (*loc[:2], *loc[3:])  # drop the tag pydantic puts after a stage: which kind it is
     if loc[:1] == ("stages",) and loc[2:3] == ("matrix",) and len(loc) > 4:
         loc = (*loc[:4], *loc[5:])  # drop the tag pydantic puts after a dimension: "values"/"overrides"
     where = doc.where(loc)
     field = ".".join(str(part) for part in loc)
     if err["type"] == "extra_forbidden":
-        return _unknown_key(where, loc, _allowed_keys(model, loc))
+        allowed = _allowed_keys(_STAGE_TAGS[kind], loc[2:]) if kind else _allowed_keys(model, loc)
+        return _unknown_key(where, loc, allowed)
+    if err["type"] == "missing" and len(loc) == 3 and loc[2] == "python":
+        return errors.ConfigError(
+            f"{where}: stage '{loc[1]}' has neither 'python:' nor 'cmd:'", hint=_TYPE_HINTS["stage_kind"]
+        )
     if err["type"] == "missing":
         return errors.ConfigError(f"{where}: '{field}' is required", hint=f"add '{loc[-1]}:' there")
     return errors.ConfigError(f"{where}: '{field}': {err['msg']}", hint=_TYPE_HINTS.get(err["type"]))
@@ -176,6 +258,8 @@ _TYPE_HINTS = {
     "value_error": "write one string, number or boolean per item",
     "literal_error": "write one of the values the message lists",
     "path_type": "write 'name: path/to/file', or 'name: [a.csv, b.csv]' for a list (quote a path YAML reads as something else)",
+    "shell_path": "write '- data/out.csv', or '- data/out.csv: {cache: false}' for a file git tracks",
+    "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
 }
 
 

@@ -14,6 +14,8 @@ from pivot.declare.stage import OutKind, Stage
 def describe(stage: Stage) -> dict[str, Any]:
     """One stage as plain values: its function, deps and outputs by kind."""
     described: dict[str, Any] = {"name": stage.name, "function": stage.func, "deps": list(stage.dep_paths)}
+    if stage.is_shell:
+        described["cmd"] = list(stage.cmd)
     for kind in OutKind:
         described[kind.value] = [out.path for out in stage.outs if out.kind is kind]
     return described
@@ -23,7 +25,8 @@ def listing(stages: Sequence[Stage]) -> str:
     blocks = []
     for stage in stages:
         described = describe(stage)
-        lines = [f"{stage.name}  ({described['function']})"]
+        runs = described["function"] or " && ".join(described.get("cmd", []))
+        lines = [f"{stage.name}  ({runs})"]
         for key in ("deps", *(kind.value for kind in OutKind)):
             if described[key]:
                 lines.append(f"  {key + ':':<8} {', '.join(described[key])}")

@@ -20,7 +20,7 @@ from pivot import pipeline as api
 from pivot.base import project, yamldoc
 from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.code import fingerprint
-from pivot.declare import config, outshapes, params
+from pivot.declare import config, outshapes, params, shell, shellvalues
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, DepSpec, OutKind, OutSpec, Returns, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
@@ -41,14 +41,20 @@ def load(proj: project.Project, memo: FingerprintMemo | None = None) -> LoadedPi
     """Import the user's modules and build every stage; fingerprints in `memo` whose source files
     are unchanged are reused instead of walking the code again."""
     pipeline = declared(proj)
-    params_doc = params.load_params_file(proj, list(pipeline.stages))
+    params_doc = params.load_params_file(proj, list(pipeline.stages), shell.param_roots(e.shell for e in pipeline.stages.values()))
     stages: dict[str, Stage] = {}
     functions: dict[str, Callable[..., Any]] = {}
+    shell_files, commands = shellvalues.Files(proj.root), {}
     for name, entry in pipeline.stages.items():
+        if entry.shell is not None:  # nothing to import: its command is its code
+            stages[name], commands[name] = shell.build(name, entry.shell, pipeline.doc, shell_files)
+            continue
         func = _import_function(name, entry.python, pipeline.doc.where(entry.loc("python")))
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
-    return LoadedPipeline(proj, stages, _fingerprints(proj, stages, functions, memo or {}))
+    python_stages = {name: stage for name, stage in stages.items() if name not in commands}
+    fingerprints = {**_fingerprints(proj, python_stages, functions, memo or {}), **commands}
+    return LoadedPipeline(proj, stages, {name: fingerprints[name] for name in stages})
 
 
 def _fingerprints(

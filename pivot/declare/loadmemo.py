@@ -20,15 +20,15 @@ from collections.abc import Mapping
 from typing import Any
 
 import pivot
-from pivot.base import atomic, project
+from pivot.base import atomic, project, yamldoc
 from pivot.base.importing import is_project_module, prepare_imports
 from pivot.code import fingerprint
 from pivot.code import source as codesource
 from pivot.code.source import file_digest
-from pivot.declare import config, discovery, params, paramschema
+from pivot.declare import config, discovery, params, paramschema, shell, shellvalues
 from pivot.declare.stage import base_name
 
-_VERSION = 3  # 2: params schemas; 3: output shapes (new DepSpec/OutSpec fields)
+_VERSION = 4  # 2: params schemas; 3: output shapes (new DepSpec/OutSpec fields); 4: shell stages (cmd, wdir)
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 # The packages whose code shapes a loaded pipeline (stages, params, fingerprints).
 _SHAPING = ("", "base", "code", "declare")
@@ -89,12 +89,17 @@ def _params_refreshed(proj: project.Project, memo: Mapping[str, Any]) -> discove
         return None
     prepare_imports(proj.root)
     declared = config.load_pipeline(proj)
-    params_doc = params.load_params_file(proj, list(declared.stages))  # bad params.yaml: the usual error
+    roots = shell.param_roots(entry.shell for entry in declared.stages.values())
+    params_doc = params.load_params_file(proj, list(declared.stages), roots)  # bad params.yaml: the usual error
     stages = {}
+    fingerprints, shell_files = dict(memo["fingerprints"]), shellvalues.Files(proj.root)
     for name, entry in declared.stages.items():
         stage = memo["stages"].get(name)
         if stage is None:
             return None
+        if entry.shell is not None:  # its command may use params too: built again, without imports
+            stages[name], fingerprints[name] = shell.build(name, entry.shell, declared.doc, shell_files)
+            continue
         if _own_values(params_doc.data, name) == _own_values(memo["params_data"], name):
             stages[name] = stage  # its params.yaml sections did not change (pivot.yaml did not either)
             continue
@@ -110,7 +115,7 @@ def _params_refreshed(proj: project.Project, memo: Mapping[str, Any]) -> discove
         if values is None:
             return None
         stages[name] = dataclasses.replace(stage, params=values)
-    return discovery.LoadedPipeline(proj, stages, memo["fingerprints"])
+    return discovery.LoadedPipeline(proj, stages, fingerprints)
 
 
 def _write(
@@ -127,7 +132,7 @@ def _write(
         "stages": dict(loaded.stages),
         "fingerprints": dict(loaded.fingerprints),
         "schemas": dict(schemas) if schemas is not None else _schemas(loaded),
-        "params_data": params.load_params_file(proj, list(loaded.stages)).data,
+        "params_data": yamldoc.load(proj.params_file, project.PARAMS_FILE).data,  # checked by the load
     }
     try:
         data = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)

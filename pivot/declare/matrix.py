@@ -54,6 +54,25 @@ def text(value: Any) -> str:
 
 
 def expand(base: str, entry: Mapping[str, Any], doc: yamldoc.Document) -> list[Variant]:
+    return [_variant(base, name, entry, combo, doc) for name, combo in _named(base, entry, doc)]
+
+
+def combinations(base: str, entry: Mapping[str, Any], doc: yamldoc.Document) -> list[tuple[str, dict[str, Any]]]:
+    """Each variant's name and its dimensions' values, for a stage that fills in `${...}` itself
+    (a shell stage); a dimension value with overrides is refused, as only Python stages take them."""
+    named = []
+    for name, combo in _named(base, entry, doc):
+        for choice in combo:
+            if choice.overrides:
+                raise errors.ConfigError(
+                    f"{doc.where(choice.loc)}: stage '{base}': a shell stage's matrix values take no overrides",
+                    hint=f"list the values ('{choice.dimension}: [a, b]') and use '${{{choice.dimension}}}' in cmd and paths",
+                )
+        named.append((name, {choice.dimension: choice.value for choice in combo}))
+    return named
+
+
+def _named(base: str, entry: Mapping[str, Any], doc: yamldoc.Document) -> list[tuple[str, tuple[_Choice, ...]]]:
     dimensions = _dimensions(base, entry["matrix"], doc)
     namer = _Namer(base, entry.get("name"), [choices[0].dimension for choices in dimensions], doc)
     variants: dict[str, tuple[_Choice, ...]] = {}
@@ -67,7 +86,7 @@ def expand(base: str, entry: Mapping[str, Any], doc: yamldoc.Document) -> list[V
                 f"'{name}' ({_describe(other)}; {_describe(combo)})",
                 hint=namer.duplicate_hint(),
             )
-        expanded.append(_variant(base, name, entry, combo, doc))
+        expanded.append((name, combo))
     return expanded
 
 

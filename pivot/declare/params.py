@@ -6,7 +6,7 @@ Validation errors name the stage, the field and the file the offending value cam
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -30,9 +30,10 @@ class Source:
         return self.doc.where((*self.prefix, *((key,) if isinstance(key, str) else key)))
 
 
-def load_params_file(proj: project.Project, stage_names: list[str]) -> yamldoc.Document:
+def load_params_file(proj: project.Project, stage_names: list[str], shared: Collection[str] = ()) -> yamldoc.Document:
     """params.yaml, checked to be `{stage: {key: value}}` for stages that exist; a key may also be
-    the base name of variants (`train` for every `train@...`)."""
+    the base name of variants (`train` for every `train@...`), or (`shared`) one that shell stages
+    read, which may hold any value."""
     doc = yamldoc.load(proj.params_file, project.PARAMS_FILE)
     if not isinstance(doc.data, dict):
         raise errors.ParamsError(
@@ -41,6 +42,8 @@ def load_params_file(proj: project.Project, stage_names: list[str]) -> yamldoc.D
         )
     known = set(stage_names) | {base_name(name) for name in stage_names}
     for name, values in doc.data.items():
+        if name in shared:
+            continue
         if name not in known:
             raise errors.ParamsError(
                 f"{doc.where((name,))}: params for unknown stage '{name}'",

@@ -83,6 +83,14 @@ class Stage:
     params_class: str | None = None  # "module:qualname" of the StageParams subclass
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # resolved, JSON-like
     source: str = ""  # where it was declared, e.g. "pivot.yaml:7"
+    # A shell stage (pivot.yaml `cmd:`) has these instead of a function (`func` is ""): its
+    # commands after templating, run one after another by /bin/sh, in `wdir` (project-relative).
+    cmd: tuple[str, ...] = ()
+    wdir: str = ""
+
+    @property
+    def is_shell(self) -> bool:
+        return bool(self.cmd)
 
     @property
     def dep_paths(self) -> tuple[str, ...]:

@@ -115,6 +115,7 @@ def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, H
         deps=dict(basis.deps),
         outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
         code_scheme=basis.code_scheme,
+        cmd=stage.cmd,
     )
     lock_mod.write(ws.project.lock_file(stage.name), lock)
     return lock

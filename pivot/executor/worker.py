@@ -18,7 +18,7 @@ import pivot
 from pivot import loaders
 from pivot.base import diskfull, importing
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, OutKind, OutSpec, Returns, Shape, Stage
-from pivot.executor import fdcapture, outshapes, warm
+from pivot.executor import fdcapture, outshapes, shell, warm
 from pivot.executor.task import StageOutcome, StageTask
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
@@ -66,6 +66,11 @@ def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcom
 
 
 def _run(stage: Stage, root: pathlib.Path) -> None:
+    if stage.is_shell:
+        problem = shell.run(stage, root)
+        if problem:
+            raise StageContractError(problem)
+        return
     func = importing.import_object(stage.func)
     args: list[Any] = []
     if stage.params_class:

@@ -49,6 +49,7 @@ class StageLock:
     kinds_recorded: bool = True
     # How the code fingerprint was hashed (pivot.code.canonical); 1 when the lock does not say.
     code_scheme: int = 1
+    cmd: tuple[str, ...] = ()  # a shell stage's commands, after templating (empty for a Python stage)
 
     @property
     def cached(self) -> dict[str, HashInfo]:
@@ -106,6 +107,7 @@ def _to_data(lock: StageLock) -> dict[str, Any]:
             "manifest": dict(lock.code_manifest),
             "scheme": lock.code_scheme,
         },
+        **({"cmd": lock.cmd[0] if len(lock.cmd) == 1 else list(lock.cmd)} if lock.cmd else {}),
         "params": dict(lock.params),
         "deps": {path: info_data(info) for path, info in lock.deps.items()},
         "outs": {
@@ -141,7 +143,15 @@ def _from_data(data: Mapping[str, Any]) -> StageLock:
         outputs=outputs,
         kinds_recorded=schema == SCHEMA,
         code_scheme=int(data["code"].get("scheme", 1)),
+        cmd=_commands(data.get("cmd")),
     )
+
+
+def _commands(value: Any) -> tuple[str, ...]:
+    # One command is written as a string, several as a list: as DVC's lock writes `cmd`.
+    if value is None:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(item) for item in value)
 
 
 def _output(path: str, entry: Mapping[str, Any]) -> LockedOutput:

@@ -84,6 +84,8 @@ def inputs_for(
         # Declarations, loaders included: the same value saved by another loader is other bytes.
         "outs": [[o.path, o.kind.value, o.cache, _loader_id(o.loader)] for o in sorted(stage.outs, key=lambda o: o.path)],
     }
+    if stage.is_shell:  # in `code` already; said in so many words, and Python stages' keys unchanged
+        inputs["cmd"] = {"commands": list(stage.cmd), "wdir": stage.wdir}
     try:
         key_of(inputs)
     except (TypeError, ValueError):  # e.g. a params mapping with keys of mixed types
