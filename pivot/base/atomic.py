@@ -22,16 +22,33 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
     recomputation, and whose damage their reader detects (run-cache entries)."""
+    with _replacing(path, ".tmp", durable=False) as tmp, open(tmp, mode) as handle:
+        yield handle
+        handle.flush()
+        if durable:
+            os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def replacing(path: pathlib.Path, *, durable: bool = True) -> Iterator[pathlib.Path]:
+    """Yield the path of an empty temp file next to `path`, for writers that want a path rather
+    than a handle (pandas, matplotlib); it replaces `path` only if the block succeeds. The temp
+    name ends in `path`'s suffix, as libraries that choose a format by suffix expect."""
+    with _replacing(path, f".tmp{path.suffix}", durable=durable) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _replacing(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
     with diskfull.writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
         try:
             os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
-            with os.fdopen(fd, mode) as handle:
-                yield handle
-                handle.flush()
-                if durable:
-                    os.fsync(handle.fileno())
+            os.close(fd)
+            yield pathlib.Path(tmp)
+            if durable:
+                _fsync(tmp)
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
@@ -46,6 +63,14 @@ def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> Non
 
 def write_text(path: pathlib.Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _umask() -> int:
