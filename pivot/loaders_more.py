@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pivot import errors, loaders
-from pivot.base import atomic
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +30,7 @@ class JSONL(loaders.Loader):
     def save(self, value: Any, path: pathlib.Path) -> None:
         if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
             raise errors.LoaderError(f"JSONL saves a list of records, one per line; got a {type(value).__name__}")
-        with atomic.replacing(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
+        with loaders.writing(path) as tmp, tmp.open("w", encoding="utf-8") as handle:
             for index, record in enumerate(value):
                 try:
                     line = json.dumps(record, ensure_ascii=False)
@@ -60,7 +59,7 @@ class DataFrameJSONL(loaders.Loader):
 
     def save(self, value: Any, path: pathlib.Path) -> None:
         loaders._pandas()
-        with atomic.replacing(path) as tmp:
+        with loaders.writing(path) as tmp:
             value.to_json(tmp, orient="records", lines=True)
 
     def empty(self) -> Any:
@@ -102,7 +101,7 @@ def _save_figure(loader: MatplotlibFigure, figure: Any, path: pathlib.Path) -> N
         )
     import matplotlib
 
-    with atomic.replacing(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "pivot"}):
+    with loaders.writing(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "pivot"}):
         figure.savefig(tmp, format=kind, dpi=loader.dpi or "figure", bbox_inches=loader.bbox_inches, metadata=_NO_DATES[kind])
 
 
