@@ -49,12 +49,10 @@ class DataFrameJSONL(loaders.Loader):
 
     def load(self, path: pathlib.Path) -> Any:
         pandas = loaders._pandas()
-        if not loaders.read_text(path, "utf-8").strip():
-            return pandas.DataFrame()  # what an empty frame saves as; pandas refuses to read it back
         try:
             return pandas.read_json(path, orient="records", lines=True)
-        except ValueError as exc:
-            _records(path)  # raises naming the line, if one line is not JSON
+        except ValueError as exc:  # UnicodeDecodeError too
+            _records(path)  # raises naming the line, if a line is not UTF-8 or not JSON
             raise errors.LoaderError(f"{path}: not a table of JSON records: {exc}") from None
 
     def save(self, value: Any, path: pathlib.Path) -> None:

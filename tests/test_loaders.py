@@ -159,3 +159,17 @@ def test_the_new_loaders_import_in_either_order():
     assert done.stdout.strip() == "False False", done.stderr
     with pytest.raises(AttributeError, match="no attribute 'NoSuchLoader'"):
         _ = loaders.NoSuchLoader
+
+
+def test_a_custom_loader_saves_atomically_through_writing(tmp_path):
+    path = tmp_path / "lines.txt"
+    path.write_text("previous\n")
+    with pytest.raises(RuntimeError), loaders.writing(path) as tmp:
+        assert tmp.parent == path.parent and tmp.suffix == ".txt"
+        tmp.write_text("half of the new")
+        raise RuntimeError("the loader fails half-way")
+    assert path.read_text() == "previous\n"
+    with loaders.writing(path) as tmp:
+        tmp.write_text("new\n")
+    assert path.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["lines.txt"]
