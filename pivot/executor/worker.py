@@ -126,7 +126,10 @@ def _written_metric(stage: Stage, out: OutSpec, path: pathlib.Path) -> Any:
         return {}  # not written at all: _save says so
     kind = "YAML" if out.path.endswith((".yaml", ".yml")) else "JSON"
     try:
-        return (loaders.YAML() if kind == "YAML" else loaders.JSON()).load(path)
+        # Relative, as the cwd is the root: the error names the file as the user does.
+        return (loaders.YAML() if kind == "YAML" else loaders.JSON()).load(pathlib.Path(out.path))
+    except errors.LoaderError as exc:  # names the file and the line
+        raise StageContractError(f"stage '{stage.name}': metric {exc}") from None
     except Exception as exc:  # json's and yaml's errors differ; both name the line
         raise StageContractError(
             f"stage '{stage.name}': metric '{out.path}' is not valid {kind}: {' '.join(str(exc).split())}"
