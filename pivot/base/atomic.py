@@ -22,7 +22,7 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
     recomputation, and whose damage their reader detects (run-cache entries)."""
-    with _replacing(path, ".tmp", durable=False) as tmp, open(tmp, mode) as handle:
+    with diskfull.writing(path), _temp_beside(path, ".tmp", durable=False) as tmp, open(tmp, mode) as handle:
         yield handle
         handle.flush()
         if durable:
@@ -33,27 +33,29 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 def replacing(path: pathlib.Path, *, durable: bool = True) -> Iterator[pathlib.Path]:
     """Yield the path of an empty temp file next to `path`, for writers that want a path rather
     than a handle (pandas, matplotlib); it replaces `path` only if the block succeeds. The temp
-    name ends in `path`'s suffix, as libraries that choose a format by suffix expect."""
-    with _replacing(path, f".tmp{path.suffix}", durable=durable) as tmp:
+    name ends in `path`'s suffix, as libraries that choose a format by suffix expect.
+
+    A full disk stays a plain OSError: the caller names the file the user knows (the stage worker
+    hands loaders a temp name of its own and wraps the save in `diskfull.writing(output)`)."""
+    with _temp_beside(path, f".tmp{path.suffix}", durable=durable) as tmp:
         yield tmp
 
 
 @contextlib.contextmanager
-def _replacing(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
-    with diskfull.writing(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-        try:
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
-            os.close(fd)
-            yield pathlib.Path(tmp)
-            if durable:
-                _fsync(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files we write are ordinary files
+        os.close(fd)
+        yield pathlib.Path(tmp)
+        if durable:
+            _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:
