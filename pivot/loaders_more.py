@@ -56,7 +56,9 @@ class DataFrameJSONL(loaders.Loader):
             raise errors.LoaderError(f"{path}: not a table of JSON records: {exc}") from None
 
     def save(self, value: Any, path: pathlib.Path) -> None:
-        loaders._pandas()
+        if not isinstance(value, loaders._pandas().DataFrame):
+            hint = " (JSONL saves a list of records)" if isinstance(value, list) else ""
+            raise errors.LoaderError(f"DataFrameJSONL saves a pandas DataFrame; got a {type(value).__name__}{hint}")
         with loaders.writing(path) as tmp:
             value.to_json(tmp, orient="records", lines=True)
 

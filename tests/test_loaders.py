@@ -82,6 +82,9 @@ def test_dataframe_jsonl_round_trips_rows_as_records(tmp_path):
     loaders.DataFrameJSONL().save(frame, tmp_path / "f.jsonl")
     assert (tmp_path / "f.jsonl").read_text().splitlines() == ['{"word":"alpha","length":5}', '{"word":"beta","length":4}']
     assert loaders.DataFrameJSONL().load(tmp_path / "f.jsonl").equals(frame)
+    with pytest.raises(errors.LoaderError, match=r"saves a pandas DataFrame; got a list \(JSONL saves a list of records\)"):
+        loaders.DataFrameJSONL().save([{"word": "alpha"}], tmp_path / "f.jsonl")
+    assert loaders.DataFrameJSONL().load(tmp_path / "f.jsonl").equals(frame)  # the refused save changed nothing
 
 
 def test_empty_values_save_and_load_back_empty(tmp_path):
