@@ -5,6 +5,7 @@
     ├── CacheError                  a cache object is missing or corrupted
     ├── TransferError               objects could not be moved to or from a remote
     ├── DiskFullError               no space left (ENOSPC, EDQUOT) where pivot was writing
+    ├── LoaderError                 a file does not parse as its loader's format, or a value does not fit it
     ├── Interrupted                 exit 130: Ctrl-C / SIGTERM
     └── InputError                  exit 2: what the user gave us is wrong
         ├── ConfigError             pivot.yaml, params.yaml, .pivot/config.yaml
@@ -101,3 +102,9 @@ class ProjectBusyError(InputError):
 
 class RevisionError(InputError):
     pass
+
+
+class LoaderError(PivotError):
+    """A built-in loader could not read a file (the message names it, and the line where the format
+    has lines) or could not save a value; it fails the stage with the message alone, as the
+    traceback would show only the parser's internals."""

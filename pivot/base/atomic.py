@@ -22,21 +22,40 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
     recomputation, and whose damage their reader detects (run-cache entries)."""
-    with diskfull.writing(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; files we write are ordinary files
-            with os.fdopen(fd, mode) as handle:
-                yield handle
-                handle.flush()
-                if durable:
-                    os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+    with diskfull.writing(path), _temp_beside(path, ".tmp", durable=False) as tmp, open(tmp, mode) as handle:
+        yield handle
+        handle.flush()
+        if durable:
+            os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def replacing(path: pathlib.Path, *, durable: bool = True) -> Iterator[pathlib.Path]:
+    """Yield the path of an empty temp file next to `path`, for writers that want a path rather
+    than a handle (pandas, matplotlib); it replaces `path` only if the block succeeds. The temp
+    name ends in `path`'s suffix, as libraries that choose a format by suffix expect.
+
+    A full disk stays a plain OSError: the caller names the file the user knows (the stage worker
+    hands loaders a temp name of its own and wraps the save in `diskfull.writing(output)`)."""
+    with _temp_beside(path, f".tmp{path.suffix}", durable=durable) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; files we write are ordinary files
+        os.close(fd)
+        yield pathlib.Path(tmp)
+        if durable:
+            _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:
@@ -46,6 +65,14 @@ def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> Non
 
 def write_text(path: pathlib.Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def _fsync(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_umask() -> int:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pivot import stage_def
 
-from pivot import errors, outputs
+from pivot import errors, loaders, outputs
 from pivot import pipeline as api
 from pivot.base import project, yamldoc
 from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
@@ -230,8 +230,19 @@ def _read_parameters(
                 f"{context}: parameter '{parameter.name}' of {ref} has no Dep annotation",
                 hint=f"annotate it: {parameter.name}: Annotated[pathlib.Path, outputs.Dep('input.csv', loaders.PathOnly())]",
             )
+        _check_readable(f"{context}: parameter '{parameter.name}' of {ref}", marker)
         deps.extend(outshapes.dep_specs(context, parameter.name, marker))
     return params_class, tuple(deps)
+
+
+def _check_readable(context: str, marker: outputs.Dep) -> None:
+    """A loader that only writes (MatplotlibFigure) would fail in the worker on every run."""
+    if type(marker.loader).load is loaders.Loader.load:
+        name = type(marker.loader).__name__
+        raise errors.StageDefinitionError(
+            f"{context} reads '{marker.path}' with {name}, which only writes files",
+            hint=f"take it as a path (outputs.Dep('{marker.path}', loaders.PathOnly())), or depend on the data it was made from",
+        )
 
 
 def _read_returns(context: str, ref: str, hint: Any) -> tuple[Returns, tuple[OutSpec, ...]]:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pivot
-from pivot import loaders
+from pivot import errors, loaders
 from pivot.base import diskfull, importing
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, OutKind, OutSpec, Returns, Shape, Stage
 from pivot.executor import fdcapture, outshapes, shell, warm
@@ -26,6 +26,10 @@ _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 
 class StageContractError(Exception):
     """The stage returned something that does not match what it declared."""
+
+
+# Errors whose message says all there is: their traceback would show only pivot and a parser.
+_SAID_IN_FULL = (StageContractError, errors.LoaderError)
 
 
 def execute(task: StageTask) -> StageOutcome:
@@ -61,7 +65,7 @@ def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcom
         ok=False,
         duration=duration,
         error=_one_line(exc),
-        traceback="" if isinstance(exc, StageContractError) else _user_traceback(exc),
+        traceback="" if isinstance(exc, _SAID_IN_FULL) else _user_traceback(exc),
     )
 
 
@@ -141,7 +145,10 @@ def _written_metric(stage: Stage, out: OutSpec, path: pathlib.Path) -> Any:
         return {}  # not written at all: _save says so
     kind = "YAML" if out.path.endswith((".yaml", ".yml")) else "JSON"
     try:
-        return (loaders.YAML() if kind == "YAML" else loaders.JSON()).load(path)
+        # Relative, as the cwd is the root: the error names the file as the user does.
+        return (loaders.YAML() if kind == "YAML" else loaders.JSON()).load(pathlib.Path(out.path))
+    except errors.LoaderError as exc:  # names the file and the line
+        raise StageContractError(f"stage '{stage.name}': metric {exc}") from None
     except Exception as exc:  # json's and yaml's errors differ; both name the line
         raise StageContractError(
             f"stage '{stage.name}': metric '{out.path}' is not valid {kind}: {' '.join(str(exc).split())}"
@@ -177,7 +184,7 @@ def _save(out: OutSpec, value: Any, root: pathlib.Path) -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, StageContractError):
+    if isinstance(exc, _SAID_IN_FULL):
         return str(exc)
     if isinstance(exc, SystemExit):
         return f"the stage called sys.exit({exc.code!r})"

@@ -70,15 +70,15 @@ def score() -> Annotated[pathlib.Path, outputs.Metric("score.json", loaders.Path
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("0.93", "must be a dict of names to values, got float"),
-        ("{oops", "is not valid JSON: Expecting property name enclosed in double quotes"),
+        ("0.93", "'score.json' must be a dict of names to values, got float"),
+        ("{oops", "score.json line 1: not valid JSON: Expecting property name enclosed in double quotes (column 2)"),
     ],
 )
 def test_a_metric_file_the_stage_writes_itself_is_checked_too(project, pivot, text, message):
     root = project({"stages.py": WRITES_ITSELF, "pivot.yaml": "stages:\n  score:\n    python: stages.score\n", "value.txt": text})
     result = pivot("run")
     assert result.exit_code == 1, result.output
-    assert f"score: FAILED: stage 'score': metric 'score.json' {message}" in result.output
+    assert f"score: FAILED: stage 'score': metric {message}" in result.output
     assert not (root / ".pivot" / "stages" / "score.lock").exists()
     (root / "value.txt").write_text('{"auc": 0.8}')
     assert pivot("run").exit_code == 0
