@@ -19,7 +19,7 @@ class StageRun:
     """One stage of a run: what happened to it, why, and how long it took."""
 
     stage: str
-    outcome: Outcome  # ran, skipped, restored, restored from run cache, failed, blocked, not started
+    outcome: Outcome  # ran, skipped, restored, restored from run cache, failed, blocked, not started, frozen
     reason: str  # why it ran (or was restored from the run cache); "" when it was up to date
     duration: float  # seconds its function ran (0 when it did not run)
     error: str = ""  # one line, when it failed

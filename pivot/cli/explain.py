@@ -10,6 +10,7 @@ import click
 
 from pivot.base import wording
 from pivot.cli import common
+from pivot.decide import status as status_mod
 from pivot.decide.status import Change, Decision, PathChange
 from pivot.report import render
 from pivot.worktree import restore
@@ -67,12 +68,16 @@ def print_status(decisions: Sequence[Decision]) -> None:
     width = max((wording.width(d.stage) for d in decisions), default=0)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
+        if d.frozen:
+            state = "frozen" + d.reason_text().removeprefix(status_mod.Reason.FROZEN.value)  # "frozen (would run ...)"
         if d.blocked:
             state = f"blocked: {blocked_text(d)}"
         elif d.from_run_cache:
             state = f"will be restored from run cache: {d.reason_text()}"
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
+        if d.mutex:
+            state += f" [{mutex_text(d)}]"
         click.echo(f"{wording.ljust(d.stage, width)}  {state}")
         for change in d.out_changes:
             if change.change is Change.EDITED:
@@ -80,10 +85,10 @@ def print_status(decisions: Sequence[Decision]) -> None:
 
 
 def explain_block(d: Decision) -> str:
-    lines = [f"Stage: {d.stage}", f"  Status: {_status_word(d)}"]
+    lines = [f"Stage: {d.stage}" + (f" ({mutex_text(d)})" if d.mutex else ""), f"  Status: {_status_word(d)}"]
     if d.blocked:
         lines.append(f"  Blocked: {blocked_text(d)}")
-    elif d.run or d.from_run_cache:
+    elif d.run or d.from_run_cache or d.frozen:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
@@ -113,6 +118,8 @@ def _out_change(c: PathChange) -> str:
 
 def blocked_text(d: Decision) -> str:
     """Why a stage cannot run: its own missing deps first, else the upstream stages that have some."""
+    if d.frozen_missing:
+        return status_mod.frozen_text(d)
     if d.missing_deps:
         paths = ", ".join(f"'{path}'" for path in d.missing_deps)
         verb, it = ("does", "it") if len(d.missing_deps) == 1 else ("do", "them")
@@ -126,7 +133,13 @@ def _status_word(d: Decision) -> str:
         return "BLOCKED"
     if d.from_run_cache:
         return "STALE, restored from run cache"
+    if d.frozen:
+        return "FROZEN"
     return "WILL RUN" if d.run else "UP TO DATE"
+
+
+def mutex_text(d: Decision) -> str:
+    return "runs alone" if "*" in d.mutex else f"mutex: {', '.join(d.mutex)}"
 
 
 def fmt(value: Any, absent: bool = False) -> str:
@@ -151,6 +164,8 @@ def stage_json(d: Decision) -> dict[str, Any]:
         "restore": list(d.restore),
         "missing_deps": list(d.missing_deps),
         "blocked_by": list(d.blocked_by),
+        "mutex": list(d.mutex),
+        "frozen_missing": list(d.frozen_missing),
     }
 
 

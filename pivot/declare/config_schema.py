@@ -12,9 +12,11 @@ import typing
 from typing import Annotated, Any, Literal, TypeVar
 
 import pydantic
+import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
+from pivot.declare import policy
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -60,10 +62,21 @@ Dimension = Annotated[
 ]
 
 
+def _mutex_groups(value: Any) -> Any:
+    problem = policy.mutex_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("mutex_groups", problem)
+    return value
+
+
 class StageConfig(_Sections):
     python: str
     matrix: dict[str, Dimension] | None = None
     name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
+    # Scheduling and cache policy, for every kind of stage (pivot.declare.policy).
+    mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
+    always_changed: pydantic.StrictBool = False
+    frozen: pydantic.StrictBool = False
 
 
 class PipelineConfig(_Strict):
@@ -163,6 +176,7 @@ _TYPE_HINTS = {
     "matrix_dimension": "write 'model: [small, large]', or 'model:' with one 'small: {params: ...}' per line",
     "value_error": "write one string, number or boolean per item",
     "literal_error": "write one of the values the message lists",
+    "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
 }
 
 

@@ -60,6 +60,11 @@ class Stage:
     params_class: str | None = None  # "module:qualname" of the StageParams subclass
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # resolved, JSON-like
     source: str = ""  # where it was declared, e.g. "pivot.yaml:7"
+    # Scheduling and cache policy (docs/scheduling.md): stages sharing a group never run at once
+    # ("*": alone); always run; never run.
+    mutex: tuple[str, ...] = ()
+    always_changed: bool = False
+    frozen: bool = False
 
     @property
     def dep_paths(self) -> tuple[str, ...]:
