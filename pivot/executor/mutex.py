@@ -2,9 +2,10 @@
 
 The group `*` is exclusive: a stage in it starts only when nothing else runs, and nothing else
 starts while it runs, nor while it waits for the running stages to finish (else a steady stream
-of other ready stages could keep it waiting to the end of the run). A ready stage whose group is busy is parked under that group, and the
-scheduler moves on to the next ready stage (no head-of-line blocking); when the group is free
-again the first of its parked stages goes back to the front of the ready queue.
+of other ready stages could keep it waiting to the end of the run). A ready stage whose group is
+busy is parked under that group, and the scheduler moves on to the next ready stage (no
+head-of-line blocking); when the group is free again the first of its parked stages goes back
+to the front of the ready queue.
 """
 
 from __future__ import annotations
