@@ -9,6 +9,8 @@ import subprocess
 
 from conftest import TRAIN_STAGES, runs
 
+from pivot.api import Outcome, Project
+
 PIPELINE = "stages:\n  train:\n    python: stages.train\n  evaluate:\n    python: stages.evaluate\n"
 FROZEN = PIPELINE.replace("stages.train\n", "stages.train\n    frozen: true\n")
 RUN = ("run", "--executor", "inprocess")
@@ -106,3 +108,15 @@ def test_a_frozen_stage_is_pushed_pulled_and_checked_out(project, pivot, tmp_pat
     assert pulled.exit_code == 0, pulled.output
     assert (clone / "model.txt").read_text() == "model(rows, lr=0.1)"
     assert pivot("status", "train").output.splitlines() == ["train  frozen"]
+
+
+def test_the_python_api_reports_a_frozen_stage_and_why(project, pivot):
+    root = _ran_then_frozen(project, pivot)
+    (root / "data.txt").write_text("other rows\n")
+    proj = Project.open(root)
+    status = {entry.stage: entry for entry in proj.status()}
+    assert status["train"].will_run is False
+    assert status["train"].reason == "Frozen (would run otherwise: Dependencies changed)"
+    report = proj.run(executor="inprocess")
+    assert report.ok and report.outcomes == {"train": Outcome.FROZEN, "evaluate": Outcome.SKIPPED}
+    assert report["train"].reason == "Frozen (would run otherwise: Dependencies changed)"
