@@ -68,7 +68,7 @@ def test_a_frozen_stage_that_never_ran_blocks_its_downstream(project, pivot):
     message = "frozen, has never run, and its outputs 'model.txt', 'metrics.json' are missing: remove 'frozen: true' to run it once"
     assert pivot("status").output.splitlines() == [
         f"train     blocked: {message}",
-        "evaluate  blocked: upstream stage 'train' cannot run (a dependency is missing)",
+        "evaluate  blocked: upstream stage 'train' is frozen without its outputs",
     ]
     assert f"  Status: BLOCKED\n  Blocked: {message}\n" in pivot("explain").output
     result = pivot(*RUN, "--keep-going")
