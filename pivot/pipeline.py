@@ -25,6 +25,9 @@ class Registration:
     plots: Mapping[str, str | Sequence[str]]
     params: Mapping[str, Any]
     line: int  # of the `register` call in its file, for error messages
+    mutex: tuple[str, ...] = ()  # scheduling and cache policy, as pivot.yaml's keys of those names
+    always_changed: bool = False
+    frozen: bool = False
 
 
 class Pipeline:
@@ -50,9 +53,13 @@ class Pipeline:
         outs: Mapping[str, str | Sequence[str]] | None = None,
         metrics: Mapping[str, str | Sequence[str]] | None = None,
         plots: Mapping[str, str | Sequence[str]] | None = None,
+        mutex: str | Sequence[str] = (),
+        always_changed: bool = False,
+        frozen: bool = False,
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
-        annotations' by name, `params` (a mapping or a StageParams instance) the defaults."""
+        annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
+        `mutex`, `always_changed` and `frozen` mean what they mean in pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -60,6 +67,10 @@ class Pipeline:
         for section, given in paths.items():
             if given is not None and not _is_str_mapping(given):
                 raise TypeError(f"register({qualname}): {section} must map names to path strings (or lists of them), not {given!r}")
+        groups = _mutex_groups(qualname, mutex)
+        for key, flag in (("always_changed", always_changed), ("frozen", frozen)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"register({qualname}): {key} must be True or False, not {flag!r}")
         self._stages.append(
             Registration(
                 name=func.__name__ if name is None else name,
@@ -67,9 +78,19 @@ class Pipeline:
                 params=_params_dict(qualname, params),
                 line=sys._getframe(1).f_lineno,
                 **{section: dict(given or {}) for section, given in paths.items()},
+                mutex=groups,
+                always_changed=always_changed,
+                frozen=frozen,
             )
         )
         return func
+
+
+def _mutex_groups(qualname: str, mutex: Any) -> tuple[str, ...]:
+    groups = (mutex,) if isinstance(mutex, str) else mutex
+    if not isinstance(groups, Sequence) or not all(isinstance(group, str) and group.strip() for group in groups):
+        raise TypeError(f"register({qualname}): mutex must be a group name or a list of group names, not {mutex!r}")
+    return tuple(groups)
 
 
 def _is_str_mapping(value: Any) -> bool:

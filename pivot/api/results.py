@@ -14,12 +14,17 @@ from pivot.worktree import gitignore, tracking
 __all__ = ["Outcome", "RunReport", "StageRun", "StageStatus", "StatusReport", "TrackedStatus", "Traffic"]
 
 
+def _explained(decision: Decision) -> bool:
+    """Whether the decision's reasons say something: it runs, or would but is frozen."""
+    return decision.run or decision.from_run_cache or decision.frozen
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageRun:
     """One stage of a run: what happened to it, why, and how long it took."""
 
     stage: str
-    outcome: Outcome  # ran, skipped, restored, restored from run cache, failed, blocked, not started
+    outcome: Outcome  # ran, skipped, restored, restored from run cache, failed, blocked, not started, frozen
     reason: str  # why it ran (or was restored from the run cache); "" when it was up to date
     duration: float  # seconds its function ran (0 when it did not run)
     error: str = ""  # one line, when it failed
@@ -29,7 +34,7 @@ class StageRun:
     @classmethod
     def of(cls, result: StageResult) -> StageRun:
         decision = result.decision
-        reason = decision.reason_text() if decision is not None and (decision.run or decision.from_run_cache) else ""
+        reason = decision.reason_text() if decision is not None and _explained(decision) else ""
         return cls(result.name, result.status, reason, result.duration, result.error, result.traceback, decision)
 
 
@@ -86,7 +91,7 @@ class StageStatus:
 
     @classmethod
     def of(cls, decision: Decision) -> StageStatus:
-        reason = decision.reason_text() if decision.run or decision.from_run_cache else ""
+        reason = decision.reason_text() if _explained(decision) else ""
         return cls(
             decision.stage, decision.run, reason, decision.blocked, decision.from_run_cache, tuple(decision.restore), decision
         )

@@ -84,12 +84,15 @@ def describe(result: StageResult) -> str:
     if result.status is StageStatus.RUN_CACHE:
         reasons = result.decision.reason_text() if result.decision else ""
         return f"{result.name}: restored from run cache ({reasons})"
+    if result.status is StageStatus.FROZEN and result.decision is not None:
+        restored = f", restored {', '.join(result.decision.restore)} from the cache" if result.decision.restore else ""
+        return f"{result.name}: not run: {result.decision.reason_text()}{restored}"
     return f"{result.name}: FAILED: {result.error}"
 
 
 def summary_line(summary: RunSummary) -> str:
     ran = summary.count(StageStatus.RAN)
-    skipped = summary.count(StageStatus.SKIPPED, StageStatus.RESTORED)
+    skipped = summary.count(StageStatus.SKIPPED, StageStatus.RESTORED, StageStatus.FROZEN)
     failed = summary.count(StageStatus.FAILED)
     text = f"{ran} ran, {skipped} skipped, {failed} failed"
     from_run_cache = summary.count(StageStatus.RUN_CACHE)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import click
 
 from pivot.base import wording
 from pivot.cli import common
+from pivot.decide import status as status_mod
 from pivot.decide.status import Change, Decision, PathChange
 from pivot.report import render
 from pivot.worktree import restore
@@ -26,7 +27,8 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: b
     if as_json:
         click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))
         return
-    click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
+    frozen = frozen_without_outputs(decisions)
+    click.echo("\n".join(explain_block(d, frozen) for d in decisions), nl=False)
 
 
 @click.command()
@@ -50,7 +52,8 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
     report = common.api().status_report(stages, tracked=not detail)
     decisions = [entry.decision for entry in report.stages]
     if detail:
-        click.echo("\n".join(explain_block(d) for d in decisions), nl=False)
+        frozen = frozen_without_outputs(decisions)
+        click.echo("\n".join(explain_block(d, frozen) for d in decisions), nl=False)
     elif as_json:
         payload: dict[str, Any] = {d.stage: stage_json(d) for d in decisions}
         for item in report.tracked:
@@ -65,25 +68,30 @@ def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote:
 
 def print_status(decisions: Sequence[Decision]) -> None:
     width = max((wording.width(d.stage) for d in decisions), default=0)
+    frozen = frozen_without_outputs(decisions)
     for d in decisions:
         state = f"will run: {d.reason_text()}" if d.run else "up to date"
+        if d.frozen:
+            state = "frozen" + d.reason_text().removeprefix(status_mod.Reason.FROZEN.value)  # "frozen (would run ...)"
         if d.blocked:
-            state = f"blocked: {blocked_text(d)}"
+            state = f"blocked: {blocked_text(d, frozen)}"
         elif d.from_run_cache:
             state = f"will be restored from run cache: {d.reason_text()}"
         elif not d.run and d.restore:
             state += f" (will restore {', '.join(d.restore)} from the cache)"
+        if d.mutex:
+            state += f" [{mutex_text(d)}]"
         click.echo(f"{wording.ljust(d.stage, width)}  {state}")
         for change in d.out_changes:
             if change.change is Change.EDITED:
                 click.echo(f"{' ' * width}  {edited_line(change.path)}")
 
 
-def explain_block(d: Decision) -> str:
-    lines = [f"Stage: {d.stage}", f"  Status: {_status_word(d)}"]
+def explain_block(d: Decision, frozen: Collection[str] = ()) -> str:
+    lines = [f"Stage: {d.stage}" + (f" ({mutex_text(d)})" if d.mutex else ""), f"  Status: {_status_word(d)}"]
     if d.blocked:
-        lines.append(f"  Blocked: {blocked_text(d)}")
-    elif d.run or d.from_run_cache:
+        lines.append(f"  Blocked: {blocked_text(d, frozen)}")
+    elif d.run or d.from_run_cache or d.frozen:
         lines.append(f"  Reason: {d.reason_text()}")
     if d.run_cache_note:
         lines.append(f"  Run cache: {d.run_cache_note}")
@@ -119,13 +127,23 @@ def _out_change(c: PathChange) -> str:
     return edited_line(c.path) if c.change is Change.EDITED else f"{c.path}: {c.change.value}"
 
 
-def blocked_text(d: Decision) -> str:
-    """Why a stage cannot run: its own missing deps first, else the upstream stages that have some."""
+def frozen_without_outputs(decisions: Sequence[Decision]) -> frozenset[str]:
+    return frozenset(d.stage for d in decisions if d.frozen_missing)
+
+
+def blocked_text(d: Decision, frozen: Collection[str] = ()) -> str:
+    """Why a stage cannot run: its own missing deps first, else the upstream stages that have
+    some (or, named in `frozen`, are frozen without their outputs)."""
+    if d.frozen_missing:
+        return status_mod.frozen_text(d)
     if d.missing_deps:
         paths = ", ".join(f"'{path}'" for path in d.missing_deps)
         verb, it = ("does", "it") if len(d.missing_deps) == 1 else ("do", "them")
         return f"needs {paths}, which {verb} not exist and no stage produces {it}"
     ups = ", ".join(f"'{up}'" for up in d.blocked_by)
+    if all(up in frozen for up in d.blocked_by):
+        many = len(d.blocked_by) > 1
+        return f"upstream stage{'s' if many else ''} {ups} {'are' if many else 'is'} frozen without {'their' if many else 'its'} outputs"
     return f"upstream stage{'s' if len(d.blocked_by) > 1 else ''} {ups} cannot run (a dependency is missing)"
 
 
@@ -134,7 +152,13 @@ def _status_word(d: Decision) -> str:
         return "BLOCKED"
     if d.from_run_cache:
         return "STALE, restored from run cache"
+    if d.frozen:
+        return "FROZEN"
     return "WILL RUN" if d.run else "UP TO DATE"
+
+
+def mutex_text(d: Decision) -> str:
+    return "runs alone" if "*" in d.mutex else f"mutex: {', '.join(d.mutex)}"
 
 
 def fmt(value: Any, absent: bool = False) -> str:
@@ -159,6 +183,8 @@ def stage_json(d: Decision) -> dict[str, Any]:
         "restore": list(d.restore),
         "missing_deps": list(d.missing_deps),
         "blocked_by": list(d.blocked_by),
+        "mutex": list(d.mutex),
+        "frozen_missing": list(d.frozen_missing),
     }
 
 

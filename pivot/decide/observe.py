@@ -92,8 +92,9 @@ INCREMENTAL_NOTE = "not used: the stage has an IncrementalOut, so each run build
 
 
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
-    """What the stage's run-cache key is the hash of, from these facts (None: not keyable)."""
-    if facts.unknown_deps:
+    """What the stage's run-cache key is the hash of, from these facts (None: not keyable). An
+    always-changed stage is never keyable: its result depends on more than its inputs (as in DVC)."""
+    if facts.unknown_deps or stage.always_changed:
         return None
     return runcache.inputs_for(stage, facts.fingerprint.digest, facts.params, facts.deps)
 
@@ -212,6 +213,7 @@ def predict(
         blocked_by = tuple(sorted(up for up in graph.upstream[name] if up in blocked))
         if missing or blocked_by:
             decision = dataclasses.replace(decision, missing_deps=missing, blocked_by=blocked_by)
+        if decision.blocked:  # (a frozen stage without its outputs blocks its downstream too)
             blocked.add(name)
         if decision.run:
             will_run.add(name)

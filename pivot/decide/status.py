@@ -32,6 +32,8 @@ class Reason(enum.Enum):
     OUTS = "Outputs missing or modified"
     UPSTREAM = "Upstream stage will run"
     CMD = "Command changed"  # a shell stage's command (its code), after templating
+    ALWAYS_CHANGED = "Always changed"  # `always_changed: true`: it runs every time
+    FROZEN = "Frozen"  # `frozen: true`: it never runs; the reasons after it say what changed
 
 
 class Change(enum.Enum):
@@ -107,18 +109,27 @@ class Decision:
     blocked_by: tuple[str, ...] = ()
     # A shell stage's command as the lock records it and as it is now, when it changed.
     cmd_change: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    mutex: tuple[str, ...] = ()  # the stage's mutex groups, for the reader
+    # Frozen, with these outputs missing and not in the cache: it cannot provide them.
+    frozen_missing: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:
-        return bool(self.missing_deps or self.blocked_by)
+        return bool(self.missing_deps or self.blocked_by or self.frozen_missing)
+
+    @property
+    def frozen(self) -> bool:
+        return Reason.FROZEN in self.reasons
 
     def reason_text(self) -> str:
         parts = []
         for reason in self.reasons:
             if reason is Reason.UPSTREAM:
                 parts.append(f"{reason.value} ({', '.join(self.upstream)})")
-            else:
+            elif reason is not Reason.FROZEN:
                 parts.append(reason.value)
+        if self.frozen:
+            return Reason.FROZEN.value + (f" (would run otherwise: {', '.join(parts)})" if parts else "")
         return ", ".join(parts)
 
 
@@ -135,6 +146,10 @@ def decide(
     would run, is not forced, and has no hand-edited output (that reruns by design, as explain
     says, never a silent restore)."""
     decision = _decide(stage, lock, facts, forced=forced, upstream_running=upstream_running)
+    if stage.frozen:
+        decision = _frozen(stage, lock, facts, decision)
+    if stage.mutex:
+        decision = dataclasses.replace(decision, mutex=stage.mutex)
     if facts.fingerprint.unseen:
         decision = dataclasses.replace(decision, code_unseen=facts.fingerprint.unseen)
     if not decision.run or forced or run_cache is None or facts.edited:
@@ -173,6 +188,9 @@ def restore_failed(stage: Stage, decision: Decision, facts: Facts, note: str) ->
     """The stage runs after all: an output it was to restore from the cache turned out damaged.
     Its outputs to restore are changed outputs instead, as if the cache had never held them."""
     restoring = set(decision.restore)
+    if decision.frozen:  # it still never runs: the outputs it could not get back are missing
+        missing = (*decision.frozen_missing, *(path for path in stage.out_paths if path in restoring))
+        return dataclasses.replace(decision, restore=(), frozen_missing=missing, run_cache_note=note)
     changes = tuple(PathChange(out.path, _changed(out.path, facts)) for out in stage.outs if out.path in restoring)
     return dataclasses.replace(
         decision,
@@ -209,6 +227,7 @@ def _decide(
         (Reason.OUTS_DECLARED, declared),
         (Reason.OUTS, outs),
         (Reason.UPSTREAM, upstream_running),
+        (Reason.ALWAYS_CHANGED, stage.always_changed),
     ):
         if present:
             reasons.append(reason)
@@ -224,6 +243,29 @@ def _decide(
         out_changes=outs,
         restore=() if run else restore,
         cmd_change=(lock.cmd, stage.cmd) if code_changed and stage.is_shell else None,
+    )
+
+
+def _frozen(stage: Stage, lock: StageLock | None, facts: Facts, would: Decision) -> Decision:
+    """A frozen stage never runs, even forced (as in DVC): its reasons say so first, then why it
+    would run otherwise. Missing outputs come back from the cache when it holds them, as
+    `pivot checkout` would bring them; those it does not hold, the stage cannot provide."""
+    restore = _out_changes(stage, lock, facts)[1] if lock is not None else ()
+    missing = tuple(path for path in stage.out_paths if facts.outs.get(path) is None and path not in restore)
+    reasons = (Reason.FROZEN, *would.reasons)
+    return dataclasses.replace(would, run=False, reasons=reasons, restore=restore, frozen_missing=missing)
+
+
+def frozen_text(decision: Decision) -> str:
+    """Why a frozen stage cannot provide its outputs, and what to do."""
+    many = len(decision.frozen_missing) > 1
+    paths = ", ".join(f"'{path}'" for path in decision.frozen_missing)
+    missing = f"output{'s' if many else ''} {paths} {'are' if many else 'is'} missing"
+    if Reason.NEVER_RUN in decision.reasons:
+        return f"frozen, has never run, and its {missing}: remove 'frozen: true' to run it once"
+    return (
+        f"frozen, and its {missing} and not in the cache: 'pivot pull' fetches what a remote has, "
+        "or remove 'frozen: true' to run the stage"
     )
 
 

@@ -17,7 +17,7 @@ import xxhash
 import pivot
 from pivot import errors
 from pivot.base import plain, project, yamldoc
-from pivot.declare import config_plain, matrix, shell
+from pivot.declare import config_plain, matrix, policy, shell
 from pivot.declare.stage import VARIANT_SEPARATOR, base_name
 from pivot.pipeline import Registration
 
@@ -39,16 +39,19 @@ class StageConfig:
     locs: Mapping[tuple[str, str], yamldoc.Loc] = dataclasses.field(default_factory=dict)
     param_layers: tuple[matrix.ParamLayer, ...] = ()  # pivot.yaml's params, lowest precedence first
     shell: shell.ShellEntry | None = None  # a `cmd:` stage (python is "" then): see pivot.declare.shell
+    mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
+    always_changed: bool = False
+    frozen: bool = False
 
     @classmethod
     def from_data(cls, name: str, data: Mapping[str, Any]) -> StageConfig:
         # Empty sections (every line commented out) read as null: they count as empty.
         sections: dict[str, Any] = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
         layers = ((sections["params"], ("stages", name, "params")),)
-        return cls(python=data["python"], origin=name, param_layers=layers, **sections)
+        return cls(python=data["python"], origin=name, param_layers=layers, **sections, **policy.from_entry(data))
 
     @classmethod
-    def from_variant(cls, base: str, variant: matrix.Variant) -> StageConfig:
+    def from_variant(cls, base: str, variant: matrix.Variant, entry: Mapping[str, Any]) -> StageConfig:
         params: dict[str, Any] = {}
         for values, _ in variant.param_layers:
             params.update(values)
@@ -60,6 +63,7 @@ class StageConfig:
             locs=variant.locs,
             param_layers=variant.param_layers,
             **sections,
+            **policy.from_entry(entry),  # every variant has the matrix entry's policy
         )
 
     def loc(self, *parts: str) -> yamldoc.Loc:
@@ -118,9 +122,9 @@ def load_pipeline(proj: project.Project) -> Pipeline:
     for key, entry in (doc.data.get("stages") or {}).items():
         _check_key(key, doc)
         if shell.is_shell(entry):
-            stages.update((name, StageConfig("", origin=key, shell=e)) for name, e in shell.variants(key, entry, doc))
+            stages.update((name, StageConfig("", origin=key, shell=e, **policy.from_entry(entry))) for name, e in shell.variants(key, entry, doc))
         elif entry.get("matrix"):
-            stages.update((v.name, StageConfig.from_variant(key, v)) for v in matrix.expand(key, entry, doc))
+            stages.update((v.name, StageConfig.from_variant(key, v, entry)) for v in matrix.expand(key, entry, doc))
         else:
             matrix.check_plain(key, entry, doc)
             stages[key] = StageConfig.from_data(key, entry)
@@ -149,7 +153,7 @@ def pipeline_from_registrations(registrations: Sequence[Registration], display: 
                 "after its '@'",
                 hint="rename the stage",
             )
-        data = {section: getattr(reg, section) for section in (*matrix.PATH_SECTIONS, "params")}
+        data = {section: getattr(reg, section) for section in (*matrix.PATH_SECTIONS, "params", *policy.KEYS)}
         stages[reg.name] = StageConfig.from_data(reg.name, {**data, "python": reg.python})
     _check_stage_names(stages, doc)
     return Pipeline(stages, doc)

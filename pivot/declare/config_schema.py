@@ -16,6 +16,7 @@ import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
+from pivot.declare import policy
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -72,10 +73,21 @@ Dimension = Annotated[
 ]
 
 
+def _mutex_groups(value: Any) -> Any:
+    problem = policy.mutex_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("mutex_groups", problem)
+    return value
+
+
 class StageConfig(_Sections):
     python: str
     matrix: dict[str, Dimension] | None = None
     name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
+    # Scheduling and cache policy, for every kind of stage (pivot.declare.policy).
+    mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
+    always_changed: pydantic.StrictBool = False
+    frozen: pydantic.StrictBool = False
 
 
 _OUT_OPTIONS = ("cache",)
@@ -118,6 +130,10 @@ class ShellStageConfig(_Strict):
     wdir: str | None = None
     matrix: dict[str, Dimension] | None = None
     name: str | None = None
+    # The policy keys mean the same on every kind of stage (docs/scheduling.md).
+    mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
+    always_changed: pydantic.StrictBool = False
+    frozen: pydantic.StrictBool = False
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
     @classmethod
@@ -260,6 +276,7 @@ _TYPE_HINTS = {
     "path_type": "write 'name: path/to/file', or 'name: [a.csv, b.csv]' for a list (quote a path YAML reads as something else)",
     "shell_path": "write '- data/out.csv', or '- data/out.csv: {cache: false}' for a file git tracks",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
+    "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
 }
 
 

@@ -193,6 +193,9 @@ def _build_stage(
         params_class=f"{params_class.__module__}:{params_class.__qualname__}" if params_class else None,
         params=values,
         source=doc.where(entry.loc()),
+        mutex=entry.mutex,
+        always_changed=entry.always_changed,
+        frozen=entry.frozen,
     )
 
 

@@ -18,7 +18,7 @@ import xxhash
 from pivot import errors, loaders
 from pivot.base import project, yamldoc
 from pivot.code import canonical, fingerprint
-from pivot.declare import matrix, shellvalues
+from pivot.declare import matrix, policy, shellvalues
 from pivot.declare.stage import DepSpec, OutKind, OutSpec, Returns, Stage
 
 _OWNED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")
@@ -80,6 +80,7 @@ def build(name: str, entry: ShellEntry, doc: yamldoc.Document, files: shellvalue
         source=doc.where(("stages", entry.base)),
         cmd=builder.commands(),
         wdir=wdir,
+        **policy.from_entry(entry.raw),
     )
     identity = json.dumps({"cmd": list(stage.cmd), "wdir": wdir}, sort_keys=True)
     code = fingerprint.Fingerprint(

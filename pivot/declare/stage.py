@@ -83,6 +83,11 @@ class Stage:
     params_class: str | None = None  # "module:qualname" of the StageParams subclass
     params: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # resolved, JSON-like
     source: str = ""  # where it was declared, e.g. "pivot.yaml:7"
+    # Scheduling and cache policy (docs/scheduling.md): stages sharing a group never run at once
+    # ("*": alone); always run; never run.
+    mutex: tuple[str, ...] = ()
+    always_changed: bool = False
+    frozen: bool = False
     # A shell stage (pivot.yaml `cmd:`) has these instead of a function (`func` is ""): its
     # commands after templating, run one after another by /bin/sh, in `wdir` (project-relative).
     cmd: tuple[str, ...] = ()

@@ -16,6 +16,7 @@ class StageStatus(enum.Enum):
     FAILED = "failed"
     BLOCKED = "blocked"  # an upstream stage failed (keep-going)
     NOT_STARTED = "not started"  # the run stopped before reaching it (fail-fast, Ctrl-C)
+    FROZEN = "frozen"  # `frozen: true`: not run, whatever changed (its missing outputs restored)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

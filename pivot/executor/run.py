@@ -72,6 +72,7 @@ def run_pipeline(
         keep_going=options.keep_going,
         # no more workers than stages: a default -j of 64 cores must not start 64 interpreters
         make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor))),
+        mutex={name: graph.stages[name].mutex for name in names if graph.stages[name].mutex},
     )
     states = scheduler.run()
     for name, state in states.items():
@@ -136,6 +137,10 @@ class _Hooks:
             adjust=self._options.offload.adjust if self._options.offload is not None else None,
         )
         decision = self._restore(stage, lock, facts, decision)
+        if decision.frozen_missing:  # its downstream stages would read outputs that are not there
+            message = status.frozen_text(decision)
+            self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+            raise errors.StageFailedError(message)
         if not decision.run:
             if rescheme.carried_over(written, lock) and not decision.from_run_cache and lock is not None:
                 commit.record_scheme(self._ws, stage, lock)
@@ -179,8 +184,9 @@ class _Hooks:
                 commit.restore(self._ws, stage, lock, decision.restore)
             except errors.CacheError as exc:  # the object was damaged (and removed): the stage runs
                 decision = status.restore_failed(stage, decision, facts, exc.message)
-        if not decision.run:
+        if not decision.run and not decision.frozen_missing:  # (a frozen stage's failure: _prepare)
             kind = StageStatus.RESTORED if decision.restore else StageStatus.SKIPPED
+            kind = StageStatus.FROZEN if decision.frozen else kind
             self.record(StageResult(stage.name, kind, decision=decision))
         return decision
 

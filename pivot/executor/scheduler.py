@@ -1,9 +1,10 @@
 """A ready-queue scheduler over any `concurrent.futures.Executor`.
 
 A stage starts as soon as every upstream stage it waits for has finished, with at most `jobs`
-running at once. Fail-fast stops new starts after a failure; keep-going blocks only the failed
-stage's dependents. When a worker dies the pool breaks and takes every running task with it, so
-those tasks are run again one at a time: the one that breaks the pool alone is the culprit.
+running at once and never two of one mutex group (pivot.executor.mutex). Fail-fast stops new
+starts after a failure; keep-going blocks only the failed stage's dependents. When a worker dies
+the pool breaks and takes every running task with it, so those tasks are run again one at a time:
+the one that breaks the pool alone is the culprit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pivot import errors
+from pivot.executor import mutex as mutex_mod
 from pivot.executor import pool
 
 
@@ -58,6 +60,7 @@ class Scheduler:
         jobs: int,
         keep_going: bool,
         make_executor: Callable[[], concurrent.futures.Executor],
+        mutex: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         members = set(order)
         self._hooks = hooks
@@ -75,6 +78,7 @@ class Scheduler:
         self._running: dict[concurrent.futures.Future[Any], str] = {}
         self._suspects: collections.deque[str] = collections.deque()
         self._stopping = False
+        self._mutex = mutex_mod.Mutex(mutex or {})  # stages of one group never run at once
 
     def run(self) -> Mapping[str, NodeState]:
         executor = self._make_executor()
@@ -107,12 +111,16 @@ class Scheduler:
             self._start(executor, self._ready.popleft())
 
     def _start(self, executor: concurrent.futures.Executor, name: str) -> None:
+        if self._mutex and not self._mutex.acquire(name, len(self._running)):
+            return  # parked until its group is free; the next ready stage goes ahead
         try:
             submission = self._hooks.prepare(name)
         except errors.PivotError:
+            self._release(name)
             self._fail(name)
             return
         if submission is None:
+            self._release(name)
             self._finish(name)
             return
         self.state[name] = NodeState.RUNNING
@@ -126,6 +134,7 @@ class Scheduler:
         broken: list[tuple[str, BaseException]] = []
         for future in done:
             name = self._running.pop(future)
+            self._release(name)
             error = future.exception()
             if error is not None and pool.is_broken(error):
                 broken.append((name, error))
@@ -146,6 +155,7 @@ class Scheduler:
         # The dead pool fails every task it held; gather them all before deciding who is to blame.
         for future in concurrent.futures.as_completed(list(self._running)):
             name = self._running.pop(future)
+            self._release(name)
             error = future.exception()
             if error is None:  # finished just before the pool broke
                 self._finish(name) if self._hooks.complete(name, future.result()) else self._fail(name)
@@ -159,6 +169,10 @@ class Scheduler:
         else:
             self._suspects.extend(name for name, _ in broken)
         return self._make_executor()
+
+    def _release(self, name: str) -> None:
+        if self._mutex:  # stages that waited for its groups go first, in the order they came
+            self._ready.extendleft(reversed(self._mutex.release(name, len(self._running))))
 
     def _finish(self, name: str) -> None:
         self.state[name] = NodeState.DONE

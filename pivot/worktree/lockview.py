@@ -42,4 +42,7 @@ def _stage(name: str, entry: config.StageConfig, lock: lock_mod.StageLock, where
     # Loaders are only known from the code; nothing that reads a lock view loads a value through one.
     deps = tuple(DepSpec(path, path, loaders.PathOnly()) for path in lock.deps)
     outs = tuple(OutSpec(path, path, loaders.PathOnly(), out.kind, out.cache) for path, out in lock.outputs.items())
-    return Stage(name, entry.python, deps, outs, Returns.NOTHING, None, dict(lock.params), where, cmd=lock.cmd)
+    return Stage(
+        name, entry.python, deps, outs, Returns.NOTHING, None, dict(lock.params), where, cmd=lock.cmd,
+        mutex=entry.mutex, always_changed=entry.always_changed, frozen=entry.frozen,
+    )

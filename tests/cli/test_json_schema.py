@@ -29,7 +29,7 @@ def test_status_and_explain_share_the_stage_keys_and_values(project, pivot):
         assert list(status) == list(explained) == ["train"], step
         shared = status["train"]
         detail = explained["train"]
-        assert set(shared) == {"stage", "will_run", "reasons", "from_run_cache", "restore", "missing_deps", "blocked_by"}, step
+        assert set(shared) == {"stage", "will_run", "reasons", "from_run_cache", "restore", "missing_deps", "blocked_by", "mutex", "frozen_missing"}, step
         assert set(shared) < set(detail), step  # explain adds detail, never drops a key
         assert {key: detail[key] for key in shared} == shared, step
     assert shared["will_run"] is True and shared["reasons"] == ["Parameters changed"]

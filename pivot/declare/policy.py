@@ -1,0 +1,33 @@
+"""The scheduling and cache policy keys every stage may have: `mutex`, `always_changed`, `frozen`.
+
+They follow DVC's meaning (docs/scheduling.md). Read from a pivot.yaml entry the schema has
+accepted, or from a `Pipeline.register` call that checked its own arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+KEYS = ("mutex", "always_changed", "frozen")
+
+
+def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys as `StageConfig` fields: `mutex: gpu` is the list `[gpu]`, written once."""
+    mutex = entry.get("mutex")
+    groups = (mutex,) if isinstance(mutex, str) else tuple(mutex or ())
+    return {
+        "mutex": tuple(dict.fromkeys(groups)),
+        "always_changed": bool(entry.get("always_changed")),
+        "frozen": bool(entry.get("frozen")),
+    }
+
+
+def mutex_problem(value: Any) -> str | None:
+    """What is wrong with a `mutex` value, or None: a group name or a list of them."""
+    groups = [value] if isinstance(value, str) else value
+    if not isinstance(groups, list | tuple) or not all(isinstance(group, str) for group in groups):
+        return "must be a group name or a list of group names"
+    if not all(group.strip() for group in groups):
+        return "a group name must not be empty"
+    return None
