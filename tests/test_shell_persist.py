@@ -7,7 +7,6 @@ import pathlib
 import subprocess
 
 import pytest
-
 from conftest import assert_clean_error
 
 PIPELINE = """
