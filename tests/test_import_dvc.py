@@ -283,3 +283,11 @@ def test_a_damaged_dvc_cache_copy_is_refused(dvc_project, pivot):
     result = pivot("import-dvc")
     assert result.exit_code == 1
     assert "damaged" in result.output and not (dvc_project / "data/data.txt").exists()
+
+
+def test_data_is_tracked_even_when_the_converted_pipeline_does_not_load_yet(dvc_project, pivot):
+    (dvc_project / "params.yaml").unlink()  # the stages list params of a file not written yet
+    result = pivot("import-dvc")
+    assert result.exit_code == 0, result.output
+    assert (dvc_project / "data/data.txt.pvt").is_file()
+    assert_clean_error(pivot("run"), "params.yaml' does not exist")

@@ -58,7 +58,9 @@ def run(root: pathlib.Path, output: pathlib.Path, *, dry_run: bool = False, forc
     for item in planned:
         if item.from_cache:
             dvcfiles.lay_out(root, item)
-    report = tracker.track(project.Project(root), [item.path for item in planned]) if planned else None
+    # DVC never lets a .dvc file track a stage's output, so the stages need not be loaded (and a
+    # converted pipeline that does not load yet, a params file missing, must not stop the data).
+    report = tracker.track(project.Project(root), [item.path for item in planned], stages={}) if planned else None
     tracked = tuple(done.result for done in report.paths) if report else ()
     to_add += report.to_add if report else ()
     memo_error = report.memo_error if report else None
