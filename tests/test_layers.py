@@ -75,6 +75,8 @@ LAYERS = {
     "pivot.worktree.session": 6,
     "pivot.worktree.collect": 6,
     "pivot.worktree.tracker": 6,
+    # `pivot import-dvc`: reads DVC's files, writes pivot.yaml and tracks data through the worktree.
+    "pivot.dvcimport": 6.5,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
@@ -130,6 +132,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.worktree": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", *DECLARATIONS),
     # "May import everything below the executor."
     "pivot.decide": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", *DECLARATIONS),
+    "pivot.dvcimport": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", *DECLARATIONS),
     "pivot.executor": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),

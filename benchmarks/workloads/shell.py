@@ -1,6 +1,7 @@
 """Workload `shell` (l): 200 shell stages (`cmd: cp IN OUT`, 20 chains of 10) under `pivot run`
-against `dvc repro` on the same dvc.yaml stages, and against pivot's Python-stage chain of the
-same shape (a function returning its input): cold, no-op, one root edited. Its own table of
+against `dvc repro` on the same dvc.yaml (pivot runs the pivot.yaml `pivot import-dvc` makes of it),
+and against pivot's Python-stage chain of the same shape (a function returning its input): cold,
+no-op, one root edited. Its own table of
 times and ratios: DVC / pivot-shell says what pivot's engine saves, pivot-shell / pivot-python
 what a process per stage costs."""
 
@@ -31,7 +32,7 @@ def path(c: int, s: int) -> str:
     return f"data/c{c}_s{s}.txt"
 
 
-def build(proj: Path, variant: str, cfg: Settings) -> None:
+def build(proj: Path, variant: str, cfg: Settings, pivot_exe: str = "") -> None:
     for c in range(cfg.chains):
         harness.write(proj / path(c, 0), f"root of chain {c}\n")
     lines = ["stages:"]
@@ -40,11 +41,13 @@ def build(proj: Path, variant: str, cfg: Settings) -> None:
             src, dst = path(c, s - 1), path(c, s)
             if variant == "pivot-python":
                 lines += [f"  c{c}_s{s}:", "    python: stages.copy", f"    deps:\n      src: {src}", f"    outs:\n      return: {dst}"]
-            else:  # the same stage for DVC and pivot: pivot.yaml spells shell stages as dvc.yaml does
+            else:  # the same dvc.yaml for DVC and pivot
                 lines += [f"  c{c}_s{s}:", f"    cmd: cp {src} {dst}", f"    deps: [{src}]", f"    outs: [{dst}]"]
     if variant == "pivot-python":
         harness.write(proj / "stages.py", COPY_STAGES_PY)
-    harness.write(proj / ("dvc.yaml" if variant == "dvc" else "pivot.yaml"), "\n".join(lines) + "\n")
+    harness.write(proj / ("pivot.yaml" if variant == "pivot-python" else "dvc.yaml"), "\n".join(lines) + "\n")
+    if variant == "pivot-shell":  # pivot runs what `pivot import-dvc` makes of DVC's very file
+        harness.run_cmd([pivot_exe, "import-dvc"], proj, f"shell-{variant}")
 
 
 def check(proj: Path, cfg: Settings, roots: dict[int, str], label: str) -> None:
@@ -72,7 +75,8 @@ def _measure(tool: Tool, variant: str, cfg: Settings) -> dict[tuple[str, str], f
     n = cfg.chains * cfg.chain_len
     jobs = cfg.pivot_jobs_chains if tool.name == "pivot" else None
     log = f"shell-{variant}"
-    proj, cold = cold_run(tool, log, functools.partial(build, variant=variant, cfg=cfg), jobs, f"[shell] {variant}: cold run ({n} stages)...")
+    make = functools.partial(build, variant=variant, cfg=cfg, pivot_exe=tool.exe)
+    proj, cold = cold_run(tool, log, make, jobs, f"[shell] {variant}: cold run ({n} stages)...")
     roots = {c: f"root of chain {c}\n" for c in range(cfg.chains)}
     check(proj, cfg, roots, f"shell/{variant} cold")
     noop = []
@@ -108,7 +112,8 @@ def _table(times: dict[tuple[str, str], float], cfg: Settings) -> str:
     n = cfg.chains * cfg.chain_len
     out = [
         f"\n## Shell stages: {n} `cp` stages ({cfg.chains} chains of {cfg.chain_len}), pivot against DVC and against its Python stages\n",
-        f"pivot runs with -j{cfg.pivot_jobs_chains}; DVC with `dvc repro`. Wall seconds (median of repeats for no-op and edited).\n",
+        f"pivot runs with -j{cfg.pivot_jobs_chains} the pivot.yaml `pivot import-dvc` made of the dvc.yaml DVC runs with `dvc repro`. "
+        "Wall seconds (median of repeats for no-op and edited).\n",
         "| run | DVC (s) | pivot shell (s) | pivot Python (s) | DVC / pivot shell | pivot shell / pivot Python |",
         "|---|---:|---:|---:|---:|---:|",
     ]

@@ -85,6 +85,11 @@ COMMANDS = {
         "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
     ),
     "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
+    "import-dvc": Entry(
+        "pivot.cli.import_dvc",
+        "import_dvc",
+        "Convert dvc.yaml into pivot.yaml and .dvc files into .pvt tracking, reusing DVC's cache.",
+    ),
 }
 
 

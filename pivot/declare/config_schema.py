@@ -90,10 +90,12 @@ class StageConfig(_Sections):
     frozen: pydantic.StrictBool = False
 
 
-_OUT_OPTIONS = ("cache",)
+_OUT_OPTIONS = ("cache", "persist")
+# A plot's options as DVC spells them: kept on the stage for rendering, which reads them later.
+_PLOT_OPTIONS = (*_OUT_OPTIONS, "x", "y", "template", "title", "x_label", "y_label")
 
 
-def _shell_path(value: Any) -> Any:
+def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
     """`- path`, or DVC's `- path: {cache: false}`; checked by hand, so that an error names the
     path and the option rather than the branches of a union."""
     if isinstance(value, str):
@@ -106,16 +108,30 @@ def _shell_path(value: Any) -> Any:
     if not isinstance(options, dict):
         raise pydantic_core.PydanticCustomError("shell_path", "the options of '{path}' must be a mapping", {"path": path})
     for key, option in options.items():
-        if key not in _OUT_OPTIONS:
-            close = difflib.get_close_matches(str(key), _OUT_OPTIONS, n=1)
-            suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(_OUT_OPTIONS)})"
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")
-        if not isinstance(option, bool):
+        if key in _OUT_OPTIONS and not isinstance(option, bool):
             raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
+        if key not in _OUT_OPTIONS and not _plot_value(key, option):
+            what = "a field name or a list of them" if key == "y" else "a string"
+            raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of plot '{path}' must be {what}")
     return value
 
 
+def _plot_value(key: str, option: Any) -> bool:
+    if key == "y" and isinstance(option, list):
+        return bool(option) and all(isinstance(item, str) for item in option)
+    return isinstance(option, str)
+
+
+def _shell_plot(value: Any) -> Any:
+    return _shell_path(value, _PLOT_OPTIONS)
+
+
 ShellPath = Annotated[Any, pydantic.AfterValidator(_shell_path)]
+ShellPlot = Annotated[Any, pydantic.AfterValidator(_shell_plot)]
 
 
 class ShellStageConfig(_Strict):
@@ -125,7 +141,7 @@ class ShellStageConfig(_Strict):
     deps: list[str] = []
     outs: list[ShellPath] = []
     metrics: list[ShellPath] = []
-    plots: list[ShellPath] = []
+    plots: list[ShellPlot] = []
     params: list[str | dict[str, list[str] | None]] = []
     wdir: str | None = None
     matrix: dict[str, Dimension] | None = None

@@ -125,8 +125,8 @@ class _Builder:
             return ""
         return project.normalize(self._fill(raw, "wdir"), what=f"{self._where('wdir')}: stage '{self._name}': wdir")
 
-    def paths(self, section: str, wdir: str) -> list[tuple[str, bool]]:
-        """(project-relative path, cached) for each entry of `section`."""
+    def paths(self, section: str, wdir: str) -> list[tuple[str, dict[str, Any]]]:
+        """(project-relative path, its options) for each entry of `section`."""
         found = []
         for index, item in enumerate(self._entry.raw.get(section) or []):
             raw, options = next(iter(item.items())) if isinstance(item, Mapping) else (item, None)
@@ -137,13 +137,11 @@ class _Builder:
                 raise errors.PathError(
                     f"{what} '{path}' belongs to pivot or git, not to a stage", hint="write outputs elsewhere in the project"
                 )
-            found.append((path, bool((options or {}).get("cache", True))))
+            found.append((path, dict(options or {})))
         return found
 
     def outs(self, wdir: str) -> tuple[OutSpec, ...]:
-        return tuple(
-            OutSpec(path, path, loaders.PathOnly(), kind, cache) for kind in OutKind for path, cache in self.paths(kind.value, wdir)
-        )
+        return tuple(_out_spec(path, kind, options) for kind in OutKind for path, options in self.paths(kind.value, wdir))
 
     def params(self, wdir: str) -> dict[str, Any]:
         """Each listed key's value, named `key` for params.yaml and `file:key` for another file."""
@@ -173,3 +171,10 @@ class _Builder:
                 )
             found[f"{prefix}{key}"] = value
         return found
+
+
+def _out_spec(path: str, kind: OutKind, options: Mapping[str, Any]) -> OutSpec:
+    # DVC's `persist: true` is an incremental output: restored by copy before each run, no run cache.
+    plot = tuple((key, tuple(value) if isinstance(value, list) else value) for key, value in options.items() if key not in ("cache", "persist"))
+    cache, persist = bool(options.get("cache", True)), bool(options.get("persist", False))
+    return OutSpec(path, path, loaders.PathOnly(), kind, cache, incremental=persist, plot=plot)

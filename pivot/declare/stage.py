@@ -71,6 +71,8 @@ class OutSpec:
     # function parameter that receives its previous value ("" when none does).
     incremental: bool = False
     param: str = ""
+    # A shell stage's plot options as written (x, y, template, title, x_label, y_label), for rendering.
+    plot: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pivot import errors
 from pivot.base import project
 from pivot.declare import loadmemo
+from pivot.declare.stage import Stage
 from pivot.worktree import gitignore, session, tracking, workspace
 
 
@@ -28,13 +29,15 @@ class TrackReport:
     memo_error: errors.PivotError | None = None  # done, but the stat memo could not be kept
 
 
-def track(proj: project.Project, paths: Sequence[str]) -> TrackReport:
-    """Track project-relative `paths` (files or directories)."""
+def track(proj: project.Project, paths: Sequence[str], stages: Mapping[str, Stage] | None = None) -> TrackReport:
+    """Track project-relative `paths` (files or directories); `stages` are the pipeline's, when the
+    caller knows them already (`pivot import-dvc`, whose pipeline need not load yet)."""
     relpaths = list(dict.fromkeys(paths))
     _check_disjoint(relpaths)
     # Outputs are declared in the stage functions, so the pipeline is loaded (not its graph:
     # an unrelated missing dep must not stop tracking the data it needs).
-    stages = loadmemo.load(proj).stages if proj.has_pipeline() else {}
+    if stages is None:
+        stages = loadmemo.load(proj).stages if proj.has_pipeline() else {}
     for path in relpaths:
         tracking.check_trackable(proj, path, stages)
     project.ensure_dot_dir(proj)
