@@ -13,13 +13,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pivot import errors
-from pivot.api import results, session
+from pivot.api import results
 from pivot.executor import pool, reporting
-from pivot.executor.run import RunOptions, run_pipeline
-from pivot.worktree.workspace import Workspace
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the executor and the session load only when a run has work (see pivot.api.noop)
+    from pivot.api import session
+    from pivot.executor.run import RunOptions
     from pivot.scaleout.offload import RemoteOffload
+    from pivot.worktree.workspace import Workspace
 
 KINDS = ("loky", "forkserver", "inprocess", "dask")
 
@@ -90,6 +91,8 @@ def preloading(request: Request, root: str) -> contextlib.AbstractContextManager
 def execute(
     ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
+    from pivot.executor.run import RunOptions, run_pipeline
+
     kind = choose(request, ws.settings.executor.kind)
 
     def run(options: RunOptions) -> reporting.RunSummary:
@@ -116,6 +119,7 @@ def _on_dask(
     run: Callable[[RunOptions], reporting.RunSummary],
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
     from pivot.executor import cluster  # distributed: not for every local run
+    from pivot.executor.run import RunOptions
 
     address = request.address or ws.settings.executor.address
     offload = _offload(ws, loaded, request)

@@ -12,7 +12,7 @@ import click
 from pivot.decide.status import Change, Decision
 from pivot.executor import reporting
 from pivot.executor.reporting import RunSummary, StageResult, StageStatus
-from pivot.worktree import gitignore, restore
+from pivot.worktree import gitignore
 
 
 def make_reporter() -> reporting.Reporter:
@@ -27,6 +27,8 @@ class LineReporter(reporting.Reporter):
 
     def stage_started(self, name: str, decision: Decision) -> None:
         self._echo(f"{name}: running ({decision.reason_text()})")
+        from pivot.worktree import restore  # a stage that runs: not for a run with nothing to do
+
         for change in decision.out_changes:
             if change.change is Change.EDITED:
                 self._echo(f"{name}: {restore.edited_note(change.path)}: the stage replaces it")

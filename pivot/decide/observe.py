@@ -86,6 +86,12 @@ def decide(
     return facts, decision
 
 
+def current(ws: Workspace, stage: Stage, code: fingerprint.Fingerprint) -> bool:
+    """Whether the stage is up to date as its files and lock are now (`status.current`)."""
+    lock = ws.read_lock(stage.name)
+    return status.current(stage, lock, observe(ws, stage, code, lock))
+
+
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
     """What the stage's run-cache key is the hash of, from these facts (None: not keyable)."""
     if facts.unknown_deps:

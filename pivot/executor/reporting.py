@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from typing import TYPE_CHECKING
 
-from pivot.decide.status import Decision
+if TYPE_CHECKING:
+    from pivot.decide.status import Decision
 
 
 class StageStatus(enum.Enum):

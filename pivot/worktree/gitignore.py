@@ -46,9 +46,7 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
     A path git already ignores (a user's `*.pkl`, an ignored parent) gets no line. A path whose
     directory does not exist yet is left for a later command: no directory is created for it.
     """
-    shown = list(dict.fromkeys(show))
-    not_hidden = frozenset(shown)
-    hidden = [path for path in dict.fromkeys(ignore) if path not in not_hidden]
+    hidden, shown = _sides(ignore, show)
     plans = _plan(proj, hidden, shown)
     if not plans:
         return Update(still_ignored=_ignored_by_user(proj, shown))
@@ -68,6 +66,19 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
         written.append(target)
         added, removed = added + len(additions), removed + len(plan.to_remove)
     return Update(tuple(written), added, removed, _ignored_by_user(proj, shown), tuple(failed))
+
+
+def in_place(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ()) -> bool:
+    """Whether `keep(proj, ignore, show)` has nothing to write or to ask git about: every line
+    it would add is there, none it would remove is."""
+    return not _plan(proj, *_sides(ignore, show))
+
+
+def _sides(ignore: Iterable[str], show: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(paths to hide, paths to show), each once; a path in both is shown."""
+    shown = list(dict.fromkeys(show))
+    not_hidden = frozenset(shown)
+    return [path for path in dict.fromkeys(ignore) if path not in not_hidden], shown
 
 
 @dataclasses.dataclass(slots=True)

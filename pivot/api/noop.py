@@ -1,0 +1,178 @@
+"""A run with nothing to do, answered from stats (`pivot.worktree.noopmemo`), and the record that
+makes that answer possible, written only once it is known to be true.
+
+`answer` runs before anything is loaded: it imports no user module, reads no lock and opens no
+stat memo. `watch` and `remember` wrap a full run. The stats a memo records are taken *before*
+the decision that validates them, never after, so an edit made while pivot looks can only make
+the next run decide in full:
+
+1. `watch`: after loading, before any stage is decided, stat every watched path (`before`).
+2. the run decides (and runs) its stages.
+3. `remember`: stat again (`after`, once every stamp is settled, as the stat memo requires);
+   check that the pipeline's own files still hash as the pipeline was built from them; decide
+   again, without the run cache, every stage that did anything or whose files changed between
+   `before` and `after`. Only if every stage is then up to date is `after` recorded. A stage that
+   did nothing and whose files never changed was decided between the two stats, so it holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import posixpath
+import time
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pivot.api import results
+from pivot.base import project
+from pivot.decide.status import Decision
+from pivot.executor import reporting
+from pivot.worktree import gitignore, noopmemo
+
+if TYPE_CHECKING:
+    from pivot.api.executors import Request
+    from pivot.worktree.session import Loaded
+    from pivot.worktree.workspace import Workspace
+
+# The project's own settings: a change of one may change what a run does.
+_CONFIG = (".pivot/config.yaml", ".pivot/config.local.yaml")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Watch:
+    """What a run watches, and how it stood before any stage was decided."""
+
+    paths: Mapping[str, tuple[str, ...]]  # per selected stage: its deps, outputs and lock file
+    others: tuple[str, ...]  # the project's config files
+    before: Mapping[str, noopmemo.Tree]
+
+
+def eligible(request: Request, overrides: Mapping[str, Any] | None) -> bool:
+    """Only a plain local run may be answered (or recorded): forced runs run, overridden params
+    are not the recorded ones, and a Dask run reports where it runs."""
+    return not (request.force or overrides or request.executor == "dask" or request.address or not request.download)
+
+
+def answer(
+    proj: project.Project,
+    targets: Sequence[str],
+    request: Request,
+    reporter: reporting.Reporter,
+    overrides: Mapping[str, Any] | None = None,
+) -> results.RunReport | None:
+    """The report of a run with nothing to do, if the memo says so and every watched file still
+    stats as recorded; None: decide as usual."""
+    if not eligible(request, overrides):
+        return None
+    memo = noopmemo.read(proj, tuple(targets))
+    if memo is None:
+        return None
+    start = time.perf_counter()
+    with project.project_lock(proj):  # as a full run would: never beside another command
+        if not noopmemo.holds(proj, memo):
+            return None
+        # The recorded .gitignore lines are still in place (their files are watched); files git
+        # tracks are looked at as a full run would, for the warning when git ignores one.
+        kept = gitignore.keep(proj, (), memo.shown) if memo.shown else gitignore.Update()
+    reporter.run_started(len(memo.stages), request.jobs or os.cpu_count() or 1)
+    done = tuple(reporting.StageResult(name, reporting.StageStatus.SKIPPED, decision=Decision(name, False)) for name in memo.stages)
+    for result in done:
+        reporter.stage_finished(result)
+    summary = reporting.RunSummary(done, time.perf_counter() - start)
+    reporter.run_finished(summary)
+    return results.RunReport(tuple(results.StageRun.of(r) for r in done), summary.duration, summary, kept)
+
+
+def watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request, overrides: Mapping[str, Any] | None) -> Watch | None:
+    """The watched paths of a run that may be recorded, stat'ed before anything is decided."""
+    from pivot.api import executors
+
+    if not eligible(request, overrides) or executors.choose(request, ws.settings.executor.kind) == "dask":
+        return None
+    if not loaded.pipeline.inputs:  # not loaded through the memo's bookkeeping: nothing to check against
+        return None
+    root = str(ws.project.root)
+    paths = {}
+    for name in names:
+        stage = loaded.graph.stages[name]
+        lock = os.path.relpath(ws.project.lock_file(name), root).replace(os.sep, "/")
+        paths[name] = (*stage.dep_paths, *stage.out_paths, lock)
+    before = noopmemo.snapshot(root, [*(p for group in paths.values() for p in group), *_CONFIG])
+    return None if before is None else Watch(paths, _CONFIG, before)
+
+
+def remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequence[str], seen: Watch | None, summary: reporting.RunSummary) -> None:
+    """Record the run as a no-op answer for next time, if everything is up to date now (see the
+    module docstring for why the stats recorded are never newer than what validated them)."""
+    if seen is None or not summary.ok:
+        return
+    root = str(ws.project.root)
+    cached, shown = gitignore.split_outputs(loaded.graph.stages[n] for n in names)
+    ignores = (tuple(dict.fromkeys(cached)), tuple(dict.fromkeys(shown)))
+    beside = dict.fromkeys(posixpath.join(posixpath.dirname(path), ".gitignore") for path in (*cached, *shown))
+    # A .pvt file beside an output or one of its directories would make it tracked data (an
+    # error): none exists, and the directories they would appear in are watched.
+    pvts = {"/".join(parts[:end]) + ".pvt" for out in (*cached, *shown) if (parts := out.split("/")) for end in range(1, len(parts) + 1)}
+    watched = [*(p for group in seen.paths.values() for p in group), *seen.others, *loaded.pipeline.inputs, *beside]
+    after = _settled(root, watched, {posixpath.dirname(pvt) for pvt in pvts})
+    if after is None or any(after[rel] != seen.before[rel] for rel in seen.others):
+        return
+    # Validated after the stats were taken: the pipeline's files still hash as it was built from
+    # them, the .gitignore lines are all in place (`answer` only asks git about shown files), no
+    # output is tracked data.
+    if not _built_from(root, loaded.pipeline.inputs) or not gitignore.in_place(ws.project, *ignores):
+        return
+    if any(os.path.lexists(os.path.join(root, pvt)) for pvt in pvts):
+        return
+    outcomes = {result.name: result for result in summary.results}
+    for name in names:
+        result = outcomes[name]
+        changed = any(after[p] != seen.before[p] for p in seen.paths[name])
+        if result.status is not reporting.StageStatus.SKIPPED or changed or result.decision is None:
+            if not _up_to_date(ws, loaded, name):
+                return
+        elif result.decision.code_unseen:  # explain has more to say about it: let the run say it
+            return
+    files = {rel: st for found in after.values() for rel, st in found}
+    memo = noopmemo.Memo(tuple(targets), tuple(files), noopmemo.pack(files.values()), tuple(names), ignores[1])
+    noopmemo.write(ws.project, memo)
+
+
+def _settled(root: str, rels: Sequence[str], flat: Collection[str]) -> dict[str, noopmemo.Tree] | None:
+    """A snapshot whose every stamp is safely in the past (see `pivot.storage.state.settled`):
+    a file written in the last clock tick is waited for, briefly, and stat'ed again."""
+    from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
+
+    for _ in range(2):
+        found = noopmemo.snapshot(root, rels, flat)
+        if found is None:
+            return None
+        wait = noopmemo.unsettled(found, time.time_ns(), RACY_WINDOW_NS, COARSE_RACY_WINDOW_NS)
+        if wait <= 0:
+            return found
+        if wait > RACY_WINDOW_NS:  # whole-second times: not worth waiting seconds for
+            return None
+        time.sleep(wait / 1e9)
+    return None
+
+
+def _built_from(root: str, inputs: Mapping[str, str]) -> bool:
+    """Whether the pipeline's own files (stat'ed just before) still hash as the loaded stages
+    were built from them."""
+    from pivot.code.source import file_digest
+
+    for rel, digest in inputs.items():
+        try:
+            now = file_digest(os.path.join(root, rel))
+        except OSError:
+            now = ""
+        if now != digest:
+            return False
+    return True
+
+
+def _up_to_date(ws: Workspace, loaded: Loaded, name: str) -> bool:
+    from pivot.decide import observe
+
+    return observe.current(ws, loaded.graph.stages[name], loaded.pipeline.fingerprints[name])
