@@ -36,8 +36,9 @@ def answered(root: pathlib.Path, targets: tuple[str, ...] = ()) -> bool:
 
 @pytest.fixture
 def root(project, pivot) -> pathlib.Path:  # type: ignore[no-untyped-def]
-    """A project whose first run ran both stages: the memo holds straight away."""
+    """An initialised project whose first run ran both stages: the memo holds straight away."""
     made = project({"stages.py": TRAIN_STAGES, "data.txt": "rows\n", "pivot.yaml": PIPELINE})
+    ok(pivot("init"))
     ok(pivot(*RUN))
     assert answered(made)
     return made
@@ -130,6 +131,16 @@ def test_a_damaged_memo_is_ignored(root, pivot):
     (root / ".pivot" / "tmp" / "noop.memo").write_bytes(b"\x00 not a memo")
     output = ok(pivot(*RUN))
     assert "0 ran, 2 skipped" in output
+    assert answered(root)
+
+
+def test_without_init_the_second_run_records_it(project, pivot):
+    """The first run creates .pivot/ after loading: the load memo, which the answer builds on, is
+    written by the second."""
+    root = project({"stages.py": TRAIN_STAGES, "data.txt": "rows\n", "pivot.yaml": PIPELINE})
+    ok(pivot(*RUN))
+    assert not answered(root)
+    assert "0 ran, 2 skipped" in ok(pivot(*RUN))
     assert answered(root)
 
 

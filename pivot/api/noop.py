@@ -77,8 +77,7 @@ def answer(
         kept = gitignore.keep(proj, (), memo.shown) if memo.shown else gitignore.Update()
     reporter.run_started(len(memo.stages), request.jobs or os.cpu_count() or 1)
     done = tuple(reporting.StageResult(name, reporting.StageStatus.SKIPPED, decision=Decision(name, False)) for name in memo.stages)
-    for result in done:
-        reporter.stage_finished(result)
+    reporter.stages_finished(done)
     summary = reporting.RunSummary(done, time.perf_counter() - start)
     reporter.run_finished(summary)
     return results.RunReport(tuple(results.StageRun.of(r) for r in done), summary.duration, summary, kept)

@@ -33,7 +33,8 @@ class LoadedPipeline:
     stages: Mapping[str, Stage]  # in pivot.yaml order
     fingerprints: Mapping[str, fingerprint.Fingerprint]  # by stage name
     # Every file the stages were built from (pivot.yaml, params.yaml, Python sources), relative
-    # to the root, with the content hash it had: filled by `loadmemo`, empty otherwise.
+    # to the root, with the content hash it had: filled by `loadmemo` when its memo holds this
+    # pipeline, empty otherwise.
     inputs: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 

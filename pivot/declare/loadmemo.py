@@ -124,7 +124,8 @@ def _write(
     schemas: Mapping[str, paramschema.Schema | None] | None = None,
 ) -> dict[str, str]:
     """Memoize `loaded`; `modules` and `schemas` are the last load's when nothing was imported.
-    Returns the files it was built from with their content hashes (`_inputs`)."""
+    Returns the files it was built from with their content hashes (`_inputs`) when the memo was
+    written, else nothing: a run answered from stats (`pivot.api.noop`) never skips writing it."""
     memo = {
         "environment": _environment(),
         "inputs": _config_inputs(proj),
@@ -137,14 +138,14 @@ def _write(
     try:
         data = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # e.g. a user's loader holding something unpicklable: no memo, no harm
-        return _inputs(memo)
+        return {}
     if not proj.dot_dir.is_dir():  # never create .pivot/ as a side effect of reading a project
-        return _inputs(memo)
+        return {}
     try:
         proj.tmp_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(_path(proj), data)
     except OSError:
-        pass  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
+        return {}  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
     return _inputs(memo)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,6 +58,11 @@ class Reporter:
 
     def stage_finished(self, result: StageResult) -> None:
         pass
+
+    def stages_finished(self, results: Sequence[StageResult]) -> None:
+        """Several stages at once (a run with nothing to do); a console writes them in one go."""
+        for result in results:
+            self.stage_finished(result)
 
     def run_finished(self, summary: RunSummary) -> None:
         pass
