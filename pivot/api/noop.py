@@ -6,13 +6,15 @@ stat memo. `watch` and `remember` wrap a full run. The stats a memo records are 
 the decision that validates them, never after, so an edit made while pivot looks can only make
 the next run decide in full:
 
-1. `watch`: after loading, before any stage is decided, stat every watched path (`before`).
+1. `watch`: after loading, before any stage is decided, stat every stage's files (`before`).
 2. the run decides (and runs) its stages.
-3. `remember`: stat again (`after`, once every stamp is settled, as the stat memo requires);
-   check that the pipeline's own files still hash as the pipeline was built from them; decide
-   again, without the run cache, every stage that did anything or whose files changed between
-   `before` and `after`. Only if every stage is then up to date is `after` recorded. A stage that
-   did nothing and whose files never changed was decided between the two stats, so it holds.
+3. `remember`: stat every watched file again (`after`); read the content of those whose stamps
+   are from the last clock tick (a second write within one tick leaves the stats as they were:
+   the memo keeps their digests and checks them too); then check that the settings and the
+   pipeline's own files are those the run used, and check again, without the run cache, every
+   stage that did anything, whose files changed between `before` and `after`, or whose `before`
+   stamps were that fresh. Only if every stage is then up to date is `after` recorded. A stage
+   the run left alone, with equal settled stamps on both sides, was decided in between, so it holds.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import dataclasses
 import os
 import posixpath
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pivot.api import results
@@ -44,8 +46,8 @@ class Watch:
     """What a run watches, and how it stood before any stage was decided."""
 
     paths: Mapping[str, tuple[str, ...]]  # per selected stage: its deps, outputs and lock file
-    others: tuple[str, ...]  # the project's config files
     before: Mapping[str, noopmemo.Tree]
+    fresh: frozenset[str]  # entries of `before` too fresh to vouch for what the run decided on
 
 
 def eligible(request: Request, overrides: Mapping[str, Any] | None) -> bool:
@@ -86,10 +88,11 @@ def answer(
 def watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request, overrides: Mapping[str, Any] | None) -> Watch | None:
     """The watched paths of a run that may be recorded, stat'ed before anything is decided."""
     from pivot.api import executors
+    from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
 
     if not eligible(request, overrides) or executors.choose(request, ws.settings.executor.kind) == "dask":
         return None
-    if not loaded.pipeline.inputs:  # not loaded through the memo's bookkeeping: nothing to check against
+    if not loaded.pipeline.inputs:  # the load memo was not written: nothing to build on
         return None
     root = str(ws.project.root)
     paths = {}
@@ -97,63 +100,64 @@ def watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request,
         stage = loaded.graph.stages[name]
         lock = os.path.relpath(ws.project.lock_file(name), root).replace(os.sep, "/")
         paths[name] = (*stage.dep_paths, *stage.out_paths, lock)
-    before = noopmemo.snapshot(root, [*(p for group in paths.values() for p in group), *_CONFIG])
-    return None if before is None else Watch(paths, _CONFIG, before)
+    now = time.time_ns()
+    before = noopmemo.snapshot(root, [p for group in paths.values() for p in group])
+    if before is None:
+        return None
+    return Watch(paths, before, frozenset(noopmemo.unsettled(before, now, RACY_WINDOW_NS, COARSE_RACY_WINDOW_NS)))
 
 
 def remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequence[str], seen: Watch | None, summary: reporting.RunSummary) -> None:
     """Record the run as a no-op answer for next time, if everything is up to date now (see the
     module docstring for why the stats recorded are never newer than what validated them)."""
+    from pivot.declare import config
+    from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
+
     if seen is None or not summary.ok:
         return
     root = str(ws.project.root)
     cached, shown = gitignore.split_outputs(loaded.graph.stages[n] for n in names)
-    ignores = (tuple(dict.fromkeys(cached)), tuple(dict.fromkeys(shown)))
-    beside = dict.fromkeys(posixpath.join(posixpath.dirname(path), ".gitignore") for path in (*cached, *shown))
     # A .pvt file beside an output or one of its directories would make it tracked data (an
-    # error): none exists, and the directories they would appear in are watched.
+    # error): the directories they would appear in are watched, and none exists (checked below).
     pvts = {"/".join(parts[:end]) + ".pvt" for out in (*cached, *shown) if (parts := out.split("/")) for end in range(1, len(parts) + 1)}
-    watched = [*(p for group in seen.paths.values() for p in group), *seen.others, *loaded.pipeline.inputs, *beside]
-    after = _settled(root, watched, {posixpath.dirname(pvt) for pvt in pvts})
-    if after is None or any(after[rel] != seen.before[rel] for rel in seen.others):
+    beside = {posixpath.join(posixpath.dirname(path), ".gitignore") for path in (*cached, *shown)}
+    watched = [*(p for group in seen.paths.values() for p in group), *_CONFIG, *loaded.pipeline.inputs, *beside]
+    now = time.time_ns()
+    after = noopmemo.snapshot(root, watched, {posixpath.dirname(pvt) for pvt in pvts})
+    if after is None:
         return
-    # Validated after the stats were taken: the pipeline's files still hash as it was built from
-    # them, the .gitignore lines are all in place (`answer` only asks git about shown files), no
-    # output is tracked data.
-    if not _built_from(root, loaded.pipeline.inputs) or not gitignore.in_place(ws.project, *ignores):
+    # A stamp of the last clock tick cannot vouch for the content alone: its digest does, read now.
+    digests = {rel: noopmemo.digest(root, rel) for rel in sorted(noopmemo.unsettled(after, now, RACY_WINDOW_NS, COARSE_RACY_WINDOW_NS))}
+    if None in digests.values():
         return
-    if any(os.path.lexists(os.path.join(root, pvt)) for pvt in pvts):
+    # Everything below looks after the stamps (and digests) were taken: the settings and the
+    # pipeline's own files are those the run used, every .gitignore line is in place (`answer`
+    # only asks git about shown files), no output is tracked data, and every stage is up to date.
+    if config.load_project_config(ws.project) != ws.settings or not _built_from(root, loaded.pipeline.inputs):
         return
-    outcomes = {result.name: result for result in summary.results}
-    for name in names:
-        result = outcomes[name]
-        changed = any(after[p] != seen.before[p] for p in seen.paths[name])
-        if result.status is not reporting.StageStatus.SKIPPED or changed or result.decision is None:
-            if not _up_to_date(ws, loaded, name):
-                return
-        elif result.decision.code_unseen:  # explain has more to say about it: let the run say it
-            return
+    if not gitignore.in_place(ws.project, cached, shown) or any(os.path.lexists(os.path.join(root, pvt)) for pvt in pvts):
+        return
+    if not _all_current(ws, loaded, names, seen, after, summary):
+        return
     files = {rel: st for found in after.values() for rel, st in found}
-    memo = noopmemo.Memo(tuple(targets), tuple(files), noopmemo.pack(files.values()), tuple(names), ignores[1])
+    checked = tuple((rel, d) for rel, d in digests.items() if d is not None)
+    memo = noopmemo.Memo(tuple(targets), tuple(files), noopmemo.pack(files.values()), checked, tuple(names), tuple(dict.fromkeys(shown)))
     noopmemo.write(ws.project, memo)
 
 
-def _settled(root: str, rels: Sequence[str], flat: Collection[str]) -> dict[str, noopmemo.Tree] | None:
-    """A snapshot whose every stamp is safely in the past (see `pivot.storage.state.settled`):
-    a file written in the last clock tick is waited for, briefly, and stat'ed again."""
-    from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
-
-    for _ in range(2):
-        found = noopmemo.snapshot(root, rels, flat)
-        if found is None:
-            return None
-        wait = noopmemo.unsettled(found, time.time_ns(), RACY_WINDOW_NS, COARSE_RACY_WINDOW_NS)
-        if wait <= 0:
-            return found
-        if wait > RACY_WINDOW_NS:  # whole-second times: not worth waiting seconds for
-            return None
-        time.sleep(wait / 1e9)
-    return None
+def _all_current(ws: Workspace, loaded: Loaded, names: Sequence[str], seen: Watch, after: Mapping[str, noopmemo.Tree], summary: reporting.RunSummary) -> bool:
+    """Each stage the run left alone, decided between two equal, settled stamps of its files,
+    holds as it was; every other one is checked now."""
+    outcomes = {result.name: result for result in summary.results}
+    for name in names:
+        result = outcomes[name]
+        changed = any(after[p] != seen.before[p] or any(rel in seen.fresh for rel, _ in after[p]) for p in seen.paths[name])
+        if result.status is not reporting.StageStatus.SKIPPED or changed or result.decision is None:
+            if not _up_to_date(ws, loaded, name):
+                return False
+        elif result.decision.code_unseen:  # explain has more to say about it: let the run say it
+            return False
+    return True
 
 
 def _built_from(root: str, inputs: Mapping[str, str]) -> bool:

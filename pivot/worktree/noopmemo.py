@@ -40,6 +40,7 @@ Stamp = tuple[int, int, int, int, int] | None
 Tree = tuple[tuple[str, Stamp], ...]
 _ABSENT = (0, 0, 0, 0, 0)  # a stamp's five numbers for a path that does not exist (no file has mode 0)
 _INODE_BITS = (1 << 63) - 1  # stamps are kept as signed 64-bit numbers
+DIGEST_LIMIT = 1 << 20  # bytes: a fresher, larger file makes the run wait for its stamp instead
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class Memo:
     targets: tuple[str, ...]
     files: tuple[str, ...]  # root-relative
     stamps: bytes  # five signed 64-bit numbers per file (`pack`)
+    digests: tuple[tuple[str, str], ...]  # files whose stamps were too fresh to trust alone (`digest`)
     stages: tuple[str, ...]  # the selected stages, in run order
     shown: tuple[str, ...]  # their outputs git tracks (the .gitignore lines of the others are watched)
 
@@ -106,19 +108,37 @@ def snapshot(root: str, rels: Iterable[str], flat: Iterable[str] = ()) -> dict[s
     return trees
 
 
-def unsettled(trees: Mapping[str, Tree], now_ns: int, window_ns: int, coarse_window_ns: int) -> int:
-    """How long (ns) until every stamp is safely in the past: a second write within the clock
-    tick of the first leaves the stats as they were, so a stamp is trusted only once its mtime and
+def unsettled(trees: Mapping[str, Tree], now_ns: int, window_ns: int, coarse_window_ns: int) -> set[str]:
+    """The paths whose stamp is not safely in the past: a second write within the clock tick of
+    the first leaves the stats as they were, so a stamp alone is trusted only once its mtime and
     ctime are `window_ns` old (`coarse_window_ns` for whole-second times: a filesystem that keeps
-    seconds only). 0: all are."""
-    wait = 0
+    seconds only). The stamps were taken after `now_ns`."""
+    fresh = set()
     for found in trees.values():
-        for _, st in found:
+        for rel, st in found:
             if st is not None:
                 last = max(st[3], st[4])
                 window = coarse_window_ns if last % 1_000_000_000 == 0 else window_ns
-                wait = max(wait, last + window - now_ns)
-    return wait
+                if now_ns - last < window:
+                    fresh.add(rel)
+    return fresh
+
+
+def digest(root: str, rel: str) -> str | None:
+    """What a stamp cannot vouch for yet: a file's bytes, a directory's entry names, as xxh3-128
+    ("" when absent); None for a file over `DIGEST_LIMIT` (not worth reading on every run)."""
+    import xxhash  # only a run that just wrote files, or the one after it, reads any
+
+    path = os.path.join(root, rel)
+    try:
+        if os.path.isdir(path):
+            return xxhash.xxh3_128_hexdigest("\0".join(sorted(os.listdir(path))).encode())
+        if os.path.getsize(path) > DIGEST_LIMIT:
+            return None
+        with open(path, "rb") as handle:
+            return xxhash.xxh3_128_hexdigest(handle.read())
+    except FileNotFoundError:
+        return ""
 
 
 def environment() -> tuple[Any, ...]:
@@ -143,8 +163,8 @@ def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
     try:
         with open(_path(proj), "rb") as handle:
             data = marshal.load(handle)
-        env, root, recorded, files, stamps, stages, shown = data
-        memo = Memo(tuple(recorded), _split(files), stamps, _split(stages), _split(shown))
+        env, root, recorded, files, stamps, digests, stages, shown = data
+        memo = Memo(tuple(recorded), _split(files), stamps, tuple(digests.items()), _split(stages), _split(shown))
     except Exception:  # absent, damaged, or another format: decide as usual
         return None
     if root != str(proj.root) or memo.targets != targets or env != environment():
@@ -164,7 +184,9 @@ def holds(proj: project_mod.Project, memo: Memo) -> bool:
             add(absent)
         else:
             add((st.st_mode, st.st_ino & inode_bits, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
-    return found.tobytes() == memo.stamps
+    if found.tobytes() != memo.stamps:
+        return False
+    return all(digest(root, rel) == recorded for rel, recorded in memo.digests)
 
 
 def write(proj: project_mod.Project, memo: Memo) -> None:
@@ -175,6 +197,7 @@ def write(proj: project_mod.Project, memo: Memo) -> None:
         memo.targets,
         _joined(memo.files),
         memo.stamps,
+        dict(memo.digests),
         _joined(memo.stages),
         _joined(memo.shown),
     )
