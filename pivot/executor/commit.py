@@ -106,7 +106,9 @@ def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, H
         deps=dict(basis.deps),
         outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
     )
-    lock_mod.write(ws.project.lock_file(stage.name), lock)
+    path = ws.project.lock_file(stage.name)
+    lock_mod.write(path, lock)
+    ws.locks.wrote(path, lock)
     return lock
 
 

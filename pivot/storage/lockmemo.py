@@ -32,6 +32,16 @@ class LockReader:
         self._path = memo_path
         self._entries: dict[str, tuple[_Stamp, lock_mod.StageLock | None]] | None = None
         self._changed = False
+        # Locks this command wrote, by the stat taken right after writing: read back (the no-op
+        # memo checks the stages that ran) without parsing. Under the project lock no other pivot
+        # writes them; they are too fresh for the memo on disk.
+        self._written: dict[str, tuple[_Stamp, lock_mod.StageLock]] = {}
+
+    def wrote(self, path: pathlib.Path, lock: lock_mod.StageLock) -> None:
+        """`path` was just written with `lock`."""
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            self._written[os.fspath(path)] = ((st.st_ino, st.st_mtime_ns, st.st_size), lock)
 
     def read(self, path: pathlib.Path) -> lock_mod.StageLock | None:
         try:
@@ -39,8 +49,11 @@ class LockReader:
         except (FileNotFoundError, NotADirectoryError):
             return None
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-        entries = self._load()
         key = os.fspath(path)
+        written = self._written.get(key)
+        if written is not None and written[0] == stamp:
+            return written[1]
+        entries = self._load()
         found = entries.get(key)
         if found is not None and found[0] == stamp:
             return found[1]
