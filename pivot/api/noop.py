@@ -19,6 +19,7 @@ the next run decide in full:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import posixpath
@@ -87,6 +88,13 @@ def answer(
 
 def watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request, overrides: Mapping[str, Any] | None) -> Watch | None:
     """The watched paths of a run that may be recorded, stat'ed before anything is decided."""
+    try:
+        return _watch(ws, loaded, names, request, overrides)
+    except OSError:  # a directory that cannot be read: nothing to record, the run goes on
+        return None
+
+
+def _watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request, overrides: Mapping[str, Any] | None) -> Watch | None:
     from pivot.api import executors
     from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
 
@@ -109,7 +117,13 @@ def watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request,
 
 def remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequence[str], seen: Watch | None, summary: reporting.RunSummary) -> None:
     """Record the run as a no-op answer for next time, if everything is up to date now (see the
-    module docstring for why the stats recorded are never newer than what validated them)."""
+    module docstring for why the stats recorded are never newer than what validated them). A
+    memo only saves time: whatever goes wrong here leaves the run's result as it is."""
+    with contextlib.suppress(OSError):
+        _remember(ws, loaded, names, targets, seen, summary)
+
+
+def _remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequence[str], seen: Watch | None, summary: reporting.RunSummary) -> None:
     from pivot.declare import config
     from pivot.storage.state import COARSE_RACY_WINDOW_NS, RACY_WINDOW_NS
 

@@ -173,7 +173,15 @@ def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
 
 
 def holds(proj: project_mod.Project, memo: Memo) -> bool:
-    """Whether every watched file still stats as recorded."""
+    """Whether every watched file still stats as recorded (any doubt, such as a directory that
+    cannot be read any more: no)."""
+    try:
+        return _holds(proj, memo)
+    except OSError:
+        return False
+
+
+def _holds(proj: project_mod.Project, memo: Memo) -> bool:
     root = str(proj.root) + os.sep
     found = array.array("q")
     add, absent, inode_bits = found.extend, _ABSENT, _INODE_BITS
