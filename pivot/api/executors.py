@@ -4,7 +4,6 @@ this process, or a Dask cluster) and, on Dask, opens the session and the remote-
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import signal
@@ -14,9 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from pivot import errors
 from pivot.api import results
-from pivot.executor import pool, reporting
+from pivot.executor import reporting
 
-if TYPE_CHECKING:  # the executor and the session load only when a run has work (see pivot.api.noop)
+# The pool, the executor and the session load only when a run has work (see pivot.api.noop).
+if TYPE_CHECKING:
+    import concurrent.futures
+
     from pivot.api import session
     from pivot.executor.run import RunOptions
     from pivot.scaleout.offload import RemoteOffload
@@ -106,6 +108,8 @@ def execute(
         from pivot.executor import warm
 
         warm.expect(str(ws.project.root), (loaded.graph.stages[name].func.partition(":")[0] for name in names))
+    from pivot.executor import pool
+
     jobs = request.jobs or pool.default_jobs()
     return run(RunOptions(jobs, request.force, request.keep_going, executor=kind)), None
 
@@ -118,7 +122,7 @@ def _on_dask(
     reporter: reporting.Reporter,
     run: Callable[[RunOptions], reporting.RunSummary],
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
-    from pivot.executor import cluster  # distributed: not for every local run
+    from pivot.executor import cluster, pool  # distributed: not for every local run
     from pivot.executor.run import RunOptions
 
     address = request.address or ws.settings.executor.address

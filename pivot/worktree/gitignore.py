@@ -12,9 +12,12 @@ import dataclasses
 import os
 import posixpath
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
-from pivot.base import atomic, git, project
-from pivot.declare.stage import Stage
+from pivot.base import git, project
+
+if TYPE_CHECKING:  # a run with nothing to do imports this module: no stage code, no temp files
+    from pivot.declare.stage import Stage
 
 GITIGNORE = ".gitignore"
 
@@ -59,6 +62,8 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
             continue
         target = posixpath.join(directory, GITIGNORE)
         try:
+            from pivot.base import atomic
+
             atomic.write_text(proj.abspath(target), text)
         except OSError as exc:  # the outputs are saved already: a warning, not a failed command
             failed.append((target, exc.strerror or str(exc)))
