@@ -47,6 +47,7 @@ LAYERS = {
     "pivot.code.scope": 1,
     "pivot.pipeline": 1,
     "pivot.worktree.gitignore": 1,
+    "pivot.worktree.noopmemo": 1,  # the no-op memo: stats and its format only, cheap to import
     "pivot.storage": 2,
     "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,

@@ -4,7 +4,6 @@ this process, or a Dask cluster) and, on Dask, opens the session and the remote-
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import signal
@@ -13,13 +12,17 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pivot import errors
-from pivot.api import results, session
-from pivot.executor import pool, reporting
-from pivot.executor.run import RunOptions, run_pipeline
-from pivot.worktree.workspace import Workspace
+from pivot.api import results
+from pivot.executor import reporting
 
+# The pool, the executor and the session load only when a run has work (see pivot.api.noop).
 if TYPE_CHECKING:
+    import concurrent.futures
+
+    from pivot.api import session
+    from pivot.executor.run import RunOptions
     from pivot.scaleout.offload import RemoteOffload
+    from pivot.worktree.workspace import Workspace
 
 KINDS = ("loky", "forkserver", "inprocess", "dask")
 
@@ -90,6 +93,8 @@ def preloading(request: Request, root: str) -> contextlib.AbstractContextManager
 def execute(
     ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
+    from pivot.executor.run import RunOptions, run_pipeline
+
     kind = choose(request, ws.settings.executor.kind)
 
     def run(options: RunOptions) -> reporting.RunSummary:
@@ -103,6 +108,8 @@ def execute(
         from pivot.executor import warm
 
         warm.expect(str(ws.project.root), (stage.func.partition(":")[0] for name in names if (stage := loaded.graph.stages[name]).func))
+    from pivot.executor import pool
+
     jobs = request.jobs or pool.default_jobs()
     return run(RunOptions(jobs, request.force, request.keep_going, executor=kind)), None
 
@@ -115,7 +122,8 @@ def _on_dask(
     reporter: reporting.Reporter,
     run: Callable[[RunOptions], reporting.RunSummary],
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
-    from pivot.executor import cluster  # distributed: not for every local run
+    from pivot.executor import cluster, pool  # distributed: not for every local run
+    from pivot.executor.run import RunOptions
 
     address = request.address or ws.settings.executor.address
     offload = _offload(ws, loaded, request)

@@ -15,19 +15,20 @@ import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from pivot.api import executors, results, session
+from pivot.api import executors, noop, results
 from pivot.base import project as project_mod
-from pivot.decide import observe
-from pivot.decide.status import Decision
-from pivot.declare import graph as graph_mod
-from pivot.declare.stage import Stage
 from pivot.executor import reporting
-from pivot.worktree import gitignore, tracking
+from pivot.worktree import gitignore
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # loading and deciding are imported by the methods that need them: a run with
+    # nothing to do (pivot.api.noop) never loads them
     from pivot.api import remotes as remotes_mod
-    from pivot.api import sync
+    from pivot.api import session, sync
+    from pivot.decide.status import Decision
+    from pivot.declare import graph as graph_mod
+    from pivot.declare.stage import Stage
     from pivot.report import diff, snapshot
+    from pivot.worktree import tracking
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,16 +66,22 @@ class Project:
         """The stages and their graph, as declared now (imports the user's modules if they changed).
         `code=False`: the stages' names, paths, kinds and params only, from the committed locks when
         they describe the pipeline, so that the user's modules need not be imported."""
+        from pivot.api import session
+
         return session.load(self.paths, check_sources=check_sources, overrides=overrides, code=code)
 
     def list(self, targets: Sequence[str] = ()) -> builtins.list[Stage]:
         """The stages TARGETS name (default: all), in run order."""
+        from pivot.api import session
+
         loaded = self.load_pipeline(check_sources=False, code=False)
         wanted = set(session.targets(loaded, targets))
         return [loaded.graph.stages[name] for name in loaded.graph.order if name in wanted]
 
     def dag(self, targets: Sequence[str] = ()) -> tuple[graph_mod.Graph, tuple[str, ...]]:
         """The stage graph and the stages TARGETS select with everything upstream of them."""
+        from pivot.declare import graph as graph_mod
+
         loaded = self.load_pipeline(check_sources=False)
         return loaded.graph, graph_mod.select(loaded.graph, list(targets))
 
@@ -101,17 +108,25 @@ class Project:
         local process pool); `reporter` hears each stage as it starts and ends (default: silent).
         A failing stage is reported in the result (`report.ok`), not raised."""
         request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
+        reporter = reporter or reporting.Reporter()
+        quiet = noop.answer(self.paths, targets, request, reporter, overrides)  # nothing to do: stats say so
+        if quiet is not None:
+            return quiet
+        from pivot.api import session
+        from pivot.declare import graph as graph_mod
+
         with executors.preloading(request, os.fspath(self.root)):  # workers' imports overlap this one
             loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
         names = session.select(loaded, targets)
         if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
             graph_mod.check_sources(loaded.graph, names)
         project_mod.ensure_dot_dir(self.paths)
-        with session.project_lock(self.paths), _cwd_kept():
-            with session.opened(self.paths, self.defer) as ws:
-                summary, traffic = executors.execute(ws, loaded, names, request, reporter or reporting.Reporter())
+        with session.project_lock(self.paths), _cwd_kept(), session.opened(self.paths, self.defer) as ws:
+            watched = noop.watch(ws, loaded, names, request, overrides)
+            summary, traffic = executors.execute(ws, loaded, names, request, reporter)
             # Failed stages too: whatever they left behind must not be committed either.
             kept = gitignore.keep(self.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
+            noop.remember(ws, loaded, names, targets, watched, summary)
         stages = tuple(results.StageRun.of(result) for result in summary.results)
         return results.RunReport(stages, summary.duration, summary, kept, traffic)
 
@@ -120,6 +135,10 @@ class Project:
     ) -> builtins.list[Decision]:
         """What `run` with these arguments would do, stage by stage (upstream stages included),
         without running anything: a dry run."""
+        from pivot.api import session
+        from pivot.decide import observe
+        from pivot.declare import graph as graph_mod
+
         loaded = self.load_pipeline()
         names = session.select(loaded, targets)
         if not keep_going:
@@ -149,6 +168,10 @@ class Project:
     def _evaluate(
         self, patterns: Sequence[str], *, force: bool, run_cache: bool, with_tracked: bool
     ) -> tuple[builtins.list[Decision], builtins.list[tuple[tracking.Tracked, tracking.State]]]:
+        from pivot.api import session
+        from pivot.decide import observe
+        from pivot.worktree import tracking
+
         loaded = self.load_pipeline()
         names = session.select(loaded, patterns)
         targets = session.targets(loaded, patterns)
@@ -173,6 +196,8 @@ class Project:
             from pivot.api import data
 
             return {name: dict(lock.params) for name, lock in data.locks_at(self, rev).items() if lock.params}
+        from pivot.api import session
+
         loaded = self.load_pipeline(code=False)
         wanted = session.targets(loaded, targets)  # unknown names are an error
         return {name: dict(s.params) for name, s in loaded.pipeline.stages.items() if s.params and name in wanted}

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from pivot.decide.status import Decision
 from pivot.executor.reporting import RunSummary, StageResult
 from pivot.executor.reporting import StageStatus as Outcome
-from pivot.worktree import gitignore, tracking
+from pivot.worktree import gitignore
+
+if TYPE_CHECKING:
+    from pivot.decide.status import Decision
+    from pivot.worktree import tracking
 
 __all__ = ["Outcome", "RunReport", "StageRun", "StageStatus", "StatusReport", "TrackedStatus", "Traffic"]
 

@@ -6,12 +6,16 @@ are the same on every machine. Paths that escape the root are rejected here, onc
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import fcntl
+import os
 import pathlib
 import posixpath
+from collections.abc import Iterator
 
 from pivot import errors
-from pivot.base import atomic
+from pivot.base import atomic, diskfull
 
 PIVOT_DIR = ".pivot"
 PIPELINE_FILE = "pivot.yaml"
@@ -114,3 +118,29 @@ def ensure_dot_dir(project: Project) -> None:
         atomic.write_text(project.config_file, "# pivot settings: remotes, default_remote, cache.type\n{}\n")
     project.stages_dir.mkdir(exist_ok=True)
 
+
+@contextlib.contextmanager
+def project_lock(proj: Project) -> Iterator[None]:
+    """Hold the project for this process: an OS lock that the kernel frees if we die."""
+    path = proj.dot_dir / "run.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
+            raise errors.ProjectBusyError(
+                f"another pivot process (pid {holder}) is running in {proj.root}",
+                hint="wait for it to finish, or stop it; the lock is freed when that process ends",
+            ) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            # The pid only makes the busy message nicer; the flock is the lock. A full disk must
+            # not stop gc, which is how space is freed.
+            if not diskfull.is_full(exc):
+                raise
+        yield
+    finally:
+        os.close(fd)

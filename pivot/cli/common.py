@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
 from pivot import errors
-from pivot.api import session
 from pivot.api.project import Project
-
-# The project lock and the loaded pipeline live in the library (pivot.worktree.session), shared with pivot.api.
-from pivot.api.session import Loaded, load, project_lock, select, targets  # noqa: F401 - the commands' names for them
 from pivot.base import project
-from pivot.worktree import workspace
+
+if TYPE_CHECKING:
+    from pivot.worktree import workspace
 
 
 def find_project() -> project.Project:
@@ -31,6 +30,8 @@ def api() -> Project:
 def opened(proj: project.Project) -> Iterator[workspace.Workspace]:
     """The workspace for one command; a command that did its work but could not keep the stat
     memo because the disk is full still ends with that error (exit 1), after its output."""
+    from pivot.api import session  # loading and the workspace: not for a run with nothing to do
+
     with session.opened(proj, defer) as ws:
         yield ws
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -12,7 +13,7 @@ import click
 from pivot.decide.status import Change, Decision
 from pivot.executor import reporting
 from pivot.executor.reporting import RunSummary, StageResult, StageStatus
-from pivot.worktree import gitignore, restore
+from pivot.worktree import gitignore
 
 
 def make_reporter() -> reporting.Reporter:
@@ -27,6 +28,8 @@ class LineReporter(reporting.Reporter):
 
     def stage_started(self, name: str, decision: Decision) -> None:
         self._echo(f"{name}: running ({decision.reason_text()})")
+        from pivot.worktree import restore  # a stage that runs: not for a run with nothing to do
+
         for change in decision.out_changes:
             if change.change is Change.EDITED:
                 self._echo(f"{name}: {restore.edited_note(change.path)}: the stage replaces it")
@@ -37,10 +40,11 @@ class LineReporter(reporting.Reporter):
         self._echo(f"[{name}] {line}")
 
     def stage_finished(self, result: StageResult) -> None:
-        self._echo(describe(result))
-        if result.status is StageStatus.FAILED and result.traceback:
-            for line in result.traceback.rstrip().splitlines():
-                self._echo(f"  {line}")
+        self._echo("\n".join(_lines(result)))
+
+    def stages_finished(self, results: Sequence[StageResult]) -> None:
+        if results:  # one write: 10,000 up-to-date lines are not 10,000 flushes
+            self._echo("\n".join(line for result in results for line in _lines(result)))
 
     def run_finished(self, summary: RunSummary) -> None:
         self._echo(summary_line(summary))
@@ -66,11 +70,24 @@ class BarReporter(LineReporter):
         if self._bar is not None:
             self._bar.update(1)
 
+    def stages_finished(self, results: Sequence[StageResult]) -> None:
+        super().stages_finished(results)
+        if self._bar is not None:
+            self._bar.update(len(results))
+
     def run_finished(self, summary: RunSummary) -> None:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
         super().run_finished(summary)
+
+
+def _lines(result: StageResult) -> list[str]:
+    """What the console shows of a finished stage: one line, and a failure's traceback."""
+    lines = [describe(result)]
+    if result.status is StageStatus.FAILED and result.traceback:
+        lines.extend(f"  {line}" for line in result.traceback.rstrip().splitlines())
+    return lines
 
 
 def describe(result: StageResult) -> str:

@@ -3,6 +3,8 @@ how many bytes it moved (pivot.api.executors opens the session and decides)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
 from pivot.api import executors, results
@@ -31,6 +33,9 @@ class _DaskLines(executors.Reporter):
 
     def stage_finished(self, result: reporting.StageResult) -> None:
         self._inner.stage_finished(result)
+
+    def stages_finished(self, results: Sequence[reporting.StageResult]) -> None:
+        self._inner.stages_finished(results)
 
     def run_finished(self, summary: reporting.RunSummary) -> None:
         self._inner.run_finished(summary)

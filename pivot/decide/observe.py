@@ -91,6 +91,12 @@ def decide(
 INCREMENTAL_NOTE = "not used: the stage has an IncrementalOut, so each run builds on the one before"
 
 
+def current(ws: Workspace, stage: Stage, code: fingerprint.Fingerprint) -> bool:
+    """Whether the stage is up to date as its files and lock are now (`status.current`)."""
+    lock = rescheme.current(stage, ws.read_lock(stage.name), code, str(ws.project.root))
+    return status.current(stage, lock, observe(ws, stage, code, lock))
+
+
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
     """What the stage's run-cache key is the hash of, from these facts (None: not keyable). An
     always-changed stage is never keyable: its result depends on more than its inputs (as in DVC)."""

@@ -12,14 +12,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot.base import plain
-from pivot.code.fingerprint import Fingerprint, Unseen
-from pivot.declare.stage import Stage
-from pivot.storage.hashing import HashInfo
-from pivot.storage.lock import StageLock
-from pivot.storage.runcache import Lookup, LookupState, RunEntry
+
+if TYPE_CHECKING:  # types only: a run with nothing to do makes Decisions without loading these
+    from pivot.code.fingerprint import Fingerprint, Unseen
+    from pivot.declare.stage import Stage
+    from pivot.storage.hashing import HashInfo
+    from pivot.storage.lock import StageLock
+    from pivot.storage.runcache import Lookup, RunEntry
 
 
 class Reason(enum.Enum):
@@ -154,6 +156,8 @@ def decide(
         decision = dataclasses.replace(decision, code_unseen=facts.fingerprint.unseen)
     if not decision.run or forced or run_cache is None or facts.edited:
         return decision
+    from pivot.storage.runcache import LookupState
+
     lookup = run_cache()
     if lookup is None:
         return decision
@@ -168,6 +172,14 @@ def decide(
         run_cache_entry=lookup.entry,
         restore=stage.out_paths,
     )
+
+
+def current(stage: Stage, lock: StageLock | None, facts: Facts) -> bool:
+    """Whether the stage is up to date with nothing to restore and nothing explain would add: the
+    check the no-op memo makes after a run (`pivot.api.noop`). It decides nothing, so it never
+    consults the run cache."""
+    decision = _decide(stage, lock, facts, forced=False, upstream_running=())
+    return not (decision.run or decision.restore or facts.fingerprint.unseen)
 
 
 def run_cache_failed(decision: Decision, note: str) -> Decision:

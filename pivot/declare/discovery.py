@@ -32,6 +32,10 @@ class LoadedPipeline:
     project: project.Project
     stages: Mapping[str, Stage]  # in pivot.yaml order
     fingerprints: Mapping[str, fingerprint.Fingerprint]  # by stage name
+    # Every file the stages were built from (pivot.yaml, params.yaml, Python sources), relative
+    # to the root, with the content hash it had: filled by `loadmemo` when its memo holds this
+    # pipeline, empty otherwise.
+    inputs: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 FingerprintMemo = Mapping[str, fingerprint.Fingerprint]  # by `module:qualname`, from an earlier load

@@ -46,18 +46,22 @@ def load(proj: project.Project) -> discovery.LoadedPipeline:
         return _from_memo(proj, memo)
     refreshed = _params_refreshed(proj, memo) if memo is not None else None
     if memo is not None and refreshed is not None:
-        _write(proj, refreshed, memo["modules"], memo["schemas"])
-        return refreshed
+        inputs = _write(proj, refreshed, memo["modules"], memo["schemas"])
+        return dataclasses.replace(refreshed, inputs=inputs)
     known = {memo["stages"][name].func: fp for name, fp in memo["fingerprints"].items()} if memo else None
     loaded = discovery.load(proj, known)
-    _write(proj, loaded)
-    return loaded
+    return dataclasses.replace(loaded, inputs=_write(proj, loaded))
 
 
 def _from_memo(proj: project.Project, memo: Mapping[str, Any]) -> discovery.LoadedPipeline:
     # Nothing is imported, but a long-lived process must still not keep another project's modules.
     prepare_imports(proj.root)
-    return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"])
+    return discovery.LoadedPipeline(proj, memo["stages"], memo["fingerprints"], _inputs(memo))
+
+
+def _inputs(memo: Mapping[str, Any]) -> dict[str, str]:
+    """The files the memo's pipeline was built from (root-relative) and their content hashes."""
+    return {**memo["inputs"], **memo["modules"]}
 
 
 def _path(proj: project.Project) -> Any:
@@ -123,8 +127,10 @@ def _write(
     loaded: discovery.LoadedPipeline,
     modules: Mapping[str, str] | None = None,
     schemas: Mapping[str, paramschema.Schema | None] | None = None,
-) -> None:
-    """Memoize `loaded`; `modules` and `schemas` are the last load's when nothing was imported."""
+) -> dict[str, str]:
+    """Memoize `loaded`; `modules` and `schemas` are the last load's when nothing was imported.
+    Returns the files it was built from with their content hashes (`_inputs`) when the memo was
+    written, else nothing: a run answered from stats (`pivot.api.noop`) never skips writing it."""
     memo = {
         "environment": _environment(),
         "inputs": _config_inputs(proj),
@@ -137,14 +143,15 @@ def _write(
     try:
         data = pickle.dumps(memo, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # e.g. a user's loader holding something unpicklable: no memo, no harm
-        return
+        return {}
     if not proj.dot_dir.is_dir():  # never create .pivot/ as a side effect of reading a project
-        return
+        return {}
     try:
         proj.tmp_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(_path(proj), data)
     except OSError:
-        pass  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
+        return {}  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
+    return _inputs(memo)
 
 
 def _own_values(data: Any, stage: str) -> list[Any]:

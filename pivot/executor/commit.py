@@ -117,7 +117,9 @@ def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, H
         code_scheme=basis.code_scheme,
         cmd=stage.cmd,
     )
-    lock_mod.write(ws.project.lock_file(stage.name), lock)
+    path = ws.project.lock_file(stage.name)
+    lock_mod.write(path, lock)
+    ws.locks.wrote(path, lock)
     return lock
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pivot.decide.status import Decision
+if TYPE_CHECKING:
+    from pivot.decide.status import Decision
 
 
 class StageStatus(enum.Enum):
@@ -56,6 +59,11 @@ class Reporter:
 
     def stage_finished(self, result: StageResult) -> None:
         pass
+
+    def stages_finished(self, results: Sequence[StageResult]) -> None:
+        """Several stages at once (a run with nothing to do); a console writes them in one go."""
+        for result in results:
+            self.stage_finished(result)
 
     def run_finished(self, summary: RunSummary) -> None:
         pass

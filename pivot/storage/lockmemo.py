@@ -41,6 +41,16 @@ class LockReader:
         self._path = memo_path
         self._entries: dict[str, tuple[_Stamp, lock_mod.StageLock | None]] | None = None
         self._changed = False
+        # Locks this command wrote, by the stat taken right after writing: read back (the no-op
+        # memo checks the stages that ran) without parsing. Under the project lock no other pivot
+        # writes them; they are too fresh for the memo on disk.
+        self._written: dict[str, tuple[_Stamp, lock_mod.StageLock]] = {}
+
+    def wrote(self, path: pathlib.Path, lock: lock_mod.StageLock) -> None:
+        """`path` was just written with `lock`."""
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            self._written[os.fspath(path)] = ((st.st_ino, st.st_mtime_ns, st.st_size), lock)
 
     def read(self, path: pathlib.Path) -> lock_mod.StageLock | None:
         try:
@@ -48,8 +58,11 @@ class LockReader:
         except (FileNotFoundError, NotADirectoryError):
             return None
         stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
-        entries = self._load()
         key = os.fspath(path)
+        written = self._written.get(key)
+        if written is not None and written[0] == stamp:
+            return written[1]
+        entries = self._load()
         found = entries.get(key)
         if found is not None and found[0] == stamp:
             return found[1]
@@ -60,13 +73,31 @@ class LockReader:
         return lock
 
     def save(self) -> None:
-        """Write the memo if this command parsed something new; never fails a command."""
+        """Write the memo if this command parsed or wrote something new; never fails a command."""
+        self._learn_written()
         if not self._changed or self._entries is None or not self._path.parent.parent.is_dir():
             return
         with contextlib.suppress(OSError, pickle.PicklingError):
             self._path.parent.mkdir(exist_ok=True)
             atomic.write_bytes(self._path, pickle.dumps((_VERSION, self._entries), protocol=pickle.HIGHEST_PROTOCOL), durable=False)
         self._changed = False
+
+    def _learn_written(self) -> None:
+        """Keep the locks this command wrote that are still as written and settled by now: the
+        next command (often one answered from the no-op memo, which reads no lock, and then an
+        edit) need not parse them."""
+        if not self._written:
+            return
+        entries, now = self._load(), time.time_ns()
+        for key, (stamp, lock) in self._written.items():
+            try:
+                st = os.stat(key)
+            except OSError:
+                continue
+            if (st.st_ino, st.st_mtime_ns, st.st_size) == stamp and settled(st, now):
+                entries[key] = (stamp, lock)
+                self._changed = True
+        self._written.clear()
 
     def _load(self) -> dict[str, tuple[_Stamp, lock_mod.StageLock | None]]:
         if self._entries is None:

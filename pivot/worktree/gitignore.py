@@ -12,9 +12,12 @@ import dataclasses
 import os
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from pivot.base import atomic, git, project
-from pivot.declare.stage import Stage
+from pivot.base import git, project
+
+if TYPE_CHECKING:  # a run with nothing to do imports this module: no stage code, no temp files
+    from pivot.declare.stage import Stage
 
 GITIGNORE = ".gitignore"
 
@@ -46,12 +49,8 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
     A path git already ignores (a user's `*.pkl`, an ignored parent) gets no line. A path whose
     directory does not exist yet is left for a later command: no directory is created for it.
     """
-    shown = list(dict.fromkeys(show))
-    not_hidden = frozenset(shown)
-    hidden = [path for path in dict.fromkeys(ignore) if path not in not_hidden]
-    nested = _nested(hidden, shown)
-    plans = _plan(proj, hidden, shown, nested)
-    _plan_nested(proj, plans, nested)
+    plans = _planned(proj, *_sides(ignore, show))
+    shown = _sides(ignore, show)[1]
     if not plans:
         return Update(still_ignored=_ignored_by_user(proj, shown))
     ignored = _git_ignored(proj, [path for plan in plans.values() for path in plan.to_add])
@@ -63,6 +62,8 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
             continue
         target = posixpath.join(directory, GITIGNORE)
         try:
+            from pivot.base import atomic
+
             atomic.write_text(proj.abspath(target), text)
         except OSError as exc:  # the outputs are saved already: a warning, not a failed command
             failed.append((target, exc.strerror or str(exc)))
@@ -70,6 +71,26 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
         written.append(target)
         added, removed = added + len(additions) + len(plan.lines), removed + len(plan.to_remove)
     return Update(tuple(written), added, removed, _ignored_by_user(proj, shown), tuple(failed))
+
+
+def in_place(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ()) -> bool:
+    """Whether `keep(proj, ignore, show)` has nothing to write or to ask git about: every line
+    it would add is there, none it would remove is."""
+    return not _planned(proj, *_sides(ignore, show))
+
+
+def _planned(proj: project.Project, hidden: Sequence[str], shown: Sequence[str]) -> dict[str, _Plan]:
+    nested = _nested(hidden, shown)
+    plans = _plan(proj, hidden, shown, nested)
+    _plan_nested(proj, plans, nested)
+    return plans
+
+
+def _sides(ignore: Iterable[str], show: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(paths to hide, paths to show), each once; a path in both is shown."""
+    shown = list(dict.fromkeys(show))
+    not_hidden = frozenset(shown)
+    return [path for path in dict.fromkeys(ignore) if path not in not_hidden], shown
 
 
 @dataclasses.dataclass(slots=True)

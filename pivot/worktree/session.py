@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import os
 from collections.abc import Callable, Iterator, Sequence
 
 from pivot import errors
-from pivot.base import diskfull, project
+from pivot.base import project
+
+# The project lock lives with the project's paths, so a command can hold it without loading anything.
+from pivot.base.project import project_lock as project_lock
 from pivot.declare import discovery, graph, loadmemo
 from pivot.worktree import lockview, tracking, workspace
 
@@ -83,30 +85,3 @@ def opened(proj: project.Project, defer: Defer | None = None) -> Iterator[worksp
                 defer(full)
             elif not failed:
                 raise full
-
-
-@contextlib.contextmanager
-def project_lock(proj: project.Project) -> Iterator[None]:
-    """Hold the project for this process: an OS lock that the kernel frees if we die."""
-    path = proj.dot_dir / "run.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
-            raise errors.ProjectBusyError(
-                f"another pivot process (pid {holder}) is running in {proj.root}",
-                hint="wait for it to finish, or stop it; the lock is freed when that process ends",
-            ) from None
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        except OSError as exc:
-            # The pid only makes the busy message nicer; the flock is the lock. A full disk must
-            # not stop gc, which is how space is freed.
-            if not diskfull.is_full(exc):
-                raise
-        yield
-    finally:
-        os.close(fd)

@@ -67,3 +67,44 @@ def test_a_damaged_memo_is_ignored_and_rewritten(project, pivot):
     assert "up to date" in pivot("status").output
     _, entries = pickle.loads(memo.read_bytes())
     assert entries
+
+
+def _written_lock(project, pivot):
+    """A lock as a run wrote it, and a fresh reader for the memo beside it."""
+    from pivot.storage import lock as lock_mod
+    from pivot.storage.lockmemo import LockReader
+
+    root = project({"stages.py": TRAIN_STAGES, "data.txt": "rows\n", "pivot.yaml": PIPELINE})
+    assert pivot(*RUN).exit_code == 0
+    path = root / ".pivot" / "stages" / "train.lock"
+    memo = root / ".pivot" / "tmp" / "locks.memo"
+    memo.unlink(missing_ok=True)
+    return path, lock_mod.read(path), lambda: LockReader(memo)
+
+
+def test_a_lock_the_command_wrote_is_kept_once_settled(project, pivot):
+    from pivot.storage import lock as lock_mod
+
+    path, lock, reader = _written_lock(project, pivot)
+    first = reader()
+    lock_mod.write(path, lock)
+    first.wrote(path, lock)
+    time.sleep(0.15)  # past the racy window: the stat taken after writing can vouch for it now
+    first.save()
+    memo = path.parent.parent / "tmp" / "locks.memo"
+    _, entries = pickle.loads(memo.read_bytes())
+    assert entries[os.fspath(path)][1] == lock
+    assert reader().read(path) == lock
+
+
+def test_a_lock_rewritten_after_the_command_wrote_it_is_read_again(project, pivot):
+    from pivot.storage import lock as lock_mod
+
+    path, lock, reader = _written_lock(project, pivot)
+    first = reader()
+    lock_mod.write(path, lock)
+    first.wrote(path, lock)
+    path.write_text(path.read_text().replace("lr: 0.1", "lr: 0.7"))  # someone else's write
+    time.sleep(0.15)
+    first.save()
+    assert reader().read(path).params == {"lr": 0.7}
