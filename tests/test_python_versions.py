@@ -64,7 +64,7 @@ def _venv_for(version: str) -> pathlib.Path:
     python = venv / "bin" / "python"
     uv = shutil.which("uv", path=str(pathlib.Path(sys.executable).parent)) or shutil.which("uv")
     assert uv is not None, "uv is a development dependency: pip install -e '.[dev]'"
-    with _locked(venv.with_suffix(".lock")):
+    with _locked(venv.parent / f"{venv.name}.lock"):
         if not (venv / "ready").exists():
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([uv, "venv", "-q", "-p", interpreter, str(venv)], check=True)
