@@ -182,7 +182,7 @@ def test_an_incremental_output_builds_on_its_last_version_without_touching_the_c
     contents = {p: p.read_bytes() for p in first if p.is_file()}
     (root / "item.txt").write_text("b")
     explained = pivot("explain", "collect")
-    assert "Run cache: not used: the stage has an IncrementalOut" in explained.output, explained.output
+    assert "Run cache: not used: the stage has an incremental output" in explained.output, explained.output
     assert _run(pivot).exit_code == 0
     assert json.loads((root / "seen.json").read_text()) == {"a": 0, "b": 1}
     assert (root / "log.txt").read_text() == "a\nb\n"

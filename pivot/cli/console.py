@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from pivot.decide.status import Change, Decision
+from pivot.decide.status import INCREMENTAL_NOTE, Change, Decision
 from pivot.executor import reporting
 from pivot.executor.reporting import RunSummary, StageResult, StageStatus
 from pivot.worktree import gitignore
@@ -33,7 +33,7 @@ class LineReporter(reporting.Reporter):
         for change in decision.out_changes:
             if change.change is Change.EDITED:
                 self._echo(f"{name}: {restore.edited_note(change.path)}: the stage replaces it")
-        if decision.run_cache_note:
+        if decision.run_cache_note and decision.run_cache_note != INCREMENTAL_NOTE:
             self._echo(f"{name}: {decision.run_cache_note}")
 
     def stage_output(self, name: str, line: str) -> None:

@@ -77,7 +77,7 @@ def decide(
 
     def look_up() -> runcache.Lookup | None:
         if any(out.incremental for out in stage.outs):
-            return runcache.Lookup("", runcache.LookupState.MISS, note=INCREMENTAL_NOTE)
+            return runcache.Lookup("", runcache.LookupState.MISS, note=status.INCREMENTAL_NOTE)
         inputs = run_inputs(stage, facts)
         if inputs is None:
             return None
@@ -86,9 +86,6 @@ def decide(
     lookup = look_up if use_run_cache else None
     decision = status.decide(stage, lock, facts, forced=force, upstream_running=upstream_running, run_cache=lookup)
     return facts, decision
-
-
-INCREMENTAL_NOTE = "not used: the stage has an IncrementalOut, so each run builds on the one before"
 
 
 def current(ws: Workspace, stage: Stage, code: fingerprint.Fingerprint) -> bool:

@@ -24,6 +24,11 @@ if TYPE_CHECKING:  # types only: a run with nothing to do makes Decisions withou
     from pivot.storage.runcache import Lookup, RunEntry
 
 
+# Why an incremental stage (IncrementalOut, or a shell `persist: true` output) never uses the run
+# cache: by design, so `explain` says it and a run does not repeat it on every start.
+INCREMENTAL_NOTE = "not used: the stage has an incremental output, so each run builds on the one before"
+
+
 class Reason(enum.Enum):
     NEVER_RUN = "Never run"
     FORCED = "Forced"
