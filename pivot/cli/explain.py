@@ -23,7 +23,9 @@ from pivot.worktree import restore
 @click.option("--no-run-cache", is_flag=True, help="Explain as if running with --no-run-cache.")
 @common.set_option
 def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool, sets: tuple[str, ...]) -> None:
-    """Explain why each of STAGES (default: all) will run or not (with -S: were run given it)."""
+    """Explain why each of STAGES (default: all) will run or not.
+
+    With -S, as a run given those params would find them."""
     decisions = common.api().explain(stages, force=force, run_cache=not no_run_cache, overrides=common.overrides(sets))
     if as_json:
         click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))

@@ -55,11 +55,15 @@ def metrics(root: pathlib.Path, path: str = "metrics.json") -> dict:
 
 
 def snapshot(root: pathlib.Path) -> dict[str, bytes]:
-    """Every file of the project but pivot's own scratch space, with its bytes."""
+    """Every file of the project, with its bytes, but pivot's scratch space and stat memo (which a
+    preview may refresh: they say nothing of the pipeline)."""
     return {
         str(path.relative_to(root)): path.read_bytes()
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts and ".pivot/tmp" not in path.as_posix()
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and ".pivot/tmp" not in path.as_posix()
+        and not path.relative_to(root).as_posix().startswith(".pivot/state.db")
     }
 
 
