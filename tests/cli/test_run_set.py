@@ -177,3 +177,23 @@ def test_a_base_name_sets_every_variant_and_a_full_name_one(project, pivot):
     assert metrics(root, "scores/small_a.json")["epochs"] == 9
     assert metrics(root, "scores/big.json")["epochs"] == 5
     assert_clean_error(pivot("run", "-S", "train@small.lr=1"), "no stage named 'train@small'", "did you mean 'train@small_a'?")
+
+
+def test_overrides_a_recorded_run_had_come_back_from_the_run_cache(project, pivot):
+    root = project(FILES)
+    assert pivot("run", "--executor", "inprocess", "-S", "train.lr=0.5").exit_code == 0
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    again = pivot("run", "--executor", "inprocess", "-S", "train.lr=0.5")
+    assert again.exit_code == 0, again.output
+    assert runs(root, "train") == 2  # the third run restored train's outputs instead of running it
+    assert metrics(root)["lr"] == 0.5
+
+
+@pytest.mark.slow
+def test_overrides_reach_stages_in_the_default_process_pool(project, pivot_proc):
+    root = project(FILES)
+    done = pivot_proc("run", "-S", "train.lr=0.25", "-S", "train.tags=[x]", cwd=root)
+    assert done.returncode == 0, done.stderr
+    assert metrics(root) == {"lr": 0.25, "epochs": 5, "tags": ["x"], "name": "base"}
+    bad = pivot_proc("run", "-S", "train.epochs=many", cwd=root)
+    assert bad.returncode == 2 and "TrainParams.epochs is int" in bad.stderr and "Traceback" not in bad.stderr

@@ -63,3 +63,37 @@ def test_a_key_no_shell_stage_reads_is_an_error_naming_the_keys_they_do(project,
     assert_clean_error(pivot(*RUN, "-S", "train.lr=[1, 2]"), "params override 'train.lr'", "is a list, not a single value")
     assert not (root / "model.txt").exists()
     assert not (root / ".pivot" / "stages").exists()
+
+
+MIXED_STAGES = '''
+from typing import Annotated
+
+from pivot import loaders, outputs
+from pivot.stage_def import StageParams
+
+
+class TrainParams(StageParams):
+    lr: float = 0.1
+
+
+def train(params: TrainParams) -> Annotated[str, outputs.Out("model.txt", loaders.Text())]:
+    return f"lr={params.lr}"
+'''
+
+MIXED = """\
+stages:
+  train:
+    python: stages.train
+  report:
+    cmd: echo "trained with ${train.lr}" > report.txt
+    deps: [model.txt]
+    outs: [report.txt]
+"""
+
+
+def test_a_python_stage_and_a_shell_stage_reading_one_key_both_see_its_override(project, pivot):
+    root = project({"pivot.yaml": MIXED, "stages.py": MIXED_STAGES, "params.yaml": "train:\n  lr: 0.01\n"})
+    ran = pivot(*RUN, "-S", "train.lr=0.3")
+    assert ran.exit_code == 0, ran.output
+    assert (root / "model.txt").read_text() == "lr=0.3"
+    assert (root / "report.txt").read_text() == "trained with 0.3\n"
