@@ -131,7 +131,13 @@ class Project:
         return results.RunReport(stages, summary.duration, summary, kept, traffic)
 
     def plan(
-        self, targets: Sequence[str] = (), *, force: bool = False, keep_going: bool = False, run_cache: bool = True
+        self,
+        targets: Sequence[str] = (),
+        *,
+        force: bool = False,
+        keep_going: bool = False,
+        run_cache: bool = True,
+        overrides: Mapping[str, Any] | None = None,
     ) -> builtins.list[Decision]:
         """What `run` with these arguments would do, stage by stage (upstream stages included),
         without running anything: a dry run."""
@@ -139,7 +145,7 @@ class Project:
         from pivot.decide import observe
         from pivot.declare import graph as graph_mod
 
-        loaded = self.load_pipeline()
+        loaded = self.load_pipeline(overrides=overrides)
         names = session.select(loaded, targets)
         if not keep_going:
             graph_mod.check_sources(loaded.graph, names)
@@ -149,30 +155,35 @@ class Project:
 
     # ------------------------------------------------------------------ status
 
-    def status(self, targets: Sequence[str] = ()) -> builtins.list[results.StageStatus]:
-        """One entry per stage TARGETS name (default: all): up to date, or will run and why."""
-        return list(self.status_report(targets, tracked=False).stages)
+    def status(self, targets: Sequence[str] = (), *, overrides: Mapping[str, Any] | None = None) -> builtins.list[results.StageStatus]:
+        """One entry per stage TARGETS name (default: all): up to date, or will run and why
+        (with `overrides`: were `run` given them)."""
+        return list(self.status_report(targets, tracked=False, overrides=overrides).stages)
 
-    def status_report(self, targets: Sequence[str] = (), *, tracked: bool = True) -> results.StatusReport:
+    def status_report(
+        self, targets: Sequence[str] = (), *, tracked: bool = True, overrides: Mapping[str, Any] | None = None
+    ) -> results.StatusReport:
         """`status`, plus each .pvt-tracked path (with TARGETS, those their stages depend on)."""
-        decisions, paths = self._evaluate(targets, force=False, run_cache=True, with_tracked=tracked)
+        decisions, paths = self._evaluate(targets, force=False, run_cache=True, with_tracked=tracked, overrides=overrides)
         return results.StatusReport(
             tuple(results.StageStatus.of(d) for d in decisions),
             tuple(results.TrackedStatus(item.path, item.pvt, state) for item, state in paths),
         )
 
-    def explain(self, targets: Sequence[str] = (), *, force: bool = False, run_cache: bool = True) -> builtins.list[Decision]:
+    def explain(
+        self, targets: Sequence[str] = (), *, force: bool = False, run_cache: bool = True, overrides: Mapping[str, Any] | None = None
+    ) -> builtins.list[Decision]:
         """Why each stage TARGETS name will run or not, in full (what `pivot explain` prints)."""
-        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False)[0]
+        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides)[0]
 
     def _evaluate(
-        self, patterns: Sequence[str], *, force: bool, run_cache: bool, with_tracked: bool
+        self, patterns: Sequence[str], *, force: bool, run_cache: bool, with_tracked: bool, overrides: Mapping[str, Any] | None = None
     ) -> tuple[builtins.list[Decision], builtins.list[tuple[tracking.Tracked, tracking.State]]]:
         from pivot.api import session
         from pivot.decide import observe
         from pivot.worktree import tracking
 
-        loaded = self.load_pipeline()
+        loaded = self.load_pipeline(overrides=overrides)
         names = session.select(loaded, patterns)
         targets = session.targets(loaded, patterns)
         tracked: builtins.list[tuple[tracking.Tracked, tracking.State]] = []

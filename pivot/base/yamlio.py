@@ -15,6 +15,16 @@ def load(text: str) -> Any:
     return yaml.load(text, Loader=SafeLoader)
 
 
+def load_value(text: str) -> Any:
+    """One YAML scalar or flow value (`0.1`, `true`, `[1, 2]`, `"text"`), as a command line gives
+    it; ValueError, with YAML's reason, when it is not valid YAML."""
+    try:
+        return yaml.load(text, Loader=SafeLoader)
+    except yaml.YAMLError as exc:
+        reason = getattr(exc, "problem", None) or str(exc)  # without the "<unicode string>" position
+        raise ValueError(" ".join(reason.split())) from None
+
+
 def compose_and_load(text: str) -> tuple[yaml.Node | None, Any]:
     """The node tree (for line numbers) and the data, from one parse."""
     loader = SafeLoader(text)

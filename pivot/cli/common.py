@@ -4,8 +4,8 @@ project lock (pivot.api.session) with the CLI's way of ending on a deferred erro
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -15,6 +15,29 @@ from pivot.base import project
 
 if TYPE_CHECKING:
     from pivot.worktree import workspace
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def set_option(command: F) -> F:
+    """`-S STAGE.KEY=VALUE` (repeatable): params for this command only (pivot.api.overrides)."""
+    return click.option(
+        "-S",
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="STAGE.KEY=VALUE",
+        help="Set a param for this command only, above params.yaml (VALUE is YAML: 0.1, true, "
+        "[1, 2]); a shell stage's params are params.yaml keys (-S train.lr=0.2). Repeatable.",
+    )(command)
+
+
+def overrides(sets: tuple[str, ...]) -> dict[str, Any] | None:
+    """The `-S` options as the library's overrides (None when there are none)."""
+    from pivot.api import overrides as overriding
+
+    return overriding.parse(sets) or None
 
 
 def find_project() -> project.Project:

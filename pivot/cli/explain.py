@@ -21,9 +21,12 @@ from pivot.worktree import restore
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("-f", "--force", is_flag=True, help="Explain as if running with -f.")
 @click.option("--no-run-cache", is_flag=True, help="Explain as if running with --no-run-cache.")
-def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool) -> None:
-    """Explain why each of STAGES (default: all) will run or not."""
-    decisions = common.api().explain(stages, force=force, run_cache=not no_run_cache)
+@common.set_option
+def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool, sets: tuple[str, ...]) -> None:
+    """Explain why each of STAGES (default: all) will run or not.
+
+    With -S, as a run given those params would find them."""
+    decisions = common.api().explain(stages, force=force, run_cache=not no_run_cache, overrides=common.overrides(sets))
     if as_json:
         click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))
         return
@@ -37,19 +40,25 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: b
 @click.option("--explain", "detail", is_flag=True, help="The full explanation, as `pivot explain`.")
 @click.option("--remote", "against_remote", is_flag=True, help="What push and pull would transfer.")
 @click.option("-r", "remote_name", default=None, help="The remote for --remote (default: the default remote).")
-def status(stages: tuple[str, ...], as_json: bool, detail: bool, against_remote: bool, remote_name: str | None) -> None:
+@common.set_option
+def status(
+    stages: tuple[str, ...], as_json: bool, detail: bool, against_remote: bool, remote_name: str | None, sets: tuple[str, ...]
+) -> None:
     """One line per stage: up to date, or will run and why; then one line per tracked (.pvt)
     path: unchanged, modified or missing (with STAGES, only those the stages depend on).
 
     With --json, tracked paths appear as top-level keys "tracked:PATH" (a colon never occurs in a
     stage name) with {"pvt": ..., "status": ...}, and only when there are any.
     """
+    overrides = common.overrides(sets)
     if against_remote or remote_name:
+        if overrides:
+            raise click.UsageError("-S previews a run; it does not apply to --remote")
         from pivot.cli import sync
 
         sync.remote_status(stages, remote_name, as_json)
         return
-    report = common.api().status_report(stages, tracked=not detail)
+    report = common.api().status_report(stages, tracked=not detail, overrides=overrides)
     decisions = [entry.decision for entry in report.stages]
     if detail:
         frozen = frozen_without_outputs(decisions)

@@ -23,6 +23,7 @@ from pivot.cli import common, console, scale
 @click.option("--no-run-cache", is_flag=True, help="Run stale stages even when a recorded run had the same inputs.")
 @click.option("--address", default=None, help="The Dask scheduler, e.g. tcp://host:8786 (default: a local cluster of -j workers).")
 @click.option("--no-download", is_flag=True, help="Remote-cache mode: leave outputs on the remote (pivot pull fetches them).")
+@common.set_option
 def run(
     stages: tuple[str, ...],
     jobs: int | None,
@@ -33,13 +34,18 @@ def run(
     no_run_cache: bool,
     address: str | None,
     no_download: bool,
+    sets: tuple[str, ...],
 ) -> None:
-    """Run the stale STAGES (default: all) and the stages they depend on."""
+    """Run the stale STAGES (default: all) and the stages they depend on.
+
+    With -S, the params given are set for this run only: nothing is written to params.yaml or
+    pivot.yaml, and the lock records the params the stage ran with."""
     proj = common.api()
+    overrides = common.overrides(sets)
     if dry_run:
         from pivot.cli import explain  # and its report modules: only a dry run shows the table
 
-        explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache))
+        explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache, overrides=overrides))
         return
     report = proj.run(
         stages,
@@ -51,6 +57,7 @@ def run(
         run_cache=not no_run_cache,
         address=address,
         download=not no_download,
+        overrides=overrides,
     )
     if report.traffic is not None:
         scale.report_traffic(report.traffic)

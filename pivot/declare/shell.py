@@ -67,6 +67,29 @@ def param_roots(entries: Iterable[ShellEntry | None]) -> set[str]:
     return roots
 
 
+def keys_read(entry: ShellEntry) -> tuple[set[str], bool]:
+    """The dotted keys of the project's params.yaml the stage reads: those its `${...}` name and,
+    when that file is its params file (no `wdir:`), those it lists; and whether it lists the whole
+    file (`params.yaml:` without keys)."""
+    keys = set(shellvalues.PLACEHOLDER.findall(json.dumps(entry.raw, default=str)))
+    wdir = entry.raw.get("wdir")
+    whole = False
+    if wdir is None or str(wdir).strip() in ("", "."):
+        for item in entry.raw.get("params") or []:
+            groups = item.items() if isinstance(item, Mapping) else [(None, [item])]
+            for file, listed in groups:
+                if file is None or str(file) == project.PARAMS_FILE:
+                    keys.update(str(key) for key in listed or [])
+                    whole = whole or not listed
+    return keys, whole
+
+
+def reads(entry: ShellEntry, key: str) -> bool:
+    """Whether the stage reads params.yaml's dotted `key`, itself or a key above or below it."""
+    keys, whole = keys_read(entry)
+    return whole or any(k == key or k.startswith(key + ".") or key.startswith(k + ".") for k in keys)
+
+
 def build(name: str, entry: ShellEntry, doc: yamldoc.Document, files: shellvalues.Files) -> tuple[Stage, fingerprint.Fingerprint]:
     builder = _Builder(name, entry, doc, files)
     wdir = builder.wdir()

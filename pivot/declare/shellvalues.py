@@ -41,6 +41,25 @@ def found(value: Any) -> bool:
     return value is not _MISSING
 
 
+def with_values(data: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of nested mappings `data` with each dotted key of `values` set (a missing or
+    non-mapping level becomes a mapping); `data` itself is left as it is."""
+    copied = _copy(data)
+    for key, value in values.items():
+        *parents, last = key.split(".")
+        nest = copied
+        for part in parents:
+            inner = nest.get(part)
+            nest[part] = inner = inner if isinstance(inner, dict) else {}
+            nest = inner
+        nest[last] = value
+    return copied
+
+
+def _copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: _copy(value) if isinstance(value, Mapping) else value for key, value in data.items()}
+
+
 def dotted_keys(data: Any, prefix: str = "") -> list[str]:
     """Every key path in `data` (mappings only), for did-you-mean suggestions."""
     keys = []
@@ -52,18 +71,29 @@ def dotted_keys(data: Any, prefix: str = "") -> list[str]:
 
 
 class Files:
-    """Params and vars files of one load, read once each; `digests` lists what was read."""
+    """Params and vars files of one load, read once each; `digests` lists what was read.
+    `overrides` ({"train.lr": 0.2}) are dotted keys of the project's params.yaml set for this load
+    only (`pivot run -S`): templating and the stages' recorded params both see them."""
 
-    def __init__(self, root: pathlib.Path) -> None:
+    def __init__(self, root: pathlib.Path, overrides: Mapping[str, Any] | None = None) -> None:
         self.root = root
         self._data: dict[str, Any] = {}
         self.digests: dict[str, str] = {}
+        self._overrides = dict(overrides or {})
 
     def read(self, rel: str, where: str) -> Any:
         """The parsed file `rel` (project-relative); a missing or broken one is a ConfigError at `where`."""
         if rel not in self._data:
-            self._data[rel] = self._parse(rel, where)
+            if self._overrides and rel == project.PARAMS_FILE:
+                data = self._parse(rel, where) if (self.root / rel).is_file() else {}
+                self._data[rel] = with_values(data if isinstance(data, Mapping) else {}, self._overrides)
+            else:
+                self._data[rel] = self._parse(rel, where)
         return self._data[rel]
+
+    def has(self, rel: str) -> bool:
+        """Whether `rel` is there to read: a params.yaml that overrides fill in counts as there."""
+        return (self.root / rel).is_file() or (bool(self._overrides) and rel == project.PARAMS_FILE)
 
     def _parse(self, rel: str, where: str) -> Any:
         path = self.root / rel
@@ -129,7 +159,7 @@ def context(doc: yamldoc.Document, files: Files, matrix_values: Mapping[str, Any
     """The templating values for one stage: params.yaml (when it exists), `vars:` in order over it,
     then the stage's matrix values (`${dim}`, and `${item.dim}` as DVC writes them)."""
     merged: dict[str, Any] = {}
-    if (files.root / project.PARAMS_FILE).is_file():
+    if files.has(project.PARAMS_FILE):
         data = files.read(project.PARAMS_FILE, project.PARAMS_FILE)
         merged.update(data if isinstance(data, Mapping) else {})
     entries = doc.data.get("vars") or [] if isinstance(doc.data, Mapping) else []
