@@ -95,9 +95,12 @@ def _sort_column(key: str, params: Sequence[str], metrics: Sequence[str]) -> tup
         return ends[0], ends[0] in params
     if ends:
         raise errors.InputError(f"--sort-by '{key}' matches several columns: {', '.join(ends)}", hint="give the whole column name")
+    # Offered back as they may be given: whole, or the key alone.
+    keys = [*(c.partition(".")[2] for c in params), *(c.partition(":")[2] for c in metrics)]
+    close = yamldoc.did_you_mean(key, [*params, *metrics, *keys]) if params or metrics else None
     raise errors.InputError(
         f"--sort-by '{key}': no param or metric column of that name",
-        hint=yamldoc.did_you_mean(key, [*params, *metrics]) or "no experiment has params or metrics yet",
+        hint=close if close and close.startswith("did") else f"sort by one of: {', '.join([*params, *metrics]) or 'none yet'}",
     )
 
 
