@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from pivot import errors
@@ -60,7 +61,10 @@ def apply(proj: Project, name: str, *, force: bool = False) -> apply_mod.Applied
         stage, key = overrides._split(spec, loaded.pipeline)  # as `-S` and Project.run read it
         params.append(((stage, *key.split(".")), value))
     with session.project_lock(proj.paths), session.opened(proj.paths, proj.defer) as ws:
-        return apply_mod.apply(ws, rec, params, force=force)
+        done = apply_mod.apply(ws, rec, params, force=force)
+    head = _head(proj)
+    moved = rec.base is not None and head is not None and rec.base != head
+    return dataclasses.replace(done, other_base=rec.base if moved else None)
 
 
 def remove(proj: Project, names: Sequence[str], *, every: bool = False) -> list[str]:

@@ -66,6 +66,11 @@ def apply(name: str, force: bool) -> None:
     restored from the cache, without running anything."""
     done = api.apply(common.api(), name, force=force)
     click.echo(f"applied {done.name}: {done.params_set} params set, {done.restored} outputs restored")
+    if done.other_base:
+        click.echo(
+            f"note: {done.name} ran on commit {done.other_base[:8]}, not on HEAD: 'pivot status' shows what differs",
+            err=True,
+        )
 
 
 @click.command()

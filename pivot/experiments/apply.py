@@ -30,6 +30,9 @@ class Applied:
     stages: int
     restored: int  # outputs written; the rest already held the experiment's content
     params_set: int
+    # The commit the experiment ran on, when HEAD has moved since: its locks may then record
+    # other deps or code than the workspace has, and `pivot status` says which stages differ.
+    other_base: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

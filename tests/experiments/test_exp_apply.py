@@ -3,12 +3,13 @@ experiment's without running anything, or nothing changes at all."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 
 import pytest
 from conftest import assert_clean_error
-from expsupport import make_project, record_experiment, runs
+from expsupport import commit, make_project, record_experiment, runs
 
 from pivot.experiments import record
 from pivot.storage.cache import Cache
@@ -86,6 +87,26 @@ def test_an_output_edited_by_hand_is_kept_unless_forced(exps, pivot):
     assert _snapshot(exps) == before
     assert pivot("exp", "apply", "-f", "exp-1").exit_code == 0
     assert (exps / "model.txt").read_text() == "model(ROWS, lr=0.5, epochs=3)"
+
+
+def test_apply_on_a_later_commit_notes_the_experiment_s_base(exps, pivot):
+    assert "note:" not in pivot("exp", "apply", "exp-1").output
+    commit(exps, "exp-1 applied")
+    result = pivot("exp", "apply", "exp-2")
+    assert result.exit_code == 0
+    base = record.read(record_root(exps), "exp-2").base
+    assert f"note: exp-2 ran on commit {base[:8]}, not on HEAD" in result.output
+
+
+def test_a_failed_experiment_is_shown_but_not_applied(exps, pivot):
+    rec = record.read(record_root(exps), "exp-1")
+    record.write(record_root(exps), dataclasses.replace(rec, name="exp-3", created="2026-12-05T12:00:00Z", status="failed", error="train raised ValueError", metrics={}))
+    rows = [line.split() for line in pivot("exp", "show").output.splitlines()]
+    assert rows[-1][:4] == ["exp-3", rec.base[:8], "2026-12-05T12:00:00Z", "failed"] and rows[-1][-2:] == ["-", "-"]
+    assert json.loads(pivot("exp", "show", "--json").output)[-1]["error"] == "train raised ValueError"
+    before = _snapshot(exps)
+    assert_clean_error(pivot("exp", "apply", "exp-3"), "experiment 'exp-3' failed")
+    assert _snapshot(exps) == before
 
 
 def test_apply_of_an_unknown_name_is_a_clean_error(exps, pivot):
