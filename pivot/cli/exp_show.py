@@ -49,7 +49,14 @@ def diff_command(old: str, new: str | None, as_json: bool, as_md: bool, show_all
         raise click.UsageError("choose one of --json and --md")
     sides = api.compare(common.api(), old, new, include_unchanged=show_all)
     params = views.params_diff(sides.params, sides.old.label, sides.new.label)
-    metrics = views.metrics_diff(sides.metrics, sides.old.label, sides.new.label, precision=precision)
+    metrics = views.metrics_diff(
+        sides.metrics,
+        sides.old.label,
+        sides.new.label,
+        precision=precision,
+        old_unreadable=sides.old.unreadable,
+        new_unreadable=sides.new.unreadable,  # a workspace metrics file missing or broken: a row, not a silence
+    )
     if as_json:  # as `exp diff --json` in DVC: the two reports side by side
         click.echo(json.dumps(render.json_tree({"params": params.data, "metrics": metrics.data}), indent=2))
     elif as_md:

@@ -112,3 +112,7 @@ def record_experiment(root: pathlib.Path, name: str, overrides: Mapping[str, Any
     record.write(paths, rec)
     assert proj.run(executor="inprocess").ok  # the workspace as it was
     return rec
+
+
+def project_paths(root: pathlib.Path) -> project.Project:
+    return project.Project(root)

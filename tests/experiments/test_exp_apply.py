@@ -9,7 +9,7 @@ import pathlib
 
 import pytest
 from conftest import assert_clean_error
-from expsupport import commit, make_project, record_experiment, runs
+from expsupport import commit, make_project, project_paths, record_experiment, runs
 
 from pivot.experiments import record
 from pivot.storage.cache import Cache
@@ -46,16 +46,10 @@ def test_apply_sets_params_restores_outputs_and_leaves_every_stage_up_to_date(ex
     status = pivot("status")
     assert status.exit_code == 0 and "will run" not in status.output and status.output.count("up to date") == 2
     metrics = json.loads(pivot("metrics", "show", "--json").output)
-    assert metrics == record.read(record_root(exps), "exp-2").metrics
+    assert metrics == record.read(project_paths(exps), "exp-2").metrics
     assert {stage: runs(exps, stage) for stage in ("prepare", "train")} == before  # nothing ran
     pivot("run", "--executor", "inprocess")
     assert runs(exps, "train") == before["train"]  # and a run finds nothing to do
-
-
-def record_root(root: pathlib.Path):
-    from pivot.base import project
-
-    return project.Project(root)
 
 
 def test_apply_creates_params_yaml_when_there_is_none(tmp_path, monkeypatch, pivot):
@@ -69,7 +63,7 @@ def test_apply_creates_params_yaml_when_there_is_none(tmp_path, monkeypatch, piv
 
 
 def test_a_missing_object_fails_naming_the_output_and_changes_nothing(exps, pivot):
-    rec = record.read(record_root(exps), "exp-2")
+    rec = record.read(project_paths(exps), "exp-2")
     model = rec.locks["train"]["outs"]["model.txt"]["hash"]
     Cache(exps / ".pivot" / "cache").object_path(model).unlink()
     before = _snapshot(exps)
@@ -94,13 +88,13 @@ def test_apply_on_a_later_commit_notes_the_experiment_s_base(exps, pivot):
     commit(exps, "exp-1 applied")
     result = pivot("exp", "apply", "exp-2")
     assert result.exit_code == 0
-    base = record.read(record_root(exps), "exp-2").base
+    base = record.read(project_paths(exps), "exp-2").base
     assert f"note: exp-2 ran on commit {base[:8]}, not on HEAD" in result.output
 
 
 def test_a_failed_experiment_is_shown_but_not_applied(exps, pivot):
-    rec = record.read(record_root(exps), "exp-1")
-    record.write(record_root(exps), dataclasses.replace(rec, name="exp-3", created="2026-12-05T12:00:00Z", status="failed", error="train raised ValueError", metrics={}))
+    rec = record.read(project_paths(exps), "exp-1")
+    record.write(project_paths(exps), dataclasses.replace(rec, name="exp-3", created="2026-12-05T12:00:00Z", status="failed", error="train raised ValueError", metrics={}))
     rows = [line.split() for line in pivot("exp", "show").output.splitlines()]
     assert rows[-1][:4] == ["exp-3", rec.base[:8], "2026-12-05T12:00:00Z", "failed"] and rows[-1][-2:] == ["-", "-"]
     assert json.loads(pivot("exp", "show", "--json").output)[-1]["error"] == "train raised ValueError"
@@ -131,10 +125,10 @@ def test_apply_of_a_variant_override_writes_that_variant_s_section(tmp_path, mon
 
 def test_remove_drops_records_and_checks_every_name_first(exps, pivot):
     assert_clean_error(pivot("exp", "remove", "exp-1", "exp-9"), "no experiment named 'exp-9'")
-    assert record.names(record_root(exps)) == ["exp-1", "exp-2"]  # nothing removed
+    assert record.names(project_paths(exps)) == ["exp-1", "exp-2"]  # nothing removed
     result = pivot("exp", "remove", "exp-1")
     assert result.exit_code == 0 and "removed 1 experiment\n" in result.output
     assert [row.split()[0] for row in pivot("exp", "show").output.splitlines()[1:]] == ["workspace", "HEAD", "exp-2"]
     assert_clean_error(pivot("exp", "remove"), "give experiment names, or --all")
     assert "removed 1 experiment" in pivot("exp", "remove", "--all").output
-    assert record.names(record_root(exps)) == []
+    assert record.names(project_paths(exps)) == []

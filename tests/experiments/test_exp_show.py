@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
 import pytest
 from conftest import assert_clean_error
-from expsupport import commit, make_project, record_experiment
+from expsupport import commit, make_project, project_paths, record_experiment
+
+from pivot.base import wording
+from pivot.experiments import record
 
 
 @pytest.fixture
@@ -123,3 +127,21 @@ def test_head_row_follows_the_last_commit(two_exps, pivot):
     commit(two_exps, "lr 0.2")
     rows = _table(pivot("exp", "show").output)
     assert rows[2][0] == "HEAD" and rows[2][4] == "0.2"
+
+
+def test_diff_against_a_workspace_without_its_metrics_file_says_so(two_exps, pivot):
+    (two_exps / "metrics.json").unlink()
+    lines = _table(pivot("exp", "diff", "exp-1").output)
+    assert ["metrics.json", "error", "-", "the", "file", "is", "missing", "-"] in lines
+
+
+def test_cells_are_escaped_in_markdown_and_aligned_by_display_width(two_exps, pivot):
+    rec = record.read(project_paths(two_exps), "exp-2")
+    params = {"train": {**rec.params["train"], "note": "a|b <c>"}}
+    record.write(project_paths(two_exps), dataclasses.replace(rec, name="wide", params=params, metrics={"m.json": {"名前": "模型"}}))
+    md = pivot("exp", "show", "--md").output
+    assert "| a\\|b \\<c> |" in md and "| 模型 |" in md
+    text = pivot("exp", "show").output.splitlines()
+    header, wide = text[0], text[-1]
+    # Two columns per CJK character: the last column starts at the same terminal column in both.
+    assert wording.width(header[: header.index("m.json:名前")]) == wording.width(wide[: wide.index("模型")])
