@@ -78,6 +78,10 @@ LAYERS = {
     "pivot.worktree.tracker": 6,
     # `pivot import-dvc`: reads DVC's files, writes pivot.yaml and tracks data through the worktree.
     "pivot.dvcimport": 6.5,
+    # Experiments: records, the `exp show` table and `exp apply`, over the worktree and the
+    # report tables; the record format sits low, so gc (through the library) can read it.
+    "pivot.experiments": 7.2,
+    "pivot.experiments.record": 2,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
@@ -138,6 +142,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
+    # "May import everything below the executor, and `pivot.report`"
+    "pivot.experiments": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.report"),
     "pivot.__main__": ("pivot.cli",),
 }
 # "it may import every layer below the CLI": the library surface the CLI is a thin shell over.

@@ -42,6 +42,7 @@ COMMANDS = {
     ),
     "params": Entry("pivot.cli.params", "params", "Show and compare stage parameters."),
     "metrics": Entry("pivot.cli.metrics", "metrics", "Show and compare metrics."),
+    "exp": Entry("pivot.cli.exp", "exp", "Run, show, compare, apply and remove experiments."),
     "ci": Entry("pivot.cli.ci", "ci", "Report to continuous integration (GitHub Actions)."),
     "track": Entry(
         "pivot.cli.track",

@@ -1,0 +1,79 @@
+"""Experiments as the library reads and applies them: the lines of `exp show`, the comparison of
+`exp diff`, and `exp apply` / `exp remove` (the records themselves: pivot.experiments.record)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+from pivot import errors
+from pivot.api import overrides, session
+from pivot.api.project import Comparison, Project
+from pivot.base import git
+from pivot.experiments import apply as apply_mod
+from pivot.experiments import record
+from pivot.experiments.table import Line
+from pivot.report import diff, snapshot
+
+
+def lines(proj: Project) -> tuple[list[Line], list[Line]]:
+    """(the workspace and, in a git repository with commits, HEAD; every experiment, oldest first)."""
+    exps = [Line.of(rec) for rec in record.all(proj.paths)]
+    head = _head(proj)
+    now = proj.metrics()
+    fixed = [Line("workspace", head, None, None, proj.params(), now.metrics)]
+    if head is not None:
+        fixed.append(Line("HEAD", head, None, None, proj.params(rev="HEAD"), proj.metrics(rev="HEAD").metrics))
+    return fixed, exps
+
+
+def _head(proj: Project) -> str | None:
+    try:
+        repo = git.open_repo(proj.root)
+        return git.resolve(repo, "HEAD") if git.has_commits(repo) else None
+    except errors.RevisionError:  # not a git repository: no HEAD row
+        return None
+
+
+def compare(proj: Project, old: str, new: str | None = None, *, include_unchanged: bool = False) -> Comparison:
+    """Params and metrics of experiment `old` against experiment `new` (default: the workspace)."""
+    before = _side(record.read(proj.paths, old))
+    after = _side(record.read(proj.paths, new)) if new else snapshot.workspace(proj.load_pipeline(code=False).pipeline)
+    return Comparison(
+        before,
+        after,
+        diff.compare(before.params, after.params, include_unchanged=include_unchanged),
+        diff.compare(before.metrics, after.metrics, include_unchanged=include_unchanged),
+    )
+
+
+def _side(rec: record.ExpRecord) -> snapshot.Snapshot:
+    params = {stage: snapshot.flatten(values) for stage, values in rec.params.items() if values}
+    return snapshot.Snapshot(rec.name, params, rec.metrics)
+
+
+def apply(proj: Project, name: str, *, force: bool = False) -> apply_mod.Applied:
+    """Experiment `name`'s params into params.yaml, its outputs and locks into the workspace."""
+    rec = record.read(proj.paths, name)
+    loaded = proj.load_pipeline(check_sources=False)
+    params = []
+    for spec, value in rec.overrides.items():
+        stage, key = overrides._split(spec, loaded.pipeline)  # as `-S` and Project.run read it
+        params.append(((stage, *key.split(".")), value))
+    with session.project_lock(proj.paths), session.opened(proj.paths, proj.defer) as ws:
+        done = apply_mod.apply(ws, rec, params, force=force)
+    head = _head(proj)
+    moved = rec.base is not None and head is not None and rec.base != head
+    return dataclasses.replace(done, other_base=rec.base if moved else None)
+
+
+def remove(proj: Project, names: Sequence[str], *, every: bool = False) -> list[str]:
+    """Drop the records `names` (or, `every`, all of them); their objects are then gc's to collect.
+    Every name is checked before any record is removed."""
+    if every:
+        names = record.names(proj.paths)
+    for name in names:
+        record.require(proj.paths, name)
+    for name in dict.fromkeys(names):
+        record.remove(proj.paths, name)
+    return list(dict.fromkeys(names))

@@ -1,0 +1,158 @@
+"""The experiment record: one canonical JSON file per experiment in `.pivot/exps/<name>.json`.
+
+A record holds what the experiment changed (`overrides`), what every stage saw (`params`), what
+it measured (`metrics`, as `pivot metrics show --json` gives them) and, per stage, the lock the
+stage would have in the workspace had the experiment run there (`locks`). Every output a lock
+names has its bytes in the project cache, so applying an experiment restores it without running.
+`.pivot/exps/` is not tracked by git: records are local until pushed to a remote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pathlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pivot import errors
+from pivot.base import atomic, project, yamldoc
+
+SCHEMA = 1
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+NAME_LIMIT = 100
+_SUFFIX = ".json"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ExpRecord:
+    name: str
+    base: str | None  # the git HEAD the experiment ran on; None outside a git repository
+    created: str  # UTC, "2026-12-05T23:59:00Z"
+    status: str  # "ok" or "failed"
+    error: str | None
+    overrides: Mapping[str, Any]  # "STAGE.KEY" -> value, as given on the command line
+    params: Mapping[str, Mapping[str, Any]]  # stage -> its effective params, nested
+    metrics: Mapping[str, Mapping[str, Any]]  # metrics file -> flattened key -> value
+    locks: Mapping[str, Mapping[str, Any]]  # stage -> its lock data, as the lock file holds it
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "name": self.name,
+            "base": self.base,
+            "created": self.created,
+            "status": self.status,
+            "error": self.error,
+            "overrides": dict(self.overrides),
+            "params": {stage: dict(values) for stage, values in self.params.items()},
+            "metrics": {path: dict(values) for path, values in self.metrics.items()},
+            "locks": {stage: dict(data) for stage, data in self.locks.items()},
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> ExpRecord:
+        """A record from its JSON data; ValueError when it is not one this version reads."""
+        if not isinstance(data, Mapping) or data.get("schema") != SCHEMA:
+            raise ValueError(f"not an experiment record of schema {SCHEMA}")
+        try:
+            return cls(
+                name=str(data["name"]),
+                base=None if data["base"] is None else str(data["base"]),
+                created=str(data["created"]),
+                status=str(data["status"]),
+                error=None if data.get("error") is None else str(data["error"]),
+                overrides=dict(data["overrides"]),
+                params={str(k): dict(v) for k, v in data["params"].items()},
+                metrics={str(k): dict(v) for k, v in data["metrics"].items()},
+                locks={str(k): dict(v) for k, v in data["locks"].items()},
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"missing or malformed field {exc}") from None
+
+
+def exps_dir(proj: project.Project) -> pathlib.Path:
+    return proj.dot_dir / "exps"
+
+
+def check_name(name: str) -> None:
+    if len(name) > NAME_LIMIT or not NAME_PATTERN.fullmatch(name):
+        raise errors.InputError(
+            f"'{name}' is not a valid experiment name",
+            hint=f"use letters, digits, '.', '_' and '-', starting with a letter or digit, at most {NAME_LIMIT} characters",
+        )
+
+
+def write(proj: project.Project, rec: ExpRecord) -> None:
+    check_name(rec.name)
+    text = json.dumps(rec.to_data(), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", text)
+
+
+def read(proj: project.Project, name: str) -> ExpRecord:
+    """The record of experiment `name`; an unknown name is an input error naming the closest one."""
+    return _parse(require(proj, name))
+
+
+def require(proj: project.Project, name: str) -> pathlib.Path:
+    """The file of experiment `name`, which must exist (else the error `read` raises)."""
+    path = exps_dir(proj) / f"{name}{_SUFFIX}"
+    if not NAME_PATTERN.fullmatch(name) or not path.is_file():
+        raise errors.InputError(
+            f"no experiment named '{name}'",
+            hint=yamldoc.did_you_mean(name, names(proj)) or "run 'pivot exp run' to make one",
+        )
+    return path
+
+
+def _parse(path: pathlib.Path) -> ExpRecord:
+    try:
+        return ExpRecord.from_data(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, UnicodeDecodeError) as exc:  # json's errors are ValueErrors
+        raise errors.InputError(
+            f"{path.relative_to(path.parents[2]).as_posix()} cannot be read: {exc}",
+            hint=f"delete it with 'pivot exp remove {path.stem}'",
+        ) from None
+
+
+def names(proj: project.Project) -> list[str]:
+    try:
+        with os.scandir(exps_dir(proj)) as entries:
+            found = [e.name[: -len(_SUFFIX)] for e in entries if e.name.endswith(_SUFFIX) and e.is_file()]
+    except FileNotFoundError:
+        return []
+    return sorted(name for name in found if NAME_PATTERN.fullmatch(name))
+
+
+def all(proj: project.Project) -> list[ExpRecord]:  # the name the shared format gives it; shadows the builtin here only
+    """Every record, oldest first (ties by name)."""
+    records = [_parse(exps_dir(proj) / f"{name}{_SUFFIX}") for name in names(proj)]
+    return sorted(records, key=lambda rec: (rec.created, rec.name))
+
+
+def remove(proj: project.Project, name: str) -> None:
+    """Drop the record, readable or not; an unknown name is an error, with the closest one."""
+    require(proj, name).unlink()
+
+
+def next_name(proj: project.Project, prefix: str = "exp") -> str:
+    """`<prefix>-<n>`, n one past the highest taken for that prefix (1 for the first)."""
+    taken = [name[len(prefix) + 1 :] for name in names(proj) if name.startswith(f"{prefix}-")]
+    highest = max((int(n) for n in taken if n.isdigit()), default=0)
+    name = f"{prefix}-{highest + 1}"
+    check_name(name)
+    return name
+
+
+def referenced_oids(proj: project.Project) -> set[str]:
+    """Every object the records' locks name (outputs, cached or not, and deps; a directory by its
+    manifest's oid): `pivot gc` keeps them, so an experiment can still be applied."""
+    oids: set[str] = set()
+    for rec in all(proj):
+        for data in rec.locks.values():
+            for section in ("outs", "deps", "metrics"):
+                entries = data.get(section) or {}
+                oids.update(str(entry["hash"]) for entry in entries.values() if isinstance(entry, Mapping) and "hash" in entry)
+    return oids
