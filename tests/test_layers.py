@@ -86,6 +86,10 @@ LAYERS = {
     "pivot.scaleout": 7.5,
     # The library the CLI is a shell over: every operation on a project, no printing.
     "pivot.api": 7.8,
+    # Experiments (`pivot exp`): sweeps run through the library, beside the workspace.
+    "pivot.experiments": 7.9,
+    # Their records: plain files, read by `pivot gc` (pivot.api) to keep what they name.
+    "pivot.experiments.record": 1,
     "pivot.cli": 8,
 }
 
@@ -139,9 +143,12 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
     "pivot.__main__": ("pivot.cli",),
+    "pivot.experiments.record": ("pivot.base",),
 }
 # "it may import every layer below the CLI": the library surface the CLI is a thin shell over.
 MAY_IMPORT["pivot.api"] = tuple(key for key in MAY_IMPORT if key != "pivot.__main__")
+# "may import `pivot.api` and every layer below it"
+MAY_IMPORT["pivot.experiments"] = (*MAY_IMPORT["pivot.api"], "pivot.api")
 MAY_IMPORT["pivot.cli"] = tuple(MAY_IMPORT)
 
 # Arrows the design forbids, each with why; the table above must keep forbidding them.
