@@ -27,8 +27,8 @@ from pivot.api.sync_results import (
 )
 from pivot.base import project
 from pivot.declare import discovery
-from pivot.experiments import record as exp_record
 from pivot.declare import targets as targets_mod
+from pivot.experiments import record as exp_record
 from pivot.storage.runcache import RunEntry
 from pivot.worktree import collect, gitignore, references, restore, session, workspace
 from pivot.worktree.workspace import Workspace

@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
         result = run(spec)
     except errors.PivotError as exc:
         result = {"status": "failed", "error": exc.message}
-    except Exception as exc:  # noqa: BLE001 - reported as the experiment's failure, not lost
+    except Exception as exc:
         result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
     emit(events, {"result": result})
     return 0

@@ -101,7 +101,7 @@ def read(proj: _Rooted, name: str) -> ExpRecord:
     return _parse(path)
 
 
-def all(proj: _Rooted) -> list[ExpRecord]:  # noqa: A001 - the record module's documented interface
+def all(proj: _Rooted) -> list[ExpRecord]:
     records = [_parse(exps_dir(proj) / f"{name}.json") for name in _names(proj)]
     return sorted(records, key=lambda rec: (rec.created, rec.name))
 

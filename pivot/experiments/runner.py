@@ -8,6 +8,7 @@ params and metrics stay as they were. Scratch trees go when the sweep ends, howe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import json
@@ -116,7 +117,7 @@ def _start(
     atomic.write_text(spec_path, json.dumps(spec))
     log = work / "child.log"
     with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        process = subprocess.Popen(
             [sys.executable, "-m", "pivot.experiments.child", os.fspath(spec_path)],
             cwd=root,
             stdin=subprocess.DEVNULL,
@@ -180,10 +181,8 @@ def _stop(children: list[_Child]) -> None:
     """Stop what still runs (after Ctrl-C or an error): its half-done work is not recorded."""
     for child in children:
         if child.process.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
     for child in children:
         try:
             child.process.wait(timeout=10)

@@ -56,7 +56,10 @@ def expand(options: Sequence[str], *, zipped: bool = False) -> list[dict[str, An
         lengths = {len(values) for values in lists}
         if len(lengths) > 1:
             counts = ", ".join(f"{key}: {len(values)}" for key, values in parsed)
-            raise errors.ParamsError(f"--zip needs as many values in every -S option ({counts})", hint="give each option the same number of values, or leave out --zip for the cross product")
+            raise errors.ParamsError(
+                f"--zip needs as many values in every -S option ({counts})",
+                hint="give each option the same number of values, or leave out --zip for the cross product",
+            )
         combos: list[tuple[Any, ...]] = list(zip(*lists, strict=True))
     else:
         combos = list(itertools.product(*lists))
