@@ -9,8 +9,10 @@ appends JSON lines to the events file the spec names: one per finished stage, th
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -18,6 +20,7 @@ from pivot import errors
 from pivot.api import Project
 from pivot.base import yamlio
 from pivot.executor.reporting import Reporter, StageResult
+from pivot.report import snapshot
 from pivot.storage import lock as lock_mod
 from pivot.worktree import session
 
@@ -38,6 +41,14 @@ def emit(path: pathlib.Path, event: dict[str, Any]) -> None:
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     proj = Project.open(spec["root"])
     events = pathlib.Path(spec["events"])
+    if spec.get("gate"):
+        # Import and load now, while the shared stages run elsewhere; run once they are done.
+        proj.load_pipeline(check_sources=False, overrides=spec["overrides"])
+        gate, parent = pathlib.Path(spec["gate"]), os.getppid()
+        while not gate.exists():
+            if os.getppid() != parent:  # the sweep was killed outright: nobody will open it
+                raise errors.Interrupted("the sweep ended before this experiment could start")
+            time.sleep(0.02)
     report = proj.run(
         spec["targets"],
         jobs=spec["jobs"],
@@ -50,16 +61,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     error = f"stage '{failed[0].stage}' failed: {failed[0].error}" if failed else None
     if not report.ok and error is None:
         error = "some stages did not run"
-    if spec.get("shared_only"):
-        return {"status": "ok" if report.ok else "failed", "error": error}
-    loaded = proj.load_pipeline(overrides=spec["overrides"], code=False)
-    params = {name: dict(stage.params) for name, stage in loaded.pipeline.stages.items() if stage.params}
+    pipeline = proj.load_pipeline(overrides=spec["overrides"], code=False).pipeline
     return {
         "status": "ok" if report.ok else "failed",
         "error": error,
-        "params": params,
-        "metrics": {path: dict(values) for path, values in proj.metrics().metrics.items()},
-        "locks": _locks(proj, list(loaded.pipeline.stages)),
+        "params": {name: dict(stage.params) for name, stage in pipeline.stages.items() if stage.params},
+        "metrics": {path: dict(values) for path, values in snapshot.workspace(pipeline).metrics.items()},
+        "locks": _locks(proj, list(pipeline.stages)),
     }
 
 

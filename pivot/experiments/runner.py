@@ -18,12 +18,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pivot import errors
 from pivot.api import Project, session
 from pivot.base import atomic, git
+from pivot.executor import reporting
 from pivot.experiments import plan as plan_mod
 from pivot.experiments import record, scratch
 
@@ -59,33 +60,80 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
     jobs = jobs or os.cpu_count() or 1
     shared = _stale_shared(proj, plan)
     progress.started(len(shared) + sum(len(e.stages) for e in plan.experiments), len(plan.experiments))
-    base = _git_head(proj)
-    done: list[record.ExpRecord] = []
     with session.project_lock(proj.paths), scratch.cleaned(proj.paths):
         _ignore_records(proj)
-        pending = list(plan.experiments)
-        slots = max(1, min(jobs, len(pending)))
-        per_child = max(1, jobs // slots)
-        running: list[_Child] = []
+        sweep = _Sweep(proj, plan, jobs, progress)
         try:
-            if shared:  # if it fails, each experiment runs (and reports) those stages itself
-                running.append(_start(proj, SHARED, {}, shared, jobs, shared_only=True))
-                _wait(running, progress)
-                running.clear()
-            while pending or running:
-                while pending and len(running) < slots:
-                    exp = pending.pop(0)
-                    running.append(_start(proj, exp.name, exp.overrides, exp.stages, per_child))
-                for child in _wait(running, progress, first=True):
-                    running.remove(child)
-                    exp = next(e for e in plan.experiments if e.name == child.name)
-                    rec = _record(exp, child, base)
-                    record.write(proj, rec)
-                    done.append(rec)
-                    progress.experiment_finished(rec)
+            if shared:
+                _run_shared(proj, shared, jobs, _Relay(progress, sweep.fill))
+            sweep.fill()
+            _open(sweep.gate)
+            while sweep.pending or sweep.running:
+                sweep.collect()
+                sweep.fill()
         finally:
-            _stop(running)
-    return done
+            _stop(sweep.running)
+    return sweep.done
+
+
+class _Sweep:
+    """The experiments waiting, running (at most `jobs` at once) and done.
+
+    The experiments start while the shared stages run (in this process, which has pivot imported
+    already): their start-up (interpreter, imports, loading) overlaps that work, and they run
+    once the gate file exists."""
+
+    def __init__(self, proj: Project, plan: plan_mod.Plan, jobs: int, progress: Progress) -> None:
+        self.proj, self.plan, self.progress = proj, plan, progress
+        self.pending = list(plan.experiments)
+        self.slots = max(1, min(jobs, len(self.pending)))
+        self.per_child = max(1, jobs // self.slots)
+        self.running: list[_Child] = []
+        self.done: list[record.ExpRecord] = []
+        self.gate = scratch.root_of(proj.paths) / "shared-done"
+        self.base = _git_head(proj)
+
+    def fill(self) -> None:
+        while self.pending and len(self.running) < self.slots:
+            exp = self.pending.pop(0)
+            self.running.append(_start(self.proj, exp.name, exp.overrides, exp.stages, self.per_child, gate=self.gate))
+
+    def collect(self) -> None:
+        for child in _wait(self.running, self.progress, first=True):
+            self.running.remove(child)
+            rec = _record(next(e for e in self.plan.experiments if e.name == child.name), child, self.base)
+            record.write(self.proj, rec)
+            self.done.append(rec)
+            self.progress.experiment_finished(rec)
+
+
+class _Relay(reporting.Reporter):
+    """The shared run's progress, told as the `_shared` experiment's; when its first stage
+    starts, the experiments are started too (they wait at the gate)."""
+
+    def __init__(self, progress: Progress, on_start: Callable[[], None]) -> None:
+        self._progress = progress
+        self._on_start = on_start
+
+    def stage_started(self, name: str, decision: Any) -> None:
+        self._on_start()
+
+    def stage_finished(self, result: reporting.StageResult) -> None:
+        self._progress.stage_finished(SHARED, result.name, result.status.value)
+
+
+def _run_shared(proj: Project, stages: tuple[str, ...], jobs: int, reporter: reporting.Reporter) -> None:
+    """Run the shared stages once in a scratch tree of their own; the run cache then holds them
+    for every experiment. If they fail, each experiment runs (and reports) them itself."""
+    root = scratch.create(proj.paths, SHARED)
+    executor = "inprocess" if len(stages) == 1 else None  # one stage: a pool would only cost start-up
+    with contextlib.suppress(errors.PivotError):
+        Project.open(root).run(stages, jobs=jobs, keep_going=True, executor=executor, reporter=reporter)
+
+
+def _open(gate: pathlib.Path) -> None:
+    gate.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(gate, "")
 
 
 def _stale_shared(proj: Project, plan: plan_mod.Plan) -> tuple[str, ...]:
@@ -98,7 +146,13 @@ def _stale_shared(proj: Project, plan: plan_mod.Plan) -> tuple[str, ...]:
 
 
 def _start(
-    proj: Project, name: str, overrides: Mapping[str, Any], stages: tuple[str, ...], jobs: int, *, shared_only: bool = False
+    proj: Project,
+    name: str,
+    overrides: Mapping[str, Any],
+    stages: tuple[str, ...],
+    jobs: int,
+    *,
+    gate: pathlib.Path | None = None,
 ) -> _Child:
     root = scratch.create(proj.paths, name)
     work = root / ".pivot" / "tmp"
@@ -111,7 +165,7 @@ def _start(
         "jobs": jobs,
         # One stage at a time: this process is isolation enough, a pool would only cost startup.
         "executor": "inprocess" if jobs == 1 else None,
-        "shared_only": shared_only,
+        "gate": os.fspath(gate) if gate is not None else None,
     }
     spec_path = work / "spec.json"
     atomic.write_text(spec_path, json.dumps(spec))
