@@ -24,6 +24,7 @@ from typing import Any
 from pivot import errors
 from pivot.api import Project, session
 from pivot.base import atomic, git
+from pivot.base import project as project_mod
 from pivot.executor import reporting
 from pivot.experiments import plan as plan_mod
 from pivot.experiments import record, scratch
@@ -58,6 +59,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
     """Run every experiment of `plan`; a failed one is recorded as failed and the rest go on."""
     progress = progress or Progress()
     jobs = jobs or os.cpu_count() or 1
+    project_mod.ensure_dot_dir(proj.paths)  # a project that never ran: the records need .pivot/
     shared = _stale_shared(proj, plan)
     progress.started(len(shared) + sum(len(e.stages) for e in plan.experiments), len(plan.experiments))
     with session.project_lock(proj.paths), scratch.cleaned(proj.paths):

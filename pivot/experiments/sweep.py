@@ -34,7 +34,7 @@ def parse_option(text: str) -> tuple[str, list[Any]]:
             f"-S '{text}': the value is not valid YAML ({problem})",
             hint="quote text with commas or colons: -S 'train.note=\"a, b\"'",
         ) from None
-    if not isinstance(values, list) or not values or any(v is None for v in values):
+    if not isinstance(values, list) or not values:  # (`null` is a value: an Optional param's None)
         raise errors.ParamsError(f"-S '{text}': a value is empty", hint=_HINT)
     return key, values
 

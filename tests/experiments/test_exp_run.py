@@ -80,26 +80,6 @@ def test_a_failing_experiment_is_recorded_and_the_others_finish(sweep_project, p
     assert not (root / ".pivot" / "tmp" / "exps").exists()
 
 
-@pytest.mark.parametrize(
-    ("option", "fragment"),
-    [
-        ("train.nope=1", "no param 'nope'"),
-        ("train.lr=fast", "'lr'"),
-        ("train.lr=", "expected STAGE.KEY=VALUE"),
-        ("lr=0.1", "expected STAGE.KEY=VALUE"),
-        ("trian.lr=0.1", "no stage named 'trian'"),
-        ("train.lr=[0.1", "not valid YAML"),
-    ],
-)
-def test_bad_overrides_stop_before_anything_runs(sweep_project, pivot, counts, option, fragment):
-    result = pivot("exp", "run", "-S", "train.epochs=2,3", "-S", option)
-
-    assert_clean_error(result, fragment)
-    assert runs(counts, "train") == 0
-    assert record.all(Project.open(sweep_project)) == []
-    assert not (sweep_project / ".pivot" / "tmp" / "exps").exists()
-
-
 def test_zip_pairs_values_and_brackets_keep_a_comma(sweep_project, pivot, counts):
     result = pivot("exp", "run", "-S", "train.lr=0.1,0.2", "-S", "train.epochs=[3],4", "--zip")
     assert_clean_error(result, "epochs")  # [3] is a list, which an int param refuses
