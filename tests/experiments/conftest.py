@@ -28,6 +28,6 @@ def sweep_project(project: Callable[[Mapping[str, str]], pathlib.Path], pivot, c
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "pipeline")
-    for stage in ("prepare", "train"):
+    for stage in ("prepare", "train", "evaluate"):
         (counts / stage).unlink()
     return root

@@ -28,6 +28,10 @@ class TrainParams(StageParams):
     nap: float = 0
 
 
+class EvalParams(StageParams):
+    threshold: float = 0.5
+
+
 class Trained(TypedDict):
     model: Annotated[str, outputs.Out("model.txt", loaders.Text())]
     score: Annotated[dict, outputs.Metric("metrics.json")]
@@ -46,6 +50,11 @@ def train(params: TrainParams, data: Annotated[str, outputs.Dep("clean.txt", loa
     if params.lr < 0:
         raise ValueError("the learning rate must not be negative")
     return {"model": f"model({data.strip()}, lr={params.lr}, epochs={params.epochs})", "score": {"acc": params.lr * params.epochs}}
+
+
+def evaluate(params: EvalParams, model: Annotated[str, outputs.Dep("model.txt", loaders.Text())]) -> Annotated[str, outputs.Out("report.txt", loaders.Text())]:
+    _count("evaluate")
+    return f"{model} at {params.threshold}"
 """
 
 PIPELINE = """
@@ -54,6 +63,8 @@ stages:
     python: stages.prepare
   train:
     python: stages.train
+  evaluate:
+    python: stages.evaluate
 """
 
 

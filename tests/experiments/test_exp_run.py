@@ -35,6 +35,7 @@ def test_a_sweep_of_four_shares_prepare_and_leaves_the_workspace_alone(sweep_pro
     assert result.exit_code == 0, result.output
     assert runs(counts, "prepare") == 1  # stale in the workspace, the same in every experiment
     assert runs(counts, "train") == 4
+    assert runs(counts, "evaluate") == 4
     assert snapshot(root) == before
     assert git(root, "status", "--porcelain") == status
     assert not (root / ".pivot" / "tmp" / "exps").exists()
@@ -53,6 +54,19 @@ def test_a_sweep_of_four_shares_prepare_and_leaves_the_workspace_alone(sweep_pro
         assert json.loads(_object(root, metric).read_text()) == {"acc": lr * epochs}
         assert f"{rec.name}  ok  train.lr={lr:g}  train.epochs={epochs}  metrics.json: acc={lr * epochs:g}" in result.output
     assert "4 experiments: 4 ok, 0 failed" in result.output
+
+
+def test_a_stage_the_same_in_some_experiments_runs_once_for_them(sweep_project, pivot, counts):
+    result = pivot("exp", "run", "-S", "train.lr=0.2,0.3", "-S", "evaluate.threshold=0.1,0.9", "-j", "4")
+
+    assert result.exit_code == 0, result.output
+    assert runs(counts, "train") == 2  # one per learning rate, not one per experiment
+    assert runs(counts, "evaluate") == 4
+    recs = record.all(Project.open(sweep_project))
+    models = {(r.overrides["train.lr"], r.locks["train"]["outs"]["model.txt"]["hash"]) for r in recs}
+    assert len(recs) == 4 and len(models) == 2
+    reports = {r.locks["evaluate"]["outs"]["report.txt"]["hash"] for r in recs}
+    assert len(reports) == 4
 
 
 def test_an_up_to_date_shared_stage_is_not_run_again(sweep_project, pivot, counts):
