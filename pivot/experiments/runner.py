@@ -13,7 +13,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import signal
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from pivot import errors
@@ -142,8 +144,36 @@ def _run_shared(proj: Project, stages: tuple[str, ...], jobs: int, reporter: rep
     for every experiment. If they fail, each experiment runs (and reports) them itself."""
     root = scratch.create(proj.paths, SHARED)
     executor = "inprocess" if len(stages) == 1 else None  # one stage: a pool would only cost start-up
-    with contextlib.suppress(errors.PivotError):
-        Project.open(root).run(stages, jobs=jobs, keep_going=True, executor=executor, reporter=reporter)
+    try:
+        with _noticing_ctrl_c():
+            Project.open(root).run(stages, jobs=jobs, keep_going=True, executor=executor, reporter=reporter)
+    except errors.Interrupted:
+        raise  # Ctrl-C: the sweep ends, nothing is recorded
+    except errors.PivotError:
+        pass
+
+
+@contextlib.contextmanager
+def _noticing_ctrl_c() -> Iterator[None]:
+    """Ctrl-C ends the sweep even when it lands in a stage run in this process, where the run
+    takes it for that stage's failure (and, keeping going, would go on)."""
+    seen: list[int] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupt)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if seen:
+        raise KeyboardInterrupt
 
 
 def _stale_shared(proj: Project, plan: plan_mod.Plan) -> tuple[str, ...]:

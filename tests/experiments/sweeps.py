@@ -39,6 +39,10 @@ class Trained(TypedDict):
 
 def prepare(raw: Annotated[str, outputs.Dep("data.txt", loaders.Text())]) -> Annotated[str, outputs.Out("clean.txt", loaders.Text())]:
     _count("prepare")
+    nap = pathlib.Path(os.environ["EXP_COUNTS"]) / "prepare-nap"
+    if nap.exists():
+        (pathlib.Path(os.environ["EXP_COUNTS"]) / "napping").write_text(str(os.getpid()))
+        time.sleep(float(nap.read_text()))
     return raw.upper()
 
 

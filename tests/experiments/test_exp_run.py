@@ -118,12 +118,20 @@ def test_gc_keeps_an_experiments_model_until_its_record_is_removed(sweep_project
     assert not _object(root, model).exists()
 
 
-def test_sigint_stops_the_sweep_and_records_nothing_half_done(sweep_project, counts):
+@pytest.mark.parametrize("where", ["experiment", "shared"])
+def test_sigint_stops_the_sweep_and_records_nothing_half_done(sweep_project, counts, where):
+    """In an experiment's own process, or in the shared stage the sweep runs first."""
     root = sweep_project
+    if where == "shared":
+        (root / "data.txt").write_text("new data\n")  # prepare is stale: it runs once, first
+        (counts / "prepare-nap").write_text("60")
+        sweep = ["-S", "train.lr=0.2,0.3"]
+    else:
+        sweep = ["-S", "train.nap=60"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("CI", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pivot", "exp", "run", "-S", "train.nap=60"],
+        [sys.executable, "-m", "pivot", "exp", "run", *sweep],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -146,6 +154,7 @@ def test_sigint_stops_the_sweep_and_records_nothing_half_done(sweep_project, cou
     assert "Traceback" not in output, output
     assert record.all(Project.open(root)) == []
     assert not (root / ".pivot" / "tmp" / "exps").exists()
+    assert runs(counts, "train") == (1 if where == "experiment" else 0)
     deadline = time.monotonic() + 10
     while _alive(stage_pid) and time.monotonic() < deadline:
         time.sleep(0.1)
