@@ -28,7 +28,7 @@ def count(name):
 
 PIVOT_STAGES = (
     STAGE
-    + '''
+    + """
 from typing import Annotated
 from pivot import loaders, outputs
 from pivot.stage_def import StageParams
@@ -54,7 +54,7 @@ def evaluate(model: Annotated[str, outputs.Dep("model.txt", loaders.Text())]) ->
     count("evaluate")
     time.sleep(1)
     return {{"score": len(model)}}
-'''
+"""
 )
 
 PIVOT_YAML = """stages:
@@ -99,7 +99,9 @@ DVC_YAML = """stages:
 
 
 def counts_of(directory: Path) -> dict[str, int]:
-    return {stage: len((directory / stage).read_text()) if (directory / stage).exists() else 0 for stage in ("prepare", "train", "evaluate")}
+    return {
+        stage: len((directory / stage).read_text()) if (directory / stage).exists() else 0 for stage in ("prepare", "train", "evaluate")
+    }
 
 
 def run_pivot(python: str, values: list[str], jobs: int) -> tuple[float, dict[str, int]]:
