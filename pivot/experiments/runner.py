@@ -59,6 +59,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
             sweep.fill()
             while sweep.pending or sweep.running:
                 sweep.step()
+                sweep.fill()
         finally:
             children.stop(sweep.running)
     return sweep.done

@@ -56,8 +56,9 @@ def test_a_sweep_of_four_shares_prepare_and_leaves_the_workspace_alone(sweep_pro
     assert "4 experiments: 4 ok, 0 failed" in result.output
 
 
-def test_a_stage_the_same_in_some_experiments_runs_once_for_them(sweep_project, pivot, counts):
-    result = pivot("exp", "run", "-S", "train.lr=0.2,0.3", "-S", "evaluate.threshold=0.1,0.9", "-j", "4")
+@pytest.mark.parametrize("jobs", ["4", "1"])  # -j 1: one experiment at a time, the others wait their turn
+def test_a_stage_the_same_in_some_experiments_runs_once_for_them(sweep_project, pivot, counts, jobs):
+    result = pivot("exp", "run", "-S", "train.lr=0.2,0.3", "-S", "evaluate.threshold=0.1,0.9", "-j", jobs)
 
     assert result.exit_code == 0, result.output
     assert runs(counts, "train") == 2  # one per learning rate, not one per experiment
