@@ -53,7 +53,7 @@ def exp() -> None:
     "Brackets or quotes keep a comma in one value: 'train.tags=[\"a,b\"]'.",
 )
 @click.option("--zip", "zipped", is_flag=True, help="Pair the -S values (the i-th of each) instead of their cross product.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once across experiments (default: CPU count).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Experiments at once, each with a share of the stages' workers (default: CPU count).")
 @click.option("-n", "--name", default=None, help="The experiment's name; with several, their prefix (default: exp).")
 def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: int | None, name: str | None) -> None:
     """Run one experiment per combination of -S values, each in a scratch copy of the workspace."""
@@ -62,8 +62,10 @@ def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: 
     proj = common.api()
     sweep = plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
     progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else _LineProgress()
-    done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress)
-    progress.close()
+    try:
+        done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress)
+    finally:
+        progress.close()  # the bar goes before the summary, or before "interrupted"
     failed = sum(rec.status != "ok" for rec in done)
     click.echo(f"{len(done)} experiment{'s' if len(done) != 1 else ''}: {len(done) - failed} ok, {failed} failed")
     if failed:
