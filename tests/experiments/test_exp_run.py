@@ -54,6 +54,10 @@ def test_a_sweep_of_four_shares_prepare_and_leaves_the_workspace_alone(sweep_pro
         assert json.loads(_object(root, metric).read_text()) == {"acc": lr * epochs}
         assert f"{rec.name}  ok  train.lr={lr:g}  train.epochs={epochs}  metrics.json: acc={lr * epochs:g}" in result.output
     assert "4 experiments: 4 ok, 0 failed" in result.output
+    assert "_shared: prepare: ran" in result.output  # plain lines off a terminal: each stage as it ends
+    assert "exp-1: prepare: restored from run cache" in result.output
+    head = git(root, "rev-parse", "HEAD").strip()
+    assert {rec.base for rec in recs.values()} == {head}
 
 
 @pytest.mark.parametrize("jobs", ["4", "1"])  # -j 1: one experiment at a time, the others wait their turn
