@@ -17,6 +17,10 @@ import pivot
 PACKAGE = pathlib.Path(pivot.__file__).parent
 
 # Lower numbers are lower layers; a module may import only from its own layer or below.
+# `pivot exp run`'s modules, above the library they drive; the rest of pivot.experiments (the
+# records, `exp show`'s table, `exp apply`) sits below it, for the library's `exp show`.
+SWEEP_MODULES = ("plan", "sweep", "scratch", "runner", "children", "child")
+
 LAYERS = {
     "pivot": 0,
     "pivot.__main__": 9,
@@ -81,7 +85,8 @@ LAYERS = {
     # Experiments: records, the `exp show` table and `exp apply`, over the worktree and the
     # report tables; the record format sits low, so gc (through the library) can read it.
     "pivot.experiments": 7.2,
-    "pivot.experiments.record": 2,
+    # Plain files, read by `pivot gc` (through the library) to keep what they name.
+    "pivot.experiments.record": 1,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
@@ -90,6 +95,8 @@ LAYERS = {
     "pivot.scaleout": 7.5,
     # The library the CLI is a shell over: every operation on a project, no printing.
     "pivot.api": 7.8,
+    # The sweeps of `pivot exp run`: run through the library, beside the workspace.
+    **{f"pivot.experiments.{name}": 7.9 for name in SWEEP_MODULES},
     "pivot.cli": 8,
 }
 
@@ -143,11 +150,17 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
     # "May import everything below the executor, and `pivot.report`"
-    "pivot.experiments": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.report"),
+    "pivot.experiments": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.report", "pivot.experiments.record"),
     "pivot.__main__": ("pivot.cli",),
+    "pivot.experiments.record": ("pivot.base",),
 }
 # "it may import every layer below the CLI": the library surface the CLI is a thin shell over.
 MAY_IMPORT["pivot.api"] = tuple(key for key in MAY_IMPORT if key != "pivot.__main__")
+# "may import `pivot.api` and every layer below it"
+for _name in SWEEP_MODULES:  # the library, and each other
+    MAY_IMPORT[f"pivot.experiments.{_name}"] = (
+        *MAY_IMPORT["pivot.api"], "pivot.api", *(f"pivot.experiments.{other}" for other in SWEEP_MODULES)
+    )
 MAY_IMPORT["pivot.cli"] = tuple(MAY_IMPORT)
 
 # Arrows the design forbids, each with why; the table above must keep forbidding them.

@@ -28,6 +28,7 @@ from pivot.api.sync_results import (
 from pivot.base import project
 from pivot.declare import discovery
 from pivot.declare import targets as targets_mod
+from pivot.experiments import record as exp_record
 from pivot.storage.runcache import RunEntry
 from pivot.worktree import collect, gitignore, references, restore, session, workspace
 from pivot.worktree.workspace import Workspace
@@ -154,8 +155,8 @@ def gc(
     drop_run_cache: bool = False,
     confirm: Callable[[remote_collect.RemotePlan], bool] | None = None,
 ) -> GcResult:
-    """Delete the cached objects (local, or on `remote`) that no lock file, tracked file or
-    run-cache entry of this workspace references. `drop_run_cache` deletes the run-cache entries
+    """Delete the cached objects (local, or on `remote`) that no lock file, tracked file,
+    run-cache entry or experiment record of this workspace references. `drop_run_cache` deletes the run-cache entries
     first (on `remote`: those there) so their objects can go too. On a remote, objects written
     within `grace` (default gc.grace_period, else 1h) or relied on by a push in progress stay;
     `confirm`, if given, sees the plan before anything is deleted (a remote gc that deletes)."""
@@ -163,7 +164,8 @@ def gc(
         return GcResult(remote=remote, dry_run=dry_run, started=False)
     # Holding the project lock keeps a run from adding objects that its lock does not name yet.
     with session.project_lock(proj), _opened(proj) as ws:
-        oids = {ref.oid for ref in references.referenced(proj)}
+        # An experiment's outputs live only in the cache: its record keeps them until removed.
+        oids = {ref.oid for ref in references.referenced(proj)} | exp_record.referenced_oids(proj)
         if remote is not None:
             from pivot.remote import collect as remote_collect
 

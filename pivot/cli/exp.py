@@ -1,18 +1,129 @@
-"""`pivot exp`: run, show, compare, apply and remove experiments (variants of the params)."""
+"""`pivot exp`: experiments. `exp run` sweeps params overrides beside the workspace; the other
+subcommands (show, diff, apply, remove) live in pivot.cli.exp_show and join this group lazily."""
 
 from __future__ import annotations
 
+import importlib
+import os
+import sys
+from typing import Any
+
 import click
 
-from pivot.cli import exp_show
+from pivot.cli import common
+from pivot.experiments import record, runner
 
 
-@click.group()
+class _ExpGroup(click.Group):
+    """The `exp` group: its own commands, plus every command pivot.cli.exp_show defines (imported
+    only when one of them, or the listing, is asked for)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_more()})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self.commands.get(name) or _more().get(name)
+
+
+def _more() -> dict[str, click.Command]:
+    try:
+        module = importlib.import_module("pivot.cli.exp_show")
+    except ModuleNotFoundError as exc:
+        if exc.name != "pivot.cli.exp_show":
+            raise
+        return {}
+    found = (value for value in vars(module).values() if isinstance(value, click.Command))
+    return {command.name: command for command in found if command.name}
+
+
+@click.group(cls=_ExpGroup)
 def exp() -> None:
-    """Run, show, compare, apply and remove experiments."""
+    """Run params sweeps beside the workspace, and show, compare and apply them."""
 
 
-exp.add_command(exp_show.show)
-exp.add_command(exp_show.diff_command)
-exp.add_command(exp_show.apply)
-exp.add_command(exp_show.remove)
+@exp.command(name="run")
+@click.argument("stages", nargs=-1)
+@click.option(
+    "-S",
+    "--set",
+    "settings",
+    multiple=True,
+    metavar="STAGE.KEY=VALUES",
+    help="Override a param; several comma-separated values make a sweep (train.lr=0.01,0.1). "
+    "Brackets or quotes keep a comma in one value: 'train.tags=[\"a,b\"]'.",
+)
+@click.option("--zip", "zipped", is_flag=True, help="Pair the -S values (the i-th of each) instead of their cross product.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Experiments at once, each with a share of the stages' workers (default: CPU count).")
+@click.option("-n", "--name", default=None, help="The experiment's name; with several, their prefix (default: exp).")
+def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: int | None, name: str | None) -> None:
+    """Run one experiment per combination of -S values, each in a scratch copy of the workspace."""
+    from pivot.experiments import plan
+
+    proj = common.api()
+    sweep = plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
+    progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else _LineProgress()
+    try:
+        done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress)
+    finally:
+        progress.close()  # the bar goes before the summary, or before "interrupted"
+    failed = sum(rec.status != "ok" for rec in done)
+    click.echo(f"{len(done)} experiment{'s' if len(done) != 1 else ''}: {len(done) - failed} ok, {failed} failed")
+    if failed:
+        click.get_current_context().exit(1)
+
+
+def describe(rec: record.ExpRecord) -> str:
+    """`exp-2  ok  train.lr=0.1  metrics.json: acc=0.91`: one line per finished experiment."""
+    parts = [rec.name, rec.status]
+    parts.extend(f"{key}={_value(value)}" for key, value in rec.overrides.items())
+    for path, values in rec.metrics.items():
+        parts.append(f"{path}: " + " ".join(f"{key}={_value(value)}" for key, value in values.items()))
+    if rec.error:
+        parts.append(f"error: {rec.error}")
+    return "  ".join(parts)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.5g}"
+    return str(value)
+
+
+class _LineProgress(runner.Progress):
+    """Plain lines (CI, pipes): each stage as it ends, then each experiment."""
+
+    def stage_finished(self, experiment: str, stage: str, status: str) -> None:
+        click.echo(f"{experiment}: {stage}: {status}")
+
+    def experiment_finished(self, rec: record.ExpRecord) -> None:
+        click.echo(describe(rec))
+
+    def close(self) -> None:
+        pass
+
+
+class _BarProgress(_LineProgress):
+    """On a terminal: one bar over every stage of the sweep, and a line per experiment above it."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def started(self, total_stages: int, experiments: int) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=total_stages, unit="stage", leave=False, dynamic_ncols=True)
+
+    def stage_finished(self, experiment: str, stage: str, status: str) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def experiment_finished(self, rec: record.ExpRecord) -> None:
+        if self._bar is not None:
+            self._bar.write(describe(rec))
+        else:
+            click.echo(describe(rec))
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

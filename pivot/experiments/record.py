@@ -15,7 +15,7 @@ import os
 import pathlib
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from pivot import errors
 from pivot.base import atomic, project, yamldoc
@@ -73,30 +73,38 @@ class ExpRecord:
             raise ValueError(f"missing or malformed field {exc}") from None
 
 
-def exps_dir(proj: project.Project) -> pathlib.Path:
-    return proj.dot_dir / "exps"
+class _Rooted(Protocol):
+    """A project as the base layer or the library knows it: both have a root."""
+
+    @property
+    def root(self) -> pathlib.Path: ...
 
 
-def check_name(name: str) -> None:
+def exps_dir(proj: _Rooted) -> pathlib.Path:
+    return proj.root / project.PIVOT_DIR / "exps"
+
+
+def check_name(name: str) -> str:
     if len(name) > NAME_LIMIT or not NAME_PATTERN.fullmatch(name):
         raise errors.InputError(
             f"'{name}' is not a valid experiment name",
             hint=f"use letters, digits, '.', '_' and '-', starting with a letter or digit, at most {NAME_LIMIT} characters",
         )
+    return name
 
 
-def write(proj: project.Project, rec: ExpRecord) -> None:
+def write(proj: _Rooted, rec: ExpRecord) -> None:
     check_name(rec.name)
     text = json.dumps(rec.to_data(), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
     atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", text)
 
 
-def read(proj: project.Project, name: str) -> ExpRecord:
+def read(proj: _Rooted, name: str) -> ExpRecord:
     """The record of experiment `name`; an unknown name is an input error naming the closest one."""
     return _parse(require(proj, name))
 
 
-def require(proj: project.Project, name: str) -> pathlib.Path:
+def require(proj: _Rooted, name: str) -> pathlib.Path:
     """The file of experiment `name`, which must exist (else the error `read` raises)."""
     path = exps_dir(proj) / f"{name}{_SUFFIX}"
     if not NAME_PATTERN.fullmatch(name) or not path.is_file():
@@ -117,7 +125,7 @@ def _parse(path: pathlib.Path) -> ExpRecord:
         ) from None
 
 
-def names(proj: project.Project) -> list[str]:
+def names(proj: _Rooted) -> list[str]:
     try:
         with os.scandir(exps_dir(proj)) as entries:
             found = [e.name[: -len(_SUFFIX)] for e in entries if e.name.endswith(_SUFFIX) and e.is_file()]
@@ -126,18 +134,18 @@ def names(proj: project.Project) -> list[str]:
     return sorted(name for name in found if NAME_PATTERN.fullmatch(name))
 
 
-def all(proj: project.Project) -> list[ExpRecord]:  # the name the shared format gives it; shadows the builtin here only
+def all(proj: _Rooted) -> list[ExpRecord]:  # the name the shared format gives it; shadows the builtin here only
     """Every record, oldest first (ties by name)."""
     records = [_parse(exps_dir(proj) / f"{name}{_SUFFIX}") for name in names(proj)]
     return sorted(records, key=lambda rec: (rec.created, rec.name))
 
 
-def remove(proj: project.Project, name: str) -> None:
+def remove(proj: _Rooted, name: str) -> None:
     """Drop the record, readable or not; an unknown name is an error, with the closest one."""
     require(proj, name).unlink()
 
 
-def next_name(proj: project.Project, prefix: str = "exp") -> str:
+def next_name(proj: _Rooted, prefix: str = "exp") -> str:
     """`<prefix>-<n>`, n one past the highest taken for that prefix (1 for the first)."""
     taken = [name[len(prefix) + 1 :] for name in names(proj) if name.startswith(f"{prefix}-")]
     highest = max((int(n) for n in taken if n.isdigit()), default=0)
@@ -146,7 +154,7 @@ def next_name(proj: project.Project, prefix: str = "exp") -> str:
     return name
 
 
-def referenced_oids(proj: project.Project) -> set[str]:
+def referenced_oids(proj: _Rooted) -> set[str]:
     """Every object the records' locks name (outputs, cached or not, and deps; a directory by its
     manifest's oid): `pivot gc` keeps them, so an experiment can still be applied."""
     oids: set[str] = set()

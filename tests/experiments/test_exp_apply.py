@@ -9,8 +9,8 @@ import pathlib
 
 import pytest
 from conftest import assert_clean_error
-from expsupport import commit, make_project, project_paths, record_experiment, runs
 
+from experiments.expsupport import commit, make_project, project_paths, record_experiment, runs
 from pivot.experiments import record
 from pivot.storage.cache import Cache
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from expsupport import make_project, record_experiment
 
+from experiments.expsupport import make_project, record_experiment
 from pivot import errors
 from pivot.base import project
 from pivot.experiments import record

@@ -9,8 +9,8 @@ import json
 
 import pytest
 from conftest import assert_clean_error
-from expsupport import commit, make_project, project_paths, record_experiment
 
+from experiments.expsupport import commit, make_project, project_paths, record_experiment
 from pivot.base import wording
 from pivot.experiments import record
 

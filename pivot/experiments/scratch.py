@@ -1,0 +1,63 @@
+"""Scratch trees `.pivot/tmp/exps/<name>/`: a copy of the workspace an experiment runs in.
+
+The copy holds the project's files as they are now (committed or not) and its lock files, so
+up-to-date stages are restored, not run; its `.pivot/cache` links to the project's cache, so
+what any experiment makes (and the run cache that shares stages between them) lands there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+from collections.abc import Iterator
+
+from pivot.base import project as project_mod
+
+# Never copied: version control, environments, and the project's own cache and scratch space
+# (the copy lives inside .pivot/tmp; the cache is linked, not copied).
+_SKIP_DIRS = {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
+_SKIP_DOT = {"cache", "tmp", "logs", "exps", "state.db", "state.db-wal", "state.db-shm", "run.lock"}
+
+
+def root_of(proj: project_mod.Project) -> pathlib.Path:
+    return proj.tmp_dir / "exps"
+
+
+def create(proj: project_mod.Project, name: str) -> pathlib.Path:
+    """A fresh scratch tree for experiment `name` (an old one left by a killed run is replaced)."""
+    dest = root_of(proj) / name
+    remove(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(proj.root, dest, symlinks=True, ignore=_ignore(proj.root))
+    (dest / project_mod.PIVOT_DIR).mkdir(exist_ok=True)
+    proj.cache_dir.mkdir(parents=True, exist_ok=True)  # a project that never ran has none yet
+    os.symlink(proj.cache_dir.resolve(), dest / project_mod.PIVOT_DIR / "cache", target_is_directory=True)
+    return dest
+
+
+def remove(path: pathlib.Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def cleaned(proj: project_mod.Project) -> Iterator[None]:
+    """Remove every scratch tree when the block ends, however it ends (a failure, Ctrl-C)."""
+    try:
+        yield
+    finally:
+        remove(root_of(proj))
+        with contextlib.suppress(OSError):
+            root_of(proj).parent.rmdir()  # .pivot/tmp itself, when nothing else uses it
+
+
+def _ignore(root: pathlib.Path):  # type: ignore[no-untyped-def]
+    dot = root / project_mod.PIVOT_DIR
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        if pathlib.Path(directory) == dot:
+            return {name for name in names if name in _SKIP_DOT}
+        return {name for name in names if name in _SKIP_DIRS}
+
+    return ignore
