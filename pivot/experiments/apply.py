@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,6 @@ from pivot import errors
 from pivot.base import atomic, project, yamldoc
 from pivot.experiments.record import ExpRecord
 from pivot.storage import lock as lock_mod
-from pivot.storage.hashing import Hashed
 from pivot.worktree import restore
 from pivot.worktree.workspace import Workspace
 
@@ -58,7 +56,7 @@ def apply(ws: Workspace, rec: ExpRecord, params: Sequence[tuple[ParamPath, Any]]
     params_text = _params_text(ws.project, params) if params else None
     restored = 0
     for out in outputs:
-        current = _hashed(ws, out.path)
+        current = restore.hash_now(ws, out.path)
         if current is None or current.info.oid != out.oid:
             # An output git tracks instead of the cache stays a plain file, whatever cache.type says.
             ws.cache.checkout(out.oid, ws.project.abspath(out.path), ws.hasher, copy=not out.cache)
@@ -99,7 +97,7 @@ def _check_edits(ws: Workspace, outputs: Sequence[_Output]) -> None:
     it: it is the last run's, not an edit.)"""
     edited = []
     for out in outputs:
-        current = _hashed(ws, out.path)
+        current = restore.hash_now(ws, out.path)
         if restore.classify(ws, out.oid, current) is not restore.OutputState.EDITED or current is None:
             continue
         lock = ws.read_lock(out.stage)
@@ -111,16 +109,6 @@ def _check_edits(ws: Workspace, outputs: Sequence[_Output]) -> None:
             f"{restore.edited_note(edited[0])}" + (f", and {len(edited) - 1} more" if len(edited) > 1 else "") + "; nothing was changed",
             hint="'pivot exp apply -f' overwrites it with the experiment's version (save a copy first if you need it)",
         )
-
-
-def _hashed(ws: Workspace, path: str) -> Hashed | None:
-    target = ws.project.abspath(path)
-    if not os.path.lexists(target):
-        return None
-    try:
-        return ws.hasher.hash_path(target)
-    except (OSError, errors.PivotError):
-        return None
 
 
 def _params_text(proj: project.Project, params: Sequence[tuple[ParamPath, Any]]) -> str:

@@ -60,7 +60,7 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
     restored, current, problems = 0, 0, []
     for ref in refs:
         path = ws.project.abspath(ref.path)
-        state = classify(ws, ref.oid, _current(ws, ref.path))
+        state = classify(ws, ref.oid, hash_now(ws, ref.path))
         if state is OutputState.CURRENT:
             current += 1
             continue
@@ -110,7 +110,7 @@ def drop_damaged(ws: Workspace, refs: Sequence[references.Reference]) -> tuple[s
     downloads them again. Returns the paths whose objects were removed."""
     dropped = []
     for ref in refs:
-        if not ws.cache.exists(ref.oid) or classify(ws, ref.oid, _current(ws, ref.path)) is OutputState.CURRENT:
+        if not ws.cache.exists(ref.oid) or classify(ws, ref.oid, hash_now(ws, ref.path)) is OutputState.CURRENT:
             continue
         if not ws.cache.intact(ref.oid, ws.hasher):
             _drop(ws, ref.oid, ws.project.abspath(ref.path))
@@ -123,7 +123,8 @@ def _drop(ws: Workspace, oid: str, path: os.PathLike[str]) -> None:
     ws.cache.drop_damaged(oid, ws.hasher)
 
 
-def _current(ws: Workspace, path: str) -> Hashed | None:
+def hash_now(ws: Workspace, path: str) -> Hashed | None:
+    """The workspace path hashed as it is now; None when it is absent or cannot be read."""
     target = ws.project.abspath(path)
     if not os.path.lexists(target):
         return None
