@@ -99,7 +99,7 @@ def execute(
 
     def run(options: RunOptions) -> reporting.RunSummary:
         options = dataclasses.replace(options, run_cache=request.run_cache)
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 
     if kind == "dask":
@@ -177,7 +177,7 @@ def _traffic(offload: RemoteOffload | None) -> results.Traffic | None:
     return results.Traffic(offload.remote.name, t.workers_in, t.workers_out, t.client_up, t.client_down, t.stages, t.code)
 
 
-class _sigterm_as_interrupt:
+class sigterm_as_interrupt:
     """SIGTERM stops a run like Ctrl-C does: no new stages, workers stopped (the CLI exits 130)."""
 
     def __enter__(self) -> None:

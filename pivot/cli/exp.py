@@ -53,10 +53,10 @@ def exp() -> None:
     "Brackets or quotes keep a comma in one value: 'train.tags=[\"a,b\"]'.",
 )
 @click.option("--zip", "zipped", is_flag=True, help="Pair the -S values (the i-th of each) instead of their cross product.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Experiments at once, each with a share of the stages' workers (default: CPU count).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once, over every experiment of the sweep (default: CPU count).")
 @click.option("-n", "--name", default=None, help="The experiment's name; with several, their prefix (default: exp).")
 def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: int | None, name: str | None) -> None:
-    """Run one experiment per combination of -S values, each in a scratch copy of the workspace."""
+    """Run one experiment per combination of -S values, all in one run, each in a scratch copy of the workspace."""
     from pivot.experiments import plan
 
     proj = common.api()

@@ -61,7 +61,7 @@ def run_pipeline(
 ) -> RunSummary:
     reporter = reporter or Reporter()
     start = time.perf_counter()
-    hooks = _Hooks(ws, pipeline, graph, options, reporter)
+    hooks = StageHooks(ws, pipeline, graph, options, reporter)
     workers = max(1, min(options.jobs, len(names)))
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
@@ -87,11 +87,22 @@ def run_pipeline(
     return summary
 
 
-class _Hooks:
+class StageHooks:
+    """The scheduler's hooks for one workspace's stages: decide, restore or submit, commit.
+    `code_root`: where workers import the stages' code from, when not the workspace itself (an
+    experiment's scratch tree runs the project's code)."""
+
     def __init__(
-        self, ws: Workspace, pipeline: LoadedPipeline, graph: Graph, options: RunOptions, reporter: Reporter
+        self,
+        ws: Workspace,
+        pipeline: LoadedPipeline,
+        graph: Graph,
+        options: RunOptions,
+        reporter: Reporter,
+        code_root: str | None = None,
     ) -> None:
         self._ws = ws
+        self._code_root = code_root
         self._pipeline = pipeline
         self._graph = graph
         self._options = options
@@ -157,7 +168,13 @@ class _Hooks:
         commit.clear_outputs(self._ws, stage, facts.damaged.values(), lock)
         log_path = self._log_path(name)
         tail = LogTail(log_path, lambda line: self._reporter.stage_output(name, line))
-        task = StageTask(stage, str(self._ws.project.root), str(log_path), on_cluster=self._options.pool_factory is not None)
+        task = StageTask(
+            stage,
+            str(self._ws.project.root),
+            str(log_path),
+            on_cluster=self._options.pool_factory is not None,
+            code_root=self._code_root,
+        )
         # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
         offload = self._options.offload
         submission = offload.submission(task, facts) if offload else Submission(worker.execute, (task,))

@@ -32,6 +32,9 @@ class StageTask:
     # after the stage (the next run imports the code as it is then); and Dask may run the task
     # again after its first worker died, so the outputs are cleared first, as the client did.
     on_cluster: bool = False
+    # Where the stage's code is imported from when it is not `root`: an experiment runs in a
+    # scratch copy of the project, but on the project's modules, which the fork server holds.
+    code_root: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -35,8 +35,9 @@ _SAID_IN_FULL = (StageContractError, errors.LoaderError)
 def execute(task: StageTask) -> StageOutcome:
     start = time.perf_counter()
     os.chdir(task.root)
-    importing.put_on_path(task.root)
-    warm.ensure_fresh(task.root)  # a preloaded module that changed on disk is imported again
+    code_root = task.code_root or task.root
+    importing.put_on_path(code_root)
+    warm.ensure_fresh(code_root)  # a preloaded module that changed on disk is imported again
     if task.on_cluster:
         from pivot.executor import commit  # only here: loky workers start without it
 

@@ -3,10 +3,9 @@
 Every experiment's overrides are validated by loading the pipeline with them before anything
 runs, so bad `-S` input ends the command with nothing written. All experiments run on the same
 code and data, so a stage's inputs are the same in two experiments when its params and the
-inputs of every stage upstream of it are. A stage whose inputs are the workspace's in every
-experiment is shared by all: it runs once before them. A stage whose inputs are the same in
-only some experiments runs in the first of them (its leader); the others wait for it there and
-then restore it from the run cache.
+inputs of every stage upstream of it are. Such a stage runs in the first experiment that has it
+(its leader); in the others it waits for the leader's and is then restored from the run cache.
+A stage whose inputs are the workspace's in every experiment is `shared`: it runs (at most) once.
 """
 
 from __future__ import annotations
@@ -27,9 +26,10 @@ class Experiment:
     name: str
     overrides: Mapping[str, Any]
     stages: tuple[str, ...]  # what it runs: the targets and everything upstream
-    # (leader, stage): an earlier experiment that runs a stage with the same inputs; this one
-    # starts once the leader has finished it
-    awaits: tuple[tuple[str, str], ...] = ()
+    loaded: session.Loaded  # the pipeline with its overrides, loaded from the workspace
+    # stage -> the earlier experiment that runs it with the same inputs: this one restores it
+    # from the run cache once the leader has finished it
+    leaders: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ def make(proj: Project, options: Sequence[str], *, targets: Sequence[str] = (), 
     experiments = []
     for exp_name, combo in zip(names, combos, strict=True):
         loaded = proj.load_pipeline(check_sources=False, overrides=combo)
-        experiments.append(Experiment(exp_name, combo, tuple(session.select(loaded, targets))))
+        experiments.append(Experiment(exp_name, combo, tuple(session.select(loaded, targets)), loaded))
         keys.append(_input_keys(loaded.graph))
     workspace = _input_keys(base.graph)
     shared = tuple(
@@ -57,7 +57,7 @@ def make(proj: Project, options: Sequence[str], *, targets: Sequence[str] = (), 
         for stage in base.graph.order
         if any(stage in e.stages for e in experiments) and all(k[stage] == workspace[stage] for k in keys)
     )
-    return Plan(tuple(targets), tuple(_with_leaders(experiments, keys, set(shared))), shared)
+    return Plan(tuple(targets), tuple(_with_leaders(experiments, keys)), shared)
 
 
 def _input_keys(graph: graph_mod.Graph) -> dict[str, str]:
@@ -69,18 +69,16 @@ def _input_keys(graph: graph_mod.Graph) -> dict[str, str]:
     return keys
 
 
-def _with_leaders(experiments: list[Experiment], keys: list[dict[str, str]], shared: set[str]) -> list[Experiment]:
-    leaders: dict[str, str] = {}  # input key -> the first experiment that runs it
+def _with_leaders(experiments: list[Experiment], keys: list[dict[str, str]]) -> list[Experiment]:
+    first: dict[str, str] = {}  # input key -> the first experiment that runs it
     done = []
     for exp, exp_keys in zip(experiments, keys, strict=True):
-        awaits = []
+        leaders = {}
         for stage in exp.stages:
-            if stage in shared:
-                continue
-            leader = leaders.setdefault(exp_keys[stage], exp.name)
+            leader = first.setdefault(exp_keys[stage], exp.name)
             if leader != exp.name:
-                awaits.append((leader, stage))
-        done.append(dataclasses.replace(exp, awaits=tuple(awaits)))
+                leaders[stage] = leader
+        done.append(dataclasses.replace(exp, leaders=leaders))
     return done
 
 

@@ -1,11 +1,11 @@
-"""`run_sweep`: run a sweep's experiments in scratch trees, at most `jobs` at once, and record them.
+"""`run_sweep`: every experiment of a sweep in ONE scheduler run, and each recorded as it ends.
 
-The stages every experiment shares run once first, in this process, in a scratch tree of their
-own (when any of them is stale); meanwhile each experiment's process starts in its own scratch
-tree and waits at its gate, so its start-up overlaps that work. An experiment's gate opens once
-the shared stages are done and the leaders it awaits (plan.Experiment.awaits) have finished the
-stages it has in common with them: it then restores those from the run cache instead of running
-them again. The workspace is only read; scratch trees go when the sweep ends, however it ends.
+The scheduler's graph holds one node per (experiment, stage). A stage whose inputs are the same
+in several experiments (plan.Experiment.leaders) runs once, in the first of them; in the others
+its node waits for that one and is then restored from the run cache, so the sweep pays for it
+once. Every other node runs as soon as its upstream nodes are done, up to `jobs` at once, in the
+experiment's scratch tree (a copy of the workspace) on the project's own code. The workspace is
+only read; scratch trees go when the sweep ends, however it ends.
 """
 
 from __future__ import annotations
@@ -13,20 +13,21 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
-import signal
-import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
 
 from pivot import errors
-from pivot.api import Project, session
+from pivot.api import Project, executors, session
 from pivot.base import atomic, git
 from pivot.base import project as project_mod
-from pivot.executor import reporting
-from pivot.experiments import children, record, scratch
+from pivot.executor import pool, reporting
+from pivot.executor.run import RunOptions, StageHooks
+from pivot.executor.scheduler import NodeState, Scheduler, Submission
+from pivot.executor.task import StageOutcome
+from pivot.experiments import outcome, record, scratch
 from pivot.experiments import plan as plan_mod
+from pivot.worktree.workspace import Workspace
 
-SHARED = "_shared"  # the scratch tree the shared stages run in: not a valid experiment name
+SEPARATOR = "/"  # between the experiment and the stage in a node's name: in neither of them
 
 
 class Progress:
@@ -36,7 +37,7 @@ class Progress:
         """Before anything runs: how many stage results and experiments to expect."""
 
     def stage_finished(self, experiment: str, stage: str, status: str) -> None:
-        """A stage of `experiment` (or of the shared run, `_shared`) ended."""
+        """A stage of `experiment` ended (ran, restored, failed...)."""
 
     def experiment_finished(self, rec: record.ExpRecord) -> None:
         """An experiment ended and was recorded."""
@@ -45,145 +46,167 @@ class Progress:
 def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, progress: Progress | None = None) -> list[record.ExpRecord]:
     """Run every experiment of `plan`; a failed one is recorded as failed and the rest go on."""
     progress = progress or Progress()
-    jobs = jobs or os.cpu_count() or 1
+    jobs = jobs or pool.default_jobs()
     project_mod.ensure_dot_dir(proj.paths)  # a project that never ran: the records need .pivot/
-    shared = _stale_shared(proj, plan)
-    progress.started(len(shared) + sum(len(e.stages) for e in plan.experiments), len(plan.experiments))
-    with session.project_lock(proj.paths), scratch.cleaned(proj.paths):
+    kind = executors.choose(executors.Request(), None)  # a local pool: scratch trees are local
+    options = RunOptions(jobs, keep_going=True, executor=kind)
+    with session.project_lock(proj.paths), scratch.cleaned(proj.paths), _cwd_kept(), contextlib.ExitStack() as stack:
         _ignore_records(proj)
-        sweep = _Sweep(proj, plan, jobs, progress)
-        try:
-            if shared:
-                _run_shared(proj, shared, jobs, _Relay(progress, sweep.fill))
-            sweep.shared_done = True
-            sweep.fill()
-            while sweep.pending or sweep.running:
-                sweep.step()
-                sweep.fill()
-        finally:
-            children.stop(sweep.running)
+        sweep = _Sweep(proj, plan, progress)
+        for exp in plan.experiments:
+            sweep.add(exp, stack.enter_context(session.opened(Project.open(scratch.create(proj.paths, exp.name)).paths)), options)
+        if kind == "forkserver":
+            from pivot.executor import warm
+
+            warm.expect(str(proj.root), sweep.modules())  # the server holds the stages' modules
+        progress.started(len(sweep.order), len(plan.experiments))
+        workers = max(1, min(jobs, len(sweep.order)))
+        scheduler = Scheduler(
+            sweep.order,
+            sweep.upstream,
+            sweep,
+            jobs=jobs,
+            keep_going=True,
+            make_executor=lambda: pool.LazyExecutor(lambda: pool.create(workers, kind)),
+            mutex=sweep.mutex(),
+        )
+        with executors.sigterm_as_interrupt():
+            states = scheduler.run()
+        sweep.finish(states)
     return sweep.done
 
 
+class _Member:
+    """One experiment in the sweep: its scratch workspace, its hooks and what it has left."""
+
+    def __init__(self, exp: plan_mod.Experiment, hooks: StageHooks, ws: Workspace) -> None:
+        self.exp, self.hooks, self.ws = exp, hooks, ws
+        self.left = set(exp.stages)
+        self.recorded = False
+
+
 class _Sweep:
-    """The experiments waiting, running (at most `slots` at once) and done."""
+    """The scheduler's hooks over every experiment's stages: a node `exp/stage` is the stage
+    `stage` of experiment `exp`, decided, run and committed by that experiment's own hooks."""
 
-    def __init__(self, proj: Project, plan: plan_mod.Plan, jobs: int, progress: Progress) -> None:
+    def __init__(self, proj: Project, plan: plan_mod.Plan, progress: Progress) -> None:
         self.proj, self.plan, self.progress = proj, plan, progress
-        self.pending = list(plan.experiments)
-        self.slots = max(1, min(jobs, len(self.pending)))
-        self.per_child = max(1, jobs // self.slots)
-        self.running: list[children.Child] = []
-        self.started: dict[str, children.Child] = {}
+        self.members: dict[str, _Member] = {}
         self.done: list[record.ExpRecord] = []
-        self.shared_done = False
         self.base = _git_head(proj)
+        stages = plan.experiments[0].loaded.graph.order if plan.experiments else ()
+        self.order = [_node(e.name, s) for s in stages for e in plan.experiments if s in e.stages]
+        self.upstream: dict[str, frozenset[str]] = {}
+        for exp in plan.experiments:
+            graph = exp.loaded.graph
+            for stage in exp.stages:
+                ups = {_node(exp.name, up) for up in graph.upstream[stage] if up in exp.stages}
+                if stage in exp.leaders:  # restored from the leader's run, once it has one
+                    ups.add(_node(exp.leaders[stage], stage))
+                self.upstream[_node(exp.name, stage)] = frozenset(ups)
 
-    def fill(self) -> None:
-        while self.pending and len(self.running) < self.slots:
-            child = children.start(self.proj, self.pending.pop(0), self.per_child)
-            self.running.append(child)
-            self.started[child.name] = child
+    def add(self, exp: plan_mod.Experiment, ws: Workspace, options: RunOptions) -> None:
+        loaded = exp.loaded
+        hooks = StageHooks(ws, loaded.pipeline, loaded.graph, options, _Relay(self, exp.name), code_root=str(self.proj.root))
+        self.members[exp.name] = _Member(exp, hooks, ws)
 
-    def step(self) -> None:
-        """Relay events, open the gates that may open, and record the experiments that ended."""
-        for child in list(self.running):
-            ended = child.ended()  # before reading: an ended child's events are all written
-            children.read_events(child, self.progress.stage_finished)
-            if ended:
-                self.running.remove(child)
-                self._record(child)
-        for child in self.running:
-            if self.shared_done and all(self._reached(leader, stage) for leader, stage in self._exp(child.name).awaits):
-                child.open_gate()
-        time.sleep(0.03)
+    def modules(self) -> set[str]:
+        graph = self.plan.experiments[0].loaded.graph
+        return {stage.func.partition(":")[0] for stage in graph.stages.values() if stage.func}
 
-    def _reached(self, leader: str, stage: str) -> bool:
-        child = self.started.get(leader)
-        return child is not None and (stage in child.finished or child.ended())
+    def mutex(self) -> dict[str, tuple[str, ...]]:
+        return {
+            _node(exp.name, stage): tuple(exp.loaded.graph.stages[stage].mutex)
+            for exp in self.plan.experiments
+            for stage in exp.stages
+            if exp.loaded.graph.stages[stage].mutex
+        }
 
-    def _exp(self, name: str) -> plan_mod.Experiment:
-        return next(e for e in self.plan.experiments if e.name == name)
+    # ----------------------------------------------------------- the scheduler's hooks
 
-    def _record(self, child: children.Child) -> None:
-        exp = self._exp(child.name)
-        result = child.result or children.failure(child)
+    def prepare(self, name: str) -> Submission | None:
+        member, stage = self._split(name)
+        return member.hooks.prepare(stage)
+
+    def complete(self, name: str, result: StageOutcome) -> bool:
+        member, stage = self._split(name)
+        return member.hooks.complete(stage, result)
+
+    def crashed(self, name: str, message: str) -> None:
+        member, stage = self._split(name)
+        member.hooks.crashed(stage, message)
+
+    def tick(self) -> None:
+        for member in self.members.values():
+            member.hooks.tick()
+
+    def _split(self, name: str) -> tuple[_Member, str]:
+        exp, _, stage = name.partition(SEPARATOR)
+        return self.members[exp], stage
+
+    # ----------------------------------------------------------- records
+
+    def stage_ended(self, exp: str, result: reporting.StageResult) -> None:
+        member = self.members[exp]
+        self.progress.stage_finished(exp, result.name, result.status.value)
+        member.left.discard(result.name)
+        if not member.left:
+            self._record(member)
+
+    def finish(self, states: Mapping[str, NodeState]) -> None:
+        """After the run: the stages that never started, then every experiment not yet recorded."""
+        for name, state in states.items():
+            if state in (NodeState.BLOCKED, NodeState.NOT_STARTED):
+                member, stage = self._split(name)
+                member.hooks.record(reporting.StageResult(stage, reporting.StageStatus(state.value)))
+        for member in self.members.values():
+            if not member.recorded:
+                self._record(member)
+
+    def _record(self, member: _Member) -> None:
+        exp = member.exp
+        results = [member.hooks.results[s] for s in exp.stages if s in member.hooks.results]
+        found = outcome.collect(member.ws, exp.loaded.pipeline, results, exp.leaders)
         rec = record.ExpRecord(
             name=exp.name,
             base=self.base,
             created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            status=result["status"],
-            error=result.get("error"),
+            status=found.status,
+            error=found.error,
             overrides=dict(exp.overrides),
-            params=result.get("params") or {},
-            metrics=result.get("metrics") or {},
-            locks=result.get("locks") or {},
+            params=found.params,
+            metrics=found.metrics,
+            locks=found.locks,
         )
         record.write(self.proj, rec)
-        scratch.remove(child.root)  # now, while others run, rather than all at the end
+        member.recorded = True
         self.done.append(rec)
         self.progress.experiment_finished(rec)
 
 
 class _Relay(reporting.Reporter):
-    """The shared run's progress, told as the `_shared` experiment's; when its first stage
-    starts, the experiments are started too (they wait at their gates)."""
+    """One experiment's stage results, passed on to the sweep."""
 
-    def __init__(self, progress: Progress, on_start: Any) -> None:
-        self._progress = progress
-        self._on_start = on_start
-
-    def stage_started(self, name: str, decision: Any) -> None:
-        self._on_start()
+    def __init__(self, sweep: _Sweep, exp: str) -> None:
+        self._sweep, self._exp = sweep, exp
 
     def stage_finished(self, result: reporting.StageResult) -> None:
-        self._progress.stage_finished(SHARED, result.name, result.status.value)
+        self._sweep.stage_ended(self._exp, result)
 
 
-def _run_shared(proj: Project, stages: tuple[str, ...], jobs: int, reporter: reporting.Reporter) -> None:
-    """Run the shared stages once in a scratch tree of their own; the run cache then holds them
-    for every experiment. If they fail, each experiment runs (and reports) them itself."""
-    root = scratch.create(proj.paths, SHARED)
-    executor = "inprocess" if len(stages) == 1 else None  # one stage: a pool would only cost start-up
-    try:
-        with _noticing_ctrl_c():
-            Project.open(root).run(stages, jobs=jobs, keep_going=True, executor=executor, reporter=reporter)
-    except errors.Interrupted:
-        raise  # Ctrl-C: the sweep ends, nothing is recorded
-    except errors.PivotError:
-        pass
+def _node(exp: str, stage: str) -> str:
+    return f"{exp}{SEPARATOR}{stage}"
 
 
 @contextlib.contextmanager
-def _noticing_ctrl_c() -> Iterator[None]:
-    """Ctrl-C ends the sweep even when it lands in a stage run in this process, where the run
-    takes it for that stage's failure (and, keeping going, would go on)."""
-    seen: list[int] = []
-
-    def interrupt(signum: int, frame: object) -> None:
-        seen.append(signum)
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGINT, interrupt)
-    except ValueError:  # not the main thread (embedded use): leave signals alone
-        yield
-        return
+def _cwd_kept() -> Iterator[None]:
+    """A stage run in this process changes directory to its scratch tree: come back after."""
+    cwd = os.getcwd()
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if seen:
-        raise KeyboardInterrupt
-
-
-def _stale_shared(proj: Project, plan: plan_mod.Plan) -> tuple[str, ...]:
-    """The shared stages worth running once first: only with several experiments, and only when
-    one of them would run (an up-to-date stage is restored in each scratch tree anyway)."""
-    if len(plan.experiments) < 2 or not plan.shared:
-        return ()
-    decisions = proj.plan(plan.shared, keep_going=True)
-    return plan.shared if any(d.run for d in decisions) else ()
+        with contextlib.suppress(OSError):
+            os.chdir(cwd)
 
 
 def _ignore_records(proj: Project) -> None:

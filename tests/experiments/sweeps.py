@@ -50,7 +50,10 @@ def train(params: TrainParams, data: Annotated[str, outputs.Dep("clean.txt", loa
     _count("train")
     if params.nap:
         (pathlib.Path(os.environ["EXP_COUNTS"]) / "napping").write_text(str(os.getpid()))
+        began = time.time()
         time.sleep(params.nap)
+        with open(pathlib.Path(os.environ["EXP_COUNTS"]) / "spans", "a") as handle:
+            handle.write(f"{began} {time.time()}\\n")
     if params.lr < 0:
         raise ValueError("the learning rate must not be negative")
     return {"model": f"model({data.strip()}, lr={params.lr}, epochs={params.epochs})", "score": {"acc": params.lr * params.epochs}}

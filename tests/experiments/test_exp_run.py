@@ -18,7 +18,7 @@ from experiments.sweeps import git, runs, snapshot
 from pivot.api import Project
 from pivot.experiments import record
 
-pytestmark = pytest.mark.slow  # each experiment runs in a process of its own
+pytestmark = pytest.mark.slow  # a pool of workers per sweep
 
 
 def _object(root: pathlib.Path, oid: str) -> pathlib.Path:
@@ -54,8 +54,9 @@ def test_a_sweep_of_four_shares_prepare_and_leaves_the_workspace_alone(sweep_pro
         assert json.loads(_object(root, metric).read_text()) == {"acc": lr * epochs}
         assert f"{rec.name}  ok  train.lr={lr:g}  train.epochs={epochs}  metrics.json: acc={lr * epochs:g}" in result.output
     assert "4 experiments: 4 ok, 0 failed" in result.output
-    assert "_shared: prepare: ran" in result.output  # plain lines off a terminal: each stage as it ends
-    assert "exp-1: prepare: restored from run cache" in result.output
+    assert "exp-1: prepare: ran" in result.output  # plain lines off a terminal: each stage as it ends
+    for other in ("exp-2", "exp-3", "exp-4"):  # the same inputs: restored from the run exp-1 made
+        assert f"{other}: prepare: restored from run cache" in result.output
     head = git(root, "rev-parse", "HEAD").strip()
     assert {rec.base for rec in recs.values()} == {head}
 
@@ -72,6 +73,18 @@ def test_a_stage_the_same_in_some_experiments_runs_once_for_them(sweep_project, 
     assert len(recs) == 4 and len(models) == 2
     reports = {r.locks["evaluate"]["outs"]["report.txt"]["hash"] for r in recs}
     assert len(reports) == 4
+
+
+@pytest.mark.parametrize("jobs", [2, 1])
+def test_the_experiments_stages_run_at_once_up_to_jobs(sweep_project, pivot, counts, jobs):
+    """One run over every experiment: their trains overlap under -j 2, and take turns under -j 1."""
+    result = pivot("exp", "run", "-S", "train.nap=1.5,1.6", "-j", str(jobs))
+
+    assert result.exit_code == 0, result.output
+    (_, first_end), (second_start, _) = sorted(
+        tuple(map(float, line.split())) for line in (counts / "spans").read_text().splitlines()
+    )
+    assert (second_start < first_end) is (jobs == 2)
 
 
 def test_an_up_to_date_shared_stage_is_not_run_again(sweep_project, pivot, counts):
@@ -123,9 +136,12 @@ def test_gc_keeps_an_experiments_model_until_its_record_is_removed(sweep_project
     assert not _object(root, model).exists()
 
 
-@pytest.mark.parametrize("where", ["experiment", "shared"])
-def test_sigint_stops_the_sweep_and_records_nothing_half_done(sweep_project, counts, where):
-    """In an experiment's own process, or in the shared stage the sweep runs first."""
+@pytest.mark.parametrize(
+    ("where", "sig"),
+    [("experiment", signal.SIGINT), ("shared", signal.SIGINT), ("shared", signal.SIGTERM)],
+)
+def test_a_signal_stops_the_sweep_and_records_nothing_half_done(sweep_project, counts, where, sig):
+    """In a stage of one experiment, or in the stage every experiment shares; Ctrl-C or a kill."""
     root = sweep_project
     if where == "shared":
         (root / "data.txt").write_text("new data\n")  # prepare is stale: it runs once, first
@@ -150,7 +166,7 @@ def test_sigint_stops_the_sweep_and_records_nothing_half_done(sweep_project, cou
             time.sleep(0.1)
         assert napping.exists(), proc.communicate(timeout=5)[0] if proc.poll() is not None else "no stage started"
         stage_pid = int(napping.read_text())
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         output, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
