@@ -135,9 +135,13 @@ def names(proj: _Rooted) -> list[str]:
 
 
 def all(proj: _Rooted) -> list[ExpRecord]:  # the name the shared format gives it; shadows the builtin here only
-    """Every record, oldest first (ties by name)."""
+    """Every record, oldest first; one sweep's (created alike) by name, exp-2 before exp-10."""
     records = [_parse(exps_dir(proj) / f"{name}{_SUFFIX}") for name in names(proj)]
-    return sorted(records, key=lambda rec: (rec.created, rec.name))
+    return sorted(records, key=lambda rec: (rec.created, _natural(rec.name)))
+
+
+def _natural(name: str) -> list[tuple[int, str]]:
+    return [(int(part), "") if part.isdigit() else (-1, part) for part in re.split(r"(\d+)", name)]
 
 
 def remove(proj: _Rooted, name: str) -> None:

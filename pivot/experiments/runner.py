@@ -94,6 +94,8 @@ class _Sweep:
         self.members: dict[str, _Member] = {}
         self.done: list[record.ExpRecord] = []
         self.base = _git_head(proj)
+        # Every experiment of a sweep is created when the sweep starts, as a queued one would be.
+        self.created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         stages = plan.experiments[0].loaded.graph.order if plan.experiments else ()
         self.order = [_node(e.name, s) for s in stages for e in plan.experiments if s in e.stages]
         self.upstream: dict[str, frozenset[str]] = {}
@@ -170,7 +172,7 @@ class _Sweep:
         rec = record.ExpRecord(
             name=exp.name,
             base=self.base,
-            created=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            created=self.created,
             status=found.status,
             error=found.error,
             overrides=dict(exp.overrides),

@@ -38,6 +38,13 @@ def test_records_list_oldest_first_and_names_count_up_from_the_highest(tmp_path)
     assert record.names(proj) == ["exp-2", "lr-3"]
 
 
+def test_one_sweeps_records_list_in_the_order_of_their_numbers(tmp_path):
+    proj = project.Project(tmp_path)
+    for name in ("exp-10", "exp-9", "exp-1"):  # created alike: a sweep's experiments
+        record.write(proj, _rec(name, "2026-12-05T10:00:00Z"))
+    assert [rec.name for rec in record.all(proj)] == ["exp-1", "exp-9", "exp-10"]
+
+
 @pytest.mark.parametrize("name", ["-x", "a/b", "a b", "x" * 101, ""])
 def test_a_bad_name_is_refused(tmp_path, name):
     with pytest.raises(errors.InputError) as caught:
