@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pivot import errors
 from pivot.api import overrides, session
 from pivot.api.project import Comparison, Project
 from pivot.base import git
+from pivot.declare.discovery import LoadedPipeline
 from pivot.experiments import apply as apply_mod
 from pivot.experiments import record
 from pivot.experiments.table import Line
@@ -55,16 +57,21 @@ def _side(rec: record.ExpRecord) -> snapshot.Snapshot:
 def apply(proj: Project, name: str, *, force: bool = False) -> apply_mod.Applied:
     """Experiment `name`'s params into params.yaml, its outputs and locks into the workspace."""
     rec = record.read(proj.paths, name)
-    loaded = proj.load_pipeline(check_sources=False)
-    params = []
-    for spec, value in rec.overrides.items():
-        stage, key = overrides._split(spec, loaded.pipeline)  # as `-S` and Project.run read it
-        params.append(((stage, *key.split(".")), value))
+    params = param_paths(proj.load_pipeline(check_sources=False).pipeline, rec.overrides)
     with session.project_lock(proj.paths), session.opened(proj.paths, proj.defer) as ws:
         done = apply_mod.apply(ws, rec, params, force=force)
     head = _head(proj)
     moved = rec.base is not None and head is not None and rec.base != head
     return dataclasses.replace(done, other_base=rec.base if moved else None)
+
+
+def param_paths(pipeline: LoadedPipeline, values: Mapping[str, Any]) -> list[tuple[apply_mod.ParamPath, Any]]:
+    """`-S` overrides as paths into params.yaml: `train.lr` -> ("train", "lr"), read as `-S` reads it."""
+    found: list[tuple[apply_mod.ParamPath, Any]] = []
+    for spec, value in values.items():
+        stage, key = overrides._split(spec, pipeline)
+        found.append(((stage, *key.split(".")), value))
+    return found
 
 
 def remove(proj: Project, names: Sequence[str], *, every: bool = False) -> list[str]:

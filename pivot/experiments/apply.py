@@ -53,7 +53,7 @@ def apply(ws: Workspace, rec: ExpRecord, params: Sequence[tuple[ParamPath, Any]]
     _check_objects(ws, rec.name, outputs)
     if not force:
         _check_edits(ws, outputs)
-    params_text = _params_text(ws.project, params) if params else None
+    params_text = params_yaml(ws.project, params) if params else None
     restored = 0
     for out in outputs:
         current = restore.hash_now(ws, out.path)
@@ -111,7 +111,7 @@ def _check_edits(ws: Workspace, outputs: Sequence[_Output]) -> None:
         )
 
 
-def _params_text(proj: project.Project, params: Sequence[tuple[ParamPath, Any]]) -> str:
+def params_yaml(proj: project.Project, params: Sequence[tuple[ParamPath, Any]]) -> str:
     """params.yaml with each value set (a missing file starts empty), comments and order kept."""
     from pivot.base import yamledit  # ruamel: only for the commands that edit a file
 

@@ -16,14 +16,14 @@ import os
 from collections.abc import Iterator, Mapping
 
 from pivot import errors
-from pivot.api import Project, executors, session
+from pivot.api import Project, executors, exp_show, session
 from pivot.base import atomic, git
 from pivot.base import project as project_mod
 from pivot.executor import pool, reporting
 from pivot.executor.run import RunOptions, StageHooks
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome
-from pivot.experiments import outcome, record, scratch
+from pivot.experiments import apply, outcome, record, scratch
 from pivot.experiments import plan as plan_mod
 from pivot.worktree.workspace import Workspace
 
@@ -54,7 +54,9 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
         _ignore_records(proj)
         sweep = _Sweep(proj, plan, progress)
         for exp in plan.experiments:
-            sweep.add(exp, stack.enter_context(session.opened(Project.open(scratch.create(proj.paths, exp.name)).paths)), options)
+            here = Project.open(scratch.create(proj.paths, exp.name))
+            _write_params(here, exp)
+            sweep.add(exp, stack.enter_context(session.opened(here.paths)), options)
         if kind == "forkserver":
             from pivot.executor import warm
 
@@ -209,6 +211,14 @@ def _cwd_kept() -> Iterator[None]:
     finally:
         with contextlib.suppress(OSError):
             os.chdir(cwd)
+
+
+def _write_params(here: Project, exp: plan_mod.Experiment) -> None:
+    """The experiment's values in its scratch tree's params.yaml too, as `exp apply` would write
+    them: a shell stage's script that reads params.yaml itself (as DVC's do) sees them."""
+    if exp.overrides:
+        params = exp_show.param_paths(exp.loaded.pipeline, exp.overrides)
+        atomic.write_text(here.paths.params_file, apply.params_yaml(here.paths, params))
 
 
 def _ignore_records(proj: Project) -> None:
