@@ -75,6 +75,24 @@ def apply(pipeline: discovery.LoadedPipeline, overrides: Mapping[str, Any]) -> d
     return dataclasses.replace(pipeline, stages=stages, fingerprints=fingerprints)
 
 
+def require_passed(pipeline: discovery.LoadedPipeline, overrides: Mapping[str, Any], names: Sequence[str]) -> None:
+    """Refuse, for a run, an override a shell stage among `names` only lists under `params:`: its
+    script reads params.yaml, which -S leaves as it is, so the stage would run on the file's value
+    while its lock and the run cache recorded the override."""
+    entries = _shell_entries(pipeline)
+    for spec in overrides:
+        for name in names:
+            entry = entries[name][0] if name in entries else None
+            if entry is not None and shell.reads(entry, spec) and not shell.passes(entry, spec):
+                raise errors.ParamsError(
+                    f"params override '{spec}': shell stage '{name}' lists it under 'params:' but no "
+                    f"${{{spec}}} passes it to its command, so its script reads params.yaml, which -S "
+                    "leaves as it is",
+                    hint=f"pass it in the command (e.g. --value ${{{spec}}}), set it in params.yaml, or "
+                    f"try it with 'pivot exp run -S {spec}=...', which writes it into the experiment's copy",
+                )
+
+
 def _shell_entries(pipeline: discovery.LoadedPipeline) -> dict[str, tuple[shell.ShellEntry, yamldoc.Document]]:
     """Each shell stage as pivot.yaml writes it (only shell stages are read again, never imported)."""
     if not any(stage.is_shell for stage in pipeline.stages.values()):

@@ -118,6 +118,10 @@ class Project:
         with executors.preloading(request, os.fspath(self.root)):  # workers' imports overlap this one
             loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
         names = session.select(loaded, targets)
+        if overrides:
+            from pivot.api import overrides as overriding
+
+            overriding.require_passed(loaded.pipeline, overrides, names)
         if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
             graph_mod.check_sources(loaded.graph, names)
         project_mod.ensure_dot_dir(self.paths)
@@ -147,6 +151,10 @@ class Project:
 
         loaded = self.load_pipeline(overrides=overrides)
         names = session.select(loaded, targets)
+        if overrides:  # what `run` would refuse, a dry run refuses too
+            from pivot.api import overrides as overriding
+
+            overriding.require_passed(loaded.pipeline, overrides, names)
         if not keep_going:
             graph_mod.check_sources(loaded.graph, names)
         project_mod.ensure_dot_dir(self.paths)

@@ -90,6 +90,13 @@ def reads(entry: ShellEntry, key: str) -> bool:
     return whole or any(k == key or k.startswith(key + ".") or key.startswith(k + ".") for k in keys)
 
 
+def passes(entry: ShellEntry, key: str) -> bool:
+    """Whether a `${...}` of the stage names params.yaml's dotted `key` (or a key above or below
+    it), so its command receives the value; a key it only lists, its script reads from the file."""
+    keys = set(shellvalues.PLACEHOLDER.findall(json.dumps(entry.raw, default=str)))
+    return any(k == key or k.startswith(key + ".") or key.startswith(k + ".") for k in keys)
+
+
 def build(name: str, entry: ShellEntry, doc: yamldoc.Document, files: shellvalues.Files) -> tuple[Stage, fingerprint.Fingerprint]:
     builder = _Builder(name, entry, doc, files)
     wdir = builder.wdir()

@@ -97,3 +97,28 @@ def test_a_python_stage_and_a_shell_stage_reading_one_key_both_see_its_override(
     assert ran.exit_code == 0, ran.output
     assert (root / "model.txt").read_text() == "lr=0.3"
     assert (root / "report.txt").read_text() == "trained with 0.3\n"
+
+
+LISTED_ONLY = """\
+stages:
+  train:
+    cmd: python -c "import yaml; open('model.txt', 'w').write(str(yaml.safe_load(open('params.yaml'))['train']['lr']))"
+    params: [train.lr]
+    outs: [model.txt]
+"""
+
+
+def test_a_key_the_script_reads_from_params_yaml_is_refused_before_anything_runs(project, pivot):
+    """-S never writes params.yaml, so the script would run on the file's value under a lock
+    saying otherwise: the run is refused, naming the way that works."""
+    root = project({"pivot.yaml": LISTED_ONLY, "params.yaml": "train:\n  lr: 0.01\n"})
+    for command in (RUN, ("run", "-n")):
+        assert_clean_error(
+            pivot(*command, "-S", "train.lr=0.2"),
+            "shell stage 'train' lists it under 'params:' but no ${train.lr} passes it to its command",
+            "pivot exp run -S train.lr=...",
+        )
+    assert not (root / "model.txt").exists()
+    assert not (root / ".pivot" / "stages").exists()
+    assert pivot(*RUN).exit_code == 0  # without -S it runs on the file's value
+    assert (root / "model.txt").read_text() == "0.01"
