@@ -187,3 +187,13 @@ def test_a_real_sweep_pushed_is_applied_in_a_clone(sweep_project, pivot, tmp_pat
     assert status.exit_code == 0 and "will run" not in status.output
     assert {p.name: p.read_text() for p in counts.iterdir()} == before  # nothing ran
     shutil.rmtree(root / ".pivot" / "exps")
+
+
+def test_an_object_that_fails_to_upload_holds_back_only_the_records_naming_it(origin, pivot, tmp_path):
+    model = record.read(project_paths(origin), "exp-1").locks["train"]["outs"]["model.txt"]["hash"]
+    (tmp_path / "shared" / "files" / model[:2] / model[2:]).mkdir(parents=True)  # in the way of the upload
+    result = pivot("exp", "push")
+    assert result.exit_code == 1
+    assert "warning: exp-1 not pushed: 1 of its objects failed to upload" in result.output
+    assert "Pushed 1 experiment to origin" in result.output
+    assert sorted(p.name for p in (tmp_path / "shared" / "exps").iterdir()) == ["exp-2.json"]
