@@ -45,7 +45,7 @@ def _more() -> dict[str, click.Command]:
 
 @click.group(cls=_ExpGroup)
 def exp() -> None:
-    """Run params sweeps beside the workspace, and show, compare and apply them."""
+    """Run params sweeps beside the workspace, and show, compare, apply and share them."""
 
 
 @exp.command(name="run")
