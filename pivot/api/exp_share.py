@@ -60,7 +60,7 @@ def push(
 
     with sync.remote_session(proj.paths, remote) as (ws, there):
         recs = share.to_push(proj.paths, names)
-        found = {rec.name: exps.read(there, rec.name) for rec in recs}
+        found = dict(zip((rec.name for rec in recs), exps.read_many(there, [rec.name for rec in recs]), strict=True))
         texts = {name: None if f is None else (record.dumps(f.rec) if f.rec else "") for name, f in found.items()}
         todo = share.against(recs, texts)
         if not force:
@@ -116,7 +116,7 @@ def pull(
 
     with sync.remote_session(proj.paths, remote) as (ws, there):
         chosen = share.pick(names, exps.names(there), there.name)
-        found = [(name, exps.read(there, name)) for name in chosen]
+        found = list(zip(chosen, exps.read_many(there, chosen), strict=True))
         skipped = [(name, "it is no longer on the remote" if f is None else str(f.problem)) for name, f in found if f is None or f.rec is None]
         recs = [f.rec for _, f in found if f is not None and f.rec is not None]
         todo = share.against(recs, share.local_texts(proj.paths, [rec.name for rec in recs]))

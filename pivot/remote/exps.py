@@ -8,13 +8,18 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 import secrets
+from collections.abc import Sequence
 
 from pivot import errors
 from pivot.experiments import record
-from pivot.remote import layout, tasks
+from pivot.remote import layout, retry, tasks
 from pivot.remote.fs import Remote
 from pivot.remote.retry import RemoteUnavailable
 from pivot.storage import hashing
+
+# Records are small and each is one request: read this many at once (a gc -r reads them all,
+# twice, and a remote may hold hundreds).
+READ_JOBS = 16
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,6 +51,11 @@ def read(remote: Remote, name: str) -> Found | None:
     return Found(name, rec)
 
 
+def read_many(remote: Remote, names: Sequence[str], *, jobs: int = READ_JOBS) -> list[Found | None]:
+    """`read` of each of `names`, in order, `jobs` at a time."""
+    return retry.parallel_map(lambda name: read(remote, name), list(names), jobs)
+
+
 def put(remote: Remote, tmp_dir: pathlib.Path, rec: record.ExpRecord) -> None:
     """Upload `rec` (its objects must be on the remote already: the caller's duty)."""
     tmp_dir.mkdir(parents=True, exist_ok=True)
@@ -61,12 +71,12 @@ def referenced(remote: Remote, tmp_dir: pathlib.Path) -> set[str]:
     """Every object the remote's readable records name, a directory with the files its manifest
     (read from the remote) lists. What cannot be read names nothing: it cannot be applied anyway."""
     oids: set[str] = set()
-    for name in names(remote):
-        found = read(remote, name)
+    for found in read_many(remote, names(remote)):
         if found is not None and found.rec is not None:
             oids |= record.named_oids(found.rec)
-    for oid in sorted(o for o in oids if o.endswith(hashing.DIR_SUFFIX) and hashing.is_valid_oid(o)):
-        oids |= _members(remote, tmp_dir, oid)
+    dirs = sorted(oid for oid in oids if oid.endswith(hashing.DIR_SUFFIX) and hashing.is_valid_oid(oid))
+    for members in retry.parallel_map(lambda oid: _members(remote, tmp_dir, oid), dirs, READ_JOBS):
+        oids |= members
     return {oid for oid in oids if hashing.is_valid_oid(oid)}
 
 
