@@ -10,7 +10,6 @@ import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pivot import errors
 from pivot.api import sync
 from pivot.api.project import Project
 from pivot.experiments import record, share
@@ -86,22 +85,21 @@ def _upload(
         return dataclasses.replace(result, held_back=tuple(held))
     oids = set().union(*(record.named_oids(rec, record.OUTPUTS) for rec in ready))
     on_wait = None if progress is None else (lambda age: progress.waiting_for_gc(there.name, age))
-    pushed: list[str] = []
     with inflight.announced(there, ws.cache.tmp_dir, references.expand(ws.cache, oids), (), on_wait=on_wait):
         objects = transfer.push(ws.cache, there, oids, jobs=sync.transfer_jobs(jobs), verify=False, **sync.transfer_callbacks(progress))
         failed = {oid for oid, _ in objects.failed}
+        complete = []
         for rec in ready:
             broken = record.named_oids(rec, record.OUTPUTS) & failed
             if broken:
                 held.append((rec.name, f"{len(broken)} of its objects failed to upload"))
-                continue
-            try:
-                exps.put(there, ws.cache.tmp_dir, rec)  # last: its objects are all there now
-            except errors.TransferError as exc:
-                held.append((rec.name, exc.message))
-                continue
-            pushed.append(rec.name)
-    return dataclasses.replace(result, pushed=tuple(pushed), held_back=tuple(held), objects=objects)
+            else:
+                complete.append(rec)
+        # Last, and before the marker goes: their objects are all there now (see gc -r).
+        failures = exps.put_many(there, ws.cache.tmp_dir, complete)
+    held += [(rec.name, message) for rec, message in zip(complete, failures, strict=True) if message is not None]
+    pushed = tuple(rec.name for rec, message in zip(complete, failures, strict=True) if message is None)
+    return dataclasses.replace(result, pushed=pushed, held_back=tuple(held), objects=objects)
 
 
 def pull(

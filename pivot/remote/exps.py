@@ -17,7 +17,7 @@ from pivot.remote.fs import Remote
 from pivot.remote.retry import RemoteUnavailable
 from pivot.storage import hashing
 
-# Records are small and each is one request: read this many at once (a gc -r reads them all,
+# Records are small and each is one request: read (or write) this many at once (a gc -r reads them all,
 # twice, and a remote may hold hundreds).
 READ_JOBS = 16
 
@@ -51,9 +51,9 @@ def read(remote: Remote, name: str) -> Found | None:
     return Found(name, rec)
 
 
-def read_many(remote: Remote, names: Sequence[str], *, jobs: int = READ_JOBS) -> list[Found | None]:
-    """`read` of each of `names`, in order, `jobs` at a time."""
-    return retry.parallel_map(lambda name: read(remote, name), list(names), jobs)
+def read_many(remote: Remote, names: Sequence[str]) -> list[Found | None]:
+    """`read` of each of `names`, in order, `READ_JOBS` at a time."""
+    return retry.parallel_map(lambda name: read(remote, name), list(names), READ_JOBS)
 
 
 def put(remote: Remote, tmp_dir: pathlib.Path, rec: record.ExpRecord) -> None:
@@ -65,6 +65,19 @@ def put(remote: Remote, tmp_dir: pathlib.Path, rec: record.ExpRecord) -> None:
         remote.put_key(tmp, layout.exp_key(rec.name))
     finally:
         tasks.unlink_quietly(tmp)
+
+
+def put_many(remote: Remote, tmp_dir: pathlib.Path, recs: Sequence[record.ExpRecord]) -> list[str | None]:
+    """`put` of each of `recs`, `READ_JOBS` at a time: for each, None once it is up, else why not."""
+
+    def one(rec: record.ExpRecord) -> str | None:
+        try:
+            put(remote, tmp_dir, rec)
+            return None
+        except errors.TransferError as exc:
+            return exc.message
+
+    return retry.parallel_map(one, list(recs), READ_JOBS)
 
 
 def referenced(remote: Remote, tmp_dir: pathlib.Path) -> set[str]:
