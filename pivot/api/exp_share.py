@@ -125,6 +125,8 @@ def pull(
         if objects and recs:
             wanted = set().union(*(record.named_oids(rec, record.OUTPUTS) for rec in recs))
             fetched = transfer.fetch(ws.cache, there, sorted(wanted), jobs=sync.transfer_jobs(jobs), **sync.transfer_callbacks(progress))
+        if writes:
+            record.keep_out_of_git(proj.paths)
         for rec in writes:  # after its objects: a record here can be applied whenever they all came
             record.write(proj.paths, rec)
     return ExpPullResult(there.name, tuple(rec.name for rec in writes), tuple(rec.name for rec in todo.same), tuple(skipped), fetched)

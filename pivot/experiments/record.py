@@ -98,6 +98,14 @@ def write(proj: _Rooted, rec: ExpRecord) -> None:
     atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", dumps(rec))
 
 
+def keep_out_of_git(proj: _Rooted) -> None:
+    """Give `.pivot/exps/` a `.gitignore` of its own (`*`): records are the user's, not the
+    repository's, even where `.pivot/.gitignore` predates them and does not name them."""
+    ignore = exps_dir(proj) / ".gitignore"
+    if not ignore.exists():
+        atomic.write_text(ignore, "*\n")
+
+
 def dumps(rec: ExpRecord) -> str:
     """The record's file text: canonical, so two copies of one record are equal byte for byte."""
     return json.dumps(rec.to_data(), sort_keys=True, indent=1, ensure_ascii=False) + "\n"

@@ -195,3 +195,15 @@ def test_an_object_that_fails_to_upload_holds_back_only_the_records_naming_it(or
     assert "warning: exp-1 not pushed: 1 of its objects failed to upload" in result.output
     assert "Pushed 1 experiment to origin" in result.output
     assert sorted(p.name for p in (tmp_path / "shared" / "exps").iterdir()) == ["exp-2.json"]
+
+
+def test_pulled_records_stay_out_of_git_where_the_dot_dir_ignore_predates_them(origin, pivot, tmp_path, monkeypatch):
+    assert pivot("exp", "push").exit_code == 0
+    clone = _clone(origin, tmp_path / "b")
+    ignore = clone / ".pivot" / ".gitignore"
+    ignore.write_text("".join(line + "\n" for line in ignore.read_text().splitlines() if "exps" not in line))
+    commit(clone, "an older .pivot/.gitignore")
+    monkeypatch.chdir(clone)
+    assert pivot("exp", "pull").exit_code == 0
+    assert (clone / ".pivot" / "exps" / "exp-1.json").exists()
+    assert git(clone, "status", "--porcelain") == ""
