@@ -14,6 +14,7 @@ from conftest import assert_clean_error
 
 from experiments.expsupport import commit, git, make_project, project_paths, record_experiment, runs
 from pivot.experiments import record
+from pivot.worktree import workspace
 
 
 @pytest.fixture
@@ -207,3 +208,29 @@ def test_pulled_records_stay_out_of_git_where_the_dot_dir_ignore_predates_them(o
     assert pivot("exp", "pull").exit_code == 0
     assert (clone / ".pivot" / "exps" / "exp-1.json").exists()
     assert git(clone, "status", "--porcelain") == ""
+
+
+def test_remote_gc_keeps_the_files_of_a_directory_a_remote_record_names(origin, pivot, tmp_path, monkeypatch):
+    """The clone never saw the directory: only its manifest on the remote says which files to keep."""
+    table = tmp_path / "table"
+    table.mkdir()
+    for i in range(3):
+        (table / f"{i}.csv").write_text(f"{i},row\n")
+    ws = workspace.open_workspace(project_paths(origin))
+    try:
+        hashed = ws.hasher.hash_path(table)
+        ws.cache.add(table, hashed, copy=True)
+    finally:
+        ws.close()
+    lock = {"outs": {"table": {"hash": hashed.info.oid, "cache": True}}, "deps": {}, "params": {}}
+    rec = record.ExpRecord("exp-dir", None, "2026-12-05T12:00:00Z", "ok", None, {}, {}, {}, {"split": lock})
+    record.write(project_paths(origin), rec)
+    assert pivot("exp", "push", "exp-dir").exit_code == 0
+    shared = tmp_path / "shared" / "files"
+    members = [shared / e.oid[:2] / e.oid[2:] for e in hashed.entries or ()]
+    assert len(members) == 3 and all(path.exists() for path in members)
+    monkeypatch.chdir(_clone(origin, tmp_path / "b"))
+    gc = pivot("gc", "-r", "origin", "--grace", "0", "-y")
+    assert gc.exit_code == 0, gc.output
+    assert all(path.exists() for path in members)
+    assert (shared / hashed.info.oid[:2] / hashed.info.oid[2:]).exists()
