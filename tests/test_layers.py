@@ -146,7 +146,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.decide": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", *DECLARATIONS),
     "pivot.dvcimport": ("pivot.base", "pivot.code", "pivot.declare", "pivot.storage", "pivot.worktree", *DECLARATIONS),
     "pivot.executor": (*BELOW_EXECUTOR, *DECLARATIONS),
-    "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS),
+    # The experiment record format (plain files, layer 1): records travel to and from remotes.
+    "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.experiments.record"),
     "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
     "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
     # "May import everything below the executor, and `pivot.report`"

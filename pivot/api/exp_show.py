@@ -13,7 +13,7 @@ from pivot.api.project import Comparison, Project
 from pivot.base import git
 from pivot.declare.discovery import LoadedPipeline
 from pivot.experiments import apply as apply_mod
-from pivot.experiments import record
+from pivot.experiments import record, table
 from pivot.experiments.table import Line
 from pivot.report import diff, snapshot
 
@@ -27,6 +27,15 @@ def lines(proj: Project) -> tuple[list[Line], list[Line]]:
     if head is not None:
         fixed.append(Line("HEAD", head, None, None, proj.params(rev="HEAD"), proj.metrics(rev="HEAD").metrics))
     return fixed, exps
+
+
+def markdown(proj: Project, options: table.Options | None = None) -> str:
+    """The `exp show --md` table, for a report (`pivot ci comment --exps`); a line saying there
+    are none when this project holds no experiment records."""
+    fixed, exps = lines(proj)
+    if not exps:
+        return "No experiments here (`pivot exp pull` brings those pushed to a remote).\n"
+    return table.view(fixed, exps, options or table.Options()).markdown()
 
 
 def _head(proj: Project) -> str | None:

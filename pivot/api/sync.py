@@ -75,10 +75,10 @@ def push(
         if on_plan is not None:
             on_plan(result)
         if dry_run:
-            missing = transfer.pending(ws.cache, there, todo.objects, jobs=_jobs(jobs))
+            missing = transfer.pending(ws.cache, there, todo.objects, jobs=transfer_jobs(jobs))
             entries = len(set(todo.runs) - there.list_runs()) if todo.runs else 0
             return _done(ws, dataclasses.replace(result, would_push=len(missing), would_push_runs=entries))
-        objects, runs = _upload(ws, there, todo, _jobs(jobs), progress, verify)
+        objects, runs = _upload(ws, there, todo, transfer_jobs(jobs), progress, verify)
     return _done(ws, dataclasses.replace(result, objects=objects, runs=runs))
 
 
@@ -92,7 +92,7 @@ def _upload(
     on_wait = None if progress is None else (lambda age: progress.waiting_for_gc(there.name, age))
     claimed = references.expand(ws.cache, todo.objects)
     with inflight.announced(there, ws.cache.tmp_dir, claimed, todo.runs, on_wait=on_wait):
-        objects = transfer.push(ws.cache, there, todo.objects, jobs=jobs, verify=verify, **_callbacks(progress))
+        objects = transfer.push(ws.cache, there, todo.objects, jobs=jobs, verify=verify, **transfer_callbacks(progress))
         failed = {oid for oid, _ in objects.failed}
         runs = runs_transfer.push_runs(ws.cache, there, todo.runs, failed, todo.trust, jobs=jobs) if todo.runs else None
     return objects, runs
@@ -105,7 +105,7 @@ def fetch(
     """Download into the local cache the objects of `targets` (default: all) that it lacks, the
     remote's run-cache entries, and the outputs of the recorded runs that `run` would use."""
     with _session(proj, targets, remote) as (ws, there, refs):
-        result = _fetch(ws, there, refs, targets, _jobs(jobs), progress, run_cache)
+        result = _fetch(ws, there, refs, targets, transfer_jobs(jobs), progress, run_cache)
     return _done(ws, result)
 
 
@@ -119,7 +119,7 @@ def pull(
     result before the checkout starts, so it is known even if the checkout fails."""
     with _session(proj, targets, remote) as (ws, there, refs):
         damaged = restore.drop_damaged(ws, refs)
-        fetched = _fetch(ws, there, refs, targets, _jobs(jobs), progress, run_cache)
+        fetched = _fetch(ws, there, refs, targets, transfer_jobs(jobs), progress, run_cache)
         if on_fetched is not None:
             on_fetched(PullResult(damaged=damaged, fetched=fetched))
         restored = _checkout(ws, _stage_names(proj, targets), force)
@@ -142,7 +142,7 @@ def status(proj: project.Project, targets: Sequence[str] = (), *, remote: str | 
     from pivot.remote import trust as trust_mod
 
     with _session(proj, targets, remote) as (ws, there, refs):
-        found = transfer.plan(ws.cache, there, refs, jobs=_jobs(None))
+        found = transfer.plan(ws.cache, there, refs, jobs=transfer_jobs(None))
         return RemoteStatus(there.spec.name, found, trust_mod.resolve(ws.settings))
 
 
@@ -196,7 +196,7 @@ def _gc_remote(
 
     keep = collect.remote_keep(ws.cache, oids, runs, name)
     there = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
-    todo = remote_collect.plan(there, keep, runs, grace=grace, now=time.time())
+    todo = remote_collect.plan(there, keep, runs, grace=grace, now=time.time(), tmp_dir=ws.cache.tmp_dir)
     result = GcResult(remote=name, dry_run=dry_run, grace=grace, collected=remote_collect.Collected(todo))
     if dry_run or todo.empty:
         return result
@@ -225,14 +225,21 @@ def _session(
     """The workspace, the remote and the objects the selected stages reference. The project lock
     is held throughout: gc must not delete what is being pushed, nor a run rewrite the outputs a
     pull is restoring."""
+    names = _stage_names(proj, targets)
+    with remote_session(proj, remote) as (ws, there):
+        yield ws, there, references.referenced(proj, names)
+
+
+@contextlib.contextmanager
+def remote_session(proj: project.Project, remote: str | None) -> Iterator[tuple[Workspace, fs.Remote]]:
+    """The workspace and the remote `remote` names (default: the default remote), under the
+    project lock: what every transfer between the two holds while it works."""
     from pivot.remote import fs
     from pivot.remote import spec as remote_spec
 
-    names = _stage_names(proj, targets)
     project.ensure_dot_dir(proj)
     with session.project_lock(proj), _opened(proj) as ws:
-        there = fs.Remote(remote_spec.resolve(ws.settings, remote, proj.root))
-        yield ws, there, references.referenced(proj, names)
+        yield ws, fs.Remote(remote_spec.resolve(ws.settings, remote, proj.root))
 
 
 def _done(ws: Workspace, result: _R) -> _R:
@@ -259,7 +266,7 @@ def _fetch(
         runs = runs_transfer.fetch_runs(ws.cache, ws.run_cache, there, trust_mod.resolve(ws.settings), jobs=jobs)
         recorded, unloadable = fetchplan.recorded_outputs(ws, targets)
         oids |= recorded
-    objects = transfer.fetch(ws.cache, there, sorted(oids), jobs=jobs, **_callbacks(progress))
+    objects = transfer.fetch(ws.cache, there, sorted(oids), jobs=jobs, **transfer_callbacks(progress))
     return FetchResult(remote=there.spec.name, runs=runs, unloadable=unloadable, objects=objects)
 
 
@@ -276,9 +283,9 @@ def _stage_names(proj: project.Project, targets: Sequence[str]) -> list[str] | N
     return list(targets_mod.resolve(targets, list(discovery.declared(proj).stages)))
 
 
-def _jobs(jobs: int | None) -> int:
+def transfer_jobs(jobs: int | None) -> int:
     return jobs or 4 * (os.cpu_count() or 1)
 
 
-def _callbacks(progress: Progress | None) -> dict[str, Callable[[int, int], None]]:
+def transfer_callbacks(progress: Progress | None) -> dict[str, Callable[[int, int], None]]:
     return {} if progress is None else {"progress": progress.advance, "on_start": progress.start}

@@ -40,7 +40,7 @@ COMMANDS = {
         "One line per stage: up to date, or will run and why; then one line per tracked (.pvt) path: "
         "unchanged, modified or missing (with STAGES, only those the stages depend on).",
     ),
-    "exp": Entry("pivot.cli.exp", "exp", "Run params sweeps beside the workspace, and show, compare and apply them."),
+    "exp": Entry("pivot.cli.exp", "exp", "Run params sweeps beside the workspace, and show, compare, apply and share them."),
     "params": Entry("pivot.cli.params", "params", "Show and compare stage parameters."),
     "metrics": Entry("pivot.cli.metrics", "metrics", "Show and compare metrics."),
     "ci": Entry("pivot.cli.ci", "ci", "Report to continuous integration (GitHub Actions)."),

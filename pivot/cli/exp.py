@@ -1,5 +1,6 @@
 """`pivot exp`: experiments. `exp run` sweeps params overrides beside the workspace; the other
-subcommands (show, diff, apply, remove) live in pivot.cli.exp_show and join this group lazily."""
+subcommands (show, diff, apply, remove; push, pull) live in pivot.cli.exp_show and
+pivot.cli.exp_share and join this group lazily."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from pivot.experiments import record, runner
 
 
 class _ExpGroup(click.Group):
-    """The `exp` group: its own commands, plus every command pivot.cli.exp_show defines (imported
-    only when one of them, or the listing, is asked for)."""
+    """The `exp` group: its own commands, plus every command pivot.cli.exp_show and
+    pivot.cli.exp_share define (imported only when one of them, or the listing, is asked for)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *_more()})
@@ -25,20 +26,26 @@ class _ExpGroup(click.Group):
         return self.commands.get(name) or _more().get(name)
 
 
+_MORE = ("pivot.cli.exp_show", "pivot.cli.exp_share")
+
+
 def _more() -> dict[str, click.Command]:
-    try:
-        module = importlib.import_module("pivot.cli.exp_show")
-    except ModuleNotFoundError as exc:
-        if exc.name != "pivot.cli.exp_show":
-            raise
-        return {}
-    found = (value for value in vars(module).values() if isinstance(value, click.Command))
-    return {command.name: command for command in found if command.name}
+    commands: dict[str, click.Command] = {}
+    for name in _MORE:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        found = (value for value in vars(module).values() if isinstance(value, click.Command))
+        commands.update((command.name, command) for command in found if command.name)
+    return commands
 
 
 @click.group(cls=_ExpGroup)
 def exp() -> None:
-    """Run params sweeps beside the workspace, and show, compare and apply them."""
+    """Run params sweeps beside the workspace, and show, compare, apply and share them."""
 
 
 @exp.command(name="run")

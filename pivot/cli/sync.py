@@ -40,7 +40,7 @@ def push(
     and the run-cache entries of those stages whose outputs are all in the local cache."""
     result = sync.push(
         common.find_project(), stages, remote=remote_name, jobs=jobs, dry_run=dry_run,
-        progress=_Progress("push"), run_cache=not no_run_cache, verify=verify, on_plan=_report_skipped,
+        progress=Progress("push"), run_cache=not no_run_cache, verify=verify, on_plan=_report_skipped,
     )
     _defer(result)
     if result.objects is None:
@@ -67,7 +67,7 @@ def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no
     """Download into the local cache the objects of STAGES (default: all) that it lacks, the
     remote's run-cache entries, and the outputs of the recorded runs that `pivot run` would use."""
     result = sync.fetch(
-        common.find_project(), stages, remote=remote_name, jobs=jobs, progress=_Progress("fetch"), run_cache=not no_run_cache
+        common.find_project(), stages, remote=remote_name, jobs=jobs, progress=Progress("fetch"), run_cache=not no_run_cache
     )
     _defer(result)
     _report_fetched(result, exit_on_failure=True)
@@ -80,7 +80,7 @@ def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_
     """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
     result = sync.pull(
         common.find_project(), stages, remote=remote_name, jobs=jobs, force=force,
-        progress=_Progress("pull"), run_cache=not no_run_cache, on_fetched=_report_pulled,
+        progress=Progress("pull"), run_cache=not no_run_cache, on_fetched=_report_pulled,
     )
     _defer(result)
     _report_checkout(result.checkout)
@@ -181,7 +181,7 @@ def _trust_text(trust: trust_mod.Trust, name: str) -> str:
             f"(set {trust_mod.ENV_VAR} or run_cache.key in {trust_mod.LOCAL_CONFIG})")
 
 
-class _Progress:
+class Progress:
     """A tqdm bar over objects with the bytes moved alongside, on a terminal only (not in CI or
     pipes); and one line when a push waits for a gc -r elsewhere, everywhere."""
 

@@ -87,7 +87,7 @@ def _check_objects(ws: Workspace, name: str, outputs: Sequence[_Output]) -> None
         paths = ", ".join(f"{out.path} (stage '{out.stage}')" for out in missing)
         raise errors.CacheError(
             f"experiment '{name}' cannot be applied: the cache lacks {paths}; nothing was changed",
-            hint="run 'pivot pull' to fetch the objects, or run the experiment again",
+            hint=f"'pivot exp pull {name}' fetches them from the remote it was pushed to, or run the experiment again",
         )
 
 

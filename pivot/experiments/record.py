@@ -95,8 +95,25 @@ def check_name(name: str) -> str:
 
 def write(proj: _Rooted, rec: ExpRecord) -> None:
     check_name(rec.name)
-    text = json.dumps(rec.to_data(), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-    atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", text)
+    atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", dumps(rec))
+
+
+def keep_out_of_git(proj: _Rooted) -> None:
+    """Give `.pivot/exps/` a `.gitignore` of its own (`*`): records are the user's, not the
+    repository's, even where `.pivot/.gitignore` predates them and does not name them."""
+    ignore = exps_dir(proj) / ".gitignore"
+    if not ignore.exists():
+        atomic.write_text(ignore, "*\n")
+
+
+def dumps(rec: ExpRecord) -> str:
+    """The record's file text: canonical, so two copies of one record are equal byte for byte."""
+    return json.dumps(rec.to_data(), sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def loads(text: str | bytes) -> ExpRecord:
+    """A record from its file text; ValueError (json's errors are ValueErrors) when it is not one."""
+    return ExpRecord.from_data(json.loads(text))
 
 
 def read(proj: _Rooted, name: str) -> ExpRecord:
@@ -117,7 +134,7 @@ def require(proj: _Rooted, name: str) -> pathlib.Path:
 
 def _parse(path: pathlib.Path) -> ExpRecord:
     try:
-        return ExpRecord.from_data(json.loads(path.read_text(encoding="utf-8")))
+        return loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:  # json's errors are ValueErrors
         raise errors.InputError(
             f"{path.relative_to(path.parents[2]).as_posix()} cannot be read: {exc}",
@@ -163,8 +180,19 @@ def referenced_oids(proj: _Rooted) -> set[str]:
     manifest's oid): `pivot gc` keeps them, so an experiment can still be applied."""
     oids: set[str] = set()
     for rec in all(proj):
-        for data in rec.locks.values():
-            for section in ("outs", "deps", "metrics"):
-                entries = data.get(section) or {}
+        oids |= named_oids(rec)
+    return oids
+
+
+def named_oids(rec: ExpRecord, sections: tuple[str, ...] = ("outs", "deps", "metrics")) -> set[str]:
+    """The objects `rec`'s locks name in `sections` (outputs alone: `("outs", "metrics")`)."""
+    oids: set[str] = set()
+    for data in rec.locks.values():
+        for section in sections:
+            entries = data.get(section) or {}
+            if isinstance(entries, Mapping):
                 oids.update(str(entry["hash"]) for entry in entries.values() if isinstance(entry, Mapping) and "hash" in entry)
     return oids
+
+
+OUTPUTS = ("outs", "metrics")  # the sections whose objects `exp apply` restores

@@ -1,6 +1,6 @@
 """What `pivot gc -r` deletes on a remote, and what it keeps and why: unreferenced objects,
 run-cache entries and packs go, unless a push in progress names them or they were written within
-the grace period (`pivot.remote.inflight`)."""
+the grace period (`pivot.remote.inflight`), or an experiment record on the remote names them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from collections.abc import Collection
 
 from pivot import errors
-from pivot.remote import inflight, packs
+from pivot.remote import exps, inflight, packs
 from pivot.remote.fs import Remote
 from pivot.storage import hashing
 
@@ -20,7 +20,7 @@ class RemotePlan:
     victims: tuple[str, ...]  # objects to delete, directory manifests first
     stray_runs: tuple[str, ...]  # run-cache entries to delete (before any object)
     garbage: packs.Garbage
-    referenced: int  # objects kept: this workspace references them
+    referenced: int  # objects kept: this workspace or an experiment record on the remote references them
     claimed: int  # objects kept: a push in progress names them
     recent: int  # objects kept: written within the grace period
     markers: inflight.Claims
@@ -48,15 +48,18 @@ class RemotePlan:
         return dataclasses.replace(later, victims=victims, stray_runs=runs, garbage=garbage, recent=recent)
 
 
-def plan(remote: Remote, keep: Collection[str], runs: Collection[str], *, grace: float, now: float, jobs: int = 16) -> RemotePlan:
+def plan(
+    remote: Remote, keep: Collection[str], runs: Collection[str], *, grace: float, now: float, tmp_dir: pathlib.Path, jobs: int = 16
+) -> RemotePlan:
     """`keep`: every object this workspace references (directories expanded); `runs`: the
-    run-cache entries it keeps. Markers are read after the listings, so a push that started
-    before them is seen."""
+    run-cache entries it keeps. The objects of the experiment records on the remote are kept too.
+    Markers are read after the listings, so a push that started before them is seen; records
+    after the markers, so an experiment push that ended since (record up, marker gone) is too."""
     times = remote.list_oid_times()
     run_times = remote.list_run_times()
     markers = inflight.claims(remote, now)
+    keep = set(keep) | exps.referenced(remote, tmp_dir)
     cutoff = now - grace
-    keep = set(keep)
     unreferenced = set(times) - keep
     claimed = unreferenced & markers.oids
     recent = (unreferenced - claimed) & inflight.young(times, cutoff)
@@ -86,7 +89,7 @@ def collect(
     packs (a manifest vouches for its packs)."""
     with inflight.collecting(remote, tmp_dir):  # pushes starting from now wait for us
         # Again, just before deleting: a push that started since the listing must be seen.
-        todo = confirmed.narrowed(plan(remote, keep, runs, grace=grace, now=time.time()))
+        todo = confirmed.narrowed(plan(remote, keep, runs, grace=grace, now=time.time(), tmp_dir=tmp_dir))
         remote.delete_keys(todo.markers.stale)  # markers of pushes that died long ago
         # Entries first: one left behind must never name objects that are gone.
         failed_runs = remote.delete_runs(todo.stray_runs)

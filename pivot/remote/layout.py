@@ -1,6 +1,6 @@
 """Names on a remote, as pure functions of strings: objects at `<url>/files/<oid[:2]>/<oid[2:]>`,
 run-cache entries at `<url>/runs/<key[:2]>/<key[2:]>`, the few other keys pivot writes (packs,
-pack pointers, push and gc markers), and how a listing's paths and details read back as oids and
+pack pointers, push and gc markers, experiment records at `<url>/exps/<name>.json`), and how a listing's paths and details read back as oids and
 write times. Checking names here keeps an oid or key from ever naming something outside them."""
 
 from __future__ import annotations
@@ -14,8 +14,13 @@ from typing import Any
 from pivot import errors
 from pivot.storage import hashing
 
-# The only names outside files/ that pivot reads or writes (see `pivot.remote.packs`).
-KEY = re.compile(r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|(?:pushes|gc)/[0-9a-f]{32}\.json")
+# The only names outside files/ that pivot reads or writes: packs (`pivot.remote.packs`), markers
+# (`pivot.remote.inflight`) and experiment records (`pivot.remote.exps`; named as
+# `pivot.experiments.record.NAME_PATTERN` allows, so never a path outside exps/).
+KEY = re.compile(
+    r"packs/[0-9a-f]{32}|packs/dirs/[0-9a-f]{32}\.dir|(?:pushes|gc)/[0-9a-f]{32}\.json|exps/[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.json"
+)
+EXPS = "exps/"
 
 
 def object_path(base: str, oid: str) -> str:
@@ -29,6 +34,21 @@ def key_path(root: str, key: str) -> str:
     if not KEY.fullmatch(key):
         raise errors.TransferError(f"{key!r} is not a pack, pack pointer or push marker name")
     return f"{root}/{key}"
+
+
+def exp_key(name: str) -> str:
+    """The key of experiment `name`'s record."""
+    key = f"{EXPS}{name}.json"
+    if not KEY.fullmatch(key):
+        raise errors.TransferError(f"{name!r} is not an experiment name")
+    return key
+
+
+def exp_name(key: str) -> str | None:
+    """The experiment a listed key holds the record of, or None if it is not a record's key."""
+    if not (key.startswith(EXPS) and key.endswith(".json") and KEY.fullmatch(key)):
+        return None
+    return key[len(EXPS) : -len(".json")]
 
 
 def checked(oid: str) -> str:

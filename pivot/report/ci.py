@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import pathlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from pivot import errors
 from pivot.base import git
@@ -27,9 +27,10 @@ class Published:
     reason: str = ""
 
 
-def report(root: pathlib.Path, base: str | None, title: str, env: Mapping[str, str]) -> str:
-    """The markdown report against `base` (default: see `default_base`)."""
-    return summary.build(root, base or default_base(root, env), title)
+def report(root: pathlib.Path, base: str | None, title: str, env: Mapping[str, str], extra: Sequence[tuple[str, str]] = ()) -> str:
+    """The markdown report against `base` (default: see `default_base`), with the `extra`
+    (heading, markdown) sections, such as the experiments table, at its end."""
+    return summary.build(root, base or default_base(root, env), title, extra)
 
 
 def publish(markdown: str, title: str, env: Mapping[str, str]) -> Published:

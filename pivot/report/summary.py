@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+from collections.abc import Sequence
 
 from pivot.base import git, project, wording
 from pivot.decide import observe, status
@@ -19,7 +20,8 @@ def marker(title: str) -> str:
     return MARKER_TEMPLATE.format(title=title)
 
 
-def build(root: pathlib.Path, base: str, title: str) -> str:
+def build(root: pathlib.Path, base: str, title: str, extra: Sequence[tuple[str, str]] = ()) -> str:
+    """The report; `extra` are more (heading, markdown) sections, after the stages."""
     proj = project.Project(root)
     repo = git.open_repo(root)
     pipeline = loadmemo.load(proj)
@@ -50,6 +52,8 @@ def build(root: pathlib.Path, base: str, title: str) -> str:
         "",
         _stages(proj, pipeline),
     ]
+    for heading, body in extra:
+        parts += [f"#### {heading}", "", body]
     return "\n".join(parts)
 
 
