@@ -148,3 +148,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         callspec = getattr(item, "callspec", None)
         if callspec is not None and callspec.params.get("backend") == "moto" and item.path.name in _QUICK_LOCAL_ONLY:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Headless Chromium, offline (tests/browser.py); skipped, saying why, where none can be had."""
+    import browser as browser_mod
+
+    path = browser_mod.find()
+    if path is None:
+        pytest.skip("no Chromium here, and it cannot be installed (not root, or no apt-get)")
+    return browser_mod.Browser(path, tmp_path_factory.mktemp("browser"))

@@ -87,6 +87,8 @@ LAYERS = {
     "pivot.experiments": 7.2,
     # Plain files, read by `pivot gc` (through the library) to keep what they name.
     "pivot.experiments.record": 1,
+    # Plot files at revisions and what draws them: read by reports (the PR comment's charts).
+    "pivot.plots": 6.6,
     "pivot.executor": 7,
     "pivot.remote": 7,
     "pivot.report": 7,
@@ -148,7 +150,10 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "pivot.executor": (*BELOW_EXECUTOR, *DECLARATIONS),
     # The experiment record format (plain files, layer 1): records travel to and from remotes.
     "pivot.remote": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.experiments.record"),
-    "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS),
+    "pivot.report": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.plots"),
+    # Plot data from the workspace, git, the cache and experiment records; never the remote
+    # (the library fetches what is missing first) and never the executor.
+    "pivot.plots": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.experiments.record"),
     "pivot.scaleout": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.executor", "pivot.remote"),
     # "May import everything below the executor, and `pivot.report`"
     "pivot.experiments": (*BELOW_EXECUTOR, *DECLARATIONS, "pivot.report", "pivot.experiments.record"),
