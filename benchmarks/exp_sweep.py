@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument("--pivot", default=str(REPO_DIR / ".venv" / "bin" / "python"), help="the Python that runs pivot from this checkout")
     parser.add_argument("--tools", choices=("both", "pivot", "dvc"), default="both")
     args = parser.parse_args()
-    values = [f"0.0{i}" for i in range(1, args.values + 1)]
+    values = [f"{i / 1000:g}" for i in range(1, args.values + 1)]  # distinct for any count
     rows = []
     if args.tools in ("both", "pivot"):
         rows.append(("pivot exp run", *run_pivot(args.pivot, values, args.jobs)))
