@@ -176,6 +176,8 @@ def _numbers(tokens: list[tuple[str, str]]) -> list[float]:
 def _check_drawable(chart: Chart) -> None:
     if not chart.plots:
         raise GrammarError("no line or bar: nothing is drawn")
+    if chart.x_range is not None and chart.x_range[0] >= chart.x_range[1]:
+        raise GrammarError(f"an empty x range {chart.x_range[0]} --> {chart.x_range[1]}")
     for kind, _, values in chart.plots:
         if chart.x_band is not None and len(values) != len(chart.x_band):
             raise GrammarError(f"a {kind} of {len(values)} values on a band of {len(chart.x_band)} categories")

@@ -63,35 +63,50 @@ def xychart(view: PlotView, *, limit: int = 100) -> str | None:
     spec = view.spec
     if view.kind != "data" or spec.template not in DRAWN_TEMPLATES or spec.x is None or not spec.y:
         return None
-    multi_y = len(spec.y) > 1
-    xs_seen: list[Any] = []
-    raw: list[tuple[str, list[tuple[Any, float]]]] = []
-    for series in view.series:
-        for column in spec.y:
-            pairs = [(row.get(spec.x), _number(row.get(column))) for row in series.rows]
-            kept = [(x, y) for x, y in pairs if x is not None and y is not None]
-            if kept:
-                name = f"{series.revision} {column}" if multi_y else series.revision
-                raw.append((name, kept))
-                xs_seen.extend(x for x, _ in kept)
+    raw = _pairs(view, spec.x)
     if not raw:
         return None
-    numeric_x = all(_number(x) is not None for x in xs_seen)
-    categories = [] if numeric_x else list(dict.fromkeys(str(x) for x in xs_seen))
-    where = {c: float(i) for i, c in enumerate(categories)}
-
-    def position(x: Any) -> float:  # a category's position is its rank in order of appearance
-        number = _number(x)
-        return number if numeric_x and number is not None else where[str(x)]
-
-    lines = [_Line(name, dict(sorted({position(x): y for x, y in kept}.items()))) for name, kept in raw]
+    lines, categories = _positioned(raw)
     grid = _sample(sorted({x for line in lines for x in line.points}), lines, limit)
-    x_axis = f"{_num(grid[0])} --> {_num(grid[-1])}" if numeric_x else _band([categories[int(x)] for x in grid])
-    bars = spec.template == "bar"
-    body = [(line.name, "bar" if bars and i == len(lines) - 1 else "line", _values_at(line, grid)) for i, line in enumerate(lines)]
-    title = spec.title or spec.path
-    block = _block(title, _labelled(spec.x_label or spec.x, x_axis), spec.y_label or ", ".join(spec.y), body)
+    if categories is not None:
+        x_axis = _band([categories[int(x)] for x in grid])
+    elif _num(grid[0]) == _num(grid[-1]):  # one x (at 4 digits): a range would be empty
+        x_axis = _band([_num(x) for x in grid])
+    else:
+        x_axis = f"{_num(grid[0])} --> {_num(grid[-1])}"
+    last = len(lines) - 1
+    kinds = ["bar" if spec.template == "bar" and i == last else "line" for i in range(len(lines))]
+    body = [(line.name, kind, _values_at(line, grid)) for line, kind in zip(lines, kinds, strict=True)]
+    block = _block(spec.title or spec.path, _labelled(spec.x_label or spec.x, x_axis), spec.y_label or ", ".join(spec.y), body)
     return block + _legend(lines, grid)
+
+
+def _pairs(view: PlotView, x: str) -> list[tuple[str, list[tuple[Any, float]]]]:
+    """(series name, [(x cell, y number)]) per revision and y column that has a point; the
+    name is the revision, with the column when there are several."""
+    raw = []
+    for series in view.series:
+        for column in view.spec.y:
+            pairs = [(row.get(x), _number(row.get(column))) for row in series.rows]
+            kept = [(cell, y) for cell, y in pairs if cell is not None and y is not None]
+            if kept:
+                raw.append((f"{series.revision} {column}" if len(view.spec.y) > 1 else series.revision, kept))
+    return raw
+
+
+def _positioned(raw: Sequence[tuple[str, list[tuple[Any, float]]]]) -> tuple[list[_Line], list[str] | None]:
+    """The lines with their x as positions: the number when every x is one, else the rank of
+    the x's text in order of first appearance (the categories, returned too)."""
+    cells = [cell for _, kept in raw for cell, _ in kept]
+    categories = None if all(_number(cell) is not None for cell in cells) else list(dict.fromkeys(map(str, cells)))
+    rank = {c: float(i) for i, c in enumerate(categories or ())}
+
+    def position(cell: Any) -> float:
+        number = _number(cell)
+        return number if categories is None and number is not None else rank[str(cell)]
+
+    lines = [_Line(name, dict(sorted({position(cell): y for cell, y in kept}.items()))) for name, kept in raw]
+    return lines, categories
 
 
 def line_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, limit: int = 100) -> str:

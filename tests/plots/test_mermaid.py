@@ -110,6 +110,11 @@ def test_numeric_strings_count_and_other_cells_are_skipped():
     assert chart.plots[0][2] == [0.5, 0.25]
 
 
+def test_a_single_point_is_one_category_not_an_empty_range():
+    chart = one_chart(mermaid.xychart(view(Series("HEAD", ({"step": 3, "loss": 0.5},)), Series("workspace", ({"step": 3, "loss": 0.25},)))))
+    assert chart.x_band == ["3"] and [values for _, _, values in chart.plots] == [[0.5], [0.25]]
+
+
 def test_a_flat_line_gets_a_y_range_around_it():
     chart = one_chart(mermaid.xychart(view(curve("workspace", [0.3, 0.3, 0.3]))))
     assert chart.y_range[0] < 0.3 < chart.y_range[1]
@@ -175,6 +180,7 @@ def test_the_checker_rejects_what_mermaid_would_not_parse():
         'xychart-beta\n    title "a "b""\n    line [1]',
         "xychart-beta\n    x-axis [a, b]\n    line [1, 2, 3]",  # one value per category
         "xychart-beta\n    y-axis 0 --> 1\n    line [2]",
+        "xychart-beta\n    x-axis 3 --> 3\n    line [2]",
         "xychart-beta\n    title a %% b\n    line [1]",
         "xychart\n    line [NaN]",
         "pie\n    line [1]",
