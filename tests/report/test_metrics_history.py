@@ -49,6 +49,8 @@ def test_table_has_a_row_per_commit_newest_first_and_a_column_per_metric(repo, p
     assert lines[1].split()[-4:] == ["3", "0.9375", "model-a", "0.0625"]  # the last run's, committed before the README
     assert lines[2].startswith(second[:7]) and lines[2].split()[-4:] == ["3", "0.9375", "model-a", "0.0625"]
     assert lines[3].startswith(third[:7]) and lines[3].split()[-4:] == ["3", "0.875", "model-a", "0.125"]
+    rounded = pivot("metrics", "history", "-n", "1", "--precision", "2", "accuracy").stdout.splitlines()
+    assert rounded[1].split()[-1] == "0.94"  # as metrics show rounds; --json keeps every digit
 
 
 def test_json_is_a_list_of_commits_with_nested_metrics(repo, pivot):
