@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # loading and deciding are imported by the methods that need 
     from pivot.decide.status import Decision
     from pivot.declare import graph as graph_mod
     from pivot.declare.stage import Stage
-    from pivot.report import diff, snapshot
+    from pivot.report import diff, history, snapshot
     from pivot.worktree import tracking
 
 
@@ -241,6 +241,31 @@ class Project:
             diff.compare(old.params, new.params, include_unchanged=include_unchanged),
             diff.compare(old.metrics, new.metrics, include_unchanged=include_unchanged),
         )
+
+    def metrics_history(self, count: int = 10, metrics: Sequence[str] = ()) -> history.History:
+        """Each metric (all, or those `metrics` names: a key or FILE:KEY) at each of the last
+        `count` commits of the current branch (first parents from HEAD), newest first, read
+        from git without a checkout."""
+        from pivot import errors
+        from pivot.base import git
+        from pivot.report import history
+
+        try:
+            repo = git.open_repo(self.root)
+        except errors.RevisionError as exc:
+            raise errors.RevisionError(exc.message, hint="metrics history reads commits: run 'git init' and commit your pipeline") from None
+        return history.history(repo, count, metrics, self._declared_kinds)
+
+    def _declared_kinds(self) -> Mapping[str, Any]:
+        """Output path -> kind as the pipeline declares it now, for locks that did not record
+        kinds; {} when the pipeline does not load (history must not fail on today's pipeline)."""
+        from pivot import errors
+        from pivot.report import snapshot
+
+        try:
+            return snapshot.declared_kinds(self.load_pipeline(code=False).pipeline)
+        except errors.PivotError:
+            return {}
 
     def _repo(self) -> Any:
         from pivot.base import git

@@ -55,17 +55,11 @@ def list_files(repo: Repo, sha: str, directory: str) -> list[str]:
 
 def read_files(repo: Repo, sha: str, paths: Sequence[str]) -> dict[str, bytes | None]:
     """The content of project-relative `paths` at `sha` (None where missing), from one git process."""
-    import subprocess  # on first use: most commands never run git
-    if not paths:
-        return {}
-    request = "".join(f"{sha}:{repo.prefix}{path}\n" for path in paths).encode()
-    done = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=repo.toplevel, input=request, capture_output=True, check=True
-    )
-    return dict(zip(paths, _parse_batch(done.stdout, len(paths)), strict=True))
+    return dict(zip(paths, _cat(repo, [f"{sha}:{repo.prefix}{path}" for path in paths]), strict=True))
 
 
-def _parse_batch(output: bytes, count: int) -> list[bytes | None]:
+def _parse_batch(output: bytes, count: int, kind: bytes = b"blob") -> list[bytes | None]:
+    """The objects `git cat-file --batch` printed; None for one missing or not of `kind`."""
     contents: list[bytes | None] = []
     offset = 0
     for _ in range(count):
@@ -76,7 +70,7 @@ def _parse_batch(output: bytes, count: int) -> list[bytes | None]:
             contents.append(None)
             continue
         size = int(header[2])
-        contents.append(output[offset : offset + size] if header[1] == b"blob" else None)
+        contents.append(output[offset : offset + size] if header[1] == kind else None)
         offset += size + 1
     return contents
 
@@ -89,6 +83,61 @@ def _git(cwd: pathlib.Path, *args: str, check: bool = True) -> subprocess.Comple
         raise errors.RevisionError("git is not installed", hint="install git to compare revisions") from None
     except subprocess.CalledProcessError as exc:
         raise errors.RevisionError(f"git {args[0]} failed: {exc.stderr.strip()}") from None
+
+
+# ---------------------------------------------------------------------- history
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LogEntry:
+    sha: str
+    date: str  # the committer date, ISO 8601
+    subject: str
+
+
+def first_parent_log(repo: Repo, count: int) -> list[LogEntry]:
+    """The last `count` commits of HEAD's first-parent history, newest first: the commits the
+    current branch was at, not those of branches merged into it. [] without commits."""
+    if not has_commits(repo):
+        return []
+    done = _git(repo.toplevel, "log", "--first-parent", f"--max-count={count}", "--format=%H%x00%cI%x00%s%x00", "HEAD")
+    fields = done.stdout.split("\0")
+    return [LogEntry(fields[i].strip(), fields[i + 1], fields[i + 2]) for i in range(0, len(fields) - 2, 3)]
+
+
+def read_many(repo: Repo, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], bytes | None]:
+    """(sha, project-relative path) -> that file's content there (None where missing), for any
+    number of commits from one git process."""
+    return dict(zip(wanted, _cat(repo, [f"{sha}:{repo.prefix}{path}" for sha, path in wanted]), strict=True))
+
+
+def list_dirs(repo: Repo, shas: Sequence[str], directory: str) -> dict[str, list[str]]:
+    """sha -> the project-relative paths of the files directly in `directory` there, for any
+    number of commits from one git process (`ls-tree` would take one per commit)."""
+    spec = repo.prefix + directory.rstrip("/")
+    trees = _cat(repo, [f"{sha}:{spec}" for sha in shas], b"tree")
+    return {sha: [directory.rstrip("/") + "/" + name for name in _tree_files(tree, len(sha) // 2)] for sha, tree in zip(shas, trees, strict=True)}
+
+
+def _tree_files(tree: bytes | None, hash_size: int) -> list[str]:
+    """The names of a raw tree object's file entries: `MODE NAME\\0` then the binary hash."""
+    names, offset = [], 0
+    while tree and offset < len(tree):
+        end = tree.index(b"\0", offset)
+        mode, _, name = tree[offset:end].partition(b" ")
+        if not mode.startswith(b"4"):  # 40000: a directory
+            names.append(os.fsdecode(name))
+        offset = end + 1 + hash_size
+    return names
+
+
+def _cat(repo: Repo, specs: Sequence[str], kind: bytes = b"blob") -> list[bytes | None]:
+    import subprocess  # on first use: most commands never run git
+    if not specs:
+        return []
+    request = "".join(spec + "\n" for spec in specs).encode()
+    done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo.toplevel, input=request, capture_output=True, check=True)
+    return _parse_batch(done.stdout, len(specs), kind)
 
 
 def merge_base(repo: Repo, a: str, b: str) -> str | None:

@@ -134,9 +134,17 @@ def _locks_at(
 ) -> dict[str, lock_mod.StageLock]:
     """stage -> its readable lock at `sha`, kinds filled in for locks that did not record them."""
     lock_paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
+    return parse_locks(git.read_files(repo, sha, lock_paths), declared)
+
+
+def parse_locks(
+    blobs: Mapping[str, bytes | None], declared: Callable[[], Mapping[str, OutKind]]
+) -> dict[str, lock_mod.StageLock]:
+    """Lock path -> committed text, as stage -> its readable lock, with kinds filled in (from
+    `declared()`, asked at most once) for locks that did not record them."""
     kinds: Mapping[str, OutKind] | None = None
     locks = {}
-    for path, blob in git.read_files(repo, sha, lock_paths).items():
+    for path, blob in blobs.items():
         lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
         if lock is None:
             continue
