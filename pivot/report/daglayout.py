@@ -122,14 +122,17 @@ def _sort_row(row: list[int], neighbours: list[list[int]], position: list[float]
 
 
 def _place_x(graph: _Graph, rows: list[list[int]]) -> list[float]:
-    """Left edges: packed, then pulled towards the neighbours' centres, down, up and down again."""
+    """Left edges: packed, then pulled towards the centre of all their neighbours, above and
+    below, in sweeps down and up. Both sides, not only the parents: in a sheared pipeline (each
+    stage also reading the one beside its parent) parents alone pull every layer a little further
+    aside, and a drawing of many layers drifts far off the screen."""
     xs = [0.0] * len(graph.layer)
     for row in rows:
         _fit_row(row, graph.width, xs, [None] * len(row))
-    for neighbours, order in ((graph.ups, rows[1:]), (graph.downs, rows[-2::-1]), (graph.ups, rows[1:])):
+    near = [ups + downs for ups, downs in zip(graph.ups, graph.downs, strict=True)]
+    for order in (rows, rows[::-1], rows, rows[::-1]):
         for row in order:
-            wanted = [_centre(neighbours[node], graph.width, xs) for node in row]
-            _fit_row(row, graph.width, xs, wanted)
+            _fit_row(row, graph.width, xs, [_centre(near[node], graph.width, xs) for node in row])
     shift = MARGIN - min(xs, default=0.0)
     return [x + shift for x in xs]
 

@@ -1,6 +1,7 @@
 """`pivot dag --html`: the stage graph as one self-contained HTML page, each stage a box coloured
-by its state, with a legend and a table of every stage. Inline SVG and CSS only, no script and no
-external URL, so it opens offline and in a mail attachment alike.
+by its state, with a legend and a table of every stage. Inline SVG and CSS (and one line of script that
+scrolls a wide graph to its first stage), no external URL, so it opens offline and as a CI
+artifact alike.
 
 The states are decided by the library (`pivot.api.dagstate`); this module only draws them. Box
 text is cut to the box's width; the full text is in the box's tooltip and in the table."""
@@ -80,7 +81,7 @@ def render(view: DagView) -> str:
     return (
         f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\n"
         f"<style>{_CSS}</style></head>\n<body>\n<h1>{title}</h1>\n{_legend(view)}\n"
-        f"<div class=\"graph\">{svg}</div>\n{_table(view)}\n</body></html>\n"
+        f"<div class=\"graph\">{svg}</div>\n{_table(view)}\n<script>{_SCROLL}</script>\n</body></html>\n"
     )
 
 
@@ -164,6 +165,12 @@ def _table(view: DagView) -> str:
 def _why(stage: StageBox) -> str:
     return "<br>".join(html.escape(line) for line in (stage.reason, *stage.details) if line)
 
+
+# A wide graph may start far from its left edge: open it with the first stage (a root) in view.
+_SCROLL = (
+    "const g=document.querySelector('.graph'),r=document.querySelector('.stage rect');"
+    "if(g&&r)g.scrollLeft=Math.max(0,r.x.baseVal.value-g.clientWidth/4);"
+)
 
 _CSS = """
 body{font:14px system-ui,sans-serif;margin:16px;color:#111}
