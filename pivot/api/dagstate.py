@@ -12,6 +12,7 @@ import pathlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pivot import errors
 from pivot.api import lastrun, session
 from pivot.decide import statustext
 from pivot.decide.status import Decision, Reason
@@ -40,7 +41,13 @@ def view(proj: Project, targets: Sequence[str] = ()) -> DagView:
 def write(proj: Project, out: pathlib.Path, targets: Sequence[str] = ()) -> pathlib.Path:
     from pivot.report import dagpage
 
-    return dagpage.write(view(proj, targets), out)
+    page = view(proj, targets)
+    try:
+        return dagpage.write(page, out)
+    except errors.PivotError:  # a full disk says so itself
+        raise
+    except OSError as problem:
+        raise errors.PathError(f"cannot write the page {out}: {problem.strerror}", hint="name another file with -o") from problem
 
 
 def _box(d: Decision, outputs: Sequence[str], failed: dict[str, str], frozen: frozenset[str]) -> StageBox:

@@ -52,3 +52,8 @@ def test_text_is_escaped_and_the_output_flag_needs_html(project, pivot):
     page = (root / "pivot_dag.html").read_text()
     assert "r&amp;d&lt;1&gt;.txt" in page and "r&d<1>" not in page
     assert_clean_error(pivot("dag", "-o", "x.html"), "-o names the --html page")
+
+
+def test_a_page_that_cannot_be_written_is_a_clear_error(project, pivot):
+    dag_project.make(project, pivot)
+    assert_clean_error(pivot("dag", "--html", "-o", "pivot.yaml/dag.html"), "cannot write the page", "pivot.yaml/dag.html", "-o")
