@@ -15,7 +15,7 @@ import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from pivot.api import executors, noop, results
+from pivot.api import executors, lastrun, noop, results
 from pivot.base import project as project_mod
 from pivot.executor import reporting
 from pivot.worktree import gitignore
@@ -85,6 +85,13 @@ class Project:
         loaded = self.load_pipeline(check_sources=False)
         return loaded.graph, graph_mod.select(loaded.graph, list(targets))
 
+    def dag_html(self, out: str | os.PathLike[str], targets: Sequence[str] = ()) -> pathlib.Path:
+        """Write the graph of TARGETS (default: all) and their upstream to the HTML page `out`,
+        each stage coloured by its state (see `pivot.api.dagstate`); returns the page's path."""
+        from pivot.api import dagstate
+
+        return dagstate.write(self, pathlib.Path(out), targets)
+
     # ------------------------------------------------------------------ run
 
     def run(
@@ -131,6 +138,7 @@ class Project:
             # Failed stages too: whatever they left behind must not be committed either.
             kept = gitignore.keep(self.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
             noop.remember(ws, loaded, names, targets, watched, summary)
+            lastrun.record(self.paths, summary.results)  # what `pivot dag --html` colours as failed
         stages = tuple(results.StageRun.of(result) for result in summary.results)
         return results.RunReport(stages, summary.duration, summary, kept, traffic)
 

@@ -10,8 +10,9 @@ import click
 
 from pivot.base import wording
 from pivot.cli import common
-from pivot.decide import status as status_mod
+from pivot.decide import statustext
 from pivot.decide.status import Change, Decision, PathChange
+from pivot.decide.statustext import blocked_text, frozen_without_outputs
 from pivot.report import render
 from pivot.worktree import restore
 
@@ -79,15 +80,7 @@ def print_status(decisions: Sequence[Decision]) -> None:
     width = max((wording.width(d.stage) for d in decisions), default=0)
     frozen = frozen_without_outputs(decisions)
     for d in decisions:
-        state = f"will run: {d.reason_text()}" if d.run else "up to date"
-        if d.frozen:
-            state = "frozen" + d.reason_text().removeprefix(status_mod.Reason.FROZEN.value)  # "frozen (would run ...)"
-        if d.blocked:
-            state = f"blocked: {blocked_text(d, frozen)}"
-        elif d.from_run_cache:
-            state = f"will be restored from run cache: {d.reason_text()}"
-        elif not d.run and d.restore:
-            state += f" (will restore {', '.join(d.restore)} from the cache)"
+        state = statustext.state_text(d, frozen)
         if d.mutex:
             state += f" [{mutex_text(d)}]"
         click.echo(f"{wording.ljust(d.stage, width)}  {state}")
@@ -134,26 +127,6 @@ def edited_line(path: str) -> str:
 
 def _out_change(c: PathChange) -> str:
     return edited_line(c.path) if c.change is Change.EDITED else f"{c.path}: {c.change.value}"
-
-
-def frozen_without_outputs(decisions: Sequence[Decision]) -> frozenset[str]:
-    return frozenset(d.stage for d in decisions if d.frozen_missing)
-
-
-def blocked_text(d: Decision, frozen: Collection[str] = ()) -> str:
-    """Why a stage cannot run: its own missing deps first, else the upstream stages that have
-    some (or, named in `frozen`, are frozen without their outputs)."""
-    if d.frozen_missing:
-        return status_mod.frozen_text(d)
-    if d.missing_deps:
-        paths = ", ".join(f"'{path}'" for path in d.missing_deps)
-        verb, it = ("does", "it") if len(d.missing_deps) == 1 else ("do", "them")
-        return f"needs {paths}, which {verb} not exist and no stage produces {it}"
-    ups = ", ".join(f"'{up}'" for up in d.blocked_by)
-    if all(up in frozen for up in d.blocked_by):
-        many = len(d.blocked_by) > 1
-        return f"upstream stage{'s' if many else ''} {ups} {'are' if many else 'is'} frozen without {'their' if many else 'its'} outputs"
-    return f"upstream stage{'s' if len(d.blocked_by) > 1 else ''} {ups} cannot run (a dependency is missing)"
 
 
 def _status_word(d: Decision) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 
@@ -26,8 +27,18 @@ def list_stages(stages: tuple[str, ...], as_json: bool) -> None:
 @click.argument("stages", nargs=-1)
 @click.option("--mermaid", "form", flag_value="mermaid", help="A Mermaid flowchart (renders in GitHub markdown).")
 @click.option("--dot", "form", flag_value="dot", help="Graphviz DOT.")
-def show_dag(stages: tuple[str, ...], form: str | None) -> None:
-    """The graph of STAGES (default: all) and the stages they depend on."""
+@click.option("--html", "form", flag_value="html", help="A page with each stage coloured by its state (works offline).")
+@click.option("-o", "--output", "out", type=click.Path(dir_okay=False), default=None, help="The --html page's file (default: pivot_dag.html).")
+def show_dag(stages: tuple[str, ...], form: str | None, out: str | None) -> None:
+    """The graph of STAGES (default: all) and the stages they depend on.
+
+    With --html, a self-contained page where each stage is up to date, stale (and why), failed
+    in the last run or never run; prints the page's path."""
+    if out is not None and form != "html":
+        raise click.UsageError("-o names the --html page; add --html")
+    if form == "html":
+        click.echo(common.api().dag_html(os.path.abspath(out or "pivot_dag.html"), stages))
+        return
     graph, names = common.api().dag(stages)
     render = {"mermaid": dag.mermaid, "dot": dag.dot}.get(form or "", dag.text)
     click.echo(render(graph, names), nl=False)

@@ -34,16 +34,16 @@ def listing(stages: Sequence[Stage]) -> str:
     return "".join(blocks)
 
 
-def _edges(graph: Graph, names: Sequence[str]) -> list[tuple[str, str]]:
+def edges(graph: Graph, names: Sequence[str]) -> list[tuple[str, str]]:
     """(upstream, downstream) among `names`, in run order of both ends."""
-    shown = set(names)
-    return [(up, name) for name in names for up in names if up in graph.upstream[name] and up in shown]
+    place = {name: i for i, name in enumerate(names)}
+    return [(up, name) for name in names for up in sorted((u for u in graph.upstream[name] if u in place), key=place.__getitem__)]
 
 
 def text(graph: Graph, names: Sequence[str]) -> str:
     """One line per stage in run order, with the stages it waits for."""
     waits_for: dict[str, list[str]] = {name: [] for name in names}
-    for up, down in _edges(graph, names):
+    for up, down in edges(graph, names):
         waits_for[down].append(up)
     width = max((wording.width(name) for name in names), default=0)
     lines = [f"{wording.ljust(name, width)}  <- {', '.join(ups)}" if ups else name for name, ups in waits_for.items()]
@@ -55,7 +55,7 @@ def mermaid(graph: Graph, names: Sequence[str]) -> str:
     ids = {name: f"s{index}" for index, name in enumerate(names)}
     lines = ["flowchart TD"]
     lines += [f'    {ids[name]}["{name}"]' for name in names]
-    lines += [f"    {ids[up]} --> {ids[down]}" for up, down in _edges(graph, names)]
+    lines += [f"    {ids[up]} --> {ids[down]}" for up, down in edges(graph, names)]
     return "\n".join(lines) + "\n"
 
 
@@ -63,5 +63,5 @@ def dot(graph: Graph, names: Sequence[str]) -> str:
     """A Graphviz `digraph`; quoted ids take any stage name as it is."""
     lines = ["digraph pipeline {", "    rankdir=TB;"]
     lines += [f'    "{name}";' for name in names]
-    lines += [f'    "{up}" -> "{down}";' for up, down in _edges(graph, names)]
+    lines += [f'    "{up}" -> "{down}";' for up, down in edges(graph, names)]
     return "\n".join(lines) + "\n}\n"
