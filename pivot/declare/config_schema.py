@@ -132,7 +132,7 @@ def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
             raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
         what = plotopts.problem(key, option) if key not in _OUT_OPTIONS else None
         if what is not None:
-            raise pydantic_core.PydanticCustomError("shell_path", f"plot '{path}': {what}")
+            raise pydantic_core.PydanticCustomError("shell_plot", f"plot '{path}': {what}")
     return value
 
 
@@ -301,6 +301,7 @@ _TYPE_HINTS = {
     "literal_error": "write one of the values the message lists",
     "path_type": "write 'name: path/to/file', or 'name: [a.csv, b.csv]' for a list (quote a path YAML reads as something else)",
     "shell_path": "write '- data/out.csv', or '- data/out.csv: {cache: false}' for a file git tracks",
+    "shell_plot": "write '- loss.csv: {x: step, y: [loss, val_loss], template: linear}' (see docs/plots.md)",
     "plot_entry": "write 'loss: loss.csv', or 'loss: {path: loss.csv, x: step, y: [loss], template: linear}' (see docs/plots.md)",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",

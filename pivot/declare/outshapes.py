@@ -68,7 +68,7 @@ def _plot_options(context: str, field: str, marker: Any) -> plotopts.Options:
     if bad is not None:
         raise errors.StageDefinitionError(
             f"{context}: output '{field}': {bad[1]}",
-            hint=f"e.g. Plot('{marker.path}', x='step', y=['loss'], template='linear'); templates: {', '.join(plotopts.TEMPLATES)}",
+            hint=f"e.g. Plot('{marker.path}', x='epoch', y=['loss'], template='linear') (see docs/plots.md)",
         )
     return plotopts.normalized(options)
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 import pytest
 
 from pivot.api import Project
-from tests.conftest import write_files
 
 STAGES = '''
 import pathlib
