@@ -37,7 +37,7 @@ def show(targets: tuple[str, ...], out_dir: str, open_page: bool, as_json: bool)
 
 @plots.command(name="diff")
 @click.argument("revisions", nargs=-1)
-@click.option("-t", "--targets", "targets", multiple=True, help="A plot file or stage to draw (repeatable; default: all).")
+@click.option("-t", "--targets", "targets", multiple=True, metavar="TARGET", help="A plot file or stage to draw (repeatable; default: all).")
 @_page_options
 def diff_command(revisions: tuple[str, ...], targets: tuple[str, ...], out_dir: str, open_page: bool, as_json: bool) -> None:
     """Overlay each plot as REVISIONS (git revisions or experiment names) have it: one

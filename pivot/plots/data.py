@@ -50,8 +50,29 @@ def parse(path: str, data: bytes) -> tuple[Row, ...]:
 
 
 def _delimited(text: str, delimiter: str) -> tuple[Row, ...]:
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    return tuple({str(key): _number(value) for key, value in row.items() if key is not None} for row in reader)
+    lines = [line for line in csv.reader(io.StringIO(text), delimiter=delimiter) if line]
+    if not lines:
+        return ()
+    header, width = lines[0], len(lines[0])
+    cells = [line[:width] + [None] * (width - len(line)) for line in lines[1:]]  # a short line: None, as csv.DictReader
+    columns = [_column(values) for values in zip(*cells, strict=True)] if cells else []
+    return tuple(dict(zip(header, values, strict=True)) for values in zip(*columns, strict=True))
+
+
+def _column(values: tuple[str | None, ...]) -> list[Any]:
+    """A column's cells as numbers when they all read as numbers (the usual case, done in one
+    pass: a 10,000-row curve parses in milliseconds), else cell by cell."""
+    try:
+        return [int(value) for value in values]  # type: ignore[arg-type]  # None fails, as text does
+    except (ValueError, TypeError):
+        pass
+    try:
+        floats = [float(value) for value in values]  # type: ignore[arg-type]
+        if all(map(math.isfinite, floats)):
+            return floats
+    except (ValueError, TypeError):
+        pass
+    return [_number(value) for value in values]
 
 
 def _number(value: Any) -> Any:

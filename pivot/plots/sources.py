@@ -56,14 +56,21 @@ def locate(proj: project_mod.Project, specs: Sequence[PlotSpec], revision: str) 
 
 
 def _in_workspace(proj: project_mod.Project, spec: PlotSpec) -> Located:
+    """The file as it is; when it is not there, what the stage's lock records (a fresh clone
+    that fetched but did not check out still draws), else what to do."""
     path = proj.abspath(spec.path)
     try:
         return Located(data=path.read_bytes())
     except FileNotFoundError:
-        todo = f"run 'pivot run {spec.stage}' (or 'pivot pull')" if spec.stage else "create it"
-        return Located(error=f"{spec.path} is not in the workspace: {todo}")
+        pass
     except IsADirectoryError:
         return Located(error=_directory(spec))
+    lock = lock_mod.read(proj.lock_file(spec.stage)) if spec.stage else None
+    out = lock.outputs.get(spec.path) if lock is not None else None
+    if out is not None and out.cache and not out.info.is_dir:
+        return Located(oid=out.info.oid)
+    todo = f"run 'pivot run {spec.stage}' (or 'pivot pull')" if spec.stage else "create it"
+    return Located(error=f"{spec.path} is not in the workspace: {todo}")
 
 
 def _directory(spec: PlotSpec) -> str:

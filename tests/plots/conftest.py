@@ -25,7 +25,7 @@ class TrainParams(StageParams):
 
 
 Loss = Annotated[str, outputs.Plot("loss.csv", loaders.Text(), x="epoch", y=["loss", "val_loss"], title="Loss")]
-Confusion = Annotated[str, outputs.Plot("confusion.csv", loaders.Text(), template="confusion")]
+Confusion = Annotated[str, outputs.Plot("confusion.csv", loaders.Text(), cache=False, template="confusion")]  # git tracks it
 Picture = Annotated[pathlib.Path, outputs.Plot("curve.png", loaders.PathOnly())]
 Trained = TypedDict("Trained", {"loss": Loss, "confusion": Confusion, "picture": Picture})
 
@@ -41,7 +41,7 @@ def train(params: TrainParams, data: Annotated[str, outputs.Dep("data.txt", load
     rows = ["epoch,loss,val_loss"] + [f"{e},{scale / (e + 1):.3f},{scale / (e + 1) + 0.1:.3f}" for e in range(4)]
     picture = pathlib.Path("curve.png")
     picture.write_bytes(PNG)
-    confusion = "actual,predicted\\ncat,cat\\ncat,dog\\ndog,dog\\n"
+    confusion = "actual,predicted\\ncat,cat\\ncat,dog\\ndog,dog\\n" + ("dog,cat\\n" if scale > 1 else "")
     return {"loss": "\\n".join(rows) + "\\n", "confusion": confusion, "picture": picture}
 '''
 

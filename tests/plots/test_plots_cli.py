@@ -80,6 +80,8 @@ def test_a_revision_missing_a_plot_or_its_object_says_what_to_do_and_the_rest_st
     assert old["error"] == "loss.csv at HEAD~1: not in the cache: run 'pivot pull' (or 'pivot fetch')"
     assert now["error"] is None and now["rows"][0]["loss"] == 2.0
     assert "warning: loss.csv at HEAD~1: not in the cache" in result.stderr
+    old, now = plots["train:confusion.csv"]["series"]  # git tracks it: read from git, no cache needed
+    assert (len(old["rows"]), len(now["rows"])) == (3, 4)
 
     unknown = pivot("plots", "diff", "no-such-rev", "--json")
     assert unknown.exit_code == 2 and "unknown git revision 'no-such-rev'" in unknown.output
@@ -126,3 +128,12 @@ def test_diff_draws_an_experiment_beside_the_workspace(plots_project, pivot):
     (loss,) = as_json(result.stdout)["plots"]
     assert [s["revision"] for s in loss["series"]] == ["triple", "workspace"]
     assert [s["rows"][0]["loss"] for s in loss["series"]] == [3.0, 1.0]
+
+
+def test_a_cached_plot_missing_from_the_workspace_is_drawn_from_the_cache(plots_project, pivot):
+    (plots_project / "loss.csv").unlink()  # as in a clone that fetched but did not check out
+    (plots_project / "confusion.csv").unlink()  # git tracks it: no cache copy to fall back on
+    plots = _by_id(pivot("plots", "show", "--json").stdout)
+    assert plots["train:loss.csv"]["series"][0]["rows"][0]["loss"] == 1.0
+    assert plots["train:confusion.csv"]["series"][0]["error"] == "confusion.csv is not in the workspace: run 'pivot run train' (or 'pivot pull')"
+    assert not (plots_project / "loss.csv").exists()  # reading restores nothing
