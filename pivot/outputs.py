@@ -46,11 +46,20 @@ class Metric:
 
 @dataclasses.dataclass(frozen=True)
 class Plot:
-    """Data for a plot; cached like an output."""
+    """Data for a plot (CSV, TSV, JSON, JSONL or YAML rows), or an image; cached like an output.
+    How `pivot plots` draws it (docs/plots.md): `x` a column (default: the row's index), `y` one
+    column or a list of them (default: the last numeric column), `template` one of linear,
+    scatter, bar, confusion (default: linear); `title`, `x_label`, `y_label` for the chart."""
 
     path: str | list[str] | tuple[str, ...]
     loader: loaders.Loader = dataclasses.field(default_factory=loaders.JSON)
     cache: bool = True
+    x: str | None = dataclasses.field(default=None, kw_only=True)
+    y: str | list[str] | tuple[str, ...] | None = dataclasses.field(default=None, kw_only=True)
+    template: str | None = dataclasses.field(default=None, kw_only=True)
+    title: str | None = dataclasses.field(default=None, kw_only=True)
+    x_label: str | None = dataclasses.field(default=None, kw_only=True)
+    y_label: str | None = dataclasses.field(default=None, kw_only=True)
 
 
 @dataclasses.dataclass(frozen=True)

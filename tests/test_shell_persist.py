@@ -89,7 +89,7 @@ def test_plot_options_are_accepted_on_plots_only(project, pivot):
         ("outs:\n      - log.txt: {persit: true}", ["pivot.yaml:5", "unknown option 'persit' for 'log.txt'; did you mean 'persist'?"]),
         ("outs:\n      - log.txt: {persist: sometimes}", ["pivot.yaml:5", "'persist' of 'log.txt' must be true or false"]),
         ("outs:\n      - log.txt: {x: step}", ["pivot.yaml:5", "unknown option 'x' for 'log.txt'"]),
-        ("plots:\n      - log.txt: {y: 3}", ["pivot.yaml:5", "'y' of plot 'log.txt' must be a field name or a list of them"]),
+        ("plots:\n      - log.txt: {y: 3}", ["pivot.yaml:5", "plot 'log.txt': 'y' must be a column name or a list of them"]),
         ("plots:\n      - log.txt: {tempate: simple}", ["pivot.yaml:5", "did you mean 'template'?"]),
     ],
 )

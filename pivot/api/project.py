@@ -22,6 +22,7 @@ from pivot.worktree import gitignore
 
 if TYPE_CHECKING:  # loading and deciding are imported by the methods that need them: a run with
     # nothing to do (pivot.api.noop) never loads them
+    from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import session, sync
     from pivot.decide.status import Decision
@@ -293,6 +294,13 @@ class Project:
         from pivot.api import data
 
         return data.open_file(self, path, rev)
+
+    def plots(self, targets: Sequence[str] = (), revisions: Sequence[str] = ("workspace",)) -> plots_mod.Plots:
+        """Each plot TARGETS name (plot paths or stages; default: all) at each of `revisions`
+        ("workspace", git revisions, experiment names), as views to draw (see docs/plots.md)."""
+        from pivot.api import plots as plots_mod
+
+        return plots_mod.plots(self, targets, revisions)
 
     # ------------------------------------------------------------------ remotes (pivot.api.sync)
 

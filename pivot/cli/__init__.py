@@ -43,6 +43,7 @@ COMMANDS = {
     "exp": Entry("pivot.cli.exp", "exp", "Run params sweeps beside the workspace, and show, compare, apply and share them."),
     "params": Entry("pivot.cli.params", "params", "Show and compare stage parameters."),
     "metrics": Entry("pivot.cli.metrics", "metrics", "Show and compare metrics."),
+    "plots": Entry("pivot.cli.plots", "plots", "Draw the pipeline's plots, now or across revisions and experiments."),
     "ci": Entry("pivot.cli.ci", "ci", "Report to continuous integration (GitHub Actions)."),
     "track": Entry(
         "pivot.cli.track",

@@ -42,13 +42,19 @@ class StageConfig:
     mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
     always_changed: bool = False
     frozen: bool = False
+    # `plots: {loss: {path: loss.csv, x: step}}`: the drawing options of each plot so written, by key
+    # (its path is in `plots`), checked by the schema.
+    plot_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_data(cls, name: str, data: Mapping[str, Any]) -> StageConfig:
         # Empty sections (every line commented out) read as null: they count as empty.
         sections: dict[str, Any] = {key: dict(data.get(key) or {}) for key in (*matrix.PATH_SECTIONS, "params")}
         layers = ((sections["params"], ("stages", name, "params")),)
-        return cls(python=data["python"], origin=name, param_layers=layers, **sections, **policy.from_entry(data))
+        sections["plots"], options = _split_plots(sections["plots"])
+        return cls(
+            python=data["python"], origin=name, param_layers=layers, plot_options=options, **sections, **policy.from_entry(data)
+        )
 
     @classmethod
     def from_variant(cls, base: str, variant: matrix.Variant, entry: Mapping[str, Any]) -> StageConfig:
@@ -56,12 +62,14 @@ class StageConfig:
         for values, _ in variant.param_layers:
             params.update(values)
         sections: dict[str, Any] = {section: dict(paths) for section, paths in variant.paths.items()}
+        sections["plots"], options = _split_plots(sections.get("plots") or {})
         return cls(
             python=variant.python,
             params=params,
             origin=base,
             locs=variant.locs,
             param_layers=variant.param_layers,
+            plot_options=options,
             **sections,
             **policy.from_entry(entry),  # every variant has the matrix entry's policy
         )
@@ -71,6 +79,13 @@ class StageConfig:
         if len(parts) == 2 and parts in self.locs:
             return self.locs[parts]
         return ("stages", self.origin, *parts)
+
+
+def _split_plots(plots: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """`{key: path}` and `{key: options}` from entries that are a path or `{path: ..., x: ...}`."""
+    paths = {key: entry["path"] if isinstance(entry, Mapping) else entry for key, entry in plots.items()}
+    options = {key: {k: v for k, v in entry.items() if k != "path"} for key, entry in plots.items() if isinstance(entry, Mapping)}
+    return paths, options
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

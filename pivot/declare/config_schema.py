@@ -16,7 +16,7 @@ import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
-from pivot.declare import policy
+from pivot.declare import plotopts, policy
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -36,11 +36,27 @@ def _path_or_paths(value: Any) -> Any:
 PathValue = Annotated[Any, pydantic.AfterValidator(_path_or_paths)]
 
 
+def _plot_entry(value: Any) -> Any:
+    """A plot's path alone, or `{path: loss.csv, x: step, y: [loss]}` with its drawing options."""
+    if not isinstance(value, dict):
+        return _path_or_paths(value)
+    if "path" not in value:
+        raise pydantic_core.PydanticCustomError("plot_entry", "a plot written as a mapping needs 'path:'")
+    _path_or_paths(value["path"])
+    bad = plotopts.first_problem({key: option for key, option in value.items() if key != "path"})
+    if bad is not None:
+        raise pydantic_core.PydanticCustomError("plot_entry", bad[1])
+    return value
+
+
+PlotValue = Annotated[Any, pydantic.AfterValidator(_plot_entry)]
+
+
 class _Sections(_Strict):
     deps: dict[str, PathValue] = {}
     outs: dict[str, PathValue] = {}
     metrics: dict[str, PathValue] = {}
-    plots: dict[str, PathValue] = {}
+    plots: dict[str, PlotValue] = {}
     params: dict[str, Any] = {}
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
@@ -92,7 +108,7 @@ class StageConfig(_Sections):
 
 _OUT_OPTIONS = ("cache", "persist")
 # A plot's options as DVC spells them: kept on the stage for rendering, which reads them later.
-_PLOT_OPTIONS = (*_OUT_OPTIONS, "x", "y", "template", "title", "x_label", "y_label")
+_PLOT_OPTIONS = (*_OUT_OPTIONS, *plotopts.KEYS)
 
 
 def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
@@ -114,16 +130,10 @@ def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
             raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")
         if key in _OUT_OPTIONS and not isinstance(option, bool):
             raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
-        if key not in _OUT_OPTIONS and not _plot_value(key, option):
-            what = "a field name or a list of them" if key == "y" else "a string"
-            raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of plot '{path}' must be {what}")
+        what = plotopts.problem(key, option) if key not in _OUT_OPTIONS else None
+        if what is not None:
+            raise pydantic_core.PydanticCustomError("shell_plot", f"plot '{path}': {what}")
     return value
-
-
-def _plot_value(key: str, option: Any) -> bool:
-    if key == "y" and isinstance(option, list):
-        return bool(option) and all(isinstance(item, str) for item in option)
-    return isinstance(option, str)
 
 
 def _shell_plot(value: Any) -> Any:
@@ -291,6 +301,8 @@ _TYPE_HINTS = {
     "literal_error": "write one of the values the message lists",
     "path_type": "write 'name: path/to/file', or 'name: [a.csv, b.csv]' for a list (quote a path YAML reads as something else)",
     "shell_path": "write '- data/out.csv', or '- data/out.csv: {cache: false}' for a file git tracks",
+    "shell_plot": "write '- loss.csv: {x: step, y: [loss, val_loss], template: linear}' (see docs/plots.md)",
+    "plot_entry": "write 'loss: loss.csv', or 'loss: {path: loss.csv, x: step, y: [loss], template: linear}' (see docs/plots.md)",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
 }

@@ -20,7 +20,7 @@ from pivot import pipeline as api
 from pivot.base import project, yamldoc
 from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.code import fingerprint
-from pivot.declare import config, outshapes, params, shell, shellvalues
+from pivot.declare import config, outshapes, params, plotopts, shell, shellvalues
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, DepSpec, OutKind, OutSpec, Returns, Stage
 
 _KIND_OF = {outputs.Out: OutKind.OUT, outputs.Metric: OutKind.METRIC, outputs.Plot: OutKind.PLOT}
@@ -331,7 +331,20 @@ def _override_outs(
                 )
         same_kind = tuple(out for out in outs if out.kind is kind)
         overridden.extend(_override(name, doc, entry, kind.value, same_kind))
-    return outshapes.in_declared_order(outs, overridden)
+    return outshapes.in_declared_order(outs, _with_plot_options(entry, overridden))
+
+
+def _with_plot_options(entry: config.StageConfig, outs: list[OutSpec]) -> list[OutSpec]:
+    """pivot.yaml's drawing options for a plot, over those its `Plot(...)` annotation gives."""
+    if not entry.plot_options:
+        return outs
+    resolved = []
+    for out in outs:
+        options = entry.plot_options.get(outshapes.field_of(out)) if out.kind is OutKind.PLOT else None
+        if options:
+            out = dataclasses.replace(out, plot=plotopts.normalized({**dict(out.plot), **options}))
+        resolved.append(out)
+    return resolved
 
 
 _RESERVED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")

@@ -33,7 +33,7 @@ class Variant:
 
     name: str
     python: str
-    paths: Mapping[str, Mapping[str, str | list[str]]]  # section -> key -> path (or paths)
+    paths: Mapping[str, Mapping[str, Any]]  # section -> key -> path (or paths; a plot may be {path, options})
     locs: Mapping[tuple[str, str], Loc]  # (section, key) -> where that path was written
     param_layers: tuple[ParamLayer, ...]  # lowest precedence first
 
@@ -242,7 +242,9 @@ def _variant(base: str, name: str, entry: Mapping[str, Any], combo: Sequence[_Ch
     return Variant(name, entry["python"], paths, locs, param_layers)
 
 
-def _filled(filler: _Filler, path: Any, loc: Loc) -> str | list[str]:
+def _filled(filler: _Filler, path: Any, loc: Loc) -> Any:
+    if isinstance(path, Mapping):  # a plot with its drawing options: `${dim}` may be in any of them
+        return filler.params(path, loc)
     if isinstance(path, list):  # a list of paths, for a dep or output declared as a list
         return [filler.text(str(item), loc) for item in path]
     return filler.text(str(path), loc)

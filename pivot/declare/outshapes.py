@@ -16,6 +16,7 @@ from typing import Any
 
 from pivot import errors, loaders, outputs
 from pivot.base import project
+from pivot.declare import plotopts
 from pivot.declare.stage import DepSpec, Member, OutKind, OutSpec, Shape, Stage
 
 # Markers a parameter may carry; an IncrementalOut there receives the output's previous value.
@@ -52,10 +53,24 @@ def out_specs(context: str, field: str, marker: Any, kind: OutKind) -> tuple[Out
             f"Out('{marker.path}', loaders.PathOnly()) for a directory the stage writes itself",
         )
     incremental = isinstance(marker, outputs.IncrementalOut)
+    plot = _plot_options(context, field, marker)
     return tuple(
-        OutSpec(name, path, marker.loader, kind, marker.cache, shape, member, incremental)
+        OutSpec(name, path, marker.loader, kind, marker.cache, shape, member, incremental, plot=plot)
         for name, path, member in _members(field, marker.path, paths)
     )
+
+
+def _plot_options(context: str, field: str, marker: Any) -> plotopts.Options:
+    if not isinstance(marker, outputs.Plot):
+        return ()
+    options = {key: getattr(marker, key) for key in plotopts.KEYS}
+    bad = plotopts.first_problem(options)
+    if bad is not None:
+        raise errors.StageDefinitionError(
+            f"{context}: output '{field}': {bad[1]}",
+            hint=f"e.g. Plot('{marker.path}', x='epoch', y=['loss'], template='linear') (see docs/plots.md)",
+        )
+    return plotopts.normalized(options)
 
 
 def _paths(context: str, what: str, marker: Any) -> tuple[str, ...]:

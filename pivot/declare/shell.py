@@ -18,7 +18,7 @@ import xxhash
 from pivot import errors, loaders
 from pivot.base import project, yamldoc
 from pivot.code import canonical, fingerprint
-from pivot.declare import matrix, policy, shellvalues
+from pivot.declare import matrix, plotopts, policy, shellvalues
 from pivot.declare.stage import DepSpec, OutKind, OutSpec, Returns, Stage
 
 _OWNED = (project.PIPELINE_FILE, project.PYTHON_PIPELINE_FILE, project.PIVOT_DIR, ".git")
@@ -205,6 +205,6 @@ class _Builder:
 
 def _out_spec(path: str, kind: OutKind, options: Mapping[str, Any]) -> OutSpec:
     # DVC's `persist: true` is an incremental output: restored by copy before each run, no run cache.
-    plot = tuple((key, tuple(value) if isinstance(value, list) else value) for key, value in options.items() if key not in ("cache", "persist"))
+    plot = plotopts.normalized(options)  # checked by the schema (config_schema._shell_path)
     cache, persist = bool(options.get("cache", True)), bool(options.get("persist", False))
     return OutSpec(path, path, loaders.PathOnly(), kind, cache, incremental=persist, plot=plot)

@@ -1,0 +1,66 @@
+"""`Project.plots`: each plot of the pipeline drawn for every revision asked for, as `PlotView`s
+(pivot.plots.model) that the page, the PR comment and `--json` draw as they are.
+
+Cached plot files that the local cache lacks are fetched from the default remote first, when one
+is configured; when none is, or it cannot supply them, the views say so in the series' error
+rather than the command failing: the other charts are still worth drawing."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+from pivot import errors
+from pivot.plots import resolve, sources, specs
+from pivot.plots.model import PlotView
+from pivot.storage.cache import Cache
+
+if TYPE_CHECKING:
+    from pivot.api.project import Project
+
+WORKSPACE = sources.WORKSPACE
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Plots:
+    views: list[PlotView]
+    fetched: int = 0  # cache objects brought from the remote before drawing
+    remote: str | None = None  # the remote they came from (None: nothing was fetched)
+    fetch_error: str | None = None  # why the remote could not supply what was missing
+
+
+def plots(proj: Project, targets: Sequence[str] = (), revisions: Sequence[str] = (WORKSPACE,)) -> Plots:
+    """The plots `targets` name (plot paths or stages; default: all) at each of `revisions`
+    ("workspace", a git revision, an experiment's name), in the order given."""
+    stages = proj.load_pipeline(check_sources=False).pipeline.stages
+    chosen = specs.select(specs.declared(stages), targets, list(stages))
+    asked = tuple(revisions) or (WORKSPACE,)
+    located = [sources.locate(proj.paths, chosen, revision) for revision in asked]
+    cache = Cache(proj.paths.cache_dir)
+    missing = set().union(*(sources.missing_objects(cache, where.values()) for where in located))
+    result = _fetch(proj, missing) if missing else Plots([])
+    why = sources.NOT_CACHED if result.fetch_error is None else f"not in the cache, and {result.fetch_error}"
+    views = [
+        resolve.view(spec, [sources.read(cache, spec, revision, where[spec.path], why) for revision, where in zip(asked, located, strict=True)])
+        for spec in chosen
+    ]
+    return dataclasses.replace(result, views=views)
+
+
+def _fetch(proj: Project, oids: Collection[str]) -> Plots:
+    """Bring `oids` from the default remote; nothing to do when no remote is configured."""
+    from pivot.api import sync
+    from pivot.declare import config
+    from pivot.remote import transfer
+
+    settings = config.load_project_config(proj.paths)
+    if not settings.remotes:
+        return Plots([])
+    try:
+        with sync.remote_session(proj.paths, None) as (ws, there):
+            summary = transfer.fetch(ws.cache, there, sorted(oids), jobs=sync.transfer_jobs(None))
+    except errors.PivotError as exc:  # unreachable, refused, misconfigured: each chart says so
+        return Plots([], fetch_error=f"the remote could not supply it ({exc.message})")
+    problem = f"remote '{there.spec.name}' could not supply it ({summary.failed[0][1]})" if summary.failed else None
+    return Plots([], fetched=summary.transferred, remote=there.spec.name, fetch_error=problem)
