@@ -8,7 +8,7 @@ rather than the command failing: the other charts are still worth drawing."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pivot import errors
@@ -64,3 +64,15 @@ def _fetch(proj: Project, oids: Collection[str]) -> Plots:
         return Plots([], fetch_error=f"the remote could not supply it ({exc.message})")
     problem = f"remote '{there.spec.name}' could not supply it ({summary.failed[0][1]})" if summary.failed else None
     return Plots([], fetched=summary.transferred, remote=there.spec.name, fetch_error=problem)
+
+
+def comment_section(proj: Project, base: str | None, env: Mapping[str, str]) -> str | None:
+    """The PR comment's plots section: each plot changed since `base` (default: what the report
+    compares with), as a chart or a note (pivot.report.plotcharts); None when the pipeline has
+    no plots or none changed."""
+    from pivot.report import ci, plotcharts
+
+    base = base or ci.default_base(proj.root, env)
+    label = base[:8] if len(base) == 40 and all(c in "0123456789abcdef" for c in base) else base
+    views = plots(proj, revisions=(label, WORKSPACE)).views
+    return plotcharts.section(views, env) if views else None

@@ -20,13 +20,21 @@ def ci() -> None:
 @click.option("--base", metavar="REV", help="Compare with REV (default: the PR's merge-base, else HEAD).")
 @click.option("--title", default="pivot", show_default=True, help="Report heading; one comment per title.")
 @click.option("--exps", "with_exps", is_flag=True, help="Add the experiments table (as `pivot exp show --md`).")
+@click.option("--no-plots", is_flag=True, help="Leave out the charts of the plots that changed.")
 @click.option("--dry-run", is_flag=True, help="Print the report; post nothing, write no job summary.")
-def comment(base: str | None, title: str, with_exps: bool, dry_run: bool) -> None:
+def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, dry_run: bool) -> None:
     """Post or update the PR comment with params and metrics diffs against the base."""
+    from pivot.cli import common
+
     extra = []
+    if not no_plots:
+        from pivot.api import plots
+
+        charts = plots.comment_section(common.api(), base, os.environ)
+        if charts:
+            extra.append(("Plots", charts))
     if with_exps:
         from pivot.api import exp_show
-        from pivot.cli import common
 
         extra.append(("Experiments", exp_show.markdown(common.api())))
     markdown = ci_report.report(project.find_root(), base, title, os.environ, extra)
