@@ -6,8 +6,6 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-import wcwidth
-
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """"0 stages", "1 stage", "2 stages"; irregular plurals ("entry" -> "entries") are passed in."""
@@ -51,6 +49,8 @@ def width(text: str) -> int:
     tables of Unicode's East Asian Width and zero-width characters; `len` counts code points)."""
     if text.isascii() and text.isprintable():
         return len(text)  # the usual cell, and the only answer wcwidth could give
+    import wcwidth  # here: its tables take longer to import than most commands spend measuring
+
     columns = wcwidth.wcswidth(text)
     if columns >= 0:
         return columns
