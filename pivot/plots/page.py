@@ -8,6 +8,7 @@ A view's failed revisions (`Series.error`) and thinned series are said in its se
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import html
 import pathlib
 import re
@@ -22,6 +23,7 @@ INSTALL_HINT = "pip install 'pivot[plots]'"
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 Render = Callable[[Mapping[str, Any]], str]
+RENDER_THREADS = 2
 
 STYLE = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#222;background:#fafafa}
 h1{font-size:1.5em}nav a{margin-right:1em}
@@ -39,8 +41,9 @@ SCRIPT = """addEventListener("load",()=>{for(const im of document.images)im.data
 
 def write(views: Sequence[PlotView], out_dir: pathlib.Path, *, title: str = "pivot plots") -> pathlib.Path:
     """Write `out_dir/index.html` showing `views` in order, and return its path."""
-    render = renderer() if any(view.kind == "data" for view in views) else _no_render
-    sections = [_section(view, number, render) for number, view in enumerate(views, 1)]
+    charts = [vega.chart(view) for view in views]
+    svgs = _render_all([chart.spec for chart in charts])
+    sections = [_section(view, number, chart, svg) for number, (view, chart, svg) in enumerate(zip(views, charts, svgs, strict=True), 1)]
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "index.html"
     page.write_text(_document(title, views, sections), encoding="utf-8")
@@ -64,8 +67,16 @@ def renderer() -> Render:
     return render
 
 
-def _no_render(spec: Mapping[str, Any]) -> str:
-    raise AssertionError("only image views, nothing to render")
+def _render_all(specs: Sequence[Mapping[str, Any] | None]) -> list[str | None]:
+    """Each spec drawn as SVG (None stays None). vl-convert draws on its own threads, outside
+    the GIL: two at a time is faster on two cores (benchmarks/plots_diff.py measures both)."""
+    todo = [spec for spec in specs if spec is not None]
+    if not todo:
+        return [None] * len(specs)
+    render = renderer()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
+        drawn = iter(list(pool.map(render, todo)))
+    return [next(drawn) if spec is not None else None for spec in specs]
 
 
 def _document(title: str, views: Sequence[PlotView], sections: Sequence[str]) -> str:
@@ -78,7 +89,7 @@ def _document(title: str, views: Sequence[PlotView], sections: Sequence[str]) ->
     )
 
 
-def _section(view: PlotView, number: int, render: Render) -> str:
+def _section(view: PlotView, number: int, chart: vega.Chart, svg: str | None) -> str:
     spec = view.spec
     revisions = ", ".join(series.revision for series in view.series)
     meta = [f"<code>{html.escape(spec.path)}</code>", f"{html.escape(spec.template)}" if view.kind == "data" else "image"]
@@ -87,12 +98,11 @@ def _section(view: PlotView, number: int, render: Render) -> str:
     meta.append(f"revisions: {html.escape(revisions)}")
     parts = [f"<h2>{html.escape(view.id)}</h2>", f'<p class="meta">{" · ".join(meta)}</p>']
     parts += [f'<p class="error">{html.escape(s.revision)}: {html.escape(s.error)}</p>' for s in view.series if s.error]
-    parts.append(_images(view, number) if view.kind == "image" else _chart(view, number, render))
+    parts.append(_images(view, number) if view.kind == "image" else _chart(view, number, chart, svg))
     return f'<section class="plot" id="plot-{number}" data-plot="{html.escape(view.id)}">\n' + "\n".join(parts) + "\n</section>"
 
 
-def _chart(view: PlotView, number: int, render: Render) -> str:
-    chart = vega.chart(view)
+def _chart(view: PlotView, number: int, chart: vega.Chart, svg: str | None) -> str:
     parts = [f'<p class="note">{html.escape(note)}</p>' for note in chart.notes]
     if chart.thinned:
         shown = "; ".join(f"{t.label}: {t.drawn:,} of {t.total:,}" for t in chart.thinned)
@@ -100,10 +110,10 @@ def _chart(view: PlotView, number: int, render: Render) -> str:
             f'<p class="note thinned">Thinned for drawing (the lowest and highest point per pixel column kept'
             f"{'; an even sample for a scatter' if view.spec.template == 'scatter' else ''}): {html.escape(shown)} points.</p>"
         )
-    if chart.spec is None:
+    if svg is None:
         parts.append('<p class="note">Nothing to draw.</p>')
     else:
-        svg = _local_ids(_plain_svg(render(chart.spec)), f"plot-{number}-")
+        svg = _local_ids(_plain_svg(svg), f"plot-{number}-")
         parts.append(f'<div class="chart" data-series="{len(chart.labels)}">{svg}</div>')
     return "\n".join(parts)
 

@@ -46,8 +46,9 @@ class Chart:
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Line:
     label: str
-    xs: list[Any]
+    xs: list[Any]  # as read
     ys: list[float]
+    numeric_x: list[float | None]  # each x as a number, None where it is text
 
 
 def chart(view: PlotView) -> Chart:
@@ -61,7 +62,12 @@ def chart(view: PlotView) -> Chart:
 
 def number(value: Any) -> float | None:
     """A finite number read from a cell (CSV cells may still be text), else None."""
-    if isinstance(value, bool) or value is None:
+    kind = type(value)
+    if kind is float:  # the common case first: this runs for every cell drawn
+        return value if math.isfinite(value) else None
+    if kind is int:
+        return float(value)
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
         result = float(value)
@@ -93,7 +99,7 @@ def _lines(view: PlotView) -> tuple[list[_Line], list[str]]:
                     xs.append(row.get(spec.x, index) if spec.x else index)
                     ys.append(y)
             if ys:
-                lines.append(_Line(label, xs, ys))
+                lines.append(_Line(label, xs, ys, [number(x) for x in xs]))
             else:
                 notes.append(f"{series.revision}: no numeric values in column '{column}'")
     return lines, notes
@@ -103,7 +109,7 @@ def _xy(view: PlotView) -> Chart:
     lines, notes = _lines(view)
     if not lines:
         return Chart(None, notes=tuple(notes))
-    numeric_x = all(number(x) is not None for line in lines for x in line.xs)
+    numeric_x = all(None not in line.numeric_x for line in lines)
     pick = thin.stride if view.spec.template == "scatter" else thin.envelope
     values: list[dict[str, Any]] = []
     thinned: list[Thinned] = []
@@ -111,9 +117,8 @@ def _xy(view: PlotView) -> Chart:
         keep = pick(line.ys, WIDTH)
         if len(keep) < len(line.ys):
             thinned.append(Thinned(line.label, len(keep), len(line.ys)))
-        for i in keep:
-            x = line.xs[i]
-            values.append({"x": number(x) if numeric_x else str(x), "y": line.ys[i], "series": line.label})
+        xs = line.numeric_x if numeric_x else [str(x) for x in line.xs]
+        values += [{"x": xs[i], "y": line.ys[i], "series": line.label} for i in keep]
     labels = tuple(dict.fromkeys(line.label for line in lines))
     spec = {
         "width": WIDTH,
