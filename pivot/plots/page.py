@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import html
+import os
 import pathlib
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +24,9 @@ INSTALL_HINT = "pip install 'pivot[plots]'"
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
 
 Render = Callable[[Mapping[str, Any]], str]
-RENDER_THREADS = 2
+# Charts drawn at once besides the thread that builds their specs: on two cores one is as fast
+# as two (benchmarks/plots_diff.py), and more cores draw more at a time.
+RENDER_THREADS = max(1, min(4, (os.cpu_count() or 2) - 1))
 
 STYLE = """body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2em;color:#222;background:#fafafa}
 h1{font-size:1.5em}nav a{margin-right:1em}
@@ -41,8 +44,7 @@ SCRIPT = """addEventListener("load",()=>{for(const im of document.images)im.data
 
 def write(views: Sequence[PlotView], out_dir: pathlib.Path, *, title: str = "pivot plots") -> pathlib.Path:
     """Write `out_dir/index.html` showing `views` in order, and return its path."""
-    charts = [vega.chart(view) for view in views]
-    svgs = _render_all([chart.spec for chart in charts])
+    charts, svgs = _draw(views)
     sections = [_section(view, number, chart, svg) for number, (view, chart, svg) in enumerate(zip(views, charts, svgs, strict=True), 1)]
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "index.html"
@@ -67,16 +69,23 @@ def renderer() -> Render:
     return render
 
 
-def _render_all(specs: Sequence[Mapping[str, Any] | None]) -> list[str | None]:
-    """Each spec drawn as SVG (None stays None). vl-convert draws on its own threads, outside
-    the GIL: two at a time is faster on two cores (benchmarks/plots_diff.py measures both)."""
-    todo = [spec for spec in specs if spec is not None]
-    if not todo:
-        return [None] * len(specs)
-    render = renderer()
+def _draw(views: Sequence[PlotView]) -> tuple[list[vega.Chart], list[str | None]]:
+    """Each view's chart and its SVG (None: nothing to draw). vl-convert draws outside the GIL,
+    so each chart is handed to it as soon as its spec is built: the next spec is built while
+    it draws, and on more cores several charts draw at once."""
+    charts = []
+    pending: list[concurrent.futures.Future[str] | None] = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=RENDER_THREADS) as pool:
-        drawn = iter(list(pool.map(render, todo)))
-    return [next(drawn) if spec is not None else None for spec in specs]
+        render: Render | None = None
+        for view in views:
+            chart = vega.chart(view)
+            charts.append(chart)
+            if chart.spec is not None:
+                render = render or renderer()
+                pending.append(pool.submit(render, chart.spec))
+            else:
+                pending.append(None)
+        return charts, [future.result() if future is not None else None for future in pending]
 
 
 def _document(title: str, views: Sequence[PlotView], sections: Sequence[str]) -> str:

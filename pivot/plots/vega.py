@@ -91,13 +91,11 @@ def _lines(view: PlotView) -> tuple[list[_Line], list[str]]:
     for series in _drawn(view):
         for column in spec.y:
             label = f"{series.revision} · {column}" if several else series.revision
-            xs: list[Any] = []
-            ys: list[float] = []
-            for index, row in enumerate(series.rows):
-                y = number(row.get(column))
-                if y is not None:
-                    xs.append(row.get(spec.x, index) if spec.x else index)
-                    ys.append(y)
+            found = [number(row.get(column)) for row in series.rows]
+            xs: list[Any] = [row.get(spec.x, i) for i, row in enumerate(series.rows)] if spec.x else list(range(len(found)))
+            if None in found:  # a row without a number in this column is left out of its line
+                xs = [x for x, y in zip(xs, found, strict=True) if y is not None]
+            ys: list[float] = [y for y in found if y is not None]
             if ys:
                 lines.append(_Line(label, xs, ys, [number(x) for x in xs]))
             else:

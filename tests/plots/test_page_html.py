@@ -67,7 +67,7 @@ def test_three_long_revisions_make_a_small_page(tmp_path):
     html = page.write([view], tmp_path / "out")
     assert html.stat().st_size < 250_000  # 20 such plots stay well under 5 MB
     text = html.read_text()
-    assert re.search(r"Thinned for drawing.*HEAD~2: 1,2\d\d of 10,000; HEAD~1: 1,2\d\d of 10,000; HEAD: 1,2\d\d of 10,000", text)
+    assert re.search(r"Thinned for drawing.*HEAD~2: 60\d of 10,000; HEAD~1: 60\d of 10,000; HEAD: 60\d of 10,000", text)
 
 
 def test_no_views_still_make_a_page(tmp_path):
