@@ -10,7 +10,8 @@ stage at each commit (untimed). Timed, as a user runs them: `dvc plots diff HEAD
 plots` command yet, pivot's side is a script that reads the same 3 x PLOTS CSV files and writes
 the page with `pivot.plots.page.write`: the cost of drawing, without finding the files at each
 revision; it is run drawing one chart at a time and two, to measure what drawing in parallel
-gains. The commands take turns, repeat after repeat. The table gives the median wall seconds
+gains, and with `page.warm_up()` called before reading the files, to measure what starting the
+drawing engine meanwhile gains. The commands take turns, repeat after repeat. The table gives the median wall seconds
 and the size of what each tool wrote.
 pivot's target: under 5 s and under 5 MB (DVC's page loads Vega from a CDN and is not offline).
 """
@@ -44,12 +45,14 @@ for p in range({plots}):
 """
 
 # pivot's side while the checkout has no `pivot plots`: the same CSV files, read and drawn.
-PAGE_ONLY = """import csv, pathlib, sys
+PAGE_ONLY = """import csv, pathlib, sys, time
 from pivot.plots import page
 from pivot.plots.model import PlotSpec, PlotView, Series
-root, out, threads = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])
+root, out, threads, warm = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "warm"
 page.RENDER_THREADS = threads
-revisions = sys.argv[4:]
+if warm:
+    page.warm_up()
+revisions = sys.argv[5:]
 names = sorted(p.name for p in (root / "0").iterdir())
 def rows(path):
     with path.open() as handle:
@@ -59,7 +62,10 @@ views = [
              tuple(Series(rev, rows(root / str(k) / name)) for k, rev in enumerate(revisions)))
     for name in names
 ]
-print(page.write(views, out, title="pivot plots diff"))
+start = time.perf_counter()
+page.write(views, out, title="pivot plots diff")
+with (root / "write-seconds").open("a") as log:
+    log.write(f"{out.name} {time.perf_counter() - start:.3f}\\n")
 """
 
 
@@ -136,10 +142,24 @@ def page_cases(python: str, env: dict[str, str], args: argparse.Namespace) -> li
         run_cmd(["python3", "gen.py"], root, "plots-diff-page", env)
         (root / "plots").rename(root / str(version))
     write(root / "draw.py", PAGE_ONLY)
+    variants = (
+        ("pivot page.write, one chart at a time", 1, "cold", "page-1"),
+        ("pivot page.write, two charts at a time", 2, "cold", "page-2"),
+        ("pivot page.write, one at a time, engine warmed while reading", 1, "warm", "page-warm"),
+    )
     return [
-        Case(f"pivot page.write, {words} at a time", [python, "draw.py", str(root), str(out), str(n), *REVISIONS], root, out, env)
-        for n, words, out in ((1, "one chart", root / "page-1"), (2, "two charts", root / "page-2"))
+        Case(label, [python, "draw.py", str(root), str(root / out), str(n), warm, *REVISIONS], root, root / out, env)
+        for label, n, warm, out in variants
     ]
+
+
+def write_seconds(case: Case) -> str:
+    """The median seconds the page-only script spent in page.write (its own log), or "-"."""
+    log = case.cwd / "write-seconds"
+    if not log.exists():
+        return "-"
+    found = [float(line.split()[1]) for line in log.read_text().splitlines() if line.split()[0] == case.out.name]
+    return f"{statistics.median(found):.2f}" if found else "-"
 
 
 def check_pages(cases: list[Case], plots: int) -> None:
@@ -181,10 +201,11 @@ def main() -> None:
     check_pages(cases, args.plots)
     medians = [statistics.median(times[case.label]) for case in cases]
     print(f"\n{args.plots} plots x {args.points:,} points x 3 revisions, {os.cpu_count()} cores (logs: {LOG_DIR})\n")
-    print("| command | wall (s), median | runs (s) | page (MB) |")
-    print("|---|---:|---|---:|")
+    print("| command | wall (s), median | runs (s) | of which page.write (s) | page (MB) |")
+    print("|---|---:|---|---:|---:|")
     for case, median in zip(cases, medians, strict=True):
-        print(f"| {case.label} | {median:.2f} | {', '.join(f'{t:.2f}' for t in times[case.label])} | {case.page_mb():.2f} |")
+        runs = ", ".join(f"{t:.2f}" for t in times[case.label])
+        print(f"| {case.label} | {median:.2f} | {runs} | {write_seconds(case)} | {case.page_mb():.2f} |")
     if args.tools == "both":
         print(f"\nratio DVC / pivot: {medians[-1] / medians[0]:.1f}x (pivot target: under 5 s, page under 5 MB)")
     pivot_ok = not cases or not cases[0].label.startswith("pivot") or (medians[0] < 5 and cases[0].page_mb() < 5)

@@ -87,3 +87,25 @@ def test_without_the_renderer_charts_fail_with_the_install_hint(tmp_path, monkey
     # images need no renderer: a page of images is still written
     image = PlotView(PlotSpec("roc.png"), "image", (Series("HEAD", image=b"\x89PNG"),))
     assert "data:image/png;base64," in page.write([image], tmp_path / "out").read_text()
+
+
+def test_a_long_scatter_keeps_a_sample_and_its_extremes(tmp_path):
+    # rows in no order of y: the highest and lowest points sit mid-series
+    points = tuple({"actual": i, "predicted": (i * 7919) % 10_007 / 100} for i in range(10_000))
+    view = PlotView(PlotSpec("pred.csv", "scatter", "actual", ("predicted",)), "data", (Series("HEAD", points),))
+    text = page.write([view], tmp_path / "out").read_text()
+    assert re.search(r"an even sample for a scatter\): HEAD: 60\d of 10,000 points", text)
+    drawn = re.findall(r'aria-label="actual: [^;]+; predicted: ([\d.,]+)', text)
+    assert 600 <= len(drawn) <= 604
+    top, bottom = max(p["predicted"] for p in points), min(p["predicted"] for p in points)
+    assert f"{top:,.2f}".rstrip("0").rstrip(".") in drawn and f"{bottom:g}" in drawn
+
+
+def test_warming_up_the_engine_is_harmless_with_or_without_it(tmp_path, monkeypatch):
+    page.warm_up()  # the engine starts on its own thread; the page is written as always
+    view = PlotView(PlotSpec("loss.csv", "linear", "step", ("loss",)), "data", (Series("HEAD", curve(3)),))
+    assert 'aria-roledescription="line mark"' in page.write([view], tmp_path / "warm").read_text()
+    monkeypatch.setitem(sys.modules, "vl_convert", None)
+    page.warm_up()  # nothing to start: the error is for write to report
+    with pytest.raises(errors.ConfigError):
+        page.write([view], tmp_path / "missing")
