@@ -13,7 +13,6 @@ import html
 import os
 import pathlib
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -51,19 +50,6 @@ def write(views: Sequence[PlotView], out_dir: pathlib.Path, *, title: str = "piv
     page = out_dir / "index.html"
     page.write_text(_document(title, views, sections), encoding="utf-8")
     return page
-
-
-def warm_up() -> None:
-    """Start vl-convert's engine on a thread of its own and return at once. Its first chart pays
-    for starting a JavaScript engine and loading Vega (0.4 s on an idle core); a command that
-    calls this before it reads the plot files has the engine ready when `write` needs it. Does
-    nothing when vl-convert is missing: `write` reports that, with the hint. Not a daemon
-    thread: a process that exits first waits for it, rather than leaving the engine half built."""
-    try:
-        render = renderer()
-    except errors.ConfigError:
-        return
-    threading.Thread(target=render, args=({"mark": "point"},), name="pivot-plots-warm-up").start()
 
 
 def renderer() -> Render:

@@ -99,13 +99,3 @@ def test_a_long_scatter_keeps_a_sample_and_its_extremes(tmp_path):
     assert 600 <= len(drawn) <= 604
     top, bottom = max(p["predicted"] for p in points), min(p["predicted"] for p in points)
     assert f"{top:,.2f}".rstrip("0").rstrip(".") in drawn and f"{bottom:g}" in drawn
-
-
-def test_warming_up_the_engine_is_harmless_with_or_without_it(tmp_path, monkeypatch):
-    page.warm_up()  # the engine starts on its own thread; the page is written as always
-    view = PlotView(PlotSpec("loss.csv", "linear", "step", ("loss",)), "data", (Series("HEAD", curve(3)),))
-    assert 'aria-roledescription="line mark"' in page.write([view], tmp_path / "warm").read_text()
-    monkeypatch.setitem(sys.modules, "vl_convert", None)
-    page.warm_up()  # nothing to start: the error is for write to report
-    with pytest.raises(errors.ConfigError):
-        page.write([view], tmp_path / "missing")
