@@ -67,7 +67,7 @@ def test_three_long_revisions_make_a_small_page(tmp_path):
     html = page.write([view], tmp_path / "out")
     assert html.stat().st_size < 250_000  # 20 such plots stay well under 5 MB
     text = html.read_text()
-    assert re.search(r"Thinned for drawing.*HEAD~2: 60\d of 10,000; HEAD~1: 60\d of 10,000; HEAD: 60\d of 10,000", text)
+    assert re.search(r"Thinned for drawing.*HEAD~2: 1,2\d\d of 10,000; HEAD~1: 1,2\d\d of 10,000; HEAD: 1,2\d\d of 10,000", text)
 
 
 def test_no_views_still_make_a_page(tmp_path):
@@ -94,8 +94,8 @@ def test_a_long_scatter_keeps_a_sample_and_its_extremes(tmp_path):
     points = tuple({"actual": i, "predicted": (i * 7919) % 10_007 / 100} for i in range(10_000))
     view = PlotView(PlotSpec("pred.csv", "scatter", "actual", ("predicted",)), "data", (Series("HEAD", points),))
     text = page.write([view], tmp_path / "out").read_text()
-    assert re.search(r"an even sample for a scatter\): HEAD: 60\d of 10,000 points", text)
+    assert re.search(r"an even sample for a scatter\): HEAD: 1,2\d\d of 10,000 points", text)
     drawn = re.findall(r'aria-label="actual: [^;]+; predicted: ([\d.,]+)', text)
-    assert 600 <= len(drawn) <= 604
+    assert 1_200 <= len(drawn) <= 1_204
     top, bottom = max(p["predicted"] for p in points), min(p["predicted"] for p in points)
     assert f"{top:,.2f}".rstrip("0").rstrip(".") in drawn and f"{bottom:g}" in drawn
