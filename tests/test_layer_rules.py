@@ -162,9 +162,9 @@ def test_what_the_rules_allow_is_not_reported(tmp_path):
 
 
 def test_a_module_or_package_outside_the_tables_is_reported(tmp_path):
-    tree = _plant(tmp_path, {**TARGETS, "plots/render.py": "", "storage/packs2.py": ""})
-    assert layer_rules.unplaced(tree, LAYERS) == ["pivot.plots", "pivot.plots.render"]
-    assert layer_rules.unplaced(tree, {**MAY_IMPORT, **dict.fromkeys(ALWAYS)}) == ["pivot.plots", "pivot.plots.render"]
+    tree = _plant(tmp_path, {**TARGETS, "gadgets/render.py": "", "storage/packs2.py": ""})
+    assert layer_rules.unplaced(tree, LAYERS) == ["pivot.gadgets", "pivot.gadgets.render"]
+    assert layer_rules.unplaced(tree, {**MAY_IMPORT, **dict.fromkeys(ALWAYS)}) == ["pivot.gadgets", "pivot.gadgets.render"]
 
 
 def test_a_heavy_library_imported_by_importlib_elsewhere_is_reported(tmp_path):
