@@ -65,18 +65,25 @@ def number(value: Any) -> float | None:
     kind = type(value)
     if kind is float:  # the common case first: this runs for every cell drawn
         return value if math.isfinite(value) else None
-    if kind is int:
-        return float(value)
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        result = float(value)
-    else:
-        try:
-            result = float(str(value))
-        except ValueError:
-            return None
+    try:
+        result = float(value) if isinstance(value, int | float) else float(str(value))
+    except (ValueError, OverflowError):
+        return None
     return result if math.isfinite(result) else None
+
+
+def numbers(values: list[Any]) -> list[float | None]:
+    """`number` of each value; a column of plain ints and finite floats (what a parsed CSV or
+    JSON holds) is checked and converted by C loops rather than cell by cell."""
+    kinds = set(map(type, values))
+    try:
+        if kinds <= {float, int} and all(map(math.isfinite, values)):
+            return list(map(float, values))
+    except OverflowError:  # an int beyond any float: the cell-by-cell path leaves it out
+        pass
+    return [number(value) for value in values]
 
 
 def _drawn(view: PlotView) -> list[Series]:
@@ -91,13 +98,13 @@ def _lines(view: PlotView) -> tuple[list[_Line], list[str]]:
     for series in _drawn(view):
         for column in spec.y:
             label = f"{series.revision} · {column}" if several else series.revision
-            found = [number(row.get(column)) for row in series.rows]
+            found = numbers([row.get(column) for row in series.rows])
             xs: list[Any] = [row.get(spec.x, i) for i, row in enumerate(series.rows)] if spec.x else list(range(len(found)))
             if None in found:  # a row without a number in this column is left out of its line
                 xs = [x for x, y in zip(xs, found, strict=True) if y is not None]
             ys: list[float] = [y for y in found if y is not None]
             if ys:
-                lines.append(_Line(label, xs, ys, [number(x) for x in xs]))
+                lines.append(_Line(label, xs, ys, numbers(xs)))
             else:
                 notes.append(f"{series.revision}: no numeric values in column '{column}'")
     return lines, notes

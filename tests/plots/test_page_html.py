@@ -99,3 +99,15 @@ def test_a_long_scatter_keeps_a_sample_and_its_extremes(tmp_path):
     assert 1_200 <= len(drawn) <= 1_204
     top, bottom = max(p["predicted"] for p in points), min(p["predicted"] for p in points)
     assert f"{top:,.2f}".rstrip("0").rstrip(".") in drawn and f"{bottom:g}" in drawn
+
+
+def test_cells_that_are_not_finite_numbers_are_left_out_of_a_line(tmp_path):
+    cells = ["1.5", 2, float("nan"), float("inf"), True, 10**400, None, "n/a", 3.0]
+    view = PlotView(
+        PlotSpec("odd.json", "linear", "step", ("loss",)),
+        "data",
+        (Series("HEAD", tuple({"step": i, "loss": cell} for i, cell in enumerate(cells))),),
+    )
+    text = page.write([view], tmp_path / "out").read_text()
+    [path] = re.findall(r'aria-roledescription="line mark" d="([^"]+)"', text)
+    assert len(re.findall(r"[ML]", path)) == 3  # "1.5", 2 and 3.0
