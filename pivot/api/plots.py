@@ -66,6 +66,14 @@ def _fetch(proj: Project, oids: Collection[str]) -> Plots:
     return Plots([], fetched=summary.transferred, remote=there.spec.name, fetch_error=problem)
 
 
+def diff_revisions(revisions: Sequence[str]) -> tuple[str, ...]:
+    """What `plots diff REV...` draws, as `dvc plots diff` reads its revisions: none is HEAD
+    against the workspace, one is that revision against the workspace, more are drawn as given."""
+    if len(revisions) >= 2:
+        return tuple(revisions)
+    return (revisions[0] if revisions else "HEAD", WORKSPACE)
+
+
 def comment_section(proj: Project, base: str | None, env: Mapping[str, str]) -> str | None:
     """The PR comment's plots section: each plot changed since `base` (default: what the report
     compares with), as a chart or a note (pivot.report.plotcharts); None when the pipeline has

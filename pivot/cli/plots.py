@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-from collections.abc import Sequence
 
 import click
 
@@ -42,15 +41,8 @@ def show(targets: tuple[str, ...], out_dir: str, open_page: bool, as_json: bool)
 def diff_command(revisions: tuple[str, ...], targets: tuple[str, ...], out_dir: str, open_page: bool, as_json: bool) -> None:
     """Overlay each plot as REVISIONS (git revisions or experiment names) have it: one
     revision is drawn against the workspace, none means HEAD against the workspace."""
-    asked = _sides(revisions)
+    asked = plots_api.diff_revisions(revisions)
     _emit(common.api().plots(targets, asked), f"pivot plots diff: {', '.join(asked)}", out_dir, open_page, as_json)
-
-
-def _sides(revisions: Sequence[str]) -> tuple[str, ...]:
-    """As `dvc plots diff` takes them: two or more revisions are drawn as given."""
-    if len(revisions) >= 2:
-        return tuple(revisions)
-    return (revisions[0] if revisions else "HEAD", plots_api.WORKSPACE)
 
 
 def _emit(result: plots_api.Plots, title: str, out_dir: str, open_page: bool, as_json: bool) -> None:
@@ -67,7 +59,7 @@ def _emit(result: plots_api.Plots, title: str, out_dir: str, open_page: bool, as
 
         click.echo(json.dumps(export.to_data(result.views), indent=2))
         return
-    from pivot.plots import page  # type: ignore[attr-defined,unused-ignore]  # vl-convert only for the page
+    from pivot.plots import page  # vl-convert only for the page
 
     path: pathlib.Path = page.write(result.views, pathlib.Path(out_dir), title=title)
     click.echo(str(path))
