@@ -8,6 +8,7 @@ rather than the command failing: the other charts are still worth drawing."""
 from __future__ import annotations
 
 import dataclasses
+import pathlib
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -74,13 +75,20 @@ def diff_revisions(revisions: Sequence[str]) -> tuple[str, ...]:
     return (revisions[0] if revisions else "HEAD", WORKSPACE)
 
 
-def comment_section(proj: Project, base: str | None, env: Mapping[str, str]) -> str | None:
+def comment_section(proj: Project, base: str | None, env: Mapping[str, str], page_dir: pathlib.Path | None = None) -> str | None:
     """The PR comment's plots section: each plot changed since `base` (default: what the report
     compares with), as a chart or a note (pivot.report.plotcharts); None when the pipeline has
-    no plots or none changed."""
+    no plots or none changed. With `page_dir`, the page of every plot at both revisions is
+    written there too (the action uploads it as the run's artifact, which the notes point at)."""
     from pivot.report import ci, plotcharts
 
     base = base or ci.default_base(proj.root, env)
     label = base[:8] if len(base) == 40 and all(c in "0123456789abcdef" for c in base) else base
     views = plots(proj, revisions=(label, WORKSPACE)).views
-    return plotcharts.section(views, env) if views else None
+    if not views:
+        return None
+    if page_dir is not None:
+        from pivot.plots import page
+
+        page.write(views, page_dir, title=f"pivot plots: {label} against the workspace")
+    return plotcharts.section(views, env)

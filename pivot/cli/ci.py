@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import click
 
@@ -21,8 +22,9 @@ def ci() -> None:
 @click.option("--title", default="pivot", show_default=True, help="Report heading; one comment per title.")
 @click.option("--exps", "with_exps", is_flag=True, help="Add the experiments table (as `pivot exp show --md`).")
 @click.option("--no-plots", is_flag=True, help="Leave out the charts of the plots that changed.")
+@click.option("--plots-page", metavar="DIR", type=click.Path(file_okay=False), help="Also write the plots page (base against workspace) into DIR.")
 @click.option("--dry-run", is_flag=True, help="Print the report; post nothing, write no job summary.")
-def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, dry_run: bool) -> None:
+def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, plots_page: str | None, dry_run: bool) -> None:
     """Post or update the PR comment with params and metrics diffs against the base."""
     from pivot.cli import common
 
@@ -30,7 +32,8 @@ def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, dry_r
     if not no_plots:
         from pivot.api import plots
 
-        charts = plots.comment_section(common.api(), base, os.environ)
+        page_dir = pathlib.Path(plots_page) if plots_page else None
+        charts = plots.comment_section(common.api(), base, os.environ, page_dir)
         if charts:
             extra.append(("Plots", charts))
     if with_exps:

@@ -67,3 +67,15 @@ def test_the_comment_links_the_runs_page_and_the_summary_has_the_chart(plots_pro
         assert HEADING in text
         assert len(mermaid_grammar.check(text.split(HEADING)[1])) == 1
         assert f"[`pivot-plots` artifact of this run](https://github.example/{gh.repository}/actions/runs/77)" in text
+
+
+def test_the_plots_page_for_the_artifact_is_written_beside_the_comment(plots_project, pivot):
+    (plots_project / "data.txt").write_text("2.0\n")
+    assert pivot("run").exit_code == 0
+
+    shown = pivot("ci", "comment", "--dry-run", "--base", "HEAD", "--plots-page", "pivot_plots")
+
+    assert shown.exit_code == 0, shown.output
+    page = (plots_project / "pivot_plots" / "index.html").read_text()
+    assert "HEAD" in page and "workspace" in page
+    assert page.count("<section") == 3  # the loss curve, the confusion matrix and the image
