@@ -12,6 +12,8 @@ import pytest
 import yaml
 from conftest import REPO
 
+from pivot.report import plotcharts
+
 
 def _find_actionlint() -> str | None:
     # The wheel installs the binary beside the interpreter, which need not be on PATH.
@@ -61,7 +63,7 @@ def test_the_composite_action_has_its_inputs_and_steps():
 
     assert action["runs"]["using"] == "composite"
     defaults = {name: spec.get("default") for name, spec in action["inputs"].items()}
-    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot", "remote": ""}
+    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot", "plots-artifact": "true", "remote": ""}
     assert all(spec.get("description") for spec in action["inputs"].values())
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
@@ -69,12 +71,18 @@ def test_the_composite_action_has_its_inputs_and_steps():
     runs = [step for step in steps if "run" in step]
     assert all(step.get("shell") == "bash" for step in runs)  # composite run steps must name a shell
     scripts = "\n".join(step["run"] for step in runs)
-    assert '"${{ github.action_path }}/..[pandas,gcs]"' in scripts
+    assert '"${{ github.action_path }}/..[pandas,gcs,plots]"' in scripts
     assert "pivot run" in scripts and "pivot ci comment" in scripts
-    assert steps[-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    names = [step.get("name") for step in steps]
+    report = steps[names.index("Post the report")]
+    assert report["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
+    # The plots page the comment links to is uploaded after it, even when the comment failed.
+    assert "--plots-page pivot_plots" in report["run"]
+    upload = steps[-1]
+    assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"] == {"name": plotcharts.ARTIFACT, "path": "pivot_plots/"}
+    assert upload["if"].startswith("always()") and "inputs.plots-artifact == 'true'" in upload["if"]
     assert "fetch-depth: 0" in text
     # With a remote: pull before the run, push after it, and only on the default branch.
-    names = [step.get("name") for step in steps]
     assert names.index("Pull the cache") < names.index("Run the pipeline") < names.index("Push the cache")
     push = steps[names.index("Push the cache")]
     assert "default_branch" in push["if"] and "inputs.remote != ''" in push["if"]
