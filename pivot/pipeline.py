@@ -28,6 +28,7 @@ class Registration:
     mutex: tuple[str, ...] = ()  # scheduling and cache policy, as pivot.yaml's keys of those names
     always_changed: bool = False
     frozen: bool = False
+    tags: tuple[str, ...] = ()  # pivot.yaml's `tags:`, for run selection
 
 
 class Pipeline:
@@ -56,10 +57,11 @@ class Pipeline:
         mutex: str | Sequence[str] = (),
         always_changed: bool = False,
         frozen: bool = False,
+        tags: Sequence[str] = (),
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
-        `mutex`, `always_changed` and `frozen` mean what they mean in pivot.yaml."""
+        `mutex`, `always_changed`, `frozen` and `tags` mean what they mean in pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -81,6 +83,7 @@ class Pipeline:
                 mutex=groups,
                 always_changed=always_changed,
                 frozen=frozen,
+                tags=_tags(qualname, tags),
             )
         )
         return func
@@ -91,6 +94,12 @@ def _mutex_groups(qualname: str, mutex: Any) -> tuple[str, ...]:
     if not isinstance(groups, Sequence) or not all(isinstance(group, str) and group.strip() for group in groups):
         raise TypeError(f"register({qualname}): mutex must be a group name or a list of group names, not {mutex!r}")
     return tuple(groups)
+
+
+def _tags(qualname: str, tags: Any) -> tuple[str, ...]:
+    if isinstance(tags, str) or not isinstance(tags, Sequence) or not all(isinstance(tag, str) and tag.strip() for tag in tags):
+        raise TypeError(f"register({qualname}): tags must be a list of tag names, not {tags!r}")
+    return tuple(tags)
 
 
 def _is_str_mapping(value: Any) -> bool:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # loading and deciding are imported by the methods that need 
     from pivot.api import session, sync
     from pivot.decide.status import Decision
     from pivot.declare import graph as graph_mod
+    from pivot.declare.selection import Chosen, Selection
     from pivot.declare.stage import Stage
     from pivot.report import diff, history, snapshot
     from pivot.worktree import tracking
@@ -108,16 +109,22 @@ class Project:
         run_cache: bool = True,
         address: str | None = None,
         download: bool = True,
+        selection: Selection | None = None,
+        pull: bool = False,
     ) -> results.RunReport:
         """Run the stale stages of TARGETS (default: all) and of everything upstream of them.
 
         `overrides` ({"train.lr": 0.1}) set params for this run only; `executor` is "loky",
         "forkserver", "inprocess" or "dask" (default: executor.kind in .pivot/config.yaml, else a
         local process pool); `reporter` hears each stage as it starts and ends (default: silent).
-        A failing stage is reported in the result (`report.ok`), not raised."""
+        A failing stage is reported in the result (`report.ok`), not raised. `selection` changes
+        which stages TARGETS pick (docs/selection.md; `select` says which it leaves out); `pull`
+        first fetches the selected stages' outputs and the remote's run cache, so that a stale
+        stage someone already ran is restored rather than run."""
         request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
         reporter = reporter or reporting.Reporter()
-        quiet = noop.answer(self.paths, targets, request, reporter, overrides)  # nothing to do: stats say so
+        plain = (selection is None or selection.plain) and not pull  # the no-op memo knows plain runs only
+        quiet = noop.answer(self.paths, targets, request, reporter, overrides) if plain else None  # stats say: nothing to do
         if quiet is not None:
             return quiet
         from pivot.api import session
@@ -125,16 +132,20 @@ class Project:
 
         with executors.preloading(request, os.fspath(self.root)):  # workers' imports overlap this one
             loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
-        names = session.select(loaded, targets)
+        names = session.choose(loaded, targets, selection).names
         if overrides:
             from pivot.api import overrides as overriding
 
             overriding.require_passed(loaded.pipeline, overrides, names)
         if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
             graph_mod.check_sources(loaded.graph, names)
+        if pull and names:
+            from pivot.api import sync
+
+            sync.fetch(self.paths, names, run_cache=run_cache)
         project_mod.ensure_dot_dir(self.paths)
         with session.project_lock(self.paths), _cwd_kept(), session.opened(self.paths, self.defer) as ws:
-            watched = noop.watch(ws, loaded, names, request, overrides)
+            watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
             summary, traffic = executors.execute(ws, loaded, names, request, reporter)
             # Failed stages too: whatever they left behind must not be committed either.
             kept = gitignore.keep(self.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
@@ -151,6 +162,7 @@ class Project:
         keep_going: bool = False,
         run_cache: bool = True,
         overrides: Mapping[str, Any] | None = None,
+        selection: Selection | None = None,
     ) -> builtins.list[Decision]:
         """What `run` with these arguments would do, stage by stage (upstream stages included),
         without running anything: a dry run."""
@@ -159,7 +171,7 @@ class Project:
         from pivot.declare import graph as graph_mod
 
         loaded = self.load_pipeline(overrides=overrides)
-        names = session.select(loaded, targets)
+        names = session.choose(loaded, targets, selection).names
         if overrides:  # what `run` would refuse, a dry run refuses too
             from pivot.api import overrides as overriding
 
@@ -172,43 +184,66 @@ class Project:
 
     # ------------------------------------------------------------------ status
 
-    def status(self, targets: Sequence[str] = (), *, overrides: Mapping[str, Any] | None = None) -> builtins.list[results.StageStatus]:
+    def status(
+        self, targets: Sequence[str] = (), *, overrides: Mapping[str, Any] | None = None, selection: Selection | None = None
+    ) -> builtins.list[results.StageStatus]:
         """One entry per stage TARGETS name (default: all): up to date, or will run and why
         (with `overrides`: were `run` given them)."""
-        return list(self.status_report(targets, tracked=False, overrides=overrides).stages)
+        return list(self.status_report(targets, tracked=False, overrides=overrides, selection=selection).stages)
 
     def status_report(
-        self, targets: Sequence[str] = (), *, tracked: bool = True, overrides: Mapping[str, Any] | None = None
+        self,
+        targets: Sequence[str] = (),
+        *,
+        tracked: bool = True,
+        overrides: Mapping[str, Any] | None = None,
+        selection: Selection | None = None,
     ) -> results.StatusReport:
         """`status`, plus each .pvt-tracked path (with TARGETS, those their stages depend on)."""
-        decisions, paths = self._evaluate(targets, force=False, run_cache=True, with_tracked=tracked, overrides=overrides)
+        decisions, paths = self._evaluate(
+            targets, force=False, run_cache=True, with_tracked=tracked, overrides=overrides, selection=selection
+        )
         return results.StatusReport(
             tuple(results.StageStatus.of(d) for d in decisions),
             tuple(results.TrackedStatus(item.path, item.pvt, state) for item, state in paths),
         )
 
     def explain(
-        self, targets: Sequence[str] = (), *, force: bool = False, run_cache: bool = True, overrides: Mapping[str, Any] | None = None
+        self,
+        targets: Sequence[str] = (),
+        *,
+        force: bool = False,
+        run_cache: bool = True,
+        overrides: Mapping[str, Any] | None = None,
+        selection: Selection | None = None,
     ) -> builtins.list[Decision]:
         """Why each stage TARGETS name will run or not, in full (what `pivot explain` prints)."""
-        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides)[0]
+        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides, selection=selection)[0]
 
     def _evaluate(
-        self, patterns: Sequence[str], *, force: bool, run_cache: bool, with_tracked: bool, overrides: Mapping[str, Any] | None = None
+        self,
+        patterns: Sequence[str],
+        *,
+        force: bool,
+        run_cache: bool,
+        with_tracked: bool,
+        overrides: Mapping[str, Any] | None = None,
+        selection: Selection | None = None,
     ) -> tuple[builtins.list[Decision], builtins.list[tuple[tracking.Tracked, tracking.State]]]:
         from pivot.api import session
         from pivot.decide import observe
         from pivot.worktree import tracking
 
         loaded = self.load_pipeline(overrides=overrides)
-        names = session.select(loaded, patterns)
-        targets = session.targets(loaded, patterns)
+        chosen = session.choose(loaded, patterns, selection)
+        names, targets = chosen.names, chosen.shown
         tracked: builtins.list[tuple[tracking.Tracked, tracking.State]] = []
         with session.opened(self.paths, self.defer) as ws:
             decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=run_cache)
             if with_tracked:
                 shown = [loaded.graph.stages[name] for name in targets]
-                deps = {path for stage in shown for path in stage.dep_paths} if patterns else None
+                narrowed = patterns or (selection is not None and not selection.plain)
+                deps = {path for stage in shown for path in stage.dep_paths} if narrowed else None
                 outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
                 tracked = tracking.states(ws, deps=deps, skip=outs)
         # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
@@ -350,6 +385,14 @@ class Project:
         from pivot.api import remotes
 
         return remotes.list_remotes(self.paths)
+
+    # ------------------------------------------------------------------ selection (docs/selection.md)
+
+    def select(self, targets: Sequence[str] = (), selection: Selection | None = None) -> Chosen:
+        """The stages `run` with TARGETS and `selection` would decide, and those it leaves out."""
+        from pivot.api import session
+
+        return session.choose(self.load_pipeline(), targets, selection)
 
 
 @contextlib.contextmanager

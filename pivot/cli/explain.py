@@ -9,25 +9,31 @@ from typing import Any
 import click
 
 from pivot.base import wording
-from pivot.cli import common
+from pivot.cli import common, selecting
 from pivot.decide import statustext
 from pivot.decide.status import Change, Decision, PathChange
 from pivot.decide.statustext import blocked_text, frozen_without_outputs
+from pivot.declare.selection import Selection
 from pivot.report import render
 from pivot.worktree import restore
 
 
 @click.command()
 @click.argument("stages", nargs=-1)
+@selecting.options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("-f", "--force", is_flag=True, help="Explain as if running with -f.")
 @click.option("--no-run-cache", is_flag=True, help="Explain as if running with --no-run-cache.")
 @common.set_option
-def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool, sets: tuple[str, ...]) -> None:
+def explain(
+    stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: bool, sets: tuple[str, ...], selection: Selection
+) -> None:
     """Explain why each of STAGES (default: all) will run or not.
 
     With -S, as a run given those params would find them."""
-    decisions = common.api().explain(stages, force=force, run_cache=not no_run_cache, overrides=common.overrides(sets))
+    proj = common.api()
+    selecting.report_left_out(proj, stages, selection, err=as_json)
+    decisions = proj.explain(stages, force=force, run_cache=not no_run_cache, overrides=common.overrides(sets), selection=selection)
     if as_json:
         click.echo(json.dumps(render.json_tree([decision_json(d) for d in decisions]), indent=2))
         return
@@ -37,13 +43,20 @@ def explain(stages: tuple[str, ...], as_json: bool, force: bool, no_run_cache: b
 
 @click.command()
 @click.argument("stages", nargs=-1)
+@selecting.options
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--explain", "detail", is_flag=True, help="The full explanation, as `pivot explain`.")
 @click.option("--remote", "against_remote", is_flag=True, help="What push and pull would transfer.")
 @click.option("-r", "remote_name", default=None, help="The remote for --remote (default: the default remote).")
 @common.set_option
 def status(
-    stages: tuple[str, ...], as_json: bool, detail: bool, against_remote: bool, remote_name: str | None, sets: tuple[str, ...]
+    stages: tuple[str, ...],
+    as_json: bool,
+    detail: bool,
+    against_remote: bool,
+    remote_name: str | None,
+    sets: tuple[str, ...],
+    selection: Selection,
 ) -> None:
     """One line per stage: up to date, or will run and why; then one line per tracked (.pvt)
     path: unchanged, modified or missing (with STAGES, only those the stages depend on).
@@ -55,11 +68,15 @@ def status(
     if against_remote or remote_name:
         if overrides:
             raise click.UsageError("-S previews a run; it does not apply to --remote")
+        if not selection.plain:
+            raise click.UsageError("--remote takes STAGES only, not the selection options")
         from pivot.cli import sync
 
         sync.remote_status(stages, remote_name, as_json)
         return
-    report = common.api().status_report(stages, tracked=not detail, overrides=overrides)
+    proj = common.api()
+    selecting.report_left_out(proj, stages, selection, err=as_json)
+    report = proj.status_report(stages, tracked=not detail, overrides=overrides, selection=selection)
     decisions = [entry.decision for entry in report.stages]
     if detail:
         frozen = frozen_without_outputs(decisions)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import click
 
-from pivot.cli import common, console, scale
+from pivot.cli import common, console, scale, selecting
+from pivot.declare.selection import Selection
 
 
 @click.command()
 @click.argument("stages", nargs=-1)
+@selecting.options
+@click.option(
+    "--pull",
+    is_flag=True,
+    help="First fetch the selected stages' outputs and the remote's run cache, so that a stale stage "
+    "someone already ran and pushed is restored instead of run.",
+)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once (default: CPU count).")
 @click.option("-f", "--force", is_flag=True, help="Run even the stages that are up to date.")
 @click.option("-n", "--dry-run", is_flag=True, help="Say what would run, run nothing.")
@@ -35,6 +43,8 @@ def run(
     address: str | None,
     no_download: bool,
     sets: tuple[str, ...],
+    selection: Selection,
+    pull: bool,
 ) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on.
 
@@ -42,10 +52,11 @@ def run(
     pivot.yaml, and the lock records the params the stage ran with."""
     proj = common.api()
     overrides = common.overrides(sets)
+    selecting.report_left_out(proj, stages, selection)
     if dry_run:
         from pivot.cli import explain  # and its report modules: only a dry run shows the table
 
-        explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache, overrides=overrides))
+        explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache, overrides=overrides, selection=selection))
         return
     report = proj.run(
         stages,
@@ -58,6 +69,8 @@ def run(
         address=address,
         download=not no_download,
         overrides=overrides,
+        selection=selection,
+        pull=pull,
     )
     if report.traffic is not None:
         scale.report_traffic(report.traffic)

@@ -42,6 +42,7 @@ class StageConfig:
     mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
     always_changed: bool = False
     frozen: bool = False
+    tags: tuple[str, ...] = ()  # for run selection: `--tag` / `--exclude-tag` (docs/selection.md)
     # `plots: {loss: {path: loss.csv, x: step}}`: the drawing options of each plot so written, by key
     # (its path is in `plots`), checked by the schema.
     plot_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)

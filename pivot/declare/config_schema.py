@@ -89,6 +89,13 @@ Dimension = Annotated[
 ]
 
 
+def _stage_tags(value: Any) -> Any:
+    problem = policy.tags_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("stage_tags", problem)
+    return value
+
+
 def _mutex_groups(value: Any) -> Any:
     problem = policy.mutex_problem(value)
     if problem is not None:
@@ -104,6 +111,7 @@ class StageConfig(_Sections):
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
+    tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
 
 
 _OUT_OPTIONS = ("cache", "persist")
@@ -160,6 +168,7 @@ class ShellStageConfig(_Strict):
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
+    tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
     @classmethod
@@ -304,6 +313,7 @@ _TYPE_HINTS = {
     "shell_plot": "write '- loss.csv: {x: step, y: [loss, val_loss], template: linear}' (see docs/plots.md)",
     "plot_entry": "write 'loss: loss.csv', or 'loss: {path: loss.csv, x: step, y: [loss], template: linear}' (see docs/plots.md)",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
+    "stage_tags": "write 'tags: [train, gpu]': a list of names (see docs/selection.md)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
 }
 

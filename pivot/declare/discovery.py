@@ -200,6 +200,7 @@ def _build_stage(
         mutex=entry.mutex,
         always_changed=entry.always_changed,
         frozen=entry.frozen,
+        tags=entry.tags,
     )
 
 

@@ -23,12 +23,12 @@ class Graph:
     missing: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def producer_of(self, path: str) -> str | None:
-        return _ProducerIndex(self.producers).exact_or_parent(path)
+        return ProducerIndex(self.producers).exact_or_parent(path)
 
 
 def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
     producers = _producer_map(stages)
-    index = _ProducerIndex(producers)
+    index = ProducerIndex(producers)
     upstream: dict[str, set[str]] = {name: set() for name in stages}
     missing: dict[str, tuple[str, ...]] = {}
     for name, stage in stages.items():
@@ -108,7 +108,7 @@ def _at(stage: Stage) -> str:
     return f"{stage.source}: " if stage.source else ""
 
 
-class _ProducerIndex:
+class ProducerIndex:
     """Finds outputs equal to a path, containing it (a directory output) or inside it."""
 
     def __init__(self, producers: Mapping[str, str]) -> None:

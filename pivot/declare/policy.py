@@ -1,4 +1,5 @@
-"""The scheduling and cache policy keys every stage may have: `mutex`, `always_changed`, `frozen`.
+"""The scheduling and cache policy keys every stage may have: `mutex`, `always_changed`, `frozen`,
+and the selection key `tags` (docs/selection.md).
 
 They follow DVC's meaning (docs/scheduling.md). Read from a pivot.yaml entry the schema has
 accepted, or from a `Pipeline.register` call that checked its own arguments.
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KEYS = ("mutex", "always_changed", "frozen")
+KEYS = ("mutex", "always_changed", "frozen", "tags")
 
 
 def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -20,7 +21,17 @@ def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         "mutex": tuple(dict.fromkeys(groups)),
         "always_changed": bool(entry.get("always_changed")),
         "frozen": bool(entry.get("frozen")),
+        "tags": tuple(dict.fromkeys(entry.get("tags") or ())),
     }
+
+
+def tags_problem(value: Any) -> str | None:
+    """What is wrong with a `tags` value, or None: a list of non-empty names without ','."""
+    if not isinstance(value, list | tuple) or not all(isinstance(tag, str) for tag in value):
+        return "must be a list of tag names"
+    if not all(tag.strip() and "," not in tag for tag in value):
+        return "a tag name must not be empty nor contain ','"
+    return None
 
 
 def mutex_problem(value: Any) -> str | None:

@@ -90,6 +90,7 @@ class Stage:
     mutex: tuple[str, ...] = ()
     always_changed: bool = False
     frozen: bool = False
+    tags: tuple[str, ...] = ()  # names `--tag` and `--exclude-tag` select by (docs/selection.md)
     # A shell stage (pivot.yaml `cmd:`) has these instead of a function (`func` is ""): its
     # commands after templating, run one after another by /bin/sh, in `wdir` (project-relative).
     cmd: tuple[str, ...] = ()

@@ -14,7 +14,7 @@ from pivot.base import project
 
 # The project lock lives with the project's paths, so a command can hold it without loading anything.
 from pivot.base.project import project_lock as project_lock
-from pivot.declare import discovery, graph, loadmemo
+from pivot.declare import discovery, graph, loadmemo, selection
 from pivot.worktree import lockview, tracking, workspace
 
 # What to do with an error met after an operation did its work (the stat memo could not be kept
@@ -47,13 +47,21 @@ def load(
     if adjust is not None:
         pipeline = adjust(pipeline)
 
-    def exists(path: str) -> bool:
-        # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
-        return not check_sources or os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
-
-    built = graph.build(pipeline.stages, exists=exists)
+    built = graph.build(pipeline.stages, exists=lambda path: not check_sources or _exists(proj, path))
     tracking.check_outputs(proj, pipeline.stages)
     return Loaded(proj, pipeline, built)
+
+
+def _exists(proj: project.Project, path: str) -> bool:
+    # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
+    return os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
+
+
+def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
+    """The stages TARGETS and the selection options pick (pivot.declare.selection)."""
+    if chosen is None or chosen.plain:  # what every command did before the options: no extra work
+        return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
+    return selection.choose(loaded.graph, targets, chosen, lambda path: _exists(loaded.project, path))
 
 
 def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:

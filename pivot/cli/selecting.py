@@ -1,0 +1,77 @@
+"""The stage-selection options `run`, `status` and `explain` share (docs/selection.md): parsed
+here into one `Selection` the library decides with."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import click
+
+from pivot.api.project import Project
+from pivot.declare.selection import Selection
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_OPTIONS = (
+    click.option(
+        "--downstream", is_flag=True, help="STAGES and every stage that depends on them, not the stages they depend on."
+    ),
+    click.option(
+        "-s",
+        "--single-stage",
+        is_flag=True,
+        help="Only STAGES themselves, not the stages they depend on: their deps must exist.",
+    ),
+    click.option(
+        "--tag",
+        "tags",
+        multiple=True,
+        metavar="TAG",
+        help="Only the stages of STAGES (default: all) with this tag (pivot.yaml 'tags:'). Repeatable: any of them.",
+    ),
+    click.option(
+        "--exclude-tag",
+        "exclude_tags",
+        multiple=True,
+        metavar="TAG",
+        help="Leave out the stages with this tag, upstream ones too. Repeatable.",
+    ),
+    click.option(
+        "--allow-missing",
+        is_flag=True,
+        help="Skip, with a line each, the stages with a missing dep that no selected stage produces, "
+        "and the stages that need them.",
+    ),
+)
+
+
+def options(command: F) -> F:
+    """The selection options, handed to `command` as one `selection` argument."""
+
+    @functools.wraps(command)
+    def parsed(
+        *args: Any,
+        downstream: bool,
+        single_stage: bool,
+        tags: tuple[str, ...],
+        exclude_tags: tuple[str, ...],
+        allow_missing: bool,
+        **kwargs: Any,
+    ) -> Any:
+        chosen = Selection(downstream, single_stage, allow_missing, tuple(tags), tuple(exclude_tags))
+        return command(*args, selection=chosen, **kwargs)
+
+    for option in reversed(_OPTIONS):
+        parsed = option(parsed)
+    return cast("F", parsed)
+
+
+def report_left_out(proj: Project, stages: Sequence[str], selection: Selection, *, err: bool = False) -> None:
+    """One line per stage `--allow-missing` skips, before the command says anything else (to
+    stderr when stdout is JSON)."""
+    if not selection.allow_missing:
+        return
+    for item in proj.select(stages, selection).left_out:
+        click.echo(item.text(), err=err)
