@@ -85,6 +85,7 @@ def test_single_stage_runs_only_the_named_stage(project, pivot):
     ok(pivot(*RUN))
     ran(root)
     edit(root, "p", "t", "e")
+    assert states(ok(pivot("run", "-n", "-s", "train"))) == {"train": "will run: Command changed"}
     ok(pivot(*RUN, "-s", "train"))
     assert ran(root) == "tt"
     status = states(ok(pivot("status")))
@@ -198,3 +199,74 @@ def test_python_stages_take_tags_too(project, pivot):
     assert [line.split()[0] for line in out.splitlines()] == ["train"]
     out = ok(pivot("status", "--exclude-tag", "model", "--allow-missing"))
     assert "evaluate  skipped: needs 'model.txt'" in out
+
+
+def test_run_pull_restores_a_stale_stage_from_the_remote_run_cache_instead_of_running(project, pivot, tmp_path, monkeypatch):
+    import shutil
+
+    from conftest import TRAIN_STAGES, runs
+
+    monkeypatch.setenv("PIVOT_RUN_CACHE_KEY", "the-team-key-0123456789")
+
+    def set_lr(at: pathlib.Path, lr: float) -> None:
+        (at / "pivot.yaml").write_text(f"stages:\n  train:\n    python: stages.train\n    params:\n      lr: {lr}\n")
+
+    root = project({"stages.py": TRAIN_STAGES, "data.txt": "rows\n"})
+    set_lr(root, 0.1)
+    ok(pivot(*RUN))
+    ok(pivot("remote", "add", "-d", "origin", str(tmp_path / "shared")))
+    ok(pivot("push"))
+    set_lr(root, 0.5)
+    ok(pivot(*RUN))  # the lock now records lr=0.5; the lr=0.1 run is only on the remote's run cache
+
+    def clone(name: str) -> pathlib.Path:
+        # A fresh clone: the committed files and locks, no cache, no outputs.
+        other = tmp_path / name
+        shutil.copytree(root, other, ignore=shutil.ignore_patterns("cache", "tmp", "state.db", "counts", "*.txt", "*.json"))
+        shutil.copy(root / "data.txt", other / "data.txt")
+        set_lr(other, 0.1)
+        monkeypatch.chdir(other)
+        return other
+
+    pulled = clone("pulled")
+    out = ok(pivot(*RUN, "--pull"))
+    assert "train: restored from run cache" in out, out
+    assert runs(pulled, "train") == 0
+    assert (pulled / "model.txt").read_text() == "model(rows, lr=0.1)"
+
+    plain = clone("plain")  # without --pull the same clone runs the stage
+    ok(pivot(*RUN))
+    assert runs(plain, "train") == 1
+
+
+def test_run_pull_without_a_remote_exits_2_naming_the_fix(project, pivot):
+    root = project({"pivot.yaml": PIPELINE})
+    result = pivot(*RUN, "--pull")
+    assert result.exit_code == 2, result.output
+    assert "remote" in result.output and "Traceback" not in result.output
+    assert ran(root) == ""
+
+
+def test_pipeline_py_registers_tags(project, pivot):
+    from test_python_pipeline import PIPELINE as REGISTERED
+
+    project({"pipeline.py": REGISTERED.replace("pipeline.register(prep)", "pipeline.register(prep, tags=['data'])"), "in.txt": "ab\n"})
+    out = ok(pivot("status", "--tag", "data"))
+    assert [line.split()[0] for line in out.splitlines()] == ["prep"]
+    out = ok(pivot("status", "--downstream", "--tag", "data", "--exclude-tag", "data", "--allow-missing"))
+    # The tagged stage is excluded; its downstream needs what only it makes: all skipped.
+    assert out.splitlines() == [
+        f"repeat@x{n}  skipped: needs 'clean.txt', missing and not produced by a selected stage" for n in (2, 3)
+    ]
+
+
+def test_register_refuses_tags_that_are_not_a_list_of_names():
+    import pytest
+
+    from pivot.pipeline import Pipeline
+
+    def stage() -> None: ...
+
+    stage.__qualname__ = "stage"
+    with pytest.raises(TypeError, match="tags must be a list of tag names"):
+        Pipeline("p").register(stage, tags="ml")
