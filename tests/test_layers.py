@@ -68,6 +68,7 @@ LAYERS = {
     "pivot.declare.loadmemo": 4,
     "pivot.declare.graph": 4,
     "pivot.declare.targets": 4,
+    "pivot.declare.selection": 4,  # which stages run/status/explain pick, over the graph
     "pivot.decide.status": 5,
     "pivot.worktree.workspace": 5,
     "pivot.worktree.lockview": 5,
