@@ -82,6 +82,11 @@ class JsonLinesReporter(executors.Reporter):
             self.stage_finished(result)
 
     def run_finished(self, summary: RunSummary) -> None:
+        # The executor reports these in the summary only (a console's count is enough); a reader
+        # of events gets one event per stage of the run.
+        for result in summary.results:
+            if result.status in (StageStatus.BLOCKED, StageStatus.NOT_STARTED):
+                self.stage_finished(result)
         counts = {status_name(status): summary.count(status) for status in StageStatus}
         self.emit("run_finished", run=self.run, ok=summary.ok, duration=round(summary.duration, 3), counts=counts)
 
