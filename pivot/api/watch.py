@@ -103,6 +103,8 @@ def loop(proj: Project, run: Callable[[], RunReport], *, targets: Sequence[str] 
     """Run, then run again after each batch of changes, until KeyboardInterrupt or `Interrupted`
     (which propagate: the caller ends with exit 130). `run` does one run (`Project.run`)."""
     events = events or Events()
+    # A first run creates .pivot/config.yaml: made before the watch starts, it is no change.
+    project_mod.ensure_dot_dir(proj.paths)
     with _Feed(proj.root) as feed:
         _drain(feed)  # the first run sees whatever is there now
         previous: Watched | None = None
