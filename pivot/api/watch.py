@@ -200,7 +200,10 @@ class _Feed:
                 if batch:
                     self._queue.put(sorted({os.path.relpath(path, self._root).replace(os.sep, "/") for _, path in batch}))
         except Exception as exc:  # e.g. no more inotify watches: say so instead of waiting forever
-            self._failure = errors.PivotError(f"cannot watch {self._root} for changes: {exc}")
+            self._failure = errors.PivotError(
+                f"cannot watch {self._root} for changes: {exc}",
+                hint="on Linux each directory takes an inotify watch: raise fs.inotify.max_user_watches (sysctl)",
+            )
         finally:
             self._ready.set()
 
