@@ -41,11 +41,16 @@ class JsonLinesReporter(executors.Reporter):
 
     def __init__(self) -> None:
         self.run = 0
+        self._held: list[str] | None = None  # lines of a batch, written at once
 
     def emit(self, event: str, **fields: Any) -> None:
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
         record = {"schema": SCHEMA, "event": event, "time": now.replace("+00:00", "Z"), **fields}
-        click.echo(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+        if self._held is not None:
+            self._held.append(line)
+        else:
+            click.echo(line)
 
     def dask_started(self, setup: executors.DaskSetup) -> None:
         self.emit("executor", run=self.run, cluster=setup.cluster, data=scale.data_text(setup))
@@ -78,8 +83,16 @@ class JsonLinesReporter(executors.Reporter):
             self.emit("stage_skipped", run=self.run, stage=stage, status=status, reason=_skip_reason(result))
 
     def stages_finished(self, results: Sequence[StageResult]) -> None:
-        for result in results:
-            self.stage_finished(result)
+        # One write, as the console does: 10,000 up-to-date stages are not 10,000 flushes.
+        held: list[str] = []
+        self._held = held
+        try:
+            for result in results:
+                self.stage_finished(result)
+        finally:
+            self._held = None
+        if held:
+            click.echo("\n".join(held))
 
     def run_finished(self, summary: RunSummary) -> None:
         # The executor reports these in the summary only (a console's count is enough); a reader
