@@ -24,6 +24,7 @@ import dataclasses
 import os
 import pathlib
 import queue
+import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -172,7 +173,16 @@ class _Feed:
         self._failure: BaseException | None = None
 
     def __enter__(self) -> _Feed:
-        self._thread.start()
+        # The thread (and the notify threads it starts) inherit a mask with SIGINT blocked: a
+        # Ctrl-C is then taken by the main thread only, when its mask allows, as without a watch
+        # (the executor holds it while workers start: pivot.executor.pool.sigint_held).
+        held = hasattr(signal, "pthread_sigmask")
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if held else None
+        try:
+            self._thread.start()
+        finally:
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
         self._ready.wait()
         if self._failure is not None:
             raise self._failure

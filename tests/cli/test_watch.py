@@ -175,3 +175,19 @@ def test_a_broken_pipeline_is_reported_and_the_fix_runs(project):
         watch.proc.send_signal(signal.SIGINT)
         assert watch.proc.wait(timeout=30) == 130
     assert_lock_free(root)
+
+
+def test_ctrl_c_during_a_run_stops_it_with_no_lock_for_the_stage(project):
+    root = make(project)
+    with watching(root) as watch:
+        watch.waiting_after(1)
+        (root / "hold").touch()
+        (root / "data.txt").write_text("interrupted")
+        watch.wait_for(lambda _: (root / "started").read_text() == "interrupted", "the second run to start")
+        lock = (root / ".pivot" / "stages" / "shout.lock").read_text()
+        watch.proc.send_signal(signal.SIGINT)
+        assert watch.proc.wait(timeout=30) == 130, watch.stderr()
+        assert "interrupted" in watch.stderr() and "Traceback" not in watch.stderr()
+    assert (root / ".pivot" / "stages" / "shout.lock").read_text() == lock  # still the first run's
+    assert not (root / "loud.txt").exists() or (root / "loud.txt").read_text() != "INTERRUPTED"
+    assert_lock_free(root)
