@@ -116,6 +116,7 @@ OWNERS = {
     "ruamel": ("pivot.base.yamledit",),
     "tqdm": ("pivot.cli",),
     "wcwidth": ("pivot.base.wording",),  # every terminal width is measured the same way
+    "watchfiles": ("pivot.api.watch",),  # `pivot run --watch`: one file watcher, one loop
     # GitHub is reached from one module: its REST client (pivot.report.github keeps the comment logic).
     "http.client": ("pivot.report.github_client",),
     "urllib.request": ("pivot.report.github_client",),

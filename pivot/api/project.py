@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # loading and deciding are imported by the methods that need 
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import session, sync
+    from pivot.api import watch as watch_mod
     from pivot.decide.status import Decision
     from pivot.declare import graph as graph_mod
     from pivot.declare.selection import Chosen, Selection
@@ -393,6 +394,17 @@ class Project:
         from pivot.api import session
 
         return session.choose(self.load_pipeline(), targets, selection)
+
+    # ------------------------------------------------------------------ watch (pivot.api.watch)
+
+    def watch(self, targets: Sequence[str] = (), *, debounce_ms: int = 300, events: watch_mod.Events | None = None, **options: Any) -> None:
+        """`run(targets, **options)`, then again each time something the pipeline is built from
+        changes (deps, params, pivot.yaml, its Python sources; never its outputs), `debounce_ms`
+        after the last change; a change during a run is followed by one more run. Returns never:
+        Ctrl-C raises KeyboardInterrupt, or `Interrupted` from inside a run."""
+        from pivot.api import watch
+
+        watch.loop(self, lambda: self.run(targets, **options), targets=targets, debounce_ms=debounce_ms, events=events)
 
 
 @contextlib.contextmanager

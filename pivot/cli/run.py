@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from pivot.cli import common, console, scale, selecting
 from pivot.declare.selection import Selection
+from pivot.executor import reporting
 
 
 @click.command()
@@ -32,6 +35,9 @@ from pivot.declare.selection import Selection
 @click.option("--address", default=None, help="The Dask scheduler, e.g. tcp://host:8786 (default: a local cluster of -j workers).")
 @click.option("--no-download", is_flag=True, help="Remote-cache mode: leave outputs on the remote (pivot pull fetches them).")
 @common.set_option
+@click.option("--watch", is_flag=True, help="After the run, wait for changes to deps, params, pivot.yaml or the stages' code and run again, until Ctrl-C (docs/watch.md).")
+@click.option("--debounce", type=click.IntRange(min=0), default=300, show_default=True, metavar="MS", help="With --watch: run once no file has changed for MS milliseconds.")
+@click.option("--jsonl", is_flag=True, help="Print one JSON object per event (stage started, skipped, finished, failed, run summary) instead of text (docs/events.md).")
 def run(
     stages: tuple[str, ...],
     jobs: int | None,
@@ -45,6 +51,9 @@ def run(
     sets: tuple[str, ...],
     selection: Selection,
     pull: bool,
+    watch: bool,
+    debounce: int,
+    jsonl: bool,
 ) -> None:
     """Run the stale STAGES (default: all) and the stages they depend on.
 
@@ -52,19 +61,20 @@ def run(
     pivot.yaml, and the lock records the params the stage ran with."""
     proj = common.api()
     overrides = common.overrides(sets)
-    selecting.report_left_out(proj, stages, selection)
+    if dry_run and (watch or jsonl):
+        raise click.UsageError("--dry-run runs nothing to watch or report as events; use `pivot status --json` for the plan")
+    selecting.report_left_out(proj, stages, selection, err=jsonl)
     if dry_run:
         from pivot.cli import explain  # and its report modules: only a dry run shows the table
 
         explain.print_status(proj.plan(stages, force=force, keep_going=keep_going, run_cache=not no_run_cache, overrides=overrides, selection=selection))
         return
-    report = proj.run(
-        stages,
+    options: dict[str, Any] = dict(
         jobs=jobs,
         force=force,
         keep_going=keep_going,
         executor=executor,
-        reporter=scale.with_dask_lines(console.make_reporter()),
+        reporter=_reporter(jsonl),
         run_cache=not no_run_cache,
         address=address,
         download=not no_download,
@@ -72,8 +82,21 @@ def run(
         selection=selection,
         pull=pull,
     )
-    if report.traffic is not None:
+    if watch:
+        from pivot.cli import watching  # only a watch pays for it
+
+        watching.watch_forever(proj, stages, debounce, options)  # ends with Ctrl-C: exit 130
+    report = proj.run(stages, **options)
+    if report.traffic is not None and not jsonl:
         scale.report_traffic(report.traffic)
     console.report_gitignore(report.gitignore, quiet=True)
     if not report.ok:
         click.get_current_context().exit(1)
+
+
+def _reporter(jsonl: bool) -> reporting.Reporter:
+    if jsonl:
+        from pivot.cli import events  # only --jsonl pays for it
+
+        return events.JsonLinesReporter()
+    return scale.with_dask_lines(console.make_reporter())
