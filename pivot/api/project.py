@@ -15,7 +15,7 @@ import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from pivot.api import executors, lastrun, noop, results
+from pivot.api import executors, lastrun, noop, results, runlog
 from pivot.base import project as project_mod
 from pivot.executor import reporting
 from pivot.worktree import gitignore
@@ -119,6 +119,7 @@ class Project:
         reporter = reporter or reporting.Reporter()
         quiet = noop.answer(self.paths, targets, request, reporter, overrides)  # nothing to do: stats say so
         if quiet is not None:
+            runlog.record(self.paths, targets, quiet)  # `pivot history` lists no-op runs too
             return quiet
         from pivot.api import session
         from pivot.declare import graph as graph_mod
@@ -141,7 +142,9 @@ class Project:
             noop.remember(ws, loaded, names, targets, watched, summary)
             lastrun.record(self.paths, summary.results)  # what `pivot dag --html` colours as failed
         stages = tuple(results.StageRun.of(result) for result in summary.results)
-        return results.RunReport(stages, summary.duration, summary, kept, traffic)
+        report = results.RunReport(stages, summary.duration, summary, kept, traffic)
+        runlog.record(self.paths, targets, report)
+        return report
 
     def plan(
         self,
