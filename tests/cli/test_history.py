@@ -11,7 +11,6 @@ from click.testing import Result
 
 from pivot.api import runlog
 from pivot.base import project as project_mod
-
 from tests.conftest import assert_clean_error
 
 # `slow` sleeps long enough to be the slowest stage whatever the machine's load.
