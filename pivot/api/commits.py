@@ -62,6 +62,7 @@ def commit(project: Project, stages: Sequence[str]) -> tuple[str, ...]:
     from pivot.base import project as project_mod
     from pivot.executor import commit as committing
     from pivot.executor.reporting import StageResult, StageStatus
+    from pivot.executor.run import basis_of
     from pivot.worktree import gitignore
 
     loaded = project.load_pipeline()
@@ -73,7 +74,7 @@ def commit(project: Project, stages: Sequence[str]) -> tuple[str, ...]:
             stage = loaded.graph.stages[name]
             facts, decision = _observe(ws, loaded, name)
             if _writes(decision):
-                committing.commit(ws, stage, committing.basis_of(stage, facts))
+                committing.commit(ws, stage, basis_of(stage, facts))
                 done.append(name)
         gitignore.keep(project.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in done))
     lastrun.record(project.paths, [StageResult(name, StageStatus.RAN) for name in done])  # no longer "failed"

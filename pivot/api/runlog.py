@@ -4,7 +4,7 @@ and `pivot show`.
 Each run, whether it ran anything or not, writes `.pivot/runs/<id>.json` atomically once it
 ends; a run whose pipeline did not load never gets this far and records nothing. Ids are the
 UTC start time to the millisecond and a random suffix (`20261206T021500.123-ab12`), so sorting names sorts runs. Only
-the newest `KEEP` files stay: older ones are deleted after each write. A record that cannot be
+the newest `runs: keep:` (default 100) files stay: older ones are deleted after each write. A record that cannot be
 written or read never fails the run or the listing; it is history, not state.
 
 `.pivot/tmp/last_run.json` (pivot.api.lastrun) stays beside it: `pivot dag --html` needs, per
@@ -33,7 +33,7 @@ from pivot.base import atomic, project
 from pivot.executor.reporting import StageStatus
 
 SCHEMA = 1
-KEEP = 100  # runs kept; older records are deleted as new ones are written
+KEEP = 100  # runs kept by default (`runs: keep:` in .pivot/config.yaml); older records are deleted
 DIR_NAME = "runs"
 
 _RAN = (StageStatus.RAN,)
@@ -99,7 +99,7 @@ def new_id(started: datetime.datetime) -> str:
     return f"{started.strftime('%Y%m%dT%H%M%S')}.{started.microsecond // 1000:03d}-{secrets.token_hex(2)}"
 
 
-def record(proj: project.Project, targets: Sequence[str], report: results.RunReport, *, keep: int = KEEP) -> RunRecord | None:
+def record(proj: project.Project, targets: Sequence[str], report: results.RunReport) -> RunRecord | None:
     """Write the record of a finished run and prune old ones; None when it could not be written."""
     ended = datetime.datetime.now(datetime.UTC)
     started = ended - datetime.timedelta(seconds=report.duration)
@@ -108,16 +108,28 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
     folder = runs_dir(proj)
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():  # records are this machine's, even where .pivot/.gitignore predates them
+            atomic.write_text(ignore, "*\n")
         with atomic.open_atomic(folder / f"{run.id}.json", "w", durable=False) as handle:
             json.dump(run.as_json(), handle, indent=1)
     except OSError:
         return None
-    _prune(folder, keep)
+    _prune(folder, _keep(proj))
     return run
 
 
+def _keep(proj: project.Project) -> int:
+    from pivot.declare import config
+
+    try:
+        return config.load_project_config(proj).runs_keep
+    except errors.PivotError:  # a broken config is reported by the commands that use it
+        return KEEP
+
+
 def _prune(folder: pathlib.Path, keep: int) -> None:
-    for old in _names(folder)[: -keep if keep > 0 else None]:
+    for old in _names(folder)[:-keep]:  # keep is at least 1 (the schema says so)
         with contextlib.suppress(OSError):
             (folder / f"{old}.json").unlink()
 

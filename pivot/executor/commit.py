@@ -16,7 +16,6 @@ from typing import Any
 
 from pivot import errors
 from pivot.code import canonical
-from pivot.decide import observe, status
 from pivot.declare.stage import Stage
 from pivot.executor import incremental, outshapes
 from pivot.executor.task import Produced
@@ -38,18 +37,6 @@ class Basis:
     deps: Mapping[str, HashInfo]  # present deps only
     run_inputs: Mapping[str, Any] | None
     code_scheme: int = canonical.SCHEME
-
-
-def basis_of(stage: Stage, facts: status.Facts) -> Basis:
-    """What the lock records beside the outputs, from the facts the decision was made on."""
-    return Basis(
-        code_fingerprint=facts.fingerprint.digest,
-        code_manifest=facts.fingerprint.manifest,
-        code_scheme=facts.fingerprint.scheme,
-        params=facts.params,
-        deps={path: info for path, info in facts.deps.items() if info is not None},
-        run_inputs=observe.run_inputs(stage, facts),
-    )
 
 
 def clear_outputs(ws: Workspace, stage: Stage, damaged: Iterable[str], lock: StageLock | None = None) -> None:

@@ -120,6 +120,17 @@ def test_only_the_newest_records_are_kept(
     assert len(_json(pivot("history", "-n", "1000", "--json"))) == 2  # type: ignore[arg-type]
 
 
+def test_runs_keep_in_the_config_sets_how_many_stay(
+    project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
+) -> None:
+    root = project({**FILES, ".pivot/config.yaml": "runs:\n  keep: 2\n"})
+    for _ in range(3):
+        assert pivot(*RUN, "quick").exit_code == 0
+    assert len(list((root / ".pivot" / "runs").glob("*.json"))) == 2
+    (root / ".pivot" / "config.yaml").write_text("runs:\n  keep: 0\n")
+    assert_clean_error(pivot(*RUN, "quick"), "keep")
+
+
 def test_dag_html_still_colours_the_failed_stage(
     project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
 ) -> None:
