@@ -3,10 +3,16 @@ made by hand), through the real CLI on shell stages in a fresh project."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import pty
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 
+import pytest
 from click.testing import Result
 
 from tests.conftest import assert_clean_error
@@ -124,3 +130,52 @@ def test_commit_of_a_stage_whose_output_is_missing_names_it(project: Project, pi
     project(FILES)
     assert_clean_error(pivot("commit", "-f", "train"), "stage 'train'", "'model.txt' is missing")
     assert_clean_error(pivot("commit", "-f", "nosuch"), "nosuch")
+
+
+def _answering_on_a_terminal(root: pathlib.Path, answer: bytes, *args: str) -> tuple[int, str]:
+    """Run pivot with a pseudo-terminal as stdin, stdout and stderr, typing `answer` once it asks."""
+    main, side = pty.openpty()
+    env = {key: value for key, value in os.environ.items() if key != "CI"}
+    proc = subprocess.Popen([sys.executable, "-m", "pivot", *args], cwd=root, env=env, stdin=side, stdout=side, stderr=side)
+    os.close(side)
+    shown = b""
+    while b"[y/N]" not in shown:
+        data = os.read(main, 65536)
+        assert data, shown
+        shown += data
+    os.write(main, answer)
+    with contextlib.suppress(OSError):  # the other side closed: the process ended
+        while data := os.read(main, 65536):
+            shown += data
+    code = proc.wait(timeout=60)
+    os.close(main)
+    return code, shown.decode("utf-8", "replace")
+
+
+@pytest.mark.slow  # a real terminal and a process
+@pytest.mark.parametrize(("answer", "written"), [(b"y\n", True), (b"n\n", False)])
+def test_commit_on_a_terminal_asks_first(project: Project, answer: bytes, written: bool) -> None:
+    root = project({**FILES, "prepared.txt": "HELLO\n"})
+    code, shown = _answering_on_a_terminal(root, answer, "commit", "prepare")
+    assert "Write the locks of prepare from the workspace's outputs?" in shown
+    assert (root / ".pivot" / "stages" / "prepare.lock").is_file() is written
+    assert (code == 0) is written, shown
+    assert ("Committed prepare" in shown) is written
+
+
+def test_verify_judges_a_missing_tracked_dep_by_its_pvt(project: Project, pivot: Pivot, tmp_path: pathlib.Path) -> None:
+    root = project(FILES)
+    assert pivot("track", "data.txt").exit_code == 0
+    assert pivot("remote", "add", "-d", "origin", str(tmp_path / "remote")).exit_code == 0
+    assert pivot(*RUN).exit_code == 0
+    assert pivot("push").exit_code == 0
+    (root / "data.txt").unlink()
+    assert pivot("verify").exit_code == 0  # the cache holds it: checkout brings it back
+    shutil.rmtree(root / ".pivot" / "cache")
+    for out in ("prepared.txt", "model.txt"):
+        (root / out).unlink()
+    missing = pivot("verify")
+    assert missing.exit_code == 1
+    assert "tracked path 'data.txt' is not in the workspace or the cache" in missing.output
+    assert "stale" not in missing.output  # prepare's dep counts as its recorded version
+    assert pivot("verify", "--allow-missing").exit_code == 0
