@@ -37,7 +37,8 @@ def show(run_id: str | None, as_json: bool) -> None:
     run = runlog.show(common.find_project(), run_id)
     if as_json:
         record = run.as_json()
-        record["stages"] = [record["stages"][run.stages.index(entry)] for entry in run.slowest_first]
+        by_stage = {stage["stage"]: stage for stage in record["stages"]}
+        record["stages"] = [by_stage[entry.stage] for entry in run.slowest_first]
         click.echo(json.dumps(record, indent=1))
         return
     targets = " ".join(run.targets) or "all stages"
