@@ -22,8 +22,8 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import os
 import pathlib
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,7 +96,7 @@ def runs_dir(proj: project.Project) -> pathlib.Path:
 def new_id(started: datetime.datetime) -> str:
     """`20261206T021500.123-ab12`: milliseconds, so that runs in one second still sort in order;
     the suffix keeps two runs in one millisecond (two clones sharing nothing but a clock) apart."""
-    return f"{started.strftime('%Y%m%dT%H%M%S')}.{started.microsecond // 1000:03d}-{secrets.token_hex(2)}"
+    return f"{started.strftime('%Y%m%dT%H%M%S')}.{started.microsecond // 1000:03d}-{os.urandom(2).hex()}"
 
 
 def record(proj: project.Project, targets: Sequence[str], report: results.RunReport) -> RunRecord | None:
