@@ -15,7 +15,7 @@ import pathlib
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from pivot.api import executors, lastrun, noop, results
+from pivot.api import executors, lastrun, noop, results, runlog
 from pivot.base import project as project_mod
 from pivot.executor import reporting
 from pivot.worktree import gitignore
@@ -127,6 +127,7 @@ class Project:
         plain = (selection is None or selection.plain) and not pull  # the no-op memo knows plain runs only
         quiet = noop.answer(self.paths, targets, request, reporter, overrides) if plain else None  # stats say: nothing to do
         if quiet is not None:
+            runlog.record(self.paths, targets, quiet)  # `pivot history` lists no-op runs too
             return quiet
         from pivot.api import session
         from pivot.declare import graph as graph_mod
@@ -153,7 +154,9 @@ class Project:
             noop.remember(ws, loaded, names, targets, watched, summary)
             lastrun.record(self.paths, summary.results)  # what `pivot dag --html` colours as failed
         stages = tuple(results.StageRun.of(result) for result in summary.results)
-        return results.RunReport(stages, summary.duration, summary, kept, traffic)
+        report = results.RunReport(stages, summary.duration, summary, kept, traffic)
+        runlog.record(self.paths, targets, report)
+        return report
 
     def plan(
         self,

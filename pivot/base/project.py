@@ -22,7 +22,7 @@ PIPELINE_FILE = "pivot.yaml"
 PYTHON_PIPELINE_FILE = "pipeline.py"  # the Python alternative, read when pivot.yaml is absent
 PARAMS_FILE = "params.yaml"
 
-GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock", "exps/")
+GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock", "exps/", "runs/")
 
 
 class _Place:

@@ -92,6 +92,29 @@ COMMANDS = {
         "import_dvc",
         "Convert dvc.yaml into pivot.yaml and .dvc files into .pvt tracking, reusing DVC's cache.",
     ),
+    "history": Entry(
+        "pivot.cli.history",
+        "history",
+        "The last runs, newest first: id, start, duration, and how many stages ran, were restored, "
+        "skipped or failed.",
+    ),
+    "show": Entry(
+        "pivot.cli.history",
+        "show",
+        "One recorded run (default: the last; an id or its unique start), its stages slowest first.",
+    ),
+    "verify": Entry(
+        "pivot.cli.verify",
+        "verify",
+        "Exit 0 only when each of STAGES (default: all) is up to date and its outputs are in the "
+        "workspace or the cache; else one line per problem and exit 1.",
+    ),
+    "commit": Entry(
+        "pivot.cli.verify",
+        "commit",
+        "Record the workspace's outputs of STAGES (default: all) as their result, without running "
+        "them: cache the outputs and write the locks.",
+    ),
 }
 
 

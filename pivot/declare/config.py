@@ -117,6 +117,7 @@ class ProjectConfig:
     executor: ExecutorConfig = ExecutorConfig()
     run_cache: RunCacheConfig = RunCacheConfig()
     gc_grace_period: str | float | None = None  # `gc: grace_period:`; None: the default (1h)
+    runs_keep: int = 100  # `runs: keep:`: run records kept in .pivot/runs/
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -225,6 +226,7 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
         executor=ExecutorConfig(**(merged.get("executor") or {})),
         run_cache=RunCacheConfig(**(merged.get("run_cache") or {})),
         gc_grace_period=(merged.get("gc") or {}).get("grace_period"),
+        runs_keep=(merged.get("runs") or {}).get("keep", 100),
     )
 
 

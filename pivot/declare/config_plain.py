@@ -65,6 +65,7 @@ def _project(data: dict[Any, Any]) -> bool:
         "executor": lambda v: _fields(v, _EXECUTOR),
         "run_cache": lambda v: _fields(v, {"key": _opt_str, "trust_unsigned_remote": _is_bool}),
         "gc": lambda v: _fields(v, {"grace_period": _opt_str}),
+        "runs": lambda v: _fields(v, {"keep": lambda n: type(n) is int and n >= 1}),
     }
     return not set(data) - set(sections) and all(sections[key](value) for key, value in data.items())
 

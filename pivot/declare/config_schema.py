@@ -234,6 +234,11 @@ class GcSettings(_Strict):
     grace_period: str | float | None = None
 
 
+class RunsSettings(_Strict):
+    # How many run records `pivot history` keeps in .pivot/runs/ (the oldest are deleted).
+    keep: Annotated[pydantic.StrictInt, pydantic.Field(ge=1)] = 100
+
+
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
     model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
@@ -243,6 +248,7 @@ class ProjectConfig(pydantic.BaseModel):
     executor: ExecutorSettings = ExecutorSettings()
     run_cache: RunCacheSettings = RunCacheSettings()
     gc: GcSettings = GcSettings()
+    runs: RunsSettings = RunsSettings()
 
 
 def validate(model: type[M], doc: yamldoc.Document) -> M:

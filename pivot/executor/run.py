@@ -190,7 +190,7 @@ class StageHooks:
         entry = decision.run_cache_entry
         if decision.from_run_cache and entry is not None:
             try:
-                commit.restore_run(self._ws, stage, entry, _basis(stage, facts))
+                commit.restore_run(self._ws, stage, entry, basis_of(stage, facts))
             except errors.CacheError as exc:  # a damaged object behind the entry: a miss after all
                 decision = status.run_cache_failed(decision, f"restoring from the run cache failed: {exc.message}")
             else:
@@ -224,10 +224,10 @@ class StageHooks:
         try:
             stage = self._graph.stages[name]
             if outcome.produced is None:
-                commit.commit(self._ws, stage, _basis(stage, facts))
+                commit.commit(self._ws, stage, basis_of(stage, facts))
             else:
                 self._options.offload.settle(stage, outcome)  # type: ignore[union-attr]
-                commit.commit_produced(self._ws, stage, _basis(stage, facts), outcome.produced)
+                commit.commit_produced(self._ws, stage, basis_of(stage, facts), outcome.produced)
         except errors.PivotError as exc:
             message = self._note(exc).message
             append_failure(self._log_path(name), f"error: {message}")
@@ -256,8 +256,9 @@ class StageHooks:
             tail.poll()
 
 
-def _basis(stage: Stage, facts: status.Facts) -> commit.Basis:
-    """What the lock records beside the outputs, from the facts the decision was made on."""
+def basis_of(stage: Stage, facts: status.Facts) -> commit.Basis:
+    """What the lock records beside the outputs, from the facts the decision was made on (also
+    what `pivot commit` records for outputs made outside a run)."""
     return commit.Basis(
         code_fingerprint=facts.fingerprint.digest,
         code_manifest=facts.fingerprint.manifest,
