@@ -6,7 +6,6 @@ from __future__ import annotations
 from pivot import errors
 from pivot.base import project, yamldoc
 from pivot.declare import matrix, shell
-from pivot.declare.stage import VARIANT_SEPARATOR
 
 
 def declared(proj: project.Project) -> list[str]:
@@ -15,24 +14,24 @@ def declared(proj: project.Project) -> list[str]:
     pipeline.py is code: naming its stages means running it) or pivot.yaml is broken."""
     try:
         doc = yamldoc.load(proj.pipeline_file, project.PIPELINE_FILE)
-        return sorted(_names(doc))
-    except (errors.PivotError, AttributeError, TypeError, ValueError):
+    except errors.PivotError:
         return []  # completion never fails: the command itself will say what is wrong
-
-
-def _names(doc: yamldoc.Document) -> set[str]:
     stages = doc.data.get("stages") if isinstance(doc.data, dict) else None
     found: set[str] = set()
-    for base, entry in (stages or {}).items():
-        if not isinstance(base, str):
-            continue
-        found.add(base)
-        if not isinstance(entry, dict) or not entry.get("matrix"):
-            continue
+    for base, entry in (stages.items() if isinstance(stages, dict) else ()):
+        if isinstance(base, str):
+            found.add(base)  # a matrix stage's own name selects all its variants, as a target
+            found.update(_variants(base, entry, doc))
+    return sorted(found)
+
+
+def _variants(base: str, entry: object, doc: yamldoc.Document) -> list[str]:
+    """The names of a matrix stage's variants; none for a plain stage or a broken matrix."""
+    if not isinstance(entry, dict) or not entry.get("matrix"):
+        return []
+    try:
         if shell.is_shell(entry):
-            found.update(name for name, _ in matrix.combinations(base, entry, doc))
-        else:
-            found.update(variant.name for variant in matrix.expand(base, entry, doc))
-    # A variant's base name selects all its variants, as a target.
-    found.update(name.partition(VARIANT_SEPARATOR)[0] for name in list(found))
-    return found
+            return [name for name, _ in matrix.combinations(base, entry, doc)]
+        return [variant.name for variant in matrix.expand(base, entry, doc)]
+    except (errors.PivotError, AttributeError, TypeError, ValueError):
+        return []  # the stage's own name is still offered; running it will say what is wrong
