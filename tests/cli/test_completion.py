@@ -3,7 +3,10 @@ STAGES offers the stage names pivot.yaml declares, without importing the pipelin
 
 from __future__ import annotations
 
+import os
 import pathlib
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -109,3 +112,23 @@ def test_outside_a_project_completion_offers_no_stages(tmp_path: pathlib.Path, m
     monkeypatch.chdir(tmp_path)
     assert _complete("pivot run ") == []
     assert "run" in _complete("pivot r")
+
+
+# Completion in a fresh process, printing afterwards whether pydantic was imported.
+COMPLETE_AND_REPORT = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write("pydantic imported: %s" % ("pydantic" in sys.modules)))
+from pivot.cli import main
+sys.argv = ["pivot"]
+main()
+"""
+
+
+def test_completing_stage_names_never_imports_pydantic(project) -> None:
+    """TAB must stay quick: pydantic alone costs a tenth of a second."""
+    root = project({"pivot.yaml": PIPELINE, "stages.py": STAGES})
+    env = {**os.environ, "_PIVOT_COMPLETE": "bash_complete", "COMP_WORDS": "pivot run tr", "COMP_CWORD": "2"}
+    done = subprocess.run([sys.executable, "-c", COMPLETE_AND_REPORT], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["plain,train", "plain,train@large", "plain,train@small"], done.stderr
+    assert "pydantic imported: False" in done.stderr
+    assert not (root / "imported.marker").exists()
