@@ -135,6 +135,7 @@ class _Group(click.Group):
         if entry is None:
             return None
         command: click.Command = getattr(importlib.import_module(entry.module), entry.attr)
+        verbosity.accept_everywhere(command)
         if ctx.resilient_parsing:  # completing: STAGES arguments complete stage names
             from pivot.cli import completion
 
@@ -204,7 +205,8 @@ class _Group(click.Group):
 def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """Typed Python pipelines: run what is stale, in parallel, and explain why.
 
-    Colour is used only on a terminal, and never when NO_COLOR is set."""
+    -q and -v work after a command's name too (pivot run -q). Colour is used only on a
+    terminal, and never when NO_COLOR is set."""
     verbosity.configure(ctx, quiet=quiet, verbose=verbose)
 
 

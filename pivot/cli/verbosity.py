@@ -25,6 +25,32 @@ def configure(ctx: click.Context, *, quiet: bool, verbose: bool) -> None:
         ctx.color = False  # click.echo then strips any style, even on a terminal
 
 
+def accept_everywhere(command: click.Command) -> None:
+    """Let `command` (and its subcommands) take -q/-v after its name too, as DVC's commands do
+    (`pivot run -q`); hidden there, since `pivot --help` documents them once. A command that
+    already uses one of the letters keeps it."""
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for name, short, long in (("quiet", "-q", "--quiet"), ("verbose", "-v", "--verbose")):
+        if long in taken:
+            continue  # added before (commands are loaded once), or the command's own
+        decls = [opt for opt in (short, long) if opt not in taken]
+        command.params.append(
+            click.Option([*decls, f"pivot_{name}"], is_flag=True, hidden=True, expose_value=False, callback=_set_level)
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_everywhere(sub)
+
+
+def _set_level(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        wanted = QUIET if param.name == "pivot_quiet" else VERBOSE
+        if ctx.meta.get(_KEY, NORMAL) not in (NORMAL, wanted):
+            raise click.UsageError("choose one of -q/--quiet and -v/--verbose")
+        ctx.meta[_KEY] = wanted
+    return value
+
+
 def level() -> int:
     ctx = click.get_current_context(silent=True)
     return NORMAL if ctx is None else int(ctx.meta.get(_KEY, NORMAL))

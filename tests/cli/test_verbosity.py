@@ -86,3 +86,20 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(project, pivot) -> No
     assert "\x1b[" not in _doctor_on_a_terminal(root, TERM="dumb")
     piped = subprocess.run([sys.executable, "-m", "pivot", "doctor"], cwd=root, capture_output=True, text=True, timeout=60)
     assert "OK   python" in piped.stdout and "\x1b[" not in piped.stdout
+
+
+def test_the_flags_also_work_after_the_command_as_in_dvc(project, pivot) -> None:
+    project({"pivot.yaml": PIPELINE})
+    pivot("run", "hello")
+    quiet = pivot("run", "-q", "hello")
+    assert quiet.exit_code == 0 and len(quiet.stdout.splitlines()) == 1, quiet.output
+    assert re.search(r"^pivot status: [\d.]+s$", pivot("status", "--verbose").stderr, re.M)
+    clash = pivot("-q", "status", "-v")
+    assert clash.exit_code == 2
+    assert "choose one of -q/--quiet and -v/--verbose" in clash.output
+
+
+def test_the_flags_after_the_command_stay_out_of_its_help(pivot) -> None:
+    """`pivot --help` documents them once; each command's help stays about the command."""
+    assert "--quiet" in pivot("--help").output
+    assert "--quiet" not in pivot("run", "--help").output
