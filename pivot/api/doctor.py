@@ -69,6 +69,8 @@ def _guarded(name: str, check: Callable[[], str], fix: str) -> Check:
         return Check(name, True, check())
     except errors.PivotError as exc:
         return Check(name, False, exc.message, exc.hint or fix)
+    except Exception as exc:  # doctor diagnoses whatever breaks (no git, a crashing import): no traceback
+        return Check(name, False, f"{type(exc).__name__}: {exc}", fix)
 
 
 def _git_repo(proj: project.Project) -> str:

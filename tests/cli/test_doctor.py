@@ -114,3 +114,26 @@ def test_quiet_shows_only_the_failures(healthy: pathlib.Path, pivot) -> None:
     result = pivot("-q", "doctor")
     assert result.exit_code == 1
     assert list(_lines(result.output)) == ["pipeline"]
+
+
+def test_without_git_on_path_both_git_checks_fail_with_a_fix(healthy: pathlib.Path, pivot, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = healthy.parent / "empty_bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = pivot("doctor")
+    assert result.exit_code == 1
+    checks = _lines(result.output)
+    assert checks["git"] == "FAIL git is not on PATH"
+    assert checks["git repository"] == "FAIL git is not installed"
+    assert checks["cache"].startswith("OK ")
+    assert "fix: install git" in result.output
+
+
+def test_a_pipeline_whose_code_fails_to_import(healthy: pathlib.Path, pivot) -> None:
+    (healthy / "pivot.yaml").write_text("stages:\n  train:\n    python: stages.train\n")
+    (healthy / "stages.py").write_text("raise RuntimeError('no GPU here')\n")
+    result = pivot("doctor")
+    assert result.exit_code == 1
+    assert _lines(result.output)["pipeline"].startswith("FAIL ")
+    assert "no GPU here" in result.output
+    assert "Traceback" not in result.output
