@@ -6,12 +6,14 @@ import dataclasses
 import importlib
 import importlib.util
 import sys
+import time
 from typing import TYPE_CHECKING
 
 import click
 
 from pivot import __version__, errors
 from pivot.base import diskfull
+from pivot.cli import verbosity
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -115,6 +117,17 @@ COMMANDS = {
         "Record the workspace's outputs of STAGES (default: all) as their result, without running "
         "them: cache the outputs and write the locks.",
     ),
+    "completion": Entry(
+        "pivot.cli.completion",
+        "completion",
+        "Print the script that makes SHELL complete pivot's commands, options and stage names.",
+    ),
+    "schema": Entry("pivot.cli.schema", "schema", "Print the JSON Schema of pivot.yaml, for editor validation."),
+    "doctor": Entry(
+        "pivot.cli.doctor",
+        "doctor",
+        "Check Python, git, the project, pivot.yaml, the config, the cache and each remote.",
+    ),
 }
 
 
@@ -145,6 +158,11 @@ class _Group(click.Group):
         if entry is None:
             return None
         command: click.Command = getattr(importlib.import_module(entry.module), entry.attr)
+        verbosity.accept_everywhere(command)
+        if ctx.resilient_parsing:  # completing: STAGES arguments complete stage names
+            from pivot.cli import completion
+
+            completion.attach(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -167,6 +185,7 @@ class _Group(click.Group):
         return names + click.Command.shell_complete(self, ctx, incomplete)
 
     def invoke(self, ctx: click.Context) -> object:
+        started = time.perf_counter()
         try:
             result = super().invoke(ctx)
             deferred = ctx.meta.get(DEFERRED_ERROR)
@@ -189,6 +208,10 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(errors.Interrupted.exit_code)
+        finally:
+            if verbosity.verbose():
+                name = ctx.invoked_subcommand or "pivot"
+                click.echo(f"pivot {name}: {time.perf_counter() - started:.2f}s", err=True)
 
     def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         # `repro` is DVC's name for `run`; keep it working for people who type it by habit.
@@ -199,8 +222,15 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pivot")
-def cli() -> None:
-    """Typed Python pipelines: run what is stale, in parallel, and explain why."""
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and results (no progress).")
+@click.option("-v", "--verbose", is_flag=True, help="Print more detail, such as how long the command took.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """Typed Python pipelines: run what is stale, in parallel, and explain why.
+
+    -q and -v work after a command's name too (pivot run -q). Colour is used only on a
+    terminal, and never when NO_COLOR is set."""
+    verbosity.configure(ctx, quiet=quiet, verbose=verbose)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from pivot.cli import verbosity
 from pivot.decide.status import INCREMENTAL_NOTE, Change, Decision
 from pivot.executor import reporting
 from pivot.executor.reporting import RunSummary, StageResult, StageStatus
@@ -17,6 +18,8 @@ from pivot.worktree import gitignore
 
 
 def make_reporter() -> reporting.Reporter:
+    if verbosity.quiet():
+        return QuietReporter()
     if sys.stdout.isatty() and not os.environ.get("CI"):
         return BarReporter()
     return LineReporter()
@@ -48,6 +51,22 @@ class LineReporter(reporting.Reporter):
 
     def run_finished(self, summary: RunSummary) -> None:
         self._echo(summary_line(summary))
+
+
+class QuietReporter(LineReporter):
+    """`pivot -q run`: failures (with their tracebacks) and the summary line, nothing else."""
+
+    def stage_started(self, name: str, decision: Decision) -> None:
+        pass
+
+    def stage_output(self, name: str, line: str) -> None:
+        pass
+
+    def stage_finished(self, result: StageResult) -> None:
+        self.stages_finished([result])
+
+    def stages_finished(self, results: Sequence[StageResult]) -> None:
+        super().stages_finished([result for result in results if result.status is StageStatus.FAILED])
 
 
 class BarReporter(LineReporter):
@@ -127,7 +146,7 @@ def summary_line(summary: RunSummary) -> str:
 def report_gitignore(update: gitignore.Update, *, quiet: bool = False) -> None:
     """One line when pivot changed .gitignore files (unless `quiet`: a run's output is about its
     stages, and git status shows the change), and a warning per git-tracked file git ignores."""
-    if update.written and not quiet:
+    if update.written and not quiet and not verbosity.quiet():
         changes = []
         if update.added:
             changes.append(f"{_entries(update.added)} added for cached outputs")

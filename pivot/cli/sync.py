@@ -14,7 +14,7 @@ import click
 
 from pivot.api import sync
 from pivot.base import wording
-from pivot.cli import common, console
+from pivot.cli import common, console, verbosity
 from pivot.remote import runs as runs_transfer
 from pivot.remote import tasks
 from pivot.remote import trust as trust_mod
@@ -190,7 +190,7 @@ class Progress:
         self._bar: Any = None
         self._moved = 0
         self._told = False
-        self._shown = sys.stderr.isatty() and not os.environ.get("CI")
+        self._shown = sys.stderr.isatty() and not os.environ.get("CI") and not verbosity.quiet()
 
     def start(self, objects: int, size: int) -> None:
         if not self._shown:
