@@ -18,6 +18,7 @@ from pivot.declare.stage import OutSpec, Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import HashInfo
+from pivot.worktree import workspace
 from pivot.worktree.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def _tmp_path(proj: Project, path: str, info: HashInfo) -> pathlib.Path:
 
 def _from_git(proj: Project, path: str, info: HashInfo, rev: str | None) -> bytes | None:
     """A git-tracked output (a Metric, a `cache=False` Out) at `rev` lives in git, not the cache."""
-    if rev is None or info.is_dir or Cache(proj.paths.cache_dir).exists(info.oid):
+    if rev is None or info.is_dir or Cache(workspace.cache_root(proj.paths)).exists(info.oid):
         return None
     return _git_blob(proj, path, rev)
 

@@ -92,6 +92,15 @@ COMMANDS = {
         "import_dvc",
         "Convert dvc.yaml into pivot.yaml and .dvc files into .pvt tracking, reusing DVC's cache.",
     ),
+    "config": Entry(
+        "pivot.cli.config", "config", "Get and set settings of .pivot/config.yaml by dotted key (cache.type, remotes.origin.url)."
+    ),
+    "get": Entry(
+        "pivot.cli.get",
+        "get",
+        "Write PATHS (outputs, tracked data or any file git has) as they were at git revision REV, "
+        "into the current directory.",
+    ),
 }
 
 
