@@ -42,7 +42,7 @@ def keys() -> list[Key]:
 
 def _walk(model: type[pydantic.BaseModel], prefix: tuple[str, ...]) -> Iterator[Key]:
     for field_name, field in model.model_fields.items():
-        kind = field.annotation
+        kind: Any = field.annotation
         if _is_model(kind):
             yield from _walk(kind, (*prefix, field_name))
         elif typing.get_origin(kind) is dict and _is_model(typing.get_args(kind)[1]):

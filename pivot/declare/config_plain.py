@@ -76,7 +76,7 @@ def cache_type_ok(value: Any) -> bool:
     """`reflink,copy` or `[reflink, copy]`: known link types, at least one."""
     if value is None:
         return True
-    names = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else None
+    names: list[Any] = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
     return bool(names) and all(isinstance(n, str) and n.strip().lower() in CACHE_TYPES for n in names)
 
 
