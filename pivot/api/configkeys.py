@@ -35,7 +35,7 @@ class Key:
         return ".".join(self.path)
 
 
-def keys() -> list[Key]:
+def all_keys() -> list[Key]:
     """Every setting the schema knows, in the schema's order."""
     return list(_walk(config_schema.ProjectConfig, ()))
 
@@ -58,7 +58,7 @@ def find(name: str) -> tuple[Key, tuple[str, ...]]:
     their other options through to the storage library. Unknown keys: `ConfigError` naming the
     closest and listing every key."""
     parts = tuple(name.split("."))
-    known = keys()
+    known = all_keys()
     for key in known:
         if len(key.path) == len(parts) and all(k in (p, NAME) for k, p in zip(key.path, parts, strict=True)):
             return key, parts
@@ -112,7 +112,7 @@ def _is_model(kind: Any) -> bool:
 def reference() -> str:
     """The Markdown table of every key, as docs/config.md holds it between its markers."""
     rows = ["| key | value | default | what it does |", "|---|---|---|---|"]
-    for key in keys():
+    for key in all_keys():
         default = "" if key.default is None else f"`{str(key.default).lower() if isinstance(key.default, bool) else key.default}`"
         rows.append(f"| `{key.name}` | {key.expected} | {default} | {key.description} |")
     return "\n".join(rows) + "\n"
