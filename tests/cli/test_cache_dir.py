@@ -10,6 +10,8 @@ import sys
 import pytest
 from conftest import TRAIN_STAGES, assert_clean_error, runs, write_files
 
+from pivot.api import Project
+from pivot.experiments import record
 from pivot.storage.cache import Cache
 
 PIPELINE = "stages:\n  train:\n    python: stages.train\n  evaluate:\n    python: stages.evaluate\n"
@@ -83,3 +85,18 @@ def test_concurrent_runs_in_two_clones_leave_every_shared_object_whole(tmp_path)
     assert objects and all(cache.verify(oid) for oid in objects)
     assert not [p for p in shared.rglob("*") if p.name.endswith(".tmp")]  # no temp file left behind
     assert (clones[0] / "report.txt").read_text() == (clones[1] / "report.txt").read_text()
+
+
+@pytest.mark.slow
+def test_experiments_store_what_they_make_in_the_configured_cache(project, pivot):
+    root = project(FILES)
+    pivot("config", "set", "cache.dir", "../shared-cache")  # relative: from the project root, not the experiment's copy
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "start")
+    result = pivot("exp", "run", "-S", "train.lr=0.2,0.3", "-j", "1")
+    assert result.exit_code == 0, result.output
+    shared = Cache(root.parent / "shared-cache")
+    models = [rec.locks["train"]["outs"]["model.txt"]["hash"] for rec in record.all(Project.open(root))]
+    assert len(models) == 2 and all(shared.exists(oid) for oid in models)
+    assert not _objects(root / ".pivot" / "cache")
