@@ -18,7 +18,10 @@ _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 @click.group()
 def config() -> None:
-    """Get and set settings of .pivot/config.yaml by dotted key (cache.type, remotes.origin.url)."""
+    """Get and set settings of .pivot/config.yaml by dotted key (cache.type, remotes.origin.url).
+
+    docs/config.md lists every key; an unknown key or a value of the wrong kind is refused.
+    """
 
 
 @config.command()
