@@ -18,6 +18,7 @@ from pivot.declare.stage import OutSpec, Stage
 from pivot.storage import lock as lock_mod
 from pivot.storage.cache import Cache
 from pivot.storage.hashing import HashInfo
+from pivot.worktree import workspace
 from pivot.worktree.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def open_file(proj: Project, path: str, rev: str | None) -> IO[bytes]:
             raise errors.PathError(f"'{rel}' is a directory", hint="open one of its files, or pivot.api.load it")
         return open(_object(proj, rel, info, rev), "rb")
     if rev is not None:
-        blob = _git_blob(proj, rel, rev)
+        blob = git_blob(proj, rel, rev)
         if blob is not None:
             return io.BytesIO(blob)
     where = f"at git revision '{rev}'" if rev else "in the workspace"
@@ -71,7 +72,7 @@ def _recorded(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str) 
         for out_path, info in lock.cached.items():  # a directory is always a cached output
             if info.is_dir and project_mod.is_within(rel, out_path):
                 with session.opened(proj.paths, proj.defer) as ws:
-                    _fetch_if_missing(proj, ws, out_path, info)
+                    fetch_if_missing(proj, ws, out_path, info)
                     inner = rel[len(out_path) :].lstrip("/")
                     entry = next((e for e in ws.cache.read_manifest(info.oid) if e.relpath == inner), None)
                 return HashInfo(entry.oid, entry.size) if entry is not None else None
@@ -149,7 +150,7 @@ def _materialized(proj: Project, path: str, info: HashInfo, rev: str | None) -> 
         dest.write_bytes(blob)
         return dest
     with session.opened(proj.paths, proj.defer) as ws:
-        _fetch_if_missing(proj, ws, path, info)
+        fetch_if_missing(proj, ws, path, info)
         ws.cache.checkout(info.oid, dest, ws.hasher)
     return dest
 
@@ -162,7 +163,7 @@ def _object(proj: Project, path: str, info: HashInfo, rev: str | None) -> pathli
         dest.write_bytes(blob)
         return dest
     with session.opened(proj.paths, proj.defer) as ws:
-        _fetch_if_missing(proj, ws, path, info)
+        fetch_if_missing(proj, ws, path, info)
         return ws.cache.object_path(info.oid)
 
 
@@ -174,12 +175,12 @@ def _tmp_path(proj: Project, path: str, info: HashInfo) -> pathlib.Path:
 
 def _from_git(proj: Project, path: str, info: HashInfo, rev: str | None) -> bytes | None:
     """A git-tracked output (a Metric, a `cache=False` Out) at `rev` lives in git, not the cache."""
-    if rev is None or info.is_dir or Cache(proj.paths.cache_dir).exists(info.oid):
+    if rev is None or info.is_dir or Cache(workspace.cache_root(proj.paths)).exists(info.oid):
         return None
-    return _git_blob(proj, path, rev)
+    return git_blob(proj, path, rev)
 
 
-def _fetch_if_missing(proj: Project, ws: Workspace, path: str, info: HashInfo) -> None:
+def fetch_if_missing(proj: Project, ws: Workspace, path: str, info: HashInfo) -> None:
     """Bring the object from the default remote when the cache lacks it."""
     if ws.cache.is_complete(info.oid):
         return
@@ -202,7 +203,7 @@ def _fetch_if_missing(proj: Project, ws: Workspace, path: str, info: HashInfo) -
         )
 
 
-def _git_blob(proj: Project, path: str, rev: str) -> bytes | None:
+def git_blob(proj: Project, path: str, rev: str) -> bytes | None:
     from pivot.base import git
 
     repo = git.open_repo(proj.root)

@@ -98,7 +98,12 @@ def _settings(proj: project.Project) -> tuple[config.ProjectConfig | None, Check
 
 
 def _cache_writable(proj: project.Project) -> Check:
-    cache = proj.cache_dir
+    from pivot.worktree import workspace
+
+    try:
+        cache = workspace.cache_root(proj)  # PIVOT_CACHE_DIR, cache.dir, else .pivot/cache
+    except errors.PivotError as exc:
+        return Check("cache", False, exc.message, exc.hint or "fix the cache's location")
     here = cache
     while not here.exists() and here != here.parent:
         here = here.parent  # the cache is made on first use: its nearest existing parent must take it

@@ -16,6 +16,7 @@ from pivot import errors
 from pivot.plots import resolve, sources, specs
 from pivot.plots.model import PlotView
 from pivot.storage.cache import Cache
+from pivot.worktree import workspace
 
 if TYPE_CHECKING:
     from pivot.api.project import Project
@@ -38,7 +39,7 @@ def plots(proj: Project, targets: Sequence[str] = (), revisions: Sequence[str] =
     chosen = specs.select(specs.declared(stages), targets, list(stages))
     asked = tuple(revisions) or (WORKSPACE,)
     located = [sources.locate(proj.paths, chosen, revision) for revision in asked]
-    cache = Cache(proj.paths.cache_dir)
+    cache = Cache(workspace.cache_root(proj.paths))
     missing = set().union(*(sources.missing_objects(cache, where.values()) for where in located))
     result = _fetch(proj, missing) if missing else Plots([])
     why = sources.NOT_CACHED if result.fetch_error is None else f"not in the cache, and {result.fetch_error}"

@@ -22,9 +22,9 @@ from pivot.worktree import gitignore
 
 if TYPE_CHECKING:  # loading and deciding are imported by the methods that need them: a run with
     # nothing to do (pivot.api.noop) never loads them
+    from pivot.api import getrev, session, sync
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
-    from pivot.api import session, sync
     from pivot.api import watch as watch_mod
     from pivot.decide.status import Decision
     from pivot.declare import graph as graph_mod
@@ -408,6 +408,12 @@ class Project:
         from pivot.api import watch
 
         watch.loop(self, lambda: self.run(targets, **options), targets=targets, debounce_ms=debounce_ms, events=events)
+
+    def get(self, paths: Sequence[str], rev: str, *, out: pathlib.Path | None = None, force: bool = False, cwd: pathlib.Path | None = None) -> builtins.list[getrev.Got]:
+        """Write PATHS as they were at git revision REV (see `pivot.api.getrev`); the locks are never touched."""
+        from pivot.api import getrev
+
+        return getrev.get(self, paths, rev, out=out, force=force, cwd=cwd)
 
 
 @contextlib.contextmanager

@@ -128,6 +128,15 @@ COMMANDS = {
         "doctor",
         "Check Python, git, the project, pivot.yaml, the config, the cache and each remote.",
     ),
+    "config": Entry(
+        "pivot.cli.config", "config", "Get and set settings of .pivot/config.yaml by dotted key (cache.type, remotes.origin.url)."
+    ),
+    "get": Entry(
+        "pivot.cli.get",
+        "get",
+        "Write PATHS (outputs, tracked data or any file git has) as they were at git revision REV, "
+        "into the current directory.",
+    ),
 }
 
 

@@ -111,7 +111,8 @@ class RunCacheConfig:
 class ProjectConfig:
     """.pivot/config.yaml merged with .pivot/config.local.yaml."""
 
-    cache_type: str | None = None
+    cache_type: str | Sequence[str] | None = None
+    cache_dir: str | None = None  # `cache.dir`; where it points: pivot.worktree.workspace.cache_root
     remotes: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     default_remote: str | None = None
     executor: ExecutorConfig = ExecutorConfig()
@@ -221,6 +222,7 @@ def load_project_config(proj: project.Project) -> ProjectConfig:
     cache = merged.get("cache") or {}
     return ProjectConfig(
         cache_type=cache.get("type"),
+        cache_dir=cache.get("dir"),
         remotes={name: dict(options or {}) for name, options in (merged.get("remotes") or {}).items()},
         default_remote=merged.get("default_remote"),
         executor=ExecutorConfig(**(merged.get("executor") or {})),

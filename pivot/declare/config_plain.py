@@ -13,6 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 _SECTIONS = ("deps", "outs", "metrics", "plots")
+# `cache.type`'s link types (pivot.storage.links.LinkType, which sits above this module), here so
+# that both this check and the schema read them without importing the storage layer.
+CACHE_TYPES = ("reflink", "copy", "hardlink", "symlink")
 
 
 def valid(model: str, data: Any) -> bool:
@@ -59,7 +62,7 @@ def _str_map(value: Any) -> bool:
 
 def _project(data: dict[Any, Any]) -> bool:
     sections: dict[str, Callable[[Any], bool]] = {
-        "cache": lambda v: _fields(v, {"type": _opt_str}),
+        "cache": lambda v: _fields(v, {"type": cache_type_ok, "dir": _opt_str}),
         "remotes": lambda v: isinstance(v, dict) and all(isinstance(k, str) and _remote(r) for k, r in v.items()),
         "default_remote": _opt_str,
         "executor": lambda v: _fields(v, _EXECUTOR),
@@ -70,8 +73,21 @@ def _project(data: dict[Any, Any]) -> bool:
     return not set(data) - set(sections) and all(sections[key](value) for key, value in data.items())
 
 
+def cache_type_ok(value: Any) -> bool:
+    """`reflink,copy` or `[reflink, copy]`: known link types, at least one."""
+    if value is None:
+        return True
+    names: list[Any] = value.split(",") if isinstance(value, str) else value if isinstance(value, list) else []
+    return bool(names) and all(isinstance(n, str) and n.strip().lower() in CACHE_TYPES for n in names)
+
+
 def _remote(value: Any) -> bool:
-    return isinstance(value, dict) and all(isinstance(k, str) for k in value) and _is_bool(value.get("pack", True))
+    return (
+        isinstance(value, dict)
+        and all(isinstance(k, str) for k in value)
+        and _is_bool(value.get("pack", True))
+        and _opt_str(value.get("url"))
+    )
 
 
 def _fields(value: Any, checks: dict[str, Callable[[Any], bool]]) -> bool:

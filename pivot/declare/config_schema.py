@@ -16,7 +16,7 @@ import pydantic_core
 
 from pivot import errors
 from pivot.base import yamldoc
-from pivot.declare import plotopts, policy
+from pivot.declare import config_plain, plotopts, policy
 
 M = TypeVar("M", bound=pydantic.BaseModel)
 
@@ -207,44 +207,78 @@ class PipelineConfig(_Strict):
     vars: list[str | dict[str, Any]] = []  # templating values for `${key}` in shell stages, as DVC's
 
 
+def _cache_type(value: Any) -> Any:
+    if not config_plain.cache_type_ok(value):
+        raise pydantic_core.PydanticCustomError(
+            "cache_type", "expected link types from {allowed}, in order of preference", {"allowed": ", ".join(config_plain.CACHE_TYPES)}
+        )
+    return value
+
+
+# Each setting's docstring is its description in docs/config.md and `pivot config list --all`:
+# the reference is generated from these classes (pivot.api.configkeys), so it cannot drift.
+_DOCUMENTED = pydantic.ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+
 class CacheSettings(_Strict):
-    type: str | None = None
+    model_config = _DOCUMENTED
+    type: Annotated[str | list[str] | None, pydantic.AfterValidator(_cache_type)] = None
+    """How outputs come back from the cache: link types tried in order, as DVC's `cache.type`
+    (`reflink,copy` when unset; `hardlink` or `symlink` make the workspace file the read-only object)."""
+    dir: str | None = None
+    """Where the cache lives (default `.pivot/cache`); relative to the project root. Several clones
+    may share one; the `PIVOT_CACHE_DIR` environment variable (an absolute path) overrides it."""
 
 
 class ExecutorSettings(_Strict):
+    model_config = _DOCUMENTED
     kind: Literal["loky", "dask"] = "loky"
+    """Where stages run: `loky` (a local process pool) or `dask` (a Dask cluster)."""
     address: str | None = None
+    """The Dask scheduler's address; unset: a local cluster sized by `-j`."""
     data: Literal["shared", "remote"] = "shared"
+    """How data reaches workers: `shared` (they see the project) or `remote` (through the remote cache)."""
     remote: str | None = None
+    """The remote used with `data: remote` (unset: the default remote)."""
 
 
 class RunCacheSettings(_Strict):
-    key: str | None = None  # the team's signing key: config.local.yaml only (config.load refuses it elsewhere)
+    model_config = _DOCUMENTED
+    key: str | None = None  # config.load refuses it outside config.local.yaml
+    """The team's key that signs run-cache entries; only in `.pivot/config.local.yaml` (or `PIVOT_RUN_CACHE_KEY`)."""
     trust_unsigned_remote: pydantic.StrictBool = False
+    """Use unsigned run-cache entries from a remote (see docs/security.md)."""
 
 
 class RemoteSettings(pydantic.BaseModel):
     # Storage options pass through to fsspec unchecked; pivot's own settings are checked here.
-    model_config = pydantic.ConfigDict(extra="allow", frozen=True)
-    pack: pydantic.StrictBool = True  # upload many small files of a directory as packs
+    model_config = pydantic.ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
+    url: str | None = None
+    """Where the remote is: `s3://bucket/prefix`, `gs://bucket/prefix`, a directory, any fsspec URL."""
+    pack: pydantic.StrictBool = True
+    """Upload many small files of a directory as packs."""
 
 
 class GcSettings(_Strict):
-    # How long `pivot gc -r` keeps unreferenced remote objects after their upload: "1h", "30m", seconds.
+    model_config = _DOCUMENTED
     grace_period: str | float | None = None
+    """How long `pivot gc -r` keeps unreferenced remote objects after their upload: `1h` (default), `30m`, seconds."""
 
 
 class RunsSettings(_Strict):
-    # How many run records `pivot history` keeps in .pivot/runs/ (the oldest are deleted).
+    model_config = _DOCUMENTED
     keep: Annotated[pydantic.StrictInt, pydantic.Field(ge=1)] = 100
+    """How many run records `pivot history` keeps in `.pivot/runs/` (the oldest are deleted)."""
 
 
 class ProjectConfig(pydantic.BaseModel):
     # Later features (remotes, executors) add sections here; unknown top-level keys are errors.
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+    model_config = _DOCUMENTED
     cache: CacheSettings = CacheSettings()
     remotes: dict[str, RemoteSettings] = {}
+    """Remotes by name (`pivot remote add`); options other than these pass through to the storage library."""
     default_remote: str | None = None
+    """The remote `push`, `pull` and `fetch` use without `-r`."""
     executor: ExecutorSettings = ExecutorSettings()
     run_cache: RunCacheSettings = RunCacheSettings()
     gc: GcSettings = GcSettings()
@@ -320,6 +354,7 @@ _TYPE_HINTS = {
     "plot_entry": "write 'loss: loss.csv', or 'loss: {path: loss.csv, x: step, y: [loss], template: linear}' (see docs/plots.md)",
     "stage_kind": "give the stage 'python: module.function', or 'cmd: <shell command>' (see docs/shell-stages.md)",
     "stage_tags": "write 'tags: [train, gpu]': a list of names (see docs/selection.md)",
+    "cache_type": "write e.g. 'reflink,copy' or 'hardlink,copy' (tried in that order)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
 }
 

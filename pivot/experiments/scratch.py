@@ -14,6 +14,8 @@ import shutil
 from collections.abc import Iterator
 
 from pivot.base import project as project_mod
+from pivot.declare import config_edit
+from pivot.worktree import workspace
 
 # Never copied: version control, environments, and the project's own cache and scratch space
 # (the copy lives inside .pivot/tmp; the cache is linked, not copied).
@@ -32,9 +34,19 @@ def create(proj: project_mod.Project, name: str) -> pathlib.Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copytree(proj.root, dest, symlinks=True, ignore=_ignore(proj.root))
     (dest / project_mod.PIVOT_DIR).mkdir(exist_ok=True)
-    proj.cache_dir.mkdir(parents=True, exist_ok=True)  # a project that never ran has none yet
-    os.symlink(proj.cache_dir.resolve(), dest / project_mod.PIVOT_DIR / "cache", target_is_directory=True)
+    cache = workspace.cache_root(proj)
+    cache.mkdir(parents=True, exist_ok=True)  # a project that never ran has none yet
+    os.symlink(cache.resolve(), dest / project_mod.PIVOT_DIR / "cache", target_is_directory=True)
+    _unset_cache_dir(project_mod.Project(dest))
     return dest
+
+
+def _unset_cache_dir(copy: project_mod.Project) -> None:
+    """A relative `cache.dir` would name another place from inside the copy: the copy's
+    `.pivot/cache` link is the project's cache wherever that is."""
+    for path in (copy.config_file, copy.local_config_file):
+        if path.is_file() and "dir" in path.read_text(encoding="utf-8"):
+            config_edit.update(path, lambda data: config_edit.drop(data, ("cache", "dir")))
 
 
 def remove(path: pathlib.Path) -> None:

@@ -175,10 +175,17 @@ def render(tracked: Tracked) -> str:
 def read(proj: project.Project, pvt: str) -> Tracked:
     """Read a .pvt file (project-relative path); a damaged one is a `ConfigError` naming it."""
     try:
-        text = proj.abspath(pvt).read_text(encoding="utf-8")
-        data = yamlio.load(text)
+        blob = proj.abspath(pvt).read_bytes()
     except FileNotFoundError:
         raise errors.PathError(f"{pvt} does not exist") from None
+    return parse(pvt, blob)
+
+
+def parse(pvt: str, blob: bytes) -> Tracked:
+    """A .pvt file's content (project-relative path `pvt`, as in the workspace or at a git
+    revision); a damaged one is a `ConfigError` naming it."""
+    try:
+        data = yamlio.load(blob.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise _damaged(pvt, f"not valid YAML ({type(exc).__name__})") from None
     if not isinstance(data, Mapping):

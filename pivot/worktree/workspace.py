@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import pathlib
 
+from pivot import errors
 from pivot.base import project
 from pivot.declare import config
 from pivot.storage import cache as cache_mod
@@ -41,8 +44,34 @@ def open_workspace(proj: project.Project) -> Workspace:
         settings=settings,
         state=db,
         hasher=state.Hasher(db),
-        cache=cache_mod.Cache(proj.cache_dir, link_types),
-        # Inside cache/: git-ignored like the objects it points at, and gone with them.
-        run_cache=runcache.RunCache(proj.cache_dir / "runs"),
+        cache=cache_mod.Cache(cache_root(proj, settings), link_types),
+        # Inside the cache: git-ignored like the objects it points at, gone with them, and shared
+        # with them by the clones that share a cache.dir.
+        run_cache=runcache.RunCache(cache_root(proj, settings) / "runs"),
         locks=LockReader(proj.tmp_dir / "locks.memo"),
     )
+
+
+CACHE_DIR_ENV = "PIVOT_CACHE_DIR"
+
+
+def cache_root(proj: project.Project, settings: config.ProjectConfig | None = None) -> pathlib.Path:
+    """Where the cache is: `PIVOT_CACHE_DIR`, else `cache.dir` (relative to the project root),
+    else `.pivot/cache`. Several clones may share one: every object and run-cache entry is
+    written to a temp name in the cache and renamed into place, so concurrent writers of one
+    object each leave it whole."""
+    from_env = os.environ.get(CACHE_DIR_ENV)
+    if from_env:
+        # Relative to what? The caller's directory and the project root differ (and an experiment
+        # runs in a copy of the project): only an absolute path means one place for every command.
+        if not os.path.isabs(from_env):
+            raise errors.ConfigError(
+                f"{CACHE_DIR_ENV}={from_env!r} is not an absolute path",
+                hint=f"export {CACHE_DIR_ENV}=\"$PWD/{from_env}\", or set cache.dir (relative to the project root): "
+                f"pivot config set cache.dir {from_env}",
+            )
+        return pathlib.Path(from_env)
+    settings = settings or config.load_project_config(proj)
+    if settings.cache_dir:
+        return proj.root / os.path.expanduser(settings.cache_dir)
+    return proj.cache_dir

@@ -86,6 +86,17 @@ def test_a_cache_that_cannot_be_written(healthy: pathlib.Path, pivot) -> None:
     assert _lines(result.output)["cache"].startswith(f"FAIL cannot write in {healthy / '.pivot' / 'cache'}")
 
 
+def test_the_cache_checked_is_the_one_cache_dir_names(healthy: pathlib.Path, pivot, monkeypatch) -> None:
+    pivot("init")
+    (healthy.parent / "shared").write_text("not a directory")
+    assert pivot("config", "set", "cache.dir", "../shared").exit_code == 0
+    result = pivot("doctor")
+    assert result.exit_code == 1
+    assert _lines(result.output)["cache"].startswith(f"FAIL cannot write in {healthy / '..' / 'shared'}")
+    monkeypatch.setenv("PIVOT_CACHE_DIR", "relative/cache")
+    assert "is not an absolute path" in _lines(pivot("doctor").output)["cache"]
+
+
 def test_a_directory_remote_under_a_file_fails(healthy: pathlib.Path, pivot) -> None:
     (healthy.parent / "a_file").write_text("x")
     pivot("remote", "add", "store", str(healthy.parent / "a_file" / "store"))
