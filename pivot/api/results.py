@@ -34,12 +34,13 @@ class StageRun:
     error: str = ""  # one line, when it failed
     traceback: str = ""  # the user's code's traceback, when it raised
     decision: Decision | None = None  # the full decision, as `explain` shows it
+    worker: int | None = None  # the pid of the process that ran it, when it ran
 
     @classmethod
     def of(cls, result: StageResult) -> StageRun:
         decision = result.decision
         reason = decision.reason_text() if decision is not None and _explained(decision) else ""
-        return cls(result.name, result.status, reason, result.duration, result.error, result.traceback, decision)
+        return cls(result.name, result.status, reason, result.duration, result.error, result.traceback, decision, result.worker)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

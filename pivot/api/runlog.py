@@ -13,7 +13,7 @@ stage, the outcome of the last run that reached it, which no single record here 
 Format (schema 1): `{"schema": 1, "id": str, "started": "<UTC ISO time>", "duration": seconds,
 "targets": [str], "stages": [{"stage", "status", "reason", "duration", "worker", "error"}]}`;
 `status` is one of pivot.executor.reporting.StageStatus's values, `worker` the pid of the
-process that ran the stage, or null when the executor does not say.
+process that ran the stage, or null when it did not run.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
     """Write the record of a finished run and prune old ones; None when it could not be written."""
     ended = datetime.datetime.now(datetime.UTC)
     started = ended - datetime.timedelta(seconds=report.duration)
-    entries = tuple(StageEntry(run.stage, run.outcome, run.reason, run.duration, None, run.error) for run in report.stages)
+    entries = tuple(StageEntry(run.stage, run.outcome, run.reason, run.duration, run.worker, run.error) for run in report.stages)
     run = RunRecord(new_id(started), started.isoformat(timespec="milliseconds"), report.duration, tuple(targets), entries)
     folder = runs_dir(proj)
     try:

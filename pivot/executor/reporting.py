@@ -30,6 +30,7 @@ class StageResult:
     decision: Decision | None = None
     error: str = ""  # one line
     traceback: str = ""
+    worker: int | None = None  # the pid of the process that ran it, when it ran
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -218,7 +218,7 @@ class StageHooks:
             # After the tail is closed: the console shows the traceback once, from the result.
             append_failure(self._log_path(name), outcome.traceback or f"error: {outcome.error}")
             self.record(
-                StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback)
+                StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback, outcome.worker)
             )
             return False
         try:
@@ -239,7 +239,7 @@ class StageHooks:
             append_failure(self._log_path(name), f"error: {message}")
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
-        self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision))
+        self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision, worker=outcome.worker))
         return True
 
     def crashed(self, name: str, message: str) -> None:

@@ -62,3 +62,4 @@ class StageOutcome:
     bytes_in: int = 0  # deps fetched from the remote by the worker
     bytes_out: int = 0  # outputs pushed to the remote by the worker
     disk_full_hint: str | None = None  # set when the stage failed for want of space: what to do
+    worker: int | None = None  # the pid of the process that ran it (on Dask: that worker's)

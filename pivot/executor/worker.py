@@ -48,7 +48,7 @@ def execute(task: StageTask) -> StageOutcome:
                 _run(task.stage, pathlib.Path(task.root))
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
                 return _failed(task, exc, time.perf_counter() - start)
-        return StageOutcome(task.stage.name, True, time.perf_counter() - start)
+        return StageOutcome(task.stage.name, True, time.perf_counter() - start, worker=os.getpid())
     except OSError as exc:  # the log could not be opened or flushed: a full disk, most likely
         return _failed(task, exc, time.perf_counter() - start)
     finally:
@@ -60,13 +60,14 @@ def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcom
     if isinstance(exc, OSError) and diskfull.is_full(exc):
         # Where the write was refused, not a traceback.
         error = diskfull.from_os_error(exc, near=task.root)
-        return StageOutcome(task.stage.name, False, duration, error=error.message, disk_full_hint=error.hint)
+        return StageOutcome(task.stage.name, False, duration, error=error.message, disk_full_hint=error.hint, worker=os.getpid())
     return StageOutcome(
         stage=task.stage.name,
         ok=False,
         duration=duration,
         error=_one_line(exc),
         traceback="" if isinstance(exc, _SAID_IN_FULL) else _user_traceback(exc),
+        worker=os.getpid(),
     )
 
 

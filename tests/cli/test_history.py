@@ -4,6 +4,7 @@ newest first and shown stage by stage, slowest first."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 from collections.abc import Callable, Mapping
 
@@ -79,7 +80,7 @@ def test_show_lists_stages_slowest_first_with_reasons_and_errors(
 
     text = pivot("show").output.splitlines()
     assert text[0].startswith(f"Run {shown['id']}: all stages")
-    assert "slow: ran (Never run)" in text[1]
+    assert "slow: ran [pid " in text[1] and text[1].endswith("(Never run)")  # the process that ran it
     # An id's unique start names it, as the whole id does.
     assert _json(pivot("show", shown["id"][:-2], "--json")) == shown
 
@@ -138,3 +139,18 @@ def test_dag_html_still_colours_the_failed_stage(
     assert pivot(*RUN, "-k").exit_code == 1
     last = json.loads((root / ".pivot" / "tmp" / "last_run.json").read_text())
     assert list(last["failed"]) == ["broken"]
+
+
+def test_each_stage_that_ran_names_the_process_that_ran_it(
+    project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
+) -> None:
+    project({"pivot.yaml": PIPELINE.split("  broken:")[0], "data.txt": "one\n"})
+    assert pivot("run", "-j", "2").exit_code == 0  # a pool of worker processes
+    first = _json(pivot("show", "--json"))
+    assert isinstance(first, dict)
+    workers = {s["stage"]: s["worker"] for s in first["stages"]}
+    assert all(isinstance(pid, int) and pid not in (0, os.getpid()) for pid in workers.values()), workers
+    assert pivot("run").exit_code == 0  # nothing to do: no stage ran, no process to name
+    again = _json(pivot("show", "--json"))
+    assert isinstance(again, dict)
+    assert [s["worker"] for s in again["stages"]] == [None, None]
