@@ -195,6 +195,7 @@ def _apply(root: pathlib.Path, edits: dict[str, tuple[str, str] | None]) -> None
         path.write_text(text.replace(old, new, 1) if old else new)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @pytest.mark.parametrize("row", ROWS, ids=[row.id for row in ROWS])
 def test_code_change_matrix(row: Row, project, pivot):
     pipeline = f"stages:\n  s:\n    python: {row.module}.s\n"
@@ -212,6 +213,7 @@ def test_code_change_matrix(row: Row, project, pivot):
         assert decision["reasons"] == ["Code changed"]
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 @pytest.mark.parametrize("row", [r for r in ROWS if r.id in ("constant edited", "comment edited")], ids=lambda r: r.id)
 def test_run_does_what_explain_said(row: Row, project, pivot):
     """The matrix asks `explain`; `run` makes the same decision (one `decide`), shown on two rows."""
@@ -251,6 +253,7 @@ print(json.dumps({"digest": fp.digest, "manifest": dict(fp.manifest)}))
 """
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_fingerprints_are_identical_across_processes_and_hash_seeds(project):
     files = {
         "stages.py": stage(

@@ -199,6 +199,7 @@ def _before_edit(root: pathlib.Path, after: str, pivot) -> None:
         assert "s: up to date" in again.output, again.output
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @pytest.mark.parametrize("after", ["params", "plain"])
 @pytest.mark.parametrize("gap", GAPS, ids=[gap.id for gap in GAPS])
 def test_an_edit_reached_by_the_stage_is_seen(gap: Gap, after: str, project, pivot):
@@ -215,6 +216,7 @@ def test_an_edit_reached_by_the_stage_is_seen(gap: Gap, after: str, project, piv
     assert "p: up to date" in result.output, result.output
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_lazily_imported_helper_edited_after_a_params_run_is_seen_by_a_fresh_process(project, pivot_proc):
     """The bug as users met it: every command a new interpreter, the memo on disk between them."""
     gap = GAPS[0]

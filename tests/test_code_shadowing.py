@@ -69,6 +69,7 @@ def _run_then_edit(project, pivot, source: str, edit: tuple[str, str]) -> dict:
     return decision
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @pytest.mark.parametrize("kind", list(SHADOWED))
 def test_a_name_the_stage_binds_is_not_the_module_function(kind, project, pivot):
     edit = EDITS["model" if "constant" in kind else "train"]

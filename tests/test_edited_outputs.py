@@ -37,6 +37,7 @@ def test_status_and_explain_say_the_edited_output_will_be_replaced_by_a_run(trai
     assert (trained / "model.txt").read_text() == "my hand-tuned model"  # looking changed nothing
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_checkout_keeps_the_edit_with_the_same_words_and_overwrites_it_with_f(trained, pivot):
     (trained / "model.txt").write_text("my hand-tuned model")
     refused = pivot("checkout")
@@ -48,6 +49,7 @@ def test_checkout_keeps_the_edit_with_the_same_words_and_overwrites_it_with_f(tr
     assert (trained / "model.txt").read_text() == "model(rows, lr=0.1)"
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_run_reruns_the_stage_instead_of_restoring_over_the_edit(trained, pivot):
     (trained / "model.txt").write_text("my hand-tuned model")
     result = pivot("run")
@@ -62,6 +64,7 @@ def test_run_reruns_the_stage_instead_of_restoring_over_the_edit(trained, pivot)
     assert pivot("status").output.splitlines() == ["train     up to date", "evaluate  up to date"]
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_hand_edited_metric_is_reported_and_rerun_too(trained, pivot):
     (trained / "metrics.json").write_text('{"lr": 99}')
     explained = pivot("explain", "train").output
@@ -70,6 +73,7 @@ def test_a_hand_edited_metric_is_reported_and_rerun_too(trained, pivot):
     assert json.loads((trained / "metrics.json").read_text()) == {"lr": 0.1}
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_an_output_the_cache_holds_is_restored_by_run_and_checkout_alike(trained, pivot):
     """Not an edit: an older version of the output, which the cache keeps, is put back by both
     commands without running and without -f, since nothing is lost."""

@@ -34,6 +34,7 @@ def _umasks_seen(stop: threading.Event, seen: set[int]) -> None:
                 seen.add(int(line.split()[1], 8))
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_files_written_from_threads_at_once_all_get_the_umask(tmp_path: pathlib.Path) -> None:
     umask = _umask()
     if umask == 0:

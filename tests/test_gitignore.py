@@ -120,6 +120,7 @@ def test_a_metric_is_never_ignored_and_a_users_pattern_hiding_it_is_named(repo, 
     assert (repo / ".gitignore").read_text() == "/report.txt\n*.json\n"
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_checkout_and_pull_write_the_entries_of_what_they_restore(repo, pivot, pivot_proc, tmp_path):
     run(pivot)
     assert pivot("remote", "add", "-d", "origin", str(tmp_path / "remote")).exit_code == 0

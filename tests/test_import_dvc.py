@@ -132,6 +132,7 @@ def dvc_project(project) -> pathlib.Path:
     return root
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_the_converted_pipeline_makes_what_its_commands_make_by_hand(dvc_project, pivot, tmp_path):
     by_hand = tmp_path / "by_hand"
     shutil.copytree(dvc_project, by_hand)

@@ -11,6 +11,7 @@ import pathlib
 from collections.abc import Mapping
 
 import layer_rules
+import pytest
 
 import pivot
 
@@ -192,6 +193,7 @@ def _tree() -> dict[str, layer_rules.Module]:
     return layer_rules.read_tree(PACKAGE)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_every_module_has_a_layer():
     """A new module must be placed in a layer on purpose, not fall into the package's own."""
     unplaced = layer_rules.unplaced(_tree(), LAYERS)

@@ -48,6 +48,7 @@ def append(path: pathlib.Path, text: str) -> None:
         handle.write(text)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_an_edit_through_the_link_is_seen_and_the_stage_reruns(linked, pivot):
     append(linked / "model.txt", " edited")
     status = ok(pivot("status"))
@@ -111,6 +112,7 @@ def test_checkout_f_restores_an_output_replaced_rather_than_edited(linked, pivot
     assert runs(linked, "train") == 1
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_run_cache_entry_naming_a_damaged_object_is_a_miss(linked, pivot):
     pipeline = linked / "pivot.yaml"
     with_lr = PIPELINE.replace("python: stages.train\n", "python: stages.train\n    params:\n      lr: 0.5\n")

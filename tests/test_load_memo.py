@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pathlib
 
+import pytest
+
 STAGES = '''
 import pathlib
 from typing import Annotated
@@ -32,6 +34,7 @@ def imports(root: pathlib.Path) -> int:
     return len(log.read_text()) if log.exists() else 0
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_no_op_run_and_explain_import_no_user_module(project, pivot_proc):
     root = project(FILES)
     assert pivot_proc("init", cwd=root).returncode == 0
@@ -45,6 +48,7 @@ def test_a_no_op_run_and_explain_import_no_user_module(project, pivot_proc):
     assert "s: up to date" in pivot_proc("run", cwd=root).stdout
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_an_edit_to_a_module_the_declarations_use_is_seen(project, pivot_proc):
     root = project(FILES)
     assert pivot_proc("run", cwd=root).returncode == 0
@@ -63,6 +67,7 @@ def test_a_damaged_memo_is_ignored(project, pivot):
     assert "s: up to date" in result.output
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_params_yaml_edits_reach_the_stage_through_the_memo(project, pivot):
     files = {
         "stages.py": (

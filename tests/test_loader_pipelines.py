@@ -71,6 +71,7 @@ def assert_valid_figures(root: pathlib.Path) -> None:
     assert ET.parse(root / "plots/lengths.svg").getroot().tag == "{http://www.w3.org/2000/svg}svg"
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_records_frames_and_figures_flow_through_a_run(project, pivot):
     import matplotlib.pyplot as plt
 
@@ -191,6 +192,7 @@ def gif() -> Annotated[object, outputs.Out("plot.gif", loaders.MatplotlibFigure(
         ("gif", "MatplotlibFigure cannot save a '.gif' file: name the output .png, .svg or .pdf"),
     ],
 )
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_value_the_loader_cannot_save_fails_the_stage_and_leaves_no_file(project, pivot, stage, message):
     root = project({"stages.py": BAD_VALUES, "pivot.yaml": f"stages:\n  {stage}:\n    python: stages.{stage}\n"})
     result = pivot("run", *INPROCESS)

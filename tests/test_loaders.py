@@ -170,6 +170,7 @@ def test_a_save_that_fails_midway_leaves_the_previous_file_intact(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for _, _, name in _failing_values())  # no temp files
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_figures_save_as_valid_png_svg_pdf_without_timestamps(tmp_path):
     pytest.importorskip("matplotlib")
     from matplotlib.figure import Figure

@@ -62,6 +62,7 @@ def test_an_edit_to_one_function_of_many_reruns_only_its_chain(project, pivot):
     assert (root / "data/c8_s4.txt").read_text() == "root 8\nstep 1\nstep 2\nstep 3\nstep 4\n"
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_status_of_a_generated_module_grows_linearly_with_its_functions(project, pivot):
     """Looking up each stage's function used to flatten the whole module per lookup: 10x the
     functions cost 100x the work. Counted as statements flattened (not timed: a busy machine

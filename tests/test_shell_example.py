@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import REPO
 
 PREPARE_PY = """
@@ -29,6 +30,7 @@ open("plots/loss.csv", "w").write("step,loss\\n1,0.5\\n")
 """
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_the_documented_pipeline_runs_and_explains_a_param_edit(project, pivot):
     doc = (REPO / "docs/shell-stages.md").read_text()
     blocks = re.findall(r"```(?:yaml|json)\n(.*?)```", doc, re.S)

@@ -88,6 +88,7 @@ def test_a_shell_pipeline_runs_logs_its_output_and_is_then_up_to_date(ran, pivot
     assert runs(ran) == 1
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_command_edit_reruns_explained_with_both_commands_and_a_revert_comes_from_the_run_cache(ran, pivot):
     edit(ran, "pivot.yaml", "python src/train.py prepared.txt", "python src/train.py  prepared.txt")
 
@@ -121,6 +122,7 @@ def test_a_listed_param_change_reruns_naming_the_key_and_a_shared_key_reruns_eve
     assert "train    will run: Parameters changed" in status.output
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_the_templated_value_is_part_of_the_command(ran, pivot):
     edit(ran, "params.yaml", "split: 0.2", "split: 0.3")
     explained = pivot("explain", "prepare")
@@ -211,6 +213,7 @@ def test_vars_params_files_and_templated_paths(project, pivot):
     assert "extra.toml:limits.max: 9 -> 10" in explained.output
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_matrix_fills_dimensions_in_commands_and_paths(project, pivot):
     pipeline = """
     stages:

@@ -34,6 +34,7 @@ def tutorial(tmp_path, monkeypatch):
     return root
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_run_then_explain_a_changed_parameter(tutorial, pivot):
     ran = pivot("run", "-j8")
     assert ran.exit_code == 0, ran.output
@@ -60,6 +61,7 @@ def test_params_show_in_all_three_forms(tutorial, pivot):
     assert pivot("params", "show", "train").output == table
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_params_yaml_overrides_pivot_yaml_overrides_defaults(tutorial, pivot):
     (tutorial / "params.yaml").write_text(
         "# params.yaml - git-ignore this file\ntrain:\n  learning_rate: 0.001\n  epochs: 10  # Quick local test\n"
@@ -72,6 +74,7 @@ def test_params_yaml_overrides_pivot_yaml_overrides_defaults(tutorial, pivot):
     assert (model["learning_rate"], model["epochs"], model["batch_size"]) == (0.001, 10, 32)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_stage_functions_are_directly_testable(tutorial):
     """The tutorial's own unit test, run as the user would run it: plain pytest, no pivot machinery."""
     (tutorial / "test_stages.py").write_text(
@@ -109,6 +112,7 @@ def _git(root, *args):
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_compare_parameters_and_metrics_with_git_head(tutorial, pivot):
     """The seed's `pivot params diff` and `pivot metrics show|diff` after a committed run."""
     assert pivot("run").exit_code == 0

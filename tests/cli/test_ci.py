@@ -166,6 +166,7 @@ def assert_one_comment_and_the_summary(repo, gh, result, verb):
     assert summary.count(MARKER) == 1 and summary.rstrip() == comment["body"].rstrip()
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 @pytest.mark.parametrize("applied", [False, True], ids=["502-before-creating", "502-after-creating"])
 def test_a_create_answered_502_leaves_one_comment(repo, pivot, gh, pull_request, applied):
     gh.fail(502, method="POST", headers={"Retry-After": "0"}, applied=applied)
@@ -188,6 +189,7 @@ def test_a_create_whose_answer_never_comes_leaves_one_comment(repo, pivot, gh, p
     assert len(gh.comments) == 1
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_an_update_answered_502_after_it_was_made_leaves_one_comment(repo, pivot, gh, pull_request):
     assert pivot("ci", "comment").exit_code == 0
     (repo.parent / "step_summary.md").unlink()
@@ -329,6 +331,7 @@ def test_an_unknown_base_is_an_input_error(repo, pivot, gh, pull_request):
     assert gh.seen == []
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 @pytest.mark.parametrize(("status", "code"), [(422, 1), (403, 0)], ids=["refused-error", "no-access-fallback"])
 def test_a_refusal_that_echoes_the_token_never_prints_it(repo, pivot, gh, pull_request, status, code):
     gh.fail(status, message=f"request with Authorization: Bearer {gh.token} token {gh.token} refused", times=5)

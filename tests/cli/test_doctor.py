@@ -105,6 +105,7 @@ def test_a_directory_remote_under_a_file_fails(healthy: pathlib.Path, pivot) -> 
     assert _lines(result.output)["remote store"] == f"FAIL {healthy.parent / 'a_file'} is not a directory"
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_remote_that_never_answers_is_cut_short(healthy: pathlib.Path, pivot, monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that accepts the connection and says nothing: doctor stops waiting at --timeout."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

@@ -50,6 +50,7 @@ def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts and "tmp" not in p.parts and "state.db" not in p.name}
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_outputs_tracked_data_and_committed_files_as_they_were(two_commits, pivot, tmp_path):
     root = two_commits
     before = _snapshot(root)
@@ -67,6 +68,7 @@ def test_outputs_tracked_data_and_committed_files_as_they_were(two_commits, pivo
     assert (tmp_path / "again.txt").read_text() == "one\n"
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_default_destination_is_the_name_in_the_current_directory(two_commits, pivot, monkeypatch):
     sub = two_commits / "sub"
     sub.mkdir()
@@ -75,6 +77,7 @@ def test_default_destination_is_the_name_in_the_current_directory(two_commits, p
     assert (sub / "x.csv").read_text() == "r1\n"
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_destination_with_other_content_is_replaced_only_with_force(two_commits, pivot):
     root = two_commits
     assert_clean_error(pivot("get", "--rev", "HEAD~1", "out.txt"), "out.txt already exists with other content", "-f")
@@ -89,6 +92,7 @@ def test_a_destination_with_other_content_is_replaced_only_with_force(two_commit
     assert "will restore out.txt, d" in pivot("status").output  # HEAD's outputs are one checkout away
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_fresh_clone_gets_the_bytes_from_the_default_remote(two_commits, pivot, monkeypatch, tmp_path):
     root = two_commits
     store = tmp_path / "store"
@@ -107,6 +111,7 @@ def test_a_fresh_clone_gets_the_bytes_from_the_default_remote(two_commits, pivot
     assert not (clone / "d").exists()  # the clone's workspace stays as it was
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_bad_input_is_exit_2_and_writes_nothing(two_commits, pivot, tmp_path):
     out = tmp_path / "nothing"
     assert_clean_error(pivot("get", "--rev", "no-such-branch", "out.txt", "-o", str(out)), "unknown git revision 'no-such-branch'")

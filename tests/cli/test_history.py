@@ -8,6 +8,7 @@ import os
 import pathlib
 from collections.abc import Callable, Mapping
 
+import pytest
 from click.testing import Result
 
 from pivot.api import runlog
@@ -39,6 +40,7 @@ def _json(result: Result) -> object:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_each_run_is_listed_newest_first_with_its_counts(
     project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
 ) -> None:
@@ -64,6 +66,7 @@ def test_each_run_is_listed_newest_first_with_its_counts(
     assert (root / ".pivot" / "runs" / f"{first['id']}.json").is_file()
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_show_lists_stages_slowest_first_with_reasons_and_errors(
     project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
 ) -> None:
@@ -132,6 +135,7 @@ def test_runs_keep_in_the_config_sets_how_many_stay(
     assert_clean_error(pivot(*RUN, "quick"), "keep")
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_dag_html_still_colours_the_failed_stage(
     project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
 ) -> None:
@@ -141,6 +145,7 @@ def test_dag_html_still_colours_the_failed_stage(
     assert list(last["failed"]) == ["broken"]
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_each_stage_that_ran_names_the_process_that_ran_it(
     project: Callable[[Mapping[str, str]], pathlib.Path], pivot: Callable[..., Result]
 ) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import click
+import pytest
 
 from pivot import cli as pivot_cli
 from pivot.cli import reference
@@ -23,6 +24,7 @@ def test_the_cli_reference_matches_the_commands() -> None:
     assert CLI_PAGE.read_text() == reference.render(pivot_cli.cli), f"regenerate it: {REGENERATE}"
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_the_module_prints_the_page(tmp_path: pathlib.Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pivot.cli.reference"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True

@@ -105,6 +105,7 @@ SERVICE_ACCOUNT = '{"type": "service_account", "private_key": "-----BEGIN PRIVAT
         ("client_secret", "cs_0123456789"),
     ],
 )
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_secret_option_goes_only_to_the_local_file_and_is_never_shown(project, pivot, key, value):
     root = project(PIPELINE)
     assert pivot("remote", "add", "origin", "s3://bucket/p").exit_code == 0

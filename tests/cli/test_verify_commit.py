@@ -89,6 +89,7 @@ def test_verify_unknown_stage_is_a_usage_error(project: Project, pivot: Pivot) -
     assert_clean_error(pivot("verify", "nosuch"), "nosuch")
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_commit_records_hand_made_outputs_without_running(project: Project, pivot: Pivot) -> None:
     root = project(FILES)
     assert pivot(*RUN).exit_code == 0
@@ -163,6 +164,7 @@ def test_commit_on_a_terminal_asks_first(project: Project, answer: bytes, writte
     assert ("Committed prepare" in shown) is written
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_verify_judges_a_missing_tracked_dep_by_its_pvt(project: Project, pivot: Pivot, tmp_path: pathlib.Path) -> None:
     root = project(FILES)
     assert pivot("track", "data.txt").exit_code == 0

@@ -124,6 +124,7 @@ def three() -> Annotated[str, outputs.Out("three.txt", loaders.Text())]:
 '''
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_summary_counts_ran_and_skipped(project, pivot):
     root = project({"stages.py": SUMMARY, "x.txt": "x", "pivot.yaml": pipeline("one", "two", "three")})
     assert "3 ran, 0 skipped, 0 failed in" in pivot("run").output

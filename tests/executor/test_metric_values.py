@@ -34,6 +34,7 @@ PIPELINE = "stages:\n  train:\n    python: stages.train\n  single:\n    python: 
 @pytest.mark.parametrize(
     ("value", "type_name"), [("0.93", "float"), ("[0.9, 0.8]", "list"), ("null", "NoneType")]
 )
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_metric_that_is_not_a_mapping_fails_the_stage_and_keeps_the_last_run(project, pivot, value, type_name):
     root = project({"stages.py": STAGES, "pivot.yaml": PIPELINE, "data.txt": "a", "value.json": '{"acc": 0.5}'})
     assert pivot("run").exit_code == 0
@@ -74,6 +75,7 @@ def score() -> Annotated[pathlib.Path, outputs.Metric("score.json", loaders.Path
         ("{oops", "score.json line 1: not valid JSON: Expecting property name enclosed in double quotes (column 2)"),
     ],
 )
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_metric_file_the_stage_writes_itself_is_checked_too(project, pivot, text, message):
     root = project({"stages.py": WRITES_ITSELF, "pivot.yaml": "stages:\n  score:\n    python: stages.score\n", "value.txt": text})
     result = pivot("run")

@@ -124,6 +124,7 @@ stages:
 """
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_diamond_stage_starts_only_after_all_its_upstreams_finished(project, pivot):
     root = project({"stages.py": EVENTS, "pivot.yaml": DIAMOND_PIPELINE})
     result = pivot("run", "-j4")
@@ -199,6 +200,7 @@ def max_overlap(spans: list[tuple[float, float]]) -> int:
     return most
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_j2_never_runs_more_than_two_stages_at_once(project, pivot):
     root = project({"stages.py": INTERVALS, "pivot.yaml": INTERVALS_PIPELINE})
     result = pivot("run", "-j2")

@@ -35,6 +35,7 @@ def _clone(root: pathlib.Path, dest: pathlib.Path) -> pathlib.Path:
     return dest
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_fresh_clone_pulls_lists_and_applies_pushed_experiments_without_running(origin, pivot, tmp_path, monkeypatch):
     pushed = pivot("exp", "push")
     assert pushed.exit_code == 0, pushed.output

@@ -54,6 +54,7 @@ def test_only_changed_leaves_out_params_equal_in_every_row(tmp_path, monkeypatch
     assert "metrics.json:loss" in header  # metrics are always shown
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_sort_by_a_column_newest_n_and_precision(two_exps, pivot):
     def names(*args):
         result = pivot("exp", "show", *args)
@@ -72,6 +73,7 @@ def test_a_sort_key_that_is_unknown_or_ambiguous_is_a_clean_error(two_exps, pivo
     assert_clean_error(pivot("exp", "show", "--sort-by", "lr"), "matches several columns", "train.lr", "metrics.json:lr")
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_show_json_csv_and_markdown(two_exps, pivot):
     data = json.loads(pivot("exp", "show", "--json").output)
     assert [row["name"] for row in data] == ["workspace", "HEAD", "exp-1", "exp-2"]

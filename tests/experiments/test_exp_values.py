@@ -54,6 +54,7 @@ def test_bad_sweeps_are_refused(options, fragment):
         ("train.lr=[0.1", "not valid YAML"),
     ],
 )
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_bad_overrides_stop_before_anything_runs(sweep_project, pivot, counts, option, fragment):
     result = pivot("exp", "run", "-S", "train.epochs=2,3", "-S", option)
 

@@ -29,6 +29,7 @@ def test_no_plot_changed_no_section(plots_project, pivot):
     assert HEADING not in shown.output
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_changed_curve_is_a_chart_and_the_rest_a_note(plots_project, pivot):
     (plots_project / "data.txt").write_text("2.0\n")
     assert pivot("run").exit_code == 0
@@ -69,6 +70,7 @@ def test_the_comment_links_the_runs_page_and_the_summary_has_the_chart(plots_pro
         assert f"[`pivot-plots` artifact of this run](https://github.example/{gh.repository}/actions/runs/77)" in text
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_the_plots_page_for_the_artifact_is_written_beside_the_comment(plots_project, pivot):
     (plots_project / "data.txt").write_text("2.0\n")
     assert pivot("run").exit_code == 0

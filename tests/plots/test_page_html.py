@@ -24,6 +24,7 @@ def confusion(path: str) -> PlotView:
     return PlotView(PlotSpec(path, "confusion", "actual", ("predicted",)), "data", (Series("HEAD", pairs),))
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_the_page_names_no_url_and_each_chart_owns_its_ids(tmp_path):
     views = [
         confusion("a.csv"),

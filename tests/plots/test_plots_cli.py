@@ -50,6 +50,7 @@ def test_targets_are_plot_paths_or_stages_and_an_unknown_one_is_a_clear_error(pl
     assert "'los.csv' is neither a plot file nor a stage" in result.output and "did you mean 'loss.csv'" in result.output
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_diff_overlays_an_older_revision_and_the_workspace_in_the_order_asked(plots_project, pivot):
     run_and_commit(plots_project, "2.0", "second")
     (plots_project / "data.txt").write_text("4.0\n")

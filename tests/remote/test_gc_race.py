@@ -132,6 +132,7 @@ def test_a_bad_grace_period_is_named(project, pivot, tmp_path):
         assert where in result.output and "1h, 30m" in result.output
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @BACKENDS
 def test_a_push_that_starts_while_gc_deletes_waits_and_uploads_what_gc_took(backend, pivot, tmp_path, monkeypatch):
     """The push's marker went up after gc's last look, so gc deletes what the push would have

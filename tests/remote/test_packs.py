@@ -272,6 +272,7 @@ def _lose(cache: Cache, oids: list[str]) -> dict[str, int]:
     return {p.name: p.stat().st_ino for p in cache.files_dir.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_sparse_pull_from_s3_fetches_exactly_the_missing_members(request: pytest.FixtureRequest, tmp_path: pathlib.Path, client_env: None):
     backend = servers.make_backend("moto", request, tmp_path)
     fresh, dir_oid, _, order = _pulled(backend, tmp_path)
@@ -294,6 +295,7 @@ def _pack_gets(log: pathlib.Path, mark: int, pack_key: str) -> int:
         return sum(1 for line in fh.read().decode(errors="replace").splitlines() if "GET /" in line and pack_key in line)  # a colour code may precede it
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_nearby_members_of_a_pack_come_in_fewer_requests_than_members(request: pytest.FixtureRequest, tmp_path: pathlib.Path, client_env: None):
     """Every third member of a stretch of the pack: the gaps (1-4 KB) are read rather than
     skipped, so the twenty members cost the header's read and one more, counted by the server."""
@@ -317,6 +319,7 @@ def test_nearby_members_of_a_pack_come_in_fewer_requests_than_members(request: p
     assert fresh.verify(dir_oid)
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_a_corrupt_member_inside_a_merged_read_is_refused_and_its_neighbours_arrive(backend: Backend, tmp_path: pathlib.Path):
     fresh, dir_oid, pack_key, order = _pulled(backend, tmp_path)
     lost = order[100:160:3]

@@ -147,6 +147,7 @@ FORGERIES: dict[str, tuple[Callable[[Team, str, str], bytes], str]] = {
 }
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @REMOTES
 @pytest.mark.parametrize("forgery", list(FORGERIES))
 def test_a_forged_entry_on_the_remote_is_refused_by_name_and_the_stage_runs(team, pivot, forgery):

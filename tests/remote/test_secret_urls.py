@@ -29,6 +29,7 @@ def _s3_remote(pivot, endpoint: str, bucket: str) -> None:
         assert pivot("remote", "modify", "origin", key, value).exit_code == 0
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_push_and_pull_with_keys_in_the_url_never_print_them(s3_project, pivot, moto_server):
     bucket = f"pivot-secrets-{secrets.token_hex(4)}"
     raw_config = servers.s3_config(moto_server.endpoint, bucket)
@@ -47,6 +48,7 @@ def test_push_and_pull_with_keys_in_the_url_never_print_them(s3_project, pivot, 
         assert_hidden(result, s3_project, SECRET, KEY)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_server_errors_during_push_and_pull_never_show_the_keys(s3_project, pivot, moto_server):
     _s3_remote(pivot, moto_server.endpoint, "pivot-no-such-bucket")
 
@@ -59,6 +61,7 @@ def test_server_errors_during_push_and_pull_never_show_the_keys(s3_project, pivo
         assert_hidden(result, s3_project, SECRET, KEY)
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_client_error_that_echoes_an_endpoint_with_credentials_hides_them(s3_project, pivot):
     """botocore quotes the endpoint it could not reach: the userinfo in it must not be printed."""
     assert pivot("remote", "add", "-d", "origin", "s3://pivot-unreachable/p").exit_code == 0

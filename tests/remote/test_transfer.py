@@ -252,6 +252,7 @@ def _dead_endpoint_backend(tmp_path: pathlib.Path) -> Backend:
     return Backend("moto", config, tmp_path / "project")
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @pytest.mark.usefixtures("client_env")
 def test_an_unreachable_remote_fails_fast_and_clearly(workspace: tuple[Cache, str, str], tmp_path: pathlib.Path):
     cache, dir_oid, file_oid = workspace

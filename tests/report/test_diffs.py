@@ -64,6 +64,7 @@ def repo(project, pivot):
     return tagged_then_changed(root, pivot, PIPELINE.format(lr=0.001))
 
 
+@pytest.mark.slow  # over a third of a second: the quick subset stays under a minute
 def test_params_diff_against_head_in_three_formats(repo, pivot):
     plain = pivot("params", "diff")
     assert plain.exit_code == 0

@@ -61,6 +61,7 @@ def test_a_create_answered_502_after_it_was_made_is_found_not_made_again(gh):
     assert sleeps == [1.0]
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_create_whose_answer_never_comes_in_time_is_found_not_made_again(gh):
     gh.stall(method="POST")
 
@@ -103,6 +104,7 @@ def test_a_create_that_keeps_failing_is_an_error_and_every_try_follows_a_fresh_l
     assert gh.token not in str(caught.value) and caught.value.exit_code == 1
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_timed_out_create_that_never_landed_is_made_once(gh):
     gh.stall(method="POST", applied=False)
 
@@ -134,6 +136,7 @@ def test_an_update_answered_502_before_it_was_made_is_sent_again(gh):
     assert methods(gh) == ["GET", "PATCH", "GET", "PATCH"]
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 def test_a_comment_deleted_while_its_lost_update_waited_is_made_again(gh):
     old = gh.add_comment(f"{MARKER}\naccuracy 0.90")
     gh.stall(method="PATCH", applied=False)

@@ -23,6 +23,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
 @pytest.mark.parametrize(("path", "text", "reason"), BROKEN)
 def test_show_reports_a_broken_file_in_every_format_and_exits_1(ran, pivot, path, text, reason):
     (ran / path).write_text(text)
