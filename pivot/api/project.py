@@ -363,10 +363,12 @@ class Project:
 
         return sync.checkout(self.paths, targets, force=force)
 
-    def gc(self, *, remote: str | None = None, dry_run: bool = False, grace: str | None = None, drop_run_cache: bool = False) -> sync.GcResult:
+    def gc(
+        self, *, remote: str | None = None, dry_run: bool = False, grace: str | None = None, drop_run_cache: bool = False, projects: Sequence[str | os.PathLike[str]] = ()
+    ) -> sync.GcResult:
         from pivot.api import sync
 
-        return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache)
+        return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, projects=projects)
 
     # ------------------------------------------------------------------ remote config (pivot.api.remotes)
 

@@ -154,18 +154,26 @@ def gc(
     grace: str | None = None,
     drop_run_cache: bool = False,
     confirm: Callable[[remote_collect.RemotePlan], bool] | None = None,
+    projects: Sequence[str | os.PathLike[str]] = (),
 ) -> GcResult:
     """Delete the cached objects (local, or on `remote`) that no lock file, tracked file,
     run-cache entry or experiment record of this workspace references. `drop_run_cache` deletes the run-cache entries
     first (on `remote`: those there) so their objects can go too. On a remote, objects written
     within `grace` (default gc.grace_period, else 1h) or relied on by a push in progress stay;
-    `confirm`, if given, sees the plan before anything is deleted (a remote gc that deletes)."""
+    `confirm`, if given, sees the plan before anything is deleted (a remote gc that deletes).
+    `projects`: the other clones that share this project's cache (pivot.api.gcshared); a local
+    gc of a shared cache refuses without them."""
     if not proj.dot_dir.is_dir():
         return GcResult(remote=remote, dry_run=dry_run, started=False)
-    # Holding the project lock keeps a run from adding objects that its lock does not name yet.
-    with session.project_lock(proj), _opened(proj) as ws:
+    from pivot.api import gcshared
+
+    if remote is None:
+        gcshared.require_named(proj, projects)
+    sharing = gcshared.others(proj, projects)
+    # Holding the project locks keeps a run from adding objects that its lock does not name yet.
+    with session.project_lock(proj), gcshared.held(sharing) as theirs, _opened(proj) as ws:
         # An experiment's outputs live only in the cache: its record keeps them until removed.
-        oids = {ref.oid for ref in references.referenced(proj)} | exp_record.referenced_oids(proj)
+        oids = {ref.oid for ref in references.referenced(proj)} | exp_record.referenced_oids(proj) | theirs
         if remote is not None:
             from pivot.remote import collect as remote_collect
 

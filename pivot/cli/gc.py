@@ -31,7 +31,15 @@ _SHOWN_FAILURES = 10
     default=None,
     help="With -r: keep what was uploaded within DURATION (e.g. 30m, 2h, 0; default: gc.grace_period in the config, else 1h).",
 )
-def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, grace: str | None) -> None:
+@click.option(
+    "--projects",
+    "projects",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="Another clone that shares this cache (cache.dir, PIVOT_CACHE_DIR): what it references is kept, and it cannot run meanwhile. Repeat for each; '.' for this clone alone.",
+)
+def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, grace: str | None, projects: tuple[str, ...]) -> None:
     """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
     workspace references.
 
@@ -56,7 +64,7 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, 
         return True
 
     result = sync.gc(
-        common.find_project(), remote=remote_name, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, confirm=ask
+        common.find_project(), remote=remote_name, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, confirm=ask, projects=projects
     )
     if result.memo_error is not None:
         common.defer(result.memo_error)
