@@ -84,14 +84,7 @@ def locks_at(proj: Project, rev: str) -> dict[str, lock_mod.StageLock]:
     from pivot.base import git
 
     repo = git.open_repo(proj.root)
-    sha = git.resolve(repo, rev)
-    paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
-    found = {}
-    for path, blob in git.read_files(repo, sha, paths).items():
-        lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
-        if lock is not None:
-            found[pathlib.PurePosixPath(path).stem] = lock
-    return found
+    return lock_mod.committed(repo, git.resolve(repo, rev))
 
 
 def _workspace_locks(proj: Project) -> dict[str, lock_mod.StageLock]:

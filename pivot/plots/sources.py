@@ -9,7 +9,6 @@ cannot be had becomes the series' error, saying what to do."""
 from __future__ import annotations
 
 import dataclasses
-import pathlib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -82,7 +81,7 @@ def _at_git_revision(proj: project_mod.Project, specs: Sequence[PlotSpec], rev: 
     if rev == "HEAD" and not git.has_commits(repo):
         return {spec.path: Located(error=f"{spec.path} is not at HEAD: the repository has no commits yet") for spec in specs}
     sha = git.resolve(repo, rev)
-    locks = _locks_at(repo, sha)
+    locks = lock_mod.committed(repo, sha)
     found: dict[str, Located] = {}
     from_git: list[str] = []
     for spec in specs:
@@ -99,16 +98,6 @@ def _at_git_revision(proj: project_mod.Project, specs: Sequence[PlotSpec], rev: 
         missing = f"{path} is not at {rev}: its lock lists it, but it was not committed (commit plot files git tracks with their locks)"
         found[path] = Located(data=blob) if blob is not None else Located(error=missing)
     return found
-
-
-def _locks_at(repo: git.Repo, sha: str) -> dict[str, lock_mod.StageLock]:
-    paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
-    locks = {}
-    for path, blob in git.read_files(repo, sha, paths).items():
-        lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
-        if lock is not None:
-            locks[pathlib.PurePosixPath(path).stem] = lock
-    return locks
 
 
 def _in_experiment(proj: project_mod.Project, specs: Sequence[PlotSpec], name: str) -> dict[str, Located]:

@@ -133,8 +133,7 @@ def _locks_at(
     repo: git.Repo, sha: str, declared: Callable[[], Mapping[str, OutKind]]
 ) -> dict[str, lock_mod.StageLock]:
     """stage -> its readable lock at `sha`, kinds filled in for locks that did not record them."""
-    lock_paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
-    return parse_locks(git.read_files(repo, sha, lock_paths), declared)
+    return _with_kinds(lock_mod.committed(repo, sha), declared)
 
 
 def parse_locks(
@@ -142,14 +141,18 @@ def parse_locks(
 ) -> dict[str, lock_mod.StageLock]:
     """Lock path -> committed text, as stage -> its readable lock, with kinds filled in (from
     `declared()`, asked at most once) for locks that did not record them."""
+    return _with_kinds(lock_mod.parse_blobs(blobs), declared)
+
+
+def _with_kinds(
+    locks: Mapping[str, lock_mod.StageLock], declared: Callable[[], Mapping[str, OutKind]]
+) -> dict[str, lock_mod.StageLock]:
+    """The locks, with the declared kinds (asked at most once) filled in where not recorded."""
     kinds: Mapping[str, OutKind] | None = None
-    locks = {}
-    for path, blob in blobs.items():
-        lock = lock_mod.parse(blob.decode("utf-8", "replace")) if blob is not None else None
-        if lock is None:
-            continue
+    filled = {}
+    for stage, lock in locks.items():
         if not lock.kinds_recorded:
             kinds = declared() if kinds is None else kinds
             lock = lock.with_declared_kinds(kinds)
-        locks[pathlib.PurePosixPath(path).stem] = lock
-    return locks
+        filled[stage] = lock
+    return filled

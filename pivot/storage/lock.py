@@ -17,13 +17,16 @@ from __future__ import annotations
 import dataclasses
 import pathlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from pivot.base import atomic, yamlio
 from pivot.declare.stage import OutKind
 from pivot.storage.hashing import HashInfo
+
+if TYPE_CHECKING:
+    from pivot.base import git
 
 SCHEMA = 2
 _KIND_NAMES = {OutKind.OUT: "out", OutKind.METRIC: "metric", OutKind.PLOT: "plot"}
@@ -166,3 +169,22 @@ def _infos(section: Mapping[str, Any] | None) -> dict[str, HashInfo]:
 
 def _info(entry: Mapping[str, Any]) -> HashInfo:
     return HashInfo(str(entry["hash"]), int(entry["size"]), entry.get("nfiles"))
+
+
+def parse_blobs(blobs: Mapping[str, bytes | None]) -> dict[str, StageLock]:
+    """Lock files' bytes by path (as git holds them) -> stage -> its readable lock; a lock that
+    is missing or unreadable there is left out."""
+    locks = {}
+    for path, blob in blobs.items():
+        lock = parse(blob.decode("utf-8", "replace")) if blob is not None else None
+        if lock is not None:
+            locks[pathlib.PurePosixPath(path).stem] = lock
+    return locks
+
+
+def committed(repo: git.Repo, sha: str) -> dict[str, StageLock]:
+    """Every stage's lock as committed at `sha`, by stage name."""
+    from pivot.base import git  # only the commands that read revisions run git
+
+    paths = [p for p in git.list_files(repo, sha, ".pivot/stages/") if p.endswith(".lock")]
+    return parse_blobs(git.read_files(repo, sha, paths))
