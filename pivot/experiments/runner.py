@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from pivot import errors
 from pivot.api import Project, executors, exp_show, session
@@ -50,7 +49,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
     project_mod.ensure_dot_dir(proj.paths)  # a project that never ran: the records need .pivot/
     kind = executors.choose(executors.Request(), None)  # a local pool: scratch trees are local
     options = RunOptions(jobs, keep_going=True, executor=kind)
-    with session.project_lock(proj.paths), scratch.cleaned(proj.paths), _cwd_kept(), contextlib.ExitStack() as stack:
+    with session.project_lock(proj.paths), scratch.cleaned(proj.paths), contextlib.ExitStack() as stack:
         _ignore_records(proj)
         sweep = _Sweep(proj, plan, progress)
         for exp in plan.experiments:
@@ -200,17 +199,6 @@ class _Relay(reporting.Reporter):
 
 def _node(exp: str, stage: str) -> str:
     return f"{exp}{SEPARATOR}{stage}"
-
-
-@contextlib.contextmanager
-def _cwd_kept() -> Iterator[None]:
-    """A stage run in this process changes directory to its scratch tree: come back after."""
-    cwd = os.getcwd()
-    try:
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.chdir(cwd)
 
 
 def _write_params(here: Project, exp: plan_mod.Experiment) -> None:
