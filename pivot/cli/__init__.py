@@ -243,8 +243,10 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 
 
 def main() -> None:
+    from pivot.cli import ending
+
     _main_is_pivot_module()
-    cli.main(prog_name="pivot")
+    ending.end(lambda: cli.main(prog_name="pivot"))
 
 
 def _main_is_pivot_module() -> None:
