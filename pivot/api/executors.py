@@ -93,6 +93,17 @@ def preloading(request: Request, root: str) -> contextlib.AbstractContextManager
 def execute(
     ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
+    from pivot.executor import warm
+
+    try:
+        return _execute(ws, loaded, names, request, reporter)
+    finally:
+        warm.release()  # a fork server made ready during loading that no stage needed
+
+
+def _execute(
+    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
+) -> tuple[reporting.RunSummary, results.Traffic | None]:
     from pivot.executor.run import RunOptions, run_pipeline
 
     kind = choose(request, ws.settings.executor.kind)

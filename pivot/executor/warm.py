@@ -45,20 +45,29 @@ def project_modules(root: str) -> list[str]:
 
 def preload(spec: str) -> None:
     """Import the project's modules; one that fails is left for the stage to import and report."""
+    preload_lines(iter(spec.split("\n")))
+
+
+def preload_lines(lines: Iterator[str]) -> None:
+    """`preload` from the project root and then one module per item, imported as each arrives
+    (a zygote reads them from a pipe while this process's loading names them)."""
     global _root
-    root, *modules = spec.split("\n")
-    if not root or not modules:
+    root = next(lines, "")
+    if not root:
         return
     os.chdir(root)  # as in a worker: a module that reads a file at import finds it
     importing.put_on_path(root)
+    imported = False
     with fdcapture.captured(os.devnull):  # what a module prints on import belongs in the stage's log, not the terminal
-        for name in modules:
+        for name in lines:
+            imported = True
             try:
                 importing.import_object(name)
             except BaseException:  # the user's code may raise anything, even SystemExit
                 continue
-    _root = root
-    _stats.update(_snapshot(root))
+    if imported:
+        _root = root
+        _stats.update(_snapshot(root))
 
 
 def ensure_fresh(root: str) -> None:
@@ -129,8 +138,12 @@ def _restart(root: str, modules: list[str]) -> None:
     global _served
     from multiprocessing import forkserver
 
-    from pivot.executor import pool
+    from pivot.executor import pool, zygote
 
+    if zygote.pending():  # forked before loading: already up, pivot imported
+        zygote.hand_over(root, modules)
+        _served = (root, _snapshot(root) if root else {})
+        return
     server = forkserver._forkserver
     if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
         server._stop()  # its workers would each import the project again
@@ -149,21 +162,26 @@ def _restart(root: str, modules: list[str]) -> None:
 
 
 class _Announcer(importlib.abc.MetaPathFinder):
-    """Starts the fork server on the first import of a project module while the pipeline loads,
-    so the server imports it (seconds, for scikit-learn) at the same time as this process."""
+    """Has the fork server import each top-level project module as loading imports it here, so
+    both import the user's code (seconds, for scikit-learn) at the same time: a zygote is sent
+    every one; without one, a server is started on the first."""
 
     def __init__(self, root: str) -> None:
         self.root = root
         self.done = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        from pivot.executor import zygote
+
         if self.done or path is not None or name == "pivot" or name.startswith("pivot."):
             return None  # only top-level modules: a package's submodules come with it
         if self._in_project(name):
-            self.done = True
-            _restart(self.root, [name])
+            if zygote.pending():
+                zygote.send(self.root, name)
+            else:
+                self.done = True
+                _restart(self.root, [name])
         return None  # the import itself goes on as usual
-
 
     def _in_project(self, name: str) -> bool:
         """A few stats, not a search of sys.path: loading imports many third-party modules."""
@@ -176,14 +194,31 @@ class _Announcer(importlib.abc.MetaPathFinder):
 
 @contextlib.contextmanager
 def preloading(root: str) -> Iterator[None]:
-    """While the block loads the project at `root`, start the fork server as soon as the first
-    of its modules is imported."""
+    """While the block loads the project at `root`, have a fork server import its modules as
+    this process does: a zygote forked now when this process may fork (pivot.executor.zygote),
+    else a server started on the first project module imported."""
+    from pivot.executor import zygote
+
+    if not _serving(root) and zygote.possible():
+        zygote.fork()
     finder = _Announcer(root)
     sys.meta_path.insert(0, finder)
     try:
         yield
+    except BaseException:
+        zygote.dismiss()  # the run ends here
+        raise
     finally:
         sys.meta_path.remove(finder)
+    if zygote.sent():  # loading imported the user's code: the server can serve now
+        _restart(root, [])
+
+
+def release() -> None:
+    """After a run: end the zygote if no worker was needed (see pivot.executor.zygote)."""
+    from pivot.executor import zygote
+
+    zygote.dismiss()
 
 
 if PRELOAD_ENV in os.environ:  # imported by the fork server at its start-up
