@@ -193,12 +193,24 @@ def test_run_on_a_full_disk_fails_cleanly_and_the_next_run_finishes_the_rest(dis
     assert (root / "after.txt").read_text() == f"{size} bytes"
 
 
+def test_a_run_answered_from_the_no_op_memo_writes_nothing_and_works_on_a_full_disk(disk, pivot_proc):
+    make_project(disk, pivot_proc)
+    root = disk.root
+    disk.fill()
+
+    result = pivot_proc("run", cwd=root)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 ran, 3 skipped" in result.stdout and result.stderr == ""
+
+
 def test_a_run_with_nothing_to_do_works_on_a_full_disk(disk, pivot_proc):
     """Only the stat memo (.pivot/state.db) would be written: the run does its work without it,
     then says the disk is full (exit 1), since the next write anywhere will fail too."""
     make_project(disk, pivot_proc)
     root = disk.root
     assert (root / ".pivot" / "state.db").is_file()  # opening it needs space for its -shm file
+    os.utime(root / "params.yaml")  # the same bytes, a new stamp: decided again, not answered
     disk.fill()
 
     result = pivot_proc("run", cwd=root)

@@ -103,3 +103,30 @@ def test_memos_that_cannot_be_written_never_stop_a_command(project, pivot):
         result = pivot(*command)
         assert result.exit_code == 0, result.output
     assert "s: up to date" in pivot("run").output
+
+
+def test_a_params_yaml_that_became_a_directory_is_not_taken_for_an_absent_one(project, pivot):
+    """The memo records params.yaml as absent; a directory there is reported, not read as absent."""
+    root = project(FILES)
+    assert pivot("init").exit_code == 0
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    (root / "in.txt").write_text("cd\n")  # something to do, so the no-op answer is not the one asked
+    (root / "params.yaml").mkdir()
+
+    result = pivot("run", "--executor", "inprocess")
+
+    assert result.exit_code == 2, result.output
+    assert "params.yaml" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow  # over half a second: the quick subset stays under a minute
+def test_the_first_run_of_a_project_nobody_initialised_writes_the_memo(project, pivot_proc):
+    root = project(FILES)
+    assert pivot_proc("run", cwd=root).returncode == 0
+    before = imports(root)
+
+    done = pivot_proc("run", cwd=root)
+
+    assert done.returncode == 0, done.stderr
+    assert "s: up to date" in done.stdout
+    assert imports(root) == before

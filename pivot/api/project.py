@@ -146,6 +146,8 @@ class Project:
 
             sync.fetch(self.paths, names, run_cache=run_cache)
         project_mod.ensure_dot_dir(self.paths)
+        if not overrides:  # a first run that just made .pivot/ records its load too
+            loaded = session.recorded(loaded)
         with session.project_lock(self.paths), _cwd_kept(), session.opened(self.paths, self.defer) as ws:
             watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
             summary, traffic = executors.execute(ws, loaded, names, request, reporter)

@@ -53,6 +53,15 @@ def load(proj: project.Project) -> discovery.LoadedPipeline:
     return dataclasses.replace(loaded, inputs=_write(proj, loaded))
 
 
+def record(proj: project.Project, loaded: discovery.LoadedPipeline) -> discovery.LoadedPipeline:
+    """`loaded` with its memo written, if loading could not write it because .pivot/ did not
+    exist yet (the first run of a project nobody initialised): the next run is then answered
+    without importing the user's code. Only right after loading: it reads what was imported."""
+    if loaded.inputs:
+        return loaded
+    return dataclasses.replace(loaded, inputs=_write(proj, loaded))
+
+
 def _from_memo(proj: project.Project, memo: Mapping[str, Any]) -> discovery.LoadedPipeline:
     # Nothing is imported, but a long-lived process must still not keep another project's modules.
     prepare_imports(proj.root)
@@ -179,8 +188,10 @@ def _config_inputs(proj: project.Project) -> dict[str, str]:
     for path in (proj.pipeline_file, proj.params_file, proj.root / "pipeline.py"):
         try:
             found[path.name] = file_digest(str(path))
-        except OSError:
+        except FileNotFoundError:
             found[path.name] = ""
+        except OSError:  # a directory, no permission: not the same as absent (loading says why)
+            found[path.name] = "unreadable"
     return found
 
 

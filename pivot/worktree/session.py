@@ -52,6 +52,13 @@ def load(
     return Loaded(proj, pipeline, built)
 
 
+def recorded(loaded: Loaded) -> Loaded:
+    """`loaded` with its load memo written now, if .pivot/ did not exist while it loaded
+    (`loadmemo.record`); for the unadjusted pipeline only."""
+    pipeline = loadmemo.record(loaded.project, loaded.pipeline)
+    return loaded if pipeline is loaded.pipeline else dataclasses.replace(loaded, pipeline=pipeline)
+
+
 def _exists(proj: project.Project, path: str) -> bool:
     # A tracked path (PATH.pvt) is a declared source even while absent: checkout/pull restore it.
     return os.path.lexists(proj.abspath(path)) or tracking.is_source(proj, path)
