@@ -100,7 +100,9 @@ def _snapshot(root: str, files: Iterable[str] | None = None) -> dict[str, tuple[
     return stats
 
 
-BASE_PRELOAD = ("pivot.executor.worker", "loky.process_executor")  # what every worker needs
+# What every worker needs: its task code, loky's worker loop, the pool's initializer and task
+# wrapper (pickled by reference in every worker's start-up and task) and the fork server client.
+BASE_PRELOAD = ("pivot.executor.worker", "pivot.executor.pool", "loky.process_executor", "multiprocessing.popen_forkserver")
 
 _served: tuple[str, dict[str, tuple[int, int]]] | None = None  # the running server's project, files
 
