@@ -147,3 +147,34 @@ def test_a_failed_run_records_nothing(project, pivot):
     root = project({"stages.py": TRAIN_STAGES, "pivot.yaml": PIPELINE})  # data.txt is missing
     assert pivot(*RUN).exit_code != 0
     assert not (root / ".pivot" / "tmp" / "noop.memo").exists()
+
+
+# `python -m pivot ARGS` that writes, at exit, the names of every module it imported to argv[1].
+RUN_LOGGING_IMPORTS = """
+import atexit, runpy, sys
+log = sys.argv.pop(1)
+atexit.register(lambda: open(log, "w").write("\\n".join(sys.modules)))
+sys.argv[0] = "pivot"
+runpy.run_module("pivot", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.slow
+def test_an_answered_run_imports_no_loading_deciding_or_running_code(root, tmp_path):
+    """What makes an answered run take a tenth of a second: it reads no YAML and no settings,
+    and imports neither the user's code nor pivot's loading, deciding and executing layers."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "modules.txt"
+    env = {**os.environ}
+    env.pop("CI", None)
+    done = subprocess.run([sys.executable, "-c", RUN_LOGGING_IMPORTS, str(log), *RUN], cwd=root, env=env, capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr
+    assert "0 ran, 2 skipped" in done.stdout
+    imported = set(log.read_text().split())
+    assert "pivot.cli.run" in imported  # the log works
+    heavy = ("stages", "yaml", "pydantic", "loky", "pivot.declare.config", "pivot.declare.discovery", "pivot.decide.observe", "pivot.executor.run", "pivot.executor.pool")
+    assert sorted(name for name in heavy if name in imported) == []

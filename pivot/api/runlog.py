@@ -120,12 +120,29 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
 
 
 def _keep(proj: project.Project) -> int:
+    if not _may_set_keep(proj):  # reading the settings costs a no-op run a third of its time
+        return KEEP
     from pivot.declare import config
 
     try:
         return config.load_project_config(proj).runs_keep
     except errors.PivotError:  # a broken config is reported by the commands that use it
         return KEEP
+
+
+def _may_set_keep(proj: project.Project) -> bool:
+    """Whether a config file could set `runs.keep`: it names the key, or holds an escape that
+    could spell it in a quoted key, or cannot be read (then the settings say why)."""
+    for path in (proj.config_file, proj.local_config_file):
+        try:
+            text = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        if b"runs" in text or b"\\" in text:
+            return True
+    return False
 
 
 def _prune(folder: pathlib.Path, keep: int) -> None:

@@ -35,6 +35,8 @@ def set_option(command: F) -> F:
 
 def overrides(sets: tuple[str, ...]) -> dict[str, Any] | None:
     """The `-S` options as the library's overrides (None when there are none)."""
+    if not sets:  # the parser imports loading's modules, which a no-op run never needs
+        return None
     from pivot.api import overrides as overriding
 
     return overriding.parse(sets) or None

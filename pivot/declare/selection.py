@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pivot import errors
-from pivot.base import yamldoc
-from pivot.declare import targets
-from pivot.declare.graph import Graph, ProducerIndex
+
+if TYPE_CHECKING:  # only choosing uses them: a no-op run parses the options, never chooses
+    from pivot.declare.graph import Graph, ProducerIndex
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,6 +67,8 @@ class Chosen:
 
 def choose(graph: Graph, patterns: Sequence[str], selection: Selection, exists: Callable[[str], bool]) -> Chosen:
     """The stages `patterns` and `selection` pick; `exists` says whether a dep is in the workspace."""
+    from pivot.declare import targets
+
     named = targets.resolve(patterns, list(graph.stages)) if patterns else tuple(graph.stages)
     named = _with_tags(graph, named, selection.tags)
     excluded = _tagged(graph, _known(graph, selection.exclude_tags))
@@ -79,6 +82,8 @@ def choose(graph: Graph, patterns: Sequence[str], selection: Selection, exists: 
     shown = _closure(named, graph.downstream) if selection.downstream else set(named)
     unproduced: dict[str, tuple[str, ...]] = {}
     if selection.single_stage or selection.downstream or excluded:  # upstream of all: every producer is in
+        from pivot.declare.graph import ProducerIndex
+
         index = ProducerIndex(graph.producers)
         unproduced = {name: gaps for name in wanted if (gaps := _unproduced(graph, index, name, wanted, exists))}
     if unproduced and not selection.allow_missing:
@@ -108,7 +113,7 @@ def _known(graph: Graph, tags: Sequence[str]) -> tuple[str, ...]:
         if tag not in used:
             raise errors.UnknownStageError(
                 f"no stage has the tag '{tag}'",
-                hint=yamldoc.did_you_mean(tag, used) or "give stages 'tags: [name, ...]' in pivot.yaml (docs/selection.md)",
+                hint=_did_you_mean(tag, used) or "give stages 'tags: [name, ...]' in pivot.yaml (docs/selection.md)",
             )
     return tuple(tags)
 
@@ -141,6 +146,8 @@ def _unproduced(
 
 
 def _unproduced_error(graph: Graph, unproduced: Mapping[str, tuple[str, ...]]) -> errors.GraphError:
+    from pivot.declare.graph import ProducerIndex
+
     first = next(name for name in graph.order if name in unproduced)
     dep = unproduced[first][0]
     makers = ", ".join(f"'{maker}'" for maker in sorted(ProducerIndex(graph.producers).related(dep)))
@@ -166,3 +173,9 @@ def _left_out(graph: Graph, wanted: Collection[str], unproduced: Mapping[str, tu
         elif after:
             skipped[name] = LeftOut(name, after=after)
     return list(skipped.values())
+
+
+def _did_you_mean(word: str, known: Collection[str]) -> str | None:
+    from pivot.base import yamldoc  # (and yaml) only for the message
+
+    return yamldoc.did_you_mean(word, known)
