@@ -31,8 +31,11 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
         from pivot.executor import warm
 
-        warm.start_server()
-        context = "forkserver"
+        try:
+            warm.start_server()
+            context = "forkserver"
+        except OSError:  # no socket for it (a temp directory path too long for one): fresh interpreters
+            context = None
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.
     executor: concurrent.futures.Executor = loky.get_reusable_executor(

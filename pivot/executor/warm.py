@@ -182,7 +182,8 @@ class _Announcer(importlib.abc.MetaPathFinder):
                 zygote.send(self.root, name)
             else:
                 self.done = True
-                _restart(self.root, [name])
+                with contextlib.suppress(OSError):  # never the user's import's failure: the pool says
+                    _restart(self.root, [name])
         return None  # the import itself goes on as usual
 
     def _in_project(self, name: str) -> bool:

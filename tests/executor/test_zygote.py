@@ -119,3 +119,19 @@ def test_a_stage_module_that_fails_to_import_leaves_no_process_behind(project):
 
     assert "broken helper" in only["error"]
     assert only["children"] == []
+
+
+@pytest.mark.slow
+def test_a_temp_directory_too_long_for_a_socket_still_runs(project, pivot_proc, monkeypatch):
+    """The fork server listens on a socket in the temp directory, whose path may hold 107 bytes
+    at most: with a longer one the workers start as fresh interpreters instead, and the user's
+    module is never blamed for it."""
+    root = _project(project)
+    long_tmp = root.parent / ("t" * 110)
+    long_tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(long_tmp))
+
+    result = pivot_proc("run", "-j2", cwd=root)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [(root / f).read_text().split("@")[0] for f in ("a.txt", "b.txt")] == ["v1", "v1"]
