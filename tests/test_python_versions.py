@@ -66,11 +66,35 @@ def _venv_for(version: str) -> pathlib.Path:
     assert uv is not None, "uv is a development dependency: pip install -e '.[dev]'"
     with _locked(venv.parent / f"{venv.name}.lock"):
         if not (venv / "ready").exists():
+            _prune(venv.parent, version)
             shutil.rmtree(venv, ignore_errors=True)
             subprocess.run([uv, "venv", "-q", "-p", interpreter, str(venv)], check=True)
             subprocess.run([uv, "pip", "install", "-q", "-p", str(python), "-e", f"{REPO}[pandas]"], check=True)
             (venv / "ready").write_text("")
     return python
+
+
+def _prune(cache: pathlib.Path, version: str) -> None:
+    """Before building a venv: drop this version's venvs of checkouts that are gone, and those of
+    this checkout that an older pyproject.toml keyed (every clone and every dependency change
+    gets its own, and nothing else ever removes them)."""
+    for other in cache.glob(f"py{version}-*"):
+        if other.suffix == ".lock" or not other.is_dir():
+            continue
+        source = _editable_source(other)
+        if source is not None and (not source.exists() or source == REPO):
+            shutil.rmtree(other, ignore_errors=True)
+            (cache / f"{other.name}.lock").unlink(missing_ok=True)
+
+
+def _editable_source(venv: pathlib.Path) -> pathlib.Path | None:
+    """The checkout a venv has pivot installed from in editable mode (PEP 610's direct_url.json)."""
+    for record in venv.glob("lib/python*/site-packages/pivot-*.dist-info/direct_url.json"):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            url = json.loads(record.read_text())["url"]
+            if url.startswith("file://"):
+                return pathlib.Path(url.removeprefix("file://")).resolve()
+    return None
 
 
 @pytest.fixture(scope="session", params=OTHERS)
