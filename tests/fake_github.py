@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pathlib
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -54,6 +55,19 @@ class FakeGitHub:
     def __enter__(self) -> Self:
         self._thread.start()
         return self
+
+    def pull_request_env(self, folder: pathlib.Path, **extra: str) -> tuple[dict[str, str], pathlib.Path]:
+        """What GitHub Actions sets in a pull request's job, pointed at this server, with the
+        event file and the job summary (returned) in `folder`."""
+        event = folder / "event.json"
+        event.write_text(json.dumps({"pull_request": {"number": self.pr}}))
+        summary = folder / "summary.md"
+        env = {
+            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
+            "GITHUB_REPOSITORY": self.repository, "GITHUB_TOKEN": self.token, "GITHUB_API_URL": self.url,
+            "GITHUB_STEP_SUMMARY": str(summary), **extra,
+        }
+        return env, summary
 
     def __exit__(self, *exc: object) -> None:
         self._stopping.set()

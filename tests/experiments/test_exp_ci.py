@@ -3,7 +3,6 @@ job summary and a dry run; without the flag, the report has no such section."""
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -40,14 +39,7 @@ def test_dry_run_adds_the_experiments_table_only_when_asked(exps, pivot):
 
 def test_the_pull_request_comment_and_job_summary_carry_the_table(exps, pivot, tmp_path, monkeypatch):
     with FakeGitHub() as gh:
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": gh.pr}}))
-        summary = tmp_path / "summary.md"
-        env = {
-            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_REPOSITORY": gh.repository, "GITHUB_TOKEN": gh.token, "GITHUB_API_URL": gh.url,
-            "GITHUB_STEP_SUMMARY": str(summary),
-        }
+        env, summary = gh.pull_request_env(tmp_path)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         result = pivot("ci", "comment", "--exps", "--base", "HEAD")

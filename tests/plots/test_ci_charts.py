@@ -4,7 +4,6 @@ image as a note pointing at the run's plots page; nothing when no plot changed."
 
 from __future__ import annotations
 
-import json
 import os
 
 import mermaid_grammar
@@ -51,14 +50,7 @@ def test_a_changed_curve_is_a_chart_and_the_rest_a_note(plots_project, pivot):
 def test_the_comment_links_the_runs_page_and_the_summary_has_the_chart(plots_project, pivot, tmp_path, monkeypatch):
     run_and_commit(plots_project, "3.0", "more data")
     with FakeGitHub() as gh:
-        event = tmp_path / "event.json"
-        event.write_text(json.dumps({"pull_request": {"number": gh.pr}}))
-        summary = tmp_path / "summary.md"
-        env = {
-            "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": str(event),
-            "GITHUB_REPOSITORY": gh.repository, "GITHUB_TOKEN": gh.token, "GITHUB_API_URL": gh.url,
-            "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_SERVER_URL": "https://github.example", "GITHUB_RUN_ID": "77",
-        }
+        env, summary = gh.pull_request_env(tmp_path, GITHUB_SERVER_URL="https://github.example", GITHUB_RUN_ID="77")
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         result = pivot("ci", "comment", "--base", "HEAD~1")
