@@ -8,20 +8,17 @@ two projects can be open in one process; the user's modules of one never serve t
 from __future__ import annotations
 
 import builtins
-import contextlib
 import dataclasses
 import os
 import pathlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from pivot.api import executors, lastrun, noop, results, runlog
+from pivot.api import results
 from pivot.base import project as project_mod
-from pivot.executor import reporting
-from pivot.worktree import gitignore
 
-if TYPE_CHECKING:  # loading and deciding are imported by the methods that need them: a run with
-    # nothing to do (pivot.api.noop) never loads them
+if TYPE_CHECKING:  # each method imports what it needs: `status` never imports the executor, and a
+    # run with nothing to do (pivot.api.noop) never loads the pipeline
     from pivot.api import getrev, session, sync
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
@@ -30,8 +27,8 @@ if TYPE_CHECKING:  # loading and deciding are imported by the methods that need 
     from pivot.declare import graph as graph_mod
     from pivot.declare.selection import Chosen, Selection
     from pivot.declare.stage import Stage
+    from pivot.executor import reporting
     from pivot.report import diff, history, snapshot
-    from pivot.worktree import tracking
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -122,43 +119,11 @@ class Project:
         which stages TARGETS pick (docs/selection.md; `select` says which it leaves out); `pull`
         first fetches the selected stages' outputs and the remote's run cache, so that a stale
         stage someone already ran is restored rather than run."""
+        from pivot.api import executors, running
+        from pivot.executor import reporting
+
         request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
-        reporter = reporter or reporting.Reporter()
-        plain = (selection is None or selection.plain) and not pull  # the no-op memo knows plain runs only
-        quiet = noop.answer(self.paths, targets, request, reporter, overrides) if plain else None  # stats say: nothing to do
-        if quiet is not None:
-            runlog.record(self.paths, targets, quiet)  # `pivot history` lists no-op runs too
-            return quiet
-        from pivot.api import session
-        from pivot.declare import graph as graph_mod
-
-        with executors.preloading(request, os.fspath(self.root)):  # workers' imports overlap this one
-            loaded = self.load_pipeline(overrides=overrides)  # bad input is reported before anything is written
-        names = session.choose(loaded, targets, selection).names
-        if overrides:
-            from pivot.api import overrides as overriding
-
-            overriding.require_passed(loaded.pipeline, overrides, names)
-        if not keep_going:  # with keep_going the rest runs, and the stages that need the file fail
-            graph_mod.check_sources(loaded.graph, names)
-        if pull and names:
-            from pivot.api import sync
-
-            sync.fetch(self.paths, names, run_cache=run_cache)
-        project_mod.ensure_dot_dir(self.paths)
-        if not overrides:  # a first run that just made .pivot/ records its load too
-            loaded = session.recorded(loaded)
-        with session.project_lock(self.paths), _cwd_kept(), session.opened(self.paths, self.defer) as ws:
-            watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
-            summary, traffic = executors.execute(ws, loaded, names, request, reporter)
-            # Failed stages too: whatever they left behind must not be committed either.
-            kept = gitignore.keep(self.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
-            noop.remember(ws, loaded, names, targets, watched, summary)
-            lastrun.record(self.paths, summary.results)  # what `pivot dag --html` colours as failed
-        stages = tuple(results.StageRun.of(result) for result in summary.results)
-        report = results.RunReport(stages, summary.duration, summary, kept, traffic)
-        runlog.record(self.paths, targets, report)
-        return report
+        return running.run(self, targets, request, reporter or reporting.Reporter(), overrides=overrides, selection=selection, pull=pull)
 
     def plan(
         self,
@@ -172,21 +137,9 @@ class Project:
     ) -> builtins.list[Decision]:
         """What `run` with these arguments would do, stage by stage (upstream stages included),
         without running anything: a dry run."""
-        from pivot.api import session
-        from pivot.decide import observe
-        from pivot.declare import graph as graph_mod
+        from pivot.api import running
 
-        loaded = self.load_pipeline(overrides=overrides)
-        names = session.choose(loaded, targets, selection).names
-        if overrides:  # what `run` would refuse, a dry run refuses too
-            from pivot.api import overrides as overriding
-
-            overriding.require_passed(loaded.pipeline, overrides, names)
-        if not keep_going:
-            graph_mod.check_sources(loaded.graph, names)
-        project_mod.ensure_dot_dir(self.paths)
-        with session.project_lock(self.paths), session.opened(self.paths, self.defer) as ws:
-            return observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=run_cache)
+        return running.plan(self, targets, force=force, keep_going=keep_going, run_cache=run_cache, overrides=overrides, selection=selection)
 
     # ------------------------------------------------------------------ status
 
@@ -206,8 +159,10 @@ class Project:
         selection: Selection | None = None,
     ) -> results.StatusReport:
         """`status`, plus each .pvt-tracked path (with TARGETS, those their stages depend on)."""
-        decisions, paths = self._evaluate(
-            targets, force=False, run_cache=True, with_tracked=tracked, overrides=overrides, selection=selection
+        from pivot.api import judging
+
+        decisions, paths = judging.evaluate(
+            self, targets, force=False, run_cache=True, with_tracked=tracked, overrides=overrides, selection=selection
         )
         return results.StatusReport(
             tuple(results.StageStatus.of(d) for d in decisions),
@@ -224,36 +179,9 @@ class Project:
         selection: Selection | None = None,
     ) -> builtins.list[Decision]:
         """Why each stage TARGETS name will run or not, in full (what `pivot explain` prints)."""
-        return self._evaluate(targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides, selection=selection)[0]
+        from pivot.api import judging
 
-    def _evaluate(
-        self,
-        patterns: Sequence[str],
-        *,
-        force: bool,
-        run_cache: bool,
-        with_tracked: bool,
-        overrides: Mapping[str, Any] | None = None,
-        selection: Selection | None = None,
-    ) -> tuple[builtins.list[Decision], builtins.list[tuple[tracking.Tracked, tracking.State]]]:
-        from pivot.api import session
-        from pivot.decide import observe
-        from pivot.worktree import tracking
-
-        loaded = self.load_pipeline(overrides=overrides)
-        chosen = session.choose(loaded, patterns, selection)
-        names, targets = chosen.names, chosen.shown
-        tracked: builtins.list[tuple[tracking.Tracked, tracking.State]] = []
-        with session.opened(self.paths, self.defer) as ws:
-            decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names, force=force, use_run_cache=run_cache)
-            if with_tracked:
-                shown = [loaded.graph.stages[name] for name in targets]
-                narrowed = patterns or (selection is not None and not selection.plain)
-                deps = {path for stage in shown for path in stage.dep_paths} if narrowed else None
-                outs = [path for stage in loaded.graph.stages.values() for path in stage.out_paths]
-                tracked = tracking.states(ws, deps=deps, skip=outs)
-        # Upstream stages are decided too (their plans shape the targets'), but only targets are shown.
-        return [d for d in decisions if d.stage in targets], tracked
+        return judging.evaluate(self, targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides, selection=selection)[0]
 
     # ------------------------------------------------------------------ params and metrics
 
@@ -418,19 +346,3 @@ class Project:
         from pivot.api import getrev
 
         return getrev.get(self, paths, rev, out=out, force=force, cwd=cwd)
-
-
-@contextlib.contextmanager
-def _cwd_kept() -> Iterator[None]:
-    """Stages run with the project root as their cwd; in this process (the inprocess executor)
-    that must not leak into the caller's."""
-    try:
-        before: str | None = os.getcwd()
-    except FileNotFoundError:  # the caller's directory was deleted: nothing to go back to
-        before = None
-    try:
-        yield
-    finally:
-        if before is not None and os.getcwd() != before:
-            with contextlib.suppress(OSError):
-                os.chdir(before)
