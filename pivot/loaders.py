@@ -83,6 +83,8 @@ class PathOnly(Loader):
 
 @dataclasses.dataclass(frozen=True)
 class Text(Loader):
+    """A text file, read and written as one `str`."""
+
     encoding: str = "utf-8"
 
     def empty(self) -> str:
@@ -98,6 +100,8 @@ class Text(Loader):
 
 @dataclasses.dataclass(frozen=True)
 class JSON(Loader):
+    """A JSON file, read and written as the value it holds."""
+
     indent: int | None = 2
 
     def empty(self) -> Any:
@@ -153,6 +157,8 @@ class YAML(Loader):
 
 @dataclasses.dataclass(frozen=True)
 class Pickle(Loader):
+    """Any picklable Python value (only for data this project writes and reads itself)."""
+
     protocol: int = pickle.HIGHEST_PROTOCOL
 
     def load(self, path: pathlib.Path) -> Any:

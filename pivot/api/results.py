@@ -113,6 +113,8 @@ class TrackedStatus:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StatusReport:
+    """`pivot status`: each stage's decision, and each .pvt-tracked path's state."""
+
     stages: tuple[StageStatus, ...]
     tracked: tuple[TrackedStatus, ...]
 

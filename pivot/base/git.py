@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Repo:
+    """The git repository a project lives in, and where in it the project root is."""
+
     toplevel: pathlib.Path
     prefix: str  # the project root inside the repository: "" or "sub/dir/"
 
@@ -90,6 +92,8 @@ def _git(cwd: pathlib.Path, *args: str, check: bool = True) -> subprocess.Comple
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LogEntry:
+    """One commit as `git log` lists it."""
+
     sha: str
     date: str  # the committer date, ISO 8601
     subject: str

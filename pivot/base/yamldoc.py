@@ -18,6 +18,8 @@ Loc = tuple[str | int, ...]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Document:
+    """A parsed YAML file with the line of each key, so errors can say `file:line`."""
+
     path: pathlib.Path
     display: str  # the name users know the file by, e.g. "pivot.yaml"
     data: Any

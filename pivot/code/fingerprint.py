@@ -51,6 +51,8 @@ class Unseen:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Fingerprint:
+    """The hash of the code a stage reaches, and the hash of each function or class in it."""
+
     digest: str
     manifest: Mapping[str, str]  # qualified name -> hash of its normalized source
     locations: Mapping[str, str]  # qualified name -> "file.py:line", for messages only

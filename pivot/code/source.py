@@ -14,6 +14,8 @@ import xxhash
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SourceFile:
+    """One parsed Python source file, as the fingerprint walk reads it."""
+
     relpath: str  # project-relative POSIX path, as shown to the user
     digest: str  # xxh3-128 of the file's bytes
     tree: ast.Module

@@ -55,6 +55,8 @@ class Change(enum.Enum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ParamChange:
+    """A param added, removed or changed since the lock."""
+
     key: str
     old: Any  # None when added
     new: Any  # None when removed
@@ -63,12 +65,16 @@ class ParamChange:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PathChange:
+    """A dependency or output that differs from what the lock records."""
+
     path: str
     change: Change
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CodeChange:
+    """A function or class the stage reaches whose source changed since the lock."""
+
     name: str  # module.qualname
     location: str  # file.py:line, for the reader
     change: Change
@@ -92,6 +98,8 @@ class Facts:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Decision:
+    """Whether a stage runs, every reason it does, and what it restores instead of running."""
+
     stage: str
     run: bool
     reasons: tuple[Reason, ...] = ()

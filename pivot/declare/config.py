@@ -123,6 +123,8 @@ class ProjectConfig:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Pipeline:
+    """pivot.yaml, validated: each stage's config and the document it came from."""
+
     stages: Mapping[str, StageConfig]
     doc: yamldoc.Document
 

@@ -29,6 +29,8 @@ Spec = typing.TypeVar("Spec", DepSpec, OutSpec)
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LoadedPipeline:
+    """The project's stages as declared now, with each one's code fingerprint."""
+
     project: project.Project
     stages: Mapping[str, Stage]  # in pivot.yaml order
     fingerprints: Mapping[str, fingerprint.Fingerprint]  # by stage name

@@ -13,6 +13,8 @@ from pivot.declare.stage import Stage, base_name
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Graph:
+    """The stages and who depends on whom, in run order."""
+
     stages: Mapping[str, Stage]
     upstream: Mapping[str, frozenset[str]]  # stage -> the stages producing its deps
     downstream: Mapping[str, frozenset[str]]

@@ -40,6 +40,8 @@ class Variant:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Choice:
+    """One value of one matrix dimension, and where it was written."""
+
     dimension: str
     value: Any  # a list item, or a mapping key, as YAML typed it
     overrides: Mapping[str, Any]  # {section: {key: value}} from a mapping-valued dimension

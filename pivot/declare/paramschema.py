@@ -24,6 +24,8 @@ _REQUIRED = "required"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Schema:
+    """A StageParams class's fields as recorded, so params can be resolved without importing it."""
+
     fields: tuple[tuple[str, str, Any], ...]  # (name, scalar type, default or _REQUIRED), in order
 
 

@@ -60,6 +60,8 @@ class LeftOut:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Chosen:
+    """The stages a command acts on, those it shows, and those a selection left out."""
+
     names: tuple[str, ...]  # the stages to decide (and run), in run order
     shown: tuple[str, ...]  # those `status` and `explain` report: the named ones, not their upstream
     left_out: tuple[LeftOut, ...] = ()

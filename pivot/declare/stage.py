@@ -51,6 +51,8 @@ class Member:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DepSpec:
+    """One dependency of a stage: which parameter receives it, from which path, through which loader."""
+
     name: str  # the function parameter (`files[0]` for a member of a list)
     path: str  # project-relative POSIX path
     loader: loaders.Loader
@@ -60,6 +62,8 @@ class DepSpec:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class OutSpec:
+    """One output of a stage: which field of its return value, to which path, and how it is kept."""
+
     name: str  # the TypedDict field (or "return")
     path: str
     loader: loaders.Loader
@@ -77,6 +81,8 @@ class OutSpec:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Stage:
+    """One stage as loaded: a Python function or shell commands, with its deps, outputs, params and policy."""
+
     name: str
     func: str  # "module:qualname", importable with the project root on sys.path
     deps: tuple[DepSpec, ...]

@@ -24,6 +24,8 @@ class StageStatus(enum.Enum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageResult:
+    """What happened to one stage in a run: its outcome, how long it took, and why (decision, error)."""
+
     name: str
     status: StageStatus
     duration: float = 0.0
@@ -35,6 +37,8 @@ class StageResult:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunSummary:
+    """Every stage's result in run order, and the run's wall time."""
+
     results: tuple[StageResult, ...]
     duration: float
 

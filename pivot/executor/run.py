@@ -40,6 +40,8 @@ class Offload(Protocol):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunOptions:
+    """How a run goes: how many stages at once, on which executor, with which policies."""
+
     jobs: int
     force: bool = False
     keep_going: bool = False

@@ -32,6 +32,8 @@ class NodeState(enum.Enum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Submission:
+    """The call that runs one stage on the executor."""
+
     fn: Callable[..., Any]
     args: tuple[Any, ...]
 

@@ -25,6 +25,8 @@ class Shared(Generic[T]):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageTask:
+    """What a worker needs to run one stage."""
+
     stage: Stage
     root: str  # the project root: the worker's cwd and first entry on sys.path
     log_path: str  # where the stage's stdout and stderr go
@@ -51,6 +53,8 @@ class Produced:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageOutcome:
+    """What a worker sends back after running one stage."""
+
     stage: str
     ok: bool
     duration: float

@@ -21,6 +21,8 @@ ABSENT: Any = _Absent()
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Row:
+    """One param or metric at two revisions."""
+
     group: str  # the stage (params) or the metrics file (metrics)
     key: str
     old: Any

@@ -35,6 +35,8 @@ _KINDS = {name: kind for kind, name in _KIND_NAMES.items()}
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LockedOutput:
+    """One output as a lock file records it."""
+
     info: HashInfo
     kind: OutKind
     cache: bool  # only whether the cache holds it (gc, push, checkout); says nothing of its kind
@@ -42,6 +44,8 @@ class LockedOutput:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageLock:
+    """A stage's lock file: the code, params, deps and outputs of its last successful run."""
+
     code_fingerprint: str
     code_manifest: Mapping[str, str]
     params: Mapping[str, Any]

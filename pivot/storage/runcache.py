@@ -37,6 +37,8 @@ SCHEMA = 1
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunEntry:
+    """One recorded run: its inputs (hashed into its key) and the outputs they produced."""
+
     stage: str  # the stage that recorded it: for `push STAGE` and for the reader, not the key
     inputs: Mapping[str, Any]  # what the key is the hash of
     outs: Mapping[str, HashInfo]  # cached outputs, as the lock records them

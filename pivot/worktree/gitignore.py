@@ -24,6 +24,8 @@ GITIGNORE = ".gitignore"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Update:
+    """What keeping the outputs out of git changed in the .gitignore files, and what it could not."""
+
     written: tuple[str, ...] = ()  # project-relative .gitignore files that changed
     added: int = 0
     removed: int = 0
@@ -95,6 +97,8 @@ def _sides(ignore: Iterable[str], show: Iterable[str]) -> tuple[list[str], list[
 
 @dataclasses.dataclass(slots=True)
 class _Plan:
+    """The edits one .gitignore file needs."""
+
     text: str  # the .gitignore as it is ("" when absent)
     to_add: list[str] = dataclasses.field(default_factory=list)  # project-relative paths
     to_remove: list[str] = dataclasses.field(default_factory=list)  # entry lines to drop

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CheckoutResult:
+    """What `pivot checkout` restored, found already in place, or could not restore."""
+
     restored: int
     current: int  # already as recorded
     problems: tuple[str, ...]  # "path: what is wrong (and what to do)"

@@ -24,6 +24,8 @@ Defer = Callable[[errors.PivotError], None]
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Loaded:
+    """A project's pipeline as loaded, and its graph."""
+
     project: project.Project
     pipeline: discovery.LoadedPipeline
     graph: graph.Graph

@@ -70,6 +70,8 @@ class Restored(enum.Enum):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TrackResult:
+    """What `pivot track` did with one path."""
+
     tracked: Tracked
     previous: HashInfo | None  # what the .pvt recorded before; None when new (or unreadable)
     written: bool  # the .pvt was (re)written: the data changed, or the file was not canonical

@@ -18,6 +18,8 @@ from pivot.storage.state import Hasher, StateDB
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Workspace:
+    """One project opened for a command: its settings, state database, cache, run cache and locks."""
+
     project: project.Project
     settings: config.ProjectConfig
     state: StateDB | None  # None until `.pivot/` exists: read-only commands create nothing
