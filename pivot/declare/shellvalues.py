@@ -12,7 +12,6 @@ import dataclasses
 import json
 import pathlib
 import re
-import tomllib
 from collections.abc import Mapping
 from typing import Any
 
@@ -102,6 +101,8 @@ class Files:
             if rel.endswith(".json"):
                 return json.loads(path.read_text(encoding="utf-8"))
             if rel.endswith(".toml"):
+                import tomllib  # only a shell stage reading a .toml params file pays for it
+
                 return tomllib.loads(path.read_text(encoding="utf-8"))
             return yamldoc.load(path, rel).data
         except FileNotFoundError:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import secrets
 from collections.abc import Callable
 
 from pivot import errors
@@ -311,7 +310,7 @@ class Cache:
 
     def _tmp_name(self, oid: str) -> str:
         self._makedirs(self._tmp)
-        return os.path.join(self._tmp, f"{oid}.{secrets.token_hex(6)}.tmp")
+        return os.path.join(self._tmp, f"{oid}.{os.urandom(6).hex()}.tmp")
 
     def _makedirs(self, directory: str) -> None:
         if directory not in self._made_dirs:

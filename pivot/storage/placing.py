@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pathlib
-import secrets
 import shutil
 import stat
 import sys
@@ -75,7 +74,7 @@ def sibling(path: str, tag: str) -> str:
     """A hidden temp name next to `path` (same filesystem, so os.replace is atomic)."""
     directory, name = os.path.split(path)
     # Keep within NAME_MAX (255) however long the original name is.
-    return os.path.join(directory, f".{name[:200]}.pivot-{tag}-{secrets.token_hex(4)}")
+    return os.path.join(directory, f".{name[:200]}.pivot-{tag}-{os.urandom(4).hex()}")
 
 
 def remove(path: pathlib.Path) -> None:
