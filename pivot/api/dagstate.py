@@ -20,15 +20,17 @@ from pivot.report.dagpage import DagView, StageBox, State
 
 if TYPE_CHECKING:
     from pivot.api.project import Project
+    from pivot.declare.selection import Selection
 
 
-def view(proj: Project, targets: Sequence[str] = ()) -> DagView:
-    """The stages TARGETS name (default: all) and everything upstream of them, with their states."""
+def view(proj: Project, targets: Sequence[str] = (), selection: Selection | None = None) -> DagView:
+    """The stages TARGETS name (default: all) and everything upstream of them (or as `selection`
+    reaches), with their states."""
     from pivot.decide import observe
     from pivot.declare import dag
 
     loaded = proj.load_pipeline()
-    names = session.select(loaded, targets)
+    names = session.choose_shown(loaded, targets, selection).names
     with session.opened(proj.paths, proj.defer) as ws:
         decisions = observe.predict(ws, loaded.graph, loaded.pipeline.fingerprints, names)
     failed = lastrun.failures(proj.paths)
@@ -38,10 +40,10 @@ def view(proj: Project, targets: Sequence[str] = ()) -> DagView:
     return DagView(boxes, tuple(dag.edges(loaded.graph, names)), title=f"pivot dag: {proj.root.name}")
 
 
-def write(proj: Project, out: pathlib.Path, targets: Sequence[str] = ()) -> pathlib.Path:
+def write(proj: Project, out: pathlib.Path, targets: Sequence[str] = (), selection: Selection | None = None) -> pathlib.Path:
     from pivot.report import dagpage
 
-    page = view(proj, targets)
+    page = view(proj, targets, selection)
     try:
         return dagpage.write(page, out)
     except errors.PivotError:  # a full disk says so itself

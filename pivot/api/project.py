@@ -70,27 +70,29 @@ class Project:
 
         return session.load(self.paths, check_sources=check_sources, overrides=overrides, code=code)
 
-    def list(self, targets: Sequence[str] = ()) -> builtins.list[Stage]:
-        """The stages TARGETS name (default: all), in run order."""
+    def list(self, targets: Sequence[str] = (), selection: Selection | None = None) -> builtins.list[Stage]:
+        """The stages TARGETS name (default: all), in run order; `selection` as `status` lists
+        them (docs/selection.md): with tags kept or left out, or with what depends on them."""
         from pivot.api import session
 
         loaded = self.load_pipeline(check_sources=False, code=False)
-        wanted = set(session.targets(loaded, targets))
+        wanted = set(session.choose_shown(loaded, targets, selection).shown)
         return [loaded.graph.stages[name] for name in loaded.graph.order if name in wanted]
 
-    def dag(self, targets: Sequence[str] = ()) -> tuple[graph_mod.Graph, tuple[str, ...]]:
-        """The stage graph and the stages TARGETS select with everything upstream of them."""
-        from pivot.declare import graph as graph_mod
+    def dag(self, targets: Sequence[str] = (), selection: Selection | None = None) -> tuple[graph_mod.Graph, tuple[str, ...]]:
+        """The stage graph and the stages TARGETS select with everything upstream of them (or as
+        `selection` reaches: downstream, the stages alone, tags kept or left out)."""
+        from pivot.api import session
 
         loaded = self.load_pipeline(check_sources=False)
-        return loaded.graph, graph_mod.select(loaded.graph, list(targets))
+        return loaded.graph, session.choose_shown(loaded, targets, selection).names
 
-    def dag_html(self, out: str | os.PathLike[str], targets: Sequence[str] = ()) -> pathlib.Path:
-        """Write the graph of TARGETS (default: all) and their upstream to the HTML page `out`,
-        each stage coloured by its state (see `pivot.api.dagstate`); returns the page's path."""
+    def dag_html(self, out: str | os.PathLike[str], targets: Sequence[str] = (), selection: Selection | None = None) -> pathlib.Path:
+        """Write the graph `dag` selects to the HTML page `out`, each stage coloured by its state
+        (see `pivot.api.dagstate`); returns the page's path."""
         from pivot.api import dagstate
 
-        return dagstate.write(self, pathlib.Path(out), targets)
+        return dagstate.write(self, pathlib.Path(out), targets, selection)
 
     # ------------------------------------------------------------------ run
 

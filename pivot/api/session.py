@@ -10,9 +10,9 @@ from typing import Any
 
 from pivot.base import project
 from pivot.worktree import session
-from pivot.worktree.session import Defer, Loaded, choose, opened, project_lock, recorded, select, targets
+from pivot.worktree.session import Defer, Loaded, choose, choose_shown, opened, project_lock, recorded, select, targets
 
-__all__ = ["Defer", "Loaded", "choose", "load", "opened", "project_lock", "recorded", "select", "targets"]
+__all__ = ["Defer", "Loaded", "choose", "choose_shown", "load", "opened", "project_lock", "recorded", "select", "targets"]
 
 
 def load(

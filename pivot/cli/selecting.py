@@ -1,5 +1,5 @@
-"""The stage-selection options `run`, `status` and `explain` share (docs/selection.md): parsed
-here into one `Selection` the library decides with."""
+"""The stage-selection options `run`, `status` and `explain` share, and `list` and `dag` too
+(docs/selection.md): parsed here into one `Selection` the library decides with."""
 
 from __future__ import annotations
 
@@ -49,7 +49,20 @@ _OPTIONS = (
 
 def options(command: F) -> F:
     """The selection options, handed to `command` as one `selection` argument."""
+    return _with(command, _OPTIONS)
 
+
+# For the commands that only show stages, nothing needs the deps.
+_SINGLE_SHOWN = click.option("-s", "--single-stage", is_flag=True, help="Only STAGES themselves, not the stages they depend on.")
+
+
+def display_options(command: F) -> F:
+    """The selection options of the commands that only show stages (`list`, `dag`): all but
+    --allow-missing, since a missing dep stops nothing there."""
+    return _with(command, (_OPTIONS[0], _SINGLE_SHOWN, *_OPTIONS[2:-1]))
+
+
+def _with(command: F, chosen_options: Sequence[Callable[[Any], Any]]) -> F:
     @functools.wraps(command)
     def parsed(
         *args: Any,
@@ -57,13 +70,13 @@ def options(command: F) -> F:
         single_stage: bool,
         tags: tuple[str, ...],
         exclude_tags: tuple[str, ...],
-        allow_missing: bool,
+        allow_missing: bool = False,
         **kwargs: Any,
     ) -> Any:
         chosen = Selection(downstream, single_stage, allow_missing, tuple(tags), tuple(exclude_tags))
         return command(*args, selection=chosen, **kwargs)
 
-    for option in reversed(_OPTIONS):
+    for option in reversed(chosen_options):
         parsed = option(parsed)
     return cast("F", parsed)
 

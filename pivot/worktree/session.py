@@ -73,6 +73,14 @@ def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection |
     return selection.choose(loaded.graph, targets, chosen, lambda path: _exists(loaded.project, path))
 
 
+def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
+    """`choose` for the commands that only show stages (`list`, `dag`): a dep that is missing is
+    no reason to refuse, nothing will run."""
+    if chosen is None or chosen.plain:
+        return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
+    return selection.choose(loaded.graph, targets, chosen, lambda path: True)
+
+
 def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:
     """The stages TARGETS name and every stage upstream of them, in run order."""
     return graph.select(loaded.graph, list(targets))

@@ -45,6 +45,7 @@ COMMANDS = [
     ("metrics", "show"),
     ("params", "show"),
     ("list",),
+    ("list", "--downstream", "double"),
 ]
 
 
