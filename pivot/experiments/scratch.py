@@ -3,6 +3,12 @@
 The copy holds the project's files as they are now (committed or not) and its lock files, so
 up-to-date stages are restored, not run; its `.pivot/cache` links to the project's cache, so
 what any experiment makes (and the run cache that shares stages between them) lands there.
+
+Each file is a reflink where the filesystem has them (btrfs, XFS: no bytes copied, no space
+used until one side changes), else a copy in the kernel, with its modification time kept; and
+the hashes the project's stat memo holds for the originals are written into the copy's memo, so
+an experiment does not read its data again to find it unchanged. Never a hard link: a stage that
+wrote into a file in place would change the workspace's.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Iterator
 
 from pivot.base import project as project_mod
 from pivot.declare import config_edit
+from pivot.storage import links, state
 from pivot.worktree import workspace
 
 # Never copied: version control, environments, and the project's own cache and scratch space
@@ -32,13 +39,49 @@ def create(proj: project_mod.Project, name: str) -> pathlib.Path:
     dest = root_of(proj) / name
     remove(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(proj.root, dest, symlinks=True, ignore=_ignore(proj.root))
+    copied: list[tuple[str, str]] = []
+    reflinks = [True]  # until the filesystem refuses one: the whole tree is on the same one
+
+    def clone(src: str, dst: str) -> str:
+        try:
+            if not reflinks[0]:
+                raise OSError("no reflinks here")
+            links.reflink(src, dst)
+            shutil.copystat(src, dst)
+        except OSError:
+            reflinks[0] = False
+            shutil.copy2(src, dst)
+        copied.append((src, dst))
+        return dst
+
+    shutil.copytree(proj.root, dest, symlinks=True, ignore=_ignore(proj.root), copy_function=clone)
     (dest / project_mod.PIVOT_DIR).mkdir(exist_ok=True)
+    _seed_memo(proj, project_mod.Project(dest), copied)
     cache = workspace.cache_root(proj)
     cache.mkdir(parents=True, exist_ok=True)  # a project that never ran has none yet
     os.symlink(cache.resolve(), dest / project_mod.PIVOT_DIR / "cache", target_is_directory=True)
     _unset_cache_dir(project_mod.Project(dest))
     return dest
+
+
+def _seed_memo(proj: project_mod.Project, copy: project_mod.Project, copied: list[tuple[str, str]]) -> None:
+    """Give each copy the hash the project's memo holds for its original, where that hash is
+    still the original's (same inode, mtime and size now) and the copy kept its mtime and size."""
+    if not copied or not proj.state_db.is_file():
+        return
+    pairs = []
+    for src, dst in copied:
+        with contextlib.suppress(OSError):  # gone since: it is hashed if a stage needs it
+            pairs.append((src, os.stat(src), dst, os.stat(dst)))
+    with state.StateDB(proj.state_db) as memo:
+        oids = memo.get_many([(src, st) for src, st, _, _ in pairs])
+    rows = [
+        (dst, dst_st, oid)
+        for (_, st, dst, dst_st), oid in zip(pairs, oids, strict=True)
+        if oid is not None and (dst_st.st_mtime_ns, dst_st.st_size) == (st.st_mtime_ns, st.st_size)
+    ]
+    with state.StateDB(copy.state_db) as memo:
+        memo.put_many(rows)
 
 
 def _unset_cache_dir(copy: project_mod.Project) -> None:
