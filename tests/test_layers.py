@@ -64,6 +64,7 @@ LAYERS = {
     "pivot.declare.matrix": 3,
     "pivot.declare.shell": 3,  # shell stages (`cmd:`) from pivot.yaml, no import needed
     "pivot.declare.shellvalues": 3,
+    "pivot.declare.signature": 3,  # what a stage function's annotations declare
     "pivot.declare.names": 3,  # stage names from plain YAML, for shell completion
     "pivot.declare.editor_schema": 3,  # `pivot schema`: the config models as JSON Schema
     "pivot.code.fingerprint": 3,
