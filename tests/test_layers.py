@@ -57,6 +57,7 @@ LAYERS = {
     "pivot.storage.runcache": 2,  # the run cache's one interface: keys, lookups, records, restores
     "pivot.declare.config": 3,
     "pivot.declare.config_schema": 3,
+    "pivot.declare.validation": 3,  # pydantic's errors as pivot's, with file:line
     "pivot.declare.config_plain": 3,
     "pivot.declare.config_edit": 3,
     "pivot.declare.params": 3,

@@ -255,9 +255,9 @@ def _validated(proj: project.Project, doc: yamldoc.Document, model: str) -> None
     if memo.exists():
         return
     if not config_plain.valid(model, doc.data):  # the usual shapes need no pydantic
-        from pivot.declare import config_schema
+        from pivot.declare import config_schema, validation
 
-        config_schema.validate(getattr(config_schema, model), doc)
+        validation.validate(getattr(config_schema, model), doc)
     if proj.dot_dir.is_dir():  # read-only commands in an uninitialised project write nothing
         try:
             memo.parent.mkdir(parents=True, exist_ok=True)

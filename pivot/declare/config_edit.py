@@ -51,10 +51,10 @@ def update(path: pathlib.Path, change: Callable[[MutableMapping[str, Any]], None
     text = yamledit.dump(data, before)
     if not before.strip():
         text = HEADER.get(path.name, "") + text  # a new file says what it is for
-    from pivot.declare import config_schema
+    from pivot.declare import config_schema, validation
 
     read_back = yamlio.load(text)  # what every reader will see
-    config_schema.validate(config_schema.ProjectConfig, yamldoc.Document(path, display, read_back or {}, {}, text))
+    validation.validate(config_schema.ProjectConfig, yamldoc.Document(path, display, read_back or {}, {}, text))
     atomic.write_text(path, text)
 
 
