@@ -29,6 +29,10 @@ DVC_VENV = BENCH_DIR / ".venv-dvc"
 DVC_SPEC = "dvc==3.*"
 DEFAULT_PIVOT = REPO_DIR / ".venv" / "bin" / "pivot"
 RESULTS_MD = BENCH_DIR / "results.md"
+# The driver runs on any python3, with no pivot installed; the few pivot helpers it shares (size
+# wording: pivot.base.wording, standard library only) come from this checkout.
+if str(REPO_DIR) not in sys.path:
+    sys.path.append(str(REPO_DIR))
 DVC_S3_SPEC = "dvc[s3]==3.*"  # only for the remote workload
 MOTO_SPEC = "moto[server]==5.*"  # installed into the DVC venv only if no moto_server is found
 
