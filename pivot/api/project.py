@@ -19,7 +19,7 @@ from pivot.base import project as project_mod
 
 if TYPE_CHECKING:  # each method imports what it needs: `status` never imports the executor, and a
     # run with nothing to do (pivot.api.noop) never loads the pipeline
-    from pivot.api import getrev, session, sync
+    from pivot.api import datadiff, getrev, session, sync
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import watch as watch_mod
@@ -342,6 +342,15 @@ class Project:
         from pivot.api import watch
 
         watch.loop(self, lambda: self.run(targets, **options), targets=targets, debounce_ms=debounce_ms, events=events)
+
+    def data_diff(
+        self, old: str = "HEAD", new: str | None = None, targets: Sequence[str] = (), *, cwd: pathlib.Path | None = None
+    ) -> datadiff.DataDiff:
+        """Which cached outputs and tracked data differ between git revision OLD and NEW (default:
+        the workspace), as `dvc diff` says it (see `pivot.api.datadiff`)."""
+        from pivot.api import datadiff
+
+        return datadiff.diff(self, old, new, targets, cwd)
 
     def get(self, paths: Sequence[str], rev: str, *, out: pathlib.Path | None = None, force: bool = False, cwd: pathlib.Path | None = None) -> builtins.list[getrev.Got]:
         """Write PATHS as they were at git revision REV (see `pivot.api.getrev`); the locks are never touched."""

@@ -89,6 +89,13 @@ COMMANDS = {
         "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
     ),
     "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
+    "diff": Entry(
+        "pivot.cli.datadiff",
+        "diff",
+        "The cached outputs and tracked (.pvt) data that differ between git revision OLD (default: "
+        "HEAD) and NEW (default: the workspace): added, deleted, modified and renamed, a changed "
+        "directory followed by the files in it that changed.",
+    ),
     "import-dvc": Entry(
         "pivot.cli.import_dvc",
         "import_dvc",

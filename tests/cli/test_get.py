@@ -7,43 +7,14 @@ import pathlib
 import subprocess
 
 import pytest
+from cli import revisions
+from cli.revisions import MAKE, commit, git
 from conftest import assert_clean_error
-
-MAKE = "mkdir -p d && cat in.txt > out.txt && cp in.txt d/a.txt && echo '{\"n\": 1}' > m.json\n"
-PIPELINE = """\
-stages:
-  make:
-    cmd: sh make.sh
-    deps: [in.txt, make.sh]
-    outs: [out.txt, d]
-    metrics:
-      - m.json: {cache: false}
-"""
-
-
-def git(root: pathlib.Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
-def _commit(root: pathlib.Path, message: str) -> None:
-    git(root, "add", "-A")
-    git(root, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", message)
 
 
 @pytest.fixture
 def two_commits(project, pivot) -> pathlib.Path:
-    """A project run and committed twice: `in.txt` and tracked `raw/x.csv` were "one"/"r1" at
-    HEAD~1 and are "two"/"r2" now."""
-    root = project({"make.sh": MAKE, "pivot.yaml": PIPELINE, "in.txt": "one\n", "raw/x.csv": "r1\n"})
-    git(root, "init", "-q")
-    for data, raw in (("one", "r1"), ("two", "r2")):
-        (root / "in.txt").write_text(f"{data}\n")
-        (root / "raw/x.csv").write_text(f"{raw}\n")
-        assert pivot("track", "raw").exit_code == 0
-        assert pivot("run").exit_code == 0
-        _commit(root, data)
-    return root
+    return revisions.two_commits(project, pivot)
 
 
 def _snapshot(root: pathlib.Path) -> dict[str, bytes]:
@@ -100,7 +71,7 @@ def test_a_fresh_clone_gets_the_bytes_from_the_default_remote(two_commits, pivot
     git(root, "checkout", "-q", "HEAD~1")
     assert pivot("push").exit_code == 0
     git(root, "checkout", "-q", "-")
-    _commit(root, "remote")
+    commit(root, "remote")
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, capture_output=True)
     monkeypatch.chdir(clone)
