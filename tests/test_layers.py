@@ -18,9 +18,10 @@ import pivot
 PACKAGE = pathlib.Path(pivot.__file__).parent
 
 # Lower numbers are lower layers; a module may import only from its own layer or below.
-# `pivot exp run`'s modules, above the library they drive; the rest of pivot.experiments (the
-# records, `exp show`'s table, `exp apply`) sits below it, for the library's `exp show`.
-SWEEP_MODULES = ("plan", "sweep", "scratch", "runner", "outcome")
+# `pivot exp run`'s and `pivot exp save`'s modules, above the library they drive; the rest of
+# pivot.experiments (the records, `exp show`'s table, `exp apply`) sits below it, for the
+# library's `exp show`.
+SWEEP_MODULES = ("plan", "sweep", "scratch", "runner", "outcome", "save")
 
 LAYERS = {
     "pivot": 0,

@@ -79,6 +79,16 @@ def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: 
         click.get_current_context().exit(1)
 
 
+@exp.command(name="save")
+@click.option("-n", "--name", default=None, help="The experiment's name (default: the next exp-N).")
+def save(name: str | None) -> None:
+    """Record the workspace as it is now as an experiment, without running anything: after a
+    `pivot run -S ...` or an edited params.yaml. Every stage must be up to date."""
+    from pivot.experiments import save as saving
+
+    click.echo(describe(saving.save(common.api(), name)))
+
+
 def describe(rec: record.ExpRecord) -> str:
     """`exp-2  ok  train.lr=0.1  metrics.json: acc=0.91`: one line per finished experiment."""
     parts = [rec.name, rec.status]

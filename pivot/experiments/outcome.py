@@ -35,7 +35,7 @@ def collect(ws: Workspace, pipeline: LoadedPipeline, results: Sequence[StageResu
         error=error,
         params={name: dict(stage.params) for name, stage in pipeline.stages.items() if stage.params},
         metrics={path: dict(values) for path, values in snapshot.workspace(here).metrics.items()},
-        locks=_locks(ws, list(pipeline.stages)),
+        locks=locks_of(ws, list(pipeline.stages)),
     )
 
 
@@ -51,7 +51,7 @@ def _error(results: Sequence[StageResult], leaders: Mapping[str, str]) -> str | 
     return None
 
 
-def _locks(ws: Workspace, names: list[str]) -> dict[str, Any]:
+def locks_of(ws: Workspace, names: list[str]) -> dict[str, Any]:
     """Each stage's lock data; outputs git would track (metrics, `cache: false`) are put in the
     cache too, so that applying the experiment later can restore them from their hashes."""
     locks: dict[str, Any] = {}

@@ -98,10 +98,24 @@ def write(proj: _Rooted, rec: ExpRecord) -> None:
     atomic.write_text(exps_dir(proj) / f"{rec.name}{_SUFFIX}", dumps(rec))
 
 
+def git_head(root: pathlib.Path) -> str | None:
+    """The commit an experiment is made on: the git HEAD, or None outside a repository or
+    before its first commit."""
+    from pivot.base import git
+
+    try:
+        repo = git.open_repo(root)
+        return git.resolve(repo, "HEAD") if git.has_commits(repo) else None
+    except errors.RevisionError:
+        return None
+
+
 def keep_out_of_git(proj: _Rooted) -> None:
     """Give `.pivot/exps/` a `.gitignore` of its own (`*`): records are the user's, not the
     repository's, even where `.pivot/.gitignore` predates them and does not name them."""
-    ignore = exps_dir(proj) / ".gitignore"
+    directory = exps_dir(proj)
+    directory.mkdir(parents=True, exist_ok=True)
+    ignore = directory / ".gitignore"
     if not ignore.exists():
         atomic.write_text(ignore, "*\n")
 

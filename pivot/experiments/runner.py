@@ -14,9 +14,8 @@ import contextlib
 import datetime
 from collections.abc import Mapping
 
-from pivot import errors
 from pivot.api import Project, executors, exp_show, session
-from pivot.base import atomic, git
+from pivot.base import atomic
 from pivot.base import project as project_mod
 from pivot.executor import pool, reporting
 from pivot.executor.run import RunOptions, StageHooks
@@ -50,7 +49,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
     kind = executors.choose(executors.Request(), None)  # a local pool: scratch trees are local
     options = RunOptions(jobs, keep_going=True, executor=kind)
     with session.project_lock(proj.paths), scratch.cleaned(proj.paths), contextlib.ExitStack() as stack:
-        _ignore_records(proj)
+        record.keep_out_of_git(proj.paths)  # records are the user's, not the repository's
         sweep = _Sweep(proj, plan, progress)
         for exp in plan.experiments:
             here = Project.open(scratch.create(proj.paths, exp.name))
@@ -94,7 +93,7 @@ class _Sweep:
         self.proj, self.plan, self.progress = proj, plan, progress
         self.members: dict[str, _Member] = {}
         self.done: list[record.ExpRecord] = []
-        self.base = _git_head(proj)
+        self.base = record.git_head(proj.root)
         # Every experiment of a sweep is created when the sweep starts, as a queued one would be.
         self.created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         stages = plan.experiments[0].loaded.graph.order if plan.experiments else ()
@@ -207,21 +206,3 @@ def _write_params(here: Project, exp: plan_mod.Experiment) -> None:
     if exp.overrides:
         params = exp_show.param_paths(exp.loaded.pipeline, exp.overrides)
         atomic.write_text(here.paths.params_file, apply.params_yaml(here.paths, params))
-
-
-def _ignore_records(proj: Project) -> None:
-    """Records are the user's, not the repository's: ignored by a .gitignore of their own, so a
-    project whose .pivot/.gitignore predates them needs no change to a tracked file."""
-    directory = record.exps_dir(proj)
-    directory.mkdir(parents=True, exist_ok=True)
-    ignore = directory / ".gitignore"
-    if not ignore.exists():
-        atomic.write_text(ignore, "*\n")
-
-
-def _git_head(proj: Project) -> str | None:
-    try:
-        repo = git.open_repo(proj.root)
-        return git.resolve(repo, "HEAD") if git.has_commits(repo) else None
-    except errors.RevisionError:
-        return None
