@@ -19,7 +19,7 @@ from pivot.base import project as project_mod
 
 if TYPE_CHECKING:  # each method imports what it needs: `status` never imports the executor, and a
     # run with nothing to do (pivot.api.noop) never loads the pipeline
-    from pivot.api import datadiff, getrev, session, sync
+    from pivot.api import datadiff, getrev, hooks, session, sync
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import watch as watch_mod
@@ -342,6 +342,12 @@ class Project:
         from pivot.api import watch
 
         watch.loop(self, lambda: self.run(targets, **options), targets=targets, debounce_ms=debounce_ms, events=events)
+
+    def install_hooks(self) -> builtins.list[hooks.Hook]:
+        """Write the git hooks that keep the data in step with git (see `pivot.api.hooks`)."""
+        from pivot.api import hooks
+
+        return hooks.install(self)
 
     def data_diff(
         self, old: str = "HEAD", new: str | None = None, targets: Sequence[str] = (), *, cwd: pathlib.Path | None = None

@@ -48,6 +48,13 @@ def resolve(repo: Repo, rev: str) -> str:
     return done.stdout.strip()
 
 
+def hooks_dir(repo: Repo) -> pathlib.Path:
+    """Where git runs this repository's hooks from: `.git/hooks`, or `core.hooksPath` when set."""
+    done = _git(repo.toplevel, "rev-parse", "--git-path", "hooks")
+    path = pathlib.Path(done.stdout.strip())
+    return path if path.is_absolute() else repo.toplevel / path
+
+
 def list_files(repo: Repo, sha: str, directory: str) -> list[str]:
     """Project-relative paths of the files under `directory` at `sha`."""
     done = _git(repo.toplevel, "ls-tree", "-r", "--name-only", "-z", sha, "--", repo.prefix + directory)

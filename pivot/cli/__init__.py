@@ -89,6 +89,12 @@ COMMANDS = {
         "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
     ),
     "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
+    "install": Entry(
+        "pivot.cli.install",
+        "install",
+        "Install git hooks: after a branch checkout, `pivot checkout`; before a commit, `pivot status`; "
+        "before a push, `pivot push` (with a default remote).",
+    ),
     "diff": Entry(
         "pivot.cli.datadiff",
         "diff",
