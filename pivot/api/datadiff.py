@@ -70,8 +70,7 @@ def diff(
     proj: Project, old: str = "HEAD", new: str | None = None, targets: Sequence[str] = (), cwd: pathlib.Path | None = None
 ) -> DataDiff:
     """Compare the data at revision `old` with that at `new` (None: the workspace); `targets`
-    (paths relative to `cwd`, default the project root) keep only the data at, inside or around
-    them."""
+    (paths relative to `cwd`, default the project root) keep only the data at or inside them."""
     from pivot.api import session
 
     here = cwd or proj.root
@@ -81,7 +80,7 @@ def diff(
     with session.opened(proj.paths, proj.defer) as ws:
         before = _kept(_at_revision(repo, shas[0]), wanted)
         after = _kept(_at_revision(repo, shas[1]) if new is not None else _in_workspace(ws), wanted)
-        return _compare(ws, old, new or WORKSPACE, before, after)
+        return _narrowed(_compare(ws, old, new or WORKSPACE, before, after), wanted)
 
 
 def _relative(proj: Project, raw: str, cwd: pathlib.Path) -> str:
@@ -132,6 +131,24 @@ def _kept(side: _Side, targets: Sequence[str]) -> _Side:
     if not targets:
         return side
     return {path: item for path, item in side.items() if any(project_mod.overlaps(path, target) for target in targets)}
+
+
+def _narrowed(found: DataDiff, targets: Sequence[str]) -> DataDiff:
+    """Only what lies at or inside a target: a directory that merely holds one was compared to
+    find the target's own changes, and is not itself listed."""
+    if not targets:
+        return found
+
+    def near(path: str) -> bool:
+        return any(project_mod.is_within(path.rstrip("/"), target) for target in targets)
+
+    return dataclasses.replace(
+        found,
+        added=tuple(c for c in found.added if near(c.path)),
+        deleted=tuple(c for c in found.deleted if near(c.path)),
+        modified=tuple(c for c in found.modified if near(c.path)),
+        renamed=tuple(r for r in found.renamed if near(r.old_path) or near(r.new_path)),
+    )
 
 
 def _compare(ws: Workspace, old: str, new: str, before: _Side, after: _Side) -> DataDiff:

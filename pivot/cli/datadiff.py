@@ -16,7 +16,7 @@ from pivot.cli import common
 @click.command(name="diff")
 @click.argument("old", default="HEAD", required=False)
 @click.argument("new", required=False)
-@click.option("--targets", "targets", multiple=True, metavar="PATH", help="Only the data at or inside PATH (or holding it). Repeatable.")
+@click.option("--targets", "targets", multiple=True, metavar="PATH", help="Only the data at or inside PATH (a file inside a directory output too). Repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output, as `dvc diff --json`.")
 @click.option("--md", "as_md", is_flag=True, help="A Markdown table, for a pull request.")
 def diff(old: str, new: str | None, targets: tuple[str, ...], as_json: bool, as_md: bool) -> None:

@@ -37,6 +37,10 @@ def ok(result) -> str:
 def test_two_revisions_list_each_changed_output_and_file_in_a_changed_directory(two_commits, pivot):
     assert ok(pivot("diff", "HEAD~1", "HEAD")) == BETWEEN_COMMITS
     assert ok(pivot("diff", "HEAD~1", "HEAD", "--targets", "raw")) == "Modified:\n    raw/\n    raw/x.csv\n\nfiles summary: 0 added, 0 deleted, 1 modified\n"
+    # A target inside a directory keeps the directory's line and that file, not its siblings.
+    (two_commits / "raw" / "y.csv").write_text("new\n")
+    assert ok(pivot("diff", "--targets", "raw/x.csv")) == ""  # raw/ differs from HEAD only by y.csv
+    assert "raw/y.csv" in ok(pivot("diff", "--targets", "raw"))
 
 
 @pytest.mark.slow  # two runs and commits first: the quick subset stays under a minute
