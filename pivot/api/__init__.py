@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import IO, Any
 
-from pivot.api.project import Comparison, Project
+from pivot.api.project import Project
 from pivot.api.results import (
     Outcome,
     RunReport,
@@ -22,6 +22,7 @@ from pivot.api.results import (
     TrackedStatus,
     Traffic,
 )
+from pivot.api.values import Comparison
 
 __all__ = [
     "Comparison",

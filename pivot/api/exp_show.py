@@ -9,7 +9,8 @@ from typing import Any
 
 from pivot import errors
 from pivot.api import overrides, session
-from pivot.api.project import Comparison, Project
+from pivot.api.project import Project
+from pivot.api.values import Comparison
 from pivot.base import git
 from pivot.declare.discovery import LoadedPipeline
 from pivot.experiments import apply as apply_mod

@@ -19,7 +19,7 @@ from pivot.base import project as project_mod
 
 if TYPE_CHECKING:  # each method imports what it needs: `status` never imports the executor, and a
     # run with nothing to do (pivot.api.noop) never loads the pipeline
-    from pivot.api import datadiff, getrev, hooks, session, sync
+    from pivot.api import datadiff, getrev, hooks, session, sync, values
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import watch as watch_mod
@@ -28,17 +28,7 @@ if TYPE_CHECKING:  # each method imports what it needs: `status` never imports t
     from pivot.declare.selection import Chosen, Selection
     from pivot.declare.stage import Stage
     from pivot.executor import reporting
-    from pivot.report import diff, history, snapshot
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Comparison:
-    """Params and metrics at two sides (a git revision, or the workspace), and their differences."""
-
-    old: snapshot.Snapshot
-    new: snapshot.Snapshot
-    params: list[diff.Row]
-    metrics: list[diff.Row]
+    from pivot.report import history, snapshot
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -185,72 +175,36 @@ class Project:
 
         return judging.evaluate(self, targets, force=force, run_cache=run_cache, with_tracked=False, overrides=overrides, selection=selection)[0]
 
-    # ------------------------------------------------------------------ params and metrics
+    # ------------------------------------------------------------------ params and metrics (pivot.api.values)
 
     def params(self, targets: Sequence[str] = (), rev: str | None = None) -> dict[str, dict[str, Any]]:
         """Each stage's resolved params (params.yaml > pivot.yaml > Python defaults), nested as the
         stage receives them; at a git `rev`, as its lock files recorded them. Stages without params
         are left out."""
-        if rev is not None:
-            from pivot.api import data
+        from pivot.api import values
 
-            return {name: dict(lock.params) for name, lock in data.locks_at(self, rev).items() if lock.params}
-        from pivot.api import session
-
-        loaded = self.load_pipeline(code=False)
-        wanted = session.targets(loaded, targets)  # unknown names are an error
-        return {name: dict(s.params) for name, s in loaded.pipeline.stages.items() if s.params and name in wanted}
+        return values.params(self, targets, rev)
 
     def metrics(self, rev: str | None = None) -> snapshot.Snapshot:
         """The values of every Metric output, flattened (`.metrics`), and the files that could not
         be read (`.unreadable`): in the workspace, or as committed at a git `rev`."""
-        from pivot.report import snapshot  # only the commands that report pay for it
+        from pivot.api import values
 
-        if rev is not None:
-            return snapshot.at_revision(self._repo(), rev)
-        return snapshot.workspace(self.load_pipeline(code=False).pipeline)
+        return values.metrics(self, rev)
 
-    def compare(self, old_rev: str | None = None, new_rev: str | None = None, *, include_unchanged: bool = False) -> Comparison:
+    def compare(self, old_rev: str | None = None, new_rev: str | None = None, *, include_unchanged: bool = False) -> values.Comparison:
         """Params and metrics at OLD_REV (default HEAD) against NEW_REV (default: the workspace)."""
-        from pivot.report import compare, diff
+        from pivot.api import values
 
-        old, new = compare.sides(self.paths, old_rev, new_rev, lambda: self.load_pipeline().pipeline)
-        return Comparison(
-            old,
-            new,
-            diff.compare(old.params, new.params, include_unchanged=include_unchanged),
-            diff.compare(old.metrics, new.metrics, include_unchanged=include_unchanged),
-        )
+        return values.compare(self, old_rev, new_rev, include_unchanged=include_unchanged)
 
     def metrics_history(self, count: int = 10, metrics: Sequence[str] = ()) -> history.History:
         """Each metric (all, or those `metrics` names: a key or FILE:KEY) at each of the last
         `count` commits of the current branch (first parents from HEAD), newest first, read
         from git without a checkout."""
-        from pivot import errors
-        from pivot.base import git
-        from pivot.report import history
+        from pivot.api import values
 
-        try:
-            repo = git.open_repo(self.root)
-        except errors.RevisionError as exc:
-            raise errors.RevisionError(exc.message, hint="metrics history reads commits: run 'git init' and commit your pipeline") from None
-        return history.history(repo, count, metrics, self._declared_kinds)
-
-    def _declared_kinds(self) -> Mapping[str, Any]:
-        """Output path -> kind as the pipeline declares it now, for locks that did not record
-        kinds; {} when the pipeline does not load (history must not fail on today's pipeline)."""
-        from pivot import errors
-        from pivot.report import snapshot
-
-        try:
-            return snapshot.declared_kinds(self.load_pipeline(code=False).pipeline)
-        except errors.PivotError:
-            return {}
-
-    def _repo(self) -> Any:
-        from pivot.base import git
-
-        return git.open_repo(self.root)
+        return values.metrics_history(self, count, metrics)
 
     # ------------------------------------------------------------------ data
 
