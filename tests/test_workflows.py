@@ -63,7 +63,7 @@ def test_the_composite_action_has_its_inputs_and_steps():
 
     assert action["runs"]["using"] == "composite"
     defaults = {name: spec.get("default") for name, spec in action["inputs"].items()}
-    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot", "plots-artifact": "true", "remote": ""}
+    assert defaults == {"python-version": "3.11", "base": "", "title": "pivot", "plots-artifact": "true", "data": "false", "remote": ""}
     assert all(spec.get("description") for spec in action["inputs"].values())
     steps = action["runs"]["steps"]
     assert steps[0]["uses"].startswith("actions/setup-python@")
@@ -78,6 +78,7 @@ def test_the_composite_action_has_its_inputs_and_steps():
     assert report["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
     # The plots page the comment links to is uploaded after it, even when the comment failed.
     assert "--plots-page pivot_plots" in report["run"]
+    assert report["env"]["PIVOT_DATA"] == "${{ inputs.data }}" and 'args+=(--data)' in report["run"]  # through the environment
     upload = steps[-1]
     assert upload["uses"].startswith("actions/upload-artifact@") and upload["with"] == {"name": plotcharts.ARTIFACT, "path": "pivot_plots/"}
     assert upload["if"].startswith("always()") and "inputs.plots-artifact == 'true'" in upload["if"]

@@ -21,10 +21,11 @@ def ci() -> None:
 @click.option("--base", metavar="REV", help="Compare with REV (default: the PR's merge-base, else HEAD).")
 @click.option("--title", default="pivot", show_default=True, help="Report heading; one comment per title.")
 @click.option("--exps", "with_exps", is_flag=True, help="Add the experiments table (as `pivot exp show --md`).")
+@click.option("--data", "with_data", is_flag=True, help="Add the cached outputs and tracked data that changed (as `pivot diff --md`).")
 @click.option("--no-plots", is_flag=True, help="Leave out the charts of the plots that changed.")
 @click.option("--plots-page", metavar="DIR", type=click.Path(file_okay=False), help="Also write the plots page (base against workspace) into DIR.")
 @click.option("--dry-run", is_flag=True, help="Print the report; post nothing, write no job summary.")
-def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, plots_page: str | None, dry_run: bool) -> None:
+def comment(base: str | None, title: str, with_exps: bool, with_data: bool, no_plots: bool, plots_page: str | None, dry_run: bool) -> None:
     """Post or update the PR comment with params and metrics diffs against the base."""
     from pivot.cli import common
 
@@ -36,6 +37,8 @@ def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, plots
         charts = plots.comment_section(common.api(), base, os.environ, page_dir)
         if charts:
             extra.append(("Plots", charts))
+    if with_data:
+        extra.append(("Data", _data_section(base)))
     if with_exps:
         from pivot.api import exp_show
 
@@ -58,3 +61,12 @@ def comment(base: str | None, title: str, with_exps: bool, no_plots: bool, plots
         return
     verb = "Created" if done.posted.action is github.Action.CREATED else "Updated"
     click.echo(f"{verb} comment {done.posted.url or ''}".rstrip())
+
+
+def _data_section(base: str | None) -> str:
+    from pivot.cli import common, datadiff
+
+    found = common.api().data_diff(base or ci_report.default_base(project.find_root(), os.environ))
+    if found.empty and not found.not_in_cache:
+        return "No cached output or tracked data changed.\n"
+    return datadiff.as_markdown(found)

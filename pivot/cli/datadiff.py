@@ -32,7 +32,7 @@ def diff(old: str, new: str | None, targets: tuple[str, ...], as_json: bool, as_
     if as_json:
         click.echo(json.dumps(_as_json(found), indent=2))
     elif as_md:
-        click.echo(_as_md(found), nl=False)
+        click.echo(as_markdown(found), nl=False)
     elif not found.empty:
         click.echo(_as_text(found), nl=False)
 
@@ -70,7 +70,8 @@ def _as_json(found: DataDiff) -> dict[str, Any]:
     }
 
 
-def _as_md(found: DataDiff) -> str:
+def as_markdown(found: DataDiff) -> str:
+    """A table of status and path (also the `Data` section of `pivot ci comment --data`)."""
     rows = [("added", c.path) for c in found.added] + [("deleted", c.path) for c in found.deleted]
     rows += [("renamed", f"{r.old_path} -> {r.new_path}") for r in found.renamed] + [("modified", c.path) for c in found.modified]
     rows += [("not in cache", path) for path in found.not_in_cache]

@@ -342,3 +342,17 @@ def test_a_refusal_that_echoes_the_token_never_prints_it(repo, pivot, gh, pull_r
     assert str(status) in result.stderr and "Traceback" not in result.output
     assert_no_token(result, gh)
     assert gh.token not in (repo.parent / "step_summary.md").read_text()
+
+
+def test_data_adds_what_changed_in_the_cache_since_the_base(repo, pivot, gh, pull_request):
+    result = pivot("ci", "comment", "--dry-run", "--data")
+    assert result.exit_code == 0, result.output
+    assert "#### Data\n\nNo cached output or tracked data changed.\n" in result.stdout  # metrics.json is git's
+    (repo / "raw.csv").write_text("a,b\n1,2\n")
+    assert pivot("track", "raw.csv").exit_code == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "data")
+    result = pivot("ci", "comment", "--dry-run", "--data")
+    assert result.exit_code == 0, result.output
+    assert "#### Data\n\n| Status | Path |\n|--------|------|\n| added | raw.csv |\n" in result.stdout
+    assert "#### Data" not in pivot("ci", "comment", "--dry-run").stdout  # only when asked
