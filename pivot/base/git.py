@@ -39,6 +39,11 @@ def open_repo(project_root: pathlib.Path) -> Repo:
 def resolve(repo: Repo, rev: str) -> str:
     """The commit sha a revision names (a branch, tag, sha, HEAD~1 ...)."""
     done = _git(repo.toplevel, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", check=False)
+    if (done.returncode != 0 or not done.stdout.strip()) and not has_commits(repo):
+        raise errors.RevisionError(
+            f"git revision '{rev}' does not exist yet: the repository has no commits",
+            hint="commit the pipeline first (git add -A && git commit), then compare with it",
+        )
     if done.returncode != 0 or not done.stdout.strip():
         raise errors.RevisionError(
             f"unknown git revision '{rev}'",

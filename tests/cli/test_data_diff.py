@@ -109,3 +109,9 @@ def test_the_library_returns_the_same_diff(two_commits):
     assert [change.path for change in found.modified] == ["d/", "d/a.txt"]
     assert not found.added and not found.deleted and found.new == "HEAD"
 
+
+
+def test_before_the_first_commit_it_says_to_commit(project, pivot):
+    root = project({"pivot.yaml": "stages: {}\n"})
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    assert_clean_error(pivot("diff"), "git revision 'HEAD' does not exist yet: the repository has no commits", "git commit")
