@@ -14,7 +14,6 @@ A path deleted on one side and added with the same content on the other is a ren
 from __future__ import annotations
 
 import dataclasses
-import os
 import pathlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -84,8 +83,7 @@ def diff(
 
 
 def _relative(proj: Project, raw: str, cwd: pathlib.Path) -> str:
-    absolute = os.path.normpath(os.path.join(cwd, raw))
-    return project_mod.normalize(os.path.relpath(absolute, proj.root).replace(os.sep, "/"), what=f"pivot diff --targets {raw}")
+    return project_mod.from_user(proj.root, raw, cwd, what=f"pivot diff --targets {raw}")
 
 
 # One side: each data path with its content, and a directory's files when they are known.

@@ -72,8 +72,7 @@ def get(
 
 
 def _relative(proj: Project, raw: str, cwd: pathlib.Path) -> str:
-    absolute = os.path.normpath(os.path.join(cwd, raw))
-    return project_mod.normalize(os.path.relpath(absolute, proj.root).replace(os.sep, "/"), what=f"pivot get {raw}")
+    return project_mod.from_user(proj.root, raw, cwd, what=f"pivot get {raw}")
 
 
 def _find(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str, rev: str) -> _Found:

@@ -19,7 +19,7 @@ from pivot.base import project as project_mod
 
 if TYPE_CHECKING:  # each method imports what it needs: `status` never imports the executor, and a
     # run with nothing to do (pivot.api.noop) never loads the pipeline
-    from pivot.api import datadiff, getrev, hooks, session, sync, values
+    from pivot.api import datadiff, getrev, hooks, imports, session, sync, values
     from pivot.api import plots as plots_mod
     from pivot.api import remotes as remotes_mod
     from pivot.api import watch as watch_mod
@@ -296,6 +296,19 @@ class Project:
         from pivot.api import watch
 
         watch.loop(self, lambda: self.run(targets, **options), targets=targets, debounce_ms=debounce_ms, events=events)
+
+    def import_url(self, url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path | None = None) -> imports.Imported:
+        """Fetch URL (a file or directory on S3, GCS, HTTP or disk) into OUT and track it with its
+        source, as `dvc import-url` (see `pivot.api.imports`)."""
+        from pivot.api import imports
+
+        return imports.import_url(self, url, out, force=force, cwd=cwd)
+
+    def update(self, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> builtins.list[imports.Imported]:
+        """Fetch again the imported PATHS (default: all) whose source changed, as `dvc update`."""
+        from pivot.api import imports
+
+        return imports.update(self, paths, cwd=cwd)
 
     def install_hooks(self) -> builtins.list[hooks.Hook]:
         """Write the git hooks that keep the data in step with git (see `pivot.api.hooks`)."""

@@ -76,6 +76,20 @@ def find_root(start: pathlib.Path | None = None) -> pathlib.Path:
     )
 
 
+def from_user(root: pathlib.Path, raw: str, cwd: str | os.PathLike[str] | None, *, what: str, hint: str = "") -> str:
+    """A path typed on the command line (relative to `cwd`, default the current directory) as a
+    project-relative path; `what` names it in errors (`pivot track data.csv`)."""
+    if not raw or not raw.strip():
+        return normalize(raw, what=what)  # raises: empty
+    absolute = os.path.normpath(os.path.join(cwd or os.getcwd(), raw))
+    relative = os.path.relpath(absolute, root)
+    if relative == os.curdir:
+        return normalize(relative, what=what)  # raises: the project root
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        raise errors.PathError(f"{what}: '{raw}' is outside the project ({root})", hint=hint or "give a path inside the project")
+    return normalize(relative.replace(os.sep, "/"), what=what)
+
+
 def normalize(path: str, *, what: str) -> str:
     """A user-declared path as a clean project-relative POSIX path; `what` names it in errors."""
     if not path or not path.strip():

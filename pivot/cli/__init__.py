@@ -89,6 +89,18 @@ COMMANDS = {
         "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
     ),
     "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
+    "import-url": Entry(
+        "pivot.cli.imports",
+        "import_url",
+        "Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default: "
+        "its last name, here), cache it and write PATH.pvt with the source, as `dvc import-url`.",
+    ),
+    "update": Entry(
+        "pivot.cli.imports",
+        "update",
+        "Fetch again each imported PATH (default: every one) whose source changed since it was "
+        "fetched, as `dvc update`; the others are left alone.",
+    ),
     "install": Entry(
         "pivot.cli.install",
         "install",

@@ -381,3 +381,64 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
             f"remote '{spec.name}' ({spec.shown_url}): {failures.describe(exc, spec.options, spec.url)}",
             hint=f"check its options: pivot remote list; options given: {spec_mod.redact(spec.options)}",
         ) from None
+
+
+# ---------------------------------------------------------------------- imported data (`pivot import-url`)
+
+
+def source_checksum(url: str) -> str:
+    """What the file or directory at `url` is now, as one string: each file's name under it, its
+    size and its etag (object stores, HTTP) or modification time (a filesystem). Credentials come
+    from the environment, as for any tool using the storage library."""
+    fs, path = _source_fs(url)
+    try:
+        entries = fs.find(path, detail=True, withdirs=False) if fs.isdir(path) else {path: fs.info(path)}
+    except FileNotFoundError:
+        raise errors.PathError(f"{_shown(url)}: there is nothing there", hint="check the URL (pivot import-url URL [PATH])") from None
+    except OSError as exc:
+        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint="check the URL and the credentials in the environment") from None
+    if not entries:
+        raise errors.PathError(f"{_shown(url)}: an empty directory", hint="import a file, or a directory that holds some")
+    listing = sorted((str(name)[len(path) :], _version(info)) for name, info in entries.items())
+    return str(fsspec.utils.tokenize(listing))
+
+
+def fetch_source(url: str, dest: pathlib.Path) -> None:
+    """Download the file or directory at `url` to `dest`, which must not exist."""
+    fs, path = _source_fs(url)
+    try:
+        fs.get(path, os.fspath(dest), recursive=fs.isdir(path))
+    except FileNotFoundError:
+        raise errors.PathError(f"{_shown(url)}: there is nothing there", hint="check the URL (pivot import-url URL [PATH])") from None
+    except OSError as exc:
+        if diskfull.is_full(exc):
+            raise diskfull.from_os_error(exc, near=dest) from None
+        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint="check the URL and the credentials in the environment") from None
+
+
+def _source_fs(url: str) -> tuple[Any, str]:
+    try:
+        found: tuple[Any, str] = fsspec.core.url_to_fs(url)
+        return found
+    except ImportError as exc:
+        raise errors.ConfigError(
+            f"{_shown(url)} needs a package that is not installed: {exc.name or exc}", hint="pip install 'pivot[gcs]' for gs://; s3fs comes with pivot"
+        ) from None
+    except (ValueError, TypeError) as exc:
+        raise errors.InputError(f"{_shown(url)}: not a URL pivot can read ({exc})", hint="use s3://, gs://, https:// or a local path") from None
+
+
+def _version(info: Mapping[str, Any]) -> tuple[Any, str]:
+    """A file's size and what changes whenever its content does, as the store reports it."""
+    for key in ("ETag", "etag", "md5Hash", "crc32c", "mtime", "LastModified", "Last-Modified", "last_modified", "updated"):
+        if info.get(key) is not None:
+            return info.get("size"), f"{key}={info[key]}"
+    return info.get("size"), ""
+
+
+def _shown(url: str) -> str:
+    """The URL without a password in it."""
+    head, sep, rest = url.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        return f"{head}://***@{rest.split('@', 1)[1]}"
+    return url

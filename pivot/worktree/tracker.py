@@ -29,9 +29,15 @@ class TrackReport:
     memo_error: errors.PivotError | None = None  # done, but the stat memo could not be kept
 
 
-def track(proj: project.Project, paths: Sequence[str], stages: Mapping[str, Stage] | None = None) -> TrackReport:
+def track(
+    proj: project.Project,
+    paths: Sequence[str],
+    stages: Mapping[str, Stage] | None = None,
+    sources: Mapping[str, tracking.Source] | None = None,
+) -> TrackReport:
     """Track project-relative `paths` (files or directories); `stages` are the pipeline's, when the
-    caller knows them already (`pivot import-dvc`, whose pipeline need not load yet)."""
+    caller knows them already (`pivot import-dvc`, whose pipeline need not load yet); `sources`,
+    where imported paths came from (`pivot import-url`)."""
     relpaths = list(dict.fromkeys(paths))
     _check_disjoint(relpaths)
     # Outputs are declared in the stage functions, so the pipeline is loaded (not its graph:
@@ -47,7 +53,7 @@ def track(proj: project.Project, paths: Sequence[str], stages: Mapping[str, Stag
         ws = workspace.open_workspace(proj)
         try:
             for path in relpaths:
-                result = tracking.track(ws, path)
+                result = tracking.track(ws, path, (sources or {}).get(path))
                 done.append(TrackedPath(result, tracking.committed_to_git(proj, path)))
                 if result.written:
                     to_add.append(result.tracked.pvt)

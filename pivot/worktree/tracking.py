@@ -46,12 +46,21 @@ _RESERVED = (project.PIVOT_DIR, ".git", project.PIPELINE_FILE)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class Source:
+    """Where imported data came from (`pivot import-url`), and how it was when it was fetched."""
+
+    url: str
+    checksum: str  # of the source's listing (size, etag or mtime of each file): what `pivot update` compares
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class Tracked:
     """One .pvt file and the data it names."""
 
     path: str  # project-relative path of the data
     pvt: str  # project-relative path of the .pvt file
     info: HashInfo
+    source: Source | None = None  # imported data only
 
 
 class State(enum.Enum):
@@ -86,24 +95,14 @@ def pvt_of(path: str) -> str:
 
 def from_user(proj: project.Project, raw: str, cwd: str | None = None) -> str:
     """A path typed on the command line (relative to `cwd`) as a project-relative path."""
-    what = f"pivot track {raw}"
-    if not raw or not raw.strip():
-        return project.normalize(raw, what=what)  # raises: empty
-    absolute = os.path.normpath(os.path.join(cwd or os.getcwd(), raw))
-    relative = os.path.relpath(absolute, proj.root)
-    if relative == os.curdir:
-        return project.normalize(relative, what=what)  # raises: the project root
-    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        raise errors.PathError(
-            f"{what}: '{raw}' is outside the project ({proj.root})",
-            hint="move or copy the data into the project directory, then track it there",
-        )
-    return project.normalize(relative.replace(os.sep, "/"), what=what)
+    hint = "move or copy the data into the project directory, then track it there"
+    return project.from_user(proj.root, raw, cwd, what=f"pivot track {raw}", hint=hint)
 
 
-def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage]) -> None:
-    """Raise an `InputError` unless `path` may be tracked: it exists, belongs to no stage, pivot
-    or git, and overlaps no other tracked path."""
+def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage], *, must_exist: bool = True) -> None:
+    """Raise an `InputError` unless `path` may be tracked: it exists (unless not `must_exist`:
+    data about to be imported there), belongs to no stage, pivot or git, and overlaps no other
+    tracked path."""
     if any(project.is_within(path, reserved) for reserved in _RESERVED) or path.endswith(PVT_SUFFIX):
         raise errors.PathError(
             f"cannot track '{path}': it belongs to pivot or git", hint="track your data files and directories"
@@ -118,7 +117,7 @@ def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage
                     hint=f"stage outputs are cached by 'pivot run' already; track only raw inputs "
                     f"(to share '{out}', use pivot push/pull)",
                 )
-    if not os.path.exists(proj.abspath(path)):  # a dangling symlink has no data either
+    if must_exist and not os.path.exists(proj.abspath(path)):  # a dangling symlink has no data either
         raise errors.PathError(f"cannot track '{path}': no such file or directory", hint="check the path")
     parent = posixpath.dirname(path)
     owner = tracked_by(proj, parent) if parent else None  # its own .pvt may be damaged: not read
@@ -136,8 +135,9 @@ def check_trackable(proj: project.Project, path: str, stages: Mapping[str, Stage
             )
 
 
-def track(ws: Workspace, path: str) -> TrackResult:
-    """Hash `path`, add it to the cache and write its .pvt (only when the content changed).
+def track(ws: Workspace, path: str, source: Source | None = None) -> TrackResult:
+    """Hash `path`, add it to the cache and write its .pvt (only when the content changed);
+    `source`: where it was imported from (data tracked again by hand has none).
 
     Call `check_trackable` first. Objects go in before the .pvt names them, so a crash leaves at
     worst an unreferenced object, never a .pvt naming something the cache lacks.
@@ -147,7 +147,7 @@ def track(ws: Workspace, path: str) -> TrackResult:
     previous = _read_quietly(proj, pvt)
     hashed = ws.hasher.hash_path(proj.abspath(path))
     ws.cache.add(proj.abspath(path), hashed)
-    tracked = Tracked(path, pvt, hashed.info)
+    tracked = Tracked(path, pvt, hashed.info, source)
     text = render(tracked)
     target = proj.abspath(pvt)
     try:
@@ -160,7 +160,8 @@ def track(ws: Workspace, path: str) -> TrackResult:
 
 
 def render(tracked: Tracked) -> str:
-    """The canonical .pvt text: sorted keys `hash, nfiles (directories), path, size`."""
+    """The canonical .pvt text: sorted keys `hash, nfiles (directories), path, size`, and
+    `source: {checksum, url}` for imported data."""
     data: dict[str, Any] = {
         "hash": tracked.info.oid,
         "path": posixpath.basename(tracked.path),
@@ -168,6 +169,8 @@ def render(tracked: Tracked) -> str:
     }
     if tracked.info.nfiles is not None:
         data["nfiles"] = tracked.info.nfiles
+    if tracked.source is not None:
+        data["source"] = {"checksum": tracked.source.checksum, "url": tracked.source.url}
     return yamlio.dump(data)
 
 
@@ -204,7 +207,17 @@ def parse(pvt: str, blob: bytes) -> Tracked:
     if nfiles is None and oid.endswith(hashing.DIR_SUFFIX):
         raise _damaged(pvt, "'nfiles' is missing for a directory")
     path = project.normalize(posixpath.join(posixpath.dirname(pvt), name), what=pvt)
-    return Tracked(path, pvt, HashInfo(oid, size, nfiles))
+    return Tracked(path, pvt, HashInfo(oid, size, nfiles), _source(pvt, data.get("source")))
+
+
+def _source(pvt: str, data: object) -> Source | None:
+    if data is None:
+        return None
+    url = data.get("url") if isinstance(data, Mapping) else None
+    checksum = data.get("checksum") if isinstance(data, Mapping) else None
+    if not isinstance(url, str) or not url or not isinstance(checksum, str):
+        raise _damaged(pvt, "'source' must be a mapping with 'url' and 'checksum' (data imported with pivot import-url)")
+    return Source(url, checksum)
 
 
 def _is_count(value: object) -> bool:

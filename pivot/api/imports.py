@@ -1,0 +1,128 @@
+"""`pivot import-url URL [PATH]` and `pivot update [PATH...]`: data from outside the project (an
+object store, a web server, another directory), tracked like `pivot track` data with where it
+came from, as DVC's `dvc import-url` and `dvc update` do.
+
+The `.pvt` file records the URL and a checksum of the source as it was when fetched (each file's
+name, size and etag or modification time: `pivot.remote.fs.source_checksum`). `update` asks the
+source again and fetches only when that checksum changed. A download goes to a temp directory in
+`.pivot/tmp` and replaces the data only once it is whole, so a failed one leaves the data and its
+`.pvt` as they were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import pathlib
+import posixpath
+import shutil
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pivot import errors
+from pivot.base import project as project_mod
+from pivot.worktree import tracking
+
+if TYPE_CHECKING:
+    from pivot.api.project import Project
+    from pivot.worktree.tracker import TrackReport
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Imported:
+    """One imported path: fetched (or found unchanged at its source), and the files to commit."""
+
+    path: str  # project-relative
+    url: str
+    fetched: bool  # False: the source had not changed (`pivot update`)
+    to_add: tuple[str, ...] = ()  # the .pvt and .gitignore files to `git add`
+
+
+def import_url(proj: Project, url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path | None = None) -> Imported:
+    """Fetch `url` into `out` (relative to `cwd`; default: the URL's last name there) and track it
+    with its source. An existing `out` is replaced only with `force`."""
+    path = _relative(proj, out or posixpath.basename(url.rstrip("/")), cwd or proj.root, url)
+    target = proj.paths.abspath(path)
+    if os.path.lexists(target) and not force:
+        raise errors.PathError(f"{path} exists", hint=f"import to another PATH, or replace it: pivot import-url -f {url} {path}")
+    _check_trackable(proj, path)
+    return _fetch(proj, path, url)
+
+
+def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
+    """Fetch again each imported path of `paths` (default: every imported path) whose source
+    changed since; the others are left as they are."""
+    here = cwd or proj.root
+    if paths:
+        chosen = [_imported(proj, _relative(proj, raw, here, raw)) for raw in paths]  # every name checked first
+    else:
+        chosen = [t for t in tracking.find(proj.paths) if t.source is not None]
+    from pivot.remote import fs
+
+    done = []
+    for tracked in chosen:
+        source = tracked.source
+        if source is None:  # every chosen path has one (see _imported)
+            continue
+        if fs.source_checksum(source.url) == source.checksum:
+            done.append(Imported(tracked.path, source.url, fetched=False))
+        else:
+            done.append(_fetch(proj, tracked.path, source.url))
+    return done
+
+
+def _fetch(proj: Project, path: str, url: str) -> Imported:
+    """Download `url` beside the project, put it at `path` once whole, and track it."""
+    from pivot.remote import fs
+    from pivot.worktree import tracker
+
+    checksum = fs.source_checksum(url)  # before the download: a source changing meanwhile is fetched again next time
+    project_mod.ensure_dot_dir(proj.paths)
+    scratch = proj.paths.tmp_dir / "imports"
+    scratch.mkdir(parents=True, exist_ok=True)
+    landing = pathlib.Path(_fresh_dir(scratch)) / "data"
+    try:
+        fs.fetch_source(url, landing)
+        target = proj.paths.abspath(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(landing, target)
+    finally:
+        shutil.rmtree(landing.parent, ignore_errors=True)
+    report: TrackReport = tracker.track(proj.paths, [path], sources={path: tracking.Source(url, checksum)})
+    return Imported(path, url, fetched=True, to_add=report.to_add)
+
+
+def _replace(new: pathlib.Path, target: pathlib.Path) -> None:
+    """Put `new` at `target`: a file by one rename, a directory after the old one is gone."""
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif os.path.lexists(target) and new.is_dir():
+        target.unlink()
+    os.replace(new, target)
+
+
+def _fresh_dir(parent: pathlib.Path) -> str:
+    import tempfile
+
+    return tempfile.mkdtemp(dir=parent, prefix="fetch-")
+
+
+def _check_trackable(proj: Project, path: str) -> None:
+    stages = proj.load_pipeline(check_sources=False, code=False).pipeline.stages if proj.paths.has_pipeline() else {}
+    tracking.check_trackable(proj.paths, path, stages, must_exist=False)
+
+
+def _imported(proj: Project, path: str) -> tracking.Tracked:
+    try:
+        tracked = tracking.read(proj.paths, tracking.pvt_of(path))
+    except errors.PathError:
+        raise errors.PathError(f"{path} is not imported data (no {tracking.pvt_of(path)})", hint="import it first: pivot import-url URL PATH") from None
+    if tracked.source is None:
+        raise errors.PathError(
+            f"{path} is tracked data, not imported: it has no source to update from", hint=f"track a new version by hand: pivot track {path}"
+        )
+    return tracked
+
+
+def _relative(proj: Project, raw: str, cwd: pathlib.Path, what: str) -> str:
+    return project_mod.from_user(proj.root, raw, cwd, what=f"pivot import-url {what}")

@@ -1,0 +1,46 @@
+"""`pivot import-url URL [PATH]` and `pivot update [PATH...]`: data from outside the project,
+tracked with its source (pivot.api.imports); this module parses and prints."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import click
+
+from pivot.api.imports import Imported
+from pivot.cli import common
+
+
+@click.command(name="import-url")
+@click.argument("url")
+@click.argument("path", required=False)
+@click.option("-f", "--force", is_flag=True, help="Replace PATH if it exists.")
+def import_url(url: str, path: str | None, force: bool) -> None:
+    """Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default:
+    its last name, here), cache it and write PATH.pvt with the source, as `dvc import-url`.
+    `pivot update` fetches it again when the source changes; credentials come from the environment."""
+    _show(common.api().import_url(url, path, force=force, cwd=pathlib.Path.cwd()))
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+def update(paths: tuple[str, ...]) -> None:
+    """Fetch again each imported PATH (default: every one) whose source changed since it was
+    fetched, as `dvc update`; the others are left alone."""
+    done = common.api().update(paths, cwd=pathlib.Path.cwd())
+    if not done:
+        click.echo("No imported data here (pivot import-url URL PATH imports some).")
+    for item in done:
+        _show(item)
+
+
+def _show(item: Imported) -> None:
+    if not item.fetched:
+        click.echo(f"{item.path}: up to date with {item.url}")
+        return
+    click.echo(f"{item.path}: fetched from {item.url}")
+    if item.to_add:
+        root = common.api().root
+        shown = " ".join(os.path.relpath(root / p, os.getcwd()) for p in item.to_add)
+        click.echo(f"To commit: git add {shown}")

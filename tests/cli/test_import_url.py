@@ -1,0 +1,128 @@
+"""`pivot import-url URL [PATH]` and `pivot update`: data from a directory elsewhere or an HTTP
+server on 127.0.0.1, tracked with its source; fetched again only when the source changed, and a
+failed fetch leaves the data and its .pvt as they were."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import pathlib
+import threading
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from conftest import assert_clean_error
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def source(tmp_path) -> pathlib.Path:
+    """Data outside the project: a file and a directory with a subdirectory."""
+    root = tmp_path / "elsewhere"
+    (root / "images" / "cats").mkdir(parents=True)
+    (root / "labels.csv").write_text("id,label\n1,cat\n")
+    (root / "images" / "a.png").write_bytes(b"\x89PNG a")
+    (root / "images" / "cats" / "b.png").write_bytes(b"\x89PNG b")
+    return root
+
+
+@pytest.fixture
+def proj(project, pivot) -> pathlib.Path:
+    root = project({"pivot.yaml": "stages: {}\n"})
+    ok(pivot("init"))
+    return root
+
+
+@pytest.fixture
+def web(source) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 serving `source` (with Last-Modified, as most servers send)."""
+    handler = functools.partial(_Quiet, directory=os.fspath(source))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _pvt(root: pathlib.Path, path: str) -> dict:
+    return yaml.safe_load((root / f"{path}.pvt").read_text())
+
+
+def test_a_file_and_a_directory_are_fetched_cached_and_recorded_with_their_source(proj, pivot, source):
+    out = ok(pivot("import-url", str(source / "labels.csv")))
+    assert out.startswith(f"labels.csv: fetched from {source / 'labels.csv'}\nTo commit: git add labels.csv.pvt .gitignore")
+    assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
+    assert _pvt(proj, "labels.csv")["source"]["url"] == str(source / "labels.csv")
+    ok(pivot("import-url", str(source / "images"), "data/images"))
+    assert sorted(p.relative_to(proj / "data/images").as_posix() for p in (proj / "data/images").rglob("*.png")) == ["a.png", "cats/b.png"]
+    assert _pvt(proj, "data/images")["nfiles"] == 2
+    assert "data/images" in (proj / "data" / ".gitignore").read_text() or "/images" in (proj / "data" / ".gitignore").read_text()
+    (proj / "labels.csv").unlink()
+    ok(pivot("checkout"))  # like any tracked data: back from the cache
+    assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
+
+
+def test_update_fetches_only_what_changed_at_its_source(proj, pivot, source):
+    ok(pivot("import-url", str(source / "labels.csv")))
+    ok(pivot("import-url", str(source / "images")))
+    assert ok(pivot("update")) == (
+        f"images: up to date with {source / 'images'}\nlabels.csv: up to date with {source / 'labels.csv'}\n"
+    )
+    (source / "images" / "cats" / "c.png").write_bytes(b"\x89PNG c")
+    out = ok(pivot("update"))
+    assert f"images: fetched from {source / 'images'}" in out and "labels.csv: up to date" in out
+    assert (proj / "images" / "cats" / "c.png").exists() and _pvt(proj, "images")["nfiles"] == 3
+    assert ok(pivot("update", "labels.csv")).startswith("labels.csv: up to date")
+
+
+def test_over_http_and_again_when_the_server_says_it_changed(proj, pivot, web, source):
+    ok(pivot("import-url", f"{web}/labels.csv", "labels.csv"))
+    assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
+    assert ok(pivot("update")).startswith("labels.csv: up to date")
+    (source / "labels.csv").write_text("id,label\n1,dog\n")
+    os.utime(source / "labels.csv", (1_900_000_000, 1_900_000_000))  # the server's Last-Modified moves
+    assert ok(pivot("update")).startswith("labels.csv: fetched from")
+    assert (proj / "labels.csv").read_text() == "id,label\n1,dog\n"
+
+
+def test_a_failed_fetch_leaves_the_data_and_its_pvt_as_they_were(proj, pivot, source):
+    ok(pivot("import-url", str(source / "labels.csv")))
+    before = (proj / "labels.csv.pvt").read_text()
+    (source / "labels.csv").unlink()
+    assert_clean_error(pivot("update"), "there is nothing there")
+    assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
+    assert (proj / "labels.csv.pvt").read_text() == before
+    assert not list((proj / ".pivot" / "tmp" / "imports").iterdir())  # no half-fetched data left
+
+
+def test_bad_input_is_refused_before_anything_is_fetched(proj, pivot, source):
+    (proj / "mine.csv").write_text("keep me\n")
+    assert_clean_error(pivot("import-url", str(source / "labels.csv"), "mine.csv"), "mine.csv exists", "-f")
+    assert (proj / "mine.csv").read_text() == "keep me\n"
+    ok(pivot("import-url", "-f", str(source / "labels.csv"), "mine.csv"))
+    assert (proj / "mine.csv").read_text() == "id,label\n1,cat\n"
+    assert_clean_error(pivot("import-url", str(source / "nothing.csv")), "there is nothing there")
+    assert_clean_error(pivot("import-url", str(source / "labels.csv"), ".pivot/x"), "belongs to pivot or git")
+    assert_clean_error(pivot("update", "nothing.csv"), "nothing.csv is not imported data")
+    (proj / "raw.txt").write_text("r\n")
+    ok(pivot("track", "raw.txt"))
+    assert_clean_error(pivot("update", "raw.txt"), "raw.txt is tracked data, not imported")
+
+
+def test_a_damaged_source_in_a_pvt_names_the_file(proj, pivot, source):
+    ok(pivot("import-url", str(source / "labels.csv")))
+    text = (proj / "labels.csv.pvt").read_text()
+    (proj / "labels.csv.pvt").write_text(text.replace("  url:", "  where:"))
+    assert_clean_error(pivot("update"), "labels.csv.pvt: 'source' must be a mapping with 'url' and 'checksum'")
