@@ -51,7 +51,7 @@ def import_url(proj: Project, url: str, out: str | None = None, *, force: bool =
 
 def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
     """Fetch again each imported path of `paths` (default: every imported path) whose source
-    changed since; the others are left as they are."""
+    changed since, or that is missing here; the others are left as they are."""
     here = cwd or proj.root
     if paths:
         chosen = [_imported(proj, _relative(proj, raw, here, raw)) for raw in paths]  # every name checked first
@@ -64,7 +64,8 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
         source = tracked.source
         if source is None:  # every chosen path has one (see _imported)
             continue
-        if fs.source_checksum(source.url) == source.checksum:
+        present = os.path.lexists(proj.paths.abspath(tracked.path))
+        if present and fs.source_checksum(source.url) == source.checksum:
             done.append(Imported(tracked.path, source.url, fetched=False))
         else:
             done.append(_fetch(proj, tracked.path, source.url))

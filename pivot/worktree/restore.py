@@ -15,6 +15,7 @@ from pivot.storage.hashing import Hashed
 from pivot.worktree.workspace import Workspace
 
 if TYPE_CHECKING:
+    from pivot.base import project
     from pivot.worktree import references
 
 
@@ -84,25 +85,36 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
     return CheckoutResult(restored, current, tuple(problems))
 
 
-def _remake(ref: references.Reference) -> str:
+def _remake(ref: references.Reference, proj: project.Project) -> str:
     """A command that makes the object again, as the user types it (not the internal source tag)."""
     kind, _, name = ref.source.partition(":")
     if kind == "stage":
         return f"rerun its stage: 'pivot run -f {name}'"
+    if _imported(proj, name):
+        return f"fetch it from its source: 'pivot update {ref.path}'"
     return f"track it again: 'pivot track {ref.path}'"
+
+
+def _imported(proj: project.Project, pvt: str) -> bool:
+    from pivot.worktree import tracking
+
+    try:
+        return tracking.read(proj, pvt).source is not None
+    except errors.InputError:
+        return False
 
 
 def _unavailable(ws: Workspace, ref: references.Reference, path: os.PathLike[str]) -> str:
     """Why `ref` cannot be restored; a damaged object (an edit written through a hardlink or
     symlink of the output) is removed, the edited workspace file kept as a plain file."""
     if not ws.cache.exists(ref.oid):
-        return f"{ref.path}: not in the local cache (run 'pivot pull', or {_remake(ref)})"
+        return f"{ref.path}: not in the local cache (run 'pivot pull', or {_remake(ref, ws.project)})"
     _drop(ws, ref.oid, path)
     kept = " and your edited file kept" if os.path.lexists(path) else ""
     return (
         f"{ref.path}: its cached copy was modified in place through a hardlink or symlink and no "
         f"longer matches its hash; it was removed from the cache{kept} "
-        f"({_remake(ref)} to store the output anew, or run 'pivot pull')"
+        f"({_remake(ref, ws.project)} to store the output anew, or run 'pivot pull')"
     )
 
 

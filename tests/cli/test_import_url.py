@@ -126,3 +126,19 @@ def test_a_damaged_source_in_a_pvt_names_the_file(proj, pivot, source):
     text = (proj / "labels.csv.pvt").read_text()
     (proj / "labels.csv.pvt").write_text(text.replace("  url:", "  where:"))
     assert_clean_error(pivot("update"), "labels.csv.pvt: 'source' must be a mapping with 'url' and 'checksum'")
+
+
+def test_a_clone_without_the_data_is_told_to_update_and_update_fetches_it(proj, pivot, source, tmp_path, monkeypatch):
+    import subprocess
+
+    ok(pivot("import-url", str(source / "labels.csv")))
+    subprocess.run(["git", "init", "-q"], cwd=proj, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=proj, check=True)
+    subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "data"], cwd=proj, check=True)
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(proj), str(clone)], check=True)
+    monkeypatch.chdir(clone)  # no cache, no remote: only the source has the bytes
+    result = pivot("checkout")
+    assert result.exit_code == 1 and "fetch it from its source: 'pivot update labels.csv'" in result.output
+    assert ok(pivot("update")).startswith("labels.csv: fetched from")  # missing here, though the source is unchanged
+    assert (clone / "labels.csv").read_text() == "id,label\n1,cat\n"
