@@ -417,8 +417,13 @@ def fetch_source(url: str, dest: pathlib.Path) -> None:
 
 
 def _source_fs(url: str) -> tuple[Any, str]:
+    # A fresh client that never answers from an earlier listing: `update` must see the source now,
+    # also in a long-lived process (the library) that imported it before.
+    options: dict[str, Any] = {"skip_instance_cache": True}
+    if url.partition("://")[0] in _LISTING_CACHES:
+        options["use_listings_cache"] = False
     try:
-        found: tuple[Any, str] = fsspec.core.url_to_fs(url)
+        found: tuple[Any, str] = fsspec.core.url_to_fs(url, **options)
         return found
     except ImportError as exc:
         raise errors.ConfigError(
