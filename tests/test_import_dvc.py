@@ -292,3 +292,16 @@ def test_data_is_tracked_even_when_the_converted_pipeline_does_not_load_yet(dvc_
     assert result.exit_code == 0, result.output
     assert (dvc_project / "data/data.txt.pvt").is_file()
     assert_clean_error(pivot("run"), "params.yaml' does not exist")
+
+
+def test_a_dvc_import_url_file_is_tracked_and_says_how_to_keep_its_source(project, pivot):
+    root = project({"dvc.yaml": "stages: {}\n"})
+    text = "id,label\n"
+    md5 = _md5(text)
+    write_files(root, {f".dvc/cache/files/md5/{md5[:2]}/{md5[2:]}": text})
+    body = f"md5: abc\nfrozen: true\ndeps:\n- etag: '0x1'\n  path: https://example.com/labels.csv\nouts:\n- md5: {md5}\n  size: {len(text)}\n  path: labels.csv\n"
+    write_files(root, {"data/labels.csv.dvc": body})
+    result = pivot("import-dvc", "--force")
+    assert result.exit_code == 0, result.output
+    assert (root / "data/labels.csv").read_text() == text
+    assert "pivot import-url -f https://example.com/labels.csv data/labels.csv" in result.output

@@ -74,10 +74,17 @@ def _note_keys(doc: yamldoc.Document, rel: str, data: Mapping[str, Any], notes: 
     deps = data.get("deps") or []
     repos = [dep["repo"]["url"] for dep in deps if isinstance(dep, Mapping) and isinstance(dep.get("repo"), Mapping) and "url" in dep["repo"]]
     if repos:
-        reason = f"imported from {repos[0]} (`dvc import`): tracked as the data is now; `dvc update` has no pivot equivalent"
+        reason = f"imported from {repos[0]} (`dvc import`): tracked as the data is now; pivot cannot update it from that repository"
         notes.append(Note(doc.where(("deps",)), rel, reason))
     elif deps:
-        notes.append(Note(doc.where(("deps",)), rel, "`deps` (a URL import or a DVC 1 stage) has no pivot equivalent: tracked as the data is now"))
+        urls = [dep["path"] for dep in deps if isinstance(dep, Mapping) and isinstance(dep.get("path"), str) and "://" in dep["path"]]
+        outs = [out.get("path") for out in data.get("outs") or [] if isinstance(out, Mapping)]
+        if urls and len(outs) == 1 and isinstance(outs[0], str):
+            target = posixpath.join(posixpath.dirname(rel), outs[0])
+            reason = f"imported from {urls[0]} (`dvc import-url`): tracked as the data is now; to update it from there, import it again: pivot import-url -f {urls[0]} {target}"
+        else:
+            reason = "`deps` (a URL import or a DVC 1 stage) has no pivot equivalent: tracked as the data is now"
+        notes.append(Note(doc.where(("deps",)), rel, reason))
 
 
 def _out(root: pathlib.Path, doc: yamldoc.Document, rel: str, out: Any, index: int, notes: list[Note]) -> Planned | None:
