@@ -391,12 +391,7 @@ def source_checksum(url: str) -> str:
     size and its etag (object stores, HTTP) or modification time (a filesystem). Credentials come
     from the environment, as for any tool using the storage library."""
     fs, path = _source_fs(url)
-    try:
-        entries = fs.find(path, detail=True, withdirs=False) if fs.isdir(path) else {path: fs.info(path)}
-    except FileNotFoundError:
-        raise errors.PathError(f"{_shown(url)}: there is nothing there", hint="check the URL (pivot import-url URL [PATH])") from None
-    except OSError as exc:
-        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint="check the URL and the credentials in the environment") from None
+    entries: Mapping[str, Mapping[str, Any]] = _at_source(url, lambda: _listing(fs, path))
     if not entries:
         raise errors.PathError(f"{_shown(url)}: an empty directory", hint="import a file, or a directory that holds some")
     listing = sorted((str(name)[len(path) :], _version(info)) for name, info in entries.items())
@@ -406,14 +401,37 @@ def source_checksum(url: str) -> str:
 def fetch_source(url: str, dest: pathlib.Path) -> None:
     """Download the file or directory at `url` to `dest`, which must not exist."""
     fs, path = _source_fs(url)
+    _at_source(url, lambda: fs.get(path, os.fspath(dest), recursive=_is_dir(fs, path)), dest)
+
+
+def _listing(fs: Any, path: str) -> Mapping[str, Mapping[str, Any]]:
+    if _is_dir(fs, path):
+        found: Mapping[str, Mapping[str, Any]] = fs.find(path, detail=True, withdirs=False)
+        return found
+    return {path: fs.info(path)}
+
+
+def _is_dir(fs: Any, path: str) -> bool:
+    """From one metadata request: `isdir` on HTTP would download the whole file to look for links."""
+    return bool(fs.info(path).get("type") == "directory")
+
+
+def _at_source(url: str, call: Callable[[], R], dest: pathlib.Path | None = None) -> R:
+    """`call()`, its failure told as the source's: missing, the disk full, or what the storage
+    library or the network said (never its traceback)."""
     try:
-        fs.get(path, os.fspath(dest), recursive=fs.isdir(path))
+        return call()
     except FileNotFoundError:
         raise errors.PathError(f"{_shown(url)}: there is nothing there", hint="check the URL (pivot import-url URL [PATH])") from None
     except OSError as exc:
-        if diskfull.is_full(exc):
+        if dest is not None and diskfull.is_full(exc):
             raise diskfull.from_os_error(exc, near=dest) from None
-        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint="check the URL and the credentials in the environment") from None
+        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint=_SOURCE_HINT) from None
+    except Exception as exc:  # the storage library's own errors (aiohttp, botocore): this is its boundary
+        raise errors.TransferError(f"{_shown(url)}: {failures.describe(exc, {}, url)}", hint=_SOURCE_HINT) from None
+
+
+_SOURCE_HINT = "check the URL, the network and the credentials in the environment, then run the command again"
 
 
 def _source_fs(url: str) -> tuple[Any, str]:

@@ -142,3 +142,48 @@ def test_a_clone_without_the_data_is_told_to_update_and_update_fetches_it(proj, 
     assert result.exit_code == 1 and "fetch it from its source: 'pivot update labels.csv'" in result.output
     assert ok(pivot("update")).startswith("labels.csv: fetched from")  # missing here, though the source is unchanged
     assert (clone / "labels.csv").read_text() == "id,label\n1,cat\n"
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """Serves one file, whose Last-Modified moves when `cut` is set, and then breaks off the body."""
+
+    body = b"id,label\n1,cat\n"
+    cut = False
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _head(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body) * (1000 if self.cut else 1)))
+        self.send_header("Last-Modified", "Mon, 07 Dec 2026 00:00:00 GMT" if self.cut else "Sun, 06 Dec 2026 00:00:00 GMT")
+        self.end_headers()
+
+    def do_HEAD(self) -> None:
+        self._head()
+
+    def do_GET(self) -> None:
+        self._head()
+        self.wfile.write(self.body)  # short of the length announced once `cut`: the server died mid-way
+        self.wfile.flush()
+        self.close_connection = True
+
+
+def test_a_download_broken_off_midway_changes_nothing(proj, pivot):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/labels.csv"
+        ok(pivot("import-url", url))
+        before = (proj / "labels.csv.pvt").read_text()
+        _Flaky.cut = True
+        result = pivot("update")
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "labels.csv" in result.output and "not completed" in result.output
+        assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
+        assert (proj / "labels.csv.pvt").read_text() == before
+        assert not list((proj / ".pivot" / "tmp" / "imports").iterdir())
+    finally:
+        _Flaky.cut = False
+        server.shutdown()
+        server.server_close()
