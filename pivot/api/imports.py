@@ -49,6 +49,14 @@ def import_url(proj: Project, url: str, out: str | None = None, *, force: bool =
     return _fetch(proj, path, url)
 
 
+def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
+    """What `import_url` would fetch from `url`: (name, size, is a directory) per entry, or per
+    file below it with `recursive` (see `pivot.remote.fs.list_source`)."""
+    from pivot.remote import fs
+
+    return fs.list_source(url, recursive=recursive)
+
+
 def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
     """Fetch again each imported path of `paths` (default: every imported path) whose source
     changed since, or that is missing here; the others are left as they are."""

@@ -95,6 +95,12 @@ COMMANDS = {
         "Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default: "
         "its last name, here), cache it and write PATH.pvt with the source, as `dvc import-url`.",
     ),
+    "ls-url": Entry(
+        "pivot.cli.imports",
+        "ls_url",
+        "List what is at URL (s3://, gs://, https://, a local path), as `dvc ls-url`: each entry with its "
+        "size, directories ending in /; to see what `pivot import-url URL` would fetch.",
+    ),
     "update": Entry(
         "pivot.cli.imports",
         "update",

@@ -3,6 +3,7 @@ tracked with its source (pivot.api.imports); this module parses and prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 
@@ -33,6 +34,23 @@ def update(paths: tuple[str, ...]) -> None:
         click.echo("No imported data here (pivot import-url URL PATH imports some).")
     for item in done:
         _show(item)
+
+
+@click.command(name="ls-url")
+@click.argument("url")
+@click.option("-R", "--recursive", is_flag=True, help="Every file below URL, not only its entries.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def ls_url(url: str, recursive: bool, as_json: bool) -> None:
+    """List what is at URL (s3://, gs://, https://, a local path), as `dvc ls-url`: each entry with
+    its size, directories ending in /; to see what `pivot import-url URL` would fetch."""
+    from pivot.api import imports
+
+    found = imports.list_url(url, recursive=recursive)
+    if as_json:
+        click.echo(json.dumps([{"path": name, "size": size, "isdir": is_dir} for name, size, is_dir in found], indent=2))
+        return
+    for name, size, is_dir in found:
+        click.echo(f"{'' if is_dir or size is None else size:>12}  {name}{'/' if is_dir else ''}")
 
 
 def _show(item: Imported) -> None:

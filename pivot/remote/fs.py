@@ -18,6 +18,7 @@ import errno
 import functools
 import os
 import pathlib
+import posixpath
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -396,6 +397,25 @@ def source_checksum(url: str) -> str:
         raise errors.PathError(f"{_shown(url)}: an empty directory", hint="import a file, or a directory that holds some")
     listing = sorted((str(name)[len(path) :], _version(info)) for name, info in entries.items())
     return str(fsspec.utils.tokenize(listing))
+
+
+def list_source(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
+    """What is at `url`: (name relative to it, size, is a directory) for each entry, every file
+    below it with `recursive`; a file lists itself under its own name."""
+    fs, path = _source_fs(url)
+
+    def entries() -> list[tuple[str, int | None, bool]]:
+        if not _is_dir(fs, path):
+            return [(posixpath.basename(path.rstrip("/")), fs.info(path).get("size"), False)]
+        found = fs.find(path, detail=True, withdirs=False) if recursive else {i["name"]: i for i in fs.ls(path, detail=True)}
+        base = path.rstrip("/") + "/"
+        return sorted(
+            (str(name)[len(base) :] if str(name).startswith(base) else str(name), info.get("size"), info.get("type") == "directory")
+            for name, info in found.items()
+            if str(name).rstrip("/") != path.rstrip("/")
+        )
+
+    return _at_source(url, entries)
 
 
 def fetch_source(url: str, dest: pathlib.Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import pathlib
 import threading
@@ -187,3 +188,11 @@ def test_a_download_broken_off_midway_changes_nothing(proj, pivot):
         _Flaky.cut = False
         server.shutdown()
         server.server_close()
+
+
+def test_ls_url_lists_what_an_import_would_fetch(pivot, source, web):
+    assert ok(pivot("ls-url", str(source))).splitlines() == ["              images/", "          15  labels.csv"]
+    deep = ok(pivot("ls-url", "-R", "--json", str(source)))
+    assert [(e["path"], e["size"]) for e in json.loads(deep)] == [("images/a.png", 6), ("images/cats/b.png", 6), ("labels.csv", 15)]
+    assert ok(pivot("ls-url", f"{web}/labels.csv")).split() == ["15", "labels.csv"]
+    assert_clean_error(pivot("ls-url", str(source / "nothing")), "there is nothing there")
