@@ -45,7 +45,7 @@ def web(source) -> Iterator[str]:
     """An HTTP server on 127.0.0.1 serving `source` (with Last-Modified, as most servers send)."""
     handler = functools.partial(_Quiet, directory=os.fspath(source))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -172,7 +172,7 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
 
 def test_a_download_broken_off_midway_changes_nothing(proj, pivot):
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/labels.csv"
         ok(pivot("import-url", url))
