@@ -114,7 +114,7 @@ OWNERS = {
     "loky": ("pivot.executor.pool",),
     "distributed": ("pivot.executor.cluster",),
     "dask": ("pivot.executor.cluster",),
-    "fsspec": ("pivot.remote.fs",),
+    "fsspec": ("pivot.remote.fs", "pivot.remote.sources"),  # the cache remote; data imported from a URL
     "s3fs": ("pivot.remote.fs",),
     "gcsfs": ("pivot.remote.fs",),
     "click": ("pivot.cli",),

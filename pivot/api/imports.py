@@ -3,7 +3,7 @@ object store, a web server, another directory), tracked like `pivot track` data 
 came from, as DVC's `dvc import-url` and `dvc update` do.
 
 The `.pvt` file records the URL and a checksum of the source as it was when fetched (each file's
-name, size and etag or modification time: `pivot.remote.fs.source_checksum`). `update` asks the
+name, size and etag or modification time: `pivot.remote.sources.checksum`). `update` asks the
 source again and fetches only when that checksum changed. A download goes to a temp directory in
 `.pivot/tmp` and replaces the data only once it is whole, so a failed one leaves the data and its
 `.pvt` as they were.
@@ -51,10 +51,10 @@ def import_url(proj: Project, url: str, out: str | None = None, *, force: bool =
 
 def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
     """What `import_url` would fetch from `url`: (name, size, is a directory) per entry, or per
-    file below it with `recursive` (see `pivot.remote.fs.list_source`)."""
-    from pivot.remote import fs
+    file below it with `recursive` (see `pivot.remote.sources.listing`)."""
+    from pivot.remote import sources
 
-    return fs.list_source(url, recursive=recursive)
+    return sources.listing(url, recursive=recursive)
 
 
 def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
@@ -65,7 +65,7 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
         chosen = [_imported(proj, _relative(proj, raw, here, raw)) for raw in paths]  # every name checked first
     else:
         chosen = [t for t in tracking.find(proj.paths) if t.source is not None]
-    from pivot.remote import fs
+    from pivot.remote import sources
 
     done = []
     for tracked in chosen:
@@ -73,7 +73,7 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
         if source is None:  # every chosen path has one (see _imported)
             continue
         present = os.path.lexists(proj.paths.abspath(tracked.path))
-        if present and fs.source_checksum(source.url) == source.checksum:
+        if present and sources.checksum(source.url) == source.checksum:
             done.append(Imported(tracked.path, source.url, fetched=False))
         else:
             done.append(_fetch(proj, tracked.path, source.url))
@@ -82,16 +82,16 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
 
 def _fetch(proj: Project, path: str, url: str) -> Imported:
     """Download `url` beside the project, put it at `path` once whole, and track it."""
-    from pivot.remote import fs
+    from pivot.remote import sources
     from pivot.worktree import tracker
 
-    checksum = fs.source_checksum(url)  # before the download: a source changing meanwhile is fetched again next time
+    checksum = sources.checksum(url)  # before the download: a source changing meanwhile is fetched again next time
     project_mod.ensure_dot_dir(proj.paths)
     scratch = proj.paths.tmp_dir / "imports"
     scratch.mkdir(parents=True, exist_ok=True)
     landing = pathlib.Path(_fresh_dir(scratch)) / "data"
     try:
-        fs.fetch_source(url, landing)
+        sources.fetch(url, landing)
         target = proj.paths.abspath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _replace(landing, target)

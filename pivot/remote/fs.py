@@ -1,4 +1,5 @@
-"""A remote cache over any fsspec filesystem (the only module importing fsspec/s3fs/gcsfs):
+"""A remote cache over any fsspec filesystem (with `pivot.remote.sources`, for data imported from
+a URL, the only modules importing fsspec/s3fs/gcsfs):
 objects live at `<url>/files/<oid[:2]>/<oid[2:]>`, as in the local cache; run-cache entries at
 `<url>/runs/<key[:2]>/<key[2:]>`; packs of small files and their per-directory pointers at
 `<url>/packs/...` (their format: `pivot.remote.packs`); markers of pushes and gc runs in
@@ -18,7 +19,6 @@ import errno
 import functools
 import os
 import pathlib
-import posixpath
 import secrets
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -51,7 +51,7 @@ _OBJECT_STORES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "os
 _SHARDED_LISTING = frozenset({"s3", "s3a", "gs", "gcs"})
 _S3 = frozenset({"s3", "s3a"})  # large objects travel as `pivot.remote.s3io` shapes them
 _SHARDS = "0123456789abcdef"
-_LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
+LISTING_CACHES = frozenset({"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss"})
 
 
 class Remote:
@@ -362,7 +362,7 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
         # gcsfs's experimental zonal/HNS support probes each bucket's layout first (40-60 s of
         # stalls against an emulator); pivot's flat objects need none of it. Must precede import.
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
-    if spec.protocol in _LISTING_CACHES:
+    if spec.protocol in LISTING_CACHES:
         # A cached listing answers "what is missing" from the past: a push could then skip
         # objects deleted since. Every listing here must ask the remote.
         options.setdefault("use_listings_cache", False)
@@ -382,106 +382,3 @@ def _filesystem(spec: RemoteSpec) -> tuple[Any, str]:
             f"remote '{spec.name}' ({spec.shown_url}): {failures.describe(exc, spec.options, spec.url)}",
             hint=f"check its options: pivot remote list; options given: {spec_mod.redact(spec.options)}",
         ) from None
-
-
-# ---------------------------------------------------------------------- imported data (`pivot import-url`)
-
-
-def source_checksum(url: str) -> str:
-    """What the file or directory at `url` is now, as one string: each file's name under it, its
-    size and its etag (object stores, HTTP) or modification time (a filesystem). Credentials come
-    from the environment, as for any tool using the storage library."""
-    fs, path = _source_fs(url)
-    entries: Mapping[str, Mapping[str, Any]] = _at_source(url, lambda: _listing(fs, path))
-    if not entries:
-        raise errors.PathError(f"{_shown(url)}: an empty directory", hint="import a file, or a directory that holds some")
-    listing = sorted((str(name)[len(path) :], _version(info)) for name, info in entries.items())
-    return str(fsspec.utils.tokenize(listing))
-
-
-def list_source(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
-    """What is at `url`: (name relative to it, size, is a directory) for each entry, every file
-    below it with `recursive`; a file lists itself under its own name."""
-    fs, path = _source_fs(url)
-
-    def entries() -> list[tuple[str, int | None, bool]]:
-        if not _is_dir(fs, path):
-            return [(posixpath.basename(path.rstrip("/")), fs.info(path).get("size"), False)]
-        found = fs.find(path, detail=True, withdirs=False) if recursive else {i["name"]: i for i in fs.ls(path, detail=True)}
-        base = path.rstrip("/") + "/"
-        return sorted(
-            (str(name)[len(base) :] if str(name).startswith(base) else str(name), info.get("size"), info.get("type") == "directory")
-            for name, info in found.items()
-            if str(name).rstrip("/") != path.rstrip("/")
-        )
-
-    return _at_source(url, entries)
-
-
-def fetch_source(url: str, dest: pathlib.Path) -> None:
-    """Download the file or directory at `url` to `dest`, which must not exist."""
-    fs, path = _source_fs(url)
-    _at_source(url, lambda: fs.get(path, os.fspath(dest), recursive=_is_dir(fs, path)), dest)
-
-
-def _listing(fs: Any, path: str) -> Mapping[str, Mapping[str, Any]]:
-    if _is_dir(fs, path):
-        found: Mapping[str, Mapping[str, Any]] = fs.find(path, detail=True, withdirs=False)
-        return found
-    return {path: fs.info(path)}
-
-
-def _is_dir(fs: Any, path: str) -> bool:
-    """From one metadata request: `isdir` on HTTP would download the whole file to look for links."""
-    return bool(fs.info(path).get("type") == "directory")
-
-
-def _at_source(url: str, call: Callable[[], R], dest: pathlib.Path | None = None) -> R:
-    """`call()`, its failure told as the source's: missing, the disk full, or what the storage
-    library or the network said (never its traceback)."""
-    try:
-        return call()
-    except FileNotFoundError:
-        raise errors.PathError(f"{_shown(url)}: there is nothing there", hint="check the URL (pivot import-url URL [PATH])") from None
-    except OSError as exc:
-        if dest is not None and diskfull.is_full(exc):
-            raise diskfull.from_os_error(exc, near=dest) from None
-        raise errors.TransferError(f"{_shown(url)}: {exc.strerror or exc}", hint=_SOURCE_HINT) from None
-    except Exception as exc:  # the storage library's own errors (aiohttp, botocore): this is its boundary
-        raise errors.TransferError(f"{_shown(url)}: {failures.describe(exc, {}, url)}", hint=_SOURCE_HINT) from None
-
-
-_SOURCE_HINT = "check the URL, the network and the credentials in the environment, then run the command again"
-
-
-def _source_fs(url: str) -> tuple[Any, str]:
-    # A fresh client that never answers from an earlier listing: `update` must see the source now,
-    # also in a long-lived process (the library) that imported it before.
-    options: dict[str, Any] = {"skip_instance_cache": True}
-    if url.partition("://")[0] in _LISTING_CACHES:
-        options["use_listings_cache"] = False
-    try:
-        found: tuple[Any, str] = fsspec.core.url_to_fs(url, **options)
-        return found
-    except ImportError as exc:
-        raise errors.ConfigError(
-            f"{_shown(url)} needs a package that is not installed: {exc.name or exc}", hint="pip install 'pivot[gcs]' for gs://; s3fs comes with pivot"
-        ) from None
-    except (ValueError, TypeError) as exc:
-        raise errors.InputError(f"{_shown(url)}: not a URL pivot can read ({exc})", hint="use s3://, gs://, https:// or a local path") from None
-
-
-def _version(info: Mapping[str, Any]) -> tuple[Any, str]:
-    """A file's size and what changes whenever its content does, as the store reports it."""
-    for key in ("ETag", "etag", "md5Hash", "crc32c", "mtime", "LastModified", "Last-Modified", "last_modified", "updated"):
-        if info.get(key) is not None:
-            return info.get("size"), f"{key}={info[key]}"
-    return info.get("size"), ""
-
-
-def _shown(url: str) -> str:
-    """The URL without a password in it."""
-    head, sep, rest = url.partition("://")
-    if sep and "@" in rest.split("/", 1)[0]:
-        return f"{head}://***@{rest.split('@', 1)[1]}"
-    return url
