@@ -41,12 +41,13 @@ class Imported:
 def import_url(proj: Project, url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path | None = None) -> Imported:
     """Fetch `url` into `out` (relative to `cwd`; default: the URL's last name there) and track it
     with its source. An existing `out` is replaced only with `force`."""
-    path = _relative(proj, out or posixpath.basename(url.rstrip("/")), cwd or proj.root, url)
+    here = cwd or proj.root
+    path = _relative(proj, out or posixpath.basename(url.rstrip("/")), here, url)
     target = proj.paths.abspath(path)
     if os.path.lexists(target) and not force:
         raise errors.PathError(f"{path} exists", hint=f"import to another PATH, or replace it: pivot import-url -f {url} {path}")
     _check_trackable(proj, path)
-    return _fetch(proj, path, url)
+    return _fetch(proj, path, _recorded(proj, path, url, here))
 
 
 def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
@@ -73,25 +74,43 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
         if source is None:  # every chosen path has one (see _imported)
             continue
         present = os.path.lexists(proj.paths.abspath(tracked.path))
-        if present and sources.checksum(source.url) == source.checksum:
+        if present and sources.checksum(_located(proj, tracked.path, source.url)) == source.checksum:
             done.append(Imported(tracked.path, source.url, fetched=False))
         else:
             done.append(_fetch(proj, tracked.path, source.url))
     return done
 
 
+def _recorded(proj: Project, path: str, url: str, cwd: pathlib.Path) -> str:
+    """The URL as the .pvt keeps it: a relative local path is made relative to the .pvt's own
+    directory (as DVC keeps it), so `update` finds it from any directory, on any clone laid out
+    alike; anything else as given."""
+    if "://" in url or os.path.isabs(url):
+        return url
+    absolute = os.path.normpath(os.path.join(cwd, url))
+    return os.path.relpath(absolute, proj.paths.abspath(posixpath.dirname(path) or ".")).replace(os.sep, "/")
+
+
+def _located(proj: Project, path: str, url: str) -> str:
+    """Where a recorded URL is to read from (see `_recorded`)."""
+    if "://" in url or os.path.isabs(url):
+        return url
+    return os.path.normpath(os.path.join(proj.paths.abspath(posixpath.dirname(path) or "."), url))
+
+
 def _fetch(proj: Project, path: str, url: str) -> Imported:
-    """Download `url` beside the project, put it at `path` once whole, and track it."""
+    """Download the recorded `url` beside the project, put it at `path` once whole, and track it."""
     from pivot.remote import sources
     from pivot.worktree import tracker
 
-    checksum = sources.checksum(url)  # before the download: a source changing meanwhile is fetched again next time
+    where = _located(proj, path, url)
+    checksum = sources.checksum(where)  # before the download: a source changing meanwhile is fetched again next time
     project_mod.ensure_dot_dir(proj.paths)
     scratch = proj.paths.tmp_dir / "imports"
     scratch.mkdir(parents=True, exist_ok=True)
     landing = pathlib.Path(_fresh_dir(scratch)) / "data"
     try:
-        sources.fetch(url, landing)
+        sources.fetch(where, landing)
         target = proj.paths.abspath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _replace(landing, target)

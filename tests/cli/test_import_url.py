@@ -196,3 +196,16 @@ def test_ls_url_lists_what_an_import_would_fetch(pivot, source, web):
     assert [(e["path"], e["size"]) for e in json.loads(deep)] == [("images/a.png", 6), ("images/cats/b.png", 6), ("labels.csv", 15)]
     assert ok(pivot("ls-url", f"{web}/labels.csv")).split() == ["15", "labels.csv"]
     assert_clean_error(pivot("ls-url", str(source / "nothing")), "there is nothing there")
+
+
+def test_a_relative_local_source_is_kept_relative_to_its_pvt_and_found_from_anywhere(proj, pivot, source, monkeypatch):
+    (proj / "data").mkdir()
+    monkeypatch.chdir(proj / "data")
+    relative = os.path.relpath(source / "labels.csv")
+    ok(pivot("import-url", relative))
+    assert _pvt(proj, "data/labels.csv")["source"]["url"] == os.path.relpath(source / "labels.csv", proj / "data")
+    monkeypatch.chdir(proj)  # elsewhere in the project
+    (source / "labels.csv").write_text("id,label\n1,owl\n")
+    os.utime(source / "labels.csv", (1_900_000_000, 1_900_000_000))
+    assert ok(pivot("update")).startswith("data/labels.csv: fetched from")
+    assert (proj / "data" / "labels.csv").read_text() == "id,label\n1,owl\n"
