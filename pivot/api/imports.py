@@ -34,8 +34,9 @@ class Imported:
 
     path: str  # project-relative
     url: str
-    fetched: bool  # False: the source had not changed (`pivot update`)
+    fetched: bool  # False: the source had not changed (`pivot update`), or the fetch failed
     to_add: tuple[str, ...] = ()  # the .pvt and .gitignore files to `git add`
+    failure: errors.PivotError | None = None  # `update` only: this source failed, the others went on
 
 
 def import_url(proj: Project, url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path | None = None) -> Imported:
@@ -60,7 +61,9 @@ def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None
 
 def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
     """Fetch again each imported path of `paths` (default: every imported path) whose source
-    changed since, or that is missing here; the others are left as they are."""
+    changed since, or that is missing here; the others are left as they are. A source that fails
+    (gone, unreachable) is reported in its `Imported.failure` and the rest go on; a full disk stops
+    them all."""
     here = cwd or proj.root
     if paths:
         chosen = [_imported(proj, _relative(proj, raw, here, raw)) for raw in paths]  # every name checked first
@@ -73,11 +76,14 @@ def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None
         source = tracked.source
         if source is None:  # every chosen path has one (see _imported)
             continue
-        present = os.path.lexists(proj.paths.abspath(tracked.path))
-        if present and sources.checksum(_located(proj, tracked.path, source.url)) == source.checksum:
-            done.append(Imported(tracked.path, source.url, fetched=False))
-        else:
-            done.append(_fetch(proj, tracked.path, source.url))
+        try:
+            present = os.path.lexists(proj.paths.abspath(tracked.path))
+            if present and sources.checksum(_located(proj, tracked.path, source.url)) == source.checksum:
+                done.append(Imported(tracked.path, source.url, fetched=False))
+            else:
+                done.append(_fetch(proj, tracked.path, source.url))
+        except (errors.TransferError, errors.PathError) as exc:
+            done.append(Imported(tracked.path, source.url, fetched=False, failure=exc))
     return done
 
 

@@ -34,6 +34,10 @@ def update(paths: tuple[str, ...]) -> None:
         click.echo("No imported data here (pivot import-url URL PATH imports some).")
     for item in done:
         _show(item)
+    failed = [item for item in done if item.failure is not None]
+    if failed:
+        click.echo(f"{len(failed)} of {len(done)} not updated; the data and .pvt of each are as they were.", err=True)
+        click.get_current_context().exit(1)
 
 
 @click.command(name="ls-url")
@@ -54,6 +58,11 @@ def ls_url(url: str, recursive: bool, as_json: bool) -> None:
 
 
 def _show(item: Imported) -> None:
+    if item.failure is not None:
+        click.echo(f"{item.path}: not updated: {item.failure.message}", err=True)
+        if item.failure.hint:
+            click.echo(f"  hint: {item.failure.hint}", err=True)
+        return
     if not item.fetched:
         click.echo(f"{item.path}: up to date with {item.url}")
         return

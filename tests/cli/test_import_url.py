@@ -102,7 +102,9 @@ def test_a_failed_fetch_leaves_the_data_and_its_pvt_as_they_were(proj, pivot, so
     ok(pivot("import-url", str(source / "labels.csv")))
     before = (proj / "labels.csv.pvt").read_text()
     (source / "labels.csv").unlink()
-    assert_clean_error(pivot("update"), "there is nothing there")
+    result = pivot("update")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "labels.csv: not updated: " in result.output and "there is nothing there" in result.output
     assert (proj / "labels.csv").read_text() == "id,label\n1,cat\n"
     assert (proj / "labels.csv.pvt").read_text() == before
     assert not list((proj / ".pivot" / "tmp" / "imports").iterdir())  # no half-fetched data left
@@ -209,3 +211,14 @@ def test_a_relative_local_source_is_kept_relative_to_its_pvt_and_found_from_anyw
     os.utime(source / "labels.csv", (1_900_000_000, 1_900_000_000))
     assert ok(pivot("update")).startswith("data/labels.csv: fetched from")
     assert (proj / "data" / "labels.csv").read_text() == "id,label\n1,owl\n"
+
+
+def test_one_source_failing_does_not_stop_the_others(proj, pivot, source):
+    ok(pivot("import-url", str(source / "labels.csv")))
+    ok(pivot("import-url", str(source / "images")))
+    (source / "labels.csv").unlink()
+    (source / "images" / "new.png").write_bytes(b"\x89PNG new")
+    result = pivot("update")
+    assert result.exit_code == 1
+    assert "images: fetched from" in result.output and (proj / "images" / "new.png").exists()
+    assert "labels.csv: not updated" in result.output and "1 of 2 not updated" in result.output
