@@ -29,6 +29,8 @@ def comment(base: str | None, title: str, with_exps: bool, with_data: bool, no_p
     """Post or update the PR comment with params and metrics diffs against the base."""
     from pivot.cli import common
 
+    # Once for every section: on a pull request it is the merge-base, which may mean a fetch.
+    base = base or ci_report.default_base(project.find_root(), os.environ)
     extra = []
     if not no_plots:
         from pivot.api import plots
@@ -63,10 +65,10 @@ def comment(base: str | None, title: str, with_exps: bool, with_data: bool, no_p
     click.echo(f"{verb} comment {done.posted.url or ''}".rstrip())
 
 
-def _data_section(base: str | None) -> str:
+def _data_section(base: str) -> str:
     from pivot.cli import common, datadiff
 
-    found = common.api().data_diff(base or ci_report.default_base(project.find_root(), os.environ))
+    found = common.api().data_diff(base)
     if found.empty and not found.not_in_cache:
         return "No cached output or tracked data changed.\n"
     return datadiff.as_markdown(found)
