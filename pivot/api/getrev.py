@@ -50,16 +50,26 @@ class _Found:
 
 
 def get(
-    proj: Project, paths: Sequence[str], rev: str, *, out: pathlib.Path | None = None, force: bool = False, cwd: pathlib.Path | None = None
+    proj: Project,
+    paths: Sequence[str],
+    rev: str,
+    *,
+    out: pathlib.Path | None = None,
+    force: bool = False,
+    cwd: pathlib.Path | None = None,
+    dest_cwd: pathlib.Path | None = None,
+    repo: str | None = None,
 ) -> list[Got]:
     """Write each of `paths` (relative to `cwd`, default the project root) as it was at `rev`
-    to `out` (default: its name in `cwd`; with several paths, `out` is a directory)."""
+    to `out` (relative to `dest_cwd`, default `cwd`; default: each path's name there; with
+    several paths, `out` is a directory). `repo` names another project's repository in messages
+    (pivot.api.getrepo), whose root `paths` are relative to."""
     here = cwd or proj.root
     if not paths:
         raise errors.InputError("name at least one path", hint="pivot get --rev REV PATH [-o OUT]")
     locks = data.locks_at(proj, rev)  # an unknown revision is refused here, before anything
-    found = [_find(proj, locks, _relative(proj, raw, here), rev) for raw in paths]
-    dests = _destinations(found, out, here)
+    found = [_find(proj, locks, _relative(proj, raw, here), rev, repo) for raw in paths]
+    dests = _destinations(found, out, dest_cwd or here)
     with session.opened(proj.paths, proj.defer) as ws:
         states = [_state(ws, item, dest) for item, dest in zip(found, dests, strict=True)]
         clashes = [str(dest) for dest, state in zip(dests, states, strict=True) if state == "different"]
@@ -75,7 +85,7 @@ def _relative(proj: Project, raw: str, cwd: pathlib.Path) -> str:
     return project_mod.from_user(proj.root, raw, cwd, what=f"pivot get {raw}")
 
 
-def _find(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str, rev: str) -> _Found:
+def _find(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str, rev: str, repo: str | None = None) -> _Found:
     """What `rev` records for `rel`: a lock's output, tracked data, a file inside either, or git's file."""
     for lock in locks.values():
         info = lock.output(rel)
@@ -90,10 +100,11 @@ def _find(proj: Project, locks: Mapping[str, lock_mod.StageLock], rel: str, rev:
                 return _inner(proj, rel, out_path, info)
     blob = data.git_blob(proj, rel, rev)
     if blob is None:
+        where, base = (f"at git revision '{rev}'", "the current directory") if repo is None else (f"in the repository '{repo}'", "its root")
         raise errors.PathError(
-            f"'{rel}' is not at git revision '{rev}': no lock or .pvt file there records it, and git has no such file",
-            hint="give a path relative to the current directory, of an output, tracked data or a committed file "
-            f"(git ls-tree -r --name-only {rev} lists the committed ones)",
+            f"'{rel}' is not {where}: no lock or .pvt file there records it, and git has no such file",
+            hint=f"give a path relative to {base}, of an output, tracked data or a committed file "
+            f"(git ls-tree -r --name-only {rev} lists the committed ones{'' if repo is None else ', in a clone of it'})",
         )
     return _Found(rel, None, blob)
 

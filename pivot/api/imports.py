@@ -1,12 +1,15 @@
-"""`pivot import-url URL [PATH]` and `pivot update [PATH...]`: data from outside the project (an
-object store, a web server, another directory), tracked like `pivot track` data with where it
-came from, as DVC's `dvc import-url` and `dvc update` do.
+"""`pivot import-url URL [PATH]`, `pivot import REPO PATH` and `pivot update [PATH...]`: data from
+outside the project (an object store, a web server, another directory, another project's git
+repository), tracked like `pivot track` data with where it came from, as DVC's `dvc import-url`,
+`dvc import` and `dvc update` do.
 
 The `.pvt` file records the URL and a checksum of the source as it was when fetched (each file's
 name, size and etag or modification time: `pivot.remote.sources.checksum`). `update` asks the
 source again and fetches only when that checksum changed. A download goes to a temp directory in
 `.pivot/tmp` and replaces the data only once it is whole, so a failed one leaves the data and its
-`.pvt` as they were.
+`.pvt` as they were. A repository import records the path in it, the revision asked for and the
+commit fetched (pivot.api.getrepo); `update` asks the repository which commit that revision
+names now, without cloning it, and fetches only when it moved.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class Imported:
     fetched: bool  # False: the source had not changed (`pivot update`), or the fetch failed
     to_add: tuple[str, ...] = ()  # the .pvt and .gitignore files to `git add`
     failure: errors.PivotError | None = None  # `update` only: this source failed, the others went on
+    repo_path: str | None = None  # a repository import: the path in the repository at `url`
+    commit: str | None = None  # a repository import: the commit the data is from
 
 
 def import_url(proj: Project, url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path | None = None) -> Imported:
@@ -51,6 +56,29 @@ def import_url(proj: Project, url: str, out: str | None = None, *, force: bool =
     return _fetch(proj, path, _recorded(proj, path, url, here))
 
 
+def import_repo(
+    proj: Project, url: str, path: str, out: str | None = None, *, rev: str | None = None, force: bool = False, cwd: pathlib.Path | None = None
+) -> Imported:
+    """Fetch `path` (relative to the root of the repository at `url`, at `rev`: default its default
+    branch) into `out` (relative to `cwd`; default: the path's last name there) and track it with
+    its source, as `dvc import`. An existing `out` is replaced only with `force`."""
+    here = cwd or proj.root
+    try:
+        path = project_mod.normalize(path, what=f"pivot import {url} {path}")
+    except errors.PathError:
+        raise errors.PathError(
+            f"pivot import {url} {path}: PATH must be a path inside the repository, relative to its root", hint="e.g. data/train.csv"
+        ) from None
+    dest = _relative(proj, out or posixpath.basename(path), here, path)
+    if os.path.lexists(proj.paths.abspath(dest)) and not force:
+        raise errors.PathError(f"{dest} exists", hint=f"import to another OUT, or replace it: pivot import -f {url} {path} -o {dest}")
+    _check_trackable(proj, dest)
+    from pivot.api import getrepo
+
+    recorded = _recorded(proj, dest, url, here) if getrepo.is_local(url) else url
+    return _fetch_repo(proj, dest, tracking.Source(recorded, "", path, rev))
+
+
 def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
     """What `import_url` would fetch from `url`: (name, size, is a directory) per entry, or per
     file below it with `recursive` (see `pivot.remote.sources.listing`)."""
@@ -59,32 +87,59 @@ def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None
     return sources.listing(url, recursive=recursive)
 
 
-def update(proj: Project, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> list[Imported]:
+def update(proj: Project, paths: Sequence[str] = (), *, rev: str | None = None, cwd: pathlib.Path | None = None) -> list[Imported]:
     """Fetch again each imported path of `paths` (default: every imported path) whose source
-    changed since, or that is missing here; the others are left as they are. A source that fails
-    (gone, unreachable) is reported in its `Imported.failure` and the rest go on; a full disk stops
+    changed since, or that is missing here; the others are left as they are. `rev` moves the
+    repository imports among `paths` to that branch, tag or commit. A source that fails (gone,
+    unreachable) is reported in its `Imported.failure` and the rest go on; a full disk stops
     them all."""
     here = cwd or proj.root
     if paths:
         chosen = [_imported(proj, _relative(proj, raw, here, raw)) for raw in paths]  # every name checked first
     else:
         chosen = [t for t in tracking.find(proj.paths) if t.source is not None]
-    from pivot.remote import sources
-
+    if rev is not None:
+        _check_rev_targets(paths, chosen)
     done = []
     for tracked in chosen:
         source = tracked.source
         if source is None:  # every chosen path has one (see _imported)
             continue
         try:
-            present = os.path.lexists(proj.paths.abspath(tracked.path))
-            if present and sources.checksum(_located(proj, tracked.path, source.url)) == source.checksum:
-                done.append(Imported(tracked.path, source.url, fetched=False))
-            else:
-                done.append(_fetch(proj, tracked.path, source.url))
-        except (errors.TransferError, errors.PathError) as exc:
-            done.append(Imported(tracked.path, source.url, fetched=False, failure=exc))
+            done.append(_update_one(proj, tracked.path, source, rev))
+        except (errors.TransferError, errors.PathError, errors.RevisionError) as exc:
+            done.append(Imported(tracked.path, source.url, fetched=False, failure=exc, repo_path=source.path))
     return done
+
+
+def _update_one(proj: Project, path: str, source: tracking.Source, rev: str | None) -> Imported:
+    present = os.path.lexists(proj.paths.abspath(path))
+    if source.is_repo:
+        from pivot.base import git
+
+        wanted = source.rev if rev is None else rev
+        now = git.remote_commit(_located_repo(proj, path, source.url), wanted)
+        if now is None:
+            raise errors.RevisionError(f"the repository '{source.url}' has no branch or tag '{wanted}'", hint="pass another: pivot update --rev REV PATH")
+        if present and now == source.checksum and wanted == source.rev:
+            return Imported(path, source.url, fetched=False, repo_path=source.path, commit=now)
+        return _fetch_repo(proj, path, dataclasses.replace(source, rev=wanted))
+    from pivot.remote import sources
+
+    if present and sources.checksum(_located(proj, path, source.url)) == source.checksum:
+        return Imported(path, source.url, fetched=False)
+    return _fetch(proj, path, source.url)
+
+
+def _check_rev_targets(paths: Sequence[str], chosen: Sequence[tracking.Tracked]) -> None:
+    if not paths:
+        raise errors.InputError("--rev moves named repository imports only", hint="name them: pivot update --rev REV PATH...")
+    for tracked in chosen:
+        if tracked.source is not None and not tracked.source.is_repo:
+            raise errors.InputError(
+                f"{tracked.path} was imported from a URL, which has no revisions",
+                hint="leave it out of pivot update --rev, or update it on its own: pivot update " + tracked.path,
+            )
 
 
 def _recorded(proj: Project, path: str, url: str, cwd: pathlib.Path) -> str:
@@ -126,6 +181,37 @@ def _fetch(proj: Project, path: str, url: str) -> Imported:
     return Imported(path, url, fetched=True, to_add=report.to_add)
 
 
+def _fetch_repo(proj: Project, path: str, source: tracking.Source) -> Imported:
+    """Fetch `source.path` of its repository at `source.rev` beside the project, put it at `path`
+    once whole, and track it with the commit it came from."""
+    from pivot.api import getrepo
+    from pivot.worktree import tracker
+
+    assert source.path is not None
+    project_mod.ensure_dot_dir(proj.paths)
+    scratch = proj.paths.tmp_dir / "imports"
+    scratch.mkdir(parents=True, exist_ok=True)
+    landing = pathlib.Path(_fresh_dir(scratch)) / "data"
+    try:
+        commit = getrepo.fetch(_located_repo(proj, path, source.url), source.path, source.rev, landing)
+        target = proj.paths.abspath(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _replace(landing, target)
+    finally:
+        shutil.rmtree(landing.parent, ignore_errors=True)
+    recorded = dataclasses.replace(source, checksum=commit)
+    report: TrackReport = tracker.track(proj.paths, [path], sources={path: recorded})
+    return Imported(path, source.url, fetched=True, to_add=report.to_add, repo_path=source.path, commit=commit)
+
+
+def _located_repo(proj: Project, path: str, url: str) -> str:
+    """Where a recorded repository is: a local one relative to the .pvt's directory (see
+    `_recorded`), else the URL as recorded."""
+    from pivot.api import getrepo
+
+    return _located(proj, path, url) if getrepo.is_local(url) else url
+
+
 def _replace(new: pathlib.Path, target: pathlib.Path) -> None:
     """Put `new` at `target`: a file by one rename, a directory after the old one is gone."""
     if target.is_dir() and not target.is_symlink():
@@ -150,7 +236,9 @@ def _imported(proj: Project, path: str) -> tracking.Tracked:
     try:
         tracked = tracking.read(proj.paths, tracking.pvt_of(path))
     except errors.PathError:
-        raise errors.PathError(f"{path} is not imported data (no {tracking.pvt_of(path)})", hint="import it first: pivot import-url URL PATH") from None
+        raise errors.PathError(
+            f"{path} is not imported data (no {tracking.pvt_of(path)})", hint="import it first: pivot import-url URL PATH, or pivot import REPO PATH"
+        ) from None
     if tracked.source is None:
         raise errors.PathError(
             f"{path} is tracked data, not imported: it has no source to update from", hint=f"track a new version by hand: pivot track {path}"

@@ -304,11 +304,21 @@ class Project:
 
         return imports.import_url(self, url, out, force=force, cwd=cwd)
 
-    def update(self, paths: Sequence[str] = (), *, cwd: pathlib.Path | None = None) -> builtins.list[imports.Imported]:
-        """Fetch again the imported PATHS (default: all) whose source changed, as `dvc update`."""
+    def import_repo(
+        self, url: str, path: str, out: str | None = None, *, rev: str | None = None, force: bool = False, cwd: pathlib.Path | None = None
+    ) -> imports.Imported:
+        """Fetch PATH of another project's git repository at URL into OUT and track it with its
+        source, as `dvc import` (see `pivot.api.imports`)."""
         from pivot.api import imports
 
-        return imports.update(self, paths, cwd=cwd)
+        return imports.import_repo(self, url, path, out, rev=rev, force=force, cwd=cwd)
+
+    def update(self, paths: Sequence[str] = (), *, rev: str | None = None, cwd: pathlib.Path | None = None) -> builtins.list[imports.Imported]:
+        """Fetch again the imported PATHS (default: all) whose source changed, as `dvc update`;
+        `rev` moves the repository imports among them to another branch, tag or commit."""
+        from pivot.api import imports
+
+        return imports.update(self, paths, rev=rev, cwd=cwd)
 
     def install_hooks(self) -> builtins.list[hooks.Hook]:
         """Write the git hooks that keep the data in step with git (see `pivot.api.hooks`)."""

@@ -191,6 +191,68 @@ def _quiet(cwd: pathlib.Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
+# ---------------------------------------------------------------------- other repositories
+
+
+_SHA = frozenset("0123456789abcdef")
+
+
+def is_commit_id(rev: str) -> bool:
+    """A full commit id (it names one commit forever), not a branch or tag that may move."""
+    return len(rev) in (40, 64) and set(rev) <= _SHA
+
+
+def clone(url: str, dest: pathlib.Path, rev: str | None) -> str:
+    """Copy the repository at `url` (a URL git takes, or an absolute local path) into `dest`, checked out
+    at `rev` (default: its default branch); the commit it holds. A branch or tag comes alone,
+    one commit deep; anything else (a commit id) needs the whole history."""
+    shallow = ["--depth", "1", *(["--branch", rev] if rev else [])]
+    if (rev is not None and is_commit_id(rev)) or _quiet(dest.parent, "clone", "--quiet", *shallow, "--", url, str(dest)).returncode != 0:
+        import shutil
+
+        shutil.rmtree(dest, ignore_errors=True)
+        done = _quiet(dest.parent, "clone", "--quiet", "--no-checkout", "--", url, str(dest))
+        if done.returncode != 0:
+            raise errors.RevisionError(
+                f"cannot clone the repository '{url}': {_last_line(done.stderr, 'git clone failed')}",
+                hint="check the URL or path, and that `git clone` can reach it (credentials come from git's own setup)",
+            )
+        if _quiet(dest, "checkout", "--quiet", "--detach", rev or "HEAD", "--").returncode != 0:
+            raise errors.RevisionError(
+                f"unknown git revision '{rev}' in '{url}'",
+                hint=f"use a branch, tag or commit that exists there (git ls-remote {url} lists the branches and tags)",
+            )
+    return _quiet(dest, "rev-parse", "HEAD").stdout.strip()
+
+
+def remote_commit(url: str, rev: str | None) -> str | None:
+    """The commit that branch or tag `rev` (default: the default branch) of the repository at
+    `url` (a URL git takes, or an absolute local path) names now, asked without cloning; a
+    commit id is its own answer; None when there is no such branch or tag. A repository that cannot be reached is a RevisionError."""
+    if rev is not None and is_commit_id(rev):
+        return rev
+    done = _quiet(pathlib.Path(os.sep), "ls-remote", "--", url, *(() if rev is None else (rev, f"{rev}^{{}}")))
+    if done.returncode != 0:
+        raise errors.RevisionError(
+            f"cannot reach the repository '{url}': {_last_line(done.stderr, 'git ls-remote failed')}",
+            hint="check the URL or path, and that `git ls-remote` can reach it",
+        )
+    refs: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        refs[ref] = sha
+    if rev is None:
+        return refs.get("HEAD")
+    for ref in (f"refs/heads/{rev}", f"refs/tags/{rev}^{{}}", f"refs/tags/{rev}"):  # a tag's commit, not the tag object
+        if ref in refs:
+            return refs[ref]
+    return None
+
+
+def _last_line(text: str, default: str) -> str:
+    return (text.strip().splitlines()[-1:] or [default])[0]
+
+
 # ---------------------------------------------------------------------- the working tree
 
 

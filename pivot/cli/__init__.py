@@ -89,6 +89,13 @@ COMMANDS = {
         "Each of STAGES (default: all) with its function, deps and outputs, in run order.",
     ),
     "dag": Entry("pivot.cli.listing", "show_dag", "The graph of STAGES (default: all) and the stages they depend on."),
+    "import": Entry(
+        "pivot.cli.imports",
+        "import_repo",
+        "Fetch PATH (an output, tracked data or a committed file, relative to the root) of another "
+        "project's git repository REPO (a URL git takes, or a path), cache it and write OUT.pvt with the "
+        "source, as `dvc import`.",
+    ),
     "import-url": Entry(
         "pivot.cli.imports",
         "import_url",
@@ -105,7 +112,8 @@ COMMANDS = {
         "pivot.cli.imports",
         "update",
         "Fetch again each imported PATH (default: every one) whose source changed since it was "
-        "fetched, as `dvc update`; the others are left alone.",
+        "fetched (a URL's files, or the commit of a repository's branch or tag), as `dvc update`; the "
+        "others are left alone."
     ),
     "install": Entry(
         "pivot.cli.install",
@@ -166,7 +174,8 @@ COMMANDS = {
         "pivot.cli.get",
         "get",
         "Write PATHS (outputs, tracked data or any file git has) as they were at git revision REV, "
-        "into the current directory.",
+        "into the current directory; with --repo, as another project's repository has them (a data "
+        "registry), from anywhere."
     ),
 }
 

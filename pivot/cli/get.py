@@ -1,5 +1,6 @@
-"""`pivot get --rev REV PATH... [-o OUT] [-f]`: outputs, tracked data or committed files as they
-were at a git revision (pivot.api.getrev); this module parses, calls it and prints."""
+"""`pivot get [--repo URL] [--rev REV] PATH... [-o OUT] [-f]`: outputs, tracked data or committed
+files as a git revision of this project (pivot.api.getrev) or of another repository
+(pivot.api.getrepo) records them; this module parses, calls one of them and prints."""
 
 from __future__ import annotations
 
@@ -13,18 +14,30 @@ from pivot.cli import common
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--rev", default="HEAD", show_default=True, metavar="REV", help="The git revision (branch, tag, commit, HEAD~2).")
+@click.option("--repo", metavar="URL", help="Another project's git repository (a URL git takes, or a path): PATHS are relative to its root.")
+@click.option("--rev", metavar="REV", help="The git revision (branch, tag, commit, HEAD~2). [default: HEAD; with --repo, its default branch]")
 @click.option("-o", "--out", type=click.Path(path_type=pathlib.Path), help="Where to write (a directory when several PATHS are given).")
 @click.option("-f", "--force", is_flag=True, help="Replace a destination that holds other content.")
-def get(paths: tuple[str, ...], rev: str, out: pathlib.Path | None, force: bool) -> None:
+def get(paths: tuple[str, ...], repo: str | None, rev: str | None, out: pathlib.Path | None, force: bool) -> None:
     """Write PATHS (outputs, tracked data or any file git has) as they were at git revision REV,
-    into the current directory.
+    into the current directory; with --repo, as another project's repository has them (a data
+    registry), from anywhere.
 
-    The bytes come from the cache, else the default remote; what is written is a copy, and the
-    workspace's lock files and other files are never touched. See docs/get.md.
+    The bytes come from the cache, else the default remote (with --repo, that project's); what is
+    written is a copy, and the workspace's lock files and other files are never touched. See
+    docs/get.md.
     """
     cwd = pathlib.Path.cwd()
-    for got in common.api().get(paths, rev, out=out, force=force, cwd=cwd):
+    if repo is not None:
+        from pivot.api import getrepo
+
+        done = getrepo.get(repo, paths, rev, out=out, force=force, cwd=cwd)
+        where = f"{repo}@{rev}:" if rev else f"{repo}:"
+    else:
+        done = common.api().get(paths, rev or "HEAD", out=out, force=force, cwd=cwd)
+        where = ""
+    for got in done:
         shown = os.path.relpath(got.dest, cwd)
         what = "unchanged" if got.unchanged else f"from the {got.source}" if got.source != "git" else "from git"
-        click.echo(f"{got.path}@{rev} -> {shown} ({what})")
+        named = f"{where}{got.path}" if repo is not None else f"{got.path}@{rev or 'HEAD'}"
+        click.echo(f"{named} -> {shown} ({what})")

@@ -1,5 +1,5 @@
-"""`pivot import-url URL [PATH]` and `pivot update [PATH...]`: data from outside the project,
-tracked with its source (pivot.api.imports); this module parses and prints."""
+"""`pivot import-url URL [PATH]`, `pivot import REPO PATH` and `pivot update [PATH...]`: data from
+outside the project, tracked with its source (pivot.api.imports); this module parses and prints."""
 
 from __future__ import annotations
 
@@ -24,14 +24,30 @@ def import_url(url: str, path: str | None, force: bool) -> None:
     _show(common.api().import_url(url, path, force=force, cwd=pathlib.Path.cwd()))
 
 
+@click.command(name="import")
+@click.argument("repo")
+@click.argument("path")
+@click.option("-o", "--out", help="Where to put it (default: PATH's last name, here).")
+@click.option("--rev", metavar="REV", help="The branch, tag or commit of REPO (default: its default branch).")
+@click.option("-f", "--force", is_flag=True, help="Replace OUT if it exists.")
+def import_repo(repo: str, path: str, out: str | None, rev: str | None, force: bool) -> None:
+    """Fetch PATH (an output, tracked data or a committed file, relative to the root) of another
+    project's git repository REPO (a URL git takes, or a path), cache it and write OUT.pvt with the
+    source, as `dvc import`. `pivot update` fetches it again when REV moves; the bytes come from
+    that project's default remote, with credentials from the environment."""
+    _show(common.api().import_repo(repo, path, out, rev=rev, force=force, cwd=pathlib.Path.cwd()))
+
+
 @click.command()
 @click.argument("paths", nargs=-1)
-def update(paths: tuple[str, ...]) -> None:
+@click.option("--rev", metavar="REV", help="Move the named repository imports to this branch, tag or commit.")
+def update(paths: tuple[str, ...], rev: str | None) -> None:
     """Fetch again each imported PATH (default: every one) whose source changed since it was
-    fetched, as `dvc update`; the others are left alone."""
-    done = common.api().update(paths, cwd=pathlib.Path.cwd())
+    fetched (a URL's files, or the commit of a repository's branch or tag), as `dvc update`; the
+    others are left alone."""
+    done = common.api().update(paths, rev=rev, cwd=pathlib.Path.cwd())
     if not done:
-        click.echo("No imported data here (pivot import-url URL PATH imports some).")
+        click.echo("No imported data here (pivot import-url URL PATH or pivot import REPO PATH imports some).")
     for item in done:
         _show(item)
     failed = [item for item in done if item.failure is not None]
@@ -63,10 +79,12 @@ def _show(item: Imported) -> None:
         if item.failure.hint:
             click.echo(f"  hint: {item.failure.hint}", err=True)
         return
+    source = item.url if item.repo_path is None else f"{item.repo_path} of {item.url}"
+    at = f" (commit {item.commit[:10]})" if item.commit else ""
     if not item.fetched:
-        click.echo(f"{item.path}: up to date with {item.url}")
+        click.echo(f"{item.path}: up to date with {source}{at}")
         return
-    click.echo(f"{item.path}: fetched from {item.url}")
+    click.echo(f"{item.path}: fetched from {source}{at}")
     if item.to_add:
         root = common.api().root
         shown = " ".join(os.path.relpath(root / p, os.getcwd()) for p in item.to_add)

@@ -47,10 +47,19 @@ _RESERVED = (project.PIVOT_DIR, ".git", project.PIPELINE_FILE)
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Source:
-    """Where imported data came from (`pivot import-url`), and how it was when it was fetched."""
+    """Where imported data came from, and how it was when it was fetched: a URL (`pivot
+    import-url`), or a path in another project's git repository (`pivot import`)."""
 
     url: str
-    checksum: str  # of the source's listing (size, etag or mtime of each file): what `pivot update` compares
+    # What `pivot update` compares: of a URL, a checksum of its listing (size, etag or mtime of
+    # each file); of a repository, the commit the data was fetched at.
+    checksum: str
+    path: str | None = None  # in the repository at `url`: a repository import
+    rev: str | None = None  # the branch, tag or commit asked for; None: the default branch
+
+    @property
+    def is_repo(self) -> bool:
+        return self.path is not None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -161,7 +170,7 @@ def track(ws: Workspace, path: str, source: Source | None = None) -> TrackResult
 
 def render(tracked: Tracked) -> str:
     """The canonical .pvt text: sorted keys `hash, nfiles (directories), path, size`, and
-    `source: {checksum, url}` for imported data."""
+    `source: {checksum, path, rev, url}` for imported data (`path` and `rev` for a repository's)."""
     data: dict[str, Any] = {
         "hash": tracked.info.oid,
         "path": posixpath.basename(tracked.path),
@@ -171,6 +180,10 @@ def render(tracked: Tracked) -> str:
         data["nfiles"] = tracked.info.nfiles
     if tracked.source is not None:
         data["source"] = {"checksum": tracked.source.checksum, "url": tracked.source.url}
+        if tracked.source.path is not None:
+            data["source"]["path"] = tracked.source.path
+        if tracked.source.rev is not None:
+            data["source"]["rev"] = tracked.source.rev
     return yamlio.dump(data)
 
 
@@ -213,11 +226,15 @@ def parse(pvt: str, blob: bytes) -> Tracked:
 def _source(pvt: str, data: object) -> Source | None:
     if data is None:
         return None
-    url = data.get("url") if isinstance(data, Mapping) else None
-    checksum = data.get("checksum") if isinstance(data, Mapping) else None
+    fields = data if isinstance(data, Mapping) else {}
+    url, checksum, path, rev = (fields.get(key) for key in ("url", "checksum", "path", "rev"))
     if not isinstance(url, str) or not url or not isinstance(checksum, str):
-        raise _damaged(pvt, "'source' must be a mapping with 'url' and 'checksum' (data imported with pivot import-url)")
-    return Source(url, checksum)
+        raise _damaged(pvt, "'source' must be a mapping with 'url' and 'checksum' (data imported with pivot import or import-url)")
+    if path is not None and (not isinstance(path, str) or not hashing.is_safe_relpath(path)):
+        raise _damaged(pvt, f"'source.path' must be a path relative to the repository's root, got {path!r}")
+    if rev is not None and (not isinstance(rev, str) or not rev or path is None):
+        raise _damaged(pvt, f"'source.rev' must be a git revision of a repository import (with 'source.path'), got {rev!r}")
+    return Source(url, checksum, path, rev)
 
 
 def _is_count(value: object) -> bool:
