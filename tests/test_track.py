@@ -105,6 +105,18 @@ def test_track_works_in_a_project_without_a_pipeline(project, pivot):
     assert (root / "data.csv.pvt").is_file()
 
 
+def test_status_of_a_project_without_a_pipeline_shows_its_tracked_data(project, pivot):
+    root = project({".pivot/config.yaml": "{}\n", "data.csv": "x\n"})
+    empty = pivot("status")
+    assert empty.exit_code == 0 and "No stages and no tracked data here" in empty.output  # a data registry starts so
+    assert pivot("track", "data.csv").exit_code == 0
+    (root / "data.csv").write_text("y\n")
+    result = pivot("status")
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["data.csv.pvt", "modified"]
+    assert_clean_error(pivot("status", "train"), "no pivot.yaml or pipeline.py")  # a stage named where there are none
+
+
 def test_status_lists_tracked_paths_after_the_stage_lines(project, pivot):
     root = project({**PIPELINE, "images/a.txt": "1\n"})
     before = pivot("status").output
