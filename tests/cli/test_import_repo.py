@@ -73,6 +73,9 @@ def test_get_writes_files_directories_and_git_files_of_another_repository_from_a
         assert (elsewhere / "old.csv").read_text() == "1\n2\n3\n"
     assert pivot("get", "--repo", "../registry", "-f", "data/numbers.csv").exit_code == 0
     assert (elsewhere / "numbers.csv").read_text() == "4\n"
+    by_url = pivot("get", "--repo", registry.as_uri(), "data/numbers.csv", "-o", "by-url.csv")  # file://: a URL, one commit deep
+    assert by_url.exit_code == 0, by_url.output
+    assert (elsewhere / "by-url.csv").read_text() == "4\n"
     assert git(registry, "status", "--porcelain") == ""  # the registry is only read
     assert list(pathlib.Path(tempfile.gettempdir()).iterdir()) == []  # no clone left behind
 
