@@ -107,14 +107,16 @@ def test_track_works_in_a_project_without_a_pipeline(project, pivot):
 
 def test_status_of_a_project_without_a_pipeline_shows_its_tracked_data(project, pivot):
     root = project({".pivot/config.yaml": "{}\n", "data.csv": "x\n"})
-    empty = pivot("status")
-    assert empty.exit_code == 0 and "No stages and no tracked data here" in empty.output  # a data registry starts so
+    assert_clean_error(pivot("status"), "no pivot.yaml or pipeline.py")  # nothing at all: maybe a forgotten pivot.yaml
     assert pivot("track", "data.csv").exit_code == 0
     (root / "data.csv").write_text("y\n")
     result = pivot("status")
     assert result.exit_code == 0, result.output
     assert result.output.split() == ["data.csv.pvt", "modified"]
     assert_clean_error(pivot("status", "train"), "no pivot.yaml or pipeline.py")  # a stage named where there are none
+    (root / "data.csv.pvt").unlink()
+    (root / "pivot.yaml").write_text("stages: {}\n")
+    assert "No stages and no tracked data here" in pivot("status").output
 
 
 def test_status_lists_tracked_paths_after_the_stage_lines(project, pivot):

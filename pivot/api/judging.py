@@ -29,8 +29,8 @@ def evaluate(
     from pivot.decide import observe
     from pivot.worktree import tracking
 
-    if with_tracked and not patterns and not proj.paths.has_pipeline():  # a data registry: tracked data only
-        with session.opened(proj.paths, proj.defer) as ws:
+    if with_tracked and not patterns and not proj.paths.has_pipeline() and tracking.find(proj.paths):
+        with session.opened(proj.paths, proj.defer) as ws:  # a data registry: tracked data, no stages
             return [], tracking.states(ws, deps=None, skip=[])
     loaded = proj.load_pipeline(overrides=overrides)
     chosen = session.choose(loaded, patterns, selection)

@@ -52,6 +52,18 @@ COMMANDS = {
         "track",
         "Cache each of PATHS (a file or a directory) and write PATH.pvt to commit with git.",
     ),
+    "untrack": Entry(
+        "pivot.cli.track",
+        "untrack",
+        "Stop tracking each of PATHS (the data, or its .pvt file), as `dvc remove`: its .pvt file and "
+        "its .gitignore line go, the data stays as plain files.",
+    ),
+    "move": Entry(
+        "pivot.cli.track",
+        "move",
+        "Move tracked data SRC and its .pvt file to DST (into DST when it is a directory), as `dvc "
+        "move`, keeping the .gitignore lines in step.",
+    ),
     "gc": Entry(
         "pivot.cli.gc",
         "gc",

@@ -87,7 +87,7 @@ def status(
             payload[f"tracked:{item.path}"] = {"pvt": item.pvt, "status": item.state.value}
         click.echo(json.dumps(render.json_tree(payload), indent=2))
     else:
-        if not decisions and not report.tracked and not stages:
+        if not decisions and not report.tracked and not stages and selection.plain:
             click.echo("No stages and no tracked data here (declare stages in pivot.yaml, or track data: pivot track PATH).")
         print_status(decisions)
         width = max((wording.width(item.pvt) for item in report.tracked), default=0)

@@ -49,3 +49,38 @@ def _relative_to_cwd(proj: project.Project, path: str) -> str:
 def files_text(nfiles: int | None) -> str:
     return wording.count(1 if nfiles is None else nfiles, "file")
 
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+def untrack(paths: tuple[str, ...]) -> None:
+    """Stop tracking each of PATHS (the data, or its .pvt file), as `dvc remove`: its .pvt file
+    and its .gitignore line go, the data stays as plain files.
+
+    Its cached objects stay until `pivot gc`, for the commits that still name them.
+    """
+    proj = common.find_project()
+    chosen = [tracker.tracked_path(proj, raw) for raw in paths]  # every path checked first
+    changed = tracker.untrack(proj, chosen)
+    for path, _ in changed.paths:
+        click.echo(f"Untracked {path}: the data stays, its .pvt is gone")
+    _to_commit(proj, changed.to_add)
+
+
+@click.command()
+@click.argument("src")
+@click.argument("dst")
+def move(src: str, dst: str) -> None:
+    """Move tracked data SRC and its .pvt file to DST (into DST when it is a directory), as
+    `dvc move`, keeping the .gitignore lines in step."""
+    proj = common.find_project()
+    into = dst.endswith(("/", os.sep))  # `raw/`: into that directory, made if need be
+    changed = tracker.move(proj, tracker.tracked_path(proj, src), tracking.from_user(proj, dst), into=into)
+    for old, new in changed.paths:
+        click.echo(f"Moved {old} to {new}")
+    _to_commit(proj, changed.to_add)
+
+
+def _to_commit(proj: project.Project, files: tuple[str, ...]) -> None:
+    if files:
+        click.echo(f"To commit: git add {' '.join(_relative_to_cwd(proj, p) for p in files)}")

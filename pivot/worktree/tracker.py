@@ -1,19 +1,28 @@
 """What `pivot track PATH...` does with its paths, in order: refuse overlapping paths and any
 path a stage produces (every path is checked before any is tracked), then cache each one and
 write its .pvt file under the project lock, note the paths git holds as well, and keep the
-.gitignore entries. The files the user should `git add` come back with the result."""
+.gitignore entries. The files the user should `git add` come back with the result.
+
+`untrack` and `move` undo and redo that for data tracked already (`dvc remove`, `dvc move`):
+the data stays in the workspace as plain files, never links into the cache, and its objects stay
+in the cache (for the commits that still name them) until `pivot gc`."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
+import os
+import posixpath
 from collections.abc import Mapping, Sequence
 
 from pivot import errors
 from pivot.base import project
 from pivot.declare import loadmemo
 from pivot.declare.stage import Stage
+from pivot.storage import links, placing
 from pivot.worktree import gitignore, session, tracking, workspace
+from pivot.worktree.workspace import Workspace
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,3 +80,91 @@ def _check_disjoint(paths: list[str]) -> None:
                 f"cannot track both '{b}' and '{a}', which lies inside it",
                 hint=f"track the directory only: pivot track {b}",
             )
+
+
+# ---------------------------------------------------------------------- untrack and move
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Changed:
+    """What `untrack` or `move` did: the tracked paths before and after (None: untracked)."""
+
+    paths: tuple[tuple[str, str | None], ...]
+    to_add: tuple[str, ...]  # the .pvt (written or deleted) and .gitignore files to `git add`
+
+
+def tracked_path(proj: project.Project, raw: str, cwd: str | None = None) -> tracking.Tracked:
+    """The tracked data a typed path names (the data's path, or its .pvt file's)."""
+    path = project.from_user(proj.root, raw, cwd, what=raw)
+    path = path.removesuffix(tracking.PVT_SUFFIX)
+    try:
+        return tracking.read(proj, tracking.pvt_of(path))
+    except errors.PathError:
+        raise errors.PathError(
+            f"{path} is not tracked data: there is no {tracking.pvt_of(path)}",
+            hint="name a path that pivot track (or import) wrote a .pvt file for; pivot status lists them",
+        ) from None
+
+
+def untrack(proj: project.Project, tracked: Sequence[tracking.Tracked]) -> Changed:
+    """Stop tracking each of `tracked`: its .pvt file and pivot's .gitignore line go, its data stays."""
+    with session.project_lock(proj):
+        ws = workspace.open_workspace(proj)
+        try:
+            for item in tracked:
+                _plain_files(ws, item)
+                with contextlib.suppress(FileNotFoundError):
+                    proj.abspath(item.pvt).unlink()
+            update = gitignore.keep(proj, [], show=[item.path for item in tracked])
+        finally:
+            ws.close()
+    return Changed(tuple((item.path, None) for item in tracked), tuple(dict.fromkeys([*(item.pvt for item in tracked), *update.written])))
+
+
+def move(proj: project.Project, tracked: tracking.Tracked, dest: str, *, into: bool = False) -> Changed:
+    """Move tracked data and its .pvt to `dest` (into it, when it is a directory or `into`: typed
+    with a trailing slash), as `mv` would."""
+    if into or os.path.isdir(proj.abspath(dest)):
+        dest = posixpath.join(dest, posixpath.basename(tracked.path))
+    if os.path.lexists(proj.abspath(dest)) or os.path.lexists(proj.abspath(tracking.pvt_of(dest))):
+        raise errors.PathError(f"cannot move {tracked.path} to {dest}: {dest} exists", hint="choose a new name, or remove it first")
+    stages = loadmemo.load(proj).stages if proj.has_pipeline() else {}
+    tracking.check_trackable(proj, dest, stages, must_exist=False)
+    moved = tracking.Tracked(dest, tracking.pvt_of(dest), tracked.info, tracking.moved_source(tracked.source, tracked.pvt, dest))
+    with session.project_lock(proj):
+        target = proj.abspath(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if os.path.lexists(proj.abspath(tracked.path)):  # missing data moves on paper: checkout restores it
+            os.rename(proj.abspath(tracked.path), target)
+        from pivot.base import atomic
+
+        atomic.write_text(proj.abspath(moved.pvt), tracking.render(moved))  # the new .pvt before the old one goes
+        proj.abspath(tracked.pvt).unlink()
+        update = gitignore.keep(proj, [dest], show=[tracked.path])
+    return Changed(((tracked.path, dest),), tuple(dict.fromkeys([tracked.pvt, moved.pvt, *update.written])))
+
+
+def _plain_files(ws: Workspace, tracked: tracking.Tracked) -> None:
+    """Replace each file of `tracked` that is a link into the cache (a symlink, or a hard link
+    of its object) with a copy, so that an edit after untracking never reaches a cached object."""
+    root = ws.project.abspath(tracked.path)
+    if not os.path.lexists(root):
+        return
+    ws.cache.detach(root)  # symlinks
+    if tracked.info.is_dir:
+        try:
+            files = [(root / entry.relpath, entry.oid) for entry in ws.cache.read_manifest(tracked.info.oid)]
+        except errors.CacheError:  # no manifest here: the data was never checked out from this cache
+            return
+    else:
+        files = [(root, tracked.info.oid)]
+    for path, oid in files:
+        with contextlib.suppress(FileNotFoundError):
+            if not path.is_symlink() and os.path.samefile(path, ws.cache.object_path(oid)):
+                tmp = placing.sibling(str(path), "copy")
+                try:
+                    links.copy(str(path), tmp)
+                    os.replace(tmp, path)
+                except BaseException:
+                    placing.unlink_quietly(tmp)
+                    raise

@@ -9,6 +9,7 @@ import dataclasses
 import enum
 import os
 import posixpath
+import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
@@ -97,6 +98,16 @@ class TrackResult:
 
 def pvt_of(path: str) -> str:
     return path + PVT_SUFFIX
+
+
+def moved_source(source: Source | None, pvt: str, dest: str) -> Source | None:
+    """`source` as the .pvt of `dest` records it: a local path relative to the old .pvt's
+    directory (as `pivot import-url` and `pivot import` keep one) made relative to the new one."""
+    url = source.url if source is not None else ""
+    if source is None or "://" in url or posixpath.isabs(url) or re.match(r"[^/]*:", url):
+        return source
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(pvt), url))
+    return dataclasses.replace(source, url=posixpath.relpath(target, posixpath.dirname(dest) or "."))
 
 
 # ---------------------------------------------------------------------- choosing what to track
@@ -194,7 +205,7 @@ def read(proj: project.Project, pvt: str) -> Tracked:
     """Read a .pvt file (project-relative path); a damaged one is a `ConfigError` naming it."""
     try:
         blob = proj.abspath(pvt).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # (a parent that is a file)
         raise errors.PathError(f"{pvt} does not exist") from None
     return parse(pvt, blob)
 
