@@ -182,6 +182,13 @@ COMMANDS = {
     "config": Entry(
         "pivot.cli.config", "config", "Get and set settings of .pivot/config.yaml by dotted key (cache.type, remotes.origin.url)."
     ),
+    "ls": Entry(
+        "pivot.cli.get",
+        "ls",
+        "List what a commit holds in PATH (default: the root), as `dvc list`: the files git keeps, and "
+        "the stage outputs and tracked data it records, marked so, with their size; with --repo, of "
+        "another project's repository (what `pivot get --repo` and `pivot import` can fetch).",
+    ),
     "get": Entry(
         "pivot.cli.get",
         "get",

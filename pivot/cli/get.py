@@ -41,3 +41,38 @@ def get(paths: tuple[str, ...], repo: str | None, rev: str | None, out: pathlib.
         what = "unchanged" if got.unchanged else f"from the {got.source}" if got.source != "git" else "from git"
         named = f"{where}{got.path}" if repo is not None else f"{got.path}@{rev or 'HEAD'}"
         click.echo(f"{named} -> {shown} ({what})")
+
+
+@click.command(name="ls")
+@click.argument("path", required=False, default="")
+@click.option("--repo", metavar="URL", help="Another project's git repository (a URL git takes, or a path): PATH is relative to its root.")
+@click.option("--rev", metavar="REV", help="The git revision. [default: HEAD; with --repo, its default branch]")
+@click.option("-R", "--recursive", is_flag=True, help="Every file below PATH, not only its entries.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def ls(path: str, repo: str | None, rev: str | None, recursive: bool, as_json: bool) -> None:
+    """List what a commit holds in PATH (default: the root), as `dvc list`: the files git keeps,
+    and the stage outputs and tracked data it records, marked so, with their size; with --repo,
+    of another project's repository (what `pivot get --repo` and `pivot import` can fetch)."""
+    from pivot.api import repolist
+
+    cwd = pathlib.Path.cwd()
+    if repo is not None:
+        entries = repolist.listing_repo(repo, path, rev, recursive=recursive, cwd=cwd)
+    else:
+        entries = repolist.listing_here(common.api(), path, rev or "HEAD", recursive=recursive, cwd=cwd)
+    if as_json:
+        import json
+
+        rows = [{"path": e.path, "kind": e.kind, "isdir": e.is_dir, "size": e.size, "nfiles": e.nfiles} for e in entries]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from pivot.base import wording
+
+    width = max((wording.width(e.path) + e.is_dir for e in entries), default=0)
+    for e in entries:
+        name = e.path + ("/" if e.is_dir else "")
+        if e.kind == "git":
+            click.echo(name)
+            continue
+        size = wording.size(e.size or 0) + (f", {wording.count(e.nfiles, 'file')}" if e.nfiles is not None else "")
+        click.echo(f"{wording.ljust(name, width)}  {e.kind:<7}  {size}")

@@ -190,6 +190,16 @@ def _local_dirs(cache: Cache, dirs: Iterable[str], manifests: dict[str, tuple[Fi
     return to_download
 
 
+def remote_manifest(cache: Cache, remote: Remote, oid: str) -> tuple[FileEntry, ...]:
+    """A directory's members as the remote's manifest lists them, checked against `oid` and not
+    kept (its members are not fetched): to list a directory without downloading it."""
+    manifests: dict[str, tuple[FileEntry, ...]] = {}
+    temps: dict[str, pathlib.Path] = {}
+    _fetch_manifest(cache, remote, oid, manifests, temps)
+    tasks.unlink_quietly(temps[oid])
+    return manifests[oid]
+
+
 def _fetch_manifest(
     cache: Cache, remote: Remote, oid: str, manifests: dict[str, tuple[FileEntry, ...]], temps: dict[str, pathlib.Path]
 ) -> None:

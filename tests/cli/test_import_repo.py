@@ -4,10 +4,12 @@ as DVC's `dvc get URL`, `dvc import` and `dvc update` work."""
 
 from __future__ import annotations
 
+import json
 import pathlib
 import tempfile
 
 import pytest
+from cli import revisions
 from cli.revisions import commit, git
 from conftest import assert_clean_error, write_files
 
@@ -160,3 +162,32 @@ def test_a_damaged_repository_source_in_a_pvt_names_the_file(registry, consumer,
     assert_clean_error(pivot("update"), "numbers.csv.pvt: 'source.path' must be a path relative to the repository's root")
     (consumer / "numbers.csv.pvt").write_text(text.replace("  path: data/numbers.csv\n", ""))
     assert_clean_error(pivot("update"), "numbers.csv.pvt: 'source.rev' must be a git revision of a repository import")
+
+
+def test_ls_lists_git_files_and_the_data_a_commit_records(registry, pivot, monkeypatch, tmp_path):
+    root = pivot("ls")  # the cwd is the registry
+    assert root.exit_code == 0, root.output
+    assert root.output.split() == [".pivot/", "data/", "labels.txt"]
+    data = [line.split() for line in pivot("ls", "data").output.splitlines()]
+    assert ["images/", "tracked", "2", "B,", "2", "files"] in data and ["numbers.csv", "tracked", "6", "B"] in data
+    assert ["numbers.csv.pvt"] in data  # git keeps the .pvt file itself
+    members = pivot("ls", "data/images").output.split()
+    assert members == ["a.png", "tracked", "1", "B", "b.png", "tracked", "1", "B"]
+    assert pivot("ls", "data/images/b.png").output.split() == ["b.png", "tracked", "1", "B"]  # a file inside
+    elsewhere = _made(tmp_path / "elsewhere")
+    monkeypatch.chdir(elsewhere)
+    remote = pivot("ls", "--repo", "../registry", "data/images", "--json")  # the manifest comes from the remote
+    assert remote.exit_code == 0, remote.output
+    assert [row["path"] for row in json.loads(remote.output)] == ["a.png", "b.png"]
+    everything = json.loads(pivot("ls", "--repo", "../registry", "-R", "--json").output)
+    assert {"path": "data/images/b.png", "kind": "tracked", "isdir": False, "size": 1, "nfiles": None} in everything
+    assert_clean_error(pivot("ls", "--repo", "../registry", "data/nope"), "'data/nope' is not in the repository '../registry'")
+
+
+def test_ls_marks_stage_outputs_as_a_revision_recorded_them(project, pivot):
+    root = revisions.two_commits(project, pivot)
+    listed = [line.split()[:2] for line in pivot("ls").output.splitlines()]
+    assert ["out.txt", "output"] in listed and ["d/", "output"] in listed and ["m.json"] in listed  # a metric is git's
+    assert pivot("ls", "d", "--rev", "HEAD~1").output.split()[:2] == ["a.txt", "output"]
+    assert_clean_error(pivot("ls", "--rev", "nope"), "unknown git revision 'nope'")
+    assert (root / "out.txt").read_text() == "two\n"
