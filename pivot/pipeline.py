@@ -26,6 +26,7 @@ class Registration:
     params: Mapping[str, Any]
     line: int  # of the `register` call in its file, for error messages
     mutex: tuple[str, ...] = ()  # scheduling and cache policy, as pivot.yaml's keys of those names
+    threads: int = 1
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # pivot.yaml's `tags:`, for run selection
@@ -55,13 +56,14 @@ class Pipeline:
         metrics: Mapping[str, str | Sequence[str]] | None = None,
         plots: Mapping[str, str | Sequence[str]] | None = None,
         mutex: str | Sequence[str] = (),
+        threads: int = 1,
         always_changed: bool = False,
         frozen: bool = False,
         tags: Sequence[str] = (),
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
-        `mutex`, `always_changed`, `frozen` and `tags` mean what they mean in pivot.yaml."""
+        `mutex`, `threads`, `always_changed`, `frozen` and `tags` mean what they mean in pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -70,6 +72,8 @@ class Pipeline:
             if given is not None and not _is_str_mapping(given):
                 raise TypeError(f"register({qualname}): {section} must map names to path strings (or lists of them), not {given!r}")
         groups = _mutex_groups(qualname, mutex)
+        if type(threads) is not int or threads < 1:
+            raise TypeError(f"register({qualname}): threads must be a whole number of at least 1, not {threads!r}")
         for key, flag in (("always_changed", always_changed), ("frozen", frozen)):
             if not isinstance(flag, bool):
                 raise TypeError(f"register({qualname}): {key} must be True or False, not {flag!r}")
@@ -81,6 +85,7 @@ class Pipeline:
                 line=sys._getframe(1).f_lineno,
                 **{section: dict(given or {}) for section, given in paths.items()},
                 mutex=groups,
+                threads=threads,
                 always_changed=always_changed,
                 frozen=frozen,
                 tags=_tags(qualname, tags),

@@ -40,6 +40,7 @@ class StageConfig:
     param_layers: tuple[matrix.ParamLayer, ...] = ()  # pivot.yaml's params, lowest precedence first
     shell: shell.ShellEntry | None = None  # a `cmd:` stage (python is "" then): see pivot.declare.shell
     mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
+    threads: int = 1
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # for run selection: `--tag` / `--exclude-tag` (docs/selection.md)

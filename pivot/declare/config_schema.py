@@ -91,6 +91,13 @@ def _stage_tags(value: Any) -> Any:
     return value
 
 
+def _threads(value: Any) -> Any:
+    problem = policy.threads_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("stage_threads", problem)
+    return value
+
+
 def _mutex_groups(value: Any) -> Any:
     problem = policy.mutex_problem(value)
     if problem is not None:
@@ -104,6 +111,7 @@ class StageConfig(_Sections):
     name: str | None = None  # the variants' name template, e.g. "train@{model}-{dataset}"
     # Scheduling and cache policy, for every kind of stage (pivot.declare.policy).
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
+    threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
@@ -161,6 +169,7 @@ class ShellStageConfig(_Strict):
     name: str | None = None
     # The policy keys mean the same on every kind of stage (docs/scheduling.md).
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
+    threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection

@@ -198,6 +198,7 @@ def _build_stage(
         params=values,
         source=doc.where(entry.loc()),
         mutex=entry.mutex,
+        threads=entry.threads,
         always_changed=entry.always_changed,
         frozen=entry.frozen,
         tags=entry.tags,

@@ -1,5 +1,5 @@
-"""The scheduling and cache policy keys every stage may have: `mutex`, `always_changed`, `frozen`,
-and the selection key `tags` (docs/selection.md).
+"""The scheduling and cache policy keys every stage may have: `mutex`, `threads`,
+`always_changed`, `frozen`, and the selection key `tags` (docs/selection.md).
 
 They follow DVC's meaning (docs/scheduling.md). Read from a pivot.yaml entry the schema has
 accepted, or from a `Pipeline.register` call that checked its own arguments.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KEYS = ("mutex", "always_changed", "frozen", "tags")
+KEYS = ("mutex", "threads", "always_changed", "frozen", "tags")
 
 
 def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -19,6 +19,7 @@ def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     groups = (mutex,) if isinstance(mutex, str) else tuple(mutex or ())
     return {
         "mutex": tuple(dict.fromkeys(groups)),
+        "threads": entry.get("threads") or 1,
         "always_changed": bool(entry.get("always_changed")),
         "frozen": bool(entry.get("frozen")),
         "tags": tuple(dict.fromkeys(entry.get("tags") or ())),
@@ -31,6 +32,13 @@ def tags_problem(value: Any) -> str | None:
         return "must be a list of tag names"
     if not all(tag.strip() and "," not in tag for tag in value):
         return "a tag name must not be empty nor contain ','"
+    return None
+
+
+def threads_problem(value: Any) -> str | None:
+    """What is wrong with a `threads` value, or None: a whole number, at least 1."""
+    if type(value) is not int or value < 1:
+        return "must be a whole number of at least 1: the job slots of -j the stage takes while it runs"
     return None
 
 

@@ -94,6 +94,7 @@ class Stage:
     # Scheduling and cache policy (docs/scheduling.md): stages sharing a group never run at once
     # ("*": alone); always run; never run.
     mutex: tuple[str, ...] = ()
+    threads: int = 1  # the job slots of -j it takes while it runs (docs/scheduling.md)
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # names `--tag` and `--exclude-tag` select by (docs/selection.md)

@@ -92,6 +92,7 @@ _TYPE_HINTS = {
     "stage_tags": "write 'tags: [train, gpu]': a list of names (see docs/selection.md)",
     "cache_type": "write e.g. 'reflink,copy' or 'hardlink,copy' (tried in that order)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
+    "stage_threads": "write e.g. 'threads: 4' (see docs/scheduling.md)",
 }
 
 

@@ -75,6 +75,7 @@ def run_pipeline(
         # no more workers than stages: a default -j of 64 cores must not start 64 interpreters
         make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor))),
         mutex={name: graph.stages[name].mutex for name in names if graph.stages[name].mutex},
+        threads={name: graph.stages[name].threads for name in names if graph.stages[name].threads > 1},
     )
     states = scheduler.run()
     for name, state in states.items():
@@ -176,6 +177,7 @@ class StageHooks:
             str(log_path),
             on_cluster=self._options.pool_factory is not None,
             code_root=self._code_root,
+            threads=min(stage.threads, max(1, self._options.jobs)),
         )
         # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
         offload = self._options.offload

@@ -1,7 +1,9 @@
 """A ready-queue scheduler over any `concurrent.futures.Executor`.
 
 A stage starts as soon as every upstream stage it waits for has finished, with at most `jobs`
-running at once and never two of one mutex group (pivot.executor.mutex). Fail-fast stops new
+slots taken at once (a stage takes its `threads`, one by default, at most `jobs`) and never two of
+one mutex group (pivot.executor.mutex). A ready stage that needs more slots than are free waits;
+the ready stages behind it that fit start meanwhile, in pipeline order. Fail-fast stops new
 starts after a failure; keep-going blocks only the failed stage's dependents. When a worker dies
 the pool breaks and takes every running task with it, so those tasks are run again one at a time:
 the one that breaks the pool alone is the culprit.
@@ -63,6 +65,7 @@ class Scheduler:
         keep_going: bool,
         make_executor: Callable[[], concurrent.futures.Executor],
         mutex: Mapping[str, Sequence[str]] | None = None,
+        threads: Mapping[str, int] | None = None,
     ) -> None:
         members = set(order)
         self._hooks = hooks
@@ -81,6 +84,8 @@ class Scheduler:
         self._suspects: collections.deque[str] = collections.deque()
         self._stopping = False
         self._mutex = mutex_mod.Mutex(mutex or {})  # stages of one group never run at once
+        self._slots = {name: min(n, self._jobs) for name, n in (threads or {}).items() if n > 1}  # else 1
+        self._taken = 0
 
     def run(self) -> Mapping[str, NodeState]:
         executor = self._make_executor()
@@ -108,9 +113,21 @@ class Scheduler:
                     return True
                 self._start(executor, self._suspects.popleft())
                 continue
-            if self._stopping or not self._ready or len(self._running) >= self._jobs:
+            if self._stopping or not self._ready or self._taken >= self._jobs:
                 return bool(self._ready) and not self._stopping
-            self._start(executor, self._ready.popleft())
+            name = self._next_fitting()
+            if name is None:  # every ready stage needs more slots than are free: wait for some
+                return True
+            self._start(executor, name)
+
+    def _next_fitting(self) -> str | None:
+        """The first ready stage whose slots are free, taken out of the queue."""
+        free = self._jobs - self._taken
+        for index, name in enumerate(self._ready):
+            if self._slots.get(name, 1) <= free:
+                del self._ready[index]
+                return name
+        return None
 
     def _start(self, executor: concurrent.futures.Executor, name: str) -> None:
         if self._mutex and not self._mutex.acquire(name, len(self._running)):
@@ -127,6 +144,7 @@ class Scheduler:
             return
         self.state[name] = NodeState.RUNNING
         self._running[executor.submit(submission.fn, *submission.args)] = name
+        self._taken += self._slots.get(name, 1)
 
     def _collect(self, executor: concurrent.futures.Executor) -> concurrent.futures.Executor:
         done, _ = concurrent.futures.wait(
@@ -135,8 +153,7 @@ class Scheduler:
         self._hooks.tick()
         broken: list[tuple[str, BaseException]] = []
         for future in done:
-            name = self._running.pop(future)
-            self._release(name)
+            name = self._stopped(future)
             error = future.exception()
             if error is not None and pool.is_broken(error):
                 broken.append((name, error))
@@ -156,8 +173,7 @@ class Scheduler:
     ) -> concurrent.futures.Executor:
         # The dead pool fails every task it held; gather them all before deciding who is to blame.
         for future in concurrent.futures.as_completed(list(self._running)):
-            name = self._running.pop(future)
-            self._release(name)
+            name = self._stopped(future)
             error = future.exception()
             if error is None:  # finished just before the pool broke
                 self._finish(name) if self._hooks.complete(name, future.result()) else self._fail(name)
@@ -171,6 +187,13 @@ class Scheduler:
         else:
             self._suspects.extend(name for name, _ in broken)
         return self._make_executor()
+
+    def _stopped(self, future: concurrent.futures.Future[Any]) -> str:
+        """The stage of a finished (or failed, or lost) task: its slots and groups are free again."""
+        name = self._running.pop(future)
+        self._taken -= self._slots.get(name, 1)
+        self._release(name)
+        return name
 
     def _release(self, name: str) -> None:
         if self._mutex:  # stages that waited for its groups go first, in the order they came

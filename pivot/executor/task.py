@@ -37,6 +37,7 @@ class StageTask:
     # Where the stage's code is imported from when it is not `root`: an experiment runs in a
     # scratch copy of the project, but on the project's modules, which the fork server holds.
     code_root: str | None = None
+    threads: int = 1  # the stage's `threads`, at most -j: PIVOT_THREADS while it runs
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import os
 import pathlib
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pivot
@@ -28,6 +28,8 @@ class StageContractError(Exception):
     """The stage returned something that does not match what it declared."""
 
 
+THREADS_ENV = "PIVOT_THREADS"  # how many threads the stage may use: its `threads`, at most -j
+
 # Errors whose message says all there is: their traceback would show only pivot and a parser.
 _SAID_IN_FULL = (StageContractError, errors.LoaderError)
 
@@ -43,7 +45,7 @@ def execute(task: StageTask) -> StageOutcome:
 
         commit.clear_paths(pathlib.Path(task.root), outshapes.cleared_before_run(task.stage))
     try:
-        with fdcapture.captured(task.log_path):
+        with fdcapture.captured(task.log_path), _threads_said(task.threads):
             try:
                 _run(task.stage, pathlib.Path(task.root))
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
@@ -54,6 +56,20 @@ def execute(task: StageTask) -> StageOutcome:
     finally:
         if task.on_cluster:
             importing.forget(task.root)  # a long-lived worker runs the next stage's code as it is then
+
+
+@contextlib.contextmanager
+def _threads_said(threads: int) -> Iterator[None]:
+    """PIVOT_THREADS for the stage's code and commands; as it was afterwards (workers are reused)."""
+    previous = os.environ.get(THREADS_ENV)
+    os.environ[THREADS_ENV] = str(threads)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(THREADS_ENV, None)
+        else:
+            os.environ[THREADS_ENV] = previous
 
 
 def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcome:

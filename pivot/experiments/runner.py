@@ -69,6 +69,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
             keep_going=True,
             make_executor=lambda: pool.LazyExecutor(lambda: pool.create(workers, kind)),
             mutex=sweep.mutex(),
+            threads=sweep.threads(),
         )
         with executors.sigterm_as_interrupt():
             states = scheduler.run()
@@ -122,6 +123,14 @@ class _Sweep:
             for exp in self.plan.experiments
             for stage in exp.stages
             if exp.loaded.graph.stages[stage].mutex
+        }
+
+    def threads(self) -> dict[str, int]:
+        return {
+            _node(exp.name, stage): exp.loaded.graph.stages[stage].threads
+            for exp in self.plan.experiments
+            for stage in exp.stages
+            if exp.loaded.graph.stages[stage].threads > 1
         }
 
     # ----------------------------------------------------------- the scheduler's hooks
