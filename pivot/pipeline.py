@@ -27,6 +27,7 @@ class Registration:
     line: int  # of the `register` call in its file, for error messages
     mutex: tuple[str, ...] = ()  # scheduling and cache policy, as pivot.yaml's keys of those names
     threads: int = 1
+    retries: int | None = None
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # pivot.yaml's `tags:`, for run selection
@@ -57,13 +58,15 @@ class Pipeline:
         plots: Mapping[str, str | Sequence[str]] | None = None,
         mutex: str | Sequence[str] = (),
         threads: int = 1,
+        retries: int | None = None,
         always_changed: bool = False,
         frozen: bool = False,
         tags: Sequence[str] = (),
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
-        `mutex`, `threads`, `always_changed`, `frozen` and `tags` mean what they mean in pivot.yaml."""
+        `mutex`, `threads`, `retries`, `always_changed`, `frozen` and `tags` mean what they mean in
+        pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -74,6 +77,8 @@ class Pipeline:
         groups = _mutex_groups(qualname, mutex)
         if type(threads) is not int or threads < 1:
             raise TypeError(f"register({qualname}): threads must be a whole number of at least 1, not {threads!r}")
+        if retries is not None and (type(retries) is not int or retries < 0):
+            raise TypeError(f"register({qualname}): retries must be a whole number, 0 or more, not {retries!r}")
         for key, flag in (("always_changed", always_changed), ("frozen", frozen)):
             if not isinstance(flag, bool):
                 raise TypeError(f"register({qualname}): {key} must be True or False, not {flag!r}")
@@ -86,6 +91,7 @@ class Pipeline:
                 **{section: dict(given or {}) for section, given in paths.items()},
                 mutex=groups,
                 threads=threads,
+                retries=retries,
                 always_changed=always_changed,
                 frozen=frozen,
                 tags=_tags(qualname, tags),

@@ -38,6 +38,7 @@ class Request:
     run_cache: bool = True
     address: str | None = None  # a Dask scheduler; implies the Dask executor
     download: bool = True  # remote-cache mode: bring outputs into the workspace
+    retries: int = 0  # a failed stage without its own `retries:` runs again this many times
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ def _execute(
     kind = choose(request, ws.settings.executor.kind)
 
     def run(options: RunOptions) -> reporting.RunSummary:
-        options = dataclasses.replace(options, run_cache=request.run_cache)
+        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries)
         with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 

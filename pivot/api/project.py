@@ -101,6 +101,7 @@ class Project:
         download: bool = True,
         selection: Selection | None = None,
         pull: bool = False,
+        retries: int = 0,
     ) -> results.RunReport:
         """Run the stale stages of TARGETS (default: all) and of everything upstream of them.
 
@@ -110,11 +111,12 @@ class Project:
         A failing stage is reported in the result (`report.ok`), not raised. `selection` changes
         which stages TARGETS pick (docs/selection.md; `select` says which it leaves out); `pull`
         first fetches the selected stages' outputs and the remote's run cache, so that a stale
-        stage someone already ran is restored rather than run."""
+        stage someone already ran is restored rather than run. A failed stage runs again up to
+        `retries` times (its own `retries:` wins)."""
         from pivot.api import executors, running
         from pivot.executor import reporting
 
-        request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download)
+        request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download, retries)
         return running.run(self, targets, request, reporter or reporting.Reporter(), overrides=overrides, selection=selection, pull=pull)
 
     def plan(

@@ -42,6 +42,9 @@ class LineReporter(reporting.Reporter):
     def stage_output(self, name: str, line: str) -> None:
         self._echo(f"[{name}] {line}")
 
+    def stage_retrying(self, name: str, attempt: int, attempts: int, error: str) -> None:
+        self._echo(f"{name}: failed (attempt {attempt} of {attempts}), running it again: {error}")
+
     def stage_finished(self, result: StageResult) -> None:
         self._echo("\n".join(_lines(result)))
 
@@ -60,6 +63,9 @@ class QuietReporter(LineReporter):
         pass
 
     def stage_output(self, name: str, line: str) -> None:
+        pass
+
+    def stage_retrying(self, name: str, attempt: int, attempts: int, error: str) -> None:
         pass
 
     def stage_finished(self, result: StageResult) -> None:

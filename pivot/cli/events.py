@@ -65,6 +65,9 @@ class JsonLinesReporter(executors.Reporter):
     def stage_output(self, name: str, line: str) -> None:
         self.emit("stage_output", run=self.run, stage=name, line=line)
 
+    def stage_retrying(self, name: str, attempt: int, attempts: int, error: str) -> None:
+        self.emit("stage_retrying", run=self.run, stage=name, attempt=attempt, attempts=attempts, error=error)
+
     def stage_finished(self, result: StageResult) -> None:
         stage, status = result.name, status_name(result.status)
         if result.status is StageStatus.RAN:

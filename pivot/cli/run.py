@@ -24,6 +24,7 @@ from pivot.executor import reporting
 @click.option("-f", "--force", is_flag=True, help="Run even the stages that are up to date.")
 @click.option("-n", "--dry-run", is_flag=True, help="Say what would run, run nothing.")
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, go on with independent stages.")
+@click.option("--retries", type=click.IntRange(min=0), default=0, metavar="N", help="Run a failed stage again up to N times before it counts as failed (a stage's own retries: wins).")
 @click.option(
     "--executor",
     type=click.Choice(["loky", "forkserver", "inprocess", "dask"]),
@@ -44,6 +45,7 @@ def run(
     force: bool,
     dry_run: bool,
     keep_going: bool,
+    retries: int,
     executor: str | None,
     no_run_cache: bool,
     address: str | None,
@@ -81,6 +83,7 @@ def run(
         overrides=overrides,
         selection=selection,
         pull=pull,
+        retries=retries,
     )
     if watch:
         from pivot.cli import watching  # only a watch pays for it

@@ -31,6 +31,9 @@ class _DaskLines(executors.Reporter):
     def stage_output(self, name: str, line: str) -> None:
         self._inner.stage_output(name, line)
 
+    def stage_retrying(self, name: str, attempt: int, attempts: int, error: str) -> None:
+        self._inner.stage_retrying(name, attempt, attempts, error)
+
     def stage_finished(self, result: reporting.StageResult) -> None:
         self._inner.stage_finished(result)
 

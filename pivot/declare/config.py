@@ -41,6 +41,7 @@ class StageConfig:
     shell: shell.ShellEntry | None = None  # a `cmd:` stage (python is "" then): see pivot.declare.shell
     mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
     threads: int = 1
+    retries: int | None = None
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # for run selection: `--tag` / `--exclude-tag` (docs/selection.md)

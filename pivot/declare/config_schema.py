@@ -98,6 +98,13 @@ def _threads(value: Any) -> Any:
     return value
 
 
+def _retries(value: Any) -> Any:
+    problem = policy.retries_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("stage_retries", problem)
+    return value
+
+
 def _mutex_groups(value: Any) -> Any:
     problem = policy.mutex_problem(value)
     if problem is not None:
@@ -112,6 +119,7 @@ class StageConfig(_Sections):
     # Scheduling and cache policy, for every kind of stage (pivot.declare.policy).
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
+    retries: Annotated[int | None, pydantic.BeforeValidator(_retries)] = None  # runs again after a failure
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
@@ -170,6 +178,7 @@ class ShellStageConfig(_Strict):
     # The policy keys mean the same on every kind of stage (docs/scheduling.md).
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
+    retries: Annotated[int | None, pydantic.BeforeValidator(_retries)] = None  # runs again after a failure
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection

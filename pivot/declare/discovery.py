@@ -199,6 +199,7 @@ def _build_stage(
         source=doc.where(entry.loc()),
         mutex=entry.mutex,
         threads=entry.threads,
+        retries=entry.retries,
         always_changed=entry.always_changed,
         frozen=entry.frozen,
         tags=entry.tags,

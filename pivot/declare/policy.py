@@ -1,4 +1,4 @@
-"""The scheduling and cache policy keys every stage may have: `mutex`, `threads`,
+"""The scheduling and cache policy keys every stage may have: `mutex`, `threads`, `retries`,
 `always_changed`, `frozen`, and the selection key `tags` (docs/selection.md).
 
 They follow DVC's meaning (docs/scheduling.md). Read from a pivot.yaml entry the schema has
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KEYS = ("mutex", "threads", "always_changed", "frozen", "tags")
+KEYS = ("mutex", "threads", "retries", "always_changed", "frozen", "tags")
 
 
 def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -20,6 +20,7 @@ def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "mutex": tuple(dict.fromkeys(groups)),
         "threads": entry.get("threads") or 1,
+        "retries": entry.get("retries"),  # None: `pivot run --retries` (default 0)
         "always_changed": bool(entry.get("always_changed")),
         "frozen": bool(entry.get("frozen")),
         "tags": tuple(dict.fromkeys(entry.get("tags") or ())),
@@ -39,6 +40,13 @@ def threads_problem(value: Any) -> str | None:
     """What is wrong with a `threads` value, or None: a whole number, at least 1."""
     if type(value) is not int or value < 1:
         return "must be a whole number of at least 1: the job slots of -j the stage takes while it runs"
+    return None
+
+
+def retries_problem(value: Any) -> str | None:
+    """What is wrong with a `retries` value, or None: a whole number, 0 or more."""
+    if type(value) is not int or value < 0:
+        return "must be a whole number, 0 or more: how many times a failed run of the stage is run again"
     return None
 
 

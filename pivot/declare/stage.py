@@ -95,6 +95,7 @@ class Stage:
     # ("*": alone); always run; never run.
     mutex: tuple[str, ...] = ()
     threads: int = 1  # the job slots of -j it takes while it runs (docs/scheduling.md)
+    retries: int | None = None  # runs again after a failure, this many times; None: `run --retries`
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # names `--tag` and `--exclude-tag` select by (docs/selection.md)

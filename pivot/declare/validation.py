@@ -93,6 +93,7 @@ _TYPE_HINTS = {
     "cache_type": "write e.g. 'reflink,copy' or 'hardlink,copy' (tried in that order)",
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
     "stage_threads": "write e.g. 'threads: 4' (see docs/scheduling.md)",
+    "stage_retries": "write e.g. 'retries: 2' (see docs/scheduling.md)",
 }
 
 

@@ -62,6 +62,9 @@ class Reporter:
     def stage_output(self, name: str, line: str) -> None:
         pass
 
+    def stage_retrying(self, name: str, attempt: int, attempts: int, error: str) -> None:
+        """Run `attempt` (of at most `attempts`) of the stage failed with `error`; it runs again."""
+
     def stage_finished(self, result: StageResult) -> None:
         pass
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
+import os
 import pathlib
 import time
 from collections.abc import Callable, Sequence
@@ -18,7 +20,7 @@ from pivot.declare.stage import Stage
 from pivot.executor import commit, pool, worker
 from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
-from pivot.executor.scheduler import NodeState, Scheduler, Submission
+from pivot.executor.scheduler import AGAIN, NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome, StageTask
 from pivot.storage.lock import StageLock
 from pivot.worktree import tracking
@@ -47,6 +49,7 @@ class RunOptions:
     keep_going: bool = False
     executor: str = "loky"  # or "inprocess"
     run_cache: bool = True  # restore stale stages from a matching recorded run
+    retries: int = 0  # a failed stage without its own `retries` runs again this many times
     # Dask (set by the CLI): the executor to use instead of a local pool of `executor`, and, in
     # remote-cache mode, how each stage's data travels.
     pool_factory: Callable[[], concurrent.futures.Executor] | None = None
@@ -113,6 +116,7 @@ class StageHooks:
         self._running: dict[str, tuple[status.Facts, status.Decision, LogTail]] = {}
         self.results: dict[str, StageResult] = {}
         self.disk_full: errors.DiskFullError | None = None  # the first write that found no space
+        self._failures: dict[str, int] = {}  # failed runs of each stage so far (`retries`)
 
     def _note(self, exc: errors.PivotError) -> errors.PivotError:
         if isinstance(exc, errors.DiskFullError) and self.disk_full is None:
@@ -211,11 +215,13 @@ class StageHooks:
             self.record(StageResult(stage.name, kind, decision=decision))
         return decision
 
-    def complete(self, name: str, outcome: StageOutcome) -> bool:
+    def complete(self, name: str, outcome: StageOutcome) -> bool | str:
         facts, decision, tail = self._running.pop(name)
         if outcome.log is not None:  # captured where the workspace is not: relayed from here
             atomic.write_text(self._log_path(name), outcome.log)
         tail.close()
+        if not outcome.ok and self._again(name, outcome):
+            return AGAIN
         if not outcome.ok:
             if outcome.disk_full_hint is not None:
                 self._note(errors.DiskFullError(outcome.error, hint=outcome.disk_full_hint))
@@ -244,6 +250,22 @@ class StageHooks:
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
         self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision, worker=outcome.worker))
+        return True
+
+    def _again(self, name: str, outcome: StageOutcome) -> bool:
+        """Whether the failed stage runs again (its `retries`, else the run's, not used up; never
+        after a full disk). Its log is kept as `<stage>.attempt-N.log`, the next run writes anew."""
+        stage = self._graph.stages[name]
+        allowed = self._options.retries if stage.retries is None else stage.retries
+        failed = self._failures.get(name, 0) + 1
+        if failed > allowed or outcome.disk_full_hint is not None:
+            return False
+        self._failures[name] = failed
+        log = self._log_path(name)
+        append_failure(log, outcome.traceback or f"error: {outcome.error}")
+        with contextlib.suppress(OSError):  # a log that cannot be kept must not stop the retry
+            os.replace(log, log.with_name(f"{name}.attempt-{failed}.log"))
+        self._reporter.stage_retrying(name, failed, allowed + 1, outcome.error)
         return True
 
     def crashed(self, name: str, message: str) -> None:

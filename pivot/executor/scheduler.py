@@ -22,6 +22,8 @@ from pivot import errors
 from pivot.executor import mutex as mutex_mod
 from pivot.executor import pool
 
+AGAIN = "again"  # what `Hooks.complete` answers for a failed stage that is to run once more
+
 
 class NodeState(enum.Enum):
     PENDING = "pending"
@@ -44,8 +46,8 @@ class Hooks(Protocol):
     def prepare(self, name: str) -> Submission | None:
         """What to run for `name`, or None when it is already done (skipped, restored)."""
 
-    def complete(self, name: str, result: Any) -> bool:
-        """Take a finished task's result; False marks the stage failed."""
+    def complete(self, name: str, result: Any) -> bool | str:
+        """Take a finished task's result; False marks the stage failed, AGAIN runs it again."""
 
     def crashed(self, name: str, message: str) -> None:
         """The stage's worker died; `message` says how."""
@@ -160,10 +162,8 @@ class Scheduler:
             elif error is not None:
                 self._hooks.crashed(name, f"{type(error).__name__}: {error}")
                 self._fail(name)
-            elif self._hooks.complete(name, future.result()):
-                self._finish(name)
             else:
-                self._fail(name)
+                self._judge(name, self._hooks.complete(name, future.result()))
         if broken:
             executor = self._after_break(executor, broken)
         return executor
@@ -176,7 +176,7 @@ class Scheduler:
             name = self._stopped(future)
             error = future.exception()
             if error is None:  # finished just before the pool broke
-                self._finish(name) if self._hooks.complete(name, future.result()) else self._fail(name)
+                self._judge(name, self._hooks.complete(name, future.result()))
             else:
                 broken.append((name, error))
         pool.shutdown(executor, kill=True)
@@ -187,6 +187,15 @@ class Scheduler:
         else:
             self._suspects.extend(name for name, _ in broken)
         return self._make_executor()
+
+    def _judge(self, name: str, verdict: bool | str) -> None:
+        if verdict == AGAIN:  # first in line: it was ready before the rest (a stopping run never starts it)
+            self.state[name] = NodeState.PENDING
+            self._ready.appendleft(name)
+        elif verdict and verdict != AGAIN:
+            self._finish(name)
+        else:
+            self._fail(name)
 
     def _stopped(self, future: concurrent.futures.Future[Any]) -> str:
         """The stage of a finished (or failed, or lost) task: its slots and groups are free again."""

@@ -139,7 +139,7 @@ class _Sweep:
         member, stage = self._split(name)
         return member.hooks.prepare(stage)
 
-    def complete(self, name: str, result: StageOutcome) -> bool:
+    def complete(self, name: str, result: StageOutcome) -> bool | str:
         member, stage = self._split(name)
         return member.hooks.complete(stage, result)
 
