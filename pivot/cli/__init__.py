@@ -95,6 +95,7 @@ COMMANDS = {
         "checkout",
         "Restore the outputs of STAGES (default: all) from the cache, as the lock files record them.",
     ),
+    "stage": Entry("pivot.cli.stage", "stage", "Add stages to pivot.yaml from the command line, as `dvc stage add`."),
     "list": Entry(
         "pivot.cli.listing",
         "list_stages",
