@@ -28,6 +28,7 @@ class Registration:
     mutex: tuple[str, ...] = ()  # scheduling and cache policy, as pivot.yaml's keys of those names
     threads: int = 1
     retries: int | None = None
+    resources: tuple[tuple[str, int], ...] = ()
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # pivot.yaml's `tags:`, for run selection
@@ -59,14 +60,15 @@ class Pipeline:
         mutex: str | Sequence[str] = (),
         threads: int = 1,
         retries: int | None = None,
+        resources: Mapping[str, int] | None = None,
         always_changed: bool = False,
         frozen: bool = False,
         tags: Sequence[str] = (),
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
-        `mutex`, `threads`, `retries`, `always_changed`, `frozen` and `tags` mean what they mean in
-        pivot.yaml."""
+        `mutex`, `threads`, `resources`, `retries`, `always_changed`, `frozen` and `tags` mean what
+        they mean in pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -79,6 +81,7 @@ class Pipeline:
             raise TypeError(f"register({qualname}): threads must be a whole number of at least 1, not {threads!r}")
         if retries is not None and (type(retries) is not int or retries < 0):
             raise TypeError(f"register({qualname}): retries must be a whole number, 0 or more, not {retries!r}")
+        _check_resources(qualname, resources)
         for key, flag in (("always_changed", always_changed), ("frozen", frozen)):
             if not isinstance(flag, bool):
                 raise TypeError(f"register({qualname}): {key} must be True or False, not {flag!r}")
@@ -92,12 +95,19 @@ class Pipeline:
                 mutex=groups,
                 threads=threads,
                 retries=retries,
+                resources=tuple(sorted((resources or {}).items())),
                 always_changed=always_changed,
                 frozen=frozen,
                 tags=_tags(qualname, tags),
             )
         )
         return func
+
+
+def _check_resources(qualname: str, resources: Any) -> None:
+    amounts = resources if isinstance(resources, Mapping) else {None: None} if resources is not None else {}
+    if not all(isinstance(name, str) and name.strip() and type(n) is int and n >= 0 for name, n in amounts.items()):
+        raise TypeError(f"register({qualname}): resources must map names to whole amounts (0 or more), not {resources!r}")
 
 
 def _mutex_groups(qualname: str, mutex: Any) -> tuple[str, ...]:

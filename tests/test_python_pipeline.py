@@ -149,6 +149,7 @@ def test_pipeline_py_marks_the_project_root(api_project, pivot, monkeypatch):
         ("pipeline.register(prep)", "pipeline.register(prep, name='repeat')", ("'repeat@x2' is a variant of 'repeat'",)),
         ("pipeline.register(prep)", "pipeline.register(prep, params={'x': 1})", ("pipeline.py:27", "'prep' has params")),
         ("pipeline.register(prep)", "pipeline.register(prep, threads=0)", ("pipeline.py:27", "threads must be a whole number")),
+        ("pipeline.register(prep)", "pipeline.register(prep, resources={'gpu': 0.5})", ("pipeline.py:27", "resources must map names")),
     ],
 )
 def test_mistakes_in_pipeline_py_are_exit_2(api_project, pivot, old, new, fragments):

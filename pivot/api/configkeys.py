@@ -17,7 +17,7 @@ from pivot import errors
 from pivot.base import yamldoc
 from pivot.declare import config_schema
 
-NAME = "<name>"  # a part of a key the user chooses: the remote's name
+NAME = "<name>"  # a part of a key the user chooses: the remote's name, a resource's
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -29,6 +29,7 @@ class Key:
     expected: str  # the value it takes, in words
     default: Any
     description: str
+    entry_of: str | None = None  # one entry of this mapping field (`executor.resources.<name>`)
 
     @property
     def name(self) -> str:
@@ -47,6 +48,9 @@ def _walk(model: type[pydantic.BaseModel], prefix: tuple[str, ...]) -> Iterator[
             yield from _walk(kind, (*prefix, field_name))
         elif typing.get_origin(kind) is dict and _is_model(typing.get_args(kind)[1]):
             yield from _walk(typing.get_args(kind)[1], (*prefix, field_name, NAME))
+        elif typing.get_origin(_bare(kind)) is dict:  # a mapping of plain values: one key per entry
+            value = typing.get_args(_bare(kind))[1]
+            yield Key((*prefix, field_name, NAME), model, _expected(value), None, " ".join((field.description or "").split()), field_name)
         else:
             default = None if field.is_required() else field.get_default(call_default_factory=True)
             yield Key((*prefix, field_name), model, _expected(kind), default, " ".join((field.description or "").split()))
@@ -74,18 +78,23 @@ def find(name: str) -> tuple[Key, tuple[str, ...]]:
     )
 
 
-def check_value(key: Key, value: Any) -> None:
-    """Raise a `ConfigError` saying what `key` expects unless `value` is one of those."""
+def check_value(key: Key, value: Any, path: tuple[str, ...] = ()) -> None:
+    """Raise a `ConfigError` saying what `key` (at `path` in the file) expects unless `value` is
+    one of those."""
     if key.path[0] == "remotes" and key.path[-1] not in key.model.model_fields:
         return  # a storage option: the storage library judges it when the remote is used
     try:
-        key.model.model_validate({key.path[-1]: value})
+        key.model.model_validate({key.entry_of: {(path or key.path)[-1]: value}} if key.entry_of else {key.path[-1]: value})
     except pydantic.ValidationError as exc:
         why = exc.errors()[0]["msg"]
         raise errors.ConfigError(
             f"'{key.name}': {value!r} is not valid: {why}",
             hint=f"'{key.name}' expects {key.expected}",
         ) from None
+
+
+def _bare(kind: Any) -> Any:
+    return typing.get_args(kind)[0] if typing.get_origin(kind) is typing.Annotated else kind
 
 
 def _expected(kind: Any) -> str:

@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pivot import errors
@@ -39,6 +39,7 @@ class Request:
     address: str | None = None  # a Dask scheduler; implies the Dask executor
     download: bool = True  # remote-cache mode: bring outputs into the workspace
     retries: int = 0  # a failed stage without its own `retries:` runs again this many times
+    resources: Mapping[str, int] | None = None  # limits above executor.resources of the config
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -110,7 +111,8 @@ def _execute(
     kind = choose(request, ws.settings.executor.kind)
 
     def run(options: RunOptions) -> reporting.RunSummary:
-        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries)
+        limits = {**ws.settings.executor.resources, **(request.resources or {})}  # the command line wins
+        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries, resources=limits)
         with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 

@@ -102,6 +102,7 @@ class Project:
         selection: Selection | None = None,
         pull: bool = False,
         retries: int = 0,
+        resources: Mapping[str, int] | None = None,
     ) -> results.RunReport:
         """Run the stale stages of TARGETS (default: all) and of everything upstream of them.
 
@@ -112,11 +113,12 @@ class Project:
         which stages TARGETS pick (docs/selection.md; `select` says which it leaves out); `pull`
         first fetches the selected stages' outputs and the remote's run cache, so that a stale
         stage someone already ran is restored rather than run. A failed stage runs again up to
-        `retries` times (its own `retries:` wins)."""
+        `retries` times (its own `retries:` wins). `resources` ({"gpu": 2}) limits what the
+        stages' `resources:` may hold at once, above executor.resources of the config."""
         from pivot.api import executors, running
         from pivot.executor import reporting
 
-        request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download, retries)
+        request = executors.Request(jobs, force, keep_going, executor, run_cache, address, download, retries, resources)
         return running.run(self, targets, request, reporter or reporting.Reporter(), overrides=overrides, selection=selection, pull=pull)
 
     def plan(

@@ -67,7 +67,7 @@ def set_value(proj: project.Project, key: str, text: str, *, local: bool = False
         remotes.set_default(proj, text, local=local)
         return Setting(key, text, _FILES[local])
     value = config_edit.parse_value(text)
-    configkeys.check_value(found, value)
+    configkeys.check_value(found, value, path)
     config_edit.require(
         local or path != ("run_cache", "key"),
         "'run_cache.key' must not go into the committed .pivot/config.yaml: whoever can read the "

@@ -42,6 +42,17 @@ def overrides(sets: tuple[str, ...]) -> dict[str, Any] | None:
     return overriding.parse(sets) or None
 
 
+def resource_limits(given: tuple[str, ...]) -> dict[str, int] | None:
+    """`--resources gpu=2 --resources mem_gb=64` (or `gpu=2,mem_gb=64`) as {name: amount}."""
+    limits: dict[str, int] = {}
+    for item in (part.strip() for text in given for part in text.split(",")):
+        name, sep, amount = item.partition("=")
+        if not sep or not name.strip() or not amount.strip().isdigit():
+            raise click.BadParameter(f"'{item}': write NAME=N, a whole number (e.g. gpu=2)", param_hint="'--resources'")
+        limits[name.strip()] = int(amount)
+    return limits or None
+
+
 def find_project() -> project.Project:
     return project.Project(project.find_root())
 

@@ -25,6 +25,7 @@ from pivot.executor import reporting
 @click.option("-n", "--dry-run", is_flag=True, help="Say what would run, run nothing.")
 @click.option("-k", "--keep-going", is_flag=True, help="After a failure, go on with independent stages.")
 @click.option("--retries", type=click.IntRange(min=0), default=0, metavar="N", help="Run a failed stage again up to N times before it counts as failed (a stage's own retries: wins).")
+@click.option("--resources", "resource_limits", multiple=True, metavar="NAME=N", help="How much of a resource the stages' resources: may hold at once, e.g. gpu=2 (over executor.resources of the config). Repeatable.")
 @click.option(
     "--executor",
     type=click.Choice(["loky", "forkserver", "inprocess", "dask"]),
@@ -46,6 +47,7 @@ def run(
     dry_run: bool,
     keep_going: bool,
     retries: int,
+    resource_limits: tuple[str, ...],
     executor: str | None,
     no_run_cache: bool,
     address: str | None,
@@ -84,6 +86,7 @@ def run(
         selection=selection,
         pull=pull,
         retries=retries,
+        resources=common.resource_limits(resource_limits),
     )
     if watch:
         from pivot.cli import watching  # only a watch pays for it

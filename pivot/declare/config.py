@@ -42,6 +42,7 @@ class StageConfig:
     mutex: tuple[str, ...] = ()  # the policy keys (pivot.declare.policy)
     threads: int = 1
     retries: int | None = None
+    resources: tuple[tuple[str, int], ...] = ()  # what it holds while it runs, by name
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # for run selection: `--tag` / `--exclude-tag` (docs/selection.md)
@@ -99,6 +100,7 @@ class ExecutorConfig:
     address: str | None = None  # a Dask scheduler; None: a LocalCluster sized by -j
     data: str = "shared"  # "shared": workers see the project; "remote": through the remote cache
     remote: str | None = None  # the remote for data: remote (None: the default remote)
+    resources: Mapping[str, int] = dataclasses.field(default_factory=dict)  # limits: `run --resources`
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -107,5 +107,6 @@ _EXECUTOR: dict[str, Callable[[Any], bool]] = {
     "address": _opt_str,
     "data": lambda v: v in ("shared", "remote") and isinstance(v, str),
     "remote": _opt_str,
+    "resources": lambda v: isinstance(v, dict) and all(isinstance(k, str) and k.strip() and type(n) is int and n >= 0 for k, n in v.items()),
 }
 _CHECKS: dict[str, Callable[[dict[Any, Any]], bool]] = {"PipelineConfig": _pipeline, "ProjectConfig": _project}

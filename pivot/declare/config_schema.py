@@ -105,6 +105,13 @@ def _retries(value: Any) -> Any:
     return value
 
 
+def _resources(value: Any) -> Any:
+    problem = policy.resources_problem(value)
+    if problem is not None:
+        raise pydantic_core.PydanticCustomError("stage_resources", problem)
+    return value
+
+
 def _mutex_groups(value: Any) -> Any:
     problem = policy.mutex_problem(value)
     if problem is not None:
@@ -120,6 +127,7 @@ class StageConfig(_Sections):
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
     retries: Annotated[int | None, pydantic.BeforeValidator(_retries)] = None  # runs again after a failure
+    resources: Annotated[dict[str, int] | None, pydantic.BeforeValidator(_resources)] = None  # held while it runs
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
@@ -179,6 +187,7 @@ class ShellStageConfig(_Strict):
     mutex: Annotated[str | list[str] | None, pydantic.BeforeValidator(_mutex_groups)] = None
     threads: Annotated[int | None, pydantic.BeforeValidator(_threads)] = None  # job slots while it runs
     retries: Annotated[int | None, pydantic.BeforeValidator(_retries)] = None  # runs again after a failure
+    resources: Annotated[dict[str, int] | None, pydantic.BeforeValidator(_resources)] = None  # held while it runs
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
@@ -253,6 +262,8 @@ class ExecutorSettings(_Strict):
     """How data reaches workers: `shared` (they see the project) or `remote` (through the remote cache)."""
     remote: str | None = None
     """The remote used with `data: remote` (unset: the default remote)."""
+    resources: Annotated[dict[str, int], pydantic.BeforeValidator(_resources)] = {}
+    """How much of the resource `<name>` the stages' `resources:` may hold at once (`executor.resources.gpu: 2`), as `pivot run --resources gpu=2`."""
 
 
 class RunCacheSettings(_Strict):

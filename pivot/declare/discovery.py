@@ -200,6 +200,7 @@ def _build_stage(
         mutex=entry.mutex,
         threads=entry.threads,
         retries=entry.retries,
+        resources=entry.resources,
         always_changed=entry.always_changed,
         frozen=entry.frozen,
         tags=entry.tags,

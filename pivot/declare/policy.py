@@ -1,5 +1,5 @@
-"""The scheduling and cache policy keys every stage may have: `mutex`, `threads`, `retries`,
-`always_changed`, `frozen`, and the selection key `tags` (docs/selection.md).
+"""The scheduling and cache policy keys every stage may have: `mutex`, `threads`, `resources`,
+`retries`, `always_changed`, `frozen`, and the selection key `tags` (docs/selection.md).
 
 They follow DVC's meaning (docs/scheduling.md). Read from a pivot.yaml entry the schema has
 accepted, or from a `Pipeline.register` call that checked its own arguments.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KEYS = ("mutex", "threads", "retries", "always_changed", "frozen", "tags")
+KEYS = ("mutex", "threads", "resources", "retries", "always_changed", "frozen", "tags")
 
 
 def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -21,6 +21,7 @@ def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         "mutex": tuple(dict.fromkeys(groups)),
         "threads": entry.get("threads") or 1,
         "retries": entry.get("retries"),  # None: `pivot run --retries` (default 0)
+        "resources": tuple(sorted(dict(entry.get("resources") or {}).items())),
         "always_changed": bool(entry.get("always_changed")),
         "frozen": bool(entry.get("frozen")),
         "tags": tuple(dict.fromkeys(entry.get("tags") or ())),
@@ -47,6 +48,17 @@ def retries_problem(value: Any) -> str | None:
     """What is wrong with a `retries` value, or None: a whole number, 0 or more."""
     if type(value) is not int or value < 0:
         return "must be a whole number, 0 or more: how many times a failed run of the stage is run again"
+    return None
+
+
+def resources_problem(value: Any) -> str | None:
+    """What is wrong with a `resources` value (a stage's needs, or a run's limits), or None: a
+    mapping of names to whole numbers, 0 or more."""
+    if not isinstance(value, dict) or not all(isinstance(name, str) and name.strip() for name in value):
+        return "must map resource names to amounts, e.g. {gpu: 1, mem_gb: 16}"
+    wrong = next((name for name, amount in value.items() if type(amount) is not int or amount < 0), None)
+    if wrong is not None:
+        return f"the amount of '{wrong}' must be a whole number, 0 or more, got {value[wrong]!r}"
     return None
 
 

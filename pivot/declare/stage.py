@@ -96,6 +96,7 @@ class Stage:
     mutex: tuple[str, ...] = ()
     threads: int = 1  # the job slots of -j it takes while it runs (docs/scheduling.md)
     retries: int | None = None  # runs again after a failure, this many times; None: `run --retries`
+    resources: tuple[tuple[str, int], ...] = ()  # what it holds of each named resource while it runs
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # names `--tag` and `--exclude-tag` select by (docs/selection.md)

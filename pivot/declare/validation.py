@@ -94,6 +94,7 @@ _TYPE_HINTS = {
     "mutex_groups": "write 'mutex: gpu', or 'mutex: [gpu, disk]'; 'mutex: \"*\"' runs the stage alone",
     "stage_threads": "write e.g. 'threads: 4' (see docs/scheduling.md)",
     "stage_retries": "write e.g. 'retries: 2' (see docs/scheduling.md)",
+    "stage_resources": "write e.g. 'resources: {gpu: 1, mem_gb: 16}' (see docs/scheduling.md)",
 }
 
 

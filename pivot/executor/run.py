@@ -8,7 +8,7 @@ import dataclasses
 import os
 import pathlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from pivot import errors
@@ -50,6 +50,7 @@ class RunOptions:
     executor: str = "loky"  # or "inprocess"
     run_cache: bool = True  # restore stale stages from a matching recorded run
     retries: int = 0  # a failed stage without its own `retries` runs again this many times
+    resources: Mapping[str, int] = dataclasses.field(default_factory=dict)  # limits, by name
     # Dask (set by the CLI): the executor to use instead of a local pool of `executor`, and, in
     # remote-cache mode, how each stage's data travels.
     pool_factory: Callable[[], concurrent.futures.Executor] | None = None
@@ -65,6 +66,7 @@ def run_pipeline(
     reporter: Reporter | None = None,
 ) -> RunSummary:
     reporter = reporter or Reporter()
+    _check_resources(graph, names, options.resources)
     start = time.perf_counter()
     hooks = StageHooks(ws, pipeline, graph, options, reporter)
     workers = max(1, min(options.jobs, len(names)))
@@ -79,6 +81,8 @@ def run_pipeline(
         make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor))),
         mutex={name: graph.stages[name].mutex for name in names if graph.stages[name].mutex},
         threads={name: graph.stages[name].threads for name in names if graph.stages[name].threads > 1},
+        resources={name: dict(graph.stages[name].resources) for name in names if graph.stages[name].resources},
+        limits=options.resources,
     )
     states = scheduler.run()
     for name, state in states.items():
@@ -91,6 +95,18 @@ def run_pipeline(
         # then the one thing to fix: the command ends as any other command does on a full disk.
         raise hooks.disk_full
     return summary
+
+
+def _check_resources(graph: Graph, names: Sequence[str], limits: Mapping[str, int]) -> None:
+    """Before anything starts: no stage may need more of a resource than the run has of it."""
+    for name in names:
+        for resource, amount in graph.stages[name].resources:
+            if resource in limits and amount > limits[resource]:
+                raise errors.ConfigError(
+                    f"stage '{name}' needs {resource}={amount}, more than the {limits[resource]} this run has",
+                    hint=f"raise the limit (pivot run --resources {resource}={amount}, or executor.resources in "
+                    ".pivot/config.local.yaml), or lower the stage's resources",
+                )
 
 
 class StageHooks:

@@ -1,9 +1,10 @@
 """A ready-queue scheduler over any `concurrent.futures.Executor`.
 
 A stage starts as soon as every upstream stage it waits for has finished, with at most `jobs`
-slots taken at once (a stage takes its `threads`, one by default, at most `jobs`) and never two of
-one mutex group (pivot.executor.mutex). A ready stage that needs more slots than are free waits;
-the ready stages behind it that fit start meanwhile, in pipeline order. Fail-fast stops new
+slots taken at once (a stage takes its `threads`, one by default, at most `jobs`), no more of a
+named resource held than its limit, and never two of one mutex group (pivot.executor.mutex). A
+ready stage that needs more slots or resources than are free waits; the ready stages behind it
+that fit start meanwhile, in pipeline order. Fail-fast stops new
 starts after a failure; keep-going blocks only the failed stage's dependents. When a worker dies
 the pool breaks and takes every running task with it, so those tasks are run again one at a time:
 the one that breaks the pool alone is the culprit.
@@ -68,6 +69,8 @@ class Scheduler:
         make_executor: Callable[[], concurrent.futures.Executor],
         mutex: Mapping[str, Sequence[str]] | None = None,
         threads: Mapping[str, int] | None = None,
+        resources: Mapping[str, Mapping[str, int]] | None = None,
+        limits: Mapping[str, int] | None = None,
     ) -> None:
         members = set(order)
         self._hooks = hooks
@@ -88,6 +91,13 @@ class Scheduler:
         self._mutex = mutex_mod.Mutex(mutex or {})  # stages of one group never run at once
         self._slots = {name: min(n, self._jobs) for name, n in (threads or {}).items() if n > 1}  # else 1
         self._taken = 0
+        # Only resources with a limit are counted; more than the limit is all of it (as threads are
+        # at most jobs), so that a stage always fits once nothing else runs.
+        self._limits = dict(limits or {})
+        self._needs = {
+            name: {r: min(n, self._limits[r]) for r, n in need.items() if r in self._limits and n} for name, need in (resources or {}).items()
+        }
+        self._held = dict.fromkeys(self._limits, 0)
 
     def run(self) -> Mapping[str, NodeState]:
         executor = self._make_executor()
@@ -126,10 +136,13 @@ class Scheduler:
         """The first ready stage whose slots are free, taken out of the queue."""
         free = self._jobs - self._taken
         for index, name in enumerate(self._ready):
-            if self._slots.get(name, 1) <= free:
+            if self._slots.get(name, 1) <= free and self._resources_free(name):
                 del self._ready[index]
                 return name
         return None
+
+    def _resources_free(self, name: str) -> bool:
+        return all(self._held[r] + n <= self._limits[r] for r, n in self._needs.get(name, {}).items())
 
     def _start(self, executor: concurrent.futures.Executor, name: str) -> None:
         if self._mutex and not self._mutex.acquire(name, len(self._running)):
@@ -147,6 +160,8 @@ class Scheduler:
         self.state[name] = NodeState.RUNNING
         self._running[executor.submit(submission.fn, *submission.args)] = name
         self._taken += self._slots.get(name, 1)
+        for resource, amount in self._needs.get(name, {}).items():
+            self._held[resource] += amount
 
     def _collect(self, executor: concurrent.futures.Executor) -> concurrent.futures.Executor:
         done, _ = concurrent.futures.wait(
@@ -201,6 +216,8 @@ class Scheduler:
         """The stage of a finished (or failed, or lost) task: its slots and groups are free again."""
         name = self._running.pop(future)
         self._taken -= self._slots.get(name, 1)
+        for resource, amount in self._needs.get(name, {}).items():
+            self._held[resource] -= amount
         self._release(name)
         return name
 

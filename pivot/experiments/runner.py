@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 from collections.abc import Mapping
+from typing import Any
 
 from pivot.api import Project, executors, exp_show, session
 from pivot.base import atomic
@@ -70,6 +71,8 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
             make_executor=lambda: pool.LazyExecutor(lambda: pool.create(workers, kind)),
             mutex=sweep.mutex(),
             threads=sweep.threads(),
+            resources=sweep.resources(),
+            limits=sweep.limits(),
         )
         with executors.sigterm_as_interrupt():
             states = scheduler.run()
@@ -118,20 +121,26 @@ class _Sweep:
         return {stage.func.partition(":")[0] for stage in graph.stages.values() if stage.func}
 
     def mutex(self) -> dict[str, tuple[str, ...]]:
-        return {
-            _node(exp.name, stage): tuple(exp.loaded.graph.stages[stage].mutex)
-            for exp in self.plan.experiments
-            for stage in exp.stages
-            if exp.loaded.graph.stages[stage].mutex
-        }
+        return {node: tuple(groups) for node, groups in self._policy("mutex").items()}
 
     def threads(self) -> dict[str, int]:
+        return {node: n for node, n in self._policy("threads").items() if n > 1}
+
+    def resources(self) -> dict[str, dict[str, int]]:
+        return {node: dict(amounts) for node, amounts in self._policy("resources").items()}
+
+    def _policy(self, key: str) -> dict[str, Any]:
+        """Each experiment's stages' value of a policy key (`mutex`, `threads`...), where set."""
         return {
-            _node(exp.name, stage): exp.loaded.graph.stages[stage].threads
+            _node(exp.name, stage): value
             for exp in self.plan.experiments
             for stage in exp.stages
-            if exp.loaded.graph.stages[stage].threads > 1
+            if (value := getattr(exp.loaded.graph.stages[stage], key))
         }
+
+    def limits(self) -> dict[str, int]:
+        """The config's executor.resources (every scratch tree has the project's config)."""
+        return dict(next(iter(self.members.values())).ws.settings.executor.resources) if self.members else {}
 
     # ----------------------------------------------------------- the scheduler's hooks
 

@@ -44,5 +44,5 @@ def _stage(name: str, entry: config.StageConfig, lock: lock_mod.StageLock, where
     outs = tuple(OutSpec(path, path, loaders.PathOnly(), out.kind, out.cache) for path, out in lock.outputs.items())
     return Stage(
         name, entry.python, deps, outs, Returns.NOTHING, None, dict(lock.params), where, cmd=lock.cmd,
-        mutex=entry.mutex, threads=entry.threads, retries=entry.retries, always_changed=entry.always_changed, frozen=entry.frozen, tags=entry.tags,
+        mutex=entry.mutex, threads=entry.threads, retries=entry.retries, resources=entry.resources, always_changed=entry.always_changed, frozen=entry.frozen, tags=entry.tags,
     )
