@@ -292,9 +292,28 @@ def problems_section() -> str:
     ) + "\n"
 
 
+# results.md holds this driver's latest table between these markers, and below them the sections
+# each session appended by hand (other scripts' results, dated snapshots): a run replaces only its part.
+RESULTS_START = "<!-- benchmarks/run.py writes from here to the end marker; it keeps the rest of the file -->"
+RESULTS_END = "<!-- end of benchmarks/run.py's part -->"
+
+
+def merged_results(existing: str, table: str) -> str:
+    """`existing` results.md with this run's `table` in place of the last run's (on top when the
+    file has no markers yet); every other line stays as it was."""
+    block = f"{RESULTS_START}\n{table.rstrip()}\n{RESULTS_END}\n"
+    if RESULTS_START in existing and RESULTS_END in existing:
+        before, _, rest = existing.partition(RESULTS_START)
+        after = rest.partition(RESULTS_END)[2].removeprefix("\n")
+        return before + block + after
+    return block + ("\n" + existing if existing.strip() else "")
+
+
 def report(table: str, write_results: bool) -> None:
-    """Print the results and, unless told not to, write them to benchmarks/results.md."""
+    """Print the results and, unless told not to, put them into benchmarks/results.md in place of
+    the last run's (see `merged_results`)."""
     print(table)
     if write_results:
-        RESULTS_MD.write_text(table)
+        existing = RESULTS_MD.read_text() if RESULTS_MD.exists() else ""
+        RESULTS_MD.write_text(merged_results(existing, table))
         say(f"wrote {RESULTS_MD}")
