@@ -81,6 +81,7 @@ LAYERS = {
     "pivot.declare.dag": 5,
     "pivot.decide.observe": 6,
     "pivot.worktree.tracking": 6,
+    "pivot.worktree.pvtfile": 2,  # the .pvt format: plain data over the hashing layer
     "pivot.worktree.references": 6,
     "pivot.executor.reporting": 6,
     "pivot.worktree.restore": 6,

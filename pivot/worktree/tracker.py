@@ -21,7 +21,7 @@ from pivot.base import project
 from pivot.declare import loadmemo
 from pivot.declare.stage import Stage
 from pivot.storage import links, placing
-from pivot.worktree import gitignore, session, tracking, workspace
+from pivot.worktree import gitignore, pvtfile, session, tracking, workspace
 from pivot.worktree.workspace import Workspace
 
 
@@ -130,7 +130,7 @@ def move(proj: project.Project, tracked: tracking.Tracked, dest: str, *, into: b
         raise errors.PathError(f"cannot move {tracked.path} to {dest}: {dest} exists", hint="choose a new name, or remove it first")
     stages = loadmemo.load(proj).stages if proj.has_pipeline() else {}
     tracking.check_trackable(proj, dest, stages, must_exist=False)
-    moved = tracking.Tracked(dest, tracking.pvt_of(dest), tracked.info, tracking.moved_source(tracked.source, tracked.pvt, dest))
+    moved = tracking.Tracked(dest, tracking.pvt_of(dest), tracked.info, pvtfile.moved_source(tracked.source, tracked.pvt, dest))
     with session.project_lock(proj):
         target = proj.abspath(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
