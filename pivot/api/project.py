@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # each method imports what it needs: `status` never imports t
     from pivot.declare.stage import Stage
     from pivot.executor import reporting
     from pivot.report import history, snapshot
+    from pivot.worktree import references
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -254,11 +255,20 @@ class Project:
         return sync.checkout(self.paths, targets, force=force)
 
     def gc(
-        self, *, remote: str | None = None, dry_run: bool = False, grace: str | None = None, drop_run_cache: bool = False, projects: Sequence[str | os.PathLike[str]] = ()
+        self,
+        *,
+        remote: str | None = None,
+        dry_run: bool = False,
+        grace: str | None = None,
+        drop_run_cache: bool = False,
+        projects: Sequence[str | os.PathLike[str]] = (),
+        revisions: references.Revisions | None = None,
     ) -> sync.GcResult:
+        """Delete what nothing references (see `pivot.api.sync.gc`); `revisions` keeps what
+        other commits' locks and .pvt files name too."""
         from pivot.api import sync
 
-        return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, projects=projects)
+        return sync.gc(self.paths, remote=remote, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, projects=projects, revisions=revisions)
 
     # ------------------------------------------------------------------ remote config (pivot.api.remotes)
 

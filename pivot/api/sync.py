@@ -155,6 +155,7 @@ def gc(
     drop_run_cache: bool = False,
     confirm: Callable[[remote_collect.RemotePlan], bool] | None = None,
     projects: Sequence[str | os.PathLike[str]] = (),
+    revisions: references.Revisions | None = None,
 ) -> GcResult:
     """Delete the cached objects (local, or on `remote`) that no lock file, tracked file,
     run-cache entry or experiment record of this workspace references. `drop_run_cache` deletes the run-cache entries
@@ -162,7 +163,8 @@ def gc(
     within `grace` (default gc.grace_period, else 1h) or relied on by a push in progress stay;
     `confirm`, if given, sees the plan before anything is deleted (a remote gc that deletes).
     `projects`: the other clones that share this project's cache (pivot.api.gcshared); a local
-    gc of a shared cache refuses without them."""
+    gc of a shared cache refuses without them. `revisions`: commits (branch tips, tags, every
+    commit) whose committed locks and .pvt files are kept too, as DVC's `gc -a -T -A --rev`."""
     if not proj.dot_dir.is_dir():
         return GcResult(remote=remote, dry_run=dry_run, started=False)
     from pivot.api import gcshared
@@ -174,6 +176,8 @@ def gc(
     with session.project_lock(proj), gcshared.held(sharing) as theirs, _opened(proj) as ws:
         # An experiment's outputs live only in the cache: its record keeps them until removed.
         oids = {ref.oid for ref in references.referenced(proj)} | exp_record.referenced_oids(proj) | theirs
+        history, commits = references.committed(proj, revisions) if revisions else (set(), 0)
+        oids |= history
         if remote is not None:
             from pivot.remote import collect as remote_collect
 
@@ -186,6 +190,7 @@ def gc(
             dropped = ws.run_cache.clear() if drop_run_cache and not dry_run else 0
             failed = () if dry_run else tuple(collect.remove_local(ws.cache, todo))
             result = GcResult(dry_run=dry_run, dropped_runs=dropped, local=todo, failed=failed)
+    result = dataclasses.replace(result, commits=commits)
     return _done(ws, result)
 
 

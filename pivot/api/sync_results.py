@@ -110,6 +110,7 @@ class GcResult(SyncResult):
     grace: float = 0.0
     declined: bool = False  # `confirm` said no: nothing was deleted
     failed: tuple[tuple[str, str], ...] = ()  # local objects that could not be deleted
+    commits: int = 0  # commits whose locks and .pvt files were kept too (`revisions`)
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pivot import errors
@@ -154,6 +154,39 @@ def _cat(repo: Repo, specs: Sequence[str], kind: bytes = b"blob") -> list[bytes 
     request = "".join(spec + "\n" for spec in specs).encode()
     done = subprocess.run(["git", "cat-file", "--batch"], cwd=repo.toplevel, input=request, capture_output=True, check=True)
     return _parse_batch(done.stdout, len(specs), kind)
+
+
+def commits(repo: Repo, revs: Sequence[str] = (), *, branches: bool = False, tags: bool = False, every: bool = False) -> list[str]:
+    """The commits `revs` name, those at the tip of every branch and every tag, or every commit
+    of the repository (`every`), each once."""
+    shas = [resolve(repo, rev) for rev in revs]
+    if every:
+        shas += _git(repo.toplevel, "rev-list", "--all").stdout.split()
+    refs = [pattern for wanted, pattern in ((branches, "refs/heads"), (tags, "refs/tags")) if wanted]
+    if refs and not every:  # %(*objectname): an annotated tag's commit
+        shas += [line.split()[-1] for line in _git(repo.toplevel, "for-each-ref", "--format=%(objectname) %(*objectname)", *refs).stdout.splitlines()]
+    return list(dict.fromkeys(shas))
+
+
+def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> dict[str, bytes]:
+    """Project-relative path -> content of each file `wanted` picks in the trees of `shas`; a file
+    whose content another picked one has already is read once, under that one's path. Two git
+    processes, however many commits."""
+    import subprocess  # on first use: most commands never run git
+
+    if not shas:
+        return {}
+    listing = subprocess.run(
+        ["git", "rev-list", "--objects", "--no-walk", "--stdin"], cwd=repo.toplevel, input="\n".join(shas) + "\n",
+        capture_output=True, text=True, check=True,
+    ).stdout
+    picked: dict[str, str] = {}  # blob -> path
+    for line in listing.splitlines():
+        blob, _, name = line.partition(" ")
+        if name.startswith(repo.prefix) and wanted(name[len(repo.prefix) :]):
+            picked.setdefault(blob, name[len(repo.prefix) :])
+    contents = _cat(repo, list(picked))
+    return {path: data for path, data in zip(picked.values(), contents, strict=True) if data is not None}
 
 
 def merge_base(repo: Repo, a: str, b: str) -> str | None:

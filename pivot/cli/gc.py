@@ -39,13 +39,29 @@ _SHOWN_FAILURES = 10
     metavar="DIR",
     help="Another clone that shares this cache (cache.dir, PIVOT_CACHE_DIR): what it references is kept, and it cannot run meanwhile. Repeat for each; '.' for this clone alone.",
 )
-def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, grace: str | None, projects: tuple[str, ...]) -> None:
+@click.option("-a", "--all-branches", is_flag=True, help="Also keep what the tip of every branch references (its committed locks and .pvt files).")
+@click.option("-T", "--all-tags", is_flag=True, help="Also keep what every tag references.")
+@click.option("-A", "--all-commits", is_flag=True, help="Also keep what every commit of the repository references.")
+@click.option("--rev", "revs", multiple=True, metavar="REV", help="Also keep what this commit (branch, tag, HEAD~3) references. Repeatable.")
+def gc(
+    dry_run: bool,
+    remote_name: str | None,
+    yes: bool,
+    drop_run_cache: bool,
+    grace: str | None,
+    projects: tuple[str, ...],
+    all_branches: bool,
+    all_tags: bool,
+    all_commits: bool,
+    revs: tuple[str, ...],
+) -> None:
     """Delete cached objects that no lock file, tracked (.pvt) file or run-cache entry of this
     workspace references.
 
-    Only this workspace counts: objects that only other branches, commits or clones use are
-    deleted too (push them first if they matter). The run cache keeps the outputs of every
-    recorded run: --drop-run-cache deletes its entries and lets those outputs go.
+    Only this workspace counts, unless -a, -T, -A or --rev name commits whose committed locks and
+    .pvt files are kept too (as `dvc gc`): without them, objects that only other branches,
+    commits or clones use are deleted (push them first if they matter). The run cache keeps the
+    outputs of every recorded run: --drop-run-cache deletes its entries and lets those outputs go.
 
     With -r NAME, objects on that remote are deleted instead, after a confirmation; run-cache
     entries there are kept only if this workspace holds them whole (none with --drop-run-cache),
@@ -58,16 +74,29 @@ def gc(dry_run: bool, remote_name: str | None, yes: bool, drop_run_cache: bool, 
         if not yes:
             click.confirm(
                 f"Delete {_entries(plan)}{_objects(len(plan.victims))} from remote '{remote_name}' that no lock file, tracked file or "
-                "run-cache entry of this workspace references? What only other branches, commits or clones use goes too",
+                f"run-cache entry of this workspace{' or of the commits named' if history else ''} references? "
+                f"What only {'other' if not history else 'unnamed'} branches, commits or clones use goes too",
                 abort=True,
             )
         return True
 
+    from pivot.worktree import references
+
+    history = references.Revisions(revs, all_branches, all_tags, all_commits)
     result = sync.gc(
-        common.find_project(), remote=remote_name, dry_run=dry_run, grace=grace, drop_run_cache=drop_run_cache, confirm=ask, projects=projects
+        common.find_project(),
+        remote=remote_name,
+        dry_run=dry_run,
+        grace=grace,
+        drop_run_cache=drop_run_cache,
+        confirm=ask,
+        projects=projects,
+        revisions=history,
     )
     if result.memo_error is not None:
         common.defer(result.memo_error)
+    if result.commits:
+        click.echo(f"Keeping what {wording.count(result.commits, 'commit')} of the history reference{'s' if result.commits == 1 else ''}")
     if not result.started:
         click.echo("Nothing to collect: this project has no .pivot/ yet")
     elif result.collected is not None and result.remote is not None:

@@ -79,6 +79,44 @@ def _read_lock(proj: project.Project, name: str) -> lock_mod.StageLock | None:
     return lock
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Revisions:
+    """The commits whose records `pivot gc` keeps besides the workspace's, as DVC's `gc` flags
+    name them: `revs`, the tip of every branch, of every tag, or every commit."""
+
+    revs: tuple[str, ...] = ()
+    all_branches: bool = False
+    all_tags: bool = False
+    all_commits: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.revs) or self.all_branches or self.all_tags or self.all_commits
+
+
+def committed(proj: project.Project, revisions: Revisions) -> tuple[set[str], int]:
+    """The objects the lock files and .pvt files committed at `revisions` reference, and how many
+    commits those are. A record there that cannot be read is an `InputError`: gc never guesses."""
+    from pivot.base import git
+
+    repo = git.open_repo(proj.root)
+    shas = git.commits(repo, revisions.revs, branches=revisions.all_branches, tags=revisions.all_tags, every=revisions.all_commits)
+    stages = project.PIVOT_DIR + "/stages/"
+    blobs = git.blobs_in(repo, shas, lambda path: path.endswith(tracking.PVT_SUFFIX) or (path.startswith(stages) and path.endswith(".lock")))
+    oids: set[str] = set()
+    for path, blob in blobs.items():
+        if path.endswith(tracking.PVT_SUFFIX):
+            oids.add(tracking.parse(path, blob).info.oid)  # a damaged one raises, naming it
+            continue
+        lock = lock_mod.parse(blob.decode("utf-8", "replace"))
+        if lock is None:
+            raise errors.InputError(
+                f"{path}, as one of the commits gc keeps has it, cannot be read (damaged, or written by another pivot version)",
+                hint="leave that commit out (fewer --rev, no --all-commits), or gc without the history flags",
+            )
+        oids.update(info.oid for info in lock.cached.values())
+    return oids, len(shas)
+
+
 def shareable_runs(
     cache: Cache, run_cache: RunCache, stages: Collection[str] | None = None, *, complete: Collection[str] = ()
 ) -> dict[str, RunEntry]:
