@@ -148,6 +148,30 @@ def remove(proj: project.Project, name: str) -> RemoteChange:
     return RemoteChange(name)
 
 
+def rename(proj: project.Project, old: str, new: str) -> RemoteChange:
+    """Rename remote OLD to NEW in both config files (its options, local credentials and the
+    default, if it was that one, follow)."""
+    project.ensure_dot_dir(proj)
+    known = config.load_project_config(proj).remotes
+    config_edit.require(old in known, f"no remote named '{old}'", hint=yamldoc.did_you_mean(old, known))
+    config_edit.require(
+        config.STAGE_NAME.fullmatch(new) is not None,
+        f"remote name {new!r} has characters other than letters, digits, '_', '.' and '-'",
+        hint="pick another name",
+    )
+    config_edit.require(new not in known, f"remote '{new}' already exists", hint=f"remove it first (pivot remote remove {new}), or pick another name")
+
+    def change(data: MutableMapping[str, Any]) -> None:
+        config_edit.rename(data, ("remotes", old), new)
+        if data.get("default_remote") == old:
+            config_edit.put(data, ("default_remote",), new)
+
+    for path in (proj.config_file, proj.local_config_file):
+        if path.exists():
+            config_edit.update(path, change)
+    return RemoteChange(new)
+
+
 def set_default(proj: project.Project, name: str | None, *, local: bool = False) -> RemoteChange:
     """Make NAME the default remote; None: no default remote (in the chosen config file)."""
     project.ensure_dot_dir(proj)

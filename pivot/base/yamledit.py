@@ -101,6 +101,20 @@ def drop(data: MutableMapping[str, Any], path: Path) -> None:
         root.ca.comment[1] = [*opening, _token(tail)]
 
 
+def rename(data: MutableMapping[str, Any], path: Path, new: str) -> None:
+    """Give the key at `path` of `data` (from `load`) the name `new`, where it stands, with its
+    comments; nothing when there is no such key."""
+    chain = _chain(cast(CommentedMap, data), path)
+    if chain is None:
+        return
+    parent, key = chain[-1]
+    position = list(parent).index(key)
+    comment = parent.ca.items.pop(key, None)
+    parent.insert(position, new, parent.pop(key))
+    if comment is not None:
+        parent.ca.items[new] = comment
+
+
 def _yaml(indent: int) -> YAML:
     yaml = YAML()  # round trip
     yaml.preserve_quotes = True

@@ -65,6 +65,15 @@ def remove(name: str) -> None:
 
 
 @remote.command()
+@click.argument("old")
+@click.argument("new")
+def rename(old: str, new: str) -> None:
+    """Rename remote OLD to NEW, in both config files (its options, credentials and default follow)."""
+    remotes.rename(common.find_project(), old, new)
+    click.echo(f"Renamed remote '{old}' to '{new}'")
+
+
+@remote.command()
 @click.argument("name", required=False)
 @click.option("--unset", is_flag=True, help="No default remote.")
 @_LOCAL

@@ -35,6 +35,13 @@ def drop(data: MutableMapping[str, Any], path: Sequence[str]) -> None:
     yamledit.drop(data, path)
 
 
+def rename(data: MutableMapping[str, Any], path: Sequence[str], new: str) -> None:
+    """In a `change`: give the key at `path` the name `new`, in its place; every other line stays."""
+    from pivot.base import yamledit
+
+    yamledit.rename(data, path, new)
+
+
 def target(proj: project.Project, local: bool) -> pathlib.Path:
     return proj.local_config_file if local else proj.config_file
 

@@ -75,3 +75,21 @@ def test_a_hand_broken_config_file_names_the_file_and_line(project, pivot):
     pivot("init")
     (root / ".pivot/config.yaml").write_text("remotes:\n  origin: [unclosed\n")
     assert_clean_error(pivot("remote", "list"), ".pivot/config.yaml:")
+
+
+def test_rename_moves_options_credentials_and_the_default_in_place(project, pivot):
+    root = project(PIPELINE)
+    (root / ".pivot").mkdir()
+    (root / ".pivot/config.yaml").write_text(
+        "remotes:\n  # the team's store\n  origin:\n    url: /srv/cache  # shared\n  other:\n    url: /srv/other\ndefault_remote: origin\n"
+    )
+    assert pivot("remote", "modify", "--local", "origin", "secret_access_key", "s3cr3t").exit_code == 0
+    result = pivot("remote", "rename", "origin", "team")
+    assert result.exit_code == 0 and "Renamed remote 'origin' to 'team'" in result.output
+    text = (root / ".pivot/config.yaml").read_text()
+    assert text == "remotes:\n  # the team's store\n  team:\n    url: /srv/cache  # shared\n  other:\n    url: /srv/other\ndefault_remote: team\n"
+    assert _read(root, "config.local.yaml") == {"remotes": {"team": {"secret_access_key": "s3cr3t"}}}
+    assert_clean_error(pivot("remote", "rename", "origin", "x"), "no remote named 'origin'")
+    assert_clean_error(pivot("remote", "rename", "team", "other"), "remote 'other' already exists")
+    assert_clean_error(pivot("remote", "rename", "team", "a b"), "characters other than")
+    assert (root / ".pivot/config.yaml").read_text() == text
