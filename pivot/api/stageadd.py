@@ -1,5 +1,6 @@
 """`pivot stage add -n NAME [-d DEP] [-o OUT] [-p KEY] ... COMMAND`: a shell stage written into
-pivot.yaml from the command line, as DVC's `dvc stage add` writes one into dvc.yaml.
+pivot.yaml from the command line, as DVC's `dvc stage add` writes one into dvc.yaml; and
+`pivot freeze`/`unfreeze STAGE...`, which set or clear a stage's `frozen:` as `dvc freeze` does.
 
 The entry is spelt as a user would write it (docs/shell-stages.md); the rest of pivot.yaml keeps
 its comments, order and quoting (pivot.base.yamledit). The file is written only once the new
@@ -43,11 +44,7 @@ def add(proj: Project, spec: StageSpec, *, force: bool = False) -> str:
     """Write `spec` into pivot.yaml (created when missing) as stage `spec.name`; an existing stage of
     that name is replaced only with `force`. Returns "added" or "replaced"."""
     paths = proj.paths
-    if paths.python_pipeline_file.is_file() and not paths.pipeline_file.is_file():
-        raise errors.ConfigError(
-            "this project declares its stages in pipeline.py",
-            hint="register the stage there (Pipeline.register), or move the stages into pivot.yaml",
-        )
+    _require_pivot_yaml(proj, "register the stage there (Pipeline.register), or move the stages into pivot.yaml")
     if not spec.cmd.strip():
         raise errors.InputError("the stage needs a command", hint="pivot stage add -n NAME [options] COMMAND...")
     path = paths.pipeline_file
@@ -66,6 +63,41 @@ def add(proj: Project, spec: StageSpec, *, force: bool = False) -> str:
     text = yamledit.dump(data, before) if before.strip() else yamledit.dump(data, "stages:\n  x: 1\n")
     _check(proj, text, before)
     return "replaced" if existed else "added"
+
+
+def set_frozen(proj: Project, names: Sequence[str], frozen: bool) -> list[str]:
+    """Set (or clear) `frozen:` on the pivot.yaml entries of `names`; the names whose setting
+    changed. A matrix stage is frozen whole, by its entry's name."""
+    _require_pivot_yaml(proj, f"pass frozen={frozen} to Pipeline.register in pipeline.py")
+    path = proj.paths.pipeline_file
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    from pivot.base import yamledit
+
+    data = yamledit.load(before, project_mod.PIPELINE_FILE)
+    stages = data.get("stages") or {}
+    for name in names:
+        if name not in stages:
+            base = name.partition("@")[0]
+            hint = (
+                f"'{name}' is a variant of the matrix stage '{base}', which is frozen or not as a whole: pivot {'freeze' if frozen else 'unfreeze'} {base}"
+                if base in stages and "matrix" in stages[base] else f"the stages of {project_mod.PIPELINE_FILE}: {', '.join(stages) or 'none'}"
+            )
+            raise errors.UnknownStageError(f"no stage '{name}' in {project_mod.PIPELINE_FILE}", hint=hint)
+    changed = [name for name in dict.fromkeys(names) if bool(stages[name].get("frozen")) != frozen]
+    for name in changed:
+        if frozen:
+            yamledit.put(data, ["stages", name, "frozen"], True)
+        else:
+            yamledit.drop(data, ["stages", name, "frozen"])
+    if changed:
+        _check(proj, yamledit.dump(data, before), before)
+    return changed
+
+
+def _require_pivot_yaml(proj: Project, hint: str) -> None:
+    paths = proj.paths
+    if paths.python_pipeline_file.is_file() and not paths.pipeline_file.is_file():
+        raise errors.ConfigError("this project declares its stages in pipeline.py", hint=hint)
 
 
 def entry(spec: StageSpec) -> dict[str, Any]:

@@ -96,6 +96,13 @@ COMMANDS = {
         "Restore the outputs of STAGES (default: all) from the cache, as the lock files record them.",
     ),
     "stage": Entry("pivot.cli.stage", "stage", "Add stages to pivot.yaml from the command line, as `dvc stage add`."),
+    "freeze": Entry(
+        "pivot.cli.stage",
+        "freeze",
+        "Set `frozen: true` on STAGES in pivot.yaml, as `dvc freeze`: they never run again, not even with "
+        "-f, and their outputs stay as locked.",
+    ),
+    "unfreeze": Entry("pivot.cli.stage", "unfreeze", "Remove `frozen: true` from STAGES in pivot.yaml, as `dvc unfreeze`."),
     "list": Entry(
         "pivot.cli.listing",
         "list_stages",

@@ -1,5 +1,6 @@
 """`pivot stage add`: a shell stage written into pivot.yaml from the command line, with DVC's
-`dvc stage add` options (pivot.api.stageadd); this module parses and prints."""
+`dvc stage add` options; `pivot freeze` and `unfreeze` (pivot.api.stageadd). This module parses
+and prints."""
 
 from __future__ import annotations
 
@@ -62,3 +63,29 @@ def add(
         report = proj.run([name], reporter=console.make_reporter())
         if not report.ok:
             click.get_current_context().exit(1)
+
+
+@click.command()
+@click.argument("stages", nargs=-1, required=True)
+def freeze(stages: tuple[str, ...]) -> None:
+    """Set `frozen: true` on STAGES in pivot.yaml, as `dvc freeze`: they never run again, not
+    even with -f, and their outputs stay as locked."""
+    _frozen(stages, True)
+
+
+@click.command()
+@click.argument("stages", nargs=-1, required=True)
+def unfreeze(stages: tuple[str, ...]) -> None:
+    """Remove `frozen: true` from STAGES in pivot.yaml, as `dvc unfreeze`."""
+    _frozen(stages, False)
+
+
+def _frozen(stages: tuple[str, ...], frozen: bool) -> None:
+    from pivot.api import stageadd
+
+    changed = stageadd.set_frozen(common.api(), stages, frozen)
+    for name in stages:
+        state = "frozen" if frozen else "not frozen"
+        click.echo(f"{name}: {state}" + ("" if name in changed else " already"))
+    if changed:
+        click.echo("To commit: git add pivot.yaml")

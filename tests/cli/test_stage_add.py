@@ -86,3 +86,21 @@ def test_run_runs_the_new_stage_and_a_failure_is_exit_1(project, pivot):
     failed = pivot("stage", "add", "-n", "broken", "--run", "--", "exit 3")
     assert failed.exit_code == 1 and "exited with code 3" in failed.output
     assert "broken" in yaml.safe_load((root / "pivot.yaml").read_text())["stages"]  # added all the same
+
+
+def test_freeze_and_unfreeze_set_the_key_and_keep_the_file(project, pivot):
+    original = "stages:\n  make:  # keep me\n    cmd: echo x > out.txt\n    outs: [out.txt]\n  sweep:\n    matrix:\n      n: [1, 2]\n    cmd: echo ${n} > s${n}.txt\n    outs:\n      - s${n}.txt\n"
+    root = project({"pivot.yaml": original})
+    assert pivot("run").exit_code == 0
+    frozen = pivot("freeze", "make", "sweep")
+    assert frozen.exit_code == 0 and "make: frozen" in frozen.output, frozen.output
+    data = yaml.safe_load((root / "pivot.yaml").read_text())
+    assert data["stages"]["make"]["frozen"] is True and data["stages"]["sweep"]["frozen"] is True
+    assert "# keep me" in (root / "pivot.yaml").read_text()
+    assert pivot("status").output.split() == ["make", "frozen", "sweep@1", "frozen", "sweep@2", "frozen"]
+    assert "make: frozen already" in pivot("freeze", "make").output
+    assert pivot("unfreeze", "make", "sweep").exit_code == 0
+    assert (root / "pivot.yaml").read_text() == original
+    assert_clean_error(pivot("freeze", "nope"), "no stage 'nope' in pivot.yaml", "make, sweep")
+    assert_clean_error(pivot("freeze", "sweep@1"), "variant of the matrix stage 'sweep'", "pivot freeze sweep")
+    assert (root / "pivot.yaml").read_text() == original
