@@ -6,8 +6,10 @@ import os
 import time
 
 import pytest
+import yaml
 from conftest import assert_clean_error
 
+from pivot.storage import hashing
 from pivot.worktree import references
 
 STAGES = '''
@@ -254,7 +256,7 @@ def test_remote_gc_keeps_the_entries_held_here_and_deletes_the_others_before_the
     assert oids <= set(_remote_objects(shared))
 
 
-def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path):
+def test_remote_gc_reads_the_manifests_the_local_cache_lacks_from_the_remote(project, pivot, tmp_path):
     root = project(PIPELINE)
     shared = tmp_path / "shared"
     _run(pivot)
@@ -262,10 +264,25 @@ def test_remote_gc_refuses_without_the_local_manifests(project, pivot, tmp_path)
     assert pivot("push").exit_code == 0
     before = _remote_objects(shared)
     for manifest in (root / ".pivot" / "cache" / "files").glob("*/*.dir"):
-        manifest.unlink()
+        manifest.unlink()  # a fresh clone, or an old commit's directory (gc -A)
     result = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
-    assert result.exit_code == 1 and "pivot fetch -r origin first" in result.output
-    assert _remote_objects(shared) == before
+    assert result.exit_code == 0, result.output
+    # The parts/ directory (its manifest and both files) and doubled.txt stay: read from the
+    # remote's manifest. (The run-cache entry, no longer whole here, goes with its metric's copy.)
+    lock = yaml.safe_load((root / ".pivot/stages/make.lock").read_text())
+    cached = {out["hash"] for out in lock["outs"].values() if out["cache"]}
+    parts = lock["outs"]["parts"]["hash"]
+    members = {entry.oid for entry in hashing.parse_manifest((shared / "files" / parts[:2] / parts[2:]).read_bytes())}
+    after = _remote_objects(shared)
+    assert cached | members <= set(after) and len(members) == 2, (before, after)
+    assert not list((root / ".pivot" / "cache" / "files").glob("*/*.dir"))  # read, not kept
+    before = after
+    damaged = next(shared.glob("files/*/*.dir"))
+    damaged.chmod(0o644)
+    damaged.write_text("[]")
+    refused = pivot("gc", "-r", "origin", "--grace", "0", "--yes")
+    assert refused.exit_code == 1 and "Traceback" not in refused.output, refused.output
+    assert _remote_objects(shared) == before  # nothing deleted on a manifest it cannot trust
 
 
 def _proj(root):

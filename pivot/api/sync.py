@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pivot.remote import collect as remote_collect
     from pivot.remote import fs, pushplan, tasks
     from pivot.remote import runs as runs_transfer
+    from pivot.storage.hashing import FileEntry
 
 __all__ = [
     "CheckoutResult",
@@ -207,8 +208,9 @@ def _gc_remote(
     from pivot.remote import fs
     from pivot.remote import spec as remote_spec
 
-    keep = collect.remote_keep(ws.cache, oids, runs, name)
     there = fs.Remote(remote_spec.resolve(ws.settings, name, ws.project.root))
+    kept_runs = {oid for entry in runs.values() for oid in entry.oids()}
+    keep = collect.remote_keep(ws.cache, oids, runs, name, _manifests_there(ws, there, oids | kept_runs))
     todo = remote_collect.plan(there, keep, runs, grace=grace, now=time.time(), tmp_dir=ws.cache.tmp_dir)
     result = GcResult(remote=name, dry_run=dry_run, grace=grace, collected=remote_collect.Collected(todo))
     if dry_run or todo.empty:
@@ -217,6 +219,19 @@ def _gc_remote(
         return dataclasses.replace(result, declined=True)
     done = remote_collect.collect(there, ws.cache.tmp_dir, todo, keep, runs, grace=grace)
     return dataclasses.replace(result, collected=done)
+
+
+def _manifests_there(ws: Workspace, there: fs.Remote, oids: set[str]) -> dict[str, tuple[FileEntry, ...]]:
+    """The manifests of referenced directories that the local cache lacks (an old commit's, a
+    fresh clone's), as the remote has them (checked, not kept); () for one the remote lacks too:
+    no complete directory is there to keep. A damaged local manifest still stops the gc."""
+    from pivot.remote import transfer
+
+    absent = sorted(oid for oid, damaged in references.unreadable_manifests(ws.cache, oids).items() if not damaged)
+    if not absent:
+        return {}
+    lacking = there.missing(absent, jobs=transfer_jobs(None))
+    return {oid: () if oid in lacking else transfer.remote_manifest(ws.cache, there, oid) for oid in absent}
 
 
 # ---------------------------------------------------------------------- the pieces

@@ -6,11 +6,12 @@ could not tell which objects are that directory's files."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 from pivot import errors
 from pivot.base import wording
 from pivot.storage.cache import Cache
+from pivot.storage.hashing import FileEntry
 from pivot.storage.runcache import RunEntry
 from pivot.worktree import references
 
@@ -54,10 +55,15 @@ def remove_local(cache: Cache, plan: LocalPlan) -> list[tuple[str, str]]:
     return failed
 
 
-def remote_keep(cache: Cache, oids: Collection[str], runs: Mapping[str, RunEntry], remote: str) -> set[str]:
+def remote_keep(
+    cache: Cache, oids: Collection[str], runs: Mapping[str, RunEntry], remote: str, read_there: Mapping[str, Sequence[FileEntry]] | None = None
+) -> set[str]:
     """Every object a gc on `remote` keeps: `oids` and the objects of the kept `runs`, expanded
-    through the local manifests (which must all be readable here)."""
-    unlisted = references.unreadable_manifests(cache, oids)
+    through the local manifests (which must all be readable here) and `read_there`, the
+    manifests the local cache lacks as the remote has them."""
+    there = dict(read_there or {})
+    runs_oids = {oid for entry in runs.values() for oid in entry.oids()}
+    unlisted = {oid: damaged for oid, damaged in references.unreadable_manifests(cache, {*oids, *runs_oids}).items() if damaged or oid not in there}
     if unlisted:
         first = sorted(unlisted)[0]
         directories = wording.count(len(unlisted), "referenced directory", "referenced directories")
@@ -66,4 +72,5 @@ def remote_keep(cache: Cache, oids: Collection[str], runs: Mapping[str, RunEntry
             f"(e.g. {first}), so gc cannot tell which objects on '{remote}' they need; nothing was deleted",
             hint=f"pivot fetch -r {remote} first (it brings the manifests), then pivot gc -r {remote}",
         )
-    return references.expand(cache, {*oids, *(oid for entry in runs.values() for oid in entry.oids())})
+    members = (entry.oid for entries in there.values() for entry in entries)
+    return references.expand(cache, {*oids, *members, *(oid for entry in runs.values() for oid in entry.oids())})
