@@ -64,3 +64,18 @@ def test_a_remote_gc_keeps_what_the_named_commits_reference(two_commits, pivot, 
 def test_an_unknown_revision_deletes_nothing(two_commits, pivot, tmp_path):
     assert_clean_error(pivot("gc", "--rev", "nope"), "unknown git revision 'nope'")
     assert _gets_old(pivot, tmp_path)
+
+
+def test_every_version_of_one_file_in_the_history_is_kept(project, pivot, tmp_path):
+    root = project({".pivot/config.yaml": "{}\n"})
+    git(root, "init", "-q")
+    for version in ("first", "second", "third"):  # the same .pvt path in every commit, another object each
+        (root / "data.txt").write_text(f"{version}\n")
+        assert pivot("track", "data.txt").exit_code == 0
+        revisions.commit(root, version)
+    result = pivot("gc", "-A")
+    assert result.exit_code == 0 and "Keeping what 3 commits" in result.output, result.output
+    for back, version in (("HEAD~2", "first"), ("HEAD~1", "second")):
+        got = pivot("get", "--rev", back, "data.txt", "-o", str(tmp_path / f"{version}.txt"))
+        assert got.exit_code == 0, got.output
+        assert (tmp_path / f"{version}.txt").read_text() == f"{version}\n"

@@ -168,14 +168,14 @@ def commits(repo: Repo, revs: Sequence[str] = (), *, branches: bool = False, tag
     return list(dict.fromkeys(shas))
 
 
-def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> dict[str, bytes]:
-    """Project-relative path -> content of each file `wanted` picks in the trees of `shas`; a file
-    whose content another picked one has already is read once, under that one's path. Two git
+def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> list[tuple[str, bytes]]:
+    """(project-relative path, content) of each version of each file `wanted` picks in the trees
+    of `shas`: one pair per distinct content, under the first path it was seen at. Two git
     processes, however many commits."""
     import subprocess  # on first use: most commands never run git
 
     if not shas:
-        return {}
+        return []
     listing = subprocess.run(
         ["git", "rev-list", "--objects", "--no-walk", "--stdin"], cwd=repo.toplevel, input="\n".join(shas) + "\n",
         capture_output=True, text=True, check=True,
@@ -186,7 +186,7 @@ def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> 
         if name.startswith(repo.prefix) and wanted(name[len(repo.prefix) :]):
             picked.setdefault(blob, name[len(repo.prefix) :])
     contents = _cat(repo, list(picked))
-    return {path: data for path, data in zip(picked.values(), contents, strict=True) if data is not None}
+    return [(path, data) for path, data in zip(picked.values(), contents, strict=True) if data is not None]
 
 
 def merge_base(repo: Repo, a: str, b: str) -> str | None:

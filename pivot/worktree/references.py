@@ -103,7 +103,7 @@ def committed(proj: project.Project, revisions: Revisions) -> tuple[set[str], in
     stages = project.PIVOT_DIR + "/stages/"
     blobs = git.blobs_in(repo, shas, lambda path: path.endswith(tracking.PVT_SUFFIX) or (path.startswith(stages) and path.endswith(".lock")))
     oids: set[str] = set()
-    for path, blob in blobs.items():
+    for path, blob in blobs:
         if path.endswith(tracking.PVT_SUFFIX):
             oids.add(tracking.parse(path, blob).info.oid)  # a damaged one raises, naming it
             continue
