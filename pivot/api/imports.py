@@ -119,6 +119,8 @@ def _update_one(proj: Project, path: str, source: tracking.Source, rev: str | No
 
         wanted = source.rev if rev is None else rev
         now = git.remote_commit(_located_repo(proj, path, source.url), wanted)
+        if now is None and wanted and source.checksum.startswith(wanted.lower()):  # a short commit id: pinned
+            now = source.checksum
         if now is None:
             raise errors.RevisionError(f"the repository '{source.url}' has no branch or tag '{wanted}'", hint="pass another: pivot update --rev REV PATH")
         if present and now == source.checksum and wanted == source.rev:

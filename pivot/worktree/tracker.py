@@ -14,6 +14,7 @@ import dataclasses
 import itertools
 import os
 import posixpath
+import shutil
 from collections.abc import Mapping, Sequence
 
 from pivot import errors
@@ -135,7 +136,7 @@ def move(proj: project.Project, tracked: tracking.Tracked, dest: str, *, into: b
         target = proj.abspath(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
         if os.path.lexists(proj.abspath(tracked.path)):  # missing data moves on paper: checkout restores it
-            os.rename(proj.abspath(tracked.path), target)
+            shutil.move(proj.abspath(tracked.path), target)  # a rename, unless another file system
         from pivot.base import atomic
 
         atomic.write_text(proj.abspath(moved.pvt), tracking.render(moved))  # the new .pvt before the old one goes

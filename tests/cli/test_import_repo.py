@@ -113,6 +113,10 @@ def test_a_tag_stays_put_until_update_moves_it_with_rev(registry, consumer, pivo
     moved = pivot("update", "--rev", "v2", "numbers.csv")
     assert moved.exit_code == 0, moved.output
     assert (consumer / "numbers.csv").read_text() == "9\n" and "rev: v2" in (consumer / "numbers.csv.pvt").read_text()
+    short = git(registry, "rev-parse", "--short", "v1").strip()  # a commit, by the id people copy
+    assert pivot("import", "--rev", short, "../registry", "data/numbers.csv", "-o", "pinned.csv").exit_code == 0
+    pinned = pivot("update", "pinned.csv")
+    assert pinned.exit_code == 0 and "pinned.csv: up to date" in pinned.output, pinned.output
 
 
 def test_bad_input_is_refused_and_nothing_is_written(registry, consumer, pivot, tmp_path):
