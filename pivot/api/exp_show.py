@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot import errors
 from pivot.api import overrides, session
@@ -17,6 +17,9 @@ from pivot.experiments import apply as apply_mod
 from pivot.experiments import record, table
 from pivot.experiments.table import Line
 from pivot.report import diff, snapshot
+
+if TYPE_CHECKING:
+    from pivot.experiments import branch as branch_mod
 
 
 def lines(proj: Project) -> tuple[list[Line], list[Line]]:
@@ -73,6 +76,16 @@ def apply(proj: Project, name: str, *, force: bool = False) -> apply_mod.Applied
     head = _head(proj)
     moved = rec.base is not None and head is not None and rec.base != head
     return dataclasses.replace(done, other_base=rec.base if moved else None)
+
+
+def branch(proj: Project, name: str, branch_name: str) -> branch_mod.Branched:
+    """Experiment `name`'s results as a commit on the commit it ran on, in a new branch."""
+    from pivot.experiments import branch as branch_mod
+
+    rec = record.read(proj.paths, name)
+    params = param_paths(proj.load_pipeline(check_sources=False).pipeline, rec.overrides)
+    with session.opened(proj.paths, proj.defer) as ws:
+        return branch_mod.branch(ws, rec, params, branch_name)
 
 
 def param_paths(pipeline: LoadedPipeline, values: Mapping[str, Any]) -> list[tuple[apply_mod.ParamPath, Any]]:

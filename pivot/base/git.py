@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pathlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pivot import errors
@@ -187,6 +187,39 @@ def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> 
             picked.setdefault(blob, name[len(repo.prefix) :])
     contents = _cat(repo, list(picked))
     return [(path, data) for path, data in zip(picked.values(), contents, strict=True) if data is not None]
+
+
+def commit_files(repo: Repo, base: str, files: Mapping[str, bytes], message: str) -> str:
+    """A commit on `base` whose tree is base's with `files` (project-relative path -> content)
+    written in; the working tree, the index and HEAD stay as they are (a temp index file)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="pivot-commit-") as tmp:
+        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(tmp, "index")}
+
+        def run(*args: str, feed: str | None = None) -> str:
+            try:
+                done = subprocess.run(["git", *args], cwd=repo.toplevel, env=env, input=feed, capture_output=True, text=True, check=True)
+            except subprocess.CalledProcessError as exc:
+                raise errors.RevisionError(f"git {args[0]} failed: {_last_line(exc.stderr, 'no message')}") from None
+            return done.stdout.strip()
+
+        run("read-tree", base)
+        names = [os.path.join(tmp, str(i)) for i in range(len(files))]
+        for name, data in zip(names, files.values(), strict=True):
+            pathlib.Path(name).write_bytes(data)
+        blobs = run("hash-object", "-w", "--", *names).split() if names else []
+        run("update-index", "--index-info", feed="".join(f"100644 {blob}\t{repo.prefix}{path}\n" for path, blob in zip(files, blobs, strict=True)))
+        return run("commit-tree", run("write-tree"), "-p", base, "-m", message)
+
+
+def create_branch(repo: Repo, name: str, sha: str) -> None:
+    """Make branch `name` point at `sha`; an invalid name, or a branch that exists, is refused."""
+    if _quiet(repo.toplevel, "check-ref-format", "--branch", name).returncode != 0:
+        raise errors.RevisionError(f"'{name}' is not a valid branch name", hint="use letters, digits, '-', '_', '/' and '.' (git check-ref-format)")
+    if _quiet(repo.toplevel, "update-ref", f"refs/heads/{name}", sha, "0" * len(sha)).returncode != 0:  # zeros: only a new one
+        raise errors.RevisionError(f"branch '{name}' already exists", hint=f"pick another name, or delete it first: git branch -D {name}")
 
 
 def merge_base(repo: Repo, a: str, b: str) -> str | None:

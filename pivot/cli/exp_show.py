@@ -81,6 +81,18 @@ def apply(name: str, force: bool) -> None:
 
 
 @click.command()
+@click.argument("name")
+@click.argument("branch")
+def branch(name: str, branch: str) -> None:
+    """Make git branch BRANCH hold experiment NAME's results, as `dvc exp branch`: one commit on the
+    commit it ran on, with its params, lock files and the outputs git keeps. The workspace is left
+    alone: `git checkout BRANCH && pivot checkout` brings the experiment in."""
+    done = api.branch(common.api(), name, branch)
+    click.echo(f"Branch '{done.branch}' holds {name}: commit {done.commit[:10]} on {done.base[:10]} ({', '.join(done.files)})")
+    click.echo(f"To use it: git checkout {done.branch} && pivot checkout")
+
+
+@click.command()
 @click.argument("names", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Every experiment.")
 def remove(names: tuple[str, ...], every: bool) -> None:

@@ -48,7 +48,7 @@ def apply(ws: Workspace, rec: ExpRecord, params: Sequence[tuple[ParamPath, Any]]
             f"experiment '{rec.name}' failed, so it has no complete results to apply",
             hint=f"see its error with 'pivot exp show --json', or remove it: 'pivot exp remove {rec.name}'",
         )
-    locks = _locks(rec)
+    locks = locks_of(rec)
     outputs = [_Output(stage, path, out.info.oid, out.cache) for stage, lock in locks.items() for path, out in lock.outputs.items()]
     _check_objects(ws, rec.name, outputs)
     if not force:
@@ -68,7 +68,8 @@ def apply(ws: Workspace, rec: ExpRecord, params: Sequence[tuple[ParamPath, Any]]
     return Applied(rec.name, len(locks), restored, len(params))
 
 
-def _locks(rec: ExpRecord) -> dict[str, lock_mod.StageLock]:
+def locks_of(rec: ExpRecord) -> dict[str, lock_mod.StageLock]:
+    """The record's lock of each stage; one that cannot be read is an `InputError`."""
     locks = {}
     for stage, data in rec.locks.items():
         lock = lock_mod.parse(json.dumps(data))  # JSON is YAML: the lock file's own reader
@@ -113,9 +114,14 @@ def _check_edits(ws: Workspace, outputs: Sequence[_Output]) -> None:
 
 def params_yaml(proj: project.Project, params: Sequence[tuple[ParamPath, Any]]) -> str:
     """params.yaml with each value set (a missing file starts empty), comments and order kept."""
+    before = yamldoc.load(proj.params_file, project.PARAMS_FILE).text  # a missing file reads as ""
+    return params_text(before, params)
+
+
+def params_text(before: str, params: Sequence[tuple[ParamPath, Any]]) -> str:
+    """params.yaml's text `before` with each value set, comments and order kept."""
     from pivot.base import yamledit  # ruamel: only for the commands that edit a file
 
-    before = yamldoc.load(proj.params_file, project.PARAMS_FILE).text  # a missing file reads as ""
     data = yamledit.load(before, project.PARAMS_FILE)
     for path, value in params:
         yamledit.put(data, path, value)

@@ -102,8 +102,12 @@ def parse(text: str) -> StageLock | None:
 
 
 def write(path: pathlib.Path, lock: StageLock) -> None:
-    text = yamlio.dump(_to_data(lock))
-    atomic.write_text(path, text)
+    atomic.write_text(path, render(lock))
+
+
+def render(lock: StageLock) -> str:
+    """The lock file's text, as `write` writes it (and a commit of `pivot exp branch` holds it)."""
+    return yamlio.dump(_to_data(lock))
 
 
 def _to_data(lock: StageLock) -> dict[str, Any]:
