@@ -97,6 +97,12 @@ def param_paths(pipeline: LoadedPipeline, values: Mapping[str, Any]) -> list[tup
     return found
 
 
+def rename(proj: Project, old: str, new: str) -> None:
+    """Experiment `old` is called `new` from now on (its record here; a copy pushed to a remote
+    keeps the old name until pushed again)."""
+    record.rename(proj.paths, old, new)
+
+
 def remove(proj: Project, names: Sequence[str], *, every: bool = False) -> list[str]:
     """Drop the records `names` (or, `every`, all of them); their objects are then gc's to collect.
     Every name is checked before any record is removed."""

@@ -93,6 +93,16 @@ def branch(name: str, branch: str) -> None:
 
 
 @click.command()
+@click.argument("old")
+@click.argument("new")
+def rename(old: str, new: str) -> None:
+    """Call experiment OLD by the name NEW, as `dvc exp rename` (a record pushed to a remote keeps
+    the old name there until pushed again)."""
+    api.rename(common.api(), old, new)
+    click.echo(f"Renamed experiment '{old}' to '{new}'")
+
+
+@click.command()
 @click.argument("names", nargs=-1)
 @click.option("--all", "every", is_flag=True, help="Every experiment.")
 def remove(names: tuple[str, ...], every: bool) -> None:

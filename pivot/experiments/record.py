@@ -180,6 +180,17 @@ def remove(proj: _Rooted, name: str) -> None:
     require(proj, name).unlink()
 
 
+def rename(proj: _Rooted, old: str, new: str) -> None:
+    """Give experiment `old` the name `new`: the record is written under the new name first, then
+    the old file goes, so a crash leaves it under one name or both, never none."""
+    rec = read(proj, old)
+    check_name(new)
+    if (exps_dir(proj) / f"{new}{_SUFFIX}").exists():
+        raise errors.InputError(f"an experiment named '{new}' exists already", hint=f"pick another name, or remove it first: pivot exp remove {new}")
+    write(proj, dataclasses.replace(rec, name=new))
+    require(proj, old).unlink()
+
+
 def next_name(proj: _Rooted, prefix: str = "exp") -> str:
     """`<prefix>-<n>`, n one past the highest taken for that prefix (1 for the first)."""
     taken = [name[len(prefix) + 1 :] for name in names(proj) if name.startswith(f"{prefix}-")]

@@ -1,9 +1,10 @@
 """`pivot exp branch NAME BRANCH`: a branch whose commit holds the experiment's params, locks and
 git-kept outputs, made without touching the workspace, the index or HEAD; checking it out and
-`pivot checkout` give the experiment's results with every stage up to date."""
+`pivot checkout` give the experiment's results with every stage up to date. And `exp rename`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -57,3 +58,16 @@ def test_bad_input_writes_nothing(exps, pivot):
     made = git(exps, "rev-parse", "taken")
     assert_clean_error(pivot("exp", "branch", "exp-2", "taken"), "branch 'taken' already exists", "git branch -D taken")
     assert git(exps, "rev-parse", "taken") == made  # the branch there is left as it was
+
+
+def test_rename_keeps_the_record_under_its_new_name(exps, pivot):
+    before = record.read(project_paths(exps), "exp-2")
+    result = pivot("exp", "rename", "exp-2", "lr-small")
+    assert result.exit_code == 0 and "Renamed experiment 'exp-2' to 'lr-small'" in result.output
+    assert record.read(project_paths(exps), "lr-small") == dataclasses.replace(before, name="lr-small")
+    assert "lr-small" in pivot("exp", "show").output and "exp-2" not in pivot("exp", "show").output
+    assert_clean_error(pivot("exp", "rename", "exp-2", "x"), "no experiment named 'exp-2'")
+    assert_clean_error(pivot("exp", "rename", "lr-small", "bad name"), "'bad name' is not a valid experiment name")
+    record_experiment(exps, "other", {"train.lr": 0.5}, "2026-12-05T12:00:00Z")
+    assert_clean_error(pivot("exp", "rename", "lr-small", "other"), "an experiment named 'other' exists already")
+    assert record.read(project_paths(exps), "lr-small") == dataclasses.replace(before, name="lr-small")
