@@ -62,7 +62,17 @@ def exp() -> None:
 @click.option("--zip", "zipped", is_flag=True, help="Pair the -S values (the i-th of each) instead of their cross product.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once, over every experiment of the sweep (default: CPU count).")
 @click.option("-n", "--name", default=None, help="The experiment's name; with several, their prefix (default: exp).")
-def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: int | None, name: str | None) -> None:
+@click.option("--retries", type=click.IntRange(min=0), default=0, metavar="N", help="Run a failed stage again up to N times (a stage's own retries: wins).")
+@click.option("--resources", "resource_limits", multiple=True, metavar="NAME=N", help="How much of a resource the stages' resources: may hold at once, over every experiment (e.g. gpu=2). Repeatable.")
+def run(
+    stages: tuple[str, ...],
+    settings: tuple[str, ...],
+    zipped: bool,
+    jobs: int | None,
+    name: str | None,
+    retries: int,
+    resource_limits: tuple[str, ...],
+) -> None:
     """Run one experiment per combination of -S values, all in one run, each in a scratch copy of the workspace."""
     from pivot.experiments import plan
 
@@ -70,7 +80,7 @@ def run(stages: tuple[str, ...], settings: tuple[str, ...], zipped: bool, jobs: 
     sweep = plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
     progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else _LineProgress()
     try:
-        done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress)
+        done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress, retries=retries, resources=common.resource_limits(resource_limits))
     finally:
         progress.close()  # the bar goes before the summary, or before "interrupted"
     failed = sum(rec.status != "ok" for rec in done)

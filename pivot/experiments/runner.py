@@ -42,13 +42,22 @@ class Progress:
         """An experiment ended and was recorded."""
 
 
-def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, progress: Progress | None = None) -> list[record.ExpRecord]:
-    """Run every experiment of `plan`; a failed one is recorded as failed and the rest go on."""
+def run_sweep(
+    proj: Project,
+    plan: plan_mod.Plan,
+    *,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    retries: int = 0,
+    resources: Mapping[str, int] | None = None,
+) -> list[record.ExpRecord]:
+    """Run every experiment of `plan`; a failed one is recorded as failed and the rest go on.
+    `retries` and `resources` mean what they mean to `pivot run` (the limits over the config's)."""
     progress = progress or Progress()
     jobs = jobs or pool.default_jobs()
     project_mod.ensure_dot_dir(proj.paths)  # a project that never ran: the records need .pivot/
     kind = executors.choose(executors.Request(), None)  # a local pool: scratch trees are local
-    options = RunOptions(jobs, keep_going=True, executor=kind)
+    options = RunOptions(jobs, keep_going=True, executor=kind, retries=retries)
     with session.project_lock(proj.paths), scratch.cleaned(proj.paths), contextlib.ExitStack() as stack:
         record.keep_out_of_git(proj.paths)  # records are the user's, not the repository's
         sweep = _Sweep(proj, plan, progress)
@@ -72,7 +81,7 @@ def run_sweep(proj: Project, plan: plan_mod.Plan, *, jobs: int | None = None, pr
             mutex=sweep.mutex(),
             threads=sweep.threads(),
             resources=sweep.resources(),
-            limits=sweep.limits(),
+            limits={**sweep.limits(), **(resources or {})},
         )
         with executors.sigterm_as_interrupt():
             states = scheduler.run()

@@ -78,3 +78,16 @@ def test_jsonl_says_when_a_stage_runs_again(project, pivot):
 def test_retries_must_be_a_whole_number(project, pivot):
     project({"stages.py": STAGES, "pivot.yaml": "stages:\n  flaky:\n    python: stages.flaky\n    retries: -1\n"})
     assert_clean_error(pivot("run"), "pivot.yaml:4", "retries", "0 or more", "retries: 2")
+
+
+def test_exp_run_takes_retries_and_resource_limits_too(project, pivot):
+    pipeline = (
+        "stages:\n  flaky:\n    cmd: 'test -f tried || { touch tried; exit 1; }; echo ${flaky.x} > out.txt'\n"
+        "    params: [flaky.x]\n    outs: [out.txt]\n    resources: {gpu: 1}\n"
+    )
+    project({"pivot.yaml": pipeline, "params.yaml": "flaky:\n  x: 1\n"})
+    failed = pivot("exp", "run", "-S", "flaky.x=2", "-n", "first")
+    assert failed.exit_code == 1 and "0 ok, 1 failed" in failed.output, failed.output
+    result = pivot("exp", "run", "-S", "flaky.x=3", "-n", "second", "--retries", "1", "--resources", "gpu=1")
+    assert result.exit_code == 0 and "1 ok, 0 failed" in result.output, result.output
+    assert_clean_error(pivot("exp", "run", "-S", "flaky.x=4", "--resources", "gpu"), "NAME=N")
