@@ -79,6 +79,29 @@ def import_repo(
     return _fetch_repo(proj, dest, tracking.Source(recorded, "", path, rev))
 
 
+def get_url(url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path) -> pathlib.Path:
+    """Download `url` (a file or directory) to `out` (relative to `cwd`; default: the URL's last
+    name there), tracking nothing, as `dvc get-url`; works outside any project. The download lands
+    beside `out` and replaces it only once whole; an existing `out` is replaced only with `force`."""
+    from pivot.remote import sources
+
+    target = cwd / (out or posixpath.basename(url.rstrip("/")) or "download")
+    if os.path.lexists(target) and not force:
+        raise errors.PathError(f"{target} exists", hint=f"download to another PATH, or replace it: pivot get-url -f {url} {out or ''}".rstrip())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    landing = pathlib.Path(_fresh_dir(target.parent)) / "data"
+    try:
+        sources.fetch(_located_url(url, cwd), landing)
+        _replace(landing, target)
+    finally:
+        shutil.rmtree(landing.parent, ignore_errors=True)
+    return target
+
+
+def _located_url(url: str, cwd: pathlib.Path) -> str:
+    return url if "://" in url or os.path.isabs(url) else os.path.normpath(os.path.join(cwd, url))
+
+
 def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
     """What `import_url` would fetch from `url`: (name, size, is a directory) per entry, or per
     file below it with `recursive` (see `pivot.remote.sources.listing`)."""

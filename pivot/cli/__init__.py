@@ -122,6 +122,12 @@ COMMANDS = {
         "Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default: "
         "its last name, here), cache it and write PATH.pvt with the source, as `dvc import-url`.",
     ),
+    "get-url": Entry(
+        "pivot.cli.imports",
+        "get_url",
+        "Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default: its "
+        "last name, here), tracking nothing, as `dvc get-url`; from anywhere.",
+    ),
     "ls-url": Entry(
         "pivot.cli.imports",
         "ls_url",

@@ -56,6 +56,21 @@ def update(paths: tuple[str, ...], rev: str | None) -> None:
         click.get_current_context().exit(1)
 
 
+@click.command(name="get-url")
+@click.argument("url")
+@click.argument("path", required=False)
+@click.option("-f", "--force", is_flag=True, help="Replace PATH if it exists.")
+def get_url(url: str, path: str | None, force: bool) -> None:
+    """Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default:
+    its last name, here), tracking nothing, as `dvc get-url`; from anywhere. `pivot import-url`
+    tracks it instead."""
+    from pivot.api import imports
+
+    cwd = pathlib.Path.cwd()
+    done = imports.get_url(url, path, force=force, cwd=cwd)
+    click.echo(f"{url} -> {os.path.relpath(done, cwd)}")
+
+
 @click.command(name="ls-url")
 @click.argument("url")
 @click.option("-R", "--recursive", is_flag=True, help="Every file below URL, not only its entries.")

@@ -222,3 +222,19 @@ def test_one_source_failing_does_not_stop_the_others(proj, pivot, source):
     assert result.exit_code == 1
     assert "images: fetched from" in result.output and (proj / "images" / "new.png").exists()
     assert "labels.csv: not updated" in result.output and "1 of 2 not updated" in result.output
+
+
+def test_get_url_downloads_from_anywhere_and_tracks_nothing(pivot, source, web, tmp_path, monkeypatch):
+    here = tmp_path / "downloads"  # no project, no git
+    here.mkdir()
+    monkeypatch.chdir(here)
+    assert ok(pivot("get-url", str(source), "copy")).strip() == f"{source} -> copy"
+    assert (here / "copy" / "images" / "cats" / "b.png").is_file() and (here / "copy" / "labels.csv").is_file()
+    ok(pivot("get-url", f"{web}/labels.csv", "labels.csv"))
+    assert (here / "labels.csv").read_text() == (source / "labels.csv").read_text()
+    assert not list(here.rglob("*.pvt")) and not (here / ".pivot").exists()
+    assert_clean_error(pivot("get-url", f"{web}/labels.csv", "labels.csv"), "labels.csv exists", "-f")
+    (here / "labels.csv").write_text("mine\n")
+    assert_clean_error(pivot("get-url", "-f", str(source / "nothing"), "labels.csv"), "there is nothing there")
+    assert (here / "labels.csv").read_text() == "mine\n"  # a failed download leaves it as it was
+    assert sorted(p.name for p in here.iterdir()) == ["copy", "labels.csv"]  # and no temp left behind
