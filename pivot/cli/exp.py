@@ -62,6 +62,8 @@ def exp() -> None:
 @click.option("--zip", "zipped", is_flag=True, help="Pair the -S values (the i-th of each) instead of their cross product.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Stages at once, over every experiment of the sweep (default: CPU count).")
 @click.option("-n", "--name", default=None, help="The experiment's name; with several, their prefix (default: exp).")
+@click.option("--queue", "to_queue", is_flag=True, help="Check the experiments and queue them, to run later with --run-all (as dvc exp run --queue).")
+@click.option("--run-all", is_flag=True, help="Run every queued experiment (as dvc queue start); no -S.")
 @click.option("--retries", type=click.IntRange(min=0), default=0, metavar="N", help="Run a failed stage again up to N times (a stage's own retries: wins).")
 @click.option("--resources", "resource_limits", multiple=True, metavar="NAME=N", help="How much of a resource the stages' resources: may hold at once, over every experiment (e.g. gpu=2). Repeatable.")
 def run(
@@ -70,19 +72,38 @@ def run(
     zipped: bool,
     jobs: int | None,
     name: str | None,
+    to_queue: bool,
+    run_all: bool,
     retries: int,
     resource_limits: tuple[str, ...],
 ) -> None:
     """Run one experiment per combination of -S values, all in one run, each in a scratch copy of the workspace."""
-    from pivot.experiments import plan
+    from pivot.experiments import plan, queue
 
     proj = common.api()
-    sweep = plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
+    if run_all and (settings or stages or to_queue or name):
+        raise click.UsageError("--run-all runs the queue as it is: no -S, STAGES, --queue or --name")
+    if to_queue:
+        queued = queue.add(proj.paths, plan.make(proj, settings, targets=stages, zipped=zipped, name=name))  # bad input: exit 2 here
+        click.echo(f"Queued {', '.join(q.name for q in queued)}; run them with: pivot exp run --run-all")
+        return
+    if run_all and not queue.entries(proj.paths):
+        click.echo("The queue is empty (pivot exp run --queue -S ... adds to it).")
+        return
+    sweep = None if run_all else plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
+    limits = common.resource_limits(resource_limits)
     progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else _LineProgress()
     try:
-        done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress, retries=retries, resources=common.resource_limits(resource_limits))
+        if sweep is None:
+            done = queue.run_all(proj, jobs=jobs, progress=progress, retries=retries, resources=limits)
+        else:
+            done = runner.run_sweep(proj, sweep, jobs=jobs, progress=progress, retries=retries, resources=limits)
     finally:
         progress.close()  # the bar goes before the summary, or before "interrupted"
+    _summary(done)
+
+
+def _summary(done: list[Any]) -> None:
     failed = sum(rec.status != "ok" for rec in done)
     click.echo(f"{len(done)} experiment{'s' if len(done) != 1 else ''}: {len(done) - failed} ok, {failed} failed")
     if failed:
@@ -154,3 +175,21 @@ class _BarProgress(_LineProgress):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+@exp.command(name="queue")
+@click.option("--remove", "to_remove", multiple=True, metavar="NAME", help="Take NAME out of the queue. Repeatable.")
+@click.option("--clear", is_flag=True, help="Empty the queue.")
+def show_queue(to_remove: tuple[str, ...], clear: bool) -> None:
+    """The experiments `pivot exp run --queue` set aside, first queued first, with their -S values
+    and targets; --remove and --clear take them out (as dvc queue remove)."""
+    from pivot.experiments import queue
+
+    proj = common.find_project()
+    if clear or to_remove:
+        gone = queue.remove(proj, queue.queued_names(proj) if clear else list(to_remove))
+        click.echo(f"Removed from the queue: {', '.join(gone) or 'nothing'}")
+        return
+    for item in queue.entries(proj):
+        values = " ".join(f"{key}={value}" for key, value in item.overrides.items())
+        click.echo(f"{item.name}  {item.queued}  {values}" + (f"  (stages: {' '.join(item.targets)})" if item.targets else ""))

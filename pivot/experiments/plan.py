@@ -43,11 +43,16 @@ def make(proj: Project, options: Sequence[str], *, targets: Sequence[str] = (), 
     """The experiments of `-S` OPTIONS; `name` names the only experiment, or is the prefix of
     the names (`<name>-<n>`, default `exp`) when there are several."""
     combos = sweep.expand(options, zipped=zipped)
-    names = _names(proj, name, len(combos))
+    return build(proj, _names(proj, name, len(combos)), combos, targets)
+
+
+def build(proj: Project, names: Sequence[str], combos: Sequence[Mapping[str, Any]], targets: Sequence[str] = ()) -> Plan:
+    """The experiments `names`, each with its overrides of `combos` (a queue's, or a sweep's)."""
     base = proj.load_pipeline(check_sources=False)
     keys: list[dict[str, str]] = []
     experiments = []
     for exp_name, combo in zip(names, combos, strict=True):
+        combo = dict(combo)
         loaded = proj.load_pipeline(check_sources=False, overrides=combo)
         experiments.append(Experiment(exp_name, combo, tuple(session.select(loaded, targets)), loaded))
         keys.append(_input_keys(loaded.graph))
@@ -84,7 +89,7 @@ def _with_leaders(experiments: list[Experiment], keys: list[dict[str, str]]) -> 
 
 def _names(proj: Project, name: str | None, count: int) -> list[str]:
     if count == 1 and name is not None:
-        if (record.exps_dir(proj) / f"{record.check_name(name)}.json").exists():
+        if record.taken(proj, record.check_name(name)):
             raise errors.InputError(
                 f"an experiment named '{name}' exists",
                 hint="choose another --name, or remove it first ('pivot exp remove')",

@@ -185,15 +185,30 @@ def rename(proj: _Rooted, old: str, new: str) -> None:
     the old file goes, so a crash leaves it under one name or both, never none."""
     rec = read(proj, old)
     check_name(new)
-    if (exps_dir(proj) / f"{new}{_SUFFIX}").exists():
+    if taken(proj, new):
         raise errors.InputError(f"an experiment named '{new}' exists already", hint=f"pick another name, or remove it first: pivot exp remove {new}")
     write(proj, dataclasses.replace(rec, name=new))
     require(proj, old).unlink()
 
 
+def queue_dir(proj: _Rooted) -> pathlib.Path:
+    """Where `pivot exp run --queue` keeps the experiments it has not run yet (pivot.experiments.queue)."""
+    return exps_dir(proj) / "queue"
+
+
+def taken(proj: _Rooted, name: str) -> bool:
+    """Whether a record or a queued experiment has that name."""
+    return (exps_dir(proj) / f"{name}{_SUFFIX}").exists() or (queue_dir(proj) / f"{name}{_SUFFIX}").exists()
+
+
 def next_name(proj: _Rooted, prefix: str = "exp") -> str:
-    """`<prefix>-<n>`, n one past the highest taken for that prefix (1 for the first)."""
-    taken = [name[len(prefix) + 1 :] for name in names(proj) if name.startswith(f"{prefix}-")]
+    """`<prefix>-<n>`, n one past the highest taken for that prefix, by a record or a queued
+    experiment (1 for the first)."""
+    try:
+        queued = [name.removesuffix(_SUFFIX) for name in os.listdir(queue_dir(proj))]
+    except FileNotFoundError:
+        queued = []
+    taken = [name[len(prefix) + 1 :] for name in [*names(proj), *queued] if name.startswith(f"{prefix}-")]
     highest = max((int(n) for n in taken if n.isdigit()), default=0)
     name = f"{prefix}-{highest + 1}"
     check_name(name)
