@@ -35,12 +35,16 @@ class StageRun:
     traceback: str = ""  # the user's code's traceback, when it raised
     decision: Decision | None = None  # the full decision, as `explain` shows it
     worker: int | None = None  # the pid of the process that ran it, when it ran
+    cpu: float | None = None  # CPU seconds it used, its child processes' included
+    peak_rss: int | None = None  # its peak resident memory, bytes (None where not measured)
 
     @classmethod
     def of(cls, result: StageResult) -> StageRun:
         decision = result.decision
         reason = decision.reason_text() if decision is not None and _explained(decision) else ""
-        return cls(result.name, result.status, reason, result.duration, result.error, result.traceback, decision, result.worker)
+        return cls(
+            result.name, result.status, reason, result.duration, result.error, result.traceback, decision, result.worker, result.cpu, result.peak_rss
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

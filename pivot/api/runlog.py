@@ -11,9 +11,11 @@ written or read never fails the run or the listing; it is history, not state.
 stage, the outcome of the last run that reached it, which no single record here holds.
 
 Format (schema 1): `{"schema": 1, "id": str, "started": "<UTC ISO time>", "duration": seconds,
-"targets": [str], "stages": [{"stage", "status", "reason", "duration", "worker", "error"}]}`;
-`status` is one of pivot.executor.reporting.StageStatus's values, `worker` the pid of the
-process that ran the stage, or null when it did not run.
+"targets": [str], "stages": [{"stage", "status", "reason", "duration", "worker", "error", "cpu",
+"peak_rss"}]}`; `status` is one of pivot.executor.reporting.StageStatus's values, `worker` the pid
+of the process that ran the stage, or null when it did not run; `cpu` (seconds) and `peak_rss`
+(bytes) what it used, null when it did not run or could not be measured (records written before
+they existed lack both).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ class StageEntry:
     duration: float
     worker: int | None = None  # pid, when the executor reports it
     error: str = ""
+    cpu: float | None = None  # CPU seconds it used
+    peak_rss: int | None = None  # peak resident memory, bytes
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,7 +107,7 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
     """Write the record of a finished run and prune old ones; None when it could not be written."""
     ended = datetime.datetime.now(datetime.UTC)
     started = ended - datetime.timedelta(seconds=report.duration)
-    entries = tuple(StageEntry(run.stage, run.outcome, run.reason, run.duration, run.worker, run.error) for run in report.stages)
+    entries = tuple(StageEntry(run.stage, run.outcome, run.reason, run.duration, run.worker, run.error, run.cpu, run.peak_rss) for run in report.stages)
     run = RunRecord(new_id(started), started.isoformat(timespec="milliseconds"), report.duration, tuple(targets), entries)
     folder = runs_dir(proj)
     try:
@@ -198,6 +202,8 @@ def _entry_json(entry: StageEntry) -> dict[str, Any]:
         "duration": round(entry.duration, 6),
         "worker": entry.worker,
         "error": entry.error,
+        "cpu": None if entry.cpu is None else round(entry.cpu, 3),
+        "peak_rss": entry.peak_rss,
     }
 
 
@@ -207,9 +213,16 @@ def _read(path: pathlib.Path) -> RunRecord | None:
         if data.get("schema") != SCHEMA:
             return None
         stages = tuple(
-            StageEntry(str(s["stage"]), StageStatus(s["status"]), str(s["reason"]), float(s["duration"]), s.get("worker"), str(s.get("error", "")))
+            StageEntry(
+                str(s["stage"]), StageStatus(s["status"]), str(s["reason"]), float(s["duration"]), s.get("worker"), str(s.get("error", "")),
+                _number(s.get("cpu"), float), _number(s.get("peak_rss"), int),
+            )
             for s in data["stages"]
         )
         return RunRecord(str(data["id"]), str(data["started"]), float(data["duration"]), tuple(map(str, data["targets"])), stages)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+
+
+def _number(value: Any, kind: type[float] | type[int]) -> Any:
+    return kind(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -8,6 +8,7 @@ import json
 import click
 
 from pivot.api import runlog
+from pivot.base import wording
 from pivot.cli import common
 
 
@@ -46,7 +47,13 @@ def show(run_id: str | None, as_json: bool) -> None:
     for entry in run.slowest_first:
         why = entry.error or entry.reason
         worker = f" [pid {entry.worker}]" if entry.worker is not None else ""
-        click.echo(f"  {_seconds(entry.duration):>8}  {entry.stage}: {entry.status.value}{worker}" + (f" ({why})" if why else ""))
+        click.echo(f"  {_seconds(entry.duration):>8}  {entry.stage}: {entry.status.value}{worker}{_used(entry)}" + (f" ({why})" if why else ""))
+
+
+def _used(entry: runlog.StageEntry) -> str:
+    """`, cpu 2.41s, peak 812 MB`: what a stage that ran used (Snakemake's benchmark: columns)."""
+    parts = ([f"cpu {entry.cpu:.2f}s"] if entry.cpu is not None else []) + ([f"peak {wording.size(entry.peak_rss)}"] if entry.peak_rss else [])
+    return ", " + ", ".join(parts) if parts else ""
 
 
 def _when(started: str) -> str:

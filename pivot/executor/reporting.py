@@ -33,6 +33,8 @@ class StageResult:
     error: str = ""  # one line
     traceback: str = ""
     worker: int | None = None  # the pid of the process that ran it, when it ran
+    cpu: float | None = None  # CPU seconds it used, when it ran (pivot.executor.usage)
+    peak_rss: int | None = None  # its peak resident memory in bytes, where measured
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -244,7 +244,9 @@ class StageHooks:
             # After the tail is closed: the console shows the traceback once, from the result.
             append_failure(self._log_path(name), outcome.traceback or f"error: {outcome.error}")
             self.record(
-                StageResult(name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback, outcome.worker)
+                StageResult(
+                    name, StageStatus.FAILED, outcome.duration, decision, outcome.error, outcome.traceback, outcome.worker, outcome.cpu, outcome.peak_rss
+                )
             )
             return False
         try:
@@ -265,7 +267,7 @@ class StageHooks:
             append_failure(self._log_path(name), f"error: {message}")
             self.record(StageResult(name, StageStatus.FAILED, outcome.duration, decision, message))
             return False
-        self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision, worker=outcome.worker))
+        self.record(StageResult(name, StageStatus.RAN, outcome.duration, decision, worker=outcome.worker, cpu=outcome.cpu, peak_rss=outcome.peak_rss))
         return True
 
     def _again(self, name: str, outcome: StageOutcome) -> bool:

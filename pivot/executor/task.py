@@ -68,3 +68,5 @@ class StageOutcome:
     bytes_out: int = 0  # outputs pushed to the remote by the worker
     disk_full_hint: str | None = None  # set when the stage failed for want of space: what to do
     worker: int | None = None  # the pid of the process that ran it (on Dask: that worker's)
+    cpu: float | None = None  # CPU seconds, its child processes' included (pivot.executor.usage)
+    peak_rss: int | None = None  # peak resident memory, bytes; None where it cannot be measured

@@ -7,6 +7,7 @@ subprocesses and C extensions is captured too. Failures come back as text, never
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import pathlib
 import time
@@ -18,7 +19,7 @@ import pivot
 from pivot import errors, loaders
 from pivot.base import diskfull, importing
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, OutKind, OutSpec, Returns, Shape, Stage
-from pivot.executor import fdcapture, outshapes, shell, warm
+from pivot.executor import fdcapture, outshapes, shell, usage, warm
 from pivot.executor.task import StageOutcome, StageTask
 
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
@@ -45,12 +46,15 @@ def execute(task: StageTask) -> StageOutcome:
 
         commit.clear_paths(pathlib.Path(task.root), outshapes.cleared_before_run(task.stage))
     try:
-        with fdcapture.captured(task.log_path), _threads_said(task.threads):
+        with fdcapture.captured(task.log_path), _threads_said(task.threads), usage.measuring() as used:
+            failure: BaseException | None = None
             try:
-                _run(task.stage, pathlib.Path(task.root))
+                _run(task.stage, pathlib.Path(task.root), used)
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
-                return _failed(task, exc, time.perf_counter() - start)
-        return StageOutcome(task.stage.name, True, time.perf_counter() - start, worker=os.getpid())
+                failure = exc
+        if failure is not None:
+            return dataclasses.replace(_failed(task, failure, time.perf_counter() - start), cpu=used.cpu, peak_rss=used.peak_rss)
+        return StageOutcome(task.stage.name, True, time.perf_counter() - start, worker=os.getpid(), cpu=used.cpu, peak_rss=used.peak_rss)
     except OSError as exc:  # the log could not be opened or flushed: a full disk, most likely
         return _failed(task, exc, time.perf_counter() - start)
     finally:
@@ -87,9 +91,9 @@ def _failed(task: StageTask, exc: BaseException, duration: float) -> StageOutcom
     )
 
 
-def _run(stage: Stage, root: pathlib.Path) -> None:
+def _run(stage: Stage, root: pathlib.Path, used: usage.Measure | None = None) -> None:
     if stage.is_shell:
-        problem = shell.run(stage, root)
+        problem = shell.run(stage, root, used)
         if problem:
             raise StageContractError(problem)
         return
