@@ -72,7 +72,7 @@ def find_root(start: pathlib.Path | None = None) -> pathlib.Path:
             return candidate
     raise errors.ConfigError(
         f"no {PIPELINE_FILE} (or {PYTHON_PIPELINE_FILE}) found in {here} or any parent directory",
-        hint=f"run pivot from your project directory, or create {PIPELINE_FILE} (or {PYTHON_PIPELINE_FILE}) there",
+        hint=f"run pivot from your project directory, or start one here: pivot init (then write {PIPELINE_FILE}, or pivot stage add ...)",
     )
 
 
