@@ -79,3 +79,14 @@ def test_every_version_of_one_file_in_the_history_is_kept(project, pivot, tmp_pa
         got = pivot("get", "--rev", back, "data.txt", "-o", str(tmp_path / f"{version}.txt"))
         assert got.exit_code == 0, got.output
         assert (tmp_path / f"{version}.txt").read_text() == f"{version}\n"
+
+
+def test_a_damaged_history_stops_gc_before_anything_is_deleted(two_commits, pivot, tmp_path):
+    root = two_commits
+    tree = git(root, "rev-parse", "HEAD~1^{tree}").strip()
+    loose = root / ".git" / "objects" / tree[:2] / tree[2:]
+    loose.chmod(0o644)
+    loose.unlink()  # the old commit's tree is gone: git cannot list its files
+    before = sorted(p.name for p in (root / ".pivot/cache/files").rglob("*") if p.is_file())
+    assert_clean_error(pivot("gc", "-A"), "git cannot list the files of every commit asked for")
+    assert sorted(p.name for p in (root / ".pivot/cache/files").rglob("*") if p.is_file()) == before

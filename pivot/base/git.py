@@ -176,10 +176,16 @@ def blobs_in(repo: Repo, shas: Sequence[str], wanted: Callable[[str], bool]) -> 
 
     if not shas:
         return []
-    listing = subprocess.run(
+    done = subprocess.run(
         ["git", "rev-list", "--objects", "--no-walk", "--stdin"], cwd=repo.toplevel, input="\n".join(shas) + "\n",
-        capture_output=True, text=True, check=True,
-    ).stdout
+        capture_output=True, text=True, check=False,
+    )
+    if done.returncode != 0:  # a shallow or damaged clone lacks some commit's trees
+        raise errors.RevisionError(
+            f"git cannot list the files of every commit asked for: {_last_line(done.stderr, 'git rev-list failed')}",
+            hint="in a shallow clone, fetch the history first (git fetch --unshallow), or name fewer commits",
+        )
+    listing = done.stdout
     picked: dict[str, str] = {}  # blob -> path
     for line in listing.splitlines():
         blob, _, name = line.partition(" ")
