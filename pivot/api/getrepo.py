@@ -11,6 +11,7 @@ is written to the other project or its remote, and credentials come from the env
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pathlib
 import re
@@ -39,12 +40,13 @@ def get(
         return getrev.get(other, paths, "HEAD", out=out, force=force, cwd=other.root, dest_cwd=cwd, repo=url)
 
 
-def fetch(url: str, path: str, rev: str | None, landing: pathlib.Path) -> str:
+def fetch(url: str, path: str, rev: str | None, landing: pathlib.Path, cache: pathlib.Path | None = None) -> str:
     """Write `path` of the repository at `url` (as `located` made it) at `rev` to `landing`, which
-    must not exist; the commit it came from."""
+    must not exist; the commit it came from. With `cache` (the importing project's), the clone
+    fetches into it: the objects the import then tracks are there already, fetched once."""
     from pivot.api import getrev
 
-    with cloned(url, rev, landing.parent) as (other, sha):
+    with cloned(url, rev, landing.parent, cache) as (other, sha):
         getrev.get(other, [path], "HEAD", out=landing, cwd=other.root, dest_cwd=landing.parent, repo=url)
     return sha
 
@@ -60,9 +62,10 @@ def located(url: str, cwd: pathlib.Path | str) -> str:
 
 
 @contextlib.contextmanager
-def cloned(url: str, rev: str | None, scratch: pathlib.Path | None = None) -> Iterator[tuple[Project, str]]:
+def cloned(url: str, rev: str | None, scratch: pathlib.Path | None = None, cache: pathlib.Path | None = None) -> Iterator[tuple[Project, str]]:
     """The project in the repository at `url`, cloned at `rev` into a temp directory (in
-    `scratch`, default the system's), and the commit it holds; the clone is deleted afterwards."""
+    `scratch`, default the system's), and the commit it holds; the clone is deleted afterwards.
+    Its cache is `cache` when given (set in the clone's own config.local.yaml), else its own."""
     from pivot.api.project import Project
     from pivot.base import git
 
@@ -75,6 +78,9 @@ def cloned(url: str, rev: str | None, scratch: pathlib.Path | None = None) -> It
                 f"the repository '{url}' is not a pivot project: it has no {project_mod.PIVOT_DIR} directory at its root",
                 hint="name the repository that holds the data, whose root has .pivot/ (pivot init made it)",
             )
+        if cache is not None:  # every object written once: the caller's cache takes what is fetched
+            (root / project_mod.PIVOT_DIR).mkdir(exist_ok=True)
+            (root / project_mod.PIVOT_DIR / "config.local.yaml").write_text(json.dumps({"cache": {"dir": str(cache)}}) + "\n")
         yield Project(project_mod.Project(root)), sha
     finally:
         shutil.rmtree(parent, ignore_errors=True)

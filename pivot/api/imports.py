@@ -218,7 +218,10 @@ def _fetch_repo(proj: Project, path: str, source: tracking.Source) -> Imported:
     scratch.mkdir(parents=True, exist_ok=True)
     landing = pathlib.Path(_fresh_dir(scratch)) / "data"
     try:
-        commit = getrepo.fetch(_located_repo(proj, path, source.url), source.path, source.rev, landing)
+        from pivot.worktree import workspace
+
+        cache = workspace.cache_root(proj.paths)
+        commit = getrepo.fetch(_located_repo(proj, path, source.url), source.path, source.rev, landing, cache)
         target = proj.paths.abspath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _replace(landing, target)
