@@ -29,9 +29,10 @@ def evaluate(
     from pivot.decide import observe
     from pivot.worktree import tracking
 
-    if with_tracked and not patterns and not proj.paths.has_pipeline() and tracking.find(proj.paths):
+    registry = tracking.find(proj.paths) if with_tracked and not patterns and not proj.paths.has_pipeline() else []
+    if registry:
         with session.opened(proj.paths, proj.defer) as ws:  # a data registry: tracked data, no stages
-            return [], tracking.states(ws, deps=None, skip=[])
+            return [], [(tracked, tracking.state(ws, tracked)) for tracked in registry]
     loaded = proj.load_pipeline(overrides=overrides)
     chosen = session.choose(loaded, patterns, selection)
     tracked: list[tuple[tracking.Tracked, tracking.State]] = []

@@ -8,6 +8,7 @@ second to import, which a no-op run should not pay for a pivot.yaml it already c
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import pydantic
@@ -84,39 +85,23 @@ Dimension = Annotated[
 ]
 
 
-def _stage_tags(value: Any) -> Any:
-    problem = policy.tags_problem(value)
-    if problem is not None:
-        raise pydantic_core.PydanticCustomError("stage_tags", problem)
-    return value
+def _policy_check(code: str, problem_of: Callable[[Any], str | None]) -> Callable[[Any], Any]:
+    """A validator raising `code` (its hint: pivot.declare.validation) with what `problem_of` finds."""
+
+    def check(value: Any) -> Any:
+        problem = problem_of(value)
+        if problem is not None:
+            raise pydantic_core.PydanticCustomError(code, problem)
+        return value
+
+    return check
 
 
-def _threads(value: Any) -> Any:
-    problem = policy.threads_problem(value)
-    if problem is not None:
-        raise pydantic_core.PydanticCustomError("stage_threads", problem)
-    return value
-
-
-def _retries(value: Any) -> Any:
-    problem = policy.retries_problem(value)
-    if problem is not None:
-        raise pydantic_core.PydanticCustomError("stage_retries", problem)
-    return value
-
-
-def _resources(value: Any) -> Any:
-    problem = policy.resources_problem(value)
-    if problem is not None:
-        raise pydantic_core.PydanticCustomError("stage_resources", problem)
-    return value
-
-
-def _mutex_groups(value: Any) -> Any:
-    problem = policy.mutex_problem(value)
-    if problem is not None:
-        raise pydantic_core.PydanticCustomError("mutex_groups", problem)
-    return value
+_stage_tags = _policy_check("stage_tags", policy.tags_problem)
+_threads = _policy_check("stage_threads", policy.threads_problem)
+_retries = _policy_check("stage_retries", policy.retries_problem)
+_resources = _policy_check("stage_resources", policy.resources_problem)
+_mutex_groups = _policy_check("mutex_groups", policy.mutex_problem)
 
 
 class StageConfig(_Sections):
