@@ -24,12 +24,17 @@ if TYPE_CHECKING:
 
 def lines(proj: Project) -> tuple[list[Line], list[Line]]:
     """(the workspace and, in a git repository with commits, HEAD; every experiment, oldest first)."""
+    from pivot.api import data
+
     exps = [Line.of(rec) for rec in record.all(proj.paths)]
     head = _head(proj)
-    now = proj.metrics()
-    fixed = [Line("workspace", head, None, None, proj.params(), now.metrics)]
+    pipeline = proj.load_pipeline(code=False).pipeline
+    params = {name: dict(stage.params) for name, stage in pipeline.stages.items() if stage.params}
+    shell = frozenset(name for name, stage in pipeline.stages.items() if stage.is_shell)
+    fixed = [Line("workspace", head, None, None, params, snapshot.workspace(pipeline).metrics, shell=shell)]
     if head is not None:
-        fixed.append(Line("HEAD", head, None, None, proj.params(rev="HEAD"), proj.metrics(rev="HEAD").metrics))
+        committed = frozenset(name for name, lock in data.locks_at(proj, "HEAD").items() if lock.cmd)
+        fixed.append(Line("HEAD", head, None, None, proj.params(rev="HEAD"), proj.metrics(rev="HEAD").metrics, shell=committed))
     return fixed, exps
 
 

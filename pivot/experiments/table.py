@@ -2,8 +2,10 @@
 per metric, printed as `params show` and `metrics show` print theirs (the same number formatting,
 display widths and markdown escaping), or as JSON or CSV.
 
-Param columns are named as `-S` sets them (`train.lr`), metric columns `FILE:KEY`
-(`metrics.json:accuracy`), so a column reads the same in every format."""
+Param columns are named as `-S` sets them, metric columns `FILE:KEY` (`metrics.json:accuracy`),
+so a column reads the same in every format. A Python stage's param is `STAGE.FIELD` (`train.lr`);
+a shell stage's params are params.yaml keys (`train.lr`, `seed`), named as the file names them,
+so two stages listing `seed` share one column, as DVC's table has it."""
 
 from __future__ import annotations
 
@@ -33,13 +35,19 @@ class Line:
     params: Mapping[str, Mapping[str, Any]]  # stage -> nested params
     metrics: Mapping[str, Mapping[str, Any]]  # metrics file -> flattened key -> value
     error: str | None = None
+    shell: frozenset[str] = frozenset()  # the stages whose params are params.yaml keys
 
     @classmethod
     def of(cls, rec: ExpRecord) -> Line:
-        return cls(rec.name, rec.base, rec.created, rec.status, rec.params, rec.metrics, rec.error)
+        shell = frozenset(stage for stage, lock in rec.locks.items() if lock.get("cmd"))
+        return cls(rec.name, rec.base, rec.created, rec.status, rec.params, rec.metrics, rec.error, shell)
 
     def param_cells(self) -> dict[str, Any]:
-        return {f"{stage}.{key}": value for stage, values in self.params.items() for key, value in snapshot.flatten(values).items()}
+        return {
+            key if stage in self.shell else f"{stage}.{key}": value
+            for stage, values in self.params.items()
+            for key, value in snapshot.flatten(values).items()
+        }
 
     def metric_cells(self) -> dict[str, Any]:
         return {f"{path}:{key}": value for path, values in self.metrics.items() for key, value in values.items()}

@@ -54,6 +54,12 @@ def test_a_sweep_of_shell_stages_sees_its_values_in_params_yaml(project, pivot):
     recs = {rec.overrides["train.lr"]: rec for rec in record.all(Project.open(root))}
     assert {lr: rec.metrics for lr, rec in recs.items()} == {0.2: {"metrics.json": {"score": 2.0}}, 0.3: {"metrics.json": {"score": 3.0}}}
     assert recs[0.3].params["train"] == {"seed": 7, "train.lr": 0.3}  # params.yaml keys, as its lock has them
+    # The table names them as params.yaml and -S do, not prefixed with the stage a second time.
+    shown = pivot("exp", "show", "--csv", "--sort-by", "train.lr", "--sort-order", "desc")
+    assert shown.exit_code == 0, shown.output
+    rows = [line.split(",") for line in shown.output.splitlines()]
+    assert rows[0][4:] == ["train.lr", "seed", "metrics.json:score"]
+    assert [row[4:6] for row in rows[1:]] == [["0.1", "7"], ["0.1", "7"], ["0.3", "7"], ["0.2", "7"]]
 
     assert pivot("exp", "apply", recs[0.3].name).exit_code == 0
     assert (root / "model.txt").read_text() == "ROWS lr=0.3 seed=7"
