@@ -41,7 +41,7 @@ def metrics(proj: Project, rev: str | None = None) -> snapshot.Snapshot:
     from pivot.report import snapshot  # only the commands that report pay for it
 
     if rev is not None:
-        return snapshot.at_revision(git.open_repo(proj.root), rev)
+        return snapshot.at_revision(git.open_repo(proj.root), rev, objects=snapshot.cache_objects(proj.paths))
     return snapshot.workspace(proj.load_pipeline(code=False).pipeline)
 
 
@@ -60,13 +60,13 @@ def compare(proj: Project, old_rev: str | None = None, new_rev: str | None = Non
 
 def metrics_history(proj: Project, count: int = 10, metrics: Sequence[str] = ()) -> history.History:
     from pivot.base import git
-    from pivot.report import history
+    from pivot.report import history, snapshot
 
     try:
         repo = git.open_repo(proj.root)
     except errors.RevisionError as exc:
         raise errors.RevisionError(exc.message, hint="metrics history reads commits: run 'git init' and commit your pipeline") from None
-    return history.history(repo, count, metrics, lambda: _declared_kinds(proj))
+    return history.history(repo, count, metrics, lambda: _declared_kinds(proj), snapshot.cache_objects(proj.paths))
 
 
 def _declared_kinds(proj: Project) -> Mapping[str, Any]:

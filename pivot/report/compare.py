@@ -18,8 +18,9 @@ def sides(
     repo = git.open_repo(proj.root)
     load = functools.cache(load)
     declared = functools.cache(lambda: _declared(load))
-    old = snapshot.at_revision(repo, old_rev or "HEAD", declared)
-    new = snapshot.at_revision(repo, new_rev, declared) if new_rev else snapshot.workspace(load())
+    objects = snapshot.cache_objects(proj)
+    old = snapshot.at_revision(repo, old_rev or "HEAD", declared, objects)
+    new = snapshot.at_revision(repo, new_rev, declared, objects) if new_rev else snapshot.workspace(load())
     return old, new
 
 

@@ -17,6 +17,7 @@ from pivot import errors
 from pivot.base import git, yamldoc
 from pivot.declare.stage import OutKind
 from pivot.report import snapshot
+from pivot.storage.hashing import HashInfo
 
 LOCK_DIR = ".pivot/stages"
 
@@ -52,9 +53,12 @@ class History:
     columns: tuple[Column, ...]  # the metrics asked for, in order of first appearance, newest commit first
 
 
-def read(repo: git.Repo, count: int, declared: Callable[[], Mapping[str, OutKind]] = dict) -> tuple[Entry, ...]:
+def read(
+    repo: git.Repo, count: int, declared: Callable[[], Mapping[str, OutKind]] = dict, objects: snapshot.Objects = snapshot.no_objects
+) -> tuple[Entry, ...]:
     """The last `count` commits of HEAD's first-parent history, newest first, with their metrics.
-    `declared()` gives output kinds for locks that did not record them (see snapshot.at_revision)."""
+    `declared()` gives output kinds for locks that did not record them, `objects` the cached
+    metrics a commit holds only the lock of (see snapshot.at_revision)."""
     log = git.first_parent_log(repo, count)
     if not log:
         raise errors.RevisionError(
@@ -66,11 +70,13 @@ def read(repo: git.Repo, count: int, declared: Callable[[], Mapping[str, OutKind
     lock_paths = {sha: [p for p in paths if p.endswith(".lock")] for sha, paths in git.list_dirs(repo, shas, LOCK_DIR).items()}
     lock_blobs = git.read_many(repo, [(sha, path) for sha in shas for path in lock_paths[sha]])
     metric_paths: dict[str, list[str]] = {}
+    wanted: dict[tuple[str, str], HashInfo] = {}
     for sha in shas:
         locks = snapshot.parse_locks({path: lock_blobs[sha, path] for path in lock_paths[sha]}, declared)
-        paths = (path for lock in locks.values() for path in lock.of_kind(OutKind.METRIC))
-        metric_paths[sha] = list(dict.fromkeys(paths))
-    blobs = git.read_many(repo, [(sha, path) for sha in shas for path in metric_paths[sha]])
+        found = {path: info for lock in locks.values() for path, info in lock.of_kind(OutKind.METRIC).items()}
+        metric_paths[sha] = list(found)
+        wanted.update(((sha, path), info) for path, info in found.items())
+    blobs = snapshot.committed_or_cached(repo, wanted, objects)
     return tuple(_entry(commit, {path: blobs[commit.sha, path] for path in metric_paths[commit.sha]}) for commit in log)
 
 
@@ -80,7 +86,7 @@ def _entry(commit: git.LogEntry, files: Mapping[str, bytes | None]) -> Entry:
     for path, blob in files.items():
         parsed = snapshot.parse_metrics(path, blob)
         if blob is None:
-            unreadable[path] = "not committed, though its lock lists it"
+            unreadable[path] = "not committed nor in the cache, though its lock lists it"
         elif isinstance(parsed, str):
             unreadable[path] = parsed
         else:
@@ -110,6 +116,12 @@ def select(entries: Sequence[Entry], wanted: Sequence[str] = ()) -> tuple[Column
     return tuple(chosen)
 
 
-def history(repo: git.Repo, count: int, wanted: Sequence[str] = (), declared: Callable[[], Mapping[str, OutKind]] = dict) -> History:
-    entries = read(repo, count, declared)
+def history(
+    repo: git.Repo,
+    count: int,
+    wanted: Sequence[str] = (),
+    declared: Callable[[], Mapping[str, OutKind]] = dict,
+    objects: snapshot.Objects = snapshot.no_objects,
+) -> History:
+    entries = read(repo, count, declared, objects)
     return History(entries, select(entries, wanted))

@@ -3,17 +3,57 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import pathlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pivot.base import git, yamlio
+from pivot import errors
+from pivot.base import git, project, yamlio
 from pivot.declare.discovery import LoadedPipeline
 from pivot.declare.stage import OutKind
 from pivot.storage import lock as lock_mod
+from pivot.storage.hashing import HashInfo
+
+if TYPE_CHECKING:
+    from pivot.storage.cache import Cache
 
 Table = Mapping[str, Mapping[str, Any]]  # stage (or metrics file) -> flattened key -> value
+Objects = Callable[[str], "bytes | None"]  # a file's bytes from the cache by object id; None: not there
+
+
+def no_objects(oid: str) -> bytes | None:
+    return None
+
+
+def cache_objects(proj: project.Project) -> Objects:
+    """Reads files from the project's cache: where a metric the cache holds (as DVC's `metrics:`
+    are by default) is found at a revision whose commit has only its lock."""
+
+    @functools.cache
+    def cache() -> Cache:  # only when a commit lacks a file: the config is not read otherwise
+        from pivot.storage.cache import Cache
+        from pivot.worktree import workspace
+
+        return Cache(workspace.cache_root(proj))
+
+    def read(oid: str) -> bytes | None:
+        try:
+            return None if HashInfo(oid, 0).is_dir else cache().object_path(oid).read_bytes()
+        except (OSError, errors.CacheError):
+            return None
+
+    return read
+
+
+def committed_or_cached(
+    repo: git.Repo, wanted: Mapping[tuple[str, str], HashInfo], objects: Objects
+) -> dict[tuple[str, str], bytes | None]:
+    """(commit, path) -> the file's bytes as committed there, else from the cache by the hash
+    its lock records; None when neither has it."""
+    blobs = git.read_many(repo, list(wanted))
+    return {key: blob if blob is not None else objects(wanted[key].oid) for key, blob in blobs.items()}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -97,9 +137,12 @@ def declared_kinds(pipeline: LoadedPipeline) -> dict[str, OutKind]:
     return {out.path: out.kind for stage in pipeline.stages.values() for out in stage.outs}
 
 
-def at_revision(repo: git.Repo, rev: str, declared: Callable[[], Mapping[str, OutKind]] = dict) -> Snapshot:
+def at_revision(
+    repo: git.Repo, rev: str, declared: Callable[[], Mapping[str, OutKind]] = dict, objects: Objects = no_objects
+) -> Snapshot:
     """What the lock files committed at `rev` recorded, and the metric files as committed there:
-    the outputs whose lock records them as metrics, whether or not they are cached.
+    the outputs whose lock records them as metrics, whether or not they are cached. One the
+    commit does not hold is read from `objects` (the cache) by the hash its lock records.
 
     A lock from before kinds were recorded takes them from `declared()` (path -> kind, asked only
     then); a path it does not know keeps the old reading: not cached means a metric.
@@ -108,19 +151,21 @@ def at_revision(repo: git.Repo, rev: str, declared: Callable[[], Mapping[str, Ou
         return Snapshot(rev, {}, {})
     sha = git.resolve(repo, rev)
     params: dict[str, dict[str, Any]] = {}
-    metric_paths: list[str] = []
+    metric_files: dict[tuple[str, str], HashInfo] = {}
     for stage, lock in _locks_at(repo, sha, declared).items():
         if lock.params:
             params[stage] = flatten(dict(lock.params))
-        metric_paths.extend(p for p in lock.of_kind(OutKind.METRIC) if p not in metric_paths)
+        for path, info in lock.of_kind(OutKind.METRIC).items():
+            metric_files.setdefault((sha, path), info)
     metrics: dict[str, dict[str, Any]] = {}
     unreadable: dict[str, Unreadable] = {}
-    for path, blob in git.read_files(repo, sha, metric_paths).items():
+    for (_, path), blob in committed_or_cached(repo, metric_files, objects).items():
         parsed = parse_metrics(path, blob)
         if isinstance(parsed, str):
-            # The lock at `rev` lists the file: missing there means it was never committed.
+            # The lock at `rev` lists the file: missing means never committed, and not cached here.
             if blob is None:
-                reason, todo = f"not committed at {rev}, though its lock lists it", "commit metrics files with their locks"
+                reason = f"not committed at {rev} nor in the cache, though its lock lists it"
+                todo = "commit metrics files with their locks, or 'pivot fetch' at that commit to bring the cached ones"
             else:
                 reason, todo = f"{parsed} (as committed at {rev})", "commit a fixed file"
             unreadable[path] = Unreadable(reason, f"its values at {rev} are left out of the comparison; {todo}")

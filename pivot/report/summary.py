@@ -25,7 +25,7 @@ def build(root: pathlib.Path, base: str, title: str, extra: Sequence[tuple[str, 
     proj = project.Project(root)
     repo = git.open_repo(root)
     pipeline = loadmemo.load(proj)
-    old = snapshot.at_revision(repo, base, lambda: snapshot.declared_kinds(pipeline))
+    old = snapshot.at_revision(repo, base, lambda: snapshot.declared_kinds(pipeline), snapshot.cache_objects(proj))
     new = snapshot.workspace(pipeline)
     label = _label(repo, base)
     params = views.params_diff(diff.compare(old.params, new.params), label, "workspace")
