@@ -21,7 +21,7 @@ PACKAGE = pathlib.Path(pivot.__file__).parent
 # `pivot exp run`'s and `pivot exp save`'s modules, above the library they drive; the rest of
 # pivot.experiments (the records, `exp show`'s table, `exp apply`) sits below it, for the
 # library's `exp show`.
-SWEEP_MODULES = ("plan", "sweep", "scratch", "runner", "outcome", "save", "queue")
+SWEEP_MODULES = ("plan", "sweep", "scratch", "runner", "outcome", "save", "queue", "queueworker")
 
 LAYERS = {
     "pivot": 0,

@@ -1,6 +1,6 @@
 """`pivot exp`: experiments. `exp run` sweeps params overrides beside the workspace; the other
-subcommands (show, diff, apply, remove; push, pull) live in pivot.cli.exp_show and
-pivot.cli.exp_share and join this group lazily."""
+subcommands (show, diff, apply, remove; push, pull; queue) live in pivot.cli.exp_show,
+pivot.cli.exp_share and pivot.cli.exp_queue and join this group lazily."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pivot.experiments import record, runner
 
 
 class _ExpGroup(click.Group):
-    """The `exp` group: its own commands, plus every command pivot.cli.exp_show and
-    pivot.cli.exp_share define (imported only when one of them, or the listing, is asked for)."""
+    """The `exp` group: its own commands, plus every command pivot.cli.exp_show,
+    pivot.cli.exp_share and pivot.cli.exp_queue define (imported only when one of them, or the listing, is asked for)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *_more()})
@@ -26,7 +26,7 @@ class _ExpGroup(click.Group):
         return self.commands.get(name) or _more().get(name)
 
 
-_MORE = ("pivot.cli.exp_show", "pivot.cli.exp_share")
+_MORE = ("pivot.cli.exp_show", "pivot.cli.exp_share", "pivot.cli.exp_queue")
 
 
 def _more() -> dict[str, click.Command]:
@@ -92,7 +92,7 @@ def run(
         return
     sweep = None if run_all else plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here
     limits = common.resource_limits(resource_limits)
-    progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else _LineProgress()
+    progress = _BarProgress() if sys.stdout.isatty() and not os.environ.get("CI") else LineProgress()
     try:
         if sweep is None:
             done = queue.run_all(proj, jobs=jobs, progress=progress, retries=retries, resources=limits)
@@ -137,7 +137,7 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-class _LineProgress(runner.Progress):
+class LineProgress(runner.Progress):
     """Plain lines (CI, pipes): each stage as it ends, then each experiment."""
 
     def stage_finished(self, experiment: str, stage: str, status: str) -> None:
@@ -150,7 +150,7 @@ class _LineProgress(runner.Progress):
         pass
 
 
-class _BarProgress(_LineProgress):
+class _BarProgress(LineProgress):
     """On a terminal: one bar over every stage of the sweep, and a line per experiment above it."""
 
     def __init__(self) -> None:
@@ -175,21 +175,3 @@ class _BarProgress(_LineProgress):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-
-
-@exp.command(name="queue")
-@click.option("--remove", "to_remove", multiple=True, metavar="NAME", help="Take NAME out of the queue. Repeatable.")
-@click.option("--clear", is_flag=True, help="Empty the queue.")
-def show_queue(to_remove: tuple[str, ...], clear: bool) -> None:
-    """The experiments `pivot exp run --queue` set aside, first queued first, with their -S values
-    and targets; --remove and --clear take them out (as dvc queue remove)."""
-    from pivot.experiments import queue
-
-    proj = common.find_project()
-    if clear or to_remove:
-        gone = queue.remove(proj, queue.queued_names(proj) if clear else list(to_remove))
-        click.echo(f"Removed from the queue: {', '.join(gone) or 'nothing'}")
-        return
-    for item in queue.entries(proj):
-        values = " ".join(f"{key}={value}" for key, value in item.overrides.items())
-        click.echo(f"{item.name}  {item.queued}  {values}" + (f"  (stages: {' '.join(item.targets)})" if item.targets else ""))

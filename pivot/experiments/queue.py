@@ -77,12 +77,21 @@ def run_all(proj: Project, *, jobs: int | None = None, progress: runner.Progress
     from pivot.experiments import plan
 
     done: list[record.ExpRecord] = []
-    for targets, group in groups(entries(proj.paths)):
+    recorded = set(record.names(proj.paths))
+    waiting = entries(proj.paths)
+    _drop(proj.paths, [item.name for item in waiting if item.name in recorded])  # ran before an interrupt
+    for targets, group in groups(item for item in waiting if item.name not in recorded):
         names = [item.name for item in group]
         sweep = plan.build(proj, names, [item.overrides for item in group], targets)  # checked again: the pipeline may have changed
         done += runner.run_sweep(proj, sweep, jobs=jobs, progress=progress, **options)
-        remove(proj.paths, names)
+        _drop(proj.paths, names)
     return done
+
+
+def _drop(proj: project.Project, names: Iterable[str]) -> None:
+    """Take run experiments out of the queue (one removed by hand meanwhile is gone already)."""
+    for name in names:
+        (record.queue_dir(proj) / f"{name}.json").unlink(missing_ok=True)
 
 
 def queued_names(proj: project.Project) -> list[str]:

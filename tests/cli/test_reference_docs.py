@@ -37,6 +37,8 @@ def _every_command(group: click.Group, ctx: click.Context, path: str) -> list[tu
     for name in group.list_commands(ctx):
         command = group.get_command(ctx, name)
         assert command is not None
+        if command.hidden:  # internal (the queue's worker), as --help leaves it out
+            continue
         found.append((f"{path} {name}", command))
         if isinstance(command, click.Group):
             found.extend(_every_command(command, click.Context(command, info_name=name, parent=ctx), f"{path} {name}"))
