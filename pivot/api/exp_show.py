@@ -14,7 +14,7 @@ from pivot.api.values import Comparison
 from pivot.base import git
 from pivot.declare.discovery import LoadedPipeline
 from pivot.experiments import apply as apply_mod
-from pivot.experiments import record, table
+from pivot.experiments import queuestate, record, table
 from pivot.experiments.table import Line
 from pivot.report import diff, snapshot
 
@@ -26,7 +26,7 @@ def lines(proj: Project) -> tuple[list[Line], list[Line]]:
     """(the workspace and, in a git repository with commits, HEAD; every experiment, oldest first)."""
     from pivot.api import data
 
-    exps = [Line.of(rec) for rec in record.all(proj.paths)]
+    exps = [Line.of(rec) for rec in record.all(proj.paths)] + _pending(proj)
     head = _head(proj)
     pipeline = proj.load_pipeline(code=False).pipeline
     params = {name: dict(stage.params) for name, stage in pipeline.stages.items() if stage.params}
@@ -36,6 +36,16 @@ def lines(proj: Project) -> tuple[list[Line], list[Line]]:
         committed = frozenset(name for name, lock in data.locks_at(proj, "HEAD").items() if lock.cmd)
         fixed.append(Line("HEAD", head, None, None, proj.params(rev="HEAD"), proj.metrics(rev="HEAD").metrics, shell=committed))
     return fixed, exps
+
+
+def _pending(proj: Project) -> list[Line]:
+    """The queued experiments, after the records (as `dvc exp show` lists them): `running` those
+    the queue's worker is running now, `queued` the rest; a damaged entry is left out."""
+    running = queuestate.current(proj.paths).running
+    return [
+        Line(item.name, None, item.queued, "running" if item.name in running else "queued", {}, {}, overrides=item.overrides, pending=True)
+        for item in queuestate.entries(proj.paths, strict=False)
+    ]
 
 
 def markdown(proj: Project, options: table.Options | None = None) -> str:

@@ -78,7 +78,7 @@ def run(
     resource_limits: tuple[str, ...],
 ) -> None:
     """Run one experiment per combination of -S values, all in one run, each in a scratch copy of the workspace."""
-    from pivot.experiments import plan, queue
+    from pivot.experiments import plan, queue, queuestate
 
     proj = common.api()
     if run_all and (settings or stages or to_queue or name):
@@ -87,7 +87,7 @@ def run(
         queued = queue.add(proj.paths, plan.make(proj, settings, targets=stages, zipped=zipped, name=name))  # bad input: exit 2 here
         click.echo(f"Queued {', '.join(q.name for q in queued)}; run them with: pivot exp run --run-all")
         return
-    if run_all and not queue.entries(proj.paths):
+    if run_all and not queuestate.entries(proj.paths):
         click.echo("The queue is empty (pivot exp run --queue -S ... adds to it).")
         return
     sweep = None if run_all else plan.make(proj, settings, targets=stages, zipped=zipped, name=name)  # bad input: exit 2 here

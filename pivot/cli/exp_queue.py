@@ -12,8 +12,7 @@ from pivot import errors
 from pivot.base import project
 from pivot.cli import common
 from pivot.cli.exp import LineProgress
-from pivot.experiments import queue as queue_mod
-from pivot.experiments import queueworker
+from pivot.experiments import queuestate, queueworker
 
 
 @click.group(name="queue", invoke_without_command=True)
@@ -28,14 +27,14 @@ def queue(ctx: click.Context, to_remove: tuple[str, ...], clear: bool) -> None:
         return
     proj = common.find_project()
     if clear or to_remove:
-        gone = queueworker.remove(proj, queue_mod.queued_names(proj) if clear else list(to_remove))
+        gone = queuestate.remove(proj, queuestate.queued_names(proj) if clear else list(to_remove))
         click.echo(f"Removed from the queue: {', '.join(gone) or 'nothing'}")
         return
     _list(proj)
 
 
 def _list(proj: project.Project) -> None:
-    for item in queue_mod.entries(proj):
+    for item in queuestate.entries(proj):
         values = " ".join(f"{key}={value}" for key, value in item.overrides.items())
         click.echo(f"{item.name}  {item.queued}  {values}" + (f"  (stages: {' '.join(item.targets)})" if item.targets else ""))
 
@@ -57,12 +56,12 @@ def start(jobs: int | None) -> None:
 def status() -> None:
     """The worker (running, or how the last one ended), then the experiments still queued."""
     proj = common.find_project()
-    click.echo(_describe(queueworker.current(proj), proj))
+    click.echo(_describe(queuestate.current(proj), proj))
     _list(proj)
 
 
-def _describe(worker: queueworker.Worker, proj: project.Project) -> str:
-    log = queueworker.log_path(proj).relative_to(proj.root)
+def _describe(worker: queuestate.Worker, proj: project.Project) -> str:
+    log = queuestate.log_path(proj).relative_to(proj.root)
     if worker.state == "none":
         return "Worker: none has run (pivot exp queue start starts one)"
     if worker.alive:
@@ -82,7 +81,7 @@ def stop(kill: bool) -> None:
     not recorded stay queued for the next start."""
     proj = common.find_project()
     worker = queueworker.stop(proj, kill=kill)
-    left = len(queue_mod.queued_names(proj))
+    left = len(queuestate.queued_names(proj))
     click.echo(f"Stopped the queue's worker (pid {worker.pid}); {left} experiment{'s' if left != 1 else ''} still queued")
 
 
@@ -91,12 +90,12 @@ def stop(kill: bool) -> None:
 def logs(follow: bool) -> None:
     """What the worker printed (its last run, or the one running), as dvc queue logs."""
     proj = common.find_project()
-    path = queueworker.log_path(proj)
+    path = queuestate.log_path(proj)
     if not path.exists():
         raise errors.InputError("the queue's worker has no log yet", hint="'pivot exp queue start' starts one")
     with open(path, "rb") as log:
         while True:
-            ended = not follow or not queueworker.current(proj).alive  # asked before reading: no last line lost
+            ended = not follow or not queuestate.current(proj).alive  # asked before reading: no last line lost
             chunk = log.read()
             if chunk:
                 click.echo(chunk.decode(errors="replace"), nl=False)

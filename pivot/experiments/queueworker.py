@@ -16,89 +16,45 @@ import contextlib
 import dataclasses
 import datetime
 import fcntl
-import json
 import os
-import pathlib
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 from pivot import errors
 from pivot.api import Project, executors
-from pivot.base import atomic, project
-from pivot.experiments import queue, record, runner
+from pivot.base import project
+from pivot.experiments import queue, queuestate, record, runner
 
-_STATE = "worker.json"
-_LOCK = "worker.lock"
-LOG = "worker.log"
 READY_SECONDS = 30.0  # how long `start` waits for the worker to take its lock
 STOP_SECONDS = 30.0  # how long `stop` waits for running stages to stop before killing them
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Worker:
-    """The worker now, or how the last one ended."""
-
-    state: str  # "running", "finished", "stopped", "failed", "died" (killed, no word left) or "none"
-    pid: int | None = None
-    started: str | None = None
-    ended: str | None = None
-    jobs: int | None = None
-    running: tuple[str, ...] = ()  # the experiments of the sweep it is in
-    error: str | None = None
-
-    @property
-    def alive(self) -> bool:
-        return self.state == "running"
-
-
-def worker_dir(proj: project.Project) -> pathlib.Path:
-    """Beside the queue, not in it: the queue is every JSON file there."""
-    return record.exps_dir(proj) / "worker"
-
-
-def log_path(proj: project.Project) -> pathlib.Path:
-    return worker_dir(proj) / LOG
-
-
-def current(proj: project.Project) -> Worker:
-    """The worker's state: what `worker.json` says, corrected by the lock (a worker whose lock is
-    free while its file says running was killed)."""
-    try:
-        data = json.loads((worker_dir(proj) / _STATE).read_text(encoding="utf-8"))
-        found = Worker(**{**data, "running": tuple(data.get("running", ()))})
-    except (OSError, ValueError, TypeError):
-        return Worker("none")
-    if found.alive and not _locked(proj):
-        return dataclasses.replace(found, state="died", running=())
-    return found
-
-
-def start(proj: project.Project, jobs: int | None) -> Worker | None:
+def start(proj: project.Project, jobs: int | None) -> queuestate.Worker | None:
     """Start a worker on the queue; None when the queue is empty. One that runs already is an
     InputError: it takes what is queued meanwhile too."""
-    now = current(proj)
+    now = queuestate.current(proj)
     if now.alive:
         raise errors.InputError(
             f"the queue's worker is running already (pid {now.pid}, since {now.started})",
             hint="it runs what is queued meanwhile too: 'pivot exp queue status' follows it, 'pivot exp queue stop' ends it",
         )
-    if not queue.entries(proj):
+    if not queuestate.entries(proj):
         return None
     record.keep_out_of_git(proj)
-    worker_dir(proj).mkdir(parents=True, exist_ok=True)
+    queuestate.worker_dir(proj).mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "pivot", "exp", "queue", "work", *(["-j", str(jobs)] if jobs else [])]
-    log_path(proj).write_bytes(b"")
+    queuestate.log_path(proj).write_bytes(b"")
     # Through a shell that puts it in the background and ends: the worker is nobody's child (no
     # zombie left in a long-lived caller); it makes a session of its own (`detach`), so a Ctrl-C
     # or a closed terminal where it was started does not reach it.
     launched = subprocess.run(
         ["/bin/sh", "-c", '"$@" </dev/null >>"$PIVOT_QUEUE_LOG" 2>&1 & echo $!', "sh", *command],
         cwd=proj.root,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "PIVOT_QUEUE_LOG": str(log_path(proj))},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "PIVOT_QUEUE_LOG": str(queuestate.log_path(proj))},
         capture_output=True,
         text=True,
         check=True,
@@ -112,17 +68,17 @@ def detach() -> None:
         os.setsid()
 
 
-def _ready(proj: project.Project, pid: int) -> Worker:
+def _ready(proj: project.Project, pid: int) -> queuestate.Worker:
     """Wait until the worker has taken its lock (or has already ended) and say what it is doing."""
     deadline = time.monotonic() + READY_SECONDS
     while time.monotonic() < deadline:
-        now = current(proj)
+        now = queuestate.current(proj)
         if now.pid == pid and now.state != "none":
             return now
-        if not _exists(pid) and current(proj).pid != pid:
-            raise errors.PivotError("the queue's worker ended as it started", hint=f"its log says why: {log_path(proj)}")
+        if not _exists(pid) and queuestate.current(proj).pid != pid:
+            raise errors.PivotError("the queue's worker ended as it started", hint=f"its log says why: {queuestate.log_path(proj)}")
         time.sleep(0.05)
-    raise errors.PivotError(f"the queue's worker (pid {pid}) did not start within {READY_SECONDS:.0f} s", hint=f"see its log: {log_path(proj)}")
+    raise errors.PivotError(f"the queue's worker (pid {pid}) did not start within {READY_SECONDS:.0f} s", hint=f"see its log: {queuestate.log_path(proj)}")
 
 
 def _exists(pid: int) -> bool:
@@ -137,10 +93,10 @@ def _exists(pid: int) -> bool:
         return True
 
 
-def stop(proj: project.Project, *, kill: bool = False) -> Worker:
+def stop(proj: project.Project, *, kill: bool = False) -> queuestate.Worker:
     """Stop the worker: its running stages stop as on Ctrl-C (`kill`: at once, with SIGKILL) and
     the experiments it had not recorded stay queued. No worker running is an InputError."""
-    now = current(proj)
+    now = queuestate.current(proj)
     if not now.alive or now.pid is None:
         raise errors.InputError("the queue's worker is not running", hint="'pivot exp queue start' starts one")
     with contextlib.suppress(ProcessLookupError):
@@ -149,69 +105,53 @@ def stop(proj: project.Project, *, kill: bool = False) -> Worker:
         else:
             os.kill(now.pid, signal.SIGTERM)
     deadline = time.monotonic() + STOP_SECONDS
-    while _locked(proj):
+    while queuestate.locked(proj):
         if time.monotonic() > deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(now.pid, signal.SIGKILL)
             deadline = time.monotonic() + STOP_SECONDS
         time.sleep(0.05)
-    ended = current(proj)
+    ended = queuestate.current(proj)
     if ended.state == "died":  # killed before it could say so
         ended = dataclasses.replace(ended, state="stopped", ended=_now(), error="killed")
-        _write(proj, ended)
+        queuestate.write_worker(proj, ended)
     return ended
 
 
-def work(proj: Project, jobs: int | None, progress: runner.Progress, **options: Any) -> Worker:
+def work(proj: Project, jobs: int | None, progress: runner.Progress, **options: Any) -> queuestate.Worker:
     """The worker itself: run the queue until it is empty, saying in `worker.json` what it does."""
     with _held(proj.paths), executors.sigterm_as_interrupt():
-        me = Worker("running", os.getpid(), _now(), jobs=jobs)
-        _write(proj.paths, me)
+        me = queuestate.Worker("running", os.getpid(), _now(), jobs=jobs)
+        queuestate.write_worker(proj.paths, me)
         try:
             _drain(proj, me, jobs, progress, options)
         except (KeyboardInterrupt, errors.Interrupted):
             me = dataclasses.replace(me, state="stopped", ended=_now(), running=())
         except errors.PivotError as exc:
             me = dataclasses.replace(me, state="failed", ended=_now(), running=(), error=exc.message)
-            _write(proj.paths, me)
+            queuestate.write_worker(proj.paths, me)
             raise
         else:
             me = dataclasses.replace(me, state="finished", ended=_now(), running=())
-        _write(proj.paths, me)
+        queuestate.write_worker(proj.paths, me)
         return me
 
 
-def _drain(proj: Project, me: Worker, jobs: int | None, progress: runner.Progress, options: dict[str, Any]) -> None:
-    left = [item.name for item in queue.entries(proj.paths)]
+def _drain(proj: Project, me: queuestate.Worker, jobs: int | None, progress: runner.Progress, options: dict[str, Any]) -> None:
+    left = [item.name for item in queuestate.entries(proj.paths)]
     while left:
-        _write(proj.paths, dataclasses.replace(me, running=tuple(left)))
+        queuestate.write_worker(proj.paths, dataclasses.replace(me, running=tuple(left)))
         queue.run_all(proj, jobs=jobs, progress=progress, **options)
-        before, left = left, [item.name for item in queue.entries(proj.paths)]
+        before, left = left, [item.name for item in queuestate.entries(proj.paths)]
         if set(left) >= set(before):  # nothing left the queue: running it again would do the same
-            raise errors.PivotError(f"the queue still holds {', '.join(left)} after running it", hint=f"see {log_path(proj.paths)}")
-
-
-def remove(proj: project.Project, names: Sequence[str]) -> list[str]:
-    """`queue.remove`, refused for an experiment the worker is running."""
-    now = current(proj)
-    busy = [name for name in names if now.alive and name in now.running]
-    if busy:
-        raise errors.InputError(
-            f"'{busy[0]}' is running in the queue's worker", hint="'pivot exp queue stop' stops it, and it stays queued: remove it then"
-        )
-    return queue.remove(proj, names)
-
-
-def _write(proj: project.Project, worker: Worker) -> None:
-    data = {**dataclasses.asdict(worker), "running": list(worker.running)}
-    atomic.write_text(worker_dir(proj) / _STATE, json.dumps(data, indent=2, sort_keys=True) + "\n")
+            raise errors.PivotError(f"the queue still holds {', '.join(left)} after running it", hint=f"see {queuestate.log_path(proj.paths)}")
 
 
 @contextlib.contextmanager
 def _held(proj: project.Project) -> Iterator[None]:
     """Hold the worker's lock for this process, or say that another worker holds it."""
-    worker_dir(proj).mkdir(parents=True, exist_ok=True)
-    fd = os.open(worker_dir(proj) / _LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    queuestate.worker_dir(proj).mkdir(parents=True, exist_ok=True)
+    fd = os.open(queuestate.worker_dir(proj) / queuestate.LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -222,21 +162,6 @@ def _held(proj: project.Project) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
-
-
-def _locked(proj: project.Project) -> bool:
-    """Whether a worker holds the lock now."""
-    try:
-        fd = os.open(worker_dir(proj) / _LOCK, os.O_RDONLY)
-    except FileNotFoundError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
 
 
 def _now() -> str:

@@ -139,6 +139,11 @@ def require(proj: _Rooted, name: str) -> pathlib.Path:
     """The file of experiment `name`, which must exist (else the error `read` raises)."""
     path = exps_dir(proj) / f"{name}{_SUFFIX}"
     if not NAME_PATTERN.fullmatch(name) or not path.is_file():
+        if NAME_PATTERN.fullmatch(name) and (queue_dir(proj) / f"{name}{_SUFFIX}").is_file():
+            raise errors.InputError(
+                f"experiment '{name}' is queued: it has no record yet",
+                hint=f"'pivot exp queue start' runs it; 'pivot exp queue --remove {name}' takes it out of the queue",
+            )
         raise errors.InputError(
             f"no experiment named '{name}'",
             hint=yamldoc.did_you_mean(name, names(proj)) or "run 'pivot exp run' to make one",

@@ -36,13 +36,17 @@ class Line:
     metrics: Mapping[str, Mapping[str, Any]]  # metrics file -> flattened key -> value
     error: str | None = None
     shell: frozenset[str] = frozenset()  # the stages whose params are params.yaml keys
+    overrides: Mapping[str, Any] = dataclasses.field(default_factory=dict)  # its -S values
+    pending: bool = False  # queued or running: its -S values are all it has yet
 
     @classmethod
     def of(cls, rec: ExpRecord) -> Line:
         shell = frozenset(stage for stage, lock in rec.locks.items() if lock.get("cmd"))
-        return cls(rec.name, rec.base, rec.created, rec.status, rec.params, rec.metrics, rec.error, shell)
+        return cls(rec.name, rec.base, rec.created, rec.status, rec.params, rec.metrics, rec.error, shell, rec.overrides)
 
     def param_cells(self) -> dict[str, Any]:
+        if self.pending:  # named as -S names them, which is how the columns are named
+            return dict(self.overrides)
         return {
             key if stage in self.shell else f"{stage}.{key}": value
             for stage, values in self.params.items()
@@ -146,6 +150,7 @@ def _data(line: Line) -> dict[str, Any]:
         "created": line.created,
         "status": line.status,
         "error": line.error,
+        "overrides": dict(line.overrides),
         "params": {stage: dict(values) for stage, values in line.params.items()},
         "metrics": {path: dict(values) for path, values in line.metrics.items()},
     }

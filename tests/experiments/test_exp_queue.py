@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from conftest import assert_clean_error
 
@@ -46,3 +48,18 @@ def test_the_queue_can_be_pruned_and_bad_input_changes_nothing(sweep_project, pi
     assert "Removed from the queue: exp-3" in pivot("exp", "queue", "--remove", "exp-3").output
     assert "Removed from the queue: exp-1" in pivot("exp", "queue", "--clear").output
     assert _queue(pivot) == []
+
+
+def test_exp_show_lists_the_queued_experiments_after_the_records(sweep_project, pivot):
+    assert pivot("exp", "run", "--queue", "-S", "train.lr=0.2,0.3").exit_code == 0
+    shown = pivot("exp", "show", "--csv")
+    assert shown.exit_code == 0, shown.output
+    rows = [line.split(",") for line in shown.output.splitlines()]
+    lr = rows[0].index("train.lr")
+    assert [(row[0], row[1], row[3], row[lr]) for row in rows[3:]] == [("exp-1", "", "queued", "0.2"), ("exp-2", "", "queued", "0.3")]
+    data = json.loads(pivot("exp", "show", "--json").output)
+    assert (data[-1]["overrides"], data[-1]["params"], data[-1]["status"]) == ({"train.lr": 0.3}, {}, "queued")
+    assert_clean_error(pivot("exp", "apply", "exp-1"), "experiment 'exp-1' is queued: it has no record yet", "--remove exp-1")
+    (sweep_project / ".pivot/exps/queue/exp-2.json").write_text("{not json")
+    listed = pivot("exp", "show", "--csv")
+    assert listed.exit_code == 0 and [line.split(",")[0] for line in listed.output.splitlines()][3:] == ["exp-1"]

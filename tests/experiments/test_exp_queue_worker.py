@@ -11,7 +11,7 @@ import pytest
 from conftest import assert_clean_error
 
 from pivot.base import project
-from pivot.experiments import queueworker, record
+from pivot.experiments import queuestate, record
 
 pytestmark = pytest.mark.slow  # a worker process, and its pool, per test
 
@@ -23,8 +23,8 @@ def _wait(condition, what: str, seconds: float = 60.0) -> None:
         time.sleep(0.05)
 
 
-def _worker(root) -> queueworker.Worker:
-    return queueworker.current(project.Project(root))
+def _worker(root) -> queuestate.Worker:
+    return queuestate.current(project.Project(root))
 
 
 def _gone(pid: int) -> bool:
@@ -62,6 +62,8 @@ def test_stop_ends_the_running_stages_and_the_experiment_stays_queued(sweep_proj
     assert_clean_error(pivot("exp", "queue", "start"), "the queue's worker is running already", "pivot exp queue stop")
     assert_clean_error(pivot("exp", "queue", "--remove", "slow"), "'slow' is running in the queue's worker")
     assert "; running slow; log: .pivot/exps/worker/worker.log" in pivot("exp", "queue", "status").output
+    assert pivot("exp", "show", "--csv").output.splitlines()[-1].startswith("slow,,")
+    assert ",running," in pivot("exp", "show", "--csv").output.splitlines()[-1]
 
     stopped = pivot("exp", "queue", "stop")
     assert stopped.exit_code == 0 and "1 experiment still queued" in stopped.output, stopped.output
