@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from pivot.api import syncscope
 from pivot.api.sync_results import (
     CheckoutResult,
     FetchResult,
@@ -26,8 +27,6 @@ from pivot.api.sync_results import (
     SyncResult,
 )
 from pivot.base import project
-from pivot.declare import discovery
-from pivot.declare import targets as targets_mod
 from pivot.experiments import record as exp_record
 from pivot.storage.runcache import RunEntry
 from pivot.worktree import collect, gitignore, references, restore, session, workspace
@@ -70,8 +69,9 @@ def push(
     hears what will be skipped (`absent`, `withheld_runs`) before anything moves."""
     from pivot.remote import pushplan, transfer
 
-    with _session(proj, targets, remote) as (ws, there, refs):
-        todo = pushplan.plan(ws, refs, targets, run_cache=run_cache)
+    with _session(proj, targets, remote) as (ws, there, scope, refs):
+        stages = scope.run_targets
+        todo = pushplan.plan(ws, refs, stages or (), run_cache=run_cache and stages is not None)
         result = PushResult(remote=there.spec.name, absent=todo.absent, withheld_runs=todo.withheld_runs)
         if on_plan is not None:
             on_plan(result)
@@ -105,8 +105,8 @@ def fetch(
 ) -> FetchResult:
     """Download into the local cache the objects of `targets` (default: all) that it lacks, the
     remote's run-cache entries, and the outputs of the recorded runs that `run` would use."""
-    with _session(proj, targets, remote) as (ws, there, refs):
-        result = _fetch(ws, there, refs, targets, transfer_jobs(jobs), progress, run_cache)
+    with _session(proj, targets, remote) as (ws, there, scope, refs):
+        result = _fetch(ws, there, refs, scope, transfer_jobs(jobs), progress, run_cache)
     return _done(ws, result)
 
 
@@ -118,22 +118,22 @@ def pull(
     """fetch, then checkout: bring the outputs of `targets` (default: all) into the workspace.
     `force` overwrites outputs that differ and are not in the cache. `on_fetched` hears the fetch's
     result before the checkout starts, so it is known even if the checkout fails."""
-    with _session(proj, targets, remote) as (ws, there, refs):
+    with _session(proj, targets, remote) as (ws, there, scope, refs):
         damaged = restore.drop_damaged(ws, refs)
-        fetched = _fetch(ws, there, refs, targets, transfer_jobs(jobs), progress, run_cache)
+        fetched = _fetch(ws, there, refs, scope, transfer_jobs(jobs), progress, run_cache)
         if on_fetched is not None:
             on_fetched(PullResult(damaged=damaged, fetched=fetched))
-        restored = _checkout(ws, _stage_names(proj, targets), force)
+        restored = _checkout(ws, syncscope.refs(proj, scope), force)
     return _done(ws, PullResult(damaged=damaged, fetched=fetched, checkout=restored))
 
 
 def checkout(proj: project.Project, targets: Sequence[str] = (), *, force: bool = False) -> CheckoutResult:
     """Restore the outputs of `targets` (default: all) from the cache, as the lock files record
     them; `force` overwrites outputs that differ and are not in the cache."""
-    names = _stage_names(proj, targets)
+    scope = syncscope.of(proj, targets)
     project.ensure_dot_dir(proj)
     with session.project_lock(proj), _opened(proj) as ws:
-        result = _checkout(ws, names, force)
+        result = _checkout(ws, syncscope.refs(proj, scope), force)
     return _done(ws, result)
 
 
@@ -142,7 +142,7 @@ def status(proj: project.Project, targets: Sequence[str] = (), *, remote: str | 
     from pivot.remote import transfer
     from pivot.remote import trust as trust_mod
 
-    with _session(proj, targets, remote) as (ws, there, refs):
+    with _session(proj, targets, remote) as (ws, there, _, refs):
         found = transfer.plan(ws.cache, there, refs, jobs=transfer_jobs(None))
         return RemoteStatus(there.spec.name, found, trust_mod.resolve(ws.settings))
 
@@ -249,13 +249,13 @@ def _opened(proj: project.Project) -> Iterator[Workspace]:
 @contextlib.contextmanager
 def _session(
     proj: project.Project, targets: Sequence[str], remote: str | None
-) -> Iterator[tuple[Workspace, fs.Remote, list[references.Reference]]]:
-    """The workspace, the remote and the objects the selected stages reference. The project lock
-    is held throughout: gc must not delete what is being pushed, nor a run rewrite the outputs a
-    pull is restoring."""
-    names = _stage_names(proj, targets)
+) -> Iterator[tuple[Workspace, fs.Remote, syncscope.Scope, list[references.Reference]]]:
+    """The workspace, the remote, what the targets pick and the objects it references. The
+    project lock is held throughout: gc must not delete what is being pushed, nor a run rewrite
+    the outputs a pull is restoring."""
+    scope = syncscope.of(proj, targets)
     with remote_session(proj, remote) as (ws, there):
-        yield ws, there, references.referenced(proj, names)
+        yield ws, there, scope, syncscope.refs(proj, scope)
 
 
 @contextlib.contextmanager
@@ -279,7 +279,7 @@ def _fetch(
     ws: Workspace,
     there: fs.Remote,
     refs: Sequence[references.Reference],
-    targets: Sequence[str],
+    scope: syncscope.Scope,
     jobs: int,
     progress: Progress | None,
     run_cache: bool,
@@ -290,25 +290,17 @@ def _fetch(
 
     oids = {ref.oid for ref in refs}
     runs, unloadable = None, None
-    if run_cache:
+    if run_cache and scope.run_targets is not None:
         runs = runs_transfer.fetch_runs(ws.cache, ws.run_cache, there, trust_mod.resolve(ws.settings), jobs=jobs)
-        recorded, unloadable = fetchplan.recorded_outputs(ws, targets)
+        recorded, unloadable = fetchplan.recorded_outputs(ws, scope.run_targets)
         oids |= recorded
     objects = transfer.fetch(ws.cache, there, sorted(oids), jobs=jobs, **transfer_callbacks(progress))
     return FetchResult(remote=there.spec.name, runs=runs, unloadable=unloadable, objects=objects)
 
 
-def _checkout(ws: Workspace, stages: Sequence[str] | None, force: bool) -> CheckoutResult:
-    refs = references.referenced(ws.project, stages)
+def _checkout(ws: Workspace, refs: Sequence[references.Reference], force: bool) -> CheckoutResult:
     outputs = restore.checkout(ws, refs, force=force)
     return CheckoutResult(outputs=outputs, gitignore=gitignore.keep(ws.project, [ref.path for ref in refs]))
-
-
-def _stage_names(proj: project.Project, targets: Sequence[str]) -> list[str] | None:
-    """The stages `targets` name (None: all); pivot.yaml's names need none of the user's code."""
-    if not targets:
-        return None
-    return list(targets_mod.resolve(targets, list(discovery.declared(proj).stages)))
 
 
 def transfer_jobs(jobs: int | None) -> int:

@@ -37,7 +37,8 @@ def push(
     stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, dry_run: bool, verify: bool
 ) -> None:
     """Upload the cached outputs of STAGES (default: all) and tracked files that the remote lacks,
-    and the run-cache entries of those stages whose outputs are all in the local cache."""
+    and the run-cache entries of those stages whose outputs are all in the local cache. A path
+    (an output or tracked data) in place of a stage: that data alone."""
     result = sync.push(
         common.find_project(), stages, remote=remote_name, jobs=jobs, dry_run=dry_run,
         progress=Progress("push"), run_cache=not no_run_cache, verify=verify, on_plan=_report_skipped,
@@ -77,7 +78,8 @@ def fetch(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no
 @_common_options
 @click.option("-f", "--force", is_flag=True, help="Overwrite outputs that differ and are not in the cache.")
 def pull(stages: tuple[str, ...], remote_name: str | None, jobs: int | None, no_run_cache: bool, force: bool) -> None:
-    """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace."""
+    """fetch, then checkout: bring the outputs of STAGES (default: all) into the workspace. A path
+    (an output or tracked data, as `dvc pull PATH`) in place of a stage: that data alone."""
     result = sync.pull(
         common.find_project(), stages, remote=remote_name, jobs=jobs, force=force,
         progress=Progress("pull"), run_cache=not no_run_cache, on_fetched=_report_pulled,
@@ -99,7 +101,8 @@ def _report_pulled(fetched: sync.PullResult) -> None:
 @click.argument("stages", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Overwrite outputs that differ and are not in the cache.")
 def checkout(stages: tuple[str, ...], force: bool) -> None:
-    """Restore the outputs of STAGES (default: all) from the cache, as the lock files record them."""
+    """Restore the outputs of STAGES (default: all) from the cache, as the lock files record them.
+    A path (an output or tracked data) in place of a stage: that data alone."""
     result = sync.checkout(common.find_project(), stages, force=force)
     _defer(result)
     _report_checkout(result)

@@ -68,6 +68,7 @@ def _exists(proj: project.Project, path: str) -> bool:
 
 def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
     """The stages TARGETS and the selection options pick (pivot.declare.selection)."""
+    targets = _named(loaded, targets)
     if chosen is None or chosen.plain:  # what every command did before the options: no extra work
         return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
     return selection.choose(loaded.graph, targets, chosen, lambda path: _exists(loaded.project, path))
@@ -76,6 +77,7 @@ def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection |
 def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
     """`choose` for the commands that only show stages (`list`, `dag`): a dep that is missing is
     no reason to refuse, nothing will run."""
+    targets = _named(loaded, targets)
     if chosen is None or chosen.plain:
         return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
     return selection.choose(loaded.graph, targets, chosen, lambda path: True)
@@ -83,12 +85,21 @@ def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selec
 
 def select(loaded: Loaded, targets: Sequence[str]) -> tuple[str, ...]:
     """The stages TARGETS name and every stage upstream of them, in run order."""
-    return graph.select(loaded.graph, list(targets))
+    return graph.select(loaded.graph, _named(loaded, targets))
 
 
 def targets(loaded: Loaded, patterns: Sequence[str]) -> tuple[str, ...]:
-    """The stages STAGE arguments name (full names, base names, globs), without their upstream."""
-    return graph.resolve_targets(loaded.graph, list(patterns))
+    """The stages STAGE arguments name (full names, base names, globs, output paths), without
+    their upstream."""
+    return graph.resolve_targets(loaded.graph, _named(loaded, patterns))
+
+
+def _named(loaded: Loaded, patterns: Sequence[str]) -> list[str]:
+    """TARGETS with output paths replaced by the stages that write them (pivot.declare.targets)."""
+    from pivot.declare import targets as targets_mod
+
+    g = loaded.graph
+    return targets_mod.expand_paths(patterns, list(g.stages), g.producers, loaded.project.root) if patterns else []
 
 
 @contextlib.contextmanager
