@@ -46,6 +46,11 @@ def test_an_output_path_names_the_stage_that_writes_it(shop, pivot, monkeypatch)
     monkeypatch.chdir(shop / "notes")  # relative to where the user stands, as the shell completes it
     assert decided(pivot, "../data/b.txt") == ["split"]
     assert "split" in pivot("status", "../data/b.txt").output
+    assert "0 ran" in pivot("run", "../data/b.txt").output  # and the no-op memo records it
+    assert "0 ran" in pivot("run", "../data/b.txt").output
+    (shop / "notes/deep").mkdir()
+    monkeypatch.chdir(shop / "notes/deep")  # the same words name another path here: not the memo's answer
+    assert_clean_error(pivot("run", "../data/b.txt"), "no stage is named '../data/b.txt'")
 
 
 @pytest.mark.parametrize("command", ["run", "status", "explain", "dag", "checkout", "pull"])

@@ -155,7 +155,7 @@ def _remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequ
         return
     files = {rel: st for found in after.values() for rel, st in found}
     checked = tuple((rel, d) for rel, d in digests.items() if d is not None)
-    memo = noopmemo.Memo(tuple(targets), tuple(files), noopmemo.pack(files.values()), checked, tuple(names), tuple(dict.fromkeys(shown)))
+    memo = noopmemo.Memo(noopmemo.key(ws.project, tuple(targets)), tuple(files), noopmemo.pack(files.values()), checked, tuple(names), tuple(dict.fromkeys(shown)))
     noopmemo.write(ws.project, memo)
 
 

@@ -167,9 +167,17 @@ def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
         memo = Memo(tuple(recorded), _split(files), stamps, tuple(digests.items()), _split(stages), _split(shown))
     except Exception:  # absent, damaged, or another format: decide as usual
         return None
-    if root != str(proj.root) or memo.targets != targets or env != environment():
+    if root != str(proj.root) or memo.targets != key(proj, targets) or env != environment():
         return None
     return memo
+
+
+def key(proj: project_mod.Project, targets: tuple[str, ...]) -> tuple[str, ...]:
+    """The targets as a memo records them: with the directory they were given in, since a target
+    may be a path relative to it (`pivot run ../data/out.csv`)."""
+    if not targets:
+        return ()
+    return (*targets, f"(in {os.path.relpath(os.getcwd(), proj.root)})")
 
 
 def holds(proj: project_mod.Project, memo: Memo) -> bool:
