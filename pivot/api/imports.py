@@ -20,7 +20,7 @@ import pathlib
 import posixpath
 import shutil
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pivot import errors
 from pivot.base import project as project_mod
@@ -79,7 +79,7 @@ def import_repo(
     return _fetch_repo(proj, dest, tracking.Source(recorded, "", path, rev))
 
 
-def get_url(url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path) -> pathlib.Path:
+def get_url(url: str, out: str | None = None, *, force: bool = False, cwd: pathlib.Path, proj: project_mod.Project | None = None) -> pathlib.Path:
     """Download `url` (a file or directory) to `out` (relative to `cwd`; default: the URL's last
     name there), tracking nothing, as `dvc get-url`; works outside any project. The download lands
     beside `out` and replaces it only once whole; an existing `out` is replaced only with `force`."""
@@ -91,7 +91,8 @@ def get_url(url: str, out: str | None = None, *, force: bool = False, cwd: pathl
     target.parent.mkdir(parents=True, exist_ok=True)
     landing = pathlib.Path(_fresh_dir(target.parent)) / "data"
     try:
-        sources.fetch(_located_url(url, cwd), landing)
+        where, options = source(proj, url)
+        sources.fetch(_located_url(where, cwd), landing, options)
         _replace(landing, target)
     finally:
         shutil.rmtree(landing.parent, ignore_errors=True)
@@ -102,12 +103,35 @@ def _located_url(url: str, cwd: pathlib.Path) -> str:
     return url if "://" in url or os.path.isabs(url) else os.path.normpath(os.path.join(cwd, url))
 
 
-def list_url(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
+REMOTE_SCHEME = "remote://"
+
+
+def source(proj: project_mod.Project | None, url: str) -> tuple[str, dict[str, Any]]:
+    """The URL to read and its storage options: `remote://NAME/PATH` (as DVC writes it) is PATH
+    under remote NAME's URL, read with that remote's endpoint and credentials from the project's
+    config, so that they never go into a `.pvt`; any other URL as given, its credentials from the
+    environment."""
+    if not url.startswith(REMOTE_SCHEME):
+        return url, {}
+    name, _, rest = url[len(REMOTE_SCHEME) :].partition("/")
+    if not name:
+        raise errors.InputError(f"{url}: no remote named", hint="write remote://NAME/PATH, NAME one of 'pivot remote list'")
+    if proj is None:
+        raise errors.InputError(f"{url} names a remote of a project's config", hint="run the command inside that project")
+    from pivot.declare import config
+    from pivot.remote import spec as remote_spec
+
+    spec = remote_spec.resolve(config.load_project_config(proj), name, proj.root)
+    return (spec.url.rstrip("/") + "/" + rest.lstrip("/") if rest else spec.url), dict(spec.options)
+
+
+def list_url(url: str, *, recursive: bool = False, proj: project_mod.Project | None = None) -> list[tuple[str, int | None, bool]]:
     """What `import_url` would fetch from `url`: (name, size, is a directory) per entry, or per
     file below it with `recursive` (see `pivot.remote.sources.listing`)."""
     from pivot.remote import sources
 
-    return sources.listing(url, recursive=recursive)
+    where, options = source(proj, url)
+    return sources.listing(where, recursive=recursive, options=options)
 
 
 def update(proj: Project, paths: Sequence[str] = (), *, rev: str | None = None, cwd: pathlib.Path | None = None) -> list[Imported]:
@@ -151,7 +175,7 @@ def _update_one(proj: Project, path: str, source: tracking.Source, rev: str | No
         return _fetch_repo(proj, path, dataclasses.replace(source, rev=wanted))
     from pivot.remote import sources
 
-    if present and sources.checksum(_located(proj, path, source.url)) == source.checksum:
+    if present and sources.checksum(*source_of(proj, path, source.url)) == source.checksum:
         return Imported(path, source.url, fetched=False)
     return _fetch(proj, path, source.url)
 
@@ -184,19 +208,24 @@ def _located(proj: Project, path: str, url: str) -> str:
     return os.path.normpath(os.path.join(proj.paths.abspath(posixpath.dirname(path) or "."), url))
 
 
+def source_of(proj: Project, path: str, url: str) -> tuple[str, dict[str, Any]]:
+    """Where the recorded `url` of the import at `path` is read from, and how (see `source`)."""
+    return source(proj.paths, _located(proj, path, url))
+
+
 def _fetch(proj: Project, path: str, url: str) -> Imported:
     """Download the recorded `url` beside the project, put it at `path` once whole, and track it."""
     from pivot.remote import sources
     from pivot.worktree import tracker
 
-    where = _located(proj, path, url)
-    checksum = sources.checksum(where)  # before the download: a source changing meanwhile is fetched again next time
+    where, options = source_of(proj, path, url)
+    checksum = sources.checksum(where, options)  # before the download: a source changing meanwhile is fetched again next time
     project_mod.ensure_dot_dir(proj.paths)
     scratch = proj.paths.tmp_dir / "imports"
     scratch.mkdir(parents=True, exist_ok=True)
     landing = pathlib.Path(_fresh_dir(scratch)) / "data"
     try:
-        sources.fetch(where, landing)
+        sources.fetch(where, landing, options)
         target = proj.paths.abspath(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         _replace(landing, target)

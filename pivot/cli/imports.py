@@ -10,6 +10,7 @@ import pathlib
 import click
 
 from pivot.api.imports import Imported
+from pivot.base import project
 from pivot.cli import common
 
 
@@ -20,7 +21,8 @@ from pivot.cli import common
 def import_url(url: str, path: str | None, force: bool) -> None:
     """Download URL (a file or a directory: s3://, gs://, https://, a local path) to PATH (default:
     its last name, here), cache it and write PATH.pvt with the source, as `dvc import-url`.
-    `pivot update` fetches it again when the source changes; credentials come from the environment."""
+    `pivot update` fetches it again when the source changes; credentials come from the environment,
+    or, for remote://NAME/PATH (PATH under remote NAME), from that remote's settings."""
     _show(common.api().import_url(url, path, force=force, cwd=pathlib.Path.cwd()))
 
 
@@ -67,7 +69,7 @@ def get_url(url: str, path: str | None, force: bool) -> None:
     from pivot.api import imports
 
     cwd = pathlib.Path.cwd()
-    done = imports.get_url(url, path, force=force, cwd=cwd)
+    done = imports.get_url(url, path, force=force, cwd=cwd, proj=_project_for(url))
     click.echo(f"{url} -> {os.path.relpath(done, cwd)}")
 
 
@@ -80,12 +82,19 @@ def ls_url(url: str, recursive: bool, as_json: bool) -> None:
     its size, directories ending in /; to see what `pivot import-url URL` would fetch."""
     from pivot.api import imports
 
-    found = imports.list_url(url, recursive=recursive)
+    found = imports.list_url(url, recursive=recursive, proj=_project_for(url))
     if as_json:
         click.echo(json.dumps([{"path": name, "size": size, "isdir": is_dir} for name, size, is_dir in found], indent=2))
         return
     for name, size, is_dir in found:
         click.echo(f"{'' if is_dir or size is None else size:>12}  {name}{'/' if is_dir else ''}")
+
+
+def _project_for(url: str) -> project.Project | None:
+    """The project whose remotes a `remote://NAME/...` URL names; no other URL needs one."""
+    from pivot.api import imports
+
+    return common.find_project() if url.startswith(imports.REMOTE_SCHEME) else None
 
 
 def _show(item: Imported) -> None:

@@ -26,11 +26,12 @@ from pivot.remote.fs import LISTING_CACHES
 
 R = TypeVar("R")
 
-def checksum(url: str) -> str:
+def checksum(url: str, options: Mapping[str, Any] | None = None) -> str:
     """What the file or directory at `url` is now, as one string: each file's name under it, its
     size and its etag (object stores, HTTP) or modification time (a filesystem). Credentials come
-    from the environment, as for any tool using the storage library."""
-    fs, path = _source_fs(url)
+    from `options` (a remote's, for `remote://NAME/...`), else the environment, as for any tool
+    using the storage library."""
+    fs, path = _source_fs(url, options)
     entries: Mapping[str, Mapping[str, Any]] = _at_source(url, lambda: _entries(fs, path))
     if not entries:
         raise errors.PathError(f"{_shown(url)}: an empty directory", hint="import a file, or a directory that holds some")
@@ -38,10 +39,10 @@ def checksum(url: str) -> str:
     return str(fsspec.utils.tokenize(listing))
 
 
-def listing(url: str, *, recursive: bool = False) -> list[tuple[str, int | None, bool]]:
+def listing(url: str, *, recursive: bool = False, options: Mapping[str, Any] | None = None) -> list[tuple[str, int | None, bool]]:
     """What is at `url`: (name relative to it, size, is a directory) for each entry, every file
     below it with `recursive`; a file lists itself under its own name."""
-    fs, path = _source_fs(url)
+    fs, path = _source_fs(url, options)
 
     def listed() -> list[tuple[str, int | None, bool]]:
         if not _is_dir(fs, path):
@@ -57,9 +58,9 @@ def listing(url: str, *, recursive: bool = False) -> list[tuple[str, int | None,
     return _at_source(url, listed)
 
 
-def fetch(url: str, dest: pathlib.Path) -> None:
+def fetch(url: str, dest: pathlib.Path, options: Mapping[str, Any] | None = None) -> None:
     """Download the file or directory at `url` to `dest`, which must not exist."""
-    fs, path = _source_fs(url)
+    fs, path = _source_fs(url, options)
     _at_source(url, lambda: fs.get(path, os.fspath(dest), recursive=_is_dir(fs, path)), dest)
 
 
@@ -93,10 +94,10 @@ def _at_source(url: str, call: Callable[[], R], dest: pathlib.Path | None = None
 _SOURCE_HINT = "check the URL, the network and the credentials in the environment, then run the command again"
 
 
-def _source_fs(url: str) -> tuple[Any, str]:
+def _source_fs(url: str, given: Mapping[str, Any] | None = None) -> tuple[Any, str]:
     # A fresh client that never answers from an earlier listing: `update` must see the source now,
     # also in a long-lived process (the library) that imported it before.
-    options: dict[str, Any] = {"skip_instance_cache": True}
+    options: dict[str, Any] = {**(given or {}), "skip_instance_cache": True}
     if url.partition("://")[0] in LISTING_CACHES:
         options["use_listings_cache"] = False
     try:
