@@ -28,11 +28,13 @@ class Dep:
 @dataclasses.dataclass(frozen=True)
 class Out:
     """A file or directory the stage produces; cached unless `cache=False`. A list or tuple of
-    paths: the stage returns a sequence of as many values."""
+    paths: the stage returns a sequence of as many values. `temp=True`, as Snakemake's temp():
+    an intermediate file, never cached, removed once every stage reading it is up to date."""
 
     path: str | list[str] | tuple[str, ...]
     loader: loaders.Loader = dataclasses.field(default_factory=loaders.PathOnly)
     cache: bool = True
+    temp: bool = dataclasses.field(default=False, kw_only=True)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -192,4 +192,4 @@ def _built_from(root: str, inputs: Mapping[str, str]) -> bool:
 def _up_to_date(ws: Workspace, loaded: Loaded, name: str) -> bool:
     from pivot.decide import observe
 
-    return observe.current(ws, loaded.graph.stages[name], loaded.pipeline.fingerprints[name])
+    return observe.current(ws, loaded.graph.stages[name], loaded.pipeline.fingerprints[name], loaded.graph)

@@ -69,6 +69,7 @@ class RunReport:
     summary: RunSummary  # the executor's own record (what the CLI's summary line counts)
     gitignore: gitignore.Update = dataclasses.field(default_factory=gitignore.Update)
     traffic: Traffic | None = None  # Dask remote-cache mode only
+    removed_temps: tuple[str, ...] = ()  # temp outputs removed once every stage reading them was up to date
 
     @property
     def ok(self) -> bool:

@@ -57,12 +57,15 @@ def run(
     with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws:
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
         summary, traffic = executors.execute(ws, loaded, names, request, reporter)
+        from pivot.executor import temps  # (a run answered from the no-op memo never gets here)
+
+        removed = temps.remove_used(proj.paths, loaded.graph, summary)
         # Failed stages too: whatever they left behind must not be committed either.
         kept = gitignore.keep(proj.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
         noop.remember(ws, loaded, names, targets, watched, summary)
         lastrun.record(proj.paths, summary.results)  # what `pivot dag --html` colours as failed
     stages = tuple(results.StageRun.of(result) for result in summary.results)
-    report = results.RunReport(stages, summary.duration, summary, kept, traffic)
+    report = results.RunReport(stages, summary.duration, summary, kept, traffic, tuple(removed))
     runlog.record(proj.paths, targets, report)
     return report
 

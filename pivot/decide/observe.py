@@ -6,6 +6,7 @@ Reading only: hashing fills the stat memo, but nothing the user sees is changed.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,17 +89,19 @@ def decide(
     return facts, decision
 
 
-def current(ws: Workspace, stage: Stage, code: fingerprint.Fingerprint) -> bool:
-    """Whether the stage is up to date as its files and lock are now (`status.current`)."""
+def current(ws: Workspace, stage: Stage, code: fingerprint.Fingerprint, graph: Graph | None = None) -> bool:
+    """Whether the stage is up to date as its files and lock are now (`status.current`); with the
+    `graph`, a temp output it reads that was removed after use counts as its lock records it."""
     lock = rescheme.current(stage, ws.read_lock(stage.name), code, str(ws.project.root))
-    return status.current(stage, lock, observe(ws, stage, code, lock))
+    known = removed_deps(ws, graph, stage) if graph is not None and graph.temps else None
+    return status.current(stage, lock, observe(ws, stage, code, lock, known=known))
 
 
 def run_inputs(stage: Stage, facts: status.Facts) -> dict[str, Any] | None:
     """What the stage's run-cache key is the hash of, from these facts (None: not keyable). An
     always-changed stage is never keyable: its result depends on more than its inputs (as in DVC)."""
-    if facts.unknown_deps or stage.always_changed:
-        return None
+    if facts.unknown_deps or stage.always_changed or any(out.temp for out in stage.outs):
+        return None  # (a temp output is in no cache, so no recorded run could bring it back)
     return runcache.inputs_for(stage, facts.fingerprint.digest, facts.params, facts.deps)
 
 
@@ -191,7 +194,7 @@ def predict(
     be restored (from the cache or the run cache) passes their hashes on to its downstream."""
     will_run: set[str] = set()
     blocked: set[str] = set()
-    known: dict[str, HashInfo] = {}
+    known: dict[str, HashInfo] = removed_temps(ws, graph)
     decisions = []
     for name in names:
         stage = graph.stages[name]
@@ -222,7 +225,48 @@ def predict(
             will_run.add(name)
         known.update(_restored(decision, lock))
         decisions.append(decision)
-    return decisions
+    return _with_temps_remade(ws, graph, decisions) if graph.temps else decisions
+
+
+def removed_temps(ws: Workspace, graph: Graph) -> dict[str, HashInfo]:
+    """Temp outputs removed after use, with the hash their stage's lock records: what a stage
+    reading one compares, and what running its stage again would make."""
+    return {path: info for path in graph.temps if (info := _removed_temp(ws, graph, path)) is not None}
+
+
+def removed_deps(ws: Workspace, graph: Graph, stage: Stage) -> dict[str, HashInfo]:
+    """`removed_temps` among the deps of `stage`, as they are now: one made again since is hashed."""
+    return {dep: info for dep in stage.dep_paths if dep in graph.temps and (info := _removed_temp(ws, graph, dep)) is not None}
+
+
+def _removed_temp(ws: Workspace, graph: Graph, path: str) -> HashInfo | None:
+    """The hash its stage's lock records for temp output `path`, if it was removed; else None."""
+    if os.path.lexists(ws.project.abspath(path)):
+        return None
+    lock = ws.read_lock(graph.temps[path])
+    return lock.output(path) if lock is not None else None
+
+
+def temp_producers(graph: Graph, stage: Stage, removed: Mapping[str, HashInfo]) -> set[str]:
+    """The stages that must run again before `stage` can: they made temp outputs it reads, since removed."""
+    return {graph.temps[dep] for dep in stage.dep_paths if dep in removed}
+
+
+def _with_temps_remade(ws: Workspace, graph: Graph, decisions: list[status.Decision]) -> list[status.Decision]:
+    """A stage that will run and reads a removed temp output has that output's stage run first:
+    from the last stage back, so that a chain of temp outputs is made again from its start."""
+    removed = removed_temps(ws, graph)
+    if not removed:
+        return decisions
+    by_name = {d.stage: d for d in decisions}
+    needed: dict[str, list[str]] = {}
+    for decision in reversed(decisions):
+        if decision.stage in needed:
+            decision = by_name[decision.stage] = status.temp_needed(decision, tuple(needed[decision.stage]))
+        if decision.run:
+            for producer in temp_producers(graph, graph.stages[decision.stage], removed):
+                needed.setdefault(producer, []).insert(0, decision.stage)
+    return [by_name[d.stage] for d in decisions]
 
 
 def _restored(decision: status.Decision, lock: StageLock | None) -> dict[str, HashInfo]:

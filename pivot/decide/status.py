@@ -41,6 +41,7 @@ class Reason(enum.Enum):
     CMD = "Command changed"  # a shell stage's command (its code), after templating
     ALWAYS_CHANGED = "Always changed"  # `always_changed: true`: it runs every time
     FROZEN = "Frozen"  # `frozen: true`: it never runs; the reasons after it say what changed
+    TEMP_NEEDED = "Temp output needed"  # a stage that must run reads its temp output, removed since
 
 
 class Change(enum.Enum):
@@ -127,6 +128,7 @@ class Decision:
     mutex: tuple[str, ...] = ()  # the stage's mutex groups, for the reader
     # Frozen, with these outputs missing and not in the cache: it cannot provide them.
     frozen_missing: tuple[str, ...] = ()
+    needed_by: tuple[str, ...] = ()  # the stages that will run and read its removed temp outputs
 
     @property
     def blocked(self) -> bool:
@@ -141,6 +143,8 @@ class Decision:
         for reason in self.reasons:
             if reason is Reason.UPSTREAM:
                 parts.append(f"{reason.value} ({', '.join(self.upstream)})")
+            elif reason is Reason.TEMP_NEEDED:
+                parts.append(f"{reason.value} (by {', '.join(self.needed_by)})")
             elif reason is not Reason.FROZEN:
                 parts.append(reason.value)
         if self.frozen:
@@ -207,6 +211,14 @@ def run_cache_failed(decision: Decision, note: str) -> Decision:
         restore=(),
         run_cache_note=note,
     )
+
+
+def temp_needed(decision: Decision, by: tuple[str, ...]) -> Decision:
+    """A stage up to date whose temp output was removed after use runs again: `by` will run and
+    read it. (A frozen stage still never runs: `by` then finds its dep missing.)"""
+    if decision.frozen or decision.run:
+        return decision
+    return dataclasses.replace(decision, run=True, reasons=(*decision.reasons, Reason.TEMP_NEEDED), needed_by=by, restore=())
 
 
 def restore_failed(stage: Stage, decision: Decision, facts: Facts, note: str) -> Decision:
@@ -335,7 +347,7 @@ def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange,
 
 def _declarations_changed(stage: Stage, lock: StageLock) -> bool:
     cached = {out.path for out in stage.outs if out.cache}
-    tracked = {out.path for out in stage.outs if not out.cache}
+    tracked = {out.path for out in stage.outs if not out.cache and not out.temp}
     return cached != set(lock.cached) or tracked != set(lock.uncached)
 
 
@@ -346,6 +358,8 @@ def _out_changes(
     for out in stage.outs:
         locked, current = lock.output(out.path), facts.outs.get(out.path)
         if locked is not None and current is not None and current.oid == locked.oid:
+            continue
+        if out.temp and locked is not None and current is None:  # removed once used: as the lock says
             continue
         if out.path in facts.edited and out.path not in facts.damaged:
             changes.append(PathChange(out.path, Change.EDITED))

@@ -119,6 +119,7 @@ class StageConfig(_Sections):
 
 
 _OUT_OPTIONS = ("cache", "persist")
+_OUTS_OPTIONS = (*_OUT_OPTIONS, "temp")  # Snakemake's temp(): plain outputs only, not metrics or plots
 # A plot's options as DVC spells them: kept on the stage for rendering, which reads them later.
 _PLOT_OPTIONS = (*_OUT_OPTIONS, *plotopts.KEYS)
 
@@ -140,11 +141,16 @@ def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
             close = difflib.get_close_matches(str(key), allowed, n=1)
             suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")
-        if key in _OUT_OPTIONS and not isinstance(option, bool):
+        if key in _OUTS_OPTIONS and not isinstance(option, bool):
             raise pydantic_core.PydanticCustomError("shell_path", f"'{key}' of '{path}' must be true or false")
-        what = plotopts.problem(key, option) if key not in _OUT_OPTIONS else None
+        what = plotopts.problem(key, option) if key not in _OUTS_OPTIONS else None
         if what is not None:
             raise pydantic_core.PydanticCustomError("shell_plot", f"plot '{path}': {what}")
+    if options.get("temp") and (options.get("cache") or options.get("persist")):
+        other = "cache" if options.get("cache") else "persist"
+        raise pydantic_core.PydanticCustomError(
+            "shell_path", f"'{path}' cannot be temp and {other}: a temp output is never cached nor kept between runs"
+        )
     return value
 
 
@@ -152,7 +158,12 @@ def _shell_plot(value: Any) -> Any:
     return _shell_path(value, _PLOT_OPTIONS)
 
 
+def _shell_out(value: Any) -> Any:
+    return _shell_path(value, _OUTS_OPTIONS)
+
+
 ShellPath = Annotated[Any, pydantic.AfterValidator(_shell_path)]
+ShellOut = Annotated[Any, pydantic.AfterValidator(_shell_out)]
 ShellPlot = Annotated[Any, pydantic.AfterValidator(_shell_plot)]
 
 
@@ -161,7 +172,7 @@ class ShellStageConfig(_Strict):
 
     cmd: str | list[str]
     deps: list[str] = []
-    outs: list[ShellPath] = []
+    outs: list[ShellOut] = []
     metrics: list[ShellPath] = []
     plots: list[ShellPlot] = []
     params: list[str | dict[str, list[str] | None]] = []

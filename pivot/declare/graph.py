@@ -23,6 +23,7 @@ class Graph:
     # stage -> its deps that do not exist and that no stage produces: they block only that stage
     # and its downstream, so the rest of the pipeline can still be shown and run.
     missing: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    temps: Mapping[str, str] = dataclasses.field(default_factory=dict)  # temp output path -> stage
 
     def producer_of(self, path: str) -> str | None:
         return ProducerIndex(self.producers).exact_or_parent(path)
@@ -56,6 +57,7 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
         order=order,
         producers=producers,
         missing=missing,
+        temps={out.path: name for name, stage in stages.items() for out in stage.outs if out.temp},
     )
 
 

@@ -53,9 +53,15 @@ def out_specs(context: str, field: str, marker: Any, kind: OutKind) -> tuple[Out
             f"Out('{marker.path}', loaders.PathOnly()) for a directory the stage writes itself",
         )
     incremental = isinstance(marker, outputs.IncrementalOut)
+    temp = getattr(marker, "temp", False) is True
+    if temp and incremental:
+        raise errors.StageDefinitionError(
+            f"{context}: output '{field}' is an IncrementalOut with temp=True: each run builds on the last one, which a temp output removes",
+            hint="drop temp=True, or make it a plain Out",
+        )
     plot = _plot_options(context, field, marker)
     return tuple(
-        OutSpec(name, path, marker.loader, kind, marker.cache, shape, member, incremental, plot=plot)
+        OutSpec(name, path, marker.loader, kind, marker.cache and not temp, shape, member, incremental, plot=plot, temp=temp)
         for name, path, member in _members(field, marker.path, paths)
     )
 

@@ -207,4 +207,5 @@ def _out_spec(path: str, kind: OutKind, options: Mapping[str, Any]) -> OutSpec:
     # DVC's `persist: true` is an incremental output: restored by copy before each run, no run cache.
     plot = plotopts.normalized(options)  # checked by the schema (config_schema._shell_path)
     cache, persist = bool(options.get("cache", True)), bool(options.get("persist", False))
-    return OutSpec(path, path, loaders.PathOnly(), kind, cache, incremental=persist, plot=plot)
+    temp = options.get("temp") is True
+    return OutSpec(path, path, loaders.PathOnly(), kind, cache and not temp, incremental=persist, plot=plot, temp=temp)

@@ -77,6 +77,9 @@ class OutSpec:
     param: str = ""
     # A shell stage's plot options as written (x, y, template, title, x_label, y_label), for rendering.
     plot: tuple[tuple[str, Any], ...] = ()
+    # Snakemake's temp(): never cached, gone from the workspace once every stage reading it is up
+    # to date, and made again when one of them must run (docs/outputs.md).
+    temp: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

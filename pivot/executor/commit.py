@@ -73,10 +73,11 @@ def commit(ws: Workspace, stage: Stage, basis: Basis) -> StageLock:
                 f"stage '{stage.name}' finished without creating its output '{out.path}'"
             ) from None
         # Metrics too, as copies (git tracks the workspace file): the run cache restores them.
-        ws.cache.add(path, hashed, copy=not out.cache)
+        if not out.temp:  # never cached: an intermediate file the stages after it read, then gone
+            ws.cache.add(path, hashed, copy=not out.cache)
         (outs if out.cache else metrics)[out.path] = hashed.info
     for out in stage.outs:
-        if not out.cache:  # a metric inside a directory output became a link with it: git needs a file
+        if not out.cache and not out.temp:  # a metric inside a directory output became a link with it: git needs a file
             ws.cache.detach(ws.project.abspath(out.path))
     ws.run_cache.record(stage, basis.run_inputs, outs, metrics)
     return _write_lock(ws, stage, basis, {**outs, **metrics})
@@ -99,7 +100,7 @@ def commit_produced(ws: Workspace, stage: Stage, basis: Basis, produced: Iterabl
     outs = {out.path: by_path[out.path] for out in stage.outs if out.cache}
     metrics = {out.path: by_path[out.path] for out in stage.outs if not out.cache}
     for out in stage.outs:
-        if not out.cache:  # written here from the outcome; a copy in the cache, as a local run keeps
+        if not out.cache and not out.temp:  # written here from the outcome; a copy in the cache, as a local run keeps
             path = ws.project.abspath(out.path)
             ws.cache.add(path, ws.hasher.hash_path(path), copy=True)
     ws.run_cache.record(stage, basis.run_inputs, outs, metrics)  # a hit here once its outputs are fetched
@@ -113,7 +114,7 @@ def _write_lock(ws: Workspace, stage: Stage, basis: Basis, infos: Mapping[str, H
         code_manifest=dict(basis.code_manifest),
         params=dict(basis.params),
         deps=dict(basis.deps),
-        outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache) for out in stage.outs},
+        outputs={out.path: LockedOutput(infos[out.path], out.kind, out.cache, out.temp) for out in stage.outs},
         code_scheme=basis.code_scheme,
         cmd=stage.cmd,
     )

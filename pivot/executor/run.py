@@ -69,6 +69,7 @@ def run_pipeline(
     _check_resources(graph, names, options.resources)
     start = time.perf_counter()
     hooks = StageHooks(ws, pipeline, graph, options, reporter)
+    hooks.temps_needed = temps_to_remake(ws, pipeline, graph, names, options)
     workers = max(1, min(options.jobs, len(names)))
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
@@ -95,6 +96,15 @@ def run_pipeline(
         # then the one thing to fix: the command ends as any other command does on a full disk.
         raise hooks.disk_full
     return summary
+
+
+def temps_to_remake(ws: Workspace, pipeline: LoadedPipeline, graph: Graph, names: Sequence[str], options: RunOptions) -> dict[str, tuple[str, ...]]:
+    """The stages to run again because a stage that will run reads their temp outputs, removed
+    after use, and which stages those are: planned as `explain` plans it (pivot.executor.temps)."""
+    if not graph.temps or not observe.removed_temps(ws, graph):
+        return {}
+    predicted = observe.predict(ws, graph, pipeline.fingerprints, names, force=options.force, use_run_cache=options.run_cache)
+    return {d.stage: d.needed_by for d in predicted if d.needed_by}
 
 
 def _check_resources(graph: Graph, names: Sequence[str], limits: Mapping[str, int]) -> None:
@@ -133,6 +143,7 @@ class StageHooks:
         self.results: dict[str, StageResult] = {}
         self.disk_full: errors.DiskFullError | None = None  # the first write that found no space
         self._failures: dict[str, int] = {}  # failed runs of each stage so far (`retries`)
+        self.temps_needed: Mapping[str, tuple[str, ...]] = {}  # stage -> the stages that need its temp outputs made again
 
     def _note(self, exc: errors.PivotError) -> errors.PivotError:
         if isinstance(exc, errors.DiskFullError) and self.disk_full is None:
@@ -161,6 +172,7 @@ class StageHooks:
         code = self._pipeline.fingerprints[name]
         written = self._ws.read_lock(name)
         lock = rescheme.current(stage, written, code, str(self._ws.project.root))
+        removed = observe.removed_deps(self._ws, self._graph, stage) if self._graph.temps else {}
         facts, decision = observe.decide(
             self._ws,
             stage,
@@ -168,8 +180,16 @@ class StageHooks:
             lock,
             force=self._options.force,
             use_run_cache=self._options.run_cache,
+            known=removed or None,
             adjust=self._options.offload.adjust if self._options.offload is not None else None,
         )
+        if name in self.temps_needed:  # a stage that runs reads its temp output, removed after use
+            decision = status.temp_needed(decision, self.temps_needed[name])
+        if decision.run and removed:  # its stage is not in this run to make it again
+            dep = next(iter(removed))
+            message = f"dependency '{dep}' is a temp output, removed after use: run its stage '{self._graph.temps[dep]}' with this one"
+            self.record(StageResult(name, StageStatus.FAILED, decision=decision, error=message))
+            raise errors.StageFailedError(message)
         decision = self._restore(stage, lock, facts, decision)
         if decision.frozen_missing:  # its downstream stages would read outputs that are not there
             message = status.frozen_text(decision)

@@ -49,7 +49,12 @@ def apply(ws: Workspace, rec: ExpRecord, params: Sequence[tuple[ParamPath, Any]]
             hint=f"see its error with 'pivot exp show --json', or remove it: 'pivot exp remove {rec.name}'",
         )
     locks = locks_of(rec)
-    outputs = [_Output(stage, path, out.info.oid, out.cache) for stage, lock in locks.items() for path, out in lock.outputs.items()]
+    outputs = [
+        _Output(stage, path, out.info.oid, out.cache)
+        for stage, lock in locks.items()
+        for path, out in lock.outputs.items()
+        if not out.temp  # removed once used: the stages reading it are applied as they left it
+    ]
     _check_objects(ws, rec.name, outputs)
     if not force:
         _check_edits(ws, outputs)

@@ -19,7 +19,7 @@ from pivot.api import Project, executors, exp_show, session
 from pivot.base import atomic
 from pivot.base import project as project_mod
 from pivot.executor import pool, reporting
-from pivot.executor.run import RunOptions, StageHooks
+from pivot.executor.run import RunOptions, StageHooks, temps_to_remake
 from pivot.executor.scheduler import NodeState, Scheduler, Submission
 from pivot.executor.task import StageOutcome
 from pivot.experiments import apply, outcome, record, scratch
@@ -123,6 +123,7 @@ class _Sweep:
     def add(self, exp: plan_mod.Experiment, ws: Workspace, options: RunOptions) -> None:
         loaded = exp.loaded
         hooks = StageHooks(ws, loaded.pipeline, loaded.graph, options, _Relay(self, exp.name), code_root=str(self.proj.root))
+        hooks.temps_needed = temps_to_remake(ws, loaded.pipeline, loaded.graph, exp.stages, options)
         self.members[exp.name] = _Member(exp, hooks, ws)
 
     def modules(self) -> set[str]:

@@ -40,6 +40,7 @@ class LockedOutput:
     info: HashInfo
     kind: OutKind
     cache: bool  # only whether the cache holds it (gc, push, checkout); says nothing of its kind
+    temp: bool = False  # removed once used: neither the cache nor git holds it
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -65,8 +66,8 @@ class StageLock:
 
     @property
     def uncached(self) -> dict[str, HashInfo]:
-        """The outputs git tracks instead of the cache."""
-        return {path: out.info for path, out in self.outputs.items() if not out.cache}
+        """The outputs git tracks instead of the cache (temp ones neither holds)."""
+        return {path: out.info for path, out in self.outputs.items() if not out.cache and not out.temp}
 
     def of_kind(self, kind: OutKind) -> dict[str, HashInfo]:
         return {path: out.info for path, out in self.outputs.items() if out.kind is kind}
@@ -122,7 +123,7 @@ def _to_data(lock: StageLock) -> dict[str, Any]:
         "params": dict(lock.params),
         "deps": {path: info_data(info) for path, info in lock.deps.items()},
         "outs": {
-            path: {**info_data(out.info), "kind": _KIND_NAMES[out.kind], "cache": out.cache}
+            path: {**info_data(out.info), "kind": _KIND_NAMES[out.kind], "cache": out.cache, **({"temp": True} if out.temp else {})}
             for path, out in lock.outputs.items()
         },
     }
@@ -168,7 +169,7 @@ def _commands(value: Any) -> tuple[str, ...]:
 def _output(path: str, entry: Mapping[str, Any]) -> LockedOutput:
     if not isinstance(entry["cache"], bool):
         raise ValueError(f"{path}: cache is not true or false")
-    return LockedOutput(_info(entry), _KINDS[entry["kind"]], entry["cache"])
+    return LockedOutput(_info(entry), _KINDS[entry["kind"]], entry["cache"], entry.get("temp") is True)
 
 
 def _infos(section: Mapping[str, Any] | None) -> dict[str, HashInfo]:

@@ -35,12 +35,13 @@ class Update:
 
 
 def split_outputs(stages: Iterable[Stage]) -> tuple[list[str], list[str]]:
-    """(cached outputs, outputs git tracks: Metrics and `cache=False` outputs) of `stages`."""
+    """(cached outputs and temp ones, outputs git tracks: Metrics and `cache=False` outputs) of
+    `stages`."""
     cached: list[str] = []
     tracked: list[str] = []
     for stage in stages:
         for out in stage.outs:
-            (cached if out.cache else tracked).append(out.path)
+            (cached if out.cache or out.temp else tracked).append(out.path)
     return cached, tracked
 
 

@@ -41,7 +41,7 @@ def pipeline(proj: project.Project) -> discovery.LoadedPipeline | None:
 def _stage(name: str, entry: config.StageConfig, lock: lock_mod.StageLock, where: str) -> Stage:
     # Loaders are only known from the code; nothing that reads a lock view loads a value through one.
     deps = tuple(DepSpec(path, path, loaders.PathOnly()) for path in lock.deps)
-    outs = tuple(OutSpec(path, path, loaders.PathOnly(), out.kind, out.cache) for path, out in lock.outputs.items())
+    outs = tuple(OutSpec(path, path, loaders.PathOnly(), out.kind, out.cache, temp=out.temp) for path, out in lock.outputs.items())
     return Stage(
         name, entry.python, deps, outs, Returns.NOTHING, None, dict(lock.params), where, cmd=lock.cmd,
         mutex=entry.mutex, threads=entry.threads, retries=entry.retries, resources=entry.resources, always_changed=entry.always_changed, frozen=entry.frozen, tags=entry.tags,

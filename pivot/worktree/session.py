@@ -71,7 +71,10 @@ def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection |
     targets = _named(loaded, targets)
     if chosen is None or chosen.plain:  # what every command did before the options: no extra work
         return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
-    return selection.choose(loaded.graph, targets, chosen, lambda path: _exists(loaded.project, path))
+    # A temp output removed after use counts as there: the stage reading it runs only if it must,
+    # and then says to run its stage too (pivot.executor.temps).
+    temps = loaded.graph.temps
+    return selection.choose(loaded.graph, targets, chosen, lambda path: path in temps or _exists(loaded.project, path))
 
 
 def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
