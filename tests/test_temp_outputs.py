@@ -147,3 +147,36 @@ def test_an_experiment_makes_the_removed_temps_it_needs_again(chain, pivot):
     assert sum(1 for p in (chain / ".pivot/cache/files").rglob("*") if p.is_file()) == 1  # still calls.txt alone
     assert pivot("exp", "apply", "exp-1").exit_code == 0
     assert not (chain / "mid.txt").exists() and "sort   up to date" in pivot("status").output
+
+
+@pytest.mark.parametrize(
+    ("dep", "message"),
+    [("work/mid.txt", "reads 'work/mid.txt', which lies inside temp output 'work'"), ("work", None)],
+)
+def test_a_temp_directory_is_read_whole(project, pivot, dep, message):
+    stages = f"""
+stages:
+  unpack:
+    cmd: mkdir -p work && cp raw.txt work/mid.txt
+    deps: [raw.txt]
+    outs:
+      - work: {{temp: true}}
+  count:
+    cmd: wc -c < {dep}{"/mid.txt" if dep == "work" else ""} > n.txt
+    deps: [{dep}]
+    outs: [n.txt]
+"""
+    root = project({"pivot.yaml": stages, "raw.txt": "abc\n"})
+    if message:
+        assert_clean_error(pivot("run"), message, "read 'work' itself, or make it not temp")
+        return
+    assert ran(pivot) == {"unpack": "ran", "count": "ran"}
+    assert not (root / "work").exists() and (root / "n.txt").read_text().strip() == "4"
+    assert ran(pivot) == {"unpack": "skipped", "count": "skipped"}
+
+
+def test_a_directory_holding_a_temp_output_cannot_be_read(chain, pivot):
+    text = PIPELINE.replace("(echo aligned; cat raw.txt) > mid.txt", "mkdir -p work && cat raw.txt > work/mid.txt").replace("- mid.txt: {temp: true}", "- work/mid.txt: {temp: true}")
+    text = text.replace("cat mid.txt) > sorted.txt", "cat work/mid.txt) > sorted.txt").replace("deps: [mid.txt]", "deps: [work]")
+    (chain / "pivot.yaml").write_text(text)
+    assert_clean_error(pivot("status"), "stage 'sort' reads 'work', which holds temp output 'work/mid.txt' of stage 'align'")

@@ -34,9 +34,13 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
     index = ProducerIndex(producers)
     upstream: dict[str, set[str]] = {name: set() for name in stages}
     missing: dict[str, tuple[str, ...]] = {}
+    temps = {out.path: name for name, stage in stages.items() for out in stage.outs if out.temp}
+    ordered = sorted(temps)
     for name, stage in stages.items():
         for dep in stage.dep_paths:
             found = index.related(dep)
+            if temps:
+                _check_temp_read(stage, dep, temps, ordered)
             if name in found:
                 raise errors.GraphError(
                     f"{_at(stage)}stage '{name}' depends on '{dep}', which is (or overlaps) its own output",
@@ -57,7 +61,26 @@ def build(stages: Mapping[str, Stage], exists: Callable[[str], bool]) -> Graph:
         order=order,
         producers=producers,
         missing=missing,
-        temps={out.path: name for name, stage in stages.items() for out in stage.outs if out.temp},
+        temps=temps,
+    )
+
+
+def _check_temp_read(stage: Stage, dep: str, temps: Mapping[str, str], ordered: Sequence[str]) -> None:
+    """A temp output is read whole: a file inside one has no recorded hash once it is removed,
+    and a directory holding one would change each time it is. (`ordered`: the temps, sorted.)"""
+    parts = dep.split("/")
+    parents = ("/".join(parts[:end]) for end in range(len(parts) - 1, 0, -1))
+    inside = next((parent for parent in parents if parent in temps), None)
+    prefix = dep.rstrip("/") + "/"
+    at = bisect.bisect_left(ordered, prefix)
+    held = ordered[at] if at < len(ordered) and ordered[at].startswith(prefix) else None
+    temp = inside or held
+    if temp is None:
+        return
+    how = f"lies inside temp output '{temp}'" if inside else f"holds temp output '{temp}'"
+    raise errors.GraphError(
+        f"{_at(stage)}stage '{stage.name}' reads '{dep}', which {how} of stage '{temps[temp]}'",
+        hint=f"read '{temp}' itself, or make it not temp" if inside else f"read the paths beside '{temp}' one by one, or make it not temp",
     )
 
 
