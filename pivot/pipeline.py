@@ -32,6 +32,7 @@ class Registration:
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # pivot.yaml's `tags:`, for run selection
+    desc: str = ""  # pivot.yaml's `desc:`, what the stage is for
 
 
 class Pipeline:
@@ -64,11 +65,12 @@ class Pipeline:
         always_changed: bool = False,
         frozen: bool = False,
         tags: Sequence[str] = (),
+        desc: str = "",
     ) -> Callable[..., Any]:
         """Record `func` as a stage (default name: the function's); paths override the
         annotations' by name, `params` (a mapping or a StageParams instance) the defaults.
-        `mutex`, `threads`, `resources`, `retries`, `always_changed`, `frozen` and `tags` mean what
-        they mean in pivot.yaml."""
+        `mutex`, `threads`, `resources`, `retries`, `always_changed`, `frozen`, `tags` and `desc`
+        mean what they mean in pivot.yaml."""
         qualname = getattr(func, "__qualname__", None)
         if not callable(func) or qualname is None or "<locals>" in qualname:
             raise TypeError(f"register: {func!r} must be a function defined at a module's top level")
@@ -82,6 +84,8 @@ class Pipeline:
         if retries is not None and (type(retries) is not int or retries < 0):
             raise TypeError(f"register({qualname}): retries must be a whole number, 0 or more, not {retries!r}")
         _check_resources(qualname, resources)
+        if not isinstance(desc, str):
+            raise TypeError(f"register({qualname}): desc must be a string, not {desc!r}")
         for key, flag in (("always_changed", always_changed), ("frozen", frozen)):
             if not isinstance(flag, bool):
                 raise TypeError(f"register({qualname}): {key} must be True or False, not {flag!r}")
@@ -99,6 +103,7 @@ class Pipeline:
                 always_changed=always_changed,
                 frozen=frozen,
                 tags=_tags(qualname, tags),
+                desc=desc,
             )
         )
         return func

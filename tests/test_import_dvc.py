@@ -203,7 +203,6 @@ def test_every_key_pivot_cannot_express_is_listed_with_its_reason(project, pivot
     for expected in (
         "dvc.yaml:1: dvc.yaml: `artifacts` (DVC's model registry) has no pivot equivalent, dropped",
         "top-level `params`",
-        "dvc.yaml:6: stage 'train': `desc` has no pivot equivalent, dropped",
         "stage 'train': `meta` has no pivot equivalent, dropped",
         "stage 'train': out 'model.pkl': `desc` has no pivot equivalent, dropped",
         "out 'model.pkl': `remote` dropped: pivot pushes every cached output",
@@ -214,6 +213,7 @@ def test_every_key_pivot_cannot_express_is_listed_with_its_reason(project, pivot
     ):
         assert expected in notes, f"{expected!r} not in:\n{notes}"
     stages = yaml.safe_load(result.output.split("Not converted")[0])["stages"]
+    assert "stage 'train': `desc`" not in notes and stages["train"]["desc"] == "trains it"  # kept: pivot list shows it
     assert stages["train"]["frozen"] is True and stages["train"]["always_changed"] is True
     assert stages["train"]["outs"] == [{"model.pkl": {"persist": True}}, "log.txt"]
     assert stages["each_b"] == {"cmd": "echo 2 > out-b.txt", "outs": ["out-b.txt"]}

@@ -22,6 +22,7 @@ GOOD = "stages:\n  train:\n    python: stages.train\n"
         ("mutx: [gpu]", ("pivot.yaml:4: unknown key 'mutx' in stage 'train'; did you mean 'mutex'?",)),
         ("always_change: true", ("pivot.yaml:4: unknown key 'always_change' in stage 'train'; did you mean 'always_changed'?",)),
         ("frozn: true", ("pivot.yaml:4: unknown key 'frozn' in stage 'train'; did you mean 'frozen'?",)),
+        ("desc: [a, b]", ("pivot.yaml:4", "'stages.train.desc'",)),
     ],
 )
 def test_a_wrong_policy_key_is_exit_2_with_file_line_stage_and_key(project, pivot, line, fragments):
@@ -86,9 +87,26 @@ def test_pipeline_py_registers_the_keys_too(project, pivot):
         ("mutex=['gpu', '']", "mutex must be a group name or a list of group names"),
         ("frozen='yes'", "frozen must be True or False, not 'yes'"),
         ("always_changed=1", "always_changed must be True or False, not 1"),
+        ("desc=3", "desc must be a string, not 3"),
     ],
 )
 def test_pipeline_py_misuse_is_exit_2_naming_the_line(project, pivot, call, fragment):
     text = REGISTERED.replace('mutex="gpu", always_changed=True', call)
     project({"pipeline.py": text, "in.txt": "ab\n"})
     assert_clean_error(pivot("status"), "pipeline.py:12", "register(prep)", fragment)
+
+
+def test_desc_says_what_a_stage_is_for_and_changes_no_run(project, pivot):
+    """DVC's `desc:`, on Python and shell stages and in pipeline.py: `pivot list` shows it."""
+    shell = "  count:\n    cmd: wc -c < data.txt > n.txt\n    deps: [data.txt]\n    outs: [n.txt]\n"
+    root = project({"stages.py": TRAIN_STAGES, "data.txt": "rows\n", "pivot.yaml": GOOD + shell})
+    assert pivot("run", "--executor", "inprocess").exit_code == 0
+    (root / "pivot.yaml").write_text(GOOD + "    desc: Fit the model\n" + shell + "    desc: Count the bytes\n")
+    assert pivot("status").output.split() == ["train", "up", "to", "date", "count", "up", "to", "date"]
+    listed = pivot("list").output.splitlines()
+    assert listed[1] == "  Fit the model" and "  Count the bytes" in listed
+    assert [s.get("desc") for s in json.loads(pivot("list", "--json").output)] == ["Fit the model", "Count the bytes"]
+    (root / "pipeline.py").write_text(REGISTERED.replace('mutex="gpu", always_changed=True', 'desc="Prepare the input"'))
+    (root / "pivot.yaml").unlink()
+    project({"in.txt": "ab\n"})
+    assert "  Prepare the input" in pivot("list").output.splitlines()

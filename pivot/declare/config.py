@@ -46,6 +46,7 @@ class StageConfig:
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # for run selection: `--tag` / `--exclude-tag` (docs/selection.md)
+    desc: str = ""  # what the stage is for, as DVC's `desc:` (shown by `pivot list`)
     # `plots: {loss: {path: loss.csv, x: step}}`: the drawing options of each plot so written, by key
     # (its path is in `plots`), checked by the schema.
     plot_options: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)

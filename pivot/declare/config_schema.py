@@ -116,6 +116,7 @@ class StageConfig(_Sections):
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
+    desc: pydantic.StrictStr | None = None  # what the stage is for (DVC's `desc:`); shown by `pivot list`
 
 
 _OUT_OPTIONS = ("cache", "persist")
@@ -187,6 +188,7 @@ class ShellStageConfig(_Strict):
     always_changed: pydantic.StrictBool = False
     frozen: pydantic.StrictBool = False
     tags: Annotated[list[str] | None, pydantic.BeforeValidator(_stage_tags)] = None  # for run selection
+    desc: pydantic.StrictStr | None = None  # what the stage is for (DVC's `desc:`); shown by `pivot list`
 
     @pydantic.field_validator("deps", "outs", "metrics", "plots", "params", mode="before")
     @classmethod

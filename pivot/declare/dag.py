@@ -14,6 +14,8 @@ from pivot.declare.stage import OutKind, Stage
 def describe(stage: Stage) -> dict[str, Any]:
     """One stage as plain values: its function, deps and outputs by kind."""
     described: dict[str, Any] = {"name": stage.name, "function": stage.func, "deps": list(stage.dep_paths)}
+    if stage.desc:
+        described["desc"] = stage.desc
     if stage.is_shell:
         described["cmd"] = list(stage.cmd)
     for kind in OutKind:
@@ -26,7 +28,7 @@ def listing(stages: Sequence[Stage]) -> str:
     for stage in stages:
         described = describe(stage)
         runs = described["function"] or " && ".join(described.get("cmd", []))
-        lines = [f"{stage.name}  ({runs})"]
+        lines = [f"{stage.name}  ({runs})", *([f"  {stage.desc}"] if stage.desc else [])]
         for key in ("deps", *(kind.value for kind in OutKind)):
             if described[key]:
                 lines.append(f"  {key + ':':<8} {', '.join(described[key])}")

@@ -204,6 +204,7 @@ def _build_stage(
         always_changed=entry.always_changed,
         frozen=entry.frozen,
         tags=entry.tags,
+        desc=entry.desc,
     )
 
 

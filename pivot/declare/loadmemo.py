@@ -28,7 +28,7 @@ from pivot.code.source import file_digest
 from pivot.declare import config, discovery, params, paramschema, shell, shellvalues
 from pivot.declare.stage import base_name
 
-_VERSION = 8  # 2: params schemas; 3: output shapes (new DepSpec/OutSpec fields); 4: shell stages (cmd, wdir); 5: OutSpec.plot; 6: plot options of Python stages; 7: Stage.threads, retries, resources; 8: OutSpec.temp
+_VERSION = 9  # 2: params schemas; 3: output shapes (new DepSpec/OutSpec fields); 4: shell stages (cmd, wdir); 5: OutSpec.plot; 6: plot options of Python stages; 7: Stage.threads, retries, resources; 8: OutSpec.temp; 9: Stage.desc
 _PIVOT_DIR = os.path.dirname(os.path.abspath(pivot.__file__))
 # The packages whose code shapes a loaded pipeline (stages, params, fingerprints).
 _SHAPING = ("", "base", "code", "declare")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-KEYS = ("mutex", "threads", "resources", "retries", "always_changed", "frozen", "tags")
+KEYS = ("mutex", "threads", "resources", "retries", "always_changed", "frozen", "tags", "desc")
 
 
 def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -25,6 +25,7 @@ def from_entry(entry: Mapping[str, Any]) -> dict[str, Any]:
         "always_changed": bool(entry.get("always_changed")),
         "frozen": bool(entry.get("frozen")),
         "tags": tuple(dict.fromkeys(entry.get("tags") or ())),
+        "desc": str(entry.get("desc") or ""),
     }
 
 

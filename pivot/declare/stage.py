@@ -103,6 +103,7 @@ class Stage:
     always_changed: bool = False
     frozen: bool = False
     tags: tuple[str, ...] = ()  # names `--tag` and `--exclude-tag` select by (docs/selection.md)
+    desc: str = ""  # what it is for, in a sentence (pivot.yaml `desc:`, as in DVC); changes no run
     # A shell stage (pivot.yaml `cmd:`) has these instead of a function (`func` is ""): its
     # commands after templating, run one after another by /bin/sh, in `wdir` (project-relative).
     cmd: tuple[str, ...] = ()

@@ -16,9 +16,8 @@ from pivot.dvcimport.notes import Note
 
 PATH_SECTIONS = ("outs", "metrics", "plots")
 # In the order pivot.yaml lists them; `matrix`, `foreach` and `do` are handled by dvcyaml.
-KEPT = ("cmd", "wdir", "deps", "params", *PATH_SECTIONS, "frozen", "always_changed")
+KEPT = ("desc", "cmd", "wdir", "deps", "params", *PATH_SECTIONS, "frozen", "always_changed")
 DROPPED = {
-    "desc": "`desc` has no pivot equivalent, dropped",
     "meta": "`meta` has no pivot equivalent, dropped",
     "vars": "stage-level `vars` have no pivot equivalent, dropped: move them to the top-level `vars:`",
 }
@@ -69,7 +68,12 @@ class StageConverter:
                 self.note((*loc, key), f"stage '{name}'", reason)
         if "cmd" not in body:
             raise self.error(loc, name, "has no 'cmd'", "every dvc.yaml stage runs a command: add 'cmd:'")
-        stage: dict[str, Any] = {"cmd": self._cmd(name, body["cmd"], (*loc, "cmd"))}
+        stage: dict[str, Any] = {}
+        if body.get("desc") is not None:
+            if not isinstance(body["desc"], str):
+                raise self.error((*loc, "desc"), name, f"desc must be text, found {_kind(body['desc'])}", "write it as one line of text")
+            stage["desc"] = body["desc"]
+        stage["cmd"] = self._cmd(name, body["cmd"], (*loc, "cmd"))
         if body.get("wdir") is not None:
             stage["wdir"] = self._text(name, body["wdir"], (*loc, "wdir"), "wdir")
         if body.get("deps"):
