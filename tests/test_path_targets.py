@@ -87,3 +87,26 @@ def test_pull_push_and_checkout_by_path_move_that_data_alone(shop, pivot, tmp_pa
     assert pivot("pull", "out/report.txt").exit_code == 0
     assert (shop / "out/report.txt").read_text() == "report\nrows\n"
     assert not (shop / "data/a.txt").exists()  # the rest of split's outputs were never asked for
+
+
+def test_status_of_tracked_data_by_path_as_dvc_status_of_a_dvc_file(shop, pivot):
+    (shop / "big").mkdir()
+    (shop / "big/table.csv").write_text("a,b\n")
+    (shop / "small.csv").write_text("x\n")
+    assert pivot("track", "big", "small.csv").exit_code == 0
+    (shop / "big/table.csv").write_text("a,b\n1,2\n")
+    assert pivot("status", "big").output == "big.pvt  modified\n"
+    assert pivot("status", "big/table.csv").output == "big.pvt  modified\n"  # a file inside it
+    assert pivot("status", "small.csv.pvt").output == "small.csv.pvt  unchanged\n"
+    both = pivot("status", "split", "small.csv").output.splitlines()
+    assert both[0].startswith("split  will run") and both[-1] == "small.csv.pvt  unchanged"
+    assert_clean_error(pivot("status", "nowhere/x.csv"), "no stage is named 'nowhere/x.csv'")
+
+
+def test_status_by_path_in_a_project_of_tracked_data_alone(project, pivot):
+    root = project({"data/a.csv": "1\n", "data/b.csv": "2\n"})
+    assert pivot("init").exit_code == 0
+    assert pivot("track", "data/a.csv", "data/b.csv").exit_code == 0
+    (root / "data/b.csv").write_text("3\n")
+    assert pivot("status", "data/b.csv").output == "data/b.csv.pvt  modified\n"
+    assert pivot("status", "data").output.splitlines() == ["data/a.csv.pvt  unchanged", "data/b.csv.pvt  modified"]
