@@ -14,7 +14,11 @@ import enum
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pivot.base import plain
+from pivot.decide import changes
+from pivot.decide.changes import Change as Change
+from pivot.decide.changes import CodeChange as CodeChange
+from pivot.decide.changes import ParamChange as ParamChange
+from pivot.decide.changes import PathChange as PathChange
 
 if TYPE_CHECKING:  # types only: a run with nothing to do makes Decisions without loading these
     from pivot.code.fingerprint import Fingerprint, Unseen
@@ -42,43 +46,6 @@ class Reason(enum.Enum):
     ALWAYS_CHANGED = "Always changed"  # `always_changed: true`: it runs every time
     FROZEN = "Frozen"  # `frozen: true`: it never runs; the reasons after it say what changed
     TEMP_NEEDED = "Temp output needed"  # a stage that must run reads its temp output, removed since
-
-
-class Change(enum.Enum):
-    MODIFIED = "modified"
-    ADDED = "added"
-    REMOVED = "removed"
-    MISSING = "missing"
-    # Its cached copy no longer matches its hash either: written through a hardlink or symlink.
-    EDITED_IN_CACHE = "modified in place through its link into the cache (the cached copy is damaged)"
-    EDITED = "edited"  # an output whose content is a hand edit the cache does not hold
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ParamChange:
-    """A param added, removed or changed since the lock."""
-
-    key: str
-    old: Any  # None when added
-    new: Any  # None when removed
-    change: Change
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class PathChange:
-    """A dependency or output that differs from what the lock records."""
-
-    path: str
-    change: Change
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class CodeChange:
-    """A function or class the stage reaches whose source changed since the lock."""
-
-    name: str  # module.qualname
-    location: str  # file.py:line, for the reader
-    change: Change
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -228,12 +195,12 @@ def restore_failed(stage: Stage, decision: Decision, facts: Facts, note: str) ->
     if decision.frozen:  # it still never runs: the outputs it could not get back are missing
         missing = (*decision.frozen_missing, *(path for path in stage.out_paths if path in restoring))
         return dataclasses.replace(decision, restore=(), frozen_missing=missing, run_cache_note=note)
-    changes = tuple(PathChange(out.path, _changed(out.path, facts)) for out in stage.outs if out.path in restoring)
+    changed = tuple(PathChange(out.path, changes.changed(out.path, facts)) for out in stage.outs if out.path in restoring)
     return dataclasses.replace(
         decision,
         run=True,
         reasons=(*decision.reasons, Reason.OUTS) if Reason.OUTS not in decision.reasons else decision.reasons,
-        out_changes=(*decision.out_changes, *changes),
+        out_changes=(*decision.out_changes, *changed),
         restore=(),
         run_cache_note=note,
     )
@@ -250,11 +217,11 @@ def _decide(
     if lock is None:
         return Decision(stage.name, True, (Reason.NEVER_RUN,))
     reasons: list[Reason] = [Reason.FORCED] if forced else []
-    code = _code_changes(lock, facts.fingerprint)
-    params = _param_changes(lock.params, facts.params)
-    deps = _dep_changes(lock.deps, facts)
-    declared = _declarations_changed(stage, lock)
-    outs, restore = _out_changes(stage, lock, facts) if not declared else ((), ())
+    code = changes.code_changes(lock, facts.fingerprint)
+    params = changes.param_changes(lock.params, facts.params)
+    deps = changes.dep_changes(lock.deps, facts)
+    declared = changes.declarations_changed(stage, lock)
+    outs, restore = changes.out_changes(stage, lock, facts) if not declared else ((), ())
     code_changed = bool(code) or lock.code_fingerprint != facts.fingerprint.digest
     for reason, present in (
         (Reason.CODE, code_changed and not stage.is_shell),
@@ -287,7 +254,7 @@ def _frozen(stage: Stage, lock: StageLock | None, facts: Facts, would: Decision)
     """A frozen stage never runs, even forced (as in DVC): its reasons say so first, then why it
     would run otherwise. Missing outputs come back from the cache when it holds them, as
     `pivot checkout` would bring them; those it does not hold, the stage cannot provide."""
-    restore = _out_changes(stage, lock, facts)[1] if lock is not None else ()
+    restore = changes.out_changes(stage, lock, facts)[1] if lock is not None else ()
     missing = tuple(path for path in stage.out_paths if facts.outs.get(path) is None and path not in restore)
     reasons = (Reason.FROZEN, *would.reasons)
     return dataclasses.replace(would, run=False, reasons=reasons, restore=restore, frozen_missing=missing)
@@ -304,74 +271,3 @@ def frozen_text(decision: Decision) -> str:
         f"frozen, and its {missing} and not in the cache: 'pivot pull' fetches what a remote has, "
         "or remove 'frozen: true' to run the stage"
     )
-
-
-def _code_changes(lock: StageLock, fingerprint: Fingerprint) -> tuple[CodeChange, ...]:
-    old, new = lock.code_manifest, fingerprint.manifest
-    changes = []
-    for name in sorted(set(old) | set(new)):
-        if old.get(name) == new.get(name):
-            continue
-        change = Change.ADDED if name not in old else Change.REMOVED if name not in new else Change.MODIFIED
-        changes.append(CodeChange(name, fingerprint.locations.get(name, ""), change))
-    return tuple(changes)
-
-
-def _param_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[ParamChange, ...]:
-    changes = []
-    for key in [*new, *(k for k in old if k not in new)]:
-        if key not in old:
-            changes.append(ParamChange(key, None, new[key], Change.ADDED))
-        elif key not in new:
-            changes.append(ParamChange(key, old[key], None, Change.REMOVED))
-        elif not plain.same(old[key], new[key]):  # a NaN param is unchanged, not changed on every run
-            changes.append(ParamChange(key, old[key], new[key], Change.MODIFIED))
-    return tuple(changes)
-
-
-def _dep_changes(old: Mapping[str, HashInfo], facts: Facts) -> tuple[PathChange, ...]:
-    changes = []
-    for path in sorted(set(old) | set(facts.deps)):
-        if path in facts.unknown_deps:
-            continue
-        if path not in facts.deps:
-            changes.append(PathChange(path, Change.REMOVED))
-        elif path not in old:
-            changes.append(PathChange(path, Change.ADDED))
-        elif (current := facts.deps[path]) is None:
-            changes.append(PathChange(path, Change.MISSING))
-        elif current.oid != old[path].oid:
-            changes.append(PathChange(path, Change.MODIFIED))
-    return tuple(changes)
-
-
-def _declarations_changed(stage: Stage, lock: StageLock) -> bool:
-    cached = {out.path for out in stage.outs if out.cache}
-    tracked = {out.path for out in stage.outs if not out.cache and not out.temp}
-    return cached != set(lock.cached) or tracked != set(lock.uncached)
-
-
-def _out_changes(
-    stage: Stage, lock: StageLock, facts: Facts
-) -> tuple[tuple[PathChange, ...], tuple[str, ...]]:
-    changes, restore = [], []
-    for out in stage.outs:
-        locked, current = lock.output(out.path), facts.outs.get(out.path)
-        if locked is not None and current is not None and current.oid == locked.oid:
-            continue
-        if out.temp and locked is not None and current is None:  # removed once used: as the lock says
-            continue
-        if out.path in facts.edited and out.path not in facts.damaged:
-            changes.append(PathChange(out.path, Change.EDITED))
-        elif out.path in facts.restorable:
-            restore.append(out.path)
-        else:
-            changes.append(PathChange(out.path, _changed(out.path, facts)))
-    return tuple(changes), tuple(restore)
-
-
-def _changed(path: str, facts: Facts) -> Change:
-    """How an output that is neither current, edited by hand, nor restorable has changed."""
-    if facts.outs.get(path) is None:
-        return Change.MISSING
-    return Change.EDITED_IN_CACHE if path in facts.damaged else Change.MODIFIED
