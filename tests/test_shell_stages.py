@@ -248,12 +248,12 @@ def test_a_whole_params_file_and_a_single_dimension_item(project, pivot):
       echo:
         matrix:
           word: [hi, ho]
-        cmd: echo ${item} > said-${item}.txt
+        cmd: echo ${item} > said-${item.word}.txt
         params:
           - opts.yaml:
         outs:
           - said-${word}.txt
-    """
+    """  # ${item}: the value of the one dimension; ${item.word}: the same, as DVC's matrix writes it
     root = project({"pivot.yaml": pipeline, "opts.yaml": "a: 1\nb: {c: 2}\n"})
     result = pivot(*RUN)
     assert result.exit_code == 0, result.output

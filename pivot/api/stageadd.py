@@ -44,7 +44,7 @@ def add(proj: Project, spec: StageSpec, *, force: bool = False) -> str:
     """Write `spec` into pivot.yaml (created when missing) as stage `spec.name`; an existing stage of
     that name is replaced only with `force`. Returns "added" or "replaced"."""
     paths = proj.paths
-    _require_pivot_yaml(proj, "register the stage there (Pipeline.register), or move the stages into pivot.yaml")
+    require_pivot_yaml(proj, "register the stage there (Pipeline.register), or move the stages into pivot.yaml")
     if not spec.cmd.strip():
         raise errors.InputError("the stage needs a command", hint="pivot stage add -n NAME [options] COMMAND...")
     path = paths.pipeline_file
@@ -61,20 +61,16 @@ def add(proj: Project, spec: StageSpec, *, force: bool = False) -> str:
     existed = spec.name in stages
     yamledit.put(data, ["stages", spec.name], entry(spec))
     text = yamledit.dump(data, before) if before.strip() else yamledit.dump(data, "stages:\n  x: 1\n")
-    _check(proj, text, before)
+    check(proj, text, before)
     return "replaced" if existed else "added"
 
 
 def set_frozen(proj: Project, names: Sequence[str], frozen: bool) -> list[str]:
     """Set (or clear) `frozen:` on the pivot.yaml entries of `names`; the names whose setting
     changed. A matrix stage is frozen whole, by its entry's name."""
-    _require_pivot_yaml(proj, f"pass frozen={frozen} to Pipeline.register in pipeline.py")
-    path = proj.paths.pipeline_file
-    before = path.read_text(encoding="utf-8") if path.is_file() else ""
     from pivot.base import yamledit
 
-    data = yamledit.load(before, project_mod.PIPELINE_FILE)
-    stages = data.get("stages") or {}
+    before, data, stages = entries(proj, f"pass frozen={frozen} to Pipeline.register in pipeline.py")
     for name in names:
         if name not in stages:
             base = name.partition("@")[0]
@@ -90,11 +86,23 @@ def set_frozen(proj: Project, names: Sequence[str], frozen: bool) -> list[str]:
         else:
             yamledit.drop(data, ["stages", name, "frozen"])
     if changed:
-        _check(proj, yamledit.dump(data, before), before)
+        check(proj, yamledit.dump(data, before), before)
     return changed
 
 
-def _require_pivot_yaml(proj: Project, hint: str) -> None:
+def entries(proj: Project, hint: str) -> tuple[str, Any, Any]:
+    """(pivot.yaml's text, the file as the round-trip editor holds it, its `stages:`); `hint`
+    says what to do instead in a project whose stages are in pipeline.py."""
+    from pivot.base import yamledit
+
+    require_pivot_yaml(proj, hint)
+    path = proj.paths.pipeline_file
+    before = path.read_text(encoding="utf-8") if path.is_file() else ""
+    data = yamledit.load(before, project_mod.PIPELINE_FILE)
+    return before, data, data.get("stages") or {}
+
+
+def require_pivot_yaml(proj: Project, hint: str) -> None:
     paths = proj.paths
     if paths.python_pipeline_file.is_file() and not paths.pipeline_file.is_file():
         raise errors.ConfigError("this project declares its stages in pipeline.py", hint=hint)
@@ -136,7 +144,7 @@ def _params(given: Sequence[str]) -> list[Any]:
     return keys + [{name: names or None} for name, names in files.items()]
 
 
-def _check(proj: Project, text: str, before: str) -> None:
+def check(proj: Project, text: str, before: str) -> None:
     """Validate the new pivot.yaml, write it, and load the pipeline; on any error put the old text
     back (or remove a file this command created) and raise it."""
     from pivot.declare import config_schema, validation

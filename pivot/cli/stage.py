@@ -89,3 +89,20 @@ def _frozen(stages: tuple[str, ...], frozen: bool) -> None:
         click.echo(f"{name}: {state}" + ("" if name in changed else " already"))
     if changed:
         click.echo("To commit: git add pivot.yaml")
+
+
+@stage.command(name="remove")
+@click.argument("stages", nargs=-1, required=True)
+@click.option("--outs", is_flag=True, help="Delete the stages' outputs from the workspace too.")
+def remove(stages: tuple[str, ...], outs: bool) -> None:
+    """Take STAGES out of pivot.yaml, as `dvc remove`: their entries, their lock files and the
+    .gitignore lines of their outputs. The outputs stay as plain files unless --outs; the cache
+    keeps them until pivot gc."""
+    from pivot.api import stageremove
+
+    done = stageremove.remove(common.api(), stages, outs=outs)
+    click.echo(f"Removed {', '.join(done.stages)} from pivot.yaml")
+    if done.outputs:
+        what = "deleted" if done.deleted else "kept as plain files, no longer ignored by git"
+        click.echo(f"Outputs {what}: {', '.join(done.outputs)}")
+    click.echo("To commit: git add -A " + " ".join(["pivot.yaml", ".pivot/stages", *done.gitignore.written]))

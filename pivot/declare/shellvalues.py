@@ -119,6 +119,9 @@ class Context:
     """What `${key}` can name: matrix values first, then `vars:`, then params.yaml."""
 
     values: Mapping[str, Any]
+    # The stage's matrix values by dimension: `${item.dim}` names one even when `${item}`, with a
+    # single dimension, is the value itself (DVC writes both).
+    dims: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def fill(self, raw: str, where: str, stage: str) -> str:
         def substitute(match: re.Match[str]) -> str:
@@ -134,6 +137,8 @@ class Context:
 
     def _value(self, key: str, where: str, stage: str) -> Any:
         value = lookup(self.values, key)
+        if not found(value) and key.startswith("item."):
+            value = lookup(self.dims, key.removeprefix("item."))
         if not found(value):
             hint = yamldoc.did_you_mean(key, dotted_keys(self.values))
             raise errors.ConfigError(
@@ -172,7 +177,7 @@ def context(doc: yamldoc.Document, files: Files, matrix_values: Mapping[str, Any
     else:
         merged["item"] = item
     merged.update(item)
-    return Context(merged)
+    return Context(merged, item)
 
 
 def _vars_entry(entry: Any, where: str, files: Files) -> Mapping[str, Any]:

@@ -22,6 +22,7 @@ from pivot.base import project
 from pivot.declare import loadmemo
 from pivot.declare.stage import Stage
 from pivot.storage import links, placing
+from pivot.storage.hashing import HashInfo
 from pivot.worktree import gitignore, pvtfile, session, tracking, workspace
 from pivot.worktree.workspace import Workspace
 
@@ -113,7 +114,7 @@ def untrack(proj: project.Project, tracked: Sequence[tracking.Tracked]) -> Chang
         ws = workspace.open_workspace(proj)
         try:
             for item in tracked:
-                _plain_files(ws, item)
+                plain_files(ws, item.path, item.info)
                 with contextlib.suppress(FileNotFoundError):
                     proj.abspath(item.pvt).unlink()
             update = gitignore.keep(proj, [], show=[item.path for item in tracked])
@@ -145,27 +146,28 @@ def move(proj: project.Project, tracked: tracking.Tracked, dest: str, *, into: b
     return Changed(((tracked.path, dest),), tuple(dict.fromkeys([tracked.pvt, moved.pvt, *update.written])))
 
 
-def _plain_files(ws: Workspace, tracked: tracking.Tracked) -> None:
-    """Replace each file of `tracked` that is a link into the cache (a symlink, or a hard link
-    of its object) with a copy, so that an edit after untracking never reaches a cached object."""
-    root = ws.project.abspath(tracked.path)
+def plain_files(ws: Workspace, path: str, info: HashInfo) -> None:
+    """Replace each file at `path` (recorded as `info`) that is a link into the cache (a symlink,
+    or a hard link of its object) with a copy, so that an edit once pivot no longer keeps it
+    (untracked data, a removed stage's output) never reaches a cached object."""
+    root = ws.project.abspath(path)
     if not os.path.lexists(root):
         return
     ws.cache.detach(root)  # symlinks
-    if tracked.info.is_dir:
+    if info.is_dir:
         try:
-            files = [(root / entry.relpath, entry.oid) for entry in ws.cache.read_manifest(tracked.info.oid)]
+            files = [(root / entry.relpath, entry.oid) for entry in ws.cache.read_manifest(info.oid)]
         except errors.CacheError:  # no manifest here: the data was never checked out from this cache
             return
     else:
-        files = [(root, tracked.info.oid)]
-    for path, oid in files:
+        files = [(root, info.oid)]
+    for file, oid in files:
         with contextlib.suppress(FileNotFoundError):
-            if not path.is_symlink() and os.path.samefile(path, ws.cache.object_path(oid)):
-                tmp = placing.sibling(str(path), "copy")
+            if not file.is_symlink() and os.path.samefile(file, ws.cache.object_path(oid)):
+                tmp = placing.sibling(str(file), "copy")
                 try:
-                    links.copy(str(path), tmp)
-                    os.replace(tmp, path)
+                    links.copy(str(file), tmp)
+                    os.replace(tmp, file)
                 except BaseException:
                     placing.unlink_quietly(tmp)
                     raise
