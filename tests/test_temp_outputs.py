@@ -180,3 +180,13 @@ def test_a_directory_holding_a_temp_output_cannot_be_read(chain, pivot):
     text = text.replace("cat mid.txt) > sorted.txt", "cat work/mid.txt) > sorted.txt").replace("deps: [mid.txt]", "deps: [work]")
     (chain / "pivot.yaml").write_text(text)
     assert_clean_error(pivot("status"), "stage 'sort' reads 'work', which holds temp output 'work/mid.txt' of stage 'align'")
+
+
+def test_commit_and_verify_take_a_removed_temp_as_its_lock_records_it(chain, pivot):
+    assert ran(pivot)
+    committed = pivot("commit")
+    assert committed.exit_code == 0 and "Nothing to commit" in committed.output, committed.output
+    verified = pivot("verify")
+    assert verified.exit_code == 0 and "Verified" in verified.output, verified.output
+    (chain / "raw.txt").write_text("other reads\n")  # align is stale now: its output must be there to commit
+    assert_clean_error(pivot("commit", "align"), "cannot commit stage 'align': its output 'mid.txt' is missing")

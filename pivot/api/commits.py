@@ -94,8 +94,11 @@ def _observe(ws: Workspace, loaded: Loaded, name: str) -> tuple[Facts, Decision]
     stage = loaded.graph.stages[name]
     code = loaded.pipeline.fingerprints[name]
     lock = rescheme.current(stage, ws.read_lock(name), code, str(ws.project.root))
-    facts, decision = observe.decide(ws, stage, code, lock, force=False, use_run_cache=False)
-    missing_outs = [path for path, info in facts.outs.items() if info is None]
+    removed = observe.removed_deps(ws, loaded.graph, stage) if loaded.graph.temps else {}
+    facts, decision = observe.decide(ws, stage, code, lock, force=False, use_run_cache=False, known=removed or None)
+    # A temp output removed after use is missing by design while its stage is up to date.
+    used = {out.path for out in stage.outs if out.temp} if not _writes(decision) else set()
+    missing_outs = [path for path, info in facts.outs.items() if info is None and path not in used]
     missing_deps = [path for path, info in facts.deps.items() if info is None]
     if missing_outs or missing_deps:
         what = f"output '{missing_outs[0]}'" if missing_outs else f"dependency '{missing_deps[0]}'"

@@ -121,6 +121,7 @@ def _outputs(
     absent: list[_Missing],
 ) -> list[str]:
     problems = []
+    temps = {out.path for out in stage.outs if out.temp}
     for path in stage.out_paths:
         locked = lock.output(path)
         now = current.get(path)
@@ -128,7 +129,7 @@ def _outputs(
             problems.append(f"output '{path}' is not in its lock (declared since it last ran)")
         elif now is None:
             known[path] = locked  # downstream stages are judged against the locked version
-            if not ws.cache.exists(locked.oid):
+            if path not in temps and not ws.cache.exists(locked.oid):  # (a temp output is kept nowhere, by design)
                 absent.append(_Missing(stage.name, path, locked.oid))
         elif now.oid != locked.oid:
             problems.append(f"output '{path}' differs from its lock (run the stage, or 'pivot commit' it)")
