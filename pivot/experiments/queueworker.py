@@ -104,18 +104,28 @@ def stop(proj: project.Project, *, kill: bool = False) -> queuestate.Worker:
             os.killpg(now.pid, signal.SIGKILL)  # its stage workers too: they are in its session
         else:
             os.kill(now.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_SECONDS
-    while queuestate.locked(proj):
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(now.pid, signal.SIGKILL)
-            deadline = time.monotonic() + STOP_SECONDS
-        time.sleep(0.05)
+    if not _unlocked_within(proj, STOP_SECONDS):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(now.pid, signal.SIGKILL)  # its stages did not stop: kill them all
+        if not _unlocked_within(proj, STOP_SECONDS):  # a process outside its session holds the lock
+            raise errors.PivotError(
+                f"the queue's worker (pid {now.pid}) was killed, but its lock is still held",
+                hint=f"a process it started outside its session holds {queuestate.worker_dir(proj) / queuestate.LOCK}: end it (fuser names it)",
+            )
     ended = queuestate.current(proj)
     if ended.state == "died":  # killed before it could say so
         ended = dataclasses.replace(ended, state="stopped", ended=_now(), error="killed")
         queuestate.write_worker(proj, ended)
     return ended
+
+
+def _unlocked_within(proj: project.Project, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while queuestate.locked(proj):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def work(proj: Project, jobs: int | None, progress: runner.Progress, **options: Any) -> queuestate.Worker:
