@@ -124,3 +124,27 @@ def test_stop_kill_kills_the_worker_and_its_stages_at_once(sweep_project, pivot,
     _wait(lambda: _gone(napping), "the stage's process to end", 10)
     assert pivot("exp", "queue", "status").output.startswith("Worker: stopped at ") and ": killed;" in pivot("exp", "queue", "status").output
     assert pivot("run").exit_code == 0  # the project lock went with it
+
+
+def test_stop_says_which_lock_is_still_held_when_a_kill_does_not_free_it(sweep_project, pivot, monkeypatch):
+    import fcntl
+    import subprocess
+
+    from pivot.experiments import queueworker
+
+    proj = project.Project(sweep_project)
+    stand_in = subprocess.Popen(["sleep", "60"], start_new_session=True)  # the worker's pid, its own session
+    queuestate.worker_dir(proj).mkdir(parents=True, exist_ok=True)
+    queuestate.write_worker(proj, queuestate.Worker("running", stand_in.pid, "2026-12-06T00:00:00Z"))
+    held = os.open(queuestate.worker_dir(proj) / queuestate.LOCK, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(held, fcntl.LOCK_EX)  # held from outside the worker's session: no kill frees it
+    monkeypatch.setattr(queueworker, "STOP_SECONDS", 0.2)
+    try:
+        result = pivot("exp", "queue", "stop")
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"the queue's worker (pid {stand_in.pid}) was killed, but its lock is still held" in result.output
+        assert "worker.lock" in result.output
+        assert stand_in.wait(timeout=10) != 0  # the stand-in itself was stopped
+    finally:
+        os.close(held)
+        stand_in.kill()
