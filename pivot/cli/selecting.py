@@ -39,6 +39,13 @@ _OPTIONS = (
         help="Leave out the stages with this tag, upstream ones too. Repeatable.",
     ),
     click.option(
+        "--omit-from",
+        "omit_from",
+        multiple=True,
+        metavar="STAGE",
+        help="Leave out STAGE (a name or an output path) and every stage downstream of it, as Snakemake's --omit-from. Repeatable.",
+    ),
+    click.option(
         "--allow-missing",
         is_flag=True,
         help="Skip, with a line each, the stages with a missing dep that no selected stage produces, "
@@ -70,10 +77,11 @@ def _with(command: F, chosen_options: Sequence[Callable[[Any], Any]]) -> F:
         single_stage: bool,
         tags: tuple[str, ...],
         exclude_tags: tuple[str, ...],
+        omit_from: tuple[str, ...] = (),
         allow_missing: bool = False,
         **kwargs: Any,
     ) -> Any:
-        chosen = Selection(downstream, single_stage, allow_missing, tuple(tags), tuple(exclude_tags))
+        chosen = Selection(downstream, single_stage, allow_missing, tuple(tags), tuple(exclude_tags), tuple(omit_from))
         return command(*args, selection=chosen, **kwargs)
 
     for option in reversed(chosen_options):

@@ -3,7 +3,8 @@
 The STAGE arguments (names, base names, globs: `pivot.declare.targets`) name stages; `--tag`
 keeps those of them with any of the tags; then the graph is followed upstream (the default: what
 the named stages need), downstream (`--downstream`: what needs them) or not at all
-(`--single-stage`); last, `--exclude-tag` drops stages wherever they came from. A stage whose dep
+(`--single-stage`); last, `--exclude-tag` drops stages wherever they came from, and
+`--omit-from` the stages it names with everything downstream of them (as Snakemake's). A stage whose dep
 is missing and that no selected stage produces cannot run: that is an error naming the stage and
 the path, or, with `--allow-missing`, the stage and its selected downstream are left out.
 """
@@ -29,6 +30,7 @@ class Selection:
     allow_missing: bool = False
     tags: tuple[str, ...] = ()
     exclude_tags: tuple[str, ...] = ()
+    omit_from: tuple[str, ...] = ()  # Snakemake's --omit-from: these stages and all downstream of them
 
     def __post_init__(self) -> None:
         if self.downstream and self.single_stage:
@@ -74,6 +76,8 @@ def choose(graph: Graph, patterns: Sequence[str], selection: Selection, exists: 
     named = targets.resolve(patterns, list(graph.stages)) if patterns else tuple(graph.stages)
     named = _with_tags(graph, named, selection.tags)
     excluded = _tagged(graph, _known(graph, selection.exclude_tags))
+    if selection.omit_from:
+        excluded |= _closure(targets.resolve(selection.omit_from, list(graph.stages)), graph.downstream)
     if selection.single_stage:
         wanted = set(named)
     elif selection.downstream:

@@ -69,6 +69,8 @@ def _exists(proj: project.Project, path: str) -> bool:
 def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
     """The stages TARGETS and the selection options pick (pivot.declare.selection)."""
     targets = _named(loaded, targets)
+    if chosen is not None and chosen.omit_from:
+        chosen = dataclasses.replace(chosen, omit_from=tuple(_named(loaded, chosen.omit_from)))
     if chosen is None or chosen.plain:  # what every command did before the options: no extra work
         return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
     # A temp output removed after use counts as there: the stage reading it runs only if it must,
@@ -81,6 +83,8 @@ def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selec
     """`choose` for the commands that only show stages (`list`, `dag`): a dep that is missing is
     no reason to refuse, nothing will run."""
     targets = _named(loaded, targets)
+    if chosen is not None and chosen.omit_from:
+        chosen = dataclasses.replace(chosen, omit_from=tuple(_named(loaded, chosen.omit_from)))
     if chosen is None or chosen.plain:
         return selection.Chosen(select(loaded, targets), graph.resolve_targets(loaded.graph, list(targets)))
     return selection.choose(loaded.graph, targets, chosen, lambda path: True)

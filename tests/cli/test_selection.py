@@ -1,10 +1,12 @@
-"""Run selection (docs/selection.md): --downstream, --single-stage, --tag/--exclude-tag and
---allow-missing on run, status and explain, seen through which stages ran (each appends its
+"""Run selection (docs/selection.md): --downstream, --single-stage, --tag/--exclude-tag,
+--omit-from and --allow-missing on run, status and explain, seen through which stages ran (each appends its
 letter to log.txt) and what status lists."""
 
 from __future__ import annotations
 
 import pathlib
+
+from conftest import assert_clean_error
 
 RUN = ("run", "--executor", "inprocess")
 PIPELINE = """\
@@ -127,6 +129,18 @@ def test_exclude_tag_leaves_out_stages_even_upstream_ones(project, pivot):
     ok(pivot(*RUN, "--exclude-tag", "slow"))
     assert ran(root) == "ppeell"  # train stays as it was: its output is there for evaluate
     assert states(ok(pivot("status")))["train"] == "will run: Command changed"
+
+
+def test_omit_from_leaves_out_a_stage_and_everything_downstream_of_it(project, pivot):
+    root = project({"pivot.yaml": PIPELINE})
+    ok(pivot(*RUN))
+    ran(root)
+    edit(root, "p", "t", "e", "l")
+    ok(pivot(*RUN, "--omit-from", "train"))  # as Snakemake's --omit-from: train and evaluate stay
+    assert ran(root) == "ppll"
+    assert list(states(ok(pivot("status", "--omit-from", "model.txt")))) == ["prepare", "lint"]  # by its output too
+    assert ok(pivot("dag", "--omit-from", "prepare")).split() == ["lint"]
+    assert_clean_error(pivot(*RUN, "--omit-from", "trian"), "unknown stage 'trian'", "did you mean 'train'?")
 
 
 def test_allow_missing_skips_with_a_line_what_cannot_run_and_runs_the_rest(project, pivot):
