@@ -249,10 +249,10 @@ class Project:
 
         return sync.pull(self.paths, targets, remote=remote, jobs=jobs, force=force, progress=progress)
 
-    def checkout(self, targets: Sequence[str] = (), *, force: bool = False) -> sync.CheckoutResult:
+    def checkout(self, targets: Sequence[str] = (), *, force: bool = False, relink: bool = False) -> sync.CheckoutResult:
         from pivot.api import sync
 
-        return sync.checkout(self.paths, targets, force=force)
+        return sync.checkout(self.paths, targets, force=force, relink=relink)
 
     def gc(
         self,

@@ -127,13 +127,14 @@ def pull(
     return _done(ws, PullResult(damaged=damaged, fetched=fetched, checkout=restored))
 
 
-def checkout(proj: project.Project, targets: Sequence[str] = (), *, force: bool = False) -> CheckoutResult:
+def checkout(proj: project.Project, targets: Sequence[str] = (), *, force: bool = False, relink: bool = False) -> CheckoutResult:
     """Restore the outputs of `targets` (default: all) from the cache, as the lock files record
-    them; `force` overwrites outputs that differ and are not in the cache."""
+    them; `force` overwrites outputs that differ and are not in the cache; `relink` places the
+    ones already in place again, linked as `cache.type` says now (as `dvc checkout --relink`)."""
     scope = syncscope.of(proj, targets)
     project.ensure_dot_dir(proj)
     with session.project_lock(proj), _opened(proj) as ws:
-        result = _checkout(ws, syncscope.refs(proj, scope), force)
+        result = _checkout(ws, syncscope.refs(proj, scope), force, relink)
     return _done(ws, result)
 
 
@@ -298,8 +299,8 @@ def _fetch(
     return FetchResult(remote=there.spec.name, runs=runs, unloadable=unloadable, objects=objects)
 
 
-def _checkout(ws: Workspace, refs: Sequence[references.Reference], force: bool) -> CheckoutResult:
-    outputs = restore.checkout(ws, refs, force=force)
+def _checkout(ws: Workspace, refs: Sequence[references.Reference], force: bool, relink: bool = False) -> CheckoutResult:
+    outputs = restore.checkout(ws, refs, force=force, relink=relink)
     return CheckoutResult(outputs=outputs, gitignore=gitignore.keep(ws.project, [ref.path for ref in refs]))
 
 

@@ -100,10 +100,11 @@ def _report_pulled(fetched: sync.PullResult) -> None:
 @click.command()
 @click.argument("stages", nargs=-1)
 @click.option("-f", "--force", is_flag=True, help="Overwrite outputs that differ and are not in the cache.")
-def checkout(stages: tuple[str, ...], force: bool) -> None:
+@click.option("--relink", is_flag=True, help="Place the outputs already in place again, linked as cache.type says now.")
+def checkout(stages: tuple[str, ...], force: bool, relink: bool) -> None:
     """Restore the outputs of STAGES (default: all) from the cache, as the lock files record them.
     A path (an output or tracked data) in place of a stage: that data alone."""
-    result = sync.checkout(common.find_project(), stages, force=force)
+    result = sync.checkout(common.find_project(), stages, force=force, relink=relink)
     _defer(result)
     _report_checkout(result)
     if not result.ok:

@@ -232,16 +232,17 @@ class Cache:
 
     # ------------------------------------------------------------------ checkout
 
-    def checkout(self, oid: str, dest: pathlib.Path, hasher: Hasher, *, copy: bool = False) -> None:
+    def checkout(self, oid: str, dest: pathlib.Path, hasher: Hasher, *, copy: bool = False, relink: bool = False) -> None:
         """Restore object `oid` at `dest` (file or directory), verified, swapped in whole.
 
-        Nothing changes if `dest` already holds that content. Otherwise the content is built in
-        a temp sibling, hashed (which fills the memo for `dest`), then swapped into place; a
-        mismatch removes the build and the corrupt object and raises `CacheError`. `copy`
-        makes an independent file (reflink or copy) whatever `cache.type` says.
+        Nothing changes if `dest` already holds that content (unless `relink`: placed again, as
+        `cache.type` says now). Otherwise the content is built in a temp sibling, hashed (which
+        fills the memo for `dest`), then swapped into place; a mismatch removes the build and
+        the corrupt object and raises `CacheError`. `copy` makes an independent file (reflink or
+        copy) whatever `cache.type` says.
         """
         kinds = DEFAULT_LINK_TYPES if copy else self.link_types
-        if placing.already_there(dest, oid, hasher):
+        if not relink and placing.already_there(dest, oid, hasher):
             return
         tmp = pathlib.Path(placing.sibling(os.fspath(dest), "tmp"))
         try:

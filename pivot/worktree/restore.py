@@ -59,12 +59,14 @@ def edited_note(path: str) -> str:
     return f"{path} was edited by hand (its content is not in the cache)"
 
 
-def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool) -> CheckoutResult:
+def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool, relink: bool = False) -> CheckoutResult:
+    """Restore each of `refs` that is not as recorded; `relink` places the current ones again
+    too, with the cache's link types as configured now (after `cache.type` changed)."""
     restored, current, problems = 0, 0, []
     for ref in refs:
         path = ws.project.abspath(ref.path)
         state = classify(ws, ref.oid, hash_now(ws, ref.path))
-        if state is OutputState.CURRENT:
+        if state is OutputState.CURRENT and not relink:
             current += 1
             continue
         if not ws.cache.intact(ref.oid, ws.hasher):
@@ -77,7 +79,7 @@ def checkout(ws: Workspace, refs: Sequence[references.Reference], *, force: bool
             )
             continue
         try:
-            ws.cache.checkout(ref.oid, path, ws.hasher)
+            ws.cache.checkout(ref.oid, path, ws.hasher, relink=relink and state is OutputState.CURRENT)
         except errors.CacheError as exc:
             problems.append(f"{ref.path}: {exc.message}")
             continue
