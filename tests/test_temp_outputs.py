@@ -190,3 +190,13 @@ def test_commit_and_verify_take_a_removed_temp_as_its_lock_records_it(chain, piv
     assert verified.exit_code == 0 and "Verified" in verified.output, verified.output
     (chain / "raw.txt").write_text("other reads\n")  # align is stale now: its output must be there to commit
     assert_clean_error(pivot("commit", "align"), "cannot commit stage 'align': its output 'mid.txt' is missing")
+
+
+def test_a_temp_goes_as_soon_as_its_last_reader_has_run_and_the_run_says_so(chain, pivot):
+    """As Snakemake frees the disk: mid.txt is gone before call (which does not read it) starts."""
+    text = PIPELINE.replace("(echo called; cat sorted.txt) > calls.txt", "(test -e mid.txt && echo mid-present || echo mid-gone; cat sorted.txt) > calls.txt")
+    (chain / "pivot.yaml").write_text(text)
+    result = pivot("run", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert (chain / "calls.txt").read_text().splitlines()[0] == "mid-gone"
+    assert "Removed temp outputs, read by every stage that needs them: mid.txt, sorted.txt" in result.output

@@ -59,7 +59,7 @@ def run(
         summary, traffic = executors.execute(ws, loaded, names, request, reporter)
         from pivot.executor import temps  # (a run answered from the no-op memo never gets here)
 
-        removed = temps.remove_used(proj.paths, loaded.graph, summary)
+        removed = [*summary.removed_temps, *temps.remove_used(proj.paths, loaded.graph, summary)]
         # Failed stages too: whatever they left behind must not be committed either.
         kept = gitignore.keep(proj.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
         noop.remember(ws, loaded, names, targets, watched, summary)

@@ -96,6 +96,8 @@ def run(
     if report.traffic is not None and not jsonl:
         scale.report_traffic(report.traffic)
     console.report_gitignore(report.gitignore, quiet=True)
+    if report.removed_temps and not jsonl:
+        click.echo(f"Removed temp outputs, read by every stage that needs them: {', '.join(report.removed_temps)}")
     if not report.ok:
         click.get_current_context().exit(1)
 

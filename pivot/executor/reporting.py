@@ -43,6 +43,7 @@ class RunSummary:
 
     results: tuple[StageResult, ...]
     duration: float
+    removed_temps: tuple[str, ...] = ()  # temp outputs removed as their readers finished
 
     def count(self, *statuses: StageStatus) -> int:
         return sum(1 for result in self.results if result.status in statuses)

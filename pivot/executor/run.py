@@ -17,7 +17,7 @@ from pivot.decide import observe, rescheme, status
 from pivot.declare.discovery import LoadedPipeline
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
-from pivot.executor import commit, pool, worker
+from pivot.executor import commit, pool, temps, worker
 from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
 from pivot.executor.scheduler import AGAIN, NodeState, Scheduler, Submission
@@ -89,7 +89,7 @@ def run_pipeline(
     for name, state in states.items():
         if state in (NodeState.BLOCKED, NodeState.NOT_STARTED):
             hooks.record(StageResult(name, StageStatus(state.value)))
-    summary = RunSummary(tuple(hooks.results[name] for name in names), time.perf_counter() - start)
+    summary = RunSummary(tuple(hooks.results[name] for name in names), time.perf_counter() - start, tuple(hooks.removed_temps))
     reporter.run_finished(summary)
     if hooks.disk_full is not None:
         # After the summary, so the user sees which stages finished (their results are kept),
@@ -144,6 +144,7 @@ class StageHooks:
         self.disk_full: errors.DiskFullError | None = None  # the first write that found no space
         self._failures: dict[str, int] = {}  # failed runs of each stage so far (`retries`)
         self.temps_needed: Mapping[str, tuple[str, ...]] = {}  # stage -> the stages that need its temp outputs made again
+        self.removed_temps: list[str] = []
 
     def _note(self, exc: errors.PivotError) -> errors.PivotError:
         if isinstance(exc, errors.DiskFullError) and self.disk_full is None:
@@ -154,6 +155,9 @@ class StageHooks:
         self.results[result.name] = result
         if result.status not in (StageStatus.BLOCKED, StageStatus.NOT_STARTED):
             self._reporter.stage_finished(result)
+        if self._graph.temps:  # a temp output every reader now has is removed at once
+            state = {name: r.status for name, r in self.results.items()}
+            self.removed_temps += temps.remove_read(self._ws.project, self._graph, state, result.name)
 
     def prepare(self, name: str) -> Submission | None:
         try:

@@ -1,5 +1,6 @@
 """Temp outputs (`temp: true`, Snakemake's temp()): intermediate files that are never cached and
-leave the workspace once every stage reading them is up to date after a run. Their stage stays up
+leave the workspace once every stage reading them is up to date in a run (as soon as the last
+one has its result; what is left, at its end). Their stage stays up
 to date without them (its lock records their hash, which a reader compares instead), and runs
 again first when a reader must run (`pivot.decide.observe.predict`)."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pivot.base import project
@@ -23,11 +25,25 @@ def remove_used(proj: project.Project, graph: Graph, summary: RunSummary) -> lis
     """Remove each temp output whose stage and every stage reading it are up to date after this
     run; one a reader left out of the run (or one that failed) may still need is kept, and so is
     one that nothing reads."""
+    state = {result.name: result.status for result in summary.results}
+    return _remove(proj, graph, sorted(graph.temps), state)
+
+
+def remove_read(proj: project.Project, graph: Graph, state: Mapping[str, StageStatus], done: str) -> list[str]:
+    """`remove_used` as the run goes: when stage `done` has its result, the temp outputs it made
+    or read whose stage and readers are all up to date now (so the disk is freed as soon as
+    Snakemake frees it, not only at the end of a long run)."""
     if not graph.temps:
         return []
-    state = {result.name: result.status for result in summary.results}
+    stage = graph.stages[done]
+    paths = [path for path, maker in graph.temps.items() if maker == done or any(project.overlaps(dep, path) for dep in stage.dep_paths)]
+    return _remove(proj, graph, paths, state)
+
+
+def _remove(proj: project.Project, graph: Graph, paths: Sequence[str], state: Mapping[str, StageStatus]) -> list[str]:
     removed = []
-    for path, maker in sorted(graph.temps.items()):
+    for path in paths:
+        maker = graph.temps[path]
         readers = [name for name in graph.downstream[maker] if any(project.overlaps(dep, path) for dep in graph.stages[name].dep_paths)]
         if not readers or any(state.get(name) not in _UP_TO_DATE for name in (maker, *readers)):
             continue
