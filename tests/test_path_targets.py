@@ -110,3 +110,18 @@ def test_status_by_path_in_a_project_of_tracked_data_alone(project, pivot):
     (root / "data/b.csv").write_text("3\n")
     assert pivot("status", "data/b.csv").output == "data/b.csv.pvt  modified\n"
     assert pivot("status", "data").output.splitlines() == ["data/a.csv.pvt  unchanged", "data/b.csv.pvt  modified"]
+
+
+def test_downstream_of_a_source_file_is_every_stage_that_reads_it_and_what_follows(shop, pivot):
+    """As Kedro's --from-inputs: after editing a source, run what depends on it."""
+    assert pivot("run").exit_code == 0
+    (shop / "raw.txt").write_text("new rows\n")
+    assert decided(pivot, "--downstream", "raw.txt") == ["split", "report"]
+    assert ran_names(pivot("run", "--downstream", "raw.txt", "--jsonl")) == ["split", "report"]
+    assert_clean_error(pivot("status", "raw.txt"), "no stage is named 'raw.txt' and no stage writes that path")  # without --downstream
+
+
+def ran_names(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    return [e["stage"] for e in events if e.get("event") == "stage_finished"]

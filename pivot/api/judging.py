@@ -39,7 +39,7 @@ def evaluate(
     loaded = proj.load_pipeline(overrides=overrides)
     data_targets: list[tracking.Tracked] = []
     if with_tracked and patterns:  # `status data/raw.csv`, as `dvc status data.dvc`: tracked data by path
-        data_targets, patterns = _split(proj, loaded, patterns)
+        data_targets, patterns = _split(proj, loaded, patterns, downstream=selection is not None and selection.downstream)
     chosen = session.choose(loaded, patterns, selection) if patterns or not data_targets else None
     tracked: list[tuple[tracking.Tracked, tracking.State]] = []
     with session.opened(proj.paths, proj.defer) as ws:
@@ -55,13 +55,15 @@ def evaluate(
     return [d for d in decisions if chosen is not None and d.stage in chosen.shown], tracked
 
 
-def _split(proj: Project, loaded: Any, patterns: Sequence[str]) -> tuple[list[tracking.Tracked], list[str]]:
-    """(the tracked data that patterns naming no stage nor output name, the other patterns)."""
+def _split(proj: Project, loaded: Any, patterns: Sequence[str], *, downstream: bool) -> tuple[list[tracking.Tracked], list[str]]:
+    """(the tracked data that patterns naming no stage nor output name, the other patterns);
+    with `downstream`, a path that stages read is theirs, not tracked data's."""
     from pivot.declare import targets
     from pivot.worktree import tracking
 
     names = list(loaded.graph.stages)
-    expanded = targets.expand_paths(patterns, names, loaded.graph.producers, proj.root)
+    readers = {name: stage.dep_paths for name, stage in loaded.graph.stages.items()} if downstream else None
+    expanded = targets.expand_paths(patterns, names, loaded.graph.producers, proj.root, readers)
     loose = [p for p in dict.fromkeys(expanded) if p in patterns and not targets.matches(p, names) and not targets.is_glob(p)]
     if not loose:
         return [], list(patterns)

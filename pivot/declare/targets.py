@@ -28,11 +28,19 @@ def resolve(patterns: Sequence[str], names: Sequence[str]) -> tuple[str, ...]:
     return tuple(name for name in names if name in wanted)
 
 
-def expand_paths(patterns: Sequence[str], names: Sequence[str], producers: Mapping[str, str], root: pathlib.Path) -> list[str]:
+def expand_paths(
+    patterns: Sequence[str],
+    names: Sequence[str],
+    producers: Mapping[str, str],
+    root: pathlib.Path,
+    readers: Mapping[str, Sequence[str]] | None = None,
+) -> list[str]:
     """`patterns` with each one that names no stage but a path replaced by the stages that write
     it: the output itself, the directory output it lies in, or every output inside it (`data/`).
-    A path is taken relative to the current directory, as the shell completes it, else to the
-    project root. A pattern that is neither stays, for `resolve` to refuse."""
+    With `readers` (stage -> its deps: `--downstream`), a path no stage writes stands for the
+    stages that read it, as Kedro's `--from-inputs`. A path is taken relative to the current
+    directory, as the shell completes it, else to the project root. A pattern that is none of
+    these stays, for `resolve` to refuse."""
     from pivot.declare.graph import ProducerIndex
 
     index: ProducerIndex | None = None
@@ -44,11 +52,15 @@ def expand_paths(patterns: Sequence[str], names: Sequence[str], producers: Mappi
         index = index or ProducerIndex(producers)
         found: set[str] = set()
         for path in project_paths(pattern, root):
-            found = index.related(path)
+            found = index.related(path) or (_reading(path, readers) if readers else set())
             if found:
                 break
         expanded.extend([name for name in names if name in found] or [pattern])
     return expanded
+
+
+def _reading(path: str, readers: Mapping[str, Sequence[str]]) -> set[str]:
+    return {name for name, deps in readers.items() if any(dep == path or dep.startswith(path + "/") or path.startswith(dep + "/") for dep in deps)}
 
 
 def project_paths(pattern: str, root: pathlib.Path) -> list[str]:

@@ -68,7 +68,7 @@ def _exists(proj: project.Project, path: str) -> bool:
 
 def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
     """The stages TARGETS and the selection options pick (pivot.declare.selection)."""
-    targets = _named(loaded, targets)
+    targets = _named(loaded, targets, readers=chosen is not None and chosen.downstream)
     if chosen is not None and chosen.omit_from:
         chosen = dataclasses.replace(chosen, omit_from=tuple(_named(loaded, chosen.omit_from)))
     if chosen is None or chosen.plain:  # what every command did before the options: no extra work
@@ -82,7 +82,7 @@ def choose(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection |
 def choose_shown(loaded: Loaded, targets: Sequence[str], chosen: selection.Selection | None) -> selection.Chosen:
     """`choose` for the commands that only show stages (`list`, `dag`): a dep that is missing is
     no reason to refuse, nothing will run."""
-    targets = _named(loaded, targets)
+    targets = _named(loaded, targets, readers=chosen is not None and chosen.downstream)
     if chosen is not None and chosen.omit_from:
         chosen = dataclasses.replace(chosen, omit_from=tuple(_named(loaded, chosen.omit_from)))
     if chosen is None or chosen.plain:
@@ -101,12 +101,16 @@ def targets(loaded: Loaded, patterns: Sequence[str]) -> tuple[str, ...]:
     return graph.resolve_targets(loaded.graph, _named(loaded, patterns))
 
 
-def _named(loaded: Loaded, patterns: Sequence[str]) -> list[str]:
-    """TARGETS with output paths replaced by the stages that write them (pivot.declare.targets)."""
+def _named(loaded: Loaded, patterns: Sequence[str], *, readers: bool = False) -> list[str]:
+    """TARGETS with output paths replaced by the stages that write them (pivot.declare.targets);
+    `readers` (`--downstream`): a source file by the stages that read it."""
     from pivot.declare import targets as targets_mod
 
+    if not patterns:
+        return []
     g = loaded.graph
-    return targets_mod.expand_paths(patterns, list(g.stages), g.producers, loaded.project.root) if patterns else []
+    deps = {name: stage.dep_paths for name, stage in g.stages.items()} if readers else None
+    return targets_mod.expand_paths(patterns, list(g.stages), g.producers, loaded.project.root, deps)
 
 
 @contextlib.contextmanager
