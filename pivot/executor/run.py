@@ -156,8 +156,7 @@ class StageHooks:
         if result.status not in (StageStatus.BLOCKED, StageStatus.NOT_STARTED):
             self._reporter.stage_finished(result)
         if self._graph.temps:  # a temp output every reader now has is removed at once
-            state = {name: r.status for name, r in self.results.items()}
-            self.removed_temps += temps.remove_read(self._ws.project, self._graph, state, result.name)
+            self.removed_temps += temps.remove_read(self._ws.project, self._graph, self.results, result.name)
 
     def prepare(self, name: str) -> Submission | None:
         try:

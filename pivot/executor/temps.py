@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pivot.base import project
-from pivot.executor.reporting import RunSummary, StageStatus
+from pivot.executor.reporting import RunSummary, StageResult, StageStatus
 
 if TYPE_CHECKING:
     from pivot.declare.graph import Graph
@@ -25,11 +25,10 @@ def remove_used(proj: project.Project, graph: Graph, summary: RunSummary) -> lis
     """Remove each temp output whose stage and every stage reading it are up to date after this
     run; one a reader left out of the run (or one that failed) may still need is kept, and so is
     one that nothing reads."""
-    state = {result.name: result.status for result in summary.results}
-    return _remove(proj, graph, sorted(graph.temps), state)
+    return _remove(proj, graph, sorted(graph.temps), {result.name: result for result in summary.results})
 
 
-def remove_read(proj: project.Project, graph: Graph, state: Mapping[str, StageStatus], done: str) -> list[str]:
+def remove_read(proj: project.Project, graph: Graph, results: Mapping[str, StageResult], done: str) -> list[str]:
     """`remove_used` as the run goes: when stage `done` has its result, the temp outputs it made
     or read whose stage and readers are all up to date now (so the disk is freed as soon as
     Snakemake frees it, not only at the end of a long run)."""
@@ -37,15 +36,15 @@ def remove_read(proj: project.Project, graph: Graph, state: Mapping[str, StageSt
         return []
     stage = graph.stages[done]
     paths = [path for path, maker in graph.temps.items() if maker == done or any(project.overlaps(dep, path) for dep in stage.dep_paths)]
-    return _remove(proj, graph, paths, state)
+    return _remove(proj, graph, paths, results)
 
 
-def _remove(proj: project.Project, graph: Graph, paths: Sequence[str], state: Mapping[str, StageStatus]) -> list[str]:
+def _remove(proj: project.Project, graph: Graph, paths: Sequence[str], results: Mapping[str, StageResult]) -> list[str]:
     removed = []
     for path in paths:
         maker = graph.temps[path]
         readers = [name for name in graph.downstream[maker] if any(project.overlaps(dep, path) for dep in graph.stages[name].dep_paths)]
-        if not readers or any(state.get(name) not in _UP_TO_DATE for name in (maker, *readers)):
+        if not readers or any(name not in results or results[name].status not in _UP_TO_DATE for name in (maker, *readers)):
             continue
         target = proj.abspath(path)
         with contextlib.suppress(FileNotFoundError):
