@@ -35,7 +35,8 @@ def remove_read(proj: project.Project, graph: Graph, results: Mapping[str, Stage
     if not graph.temps:
         return []
     stage = graph.stages[done]
-    paths = [path for path, maker in graph.temps.items() if maker == done or any(project.overlaps(dep, path) for dep in stage.dep_paths)]
+    # Its own temp outputs, and those it reads (whole: a dep inside a temp, or holding one, is refused).
+    paths = [path for path in (*stage.out_paths, *stage.dep_paths) if path in graph.temps]
     return _remove(proj, graph, paths, results)
 
 
@@ -43,7 +44,7 @@ def _remove(proj: project.Project, graph: Graph, paths: Sequence[str], results: 
     removed = []
     for path in paths:
         maker = graph.temps[path]
-        readers = [name for name in graph.downstream[maker] if any(project.overlaps(dep, path) for dep in graph.stages[name].dep_paths)]
+        readers = [name for name in graph.downstream[maker] if path in graph.stages[name].dep_paths]
         if not readers or any(name not in results or results[name].status not in _UP_TO_DATE for name in (maker, *readers)):
             continue
         target = proj.abspath(path)
