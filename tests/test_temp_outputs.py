@@ -200,3 +200,5 @@ def test_a_temp_goes_as_soon_as_its_last_reader_has_run_and_the_run_says_so(chai
     assert result.exit_code == 0, result.output
     assert (chain / "calls.txt").read_text().splitlines()[0] == "mid-gone"
     assert "Removed temp outputs, read by every stage that needs them: mid.txt, sorted.txt" in result.output
+    (chain / "raw.txt").write_text("more reads\n")
+    assert "Removed temp outputs" not in pivot("run", "-q").output  # -q: errors and results only

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from pivot.cli import common, console, scale, selecting
+from pivot.cli import common, console, scale, selecting, verbosity
 from pivot.declare.selection import Selection
 from pivot.executor import reporting
 
@@ -96,7 +96,7 @@ def run(
     if report.traffic is not None and not jsonl:
         scale.report_traffic(report.traffic)
     console.report_gitignore(report.gitignore, quiet=True)
-    if report.removed_temps and not jsonl:
+    if report.removed_temps and not jsonl and not verbosity.quiet():
         click.echo(f"Removed temp outputs, read by every stage that needs them: {', '.join(report.removed_temps)}")
     if not report.ok:
         click.get_current_context().exit(1)
