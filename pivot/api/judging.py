@@ -82,8 +82,11 @@ def _tracked_targets(proj: Project, patterns: Sequence[str], registry: Sequence[
     picked: list[tracking.Tracked] = []
     unknown: list[str] = []
     for pattern in patterns:
-        candidates = targets.project_paths(pattern.removesuffix(tracking.PVT_SUFFIX), proj.root)
-        hits = next(([t for t in registry if project_mod.overlaps(t.path, path)] for path in candidates if any(project_mod.overlaps(t.path, path) for t in registry)), [])
+        hits: list[tracking.Tracked] = []
+        for path in targets.project_paths(pattern.removesuffix(tracking.PVT_SUFFIX), proj.root):
+            hits = [t for t in registry if project_mod.overlaps(t.path, path)]
+            if hits:
+                break
         if not hits:
             unknown.append(pattern)
         picked += [t for t in hits if t not in picked]

@@ -20,6 +20,7 @@ class Scope:
     named: tuple[str, ...] | None  # the stages named as stages; None: no targets, everything
     paths: tuple[str, ...] = ()  # the path targets, project-relative
     writers: tuple[str, ...] = ()  # the stages whose locks record an output at a path target
+    at_paths: tuple[references.Reference, ...] = ()  # the cached data at, in or above a path target
 
     @property
     def run_targets(self) -> tuple[str, ...] | None:
@@ -42,7 +43,8 @@ def of(proj: project.Project, targets: Sequence[str]) -> Scope:
     if not as_paths:
         return Scope(named)
     writers = {path: name for name in names if (lock := lock_mod.read(proj.lock_file(name))) is not None for path in lock.outputs}
-    known = [*writers, *(ref.path for ref in references.referenced(proj, None) if ref.source.startswith("track:"))]
+    every = references.referenced(proj, None)  # read once: what the paths pick is among these
+    known = [*writers, *(ref.path for ref in every if ref.source.startswith("track:"))]
     paths: list[str] = []
     for target in as_paths:
         data = target.removesuffix(tracking.PVT_SUFFIX)  # `pull x.pvt`, as `dvc pull x.dvc`
@@ -52,7 +54,8 @@ def of(proj: project.Project, targets: Sequence[str]) -> Scope:
         else:
             paths.append(hit)
     found = {name for path, name in writers.items() if any(project.overlaps(path, p) for p in paths)}
-    return Scope(named, tuple(paths), tuple(name for name in names if name in found))
+    at_paths = tuple(ref for ref in every if any(project.overlaps(ref.path, p) for p in paths))
+    return Scope(named, tuple(paths), tuple(name for name in names if name in found), at_paths)
 
 
 def refs(proj: project.Project, scope: Scope) -> list[references.Reference]:
@@ -61,7 +64,4 @@ def refs(proj: project.Project, scope: Scope) -> list[references.Reference]:
     if scope.named is None:
         return references.referenced(proj, None)
     chosen = references.referenced(proj, scope.named) if scope.named else []
-    if scope.paths:
-        at_paths = [ref for ref in references.referenced(proj, None) if any(project.overlaps(ref.path, p) for p in scope.paths)]
-        chosen += [ref for ref in at_paths if ref not in chosen]
-    return chosen
+    return chosen + [ref for ref in scope.at_paths if ref not in chosen]

@@ -194,7 +194,8 @@ def predict(
     be restored (from the cache or the run cache) passes their hashes on to its downstream."""
     will_run: set[str] = set()
     blocked: set[str] = set()
-    known: dict[str, HashInfo] = removed_temps(ws, graph)
+    removed = removed_temps(ws, graph)  # as they are before anything runs: read once
+    known: dict[str, HashInfo] = dict(removed)
     decisions = []
     for name in names:
         stage = graph.stages[name]
@@ -225,7 +226,7 @@ def predict(
             will_run.add(name)
         known.update(_restored(decision, lock))
         decisions.append(decision)
-    return _with_temps_remade(ws, graph, decisions) if graph.temps else decisions
+    return _with_temps_remade(graph, decisions, removed) if removed else decisions
 
 
 def removed_temps(ws: Workspace, graph: Graph) -> dict[str, HashInfo]:
@@ -247,24 +248,21 @@ def _removed_temp(ws: Workspace, graph: Graph, path: str) -> HashInfo | None:
     return lock.output(path) if lock is not None else None
 
 
-def temp_producers(graph: Graph, stage: Stage, removed: Mapping[str, HashInfo]) -> set[str]:
+def _temp_producers(graph: Graph, stage: Stage, removed: Mapping[str, HashInfo]) -> set[str]:
     """The stages that must run again before `stage` can: they made temp outputs it reads, since removed."""
     return {graph.temps[dep] for dep in stage.dep_paths if dep in removed}
 
 
-def _with_temps_remade(ws: Workspace, graph: Graph, decisions: list[status.Decision]) -> list[status.Decision]:
+def _with_temps_remade(graph: Graph, decisions: list[status.Decision], removed: Mapping[str, HashInfo]) -> list[status.Decision]:
     """A stage that will run and reads a removed temp output has that output's stage run first:
     from the last stage back, so that a chain of temp outputs is made again from its start."""
-    removed = removed_temps(ws, graph)
-    if not removed:
-        return decisions
     by_name = {d.stage: d for d in decisions}
     needed: dict[str, list[str]] = {}
     for decision in reversed(decisions):
         if decision.stage in needed:
             decision = by_name[decision.stage] = status.temp_needed(decision, tuple(needed[decision.stage]))
         if decision.run:
-            for producer in temp_producers(graph, graph.stages[decision.stage], removed):
+            for producer in _temp_producers(graph, graph.stages[decision.stage], removed):
                 needed.setdefault(producer, []).insert(0, decision.stage)
     return [by_name[d.stage] for d in decisions]
 
