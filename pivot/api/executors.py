@@ -92,6 +92,15 @@ def preloading(request: Request, root: str) -> contextlib.AbstractContextManager
     return warm.preloading(root)
 
 
+def prefork(request: Request, root: str) -> None:
+    """As soon as a run is known to have work: start the fork server's zygote (see preloading)."""
+    if request.executor not in (None, "forkserver") or request.address or _local_default() != "forkserver":
+        return
+    from pivot.executor import warm
+
+    warm.prefork(root)
+
+
 def execute(
     ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:

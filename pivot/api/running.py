@@ -42,6 +42,7 @@ def run(
     if quiet is not None:
         runlog.record(proj.paths, targets, quiet)  # `pivot history` lists no-op runs too
         return quiet
+    executors.prefork(request, os.fspath(proj.root))
     from pivot.api import session
 
     with executors.preloading(request, os.fspath(proj.root)):  # workers' imports overlap this one

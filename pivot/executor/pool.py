@@ -204,21 +204,50 @@ def default_jobs() -> int:
 
 class LazyExecutor(concurrent.futures.Executor):
     """Starts the real pool on the first submit: a run where every stage is up to date never
-    pays for worker processes."""
+    pays for worker processes. `early`: start it at once, in a thread, so that the workers'
+    start overlaps this process's first decisions (for a run whose first stages will run)."""
 
-    def __init__(self, factory: Callable[[], concurrent.futures.Executor]) -> None:
+    def __init__(self, factory: Callable[[], concurrent.futures.Executor], *, early: bool = False) -> None:
         self._factory = factory
         self._executor: concurrent.futures.Executor | None = None
+        self._starting: threading.Thread | None = None
+        self._failure: BaseException | None = None
+        if early:
+            self._starting = threading.Thread(target=self._start, name="pivot-pool-start", daemon=True)
+            self._starting.start()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+    def _start(self) -> None:
+        try:
+            executor = self._factory()
+            if not isinstance(executor, InProcessExecutor):
+                with sigint_held():  # the first submit starts every worker
+                    executor.submit(os.getpid)
+            self._executor = executor
+        except BaseException as exc:  # raised by the submit that needs the pool
+            self._failure = exc
+
+    def _ready(self) -> concurrent.futures.Executor:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
         if self._executor is None:
             self._executor = self._factory()
-        if isinstance(self._executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C
-            return self._executor.submit(fn, *args, **kwargs)
+        return self._executor
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        executor = self._ready()
+        if isinstance(executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C
+            return executor.submit(fn, *args, **kwargs)
         with sigint_held():  # a submit may start (or restart) workers
-            return self._executor.submit(in_task, fn, *args, **kwargs)
+            return executor.submit(in_task, fn, *args, **kwargs)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
         if self._executor is None:
             return
         shutdown(self._executor, kill=not wait)  # the idle workers are killed either way

@@ -71,6 +71,7 @@ def run_pipeline(
     hooks = StageHooks(ws, pipeline, graph, options, reporter)
     hooks.temps_needed = temps_to_remake(ws, pipeline, graph, names, options)
     workers = max(1, min(options.jobs, len(names)))
+    early = options.executor != "inprocess" and first_stages_run(ws, graph, names, options)
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
         names,
@@ -79,7 +80,7 @@ def run_pipeline(
         jobs=options.jobs,
         keep_going=options.keep_going,
         # no more workers than stages: a default -j of 64 cores must not start 64 interpreters
-        make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor))),
+        make_executor=options.pool_factory or (lambda: pool.LazyExecutor(lambda: pool.create(workers, options.executor), early=early)),
         mutex={name: graph.stages[name].mutex for name in names if graph.stages[name].mutex},
         threads={name: graph.stages[name].threads for name in names if graph.stages[name].threads > 1},
         resources={name: dict(graph.stages[name].resources) for name in names if graph.stages[name].resources},
@@ -96,6 +97,16 @@ def run_pipeline(
         # then the one thing to fix: the command ends as any other command does on a full disk.
         raise hooks.disk_full
     return summary
+
+
+def first_stages_run(ws: Workspace, graph: Graph, names: Sequence[str], options: RunOptions) -> bool:
+    """Whether the stages that start first will surely run (forced, or never run before): then
+    the pool is started before they are decided, in parallel."""
+    if options.force:
+        return True
+    members = set(names)
+    first = [name for name in names if not graph.upstream[name] & members][: max(1, options.jobs)]
+    return any(not ws.project.lock_file(name).exists() for name in first)
 
 
 def temps_to_remake(ws: Workspace, pipeline: LoadedPipeline, graph: Graph, names: Sequence[str], options: RunOptions) -> dict[str, tuple[str, ...]]:

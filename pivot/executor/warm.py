@@ -202,8 +202,8 @@ def preloading(root: str) -> Iterator[None]:
     else a server started on the first project module imported."""
     from pivot.executor import zygote
 
-    if not _serving(root) and zygote.possible():
-        zygote.fork()
+    if not zygote.pending():
+        prefork(root)
     finder = _Announcer(root)
     sys.meta_path.insert(0, finder)
     try:
@@ -215,6 +215,17 @@ def preloading(root: str) -> Iterator[None]:
         sys.meta_path.remove(finder)
     if zygote.sent():  # loading imported the user's code: the server can serve now
         _restart(root, [])
+
+
+def prefork(root: str) -> None:
+    """Fork the zygote and multiprocessing's resource tracker (which every worker start needs) as
+    soon as a run is known to have work: the zygote imports pivot's worker modules on another
+    core while this process imports what loading needs, and loads the pipeline."""
+    from pivot.executor import zygote
+
+    if not _serving(root) and zygote.possible():
+        zygote.fork()
+        zygote.fork_tracker()
 
 
 def release() -> None:

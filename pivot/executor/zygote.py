@@ -2,10 +2,11 @@
 
 multiprocessing starts its fork server as a fresh interpreter, which then imports loky, pivot's
 worker and the project's modules: 0.1 s before the first worker can be forked, on the path of
-every cold run. Forked from this process instead, it starts with pivot already imported, waits
-(blocked on a pipe, costing nothing) until loading names the project's modules, imports them
-while this process imports them too, then serves forks exactly as multiprocessing's own server
-does (`multiprocessing.forkserver.main`), so loky and the workers see no difference.
+every cold run. Forked from this process instead, as soon as a run is known to have work, it
+starts with pivot's CLI already imported, imports the worker's modules on another core while
+this process imports what loading needs, imports each of the project's modules as loading names
+it, then serves forks exactly as multiprocessing's own server does
+(`multiprocessing.forkserver.main`), so loky and the workers see no difference.
 
 Forking is only safe in a process with no other thread and no child pool (their locks and pipes
 would be copied half-held), and only on Linux; anywhere else `possible` is False and the server
@@ -40,6 +41,7 @@ class _Pending:
 
 
 _pending: _Pending | None = None
+_tracker: int | None = None  # a resource tracker forked for the pending zygote: ended with it
 
 
 def possible() -> bool:
@@ -83,6 +85,49 @@ def fork() -> None:
     _pending = _Pending(pid, address, alive_w, names_w)
 
 
+def fork_tracker() -> None:
+    """Start multiprocessing's resource tracker as a fork of this process. Started the usual way
+    (on the first worker's start) it is a fresh interpreter importing site and multiprocessing:
+    30 ms of CPU on a core the workers' start needs. A Python whose tracker lacks the fields
+    filled in here starts it the usual way."""
+    global _tracker
+    from multiprocessing import resource_tracker
+
+    tracker: Any = resource_tracker._resource_tracker
+    if getattr(tracker, "_fd", 0) is not None or getattr(tracker, "_pid", 0) is not None:
+        return  # running already, or not a tracker this function knows
+    r, w = os.pipe()
+    with contextlib.suppress(OSError, ValueError, AttributeError):  # it closes stdout: nothing to print twice
+        sys.stdout.flush()
+        sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:  # only the pipe and the standard streams, as its usual start passes
+            os.closerange(3, r)
+            os.closerange(r + 1, os.sysconf("SC_OPEN_MAX"))
+            resource_tracker.main(r)  # returns once every holder of `w` has closed it
+        finally:
+            os._exit(0)
+    os.close(r)
+    tracker._fd, tracker._pid = w, pid
+    _tracker = pid
+
+
+def _end_tracker() -> None:
+    """End the tracker `fork_tracker` started for a zygote that was dismissed: no worker used it."""
+    global _tracker
+    from multiprocessing import resource_tracker
+
+    pid, _tracker = _tracker, None
+    tracker: Any = resource_tracker._resource_tracker
+    if pid is None or tracker._pid != pid:
+        return
+    os.close(tracker._fd)  # it reads end-of-file and returns
+    tracker._fd = tracker._pid = None
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
 def _listener() -> tuple[socket.socket, str]:
     """A socket in multiprocessing's temp directory, only for this user, as its server's is."""
     from multiprocessing import connection, util
@@ -123,13 +168,14 @@ def send(root: str, *modules: str) -> None:
 def hand_over(root: str, modules: list[str]) -> None:
     """Send the last modules and make the zygote the fork server loky forks workers from, in
     place of any earlier one: it serves once it has imported all it was sent."""
-    global _pending
+    global _pending, _tracker
     from multiprocessing import forkserver
 
     if modules or (_pending is not None and not _pending.sent):
         send(root, *modules)
     assert _pending is not None
     zygote, _pending = _pending, None
+    _tracker = None  # the workers' starts use it from now on
     os.close(zygote.names_w)
     server: Any = forkserver._forkserver  # (its fields are not public: see `possible`)
     server._forkserver_address = zygote.address
@@ -160,6 +206,7 @@ def dismiss() -> None:
     with contextlib.suppress(OSError):
         if not zygote.address.startswith("\0"):
             os.unlink(zygote.address)
+    _end_tracker()
 
 
 def _zygote(listener_fd: int, alive_r: int, names_r: int, parent_ends: tuple[int, ...]) -> None:
@@ -174,19 +221,19 @@ def _zygote(listener_fd: int, alive_r: int, names_r: int, parent_ends: tuple[int
         # Copy-on-write: the collector never walks the parent's objects in the zygote or in a
         # worker, so their pages stay shared, and nothing of the parent's is finalized here.
         gc.freeze()
+        from multiprocessing import forkserver
+
+        from pivot.base import importing
+        from pivot.executor import warm
+
+        for name in warm.BASE_PRELOAD:  # while the parent imports what loading needs
+            importlib.import_module(name)
         with os.fdopen(names_r, "rb") as names:
             first = names.readline()  # the root (maybe empty); nothing at all: dismissed
             if first:
-                from multiprocessing import forkserver
-
-                from pivot.base import importing
-                from pivot.executor import warm
-
                 root = first.decode().rstrip("\n")
                 if root:  # this process's copies may be older than the files (a long-lived caller)
                     importing.forget(root, keep_on_path=True)
-                for name in warm.BASE_PRELOAD:
-                    importlib.import_module(name)
                 rest = (line.decode().rstrip("\n") for line in names)
                 warm.preload_lines(itertools.chain([root], rest))
         if first:
