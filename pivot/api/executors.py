@@ -101,19 +101,37 @@ def prefork(request: Request, root: str) -> None:
     warm.prefork(root)
 
 
+def finished() -> None:
+    """After a run: wait until its pool has ended (what was left to end while results were recorded)."""
+    from pivot.executor import pool
+
+    pool.finish_ending()
+
+
 def execute(
-    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
+    ws: Workspace,
+    loaded: session.Loaded,
+    names: Sequence[str],
+    request: Request,
+    reporter: reporting.Reporter,
+    while_waiting: Callable[[], None] | None = None,
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
+    """Run `names`; `while_waiting` is called once the last stages run and no other will start."""
     from pivot.executor import warm
 
     try:
-        return _execute(ws, loaded, names, request, reporter)
+        return _execute(ws, loaded, names, request, reporter, while_waiting)
     finally:
         warm.release()  # a fork server made ready during loading that no stage needed
 
 
 def _execute(
-    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
+    ws: Workspace,
+    loaded: session.Loaded,
+    names: Sequence[str],
+    request: Request,
+    reporter: reporting.Reporter,
+    while_waiting: Callable[[], None] | None,
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
     from pivot.executor.run import RunOptions, run_pipeline
 
@@ -121,7 +139,9 @@ def _execute(
 
     def run(options: RunOptions) -> reporting.RunSummary:
         limits = {**ws.settings.executor.resources, **(request.resources or {})}  # the command line wins
-        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries, resources=limits)
+        options = dataclasses.replace(
+            options, run_cache=request.run_cache, retries=request.retries, resources=limits, while_waiting=while_waiting
+        )
         with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 

@@ -23,6 +23,7 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     module, so only pivot's own entry points, whose main is guarded, ask for it."""
     if kind == "inprocess":
         return InProcessExecutor()
+    finish_ending()  # else loky may hand back the pool still being shut down
     import multiprocessing
 
     import loky
@@ -151,7 +152,23 @@ def shutdown(executor: concurrent.futures.Executor, *, kill: bool = False) -> No
         executor.shutdown(wait=False, kill_workers=True)  # type: ignore[call-arg]
         return
     _kill_all(executor)
-    executor.shutdown(wait=True, kill_workers=True)  # type: ignore[call-arg]
+    if isinstance(executor, LazyExecutor):
+        executor.shutdown(wait=True)
+        return
+    # The workers are dead already; loky's own bookkeeping (a few ms) ends in a thread while
+    # the run records its results, and `finish_ending` waits for it.
+    ending = threading.Thread(target=executor.shutdown, kwargs={"wait": True, "kill_workers": True}, name="pivot-pool-end", daemon=True)
+    ending.start()
+    _ending.append(ending)
+
+
+_ending: list[threading.Thread] = []  # pools being shut down (see `shutdown`)
+
+
+def finish_ending() -> None:
+    """Wait until every pool `shutdown` left to end in a thread has ended."""
+    while _ending:
+        _ending.pop().join()
 
 
 def _kill_all(executor: concurrent.futures.Executor) -> None:

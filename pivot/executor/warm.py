@@ -221,8 +221,9 @@ def prefork(root: str) -> None:
     """Fork the zygote and multiprocessing's resource tracker (which every worker start needs) as
     soon as a run is known to have work: the zygote imports pivot's worker modules on another
     core while this process imports what loading needs, and loads the pipeline."""
-    from pivot.executor import zygote
+    from pivot.executor import pool, zygote
 
+    pool.finish_ending()  # a thread left by the last run's pool would forbid the fork
     if not _serving(root) and zygote.possible():
         zygote.fork()
         zygote.fork_tracker()
