@@ -109,29 +109,18 @@ def finished() -> None:
 
 
 def execute(
-    ws: Workspace,
-    loaded: session.Loaded,
-    names: Sequence[str],
-    request: Request,
-    reporter: reporting.Reporter,
-    while_waiting: Callable[[], None] | None = None,
+    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
-    """Run `names`; `while_waiting` is called once the last stages run and no other will start."""
     from pivot.executor import warm
 
     try:
-        return _execute(ws, loaded, names, request, reporter, while_waiting)
+        return _execute(ws, loaded, names, request, reporter)
     finally:
         warm.release()  # a fork server made ready during loading that no stage needed
 
 
 def _execute(
-    ws: Workspace,
-    loaded: session.Loaded,
-    names: Sequence[str],
-    request: Request,
-    reporter: reporting.Reporter,
-    while_waiting: Callable[[], None] | None,
+    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
     from pivot.executor.run import RunOptions, run_pipeline
 
@@ -139,9 +128,7 @@ def _execute(
 
     def run(options: RunOptions) -> reporting.RunSummary:
         limits = {**ws.settings.executor.resources, **(request.resources or {})}  # the command line wins
-        options = dataclasses.replace(
-            options, run_cache=request.run_cache, retries=request.retries, resources=limits, while_waiting=while_waiting
-        )
+        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries, resources=limits)
         with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 

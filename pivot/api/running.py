@@ -57,18 +57,13 @@ def run(
         loaded = session.recorded(loaded)
     with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws:
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
-        # Failed stages' outputs too: whatever they left behind must not be committed either.
-        ignored = gitignore.split_outputs(loaded.graph.stages[n] for n in names)
-        early: list[gitignore.Update] = []  # kept while the last stages run: off the run's end
-
-        def keep_early() -> None:
-            early.append(gitignore.keep(proj.paths, *ignored))
-
-        summary, traffic = executors.execute(ws, loaded, names, request, reporter, keep_early)
+        summary, traffic = executors.execute(ws, loaded, names, request, reporter)
         from pivot.executor import temps  # (a run answered from the no-op memo never gets here)
 
         removed = [*summary.removed_temps, *temps.remove_used(proj.paths, loaded.graph, summary)]
-        kept = _kept(proj, ignored, early)
+        # Failed stages too: whatever they left behind must not be committed either. Only now,
+        # never while stages run: a stage that lists an output directory must not find it there.
+        kept = gitignore.keep(proj.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
         noop.remember(ws, loaded, names, targets, watched, summary)
         lastrun.record(proj.paths, summary.results)  # what `pivot dag --html` colours as failed
     stages = tuple(results.StageRun.of(result) for result in summary.results)
@@ -76,15 +71,6 @@ def run(
     runlog.record(proj.paths, targets, report)
     executors.finished()
     return report
-
-
-def _kept(proj: Project, ignored: tuple[list[str], list[str]], early: list[gitignore.Update]) -> gitignore.Update:
-    """The .gitignore lines for the run's outputs: kept at its end (an output directory a stage
-    made may add some), together with those kept while its last stages ran."""
-    if early and gitignore.in_place(proj.paths, *ignored):
-        return early[0]
-    kept = gitignore.keep(proj.paths, *ignored)
-    return gitignore.merged(early[0], kept) if early else kept
 
 
 def plan(

@@ -55,8 +55,6 @@ class RunOptions:
     # remote-cache mode, how each stage's data travels.
     pool_factory: Callable[[], concurrent.futures.Executor] | None = None
     offload: Offload | None = None
-    # Called once the last stages run and no other will start (pivot.executor.scheduler).
-    while_waiting: Callable[[], None] | None = None
 
 
 def run_pipeline(
@@ -87,7 +85,6 @@ def run_pipeline(
         threads={name: graph.stages[name].threads for name in names if graph.stages[name].threads > 1},
         resources={name: dict(graph.stages[name].resources) for name in names if graph.stages[name].resources},
         limits=options.resources,
-        on_all_started=options.while_waiting,
     )
     states = scheduler.run()
     for name, state in states.items():

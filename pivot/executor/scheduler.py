@@ -71,7 +71,6 @@ class Scheduler:
         threads: Mapping[str, int] | None = None,
         resources: Mapping[str, Mapping[str, int]] | None = None,
         limits: Mapping[str, int] | None = None,
-        on_all_started: Callable[[], None] | None = None,
     ) -> None:
         members = set(order)
         self._hooks = hooks
@@ -84,10 +83,6 @@ class Scheduler:
             for up in ups:
                 self._downstream[up].add(name)
         self.state = {name: NodeState.PENDING for name in order}
-        self._unstarted = len(order)  # stages still PENDING
-        # Called once, when the last stages run and no other will start: this process only
-        # waits for them then, so work that need not wait for their end is done there.
-        self._on_all_started = on_all_started
         self._position = {name: i for i, name in enumerate(order)}
         self._ready = collections.deque(name for name in order if not self._waiting_on[name])
         self._running: dict[concurrent.futures.Future[Any], str] = {}
@@ -108,9 +103,6 @@ class Scheduler:
         executor = self._make_executor()
         try:
             while self._start_what_we_can(executor) or self._running:
-                if self._running and self._on_all_started is not None and (self._unstarted == 0 or self._stopping):
-                    callback, self._on_all_started = self._on_all_started, None
-                    callback()
                 if self._running:
                     executor = self._collect(executor)
         except KeyboardInterrupt:
@@ -122,7 +114,7 @@ class Scheduler:
         pool.shutdown(executor)
         for name, state in self.state.items():
             if state is NodeState.PENDING:
-                self._set(name, NodeState.NOT_STARTED)
+                self.state[name] = NodeState.NOT_STARTED
         return self.state
 
     def _start_what_we_can(self, executor: concurrent.futures.Executor) -> bool:
@@ -165,7 +157,7 @@ class Scheduler:
             self._release(name)
             self._finish(name)
             return
-        self._set(name, NodeState.RUNNING)
+        self.state[name] = NodeState.RUNNING
         self._running[executor.submit(submission.fn, *submission.args)] = name
         self._taken += self._slots.get(name, 1)
         for resource, amount in self._needs.get(name, {}).items():
@@ -213,7 +205,7 @@ class Scheduler:
 
     def _judge(self, name: str, verdict: bool | str) -> None:
         if verdict == AGAIN:  # first in line: it was ready before the rest (a stopping run never starts it)
-            self._set(name, NodeState.PENDING)
+            self.state[name] = NodeState.PENDING
             self._ready.appendleft(name)
         elif verdict and verdict != AGAIN:
             self._finish(name)
@@ -233,19 +225,15 @@ class Scheduler:
         if self._mutex:  # stages that waited for its groups go first, in the order they came
             self._ready.extendleft(reversed(self._mutex.release(name, len(self._running))))
 
-    def _set(self, name: str, state: NodeState) -> None:
-        self._unstarted += (state is NodeState.PENDING) - (self.state[name] is NodeState.PENDING)
-        self.state[name] = state
-
     def _finish(self, name: str) -> None:
-        self._set(name, NodeState.DONE)
+        self.state[name] = NodeState.DONE
         for down in sorted(self._downstream[name], key=self._position.__getitem__):
             self._waiting_on[down].discard(name)
             if not self._waiting_on[down] and self.state[down] is NodeState.PENDING:
                 self._ready.append(down)
 
     def _fail(self, name: str) -> None:
-        self._set(name, NodeState.FAILED)
+        self.state[name] = NodeState.FAILED
         if not self._keep_going:
             self._stopping = True
             return
@@ -253,5 +241,5 @@ class Scheduler:
         while todo:
             down = todo.pop()
             if self.state[down] is NodeState.PENDING:
-                self._set(down, NodeState.BLOCKED)
+                self.state[down] = NodeState.BLOCKED
                 todo.extend(self._downstream[down])

@@ -34,13 +34,6 @@ class Update:
     failed: tuple[tuple[str, str], ...] = ()  # (.gitignore, why it could not be written)
 
 
-def merged(first: Update, then: Update) -> Update:
-    """What two `keep` calls changed, the second after the first (what git still ignores: the
-    second's)."""
-    written = tuple(dict.fromkeys((*first.written, *then.written)))
-    return Update(written, first.added + then.added, first.removed + then.removed, then.still_ignored, (*first.failed, *then.failed))
-
-
 def split_outputs(stages: Iterable[Stage]) -> tuple[list[str], list[str]]:
     """(cached outputs and temp ones, outputs git tracks: Metrics and `cache=False` outputs) of
     `stages`."""
