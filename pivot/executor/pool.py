@@ -26,17 +26,21 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     finish_ending()  # else loky may hand back the pool still being shut down
     import multiprocessing
 
-    import loky
-
     context = None
     if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
         from pivot.executor import warm
 
         try:
-            warm.start_server()
+            server = warm.start_server()
             context = "forkserver"
         except OSError:  # no socket for it (a temp directory path too long for one): fresh interpreters
-            context = None
+            server, context = None, None
+        if server is not None:  # a zygote of this process serves: workers forked from it, no loky
+            from pivot.executor import forkpool
+
+            return forkpool.ForkPool(server, jobs)
+    import loky
+
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
     # the scheduler retry the innocent stages of a crashed pool.
     executor: concurrent.futures.Executor = loky.get_reusable_executor(
@@ -115,6 +119,16 @@ def die_with_parent(pivot_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(pivot_pid,), name="pivot-parent-watch", daemon=True).start()
 
 
+def killed_with_parent(parent: int) -> bool:
+    """Have the kernel SIGKILL this process when its parent ends (Linux's PR_SET_PDEATHSIG);
+    False when `parent` is not its parent (any more: it died before the kernel was told)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    return os.getppid() == parent
+
+
 def _watch_parent(pivot_pid: int) -> None:
     while _alive(pivot_pid):
         time.sleep(0.2)
@@ -147,6 +161,9 @@ def shutdown(executor: concurrent.futures.Executor, *, kill: bool = False) -> No
     to exit (each would tear down its interpreter, tens of milliseconds on a busy machine), and
     waited for, so none outlives the run. `kill` (an interrupt, a crash) does not wait."""
     if isinstance(executor, InProcessExecutor):
+        return
+    if _ends_itself(executor):
+        executor.shutdown(wait=True, kill_workers=kill)  # type: ignore[call-arg]
         return
     if kill:
         executor.shutdown(wait=False, kill_workers=True)  # type: ignore[call-arg]
@@ -181,6 +198,39 @@ def _kill_all(executor: concurrent.futures.Executor) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
+def _ends_itself(executor: concurrent.futures.Executor) -> bool:
+    """A fork pool (pivot.executor.forkpool): its idle workers end as their sockets close."""
+    return type(executor).__name__ == "ForkPool"
+
+
+class WorkerDied(Exception):
+    """A fork pool's worker died running a task; `code` as `waitpid` gives it (minus the signal
+    number for a signal), None when nobody could say."""
+
+    def __init__(self, code: int | None) -> None:
+        super().__init__(describe_exit(code))
+        self.code = code
+
+
+def crash_text(error: BaseException) -> str:
+    """What a stage's failure says when its task raised in pivot's own code, not the stage's."""
+    return str(error) if isinstance(error, WorkerDied) else f"{type(error).__name__}: {error}"
+
+
+def describe_exit(code: int | None) -> str:
+    if code is None:
+        return "worker died: the worker process died"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        codes = f"{name}({code})"
+    else:
+        codes = f"EXIT({code})"
+    return f"worker died ({codes}): {_cause(codes)}"
+
+
 def is_broken(error: BaseException) -> bool:
     """A worker died (segfault, os._exit, kill) rather than the stage raising."""
     return isinstance(error, BROKEN) or type(error).__name__ == "TerminatedWorkerError"
@@ -191,6 +241,11 @@ def describe_crash(error: BaseException) -> str:
     text = str(error)
     match = re.search(r"\{([^}]*)\}", text)
     codes = match.group(1) if match else ""
+    cause = _cause(codes)
+    return f"worker died ({codes or 'unknown exit code'}): {cause}" if codes else f"worker died: {cause}"
+
+
+def _cause(codes: str) -> str:
     cause = "the worker process died"
     if "SIGKILL" in codes or "-9" in codes:
         cause = "killed by SIGKILL (out of memory, or killed by hand)"
@@ -200,7 +255,7 @@ def describe_crash(error: BaseException) -> str:
         cause = "aborted (SIGABRT, a crash in native code)"
     elif "EXIT" in codes:
         cause = "the process exited (os._exit or a C library calling exit)"
-    return f"worker died ({codes or 'unknown exit code'}): {cause}" if codes else f"worker died: {cause}"
+    return cause
 
 
 class InProcessExecutor(concurrent.futures.Executor):
@@ -236,8 +291,8 @@ class LazyExecutor(concurrent.futures.Executor):
     def _start(self) -> None:
         try:
             executor = self._factory()
-            if not isinstance(executor, InProcessExecutor):
-                with sigint_held():  # the first submit starts every worker
+            if not isinstance(executor, InProcessExecutor) and not _ends_itself(executor):
+                with sigint_held():  # loky's first submit starts every worker
                     executor.submit(os.getpid)
             self._executor = executor
         except BaseException as exc:  # raised by the submit that needs the pool
@@ -258,6 +313,8 @@ class LazyExecutor(concurrent.futures.Executor):
         executor = self._ready()
         if isinstance(executor, InProcessExecutor):  # runs the stage now: never hold Ctrl-C
             return executor.submit(fn, *args, **kwargs)
+        if _ends_itself(executor):  # its workers were forked by a zygote that holds Ctrl-C
+            return executor.submit(in_task, fn, *args, **kwargs)
         with sigint_held():  # a submit may start (or restart) workers
             return executor.submit(in_task, fn, *args, **kwargs)
 

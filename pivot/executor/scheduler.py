@@ -175,7 +175,7 @@ class Scheduler:
             if error is not None and pool.is_broken(error):
                 broken.append((name, error))
             elif error is not None:
-                self._hooks.crashed(name, f"{type(error).__name__}: {error}")
+                self._hooks.crashed(name, pool.crash_text(error))
                 self._fail(name)
             else:
                 self._judge(name, self._hooks.complete(name, future.result()))

@@ -17,10 +17,13 @@ import importlib.machinery
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pivot.base import importing
 from pivot.executor import fdcapture
+
+if TYPE_CHECKING:
+    from pivot.executor import zygote
 
 PRELOAD_ENV = "PIVOT_WORKER_PRELOAD"
 
@@ -100,9 +103,11 @@ def _snapshot(root: str, files: Iterable[str] | None = None) -> dict[str, tuple[
     return stats
 
 
-# What every worker needs: its task code, loky's worker loop, the pool's initializer and task
-# wrapper (pickled by reference in every worker's start-up and task) and the fork server client.
-BASE_PRELOAD = ("pivot.executor.worker", "pivot.executor.pool", "loky.process_executor", "multiprocessing.popen_forkserver")
+# What every worker needs: its task code, the pool's task wrapper and, forked by a zygote, its
+# loop (pivot.executor.forkpool); or, forked by multiprocessing's server, loky's loop and the
+# server's client.
+BASE_PRELOAD = ("pivot.executor.worker", "pivot.executor.pool", "pivot.executor.forkpool")
+MP_PRELOAD = ("pivot.executor.worker", "pivot.executor.pool", "loky.process_executor", "multiprocessing.popen_forkserver")
 
 _served: tuple[str, dict[str, tuple[int, int]]] | None = None  # the running server's project, files
 
@@ -117,39 +122,51 @@ def expect(root: str, modules: Iterable[str]) -> None:
     _expected = (root, tuple(sorted(set(modules))))
 
 
-def start_server() -> None:
-    """Make sure the fork server runs and holds the project about to run: one started while that
+def start_server() -> zygote.Server | None:
+    """Make sure a fork server runs and holds the project about to run: one started while that
     project loaded is kept (its workers check their files before each stage), one holding older
-    code or another project's is restarted with every module the loading imported or expects."""
+    code or another project's is restarted with every module the loading imported or expects.
+    The zygote that serves, if the server is one (else it is multiprocessing's, for loky)."""
+    from pivot.executor import zygote
+
     root = importing.current_root() or _expected[0]
-    if root and _serving(root):
-        return
-    modules = set(project_modules(root)) if root else set()
-    _restart(root, sorted(modules | set(_expected[1] if _expected[0] == root else ())))
+    if not (root and _serving(root)):
+        modules = set(project_modules(root)) if root else set()
+        _restart(root, sorted(modules | set(_expected[1] if _expected[0] == root else ())))
+    return zygote.server()
 
 
 def _serving(root: str) -> bool:
     from multiprocessing import forkserver
 
-    if getattr(forkserver._forkserver, "_forkserver_pid", None) is None or _served is None:
+    from pivot.executor import zygote
+
+    up = zygote.server() is not None or getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+    if not up or _served is None:
         return False
     return _served[0] == root and _snapshot(root, _served[1]) == _served[1]
 
 
 def _restart(root: str, modules: list[str]) -> None:
+    """A server holding `root`'s `modules`: the pending zygote; else a new one when this process
+    may fork; else multiprocessing's."""
     global _served
     from multiprocessing import forkserver
 
     from pivot.executor import pool, zygote
 
-    if zygote.pending():  # forked before loading: already up, pivot imported
+    if not zygote.pending():
+        zygote.stop()  # its workers would each import the project again
+        server = forkserver._forkserver
+        if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+            server._stop()
+        if zygote.possible():
+            zygote.fork()
+    if zygote.pending():
         zygote.hand_over(root, modules)
         _served = (root, _snapshot(root) if root else {})
         return
-    server = forkserver._forkserver
-    if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
-        server._stop()  # its workers would each import the project again
-    forkserver.set_forkserver_preload([*BASE_PRELOAD, __name__])
+    forkserver.set_forkserver_preload([*MP_PRELOAD, __name__])
     saved = os.environ.get(PRELOAD_ENV)
     os.environ[PRELOAD_ENV] = encode(root, modules)  # read by the server's own import of this module
     try:
@@ -218,15 +235,13 @@ def preloading(root: str) -> Iterator[None]:
 
 
 def prefork(root: str) -> None:
-    """Fork the zygote and multiprocessing's resource tracker (which every worker start needs) as
-    soon as a run is known to have work: the zygote imports pivot's worker modules on another
-    core while this process imports what loading needs, and loads the pipeline."""
+    """Fork the zygote as soon as a run is known to have work: it imports pivot's worker
+    modules on another core while this process imports what loading needs, and loads."""
     from pivot.executor import pool, zygote
 
     pool.finish_ending()  # a thread left by the last run's pool would forbid the fork
     if not _serving(root) and zygote.possible():
         zygote.fork()
-        zygote.fork_tracker()
 
 
 def release() -> None:

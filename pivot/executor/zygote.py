@@ -2,16 +2,21 @@
 
 multiprocessing starts its fork server as a fresh interpreter, which then imports loky, pivot's
 worker and the project's modules: 0.1 s before the first worker can be forked, on the path of
-every cold run. Forked from this process instead, as soon as a run is known to have work, it
-starts with pivot's CLI already imported, imports the worker's modules on another core while
-this process imports what loading needs, imports each of the project's modules as loading names
-it, then serves forks exactly as multiprocessing's own server does
-(`multiprocessing.forkserver.main`), so loky and the workers see no difference.
+every cold run. Forked from this process instead, as soon as a run is known to have work, the
+zygote starts with pivot's CLI already imported, imports the worker's modules on another core
+while this process imports what loading needs, imports each of the project's modules as loading
+names it, then forks the workers of pivot.executor.forkpool, each on a socket this process sent
+it, and says when one ends and how.
 
 Forking is only safe in a process with no other thread and no child pool (their locks and pipes
 would be copied half-held), and only on Linux; anywhere else `possible` is False and the server
-is started the usual way. A zygote the run did not need is dismissed: it reads end-of-file and
-exits. It never returns into this process's code and never runs its exit handlers.
+is multiprocessing's, started the usual way, with loky's workers. A zygote the run did not need
+is dismissed: it reads end-of-file and exits. It never returns into this process's code and
+never runs its exit handlers. The kernel ends it with this process, and its workers with it.
+
+Control socket (one message per packet): `W <token>` with a socket to this process attached
+asks for a worker; the zygote answers `P <token> <pid>` once forked, and `X <pid> <code>` when a
+worker has ended (`code` as `waitpid` gives it, minus the signal number for a signal).
 """
 
 from __future__ import annotations
@@ -22,127 +27,72 @@ import gc
 import importlib
 import itertools
 import os
+import select
 import signal
 import socket
 import sys
 import threading
-from typing import Any
 
-_SERVER_FIELDS = ("_forkserver_address", "_forkserver_alive_fd", "_forkserver_pid", "_stop")
+_tokens = itertools.count(1)
 
 
 @dataclasses.dataclass(slots=True)
 class _Pending:
     pid: int
-    address: str
-    alive_w: int  # held by this process and every worker: the server ends when all have closed it
+    ctl: socket.socket  # this process's end of the control socket
     names_w: int  # the root, then one module per line; closed before anything is sent, it exits
     sent: set[str] = dataclasses.field(default_factory=set)  # the root and the modules sent so far
 
 
+@dataclasses.dataclass(slots=True)
+class Server:
+    """A zygote that was handed over: it forks workers for pivot.executor.forkpool."""
+
+    pid: int
+    ctl: socket.socket
+
+    def fork_worker(self, fd: int) -> int:
+        """Have a worker forked on socket `fd`; the token its `P` answer will carry."""
+        token = next(_tokens)
+        socket.send_fds(self.ctl, [b"W %d" % token], [fd])
+        return token
+
+
 _pending: _Pending | None = None
-_tracker: int | None = None  # a resource tracker forked for the pending zygote: ended with it
+_server: Server | None = None
 
 
 def possible() -> bool:
-    """Single-threaded, no multiprocessing children, Linux, and a multiprocessing whose fork
-    server client has the fields this module fills in (as 3.11-3.13 have)."""
+    """Single-threaded, no multiprocessing children, Linux."""
     if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
     import multiprocessing
-    from multiprocessing import forkserver
 
-    server = forkserver._forkserver
-    if multiprocessing.active_children() or any(not hasattr(server, field) for field in _SERVER_FIELDS):
-        return False
-    return not hasattr(server, "_forkserver_authkey")  # a newer handshake this module does not speak
+    return not multiprocessing.active_children()
 
 
 def fork() -> None:
-    """Fork the zygote; it waits for `hand_over`. Without a socket to serve on (a temp directory
-    whose path is too long for one), there is none, and the server is started the usual way."""
+    """Fork the zygote; it imports the worker's modules, then waits for `hand_over`."""
     global _pending
     dismiss()
-    _stop_server()  # else the zygote holds its `alive` pipe open, and it never ends
-    try:
-        listener, address = _listener()
-    except OSError:
-        return
-    alive_r, alive_w = os.pipe()
+    stop()
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     names_r, names_w = os.pipe()
     with contextlib.suppress(OSError, ValueError, AttributeError):  # else their buffers print twice
         sys.stdout.flush()
         sys.stderr.flush()
-    # SIGINT stays blocked in the zygote, as in a server started under pool.sigint_held.
+    # SIGINT stays blocked in the zygote and its workers until a task starts (pool.in_task).
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
-        _zygote(listener.fileno(), alive_r, names_r, (alive_w, names_w))  # never returns
+        ours.close()
+        os.close(names_w)
+        _zygote(theirs, names_r, parent)  # never returns
     signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    listener.close()
-    os.close(alive_r)
+    theirs.close()
     os.close(names_r)
-    _pending = _Pending(pid, address, alive_w, names_w)
-
-
-def fork_tracker() -> None:
-    """Start multiprocessing's resource tracker as a fork of this process. Started the usual way
-    (on the first worker's start) it is a fresh interpreter importing site and multiprocessing:
-    30 ms of CPU on a core the workers' start needs. A Python whose tracker lacks the fields
-    filled in here starts it the usual way."""
-    global _tracker
-    from multiprocessing import resource_tracker
-
-    tracker: Any = resource_tracker._resource_tracker
-    if getattr(tracker, "_fd", 0) is not None or getattr(tracker, "_pid", 0) is not None:
-        return  # running already, or not a tracker this function knows
-    r, w = os.pipe()
-    with contextlib.suppress(OSError, ValueError, AttributeError):  # it closes stdout: nothing to print twice
-        sys.stdout.flush()
-        sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:
-        try:  # only the pipe and the standard streams, as its usual start passes
-            os.closerange(3, r)
-            os.closerange(r + 1, os.sysconf("SC_OPEN_MAX"))
-            resource_tracker.main(r)  # returns once every holder of `w` has closed it
-        finally:
-            os._exit(0)
-    os.close(r)
-    tracker._fd, tracker._pid = w, pid
-    _tracker = pid
-
-
-def _end_tracker() -> None:
-    """End the tracker `fork_tracker` started for a zygote that was dismissed: no worker used it."""
-    global _tracker
-    from multiprocessing import resource_tracker
-
-    pid, _tracker = _tracker, None
-    tracker: Any = resource_tracker._resource_tracker
-    if pid is None or tracker._pid != pid:
-        return
-    os.close(tracker._fd)  # it reads end-of-file and returns
-    tracker._fd = tracker._pid = None
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, 0)
-
-
-def _listener() -> tuple[socket.socket, str]:
-    """A socket in multiprocessing's temp directory, only for this user, as its server's is."""
-    from multiprocessing import connection, util
-
-    listener = socket.socket(socket.AF_UNIX)
-    try:
-        address = connection.arbitrary_address("AF_UNIX")  # type: ignore[attr-defined]
-        listener.bind(address)
-        if not util.is_abstract_socket_namespace(address):
-            os.chmod(address, 0o600)
-        listener.listen()
-    except OSError:
-        listener.close()
-        raise
-    return listener, address
+    _pending = _Pending(pid, ours, names_w)
 
 
 def pending() -> bool:
@@ -161,36 +111,41 @@ def send(root: str, *modules: str) -> None:
     lines = [item for item in ([] if _pending.sent else [root]) + list(modules) if item not in _pending.sent]
     _pending.sent.update(lines)
     if lines:
-        with contextlib.suppress(BrokenPipeError):  # it died: the first fork says so, as with any server
+        with contextlib.suppress(BrokenPipeError):  # it died: the first fork request says so
             _write_all(_pending.names_w, "".join(line + "\n" for line in lines).encode())
 
 
-def hand_over(root: str, modules: list[str]) -> None:
-    """Send the last modules and make the zygote the fork server loky forks workers from, in
-    place of any earlier one: it serves once it has imported all it was sent."""
-    global _pending, _tracker
-    from multiprocessing import forkserver
-
+def hand_over(root: str, modules: list[str]) -> Server:
+    """Send the last modules and make the zygote the server workers are forked from, in place
+    of any earlier one: it forks once it has imported all it was sent."""
+    global _pending, _server
     if modules or (_pending is not None and not _pending.sent):
         send(root, *modules)
     assert _pending is not None
     zygote, _pending = _pending, None
-    _tracker = None  # the workers' starts use it from now on
     os.close(zygote.names_w)
-    server: Any = forkserver._forkserver  # (its fields are not public: see `possible`)
-    server._forkserver_address = zygote.address
-    server._forkserver_alive_fd = zygote.alive_w
-    server._forkserver_pid = zygote.pid
+    _server = Server(zygote.pid, zygote.ctl)
+    return _server
 
 
-def _stop_server() -> None:
-    """Stop the fork server multiprocessing knows of (one holding another project's or older
-    code: see warm.preloading)."""
-    from multiprocessing import forkserver
+def server() -> Server | None:
+    """The zygote that serves, if it is still alive."""
+    global _server
+    if _server is not None and _ended(_server.pid):
+        _server.ctl.close()
+        _server = None
+    return _server
 
-    server: Any = forkserver._forkserver
-    if getattr(server, "_forkserver_pid", None) is not None:
-        server._stop()
+
+def stop() -> None:
+    """End the serving zygote (one holding another project's or older code: see warm)."""
+    global _server
+    if _server is None:
+        return
+    zygote, _server = _server, None
+    zygote.ctl.close()  # it reads end-of-file and exits
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(zygote.pid, 0)
 
 
 def dismiss() -> None:
@@ -200,29 +155,33 @@ def dismiss() -> None:
         return
     zygote, _pending = _pending, None
     os.close(zygote.names_w)
-    os.close(zygote.alive_w)
+    zygote.ctl.close()
     with contextlib.suppress(ChildProcessError):
         os.waitpid(zygote.pid, 0)
-    with contextlib.suppress(OSError):
-        if not zygote.address.startswith("\0"):
-            os.unlink(zygote.address)
-    _end_tracker()
 
 
-def _zygote(listener_fd: int, alive_r: int, names_r: int, parent_ends: tuple[int, ...]) -> None:
-    """The child: wait for the modules, import them, serve forks until every client is gone.
-    Like multiprocessing's fork start method it keeps the parent's other descriptors: at this
-    point in a run there are hardly any, and closing them would let a parent's file object
-    that the child drops close whatever took its number."""
+def _ended(pid: int) -> bool:
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        return True
+
+
+def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
+    """The child: import the worker's modules and those it is sent, then fork workers until
+    this process closes the control socket. Like multiprocessing's fork start method it keeps
+    the parent's other descriptors: at this point in a run there are hardly any, and closing
+    them would let a parent's file object that the child drops close whatever took its number."""
     status = 1
     try:
-        for fd in parent_ends:  # else `alive` and `names` never reach end-of-file here
-            os.close(fd)
+        from pivot.executor import pool
+
+        if not pool.killed_with_parent(parent):
+            return
+        _fresh_handlers()
         # Copy-on-write: the collector never walks the parent's objects in the zygote or in a
         # worker, so their pages stay shared, and nothing of the parent's is finalized here.
         gc.freeze()
-        from multiprocessing import forkserver
-
         from pivot.base import importing
         from pivot.executor import warm
 
@@ -237,12 +196,70 @@ def _zygote(listener_fd: int, alive_r: int, names_r: int, parent_ends: tuple[int
                 rest = (line.decode().rstrip("\n") for line in names)
                 warm.preload_lines(itertools.chain([root], rest))
         if first:
-            forkserver.main(listener_fd, alive_r, [])
-        status = 0
-    except SystemExit:  # how forkserver.main ends once every client has closed `alive`
+            _serve(ctl)
         status = 0
     finally:
         os._exit(status)
+
+
+def _fresh_handlers() -> None:
+    """The signal handlers of a fresh interpreter, not those the caller of pivot installed (a
+    stage gets KeyboardInterrupt on Ctrl-C, as in multiprocessing's server)."""
+    for number in signal.valid_signals():
+        with contextlib.suppress(OSError, ValueError):
+            handler = signal.getsignal(number)
+            if callable(handler) and handler is not signal.default_int_handler:
+                signal.signal(number, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _serve(ctl: socket.socket) -> None:
+    """Fork a worker for each request; report each worker's end. Returns when the parent closes
+    the control socket (its idle workers end as their sockets close; a busy one it kills)."""
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup byte is written
+    while True:
+        readable, _, _ = select.select([ctl.fileno(), wake_r], [], [])
+        if wake_r in readable:
+            os.read(wake_r, 4096)
+            _report_ended(ctl)
+        if ctl.fileno() in readable:
+            message, fds, _, _ = socket.recv_fds(ctl, 256, 1)
+            if not message:
+                return
+            me = os.getpid()
+            pid = os.fork()
+            if pid == 0:
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                for fd in (wake_r, wake_w, ctl.fileno()):
+                    os.close(fd)
+                _worker(fds[0], me)  # never returns
+            os.close(fds[0])
+            with contextlib.suppress(OSError):
+                ctl.send(b"P %s %d" % (message.split()[1], pid))
+
+
+def _worker(fd: int, zygote: int) -> None:
+    from pivot.executor import forkpool, pool
+
+    if not pool.killed_with_parent(zygote):  # the zygote ends with pivot, so this one does too
+        os._exit(1)
+    forkpool.worker_main(fd)
+
+
+def _report_ended(ctl: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        with contextlib.suppress(OSError):
+            ctl.send(b"X %d %d" % (pid, os.waitstatus_to_exitcode(status)))
 
 
 def _write_all(fd: int, data: bytes) -> None:

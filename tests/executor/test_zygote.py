@@ -34,13 +34,14 @@ PIPELINE = "stages:\n  first:\n    python: stages.first\n  second:\n    python: 
 # Runs in the project directory; prints one JSON object per run.
 SCRIPT = '''
 import json, os, pathlib, sys
-from multiprocessing import forkserver
 from pivot.api import Project
+from pivot.executor import zygote
 
 def server_is_a_fork_of_this_process():
-    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-    if pid is None:
+    server = zygote.server()
+    if server is None:
         return None
+    pid = server.pid
     with open(f"/proc/{pid}/cmdline", "rb") as theirs, open("/proc/self/cmdline", "rb") as ours:
         return theirs.read() == ours.read()
 

@@ -1,0 +1,88 @@
+"""Workers forked by pivot's own zygote (pivot.executor.forkpool), as `pivot run` uses them on
+Linux: a worker that dies fails its own stage only, named by its exit code or signal, while the
+stages beside it run on to the end once; and no worker outlives the run. Each test runs pivot as
+its own process, since the test runner's process has threads and never forks a zygote."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import sys
+import time
+
+import pytest
+from conftest import runs
+from test_failures import CRASH, lock, pipeline
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the zygote is forked on Linux only")]
+
+PIDS = '''
+import os
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def a() -> Annotated[str, outputs.Out("a.txt", loaders.Text())]:
+    return str(os.getpid())
+
+
+def b() -> Annotated[str, outputs.Out("b.txt", loaders.Text())]:
+    return str(os.getpid())
+'''
+
+
+def _failed_line(output: str, stage: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith(f"{stage}: FAILED"))
+
+
+def test_a_worker_calling_os_exit_fails_its_stage_with_the_exit_code(project, pivot_proc):
+    root = project({"stages.py": CRASH, "pivot.yaml": pipeline("exits")})
+    result = pivot_proc("run", "-j2", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = _failed_line(result.stdout, "exits")
+    assert "EXIT(3)" in failed and "os._exit" in failed, failed
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not lock(root, "exits").exists()
+
+
+def test_a_worker_killed_by_sigkill_fails_naming_the_signal(project, pivot_proc):
+    root = project({"stages.py": CRASH, "pivot.yaml": pipeline("killed")})
+    result = pivot_proc("run", "-j2", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    failed = _failed_line(result.stdout, "killed")
+    assert "SIGKILL" in failed and "out of memory" in failed, failed
+
+
+def test_a_crash_leaves_the_stage_beside_it_running_to_its_end_once(project, pivot_proc):
+    root = project({"stages.py": CRASH, "pivot.yaml": pipeline("crash_with_company", "innocent", "downstream")})
+    result = pivot_proc("run", "-k", "-j2", cwd=root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "worker died (EXIT(3))" in _failed_line(result.stdout, "crash_with_company")
+    assert runs(root, "innocent") == 1  # not stopped and run again: its worker never died
+    assert (root / "downstream.txt").read_text() == "fine!"
+    assert lock(root, "innocent").exists() and lock(root, "downstream").exists()
+    assert not lock(root, "crash_with_company").exists()
+
+    again = pivot_proc("run", "-k", "-j2", cwd=root)  # the crashed stage alone runs again
+    assert runs(root, "innocent") == 1, again.stdout + again.stderr
+
+
+def test_no_worker_outlives_the_run(project, pivot_proc):
+    root = project({"stages.py": PIDS, "pivot.yaml": pipeline("a", "b")})
+    result = pivot_proc("run", "-j2", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = {int((root / name).read_text()) for name in ("a.txt", "b.txt")}
+    assert os.getpid() not in workers
+    deadline = time.monotonic() + 2  # they end as their sockets close, a moment after pivot
+    while [pid for pid in workers if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
