@@ -114,9 +114,22 @@ def execute(
     from pivot.executor import warm
 
     try:
+        _prespawn(ws, loaded, names, request)
         return _execute(ws, loaded, names, request, reporter)
     finally:
         warm.release()  # a fork server made ready during loading that no stage needed
+
+
+def _prespawn(ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request) -> None:
+    """Have the zygote fork the run's workers now, while this process imports the executor and
+    decides the first stages, when those stages will surely run (see pool.first_stages_run)."""
+    if choose(request, ws.settings.executor.kind) != "forkserver" or not names:
+        return
+    from pivot.executor import pool, warm
+
+    jobs = request.jobs or pool.default_jobs()
+    if pool.first_stages_run(ws.project.lock_file, loaded.graph.upstream, names, jobs, force=request.force):
+        warm.prespawn(max(1, min(jobs, len(names))))
 
 
 def _execute(

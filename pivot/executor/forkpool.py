@@ -93,7 +93,8 @@ class ForkPool(concurrent.futures.Executor):
     """`workers` processes forked by `server` (a `zygote.Server`), started at once."""
 
     def __init__(self, server: Any, workers: int) -> None:
-        self._server = server
+        self.server = server
+        self.workers = workers
         self._lock = threading.Lock()
         self._idle: collections.deque[_Worker] = collections.deque()
         self._busy: dict[int, _Worker] = {}  # socket fd -> worker running a task
@@ -109,7 +110,7 @@ class ForkPool(concurrent.futures.Executor):
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
         try:
-            token = self._server.fork_worker(theirs.fileno())
+            token = self.server.fork_worker(theirs.fileno())
         finally:
             theirs.close()
         worker = _Worker(ours, token)
@@ -135,7 +136,7 @@ class ForkPool(concurrent.futures.Executor):
 
     def _collect(self) -> None:
         """The results thread: hands each reply to its future, and each death its description."""
-        ctl = self._server.ctl
+        ctl = self.server.ctl
         while True:
             with self._lock:
                 if self._closed:
@@ -240,7 +241,7 @@ class ForkPool(concurrent.futures.Executor):
     def _learn_pids(self, workers: list[_Worker]) -> None:
         """Read the zygote's answers until these workers' pids are known (briefly: it answers
         each request as it forks)."""
-        ctl = self._server.ctl
+        ctl = self.server.ctl
         deadline = _now() + 1.0
         while any(w.pid is None for w in workers) and _now() < deadline:
             readable, _, _ = select.select([ctl], [], [], max(0.0, deadline - _now()))

@@ -6,12 +6,13 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import os
+import pathlib
 import re
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 BROKEN = (concurrent.futures.BrokenExecutor,)
@@ -24,10 +25,8 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
     if kind == "inprocess":
         return InProcessExecutor()
     finish_ending()  # else loky may hand back the pool still being shut down
-    import multiprocessing
-
     context = None
-    if kind == "forkserver" and "forkserver" in multiprocessing.get_all_start_methods():
+    if kind == "forkserver" and _has_forkserver():
         from pivot.executor import warm
 
         try:
@@ -38,7 +37,7 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
         if server is not None:  # a zygote of this process serves: workers forked from it, no loky
             from pivot.executor import forkpool
 
-            return forkpool.ForkPool(server, jobs)
+            return warm.prespawned(server, jobs) or forkpool.ForkPool(server, jobs)
     import loky
 
     # loky hands back a new pool when the last one broke (a worker died), which is what lets
@@ -47,6 +46,26 @@ def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
         max_workers=jobs, timeout=30, initializer=worker_started, initargs=(os.getpid(),), context=context
     )
     return executor
+
+
+def first_stages_run(
+    lock_file: Callable[[str], pathlib.Path], upstream: Mapping[str, frozenset[str]], names: Sequence[str], jobs: int, *, force: bool
+) -> bool:
+    """Whether the stages that start first will surely run (forced, or never run before): then
+    the workers are started before those stages are decided, in parallel."""
+    if force:
+        return True
+    members = set(names)
+    first = [name for name in names if not upstream[name] & members][: max(1, jobs)]
+    return any(not lock_file(name).exists() for name in first)
+
+
+def _has_forkserver() -> bool:
+    if sys.platform.startswith("linux"):  # (without importing multiprocessing, which the zygote's pool does without)
+        return True
+    import multiprocessing
+
+    return "forkserver" in multiprocessing.get_all_start_methods()
 
 
 def worker_started(pivot_pid: int) -> None:

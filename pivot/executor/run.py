@@ -71,7 +71,7 @@ def run_pipeline(
     hooks = StageHooks(ws, pipeline, graph, options, reporter)
     hooks.temps_needed = temps_to_remake(ws, pipeline, graph, names, options)
     workers = max(1, min(options.jobs, len(names)))
-    early = options.executor != "inprocess" and first_stages_run(ws, graph, names, options)
+    early = options.executor != "inprocess" and pool.first_stages_run(ws.project.lock_file, graph.upstream, names, options.jobs, force=options.force)
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
         names,
@@ -97,16 +97,6 @@ def run_pipeline(
         # then the one thing to fix: the command ends as any other command does on a full disk.
         raise hooks.disk_full
     return summary
-
-
-def first_stages_run(ws: Workspace, graph: Graph, names: Sequence[str], options: RunOptions) -> bool:
-    """Whether the stages that start first will surely run (forced, or never run before): then
-    the pool is started before they are decided, in parallel."""
-    if options.force:
-        return True
-    members = set(names)
-    first = [name for name in names if not graph.upstream[name] & members][: max(1, options.jobs)]
-    return any(not ws.project.lock_file(name).exists() for name in first)
 
 
 def temps_to_remake(ws: Workspace, pipeline: LoadedPipeline, graph: Graph, names: Sequence[str], options: RunOptions) -> dict[str, tuple[str, ...]]:

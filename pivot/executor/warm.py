@@ -137,11 +137,9 @@ def start_server() -> zygote.Server | None:
 
 
 def _serving(root: str) -> bool:
-    from multiprocessing import forkserver
-
     from pivot.executor import zygote
 
-    up = zygote.server() is not None or getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+    up = zygote.server() is not None or _mp_server() is not None
     if not up or _served is None:
         return False
     return _served[0] == root and _snapshot(root, _served[1]) == _served[1]
@@ -151,14 +149,12 @@ def _restart(root: str, modules: list[str]) -> None:
     """A server holding `root`'s `modules`: the pending zygote; else a new one when this process
     may fork; else multiprocessing's."""
     global _served
-    from multiprocessing import forkserver
-
     from pivot.executor import pool, zygote
 
     if not zygote.pending():
         zygote.stop()  # its workers would each import the project again
-        server = forkserver._forkserver
-        if getattr(server, "_forkserver_pid", None) is not None and hasattr(server, "_stop"):
+        server = _mp_server()
+        if server is not None and hasattr(server, "_stop"):
             server._stop()
         if zygote.possible():
             zygote.fork()
@@ -166,6 +162,8 @@ def _restart(root: str, modules: list[str]) -> None:
         zygote.hand_over(root, modules)
         _served = (root, _snapshot(root) if root else {})
         return
+    from multiprocessing import forkserver
+
     forkserver.set_forkserver_preload([*MP_PRELOAD, __name__])
     saved = os.environ.get(PRELOAD_ENV)
     os.environ[PRELOAD_ENV] = encode(root, modules)  # read by the server's own import of this module
@@ -178,6 +176,13 @@ def _restart(root: str, modules: list[str]) -> None:
         else:
             os.environ[PRELOAD_ENV] = saved
     _served = (root, _snapshot(root) if root else {})
+
+
+def _mp_server() -> Any:
+    """multiprocessing's fork server client, if its server runs (not imported: it does not)."""
+    forkserver = sys.modules.get("multiprocessing.forkserver")
+    server = getattr(forkserver, "_forkserver", None)
+    return server if getattr(server, "_forkserver_pid", None) is not None else None
 
 
 class _Announcer(importlib.abc.MetaPathFinder):
@@ -244,11 +249,40 @@ def prefork(root: str) -> None:
         zygote.fork()
 
 
+_prespawned: Any = None  # a ForkPool started before the run's first decision (see `prespawn`)
+
+
+def prespawn(workers: int) -> None:
+    """Have the zygote fork a run's workers now, while this process makes its first decisions;
+    `pool.create` hands them out."""
+    global _prespawned
+    from pivot.executor import forkpool, zygote
+
+    server = zygote.server()
+    if server is not None and _prespawned is None:
+        _prespawned = forkpool.ForkPool(server, workers)
+
+
+def prespawned(server: zygote.Server, workers: int) -> Any:
+    """The pool `prespawn` started, if it is of `workers` workers of `server`; None otherwise."""
+    global _prespawned
+    ready, _prespawned = _prespawned, None
+    if ready is not None and (ready.server is not server or ready.workers != workers):
+        ready.shutdown()
+        ready = None
+    return ready
+
+
 def release() -> None:
-    """After a run: end the zygote if no worker was needed (see pivot.executor.zygote)."""
+    """After a run: end the zygote if no worker was needed (see pivot.executor.zygote), and the
+    workers `prespawn` started if no stage took them."""
+    global _prespawned
     from pivot.executor import zygote
 
     zygote.dismiss()
+    if _prespawned is not None:
+        _prespawned.shutdown()
+        _prespawned = None
 
 
 if PRELOAD_ENV in os.environ:  # imported by the fork server at its start-up

@@ -66,9 +66,8 @@ def possible() -> bool:
     """Single-threaded, no multiprocessing children, Linux."""
     if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
-    import multiprocessing
-
-    return not multiprocessing.active_children()
+    multiprocessing = sys.modules.get("multiprocessing")  # never imported: no child of it either
+    return multiprocessing is None or not multiprocessing.active_children()
 
 
 def fork() -> None:
