@@ -67,7 +67,8 @@ def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ())
         try:
             from pivot.base import atomic
 
-            atomic.write_text(proj.abspath(target), text)
+            # Not fsync'd: a line a power cut loses is written again by the next command.
+            atomic.write_bytes(proj.abspath(target), text.encode("utf-8"), durable=False)
         except OSError as exc:  # the outputs are saved already: a warning, not a failed command
             failed.append((target, exc.strerror or str(exc)))
             continue

@@ -145,13 +145,17 @@ def environment() -> tuple[Any, ...]:
     """What else a recorded answer depends on: this Python, this pivot, down to its own files (a
     development checkout or an upgrade never reads an answer other code gave)."""
     stamps = []
-    for directory, dirnames, filenames in os.walk(_PIVOT_DIR):
-        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-        for name in sorted(filenames):
-            if name.endswith(".py"):
-                path = os.path.join(directory, name)
-                stamps.append((os.path.relpath(path, _PIVOT_DIR), os.stat(path).st_mtime_ns))
-    return (_VERSION, sys.version, pivot.__version__, _PIVOT_DIR, tuple(stamps))
+    skip = len(_PIVOT_DIR) + 1
+    folders = [_PIVOT_DIR]
+    while folders:  # (scandir and slicing: a third of os.walk's and relpath's time, on every run)
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        folders.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    stamps.append((entry.path[skip:], entry.stat().st_mtime_ns))
+    return (_VERSION, sys.version, pivot.__version__, _PIVOT_DIR, tuple(sorted(stamps)))
 
 
 def _path(proj: project_mod.Project) -> str:
