@@ -114,7 +114,7 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():  # records are this machine's, even where .pivot/.gitignore predates them
-            atomic.write_text(ignore, "*\n")
+            atomic.write_bytes(ignore, b"*\n", durable=False)  # (lost in a power cut: written again)
         with atomic.open_atomic(folder / f"{run.id}.json", "w", durable=False) as handle:
             json.dump(run.as_json(), handle, indent=1)
     except OSError:
