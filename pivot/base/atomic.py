@@ -7,9 +7,9 @@ disk raises `DiskFullError` naming `path`, with the old content in place.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pathlib
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -44,10 +44,8 @@ def replacing(path: pathlib.Path, *, durable: bool = True) -> Iterator[pathlib.P
 @contextlib.contextmanager
 def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    tmp = _new_file(os.fspath(path.parent), f".{path.name}.", suffix)
     try:
-        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600; files we write are ordinary files
-        os.close(fd)
         yield pathlib.Path(tmp)
         if durable:
             _fsync(tmp)
@@ -67,26 +65,23 @@ def write_text(path: pathlib.Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def _new_file(directory: str, prefix: str, suffix: str) -> str:
+    """A new empty file of a name nobody else holds, made as an ordinary file (the umask
+    applies), as tempfile.mkstemp would (without importing tempfile, shutil, bz2 and lzma on
+    every command's path)."""
+    for _ in range(100):
+        name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}{suffix}")
+        try:
+            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+        except FileExistsError:
+            continue
+        return name
+    raise FileExistsError(errno.EEXIST, "no free temporary name", os.path.join(directory, prefix))
+
+
 def _fsync(path: str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _read_umask() -> int:
-    """The process's umask. Linux shows it in /proc; elsewhere the only way to read it is to set
-    it and put it back, and for that moment a file another thread creates gets no umask at all."""
-    status = "/proc/self/status"  # the process name in it may be any bytes
-    with contextlib.suppress(OSError, ValueError, StopIteration), open(status, errors="replace") as lines:
-        return int(next(line for line in lines if line.startswith("Umask:")).split()[1], 8)
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-# Read once, at import, before any transfer thread starts: reading it per write raced with the
-# threads that write (one could read the 0 another had just set, and restore 0 for good). pivot
-# never changes its umask, so the value holds for the life of the process.
-UMASK = _read_umask()

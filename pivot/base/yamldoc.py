@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import pathlib
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -94,6 +93,8 @@ def _collect_lines(
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint naming the closest choice, or listing the choices when none is close."""
     options = sorted(str(choice) for choice in choices)
+    import difflib  # only for a message: not on every command's path
+
     close = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
     if close:
         return f"did you mean '{close[0]}'?"

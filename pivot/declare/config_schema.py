@@ -7,7 +7,6 @@ second to import, which a no-op run should not pay for a pivot.yaml it already c
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -139,6 +138,8 @@ def _shell_path(value: Any, allowed: tuple[str, ...] = _OUT_OPTIONS) -> Any:
         raise pydantic_core.PydanticCustomError("shell_path", "the options of '{path}' must be a mapping", {"path": path})
     for key, option in options.items():
         if key not in allowed:
+            import difflib  # only for a message: not on every command's path
+
             close = difflib.get_close_matches(str(key), allowed, n=1)
             suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
             raise pydantic_core.PydanticCustomError("shell_path", f"unknown option '{key}' for '{path}'{suggestion}")

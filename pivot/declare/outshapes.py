@@ -9,7 +9,6 @@ see plain paths and only the worker puts the sequence back together.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -194,6 +193,8 @@ def _check_placeholders(stage: str, specs: Sequence[DepSpec | OutSpec], given: M
         if spec.path != PLACEHOLDER or spec.name in given:
             continue
         strays = [key for key in given if key not in names]
+        import difflib  # only for a message: not on every command's path
+
         close = difflib.get_close_matches(spec.name, strays, n=1, cutoff=0.6)
         suggestion = f"; did you mean '{spec.name}' where it says '{close[0]}'?" if close else ""
         raise errors.ConfigError(

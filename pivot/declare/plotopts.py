@@ -5,7 +5,6 @@ of pairs, in this order, `y` always a tuple, so the plots layer reads them from 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +19,8 @@ Options = tuple[tuple[str, Any], ...]
 def problem(key: str, value: Any) -> str | None:
     """What is wrong with one option as written, or None when it is fine."""
     if key not in KEYS:
+        import difflib  # only for a message: not on every command's path
+
         close = difflib.get_close_matches(key, KEYS, n=1)
         suggestion = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(KEYS)})"
         return f"unknown plot option '{key}'{suggestion}"

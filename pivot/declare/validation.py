@@ -7,7 +7,6 @@ Imported only with the schema: when a file's content was not validated before.
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import Any, TypeVar
@@ -69,6 +68,8 @@ def _unknown_key(where: str, loc: tuple[Any, ...], allowed: list[str]) -> errors
         inside = f" in stage '{parent[1]}'" + (f" (under '{'.'.join(map(str, parent[2:]))}')" if len(parent) > 2 else "")
     else:
         inside = f" in '{'.'.join(map(str, parent))}'" if parent else ""
+    import difflib  # only for a message: not on every command's path
+
     close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
     suggestion = f"; did you mean '{close[0]}'?" if close else ""
     hint = f"allowed keys there: {', '.join(allowed)}" if allowed else None
