@@ -98,6 +98,7 @@ class ForkPool(concurrent.futures.Executor):
         self._lock = threading.Lock()
         self._idle: collections.deque[_Worker] = collections.deque()
         self._busy: dict[int, _Worker] = {}  # socket fd -> worker running a task
+        self._live: dict[int, _Worker] = {}  # socket fd -> every worker not known dead (the results thread watches them all)
         self._by_token: dict[int, _Worker] = {}
         self._exits: dict[int, int] = {}  # pid -> exit code, for workers not known yet
         self._closed = False
@@ -115,6 +116,7 @@ class ForkPool(concurrent.futures.Executor):
             theirs.close()
         worker = _Worker(ours, token)
         self._by_token[token] = worker
+        self._live[ours.fileno()] = worker
         return worker
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
@@ -125,13 +127,15 @@ class ForkPool(concurrent.futures.Executor):
         with self._lock:
             if self._closed:
                 raise RuntimeError("cannot submit to a pool that was shut down")
-            worker = self._idle.popleft() if self._idle else self._spawn()
+            spawned = not self._idle
+            worker = self._spawn() if spawned else self._idle.popleft()
             worker.future = future
             self._busy[worker.sock.fileno()] = worker
         future.set_running_or_notify_cancel()
         with contextlib.suppress(OSError):  # it died before its first task: the collector sees the end of file
             send_message(worker.sock, data)
-        os.write(self._wake_w, b"w")
+        if spawned:  # a socket the results thread does not watch yet (no wake-up otherwise: it costs the GIL)
+            os.write(self._wake_w, b"w")
         return future
 
     def _collect(self) -> None:
@@ -141,7 +145,7 @@ class ForkPool(concurrent.futures.Executor):
             with self._lock:
                 if self._closed:
                     return
-                socks = [w.sock for w in self._busy.values() if w.dead_since is None]
+                socks = [w.sock for w in self._live.values() if w.dead_since is None]
             readable, _, _ = select.select([self._wake_r, ctl, *socks], [], [], 0.5 if self._awaiting() else None)
             if self._wake_r in readable:
                 os.read(self._wake_r, 4096)
@@ -174,14 +178,20 @@ class ForkPool(concurrent.futures.Executor):
         return True
 
     def _reply(self, sock: socket.socket) -> None:
-        with self._lock:
-            worker = self._busy.get(sock.fileno())
-        if worker is None:
-            return
         try:
             data = recv_message(sock)
         except OSError:
             data = None
+        with self._lock:
+            worker = self._live.get(sock.fileno())
+            if worker is None:
+                return
+            if data is None and worker.future is None:  # died idle (killed from outside): nothing was lost
+                self._idle.remove(worker)
+                del self._live[sock.fileno()]
+                self._by_token.pop(worker.token, None)
+                sock.close()
+                return
         if data is None:
             worker.dead_since = _now()
             return
@@ -212,6 +222,7 @@ class ForkPool(concurrent.futures.Executor):
     def _forget(self, worker: _Worker) -> None:
         with self._lock:
             self._busy.pop(worker.sock.fileno(), None)
+            self._live.pop(worker.sock.fileno(), None)
             self._by_token.pop(worker.token, None)
         worker.sock.close()
 
