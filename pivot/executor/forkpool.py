@@ -22,6 +22,7 @@ import select
 import signal
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -60,6 +61,7 @@ def worker_main(fd: int) -> None:
     """A worker, in a fresh fork of the zygote: run what arrives on the socket until it closes."""
     status = 1
     try:
+        _stdin_from_devnull()
         sock = socket.socket(fileno=fd)
         while (data := recv_message(sock)) is not None:
             fn, args = pickle.loads(data)
@@ -71,6 +73,15 @@ def worker_main(fd: int) -> None:
         status = 0
     finally:
         os._exit(status)  # nothing of the zygote's to finalize, nothing to flush
+
+
+def _stdin_from_devnull() -> None:
+    """A stage's code reads an empty stdin, as in any multiprocessing worker: never the terminal
+    pivot was started from, whose input is the user's (and Ctrl-C's)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stdin.close()
+    fd = os.open(os.devnull, os.O_RDONLY)
+    sys.stdin = open(fd, encoding="utf-8", closefd=False)  # noqa: SIM115 (the process's stdin)
 
 
 def _dumped(reply: tuple[bool, Any]) -> bytes:

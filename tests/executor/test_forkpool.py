@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import subprocess
 import sys
 import time
 
@@ -86,3 +87,35 @@ def _alive(pid: int) -> bool:
     except (FileNotFoundError, ProcessLookupError):
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+READS_STDIN = '''
+import sys
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def reads() -> Annotated[str, outputs.Out("read.txt", loaders.Text())]:
+    return repr(sys.stdin.read())
+'''
+
+
+def test_a_stage_reads_an_empty_stdin_not_the_terminal_pivot_was_started_from(project):
+    """As in any multiprocessing worker: the user's input (a terminal, or here a pipe nobody
+    writes to or closes) is never read by a stage, which would wait for it forever."""
+    root = project({"stages.py": READS_STDIN, "pivot.yaml": pipeline("reads")})
+    env = {**os.environ}
+    env.pop("CI", None)
+    proc = subprocess.Popen([sys.executable, "-m", "pivot", "run", "-j2"], cwd=root, env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        proc.wait(timeout=60)  # stdin stays open and empty: a stage reading it would never end
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        output = proc.communicate()[0]
+        assert proc.stdin is not None
+        proc.stdin.close()
+    assert proc.returncode == 0, output
+    assert (root / "read.txt").read_text() == "''"
