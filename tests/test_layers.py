@@ -34,6 +34,7 @@ LAYERS = {
     "pivot.decide": 5,
     "pivot.worktree": 1,
     "pivot.base.atomic": 0,
+    "pivot.base.codecache": 0,
     "pivot.base.diskfull": 0,
     "pivot.base.yamlio": 0,
     "pivot.base.yamledit": 0,
