@@ -72,6 +72,16 @@ class Dvc(Tool):
             return "?"
 
 
+_IMPORT_ALL = """
+import importlib, pkgutil, pivot
+for module in pkgutil.walk_packages(pivot.__path__, "pivot."):
+    try:
+        importlib.import_module(module.name)
+    except Exception:  # an optional extra (dask, gcsfs, pandas) not installed here
+        pass
+"""
+
+
 class Pivot(Tool):
     name = "pivot"
 
@@ -90,6 +100,11 @@ class Pivot(Tool):
         find = "import os, pivot; print(os.path.dirname(pivot.__file__))"
         package = subprocess.run([str(python), "-c", find], capture_output=True, text=True, check=True).stdout.strip()
         subprocess.run([str(python), "-m", "compileall", "-q", package], check=True, capture_output=True)
+        # And the compiled code of pivot's dataclasses (pivot/__pycache__/dataclasses.*.marshal),
+        # which any pivot command writes beside the bytecode where Python may write bytecode (as
+        # a user's first command does): import every module once with bytecode writing allowed.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run([str(python), "-c", _IMPORT_ALL], check=True, capture_output=True, env=env)
 
     def init(self, proj: Path, log: str) -> None:
         run_cmd(["git", "init", "-q"], proj, log)
