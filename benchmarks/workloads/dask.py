@@ -128,7 +128,7 @@ class DaskCase:
 
 
 CASES = (
-    DaskCase("local pool (loky) -j2", ("-j2",), 2, None, None),
+    DaskCase("local pool -j2", ("-j2",), 2, None, None),
     DaskCase("Dask LocalCluster of 2 workers, started by pivot", ("--executor", "dask", "-j2"), 2, None, None),
     DaskCase("Dask LocalCluster of 4 workers, started by pivot", ("--executor", "dask", "-j4"), 4, None, None),
     DaskCase("a running Dask cluster of 2 workers (--address)", ("--executor", "dask"), 2, 2, "shared"),
