@@ -161,7 +161,7 @@ class ForkPool(concurrent.futures.Executor):
             if self._wake_r in readable:
                 os.read(self._wake_r, 4096)
             if ctl in readable and not self._read_control(ctl):
-                self._fail_awaiting(None)  # the zygote is gone: nobody will say how they ended
+                self._settle_dead(waited_enough=True)  # the zygote is gone: nobody will say how they ended
                 return
             for sock in readable:
                 if sock is not self._wake_r and sock is not ctl:
@@ -204,7 +204,7 @@ class ForkPool(concurrent.futures.Executor):
                 sock.close()
                 return
         if data is None:
-            worker.dead_since = _now()
+            worker.dead_since = time.monotonic()
             return
         with self._lock:
             del self._busy[sock.fileno()]
@@ -214,18 +214,13 @@ class ForkPool(concurrent.futures.Executor):
         if future is not None:
             (future.set_result if ok else future.set_exception)(value)
 
-    def _settle_dead(self) -> None:
-        """Fail the task of each dead worker once the zygote said how it ended (or after a wait)."""
+    def _settle_dead(self, *, waited_enough: bool = False) -> None:
+        """Fail the task of each dead worker once the zygote said how it ended, or after a wait
+        (at once when nobody is left to say)."""
         for worker in self._dead():
             code = self._exits.pop(worker.pid, None) if worker.pid is not None else None
-            if code is None and _now() - (worker.dead_since or 0.0) < _STATUS_WAIT:
+            if code is None and not waited_enough and time.monotonic() - (worker.dead_since or 0.0) < _STATUS_WAIT:
                 continue
-            self._forget(worker)
-            if worker.future is not None:
-                worker.future.set_exception(pool.WorkerDied(code))
-
-    def _fail_awaiting(self, code: int | None) -> None:
-        for worker in self._dead():
             self._forget(worker)
             if worker.future is not None:
                 worker.future.set_exception(pool.WorkerDied(code))
@@ -264,12 +259,8 @@ class ForkPool(concurrent.futures.Executor):
         """Read the zygote's answers until these workers' pids are known (briefly: it answers
         each request as it forks)."""
         ctl = self.server.ctl
-        deadline = _now() + 1.0
-        while any(w.pid is None for w in workers) and _now() < deadline:
-            readable, _, _ = select.select([ctl], [], [], max(0.0, deadline - _now()))
+        deadline = time.monotonic() + 1.0
+        while any(w.pid is None for w in workers) and time.monotonic() < deadline:
+            readable, _, _ = select.select([ctl], [], [], max(0.0, deadline - time.monotonic()))
             if not readable or not self._read_control(ctl):
                 return
-
-
-def _now() -> float:
-    return time.monotonic()

@@ -6,7 +6,6 @@ its own process, since the test runner's process has threads and never forks a z
 from __future__ import annotations
 
 import os
-import pathlib
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import time
 import pytest
 from conftest import runs
 from test_failures import CRASH, lock, pipeline
+from test_interrupt import alive
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the zygote is forked on Linux only")]
 
@@ -76,17 +76,10 @@ def test_no_worker_outlives_the_run(project, pivot_proc):
     workers = {int((root / name).read_text()) for name in ("a.txt", "b.txt")}
     assert os.getpid() not in workers
     deadline = time.monotonic() + 2  # they end as their sockets close, a moment after pivot
-    while [pid for pid in workers if _alive(pid)] and time.monotonic() < deadline:
+    while [pid for pid in workers if alive(pid)] and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not [pid for pid in workers if _alive(pid)]
+    assert not [pid for pid in workers if alive(pid)]
 
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 READS_STDIN = '''
