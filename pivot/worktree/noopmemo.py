@@ -166,7 +166,7 @@ def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
     """The memo for a run of `targets`, if one was recorded by this pivot; not yet checked."""
     try:
         with open(_path(proj), "rb") as handle:
-            data = marshal.load(handle)
+            data = marshal.loads(handle.read())  # in one read: marshal.load(file) reads object by object
         env, root, recorded, files, stamps, digests, stages, shown = data
         memo = Memo(tuple(recorded), _split(files), stamps, tuple(digests.items()), _split(stages), _split(shown))
     except Exception:  # absent, damaged, or another format: decide as usual
