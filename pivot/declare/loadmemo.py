@@ -157,7 +157,7 @@ def _write(
         return {}
     try:
         proj.tmp_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(_path(proj), data)
+        atomic.write_bytes(_path(proj), data, durable=False)  # lost in a power cut: the next run loads in full
     except OSError:
         return {}  # a memo only saves time: a read-only or damaged .pivot/tmp must not stop anyone
     return _inputs(memo)

@@ -17,7 +17,8 @@ from pivot.decide import observe, rescheme, status
 from pivot.declare.discovery import LoadedPipeline
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
-from pivot.executor import commit, pool, temps, worker
+from pivot.executor import commit, pool, temps
+from pivot.executor import task as task_mod
 from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
 from pivot.executor.scheduler import AGAIN, NodeState, Scheduler, Submission
@@ -225,7 +226,7 @@ class StageHooks:
         )
         # Remote-cache mode uploads the deps here: a failure fails the stage before it counts as running.
         offload = self._options.offload
-        submission = offload.submission(task, facts) if offload else Submission(worker.execute, (task,))
+        submission = offload.submission(task, facts) if offload else Submission(task_mod.run, (task,))
         self._running[name] = (facts, decision, tail)
         self._reporter.stage_started(name, decision)
         return submission

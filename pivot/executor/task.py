@@ -70,3 +70,11 @@ class StageOutcome:
     worker: int | None = None  # the pid of the process that ran it (on Dask: that worker's)
     cpu: float | None = None  # CPU seconds, its child processes' included (pivot.executor.usage)
     peak_rss: int | None = None  # peak resident memory, bytes; None where it cannot be measured
+
+
+def run(task: StageTask) -> StageOutcome:
+    """What a local worker is sent for each stage: `worker.execute`, imported there (the fork
+    server preloads it) and never in pivot's own process, which needs only to send the task."""
+    from pivot.executor import worker
+
+    return worker.execute(task)

@@ -12,7 +12,6 @@ import and forgets the project's modules when one changed or the task is another
 from __future__ import annotations
 
 import contextlib
-import importlib.abc
 import importlib.machinery
 import os
 import sys
@@ -185,7 +184,7 @@ def _mp_server() -> Any:
     return server if getattr(server, "_forkserver_pid", None) is not None else None
 
 
-class _Announcer(importlib.abc.MetaPathFinder):
+class _Announcer:  # a sys.meta_path finder (importlib.abc would import tempfile, shutil, random: 7 ms)
     """Has the fork server import each top-level project module as loading imports it here, so
     both import the user's code (seconds, for scikit-learn) at the same time: a zygote is sent
     every one; without one, a server is started on the first."""
