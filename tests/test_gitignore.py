@@ -202,3 +202,46 @@ def test_names_with_gitignore_syntax_are_escaped_so_git_ignores_exactly_them(pro
     seen = untracked(root)
     assert not any(name in path for path in seen), seen
     assert {"d/other.txt", "d/starX.txt"} <= seen
+
+
+EDITING = '''
+import pathlib
+from typing import Annotated
+from pivot import loaders, outputs
+
+
+def first() -> Annotated[str, outputs.Out("out/first.txt", loaders.Text())]:
+    return "one"
+
+
+def second(one: Annotated[str, outputs.Dep("out/first.txt", loaders.Text())]) -> Annotated[str, outputs.Out("out/second.txt", loaders.Text())]:
+    pathlib.Path(".gitignore").write_text(pathlib.Path(".gitignore").read_text() + "*.txt\\n")
+    return one + " two"
+'''
+
+
+def test_a_rule_a_stage_adds_while_the_run_goes_on_is_obeyed(project, pivot):
+    # git is asked which outputs it ignores while the stages run; a stage that then adds a rule
+    # hiding them (here the second, after the first has started) must not get lines it does not need.
+    root = project({"stages.py": EDITING, "pivot.yaml": "stages:\n  first:\n    python: stages.first\n  second:\n    python: stages.second\n",
+                    ".gitignore": "# mine\n", "out/keep": ""})
+    git(root, "init", "-q")
+    run(pivot)
+    assert (root / ".gitignore").read_text() == "# mine\n*.txt\n"
+    assert not (root / "out/.gitignore").exists()
+    assert not {"out/first.txt", "out/second.txt"} & untracked(root)
+
+
+def test_many_outputs_are_asked_about_at_once_after_the_run(project):
+    # More paths than a pipe holds: git is asked when the lines are written, all in one call.
+    names = [f"out/{'n' * 40}_{i}.bin" for i in range(600)]
+    root = project({"out/.gitignore": "*_1*.bin\n", "pivot.yaml": "stages: {}\n"})
+    git(root, "init", "-q")
+    proj = Project(root)
+    early = gitignore.Early(proj, names)
+    early.start()
+    update = gitignore.keep(proj, names, early=early)
+    early.close()
+    hidden = [name for name in names if "_1" not in name.rsplit("/", 1)[1]]
+    assert update.added == len(hidden)
+    assert (root / "out/.gitignore").read_text() == "*_1*.bin\n" + "".join(f"/{name.rsplit('/', 1)[1]}\n" for name in hidden)

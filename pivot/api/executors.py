@@ -109,13 +109,19 @@ def finished() -> None:
 
 
 def execute(
-    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
+    ws: Workspace,
+    loaded: session.Loaded,
+    names: Sequence[str],
+    request: Request,
+    reporter: reporting.Reporter,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
+    """Run `names`; `meanwhile` is called once the first stages have started."""
     from pivot.executor import warm
 
     try:
         _prespawn(ws, loaded, names, request)
-        return _execute(ws, loaded, names, request, reporter)
+        return _execute(ws, loaded, names, request, reporter, meanwhile)
     finally:
         warm.release()  # a fork server made ready during loading that no stage needed
 
@@ -133,7 +139,12 @@ def _prespawn(ws: Workspace, loaded: session.Loaded, names: Sequence[str], reque
 
 
 def _execute(
-    ws: Workspace, loaded: session.Loaded, names: Sequence[str], request: Request, reporter: reporting.Reporter
+    ws: Workspace,
+    loaded: session.Loaded,
+    names: Sequence[str],
+    request: Request,
+    reporter: reporting.Reporter,
+    meanwhile: Callable[[], None] | None,
 ) -> tuple[reporting.RunSummary, results.Traffic | None]:
     from pivot.executor.run import RunOptions, run_pipeline
 
@@ -141,7 +152,7 @@ def _execute(
 
     def run(options: RunOptions) -> reporting.RunSummary:
         limits = {**ws.settings.executor.resources, **(request.resources or {})}  # the command line wins
-        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries, resources=limits)
+        options = dataclasses.replace(options, run_cache=request.run_cache, retries=request.retries, resources=limits, meanwhile=meanwhile)
         with sigterm_as_interrupt():
             return run_pipeline(ws, loaded.pipeline, loaded.graph, names, options, reporter)
 

@@ -55,15 +55,17 @@ def run(
     project_mod.ensure_dot_dir(proj.paths)
     if not overrides:  # a first run that just made .pivot/ records its load too
         loaded = session.recorded(loaded)
-    with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws:
+    outputs = gitignore.split_outputs(loaded.graph.stages[n] for n in names)
+    early = gitignore.Early(proj.paths, *outputs)  # git asked while the stages run, not after
+    with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws, contextlib.closing(early):
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
-        summary, traffic = executors.execute(ws, loaded, names, request, reporter)
+        summary, traffic = executors.execute(ws, loaded, names, request, reporter, meanwhile=early.start)
         from pivot.executor import temps  # (a run answered from the no-op memo never gets here)
 
         removed = [*summary.removed_temps, *temps.remove_used(proj.paths, loaded.graph, summary)]
         # Failed stages too: whatever they left behind must not be committed either. Only now,
         # never while stages run: a stage that lists an output directory must not find it there.
-        kept = gitignore.keep(proj.paths, *gitignore.split_outputs(loaded.graph.stages[n] for n in names))
+        kept = gitignore.keep(proj.paths, *outputs, early=early)
         noop.remember(ws, loaded, names, targets, watched, summary)
         lastrun.record(proj.paths, summary.results)  # what `pivot dag --html` colours as failed
     stages = tuple(results.StageRun.of(result) for result in summary.results)

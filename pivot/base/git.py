@@ -341,6 +341,12 @@ def tracks(root: pathlib.Path, path: str) -> bool:
     return done.returncode == 0
 
 
+_CHECK_IGNORE = ("git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin")
+# What a pipe holds before its reader reads (16 KiB on macOS, 64 KiB on Linux): paths up to this
+# size are written to a git started in the background without waiting on it.
+_PIPE_HOLDS = 16 * 1024
+
+
 def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
     """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
     without git or outside a repository."""
@@ -348,19 +354,65 @@ def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, st
     if not paths:
         return []
     try:
-        done = subprocess.run(
-            ["git", "check-ignore", "--no-index", "-v", "-n", "-z", "--stdin"],
-            cwd=root,
-            input=b"".join(os.fsencode(path) + b"\0" for path in paths),
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
+        done = subprocess.run(_CHECK_IGNORE, cwd=root, input=_nul_joined(paths), capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
         return []
-    if done.returncode not in (0, 1):  # 128: not a git repository
+    return _ignore_answers(done.returncode, done.stdout)
+
+
+class IgnoreQuery:
+    """`check_ignore` started by `check_ignore_started`: git works while the caller does."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self._process = process
+
+    def answer(self) -> list[tuple[str, str, str, str]]:
+        """What `check_ignore` answers (waits for git if it has not finished)."""
+        assert self._process.stdout is not None
+        with self._process.stdout as out:  # git's stdin is closed: it ends once it has answered
+            answers = out.read()
+        return _ignore_answers(self._process.wait(), answers)
+
+    def cancel(self) -> None:
+        """Stop git if it still runs (the answer is no longer wanted)."""
+        if self._process.poll() is None:
+            self._process.kill()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process.wait()
+
+
+def check_ignore_started(root: pathlib.Path, paths: Sequence[str]) -> IgnoreQuery | None:
+    """`check_ignore` for `paths`, started now and answered later; None when git cannot start or
+    the paths do not fit in the pipe at once (writing them would wait on git: ask `check_ignore`)."""
+    import subprocess
+
+    data = _nul_joined(paths)
+    if not paths or len(data) > _PIPE_HOLDS:
+        return None
+    try:
+        process = subprocess.Popen(_CHECK_IGNORE, cwd=root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
+        return None
+    query = IgnoreQuery(process)
+    assert process.stdin is not None
+    try:
+        with process.stdin as feed:
+            feed.write(data)
+    except OSError:  # git ended before reading (not a repository): asked again the usual way
+        query.cancel()
+        return None
+    return query
+
+
+def _nul_joined(paths: Sequence[str]) -> bytes:
+    return b"".join(os.fsencode(path) + b"\0" for path in paths)
+
+
+def _ignore_answers(returncode: int, out: bytes) -> list[tuple[str, str, str, str]]:
+    if returncode not in (0, 1):  # 128: not a git repository
         return []
-    fields = [os.fsdecode(field) for field in done.stdout.split(b"\0")[:-1]]
+    fields = [os.fsdecode(field) for field in out.split(b"\0")[:-1]]
     return [(fields[i], fields[i + 1], fields[i + 2], fields[i + 3]) for i in range(0, len(fields) - 3, 4)]
 
 

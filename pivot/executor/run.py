@@ -56,6 +56,8 @@ class RunOptions:
     # remote-cache mode, how each stage's data travels.
     pool_factory: Callable[[], concurrent.futures.Executor] | None = None
     offload: Offload | None = None
+    # Work for this process once the first stages run (it only waits for them then), called once.
+    meanwhile: Callable[[], None] | None = None
 
 
 def run_pipeline(
@@ -147,6 +149,7 @@ class StageHooks:
         self._failures: dict[str, int] = {}  # failed runs of each stage so far (`retries`)
         self.temps_needed: Mapping[str, tuple[str, ...]] = {}  # stage -> the stages that need its temp outputs made again
         self.removed_temps: list[str] = []
+        self._meanwhile = options.meanwhile
 
     def _note(self, exc: errors.PivotError) -> errors.PivotError:
         if isinstance(exc, errors.DiskFullError) and self.disk_full is None:
@@ -321,6 +324,9 @@ class StageHooks:
         return self._ws.project.logs_dir / f"{name}.log"
 
     def tick(self) -> None:
+        meanwhile, self._meanwhile = self._meanwhile, None
+        if meanwhile is not None:
+            meanwhile()
         for _, _, tail in self._running.values():
             tail.poll()
 

@@ -54,7 +54,8 @@ class Hooks(Protocol):
         """The stage's worker died; `message` says how."""
 
     def tick(self) -> None:
-        """Called while waiting, a few times a second (e.g. to relay logs)."""
+        """Called while waiting, a few times a second (e.g. to relay logs), and once before the
+        first wait, when the first stages have just started."""
 
 
 class Scheduler:
@@ -88,6 +89,7 @@ class Scheduler:
         self._running: dict[concurrent.futures.Future[Any], str] = {}
         self._suspects: collections.deque[str] = collections.deque()
         self._stopping = False
+        self._waited = False
         self._mutex = mutex_mod.Mutex(mutex or {})  # stages of one group never run at once
         self._slots = {name: min(n, self._jobs) for name, n in (threads or {}).items() if n > 1}  # else 1
         self._taken = 0
@@ -164,6 +166,9 @@ class Scheduler:
             self._held[resource] += amount
 
     def _collect(self, executor: concurrent.futures.Executor) -> concurrent.futures.Executor:
+        if not self._waited:
+            self._waited = True
+            self._hooks.tick()
         done, _ = concurrent.futures.wait(
             list(self._running), timeout=0.1, return_when=concurrent.futures.FIRST_COMPLETED
         )

@@ -45,18 +45,19 @@ def split_outputs(stages: Iterable[Stage]) -> tuple[list[str], list[str]]:
     return cached, tracked
 
 
-def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ()) -> Update:
+def keep(proj: project.Project, ignore: Iterable[str], show: Iterable[str] = (), early: Early | None = None) -> Update:
     """Make git ignore every path of `ignore` (cached outputs, tracked data) and stop ignoring,
     through pivot's own `/name` line, every path of `show` (files git tracks, such as metrics).
 
     A path git already ignores (a user's `*.pkl`, an ignored parent) gets no line. A path whose
     directory does not exist yet is left for a later command: no directory is created for it.
+    `early`: git's answers asked while the stages ran, used where no ignore file changed since.
     """
     plans = _planned(proj, *_sides(ignore, show))
     shown = _sides(ignore, show)[1]
     if not plans:
         return Update(still_ignored=_ignored_by_user(proj, shown))
-    ignored = _git_ignored(proj, [path for plan in plans.values() for path in plan.to_add])
+    ignored = _git_ignored(proj, [path for plan in plans.values() for path in plan.to_add], early)
     written, failed, added, removed = [], [], 0, 0
     for directory, plan in sorted(plans.items()):
         additions = [path for path in plan.to_add if path not in ignored]
@@ -216,9 +217,88 @@ def _escape(name: str) -> str:
 # ---------------------------------------------------------------------- asking git
 
 
-def _git_ignored(proj: project.Project, paths: Sequence[str]) -> set[str]:
+class Early:
+    """Which paths a later `keep` will ask git about, asked while the stages run: git takes a few
+    milliseconds to start, and the run would otherwise wait for it after its last stage.
+
+    The answer depends on the ignore files (every .gitignore from a path's directory up to the
+    repository, and .git/info/exclude), so their stats are taken when git is asked; `keep` uses
+    the answer only for paths it asked about and only if none of those files changed since."""
+
+    def __init__(self, proj: project.Project, ignore: Iterable[str], show: Iterable[str] = ()) -> None:
+        self._proj = proj
+        self._sides = _sides(ignore, show)
+        self._asked: tuple[str, ...] = ()
+        self._stamps: dict[str, tuple[int, int, int] | None] = {}
+        self._query: git.IgnoreQuery | None = None
+        self._answer: set[str] | None = None
+        self._started = False
+
+    def start(self) -> None:
+        """Ask git now (once) about the paths `keep` would add a line for as things are."""
+        if self._started:
+            return
+        self._started = True
+        self._asked = tuple(path for plan in _planned(self._proj, *self._sides).values() for path in plan.to_add)
+        self._stamps = _ignore_stamps(self._proj, self._asked)
+        self._query = git.check_ignore_started(self._proj.root, self._asked) if self._asked else None
+
+    def ignored(self, paths: Sequence[str]) -> tuple[set[str], list[str]]:
+        """(the paths of `paths` git ignores, as it answered; the paths it must still be asked about)."""
+        if self._answer is None:
+            query, self._query = self._query, None
+            self._answer = _ignored_in(query.answer()) if query is not None else None
+            if self._answer is not None and _ignore_stamps(self._proj, self._asked) != self._stamps:
+                self._answer = None  # a stage edited an ignore file: ask git again
+        if self._answer is None:
+            return set(), list(paths)
+        asked = frozenset(self._asked)
+        return {path for path in paths if path in self._answer}, [path for path in paths if path not in asked]
+
+    def close(self) -> None:
+        """Stop git if its answer was never taken (the run failed)."""
+        if self._query is not None:
+            self._query.cancel()
+            self._query = None
+
+
+def _ignore_stamps(proj: project.Project, paths: Iterable[str]) -> dict[str, tuple[int, int, int] | None]:
+    """The stats of every ignore file that decides whether git ignores `paths`: the .gitignore of
+    each directory from theirs up to the repository's top (where .git is), and .git/info/exclude."""
+    stamps: dict[str, tuple[int, int, int] | None] = {}
+    for path in paths:
+        directory = os.path.dirname(proj.abspath(path))
+        while True:
+            candidate = os.path.join(directory, GITIGNORE)
+            if candidate in stamps:
+                break  # this directory and those above it are stamped already
+            stamps[candidate] = _stamp(candidate)
+            dot_git = os.path.join(directory, ".git")
+            parent = os.path.dirname(directory)
+            if os.path.lexists(dot_git) or parent == directory:
+                exclude = os.path.join(dot_git, "info", "exclude")
+                stamps[exclude] = _stamp(exclude)
+                break
+            directory = parent
+    return stamps
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _git_ignored(proj: project.Project, paths: Sequence[str], early: Early | None = None) -> set[str]:
+    known, rest = early.ignored(paths) if early is not None else (set(), list(paths))
+    return known | _ignored_in(git.check_ignore(proj.root, rest))
+
+
+def _ignored_in(answers: Iterable[tuple[str, str, str, str]]) -> set[str]:
     # A pattern that starts with "!" re-includes the path: the last match decides, as git says.
-    return {path for source, _, pattern, path in git.check_ignore(proj.root, paths) if source and not pattern.startswith("!")}
+    return {path for source, _, pattern, path in answers if source and not pattern.startswith("!")}
 
 
 def _ignored_by_user(proj: project.Project, paths: Sequence[str]) -> tuple[tuple[str, str], ...]:
