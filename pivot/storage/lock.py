@@ -103,7 +103,7 @@ def parse(text: str) -> StageLock | None:
 
 
 def write(path: pathlib.Path, lock: StageLock) -> None:
-    atomic.write_text(path, render(lock))
+    atomic.write_bytes(path, render(lock).encode("utf-8"), durable=False)
 
 
 def render(lock: StageLock) -> str:
