@@ -116,8 +116,7 @@ class ForkPool(concurrent.futures.Executor):
         self._wake_r, self._wake_w = os.pipe()
         for _ in range(workers):
             self._idle.append(self._spawn())
-        self._collector = threading.Thread(target=self._collect, name="pivot-pool-results", daemon=True)
-        self._collector.start()
+        self._collected = pool.started_soon(self._collect)  # the results thread
 
     def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
@@ -242,7 +241,7 @@ class ForkPool(concurrent.futures.Executor):
             busy = list(self._busy.values())
             idle = list(self._idle)
         os.write(self._wake_w, b"x")
-        self._collector.join()
+        self._collected.wait()
         self._learn_pids([w for w in busy if w.pid is None])
         for worker in busy:
             if worker.pid is not None:

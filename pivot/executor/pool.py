@@ -3,6 +3,7 @@ an in-process one for tests and debugging. The only module that imports loky."""
 
 from __future__ import annotations
 
+import _thread
 import concurrent.futures
 import contextlib
 import os
@@ -289,6 +290,21 @@ class InProcessExecutor(concurrent.futures.Executor):
         return future
 
 
+def started_soon(target: Callable[[], object]) -> threading.Event:
+    """Run `target` in a new thread, without waiting until that thread runs as Thread.start does
+    (2-5 ms while a run's workers start on a busy machine); the event is set once it returned."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            target()
+        finally:
+            done.set()
+
+    _thread.start_new_thread(run, ())
+    return done
+
+
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
@@ -301,11 +317,10 @@ class LazyExecutor(concurrent.futures.Executor):
     def __init__(self, factory: Callable[[], concurrent.futures.Executor], *, early: bool = False) -> None:
         self._factory = factory
         self._executor: concurrent.futures.Executor | None = None
-        self._starting: threading.Thread | None = None
+        self._starting: threading.Event | None = None
         self._failure: BaseException | None = None
         if early:
-            self._starting = threading.Thread(target=self._start, name="pivot-pool-start", daemon=True)
-            self._starting.start()
+            self._starting = started_soon(self._start)
 
     def _start(self) -> None:
         try:
@@ -319,7 +334,7 @@ class LazyExecutor(concurrent.futures.Executor):
 
     def _ready(self) -> concurrent.futures.Executor:
         if self._starting is not None:
-            self._starting.join()
+            self._starting.wait()
             self._starting = None
             if self._failure is not None:
                 failure, self._failure = self._failure, None
@@ -339,7 +354,7 @@ class LazyExecutor(concurrent.futures.Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         if self._starting is not None:
-            self._starting.join()
+            self._starting.wait()
             self._starting = None
         if self._executor is None:
             return
