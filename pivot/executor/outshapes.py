@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import pathlib
 import posixpath
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -121,6 +120,8 @@ def save_directory(out: OutSpec, value: Mapping[str, Any], root: pathlib.Path) -
     """Write every entry into a fresh directory beside the target, then move it into place: a
     failed save leaves no half-written output."""
     target = root / out.path
+    import shutil  # on first use: shutil imports bz2 and lzma (2 ms of every run's start)
+
     tmp = target.with_name(f".{target.name}.pivot-tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     try:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -50,6 +49,8 @@ def _remove(proj: project.Project, graph: Graph, paths: Sequence[str], results: 
         target = proj.abspath(path)
         with contextlib.suppress(FileNotFoundError):
             if os.path.isdir(target) and not os.path.islink(target):
+                import shutil  # on first use: shutil imports bz2 and lzma (2 ms of every run's start)
+
                 shutil.rmtree(target)
             else:
                 os.unlink(target)
