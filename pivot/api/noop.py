@@ -115,6 +115,12 @@ def _watch(ws: Workspace, loaded: Loaded, names: Sequence[str], request: Request
     return Watch(paths, before, frozenset(noopmemo.unsettled(before, now, RACY_WINDOW_NS, COARSE_RACY_WINDOW_NS)))
 
 
+def ahead() -> None:
+    """While the first stages run: what `remember` needs that no stage can change (the stamps of
+    pivot's own files, 1 ms), so that the run's end does not wait for it."""
+    noopmemo.environment()
+
+
 def remember(ws: Workspace, loaded: Loaded, names: Sequence[str], targets: Sequence[str], seen: Watch | None, summary: reporting.RunSummary) -> None:
     """Record the run as a no-op answer for next time, if everything is up to date now (see the
     module docstring for why the stats recorded are never newer than what validated them). A

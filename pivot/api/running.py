@@ -57,9 +57,15 @@ def run(
         loaded = session.recorded(loaded)
     outputs = gitignore.split_outputs(loaded.graph.stages[n] for n in names)
     early = gitignore.Early(proj.paths, *outputs)  # git asked while the stages run, not after
+
+    def meanwhile() -> None:  # once the first stages have started: what the run's end needs
+        early.start()
+        if plain:
+            noop.ahead()
+
     with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws, contextlib.closing(early):
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
-        summary, traffic = executors.execute(ws, loaded, names, request, reporter, meanwhile=early.start)
+        summary, traffic = executors.execute(ws, loaded, names, request, reporter, meanwhile=meanwhile)
         from pivot.executor import temps  # (a run answered from the no-op memo never gets here)
 
         removed = [*summary.removed_temps, *temps.remove_used(proj.paths, loaded.graph, summary)]

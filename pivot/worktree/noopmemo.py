@@ -21,6 +21,7 @@ from __future__ import annotations
 import array
 import contextlib
 import dataclasses
+import functools
 import marshal
 import os
 import stat
@@ -141,6 +142,7 @@ def digest(root: str, rel: str) -> str | None:
         return ""
 
 
+@functools.cache  # the code this process runs: its files as they were when it was first asked
 def environment() -> tuple[Any, ...]:
     """What else a recorded answer depends on: this Python, this pivot, down to its own files (a
     development checkout or an upgrade never reads an answer other code gave)."""
