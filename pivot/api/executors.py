@@ -102,10 +102,11 @@ def prefork(request: Request, root: str) -> None:
 
 
 def finished() -> None:
-    """After a run: wait until its pool has ended (what was left to end while results were recorded)."""
+    """After a run: wait until its pool has ended (what was left to end while results were
+    recorded), and its idle workers (left to end with the process, in the `pivot` program)."""
     from pivot.executor import pool
 
-    pool.finish_ending()
+    pool.finish_ending(run_over=True)
 
 
 def execute(

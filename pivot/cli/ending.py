@@ -22,6 +22,9 @@ BROKEN_PIPE = 120  # what Python itself exits with when flushing stdout fails at
 
 def end(command: Callable[[], object]) -> NoReturn:
     """Run `command` (which ends with SystemExit, as click's main does) and end the process."""
+    import pivot.executor
+
+    pivot.executor.ends_after_command = True
     try:
         command()
         status: str | int | None = 0

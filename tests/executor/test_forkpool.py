@@ -81,6 +81,28 @@ def test_no_worker_outlives_the_run(project, pivot_proc):
     assert not [pid for pid in workers if alive(pid)]
 
 
+RUN_AND_LOOK = """
+import os, sys, time
+from pivot.api.project import Project
+
+report = Project.open().run(executor="forkserver", jobs=2)
+assert report.ok, report
+workers = [int(open(name).read()) for name in ("a.txt", "b.txt")]
+deadline = time.monotonic() + 2
+while any(os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z" for pid in workers) and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("left:", [pid for pid in workers if os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"])
+"""
+
+
+def test_a_program_that_calls_run_is_left_no_idle_worker(project):
+    # Only the `pivot` program, which ends with its command, leaves its idle workers to end with it.
+    root = project({"stages.py": PIDS, "pivot.yaml": pipeline("a", "b")})
+    done = subprocess.run([sys.executable, "-c", RUN_AND_LOOK], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "left: []"
+
+
 
 READS_STDIN = '''
 import sys
