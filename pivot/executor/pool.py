@@ -307,17 +307,39 @@ class InProcessExecutor(concurrent.futures.Executor):
 
 def started_soon(target: Callable[[], object]) -> threading.Event:
     """Run `target` in a new thread, without waiting until that thread runs as Thread.start does
-    (2-5 ms while a run's workers start on a busy machine); the event is set once it returned."""
+    (2-5 ms while a run's workers start on a busy machine); the event is set once it returned.
+    `threading` does not see such a thread: `threads_started` counts them for those who must
+    know that the process is not single-threaded (a fork, pivot.executor.zygote)."""
+    global _soon
     done = threading.Event()
 
     def run() -> None:
+        global _soon
         try:
             target()
         finally:
+            with _soon_lock:
+                _soon -= 1
             done.set()
 
-    _thread.start_new_thread(run, ())
+    with _soon_lock:
+        _soon += 1
+    try:
+        _thread.start_new_thread(run, ())
+    except BaseException:
+        with _soon_lock:
+            _soon -= 1
+        raise
     return done
+
+
+_soon = 0  # threads `started_soon` that have not returned yet
+_soon_lock = threading.Lock()
+
+
+def threads_started() -> int:
+    """How many threads `started_soon` started are still running (threading.active_count misses them)."""
+    return _soon
 
 
 def default_jobs() -> int:

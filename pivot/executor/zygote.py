@@ -64,7 +64,9 @@ _server: Server | None = None
 
 def possible() -> bool:
     """Single-threaded, no multiprocessing children, Linux."""
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+    from pivot.executor import pool
+
+    if not sys.platform.startswith("linux") or threading.active_count() != 1 or pool.threads_started():
         return False
     multiprocessing = sys.modules.get("multiprocessing")  # never imported: no child of it either
     return multiprocessing is None or not multiprocessing.active_children()
