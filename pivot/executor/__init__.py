@@ -6,3 +6,6 @@ the remote or the reports; the decision of what runs comes in from `pivot.decide
 # the idle workers of its last run are left to end as the kernel closes their sockets at its exit,
 # rather than woken to end while the run records its results (see pool.finish_ending).
 ends_after_command = False
+# The collector's thresholds the stages get (executor/zygote.py), where the pivot program set
+# its own (pivot.cli.ending); None: as the process has them.
+stage_gc_threshold: tuple[int, ...] | None = None

@@ -180,6 +180,10 @@ def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
         if not pool.killed_with_parent(parent):
             return
         _fresh_handlers()
+        import pivot.executor
+
+        if pivot.executor.stage_gc_threshold is not None:  # the pivot program's own: not for stages
+            gc.set_threshold(*pivot.executor.stage_gc_threshold)
         # Copy-on-write: the collector never walks the parent's objects in the zygote or in a
         # worker, so their pages stay shared, and nothing of the parent's is finalized here.
         gc.freeze()
@@ -197,6 +201,7 @@ def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
                 rest = (line.decode().rstrip("\n") for line in names)
                 warm.preload_lines(itertools.chain([root], rest))
         if first:
+            gc.freeze()  # what was preloaded too: a stage's collections never walk it (nor copy its pages)
             _serve(ctl)
         status = 0
     finally:

@@ -5,6 +5,7 @@ its own process, since the test runner's process has threads and never forks a z
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -146,3 +147,23 @@ def test_a_stage_reads_an_empty_stdin_not_the_terminal_pivot_was_started_from(pr
         proc.stdin.close()
     assert proc.returncode == 0, output
     assert (root / "read.txt").read_text() == "''"
+
+
+GC_SEEN = '''
+import gc
+from typing import Annotated
+
+from pivot import loaders, outputs
+
+
+def seen() -> Annotated[str, outputs.Out("gc.txt", loaders.Text())]:
+    return repr(gc.get_threshold())
+'''
+
+
+def test_a_stage_collects_garbage_as_the_interpreter_does_not_as_pivot_does(project, pivot_proc):
+    # The pivot program collects less often while it starts; a stage's code gets Python's own thresholds.
+    root = project({"stages.py": GC_SEEN, "pivot.yaml": pipeline("seen")})
+    result = pivot_proc("run", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (root / "gc.txt").read_text() == repr(gc.get_threshold())
