@@ -61,7 +61,6 @@ def worker_main(fd: int) -> None:
     """A worker, in a fresh fork of the zygote: run what arrives on the socket until it closes."""
     status = 1
     try:
-        _stdin_from_devnull()
         sock = socket.socket(fileno=fd)
         while (data := recv_message(sock)) is not None:
             fn, args = pickle.loads(data)
@@ -75,9 +74,10 @@ def worker_main(fd: int) -> None:
         os._exit(status)  # nothing of the zygote's to finalize, nothing to flush
 
 
-def _stdin_from_devnull() -> None:
+def stdin_from_devnull() -> None:
     """A stage's code reads an empty stdin, as in any multiprocessing worker: never the terminal
-    pivot was started from, whose input is the user's (and Ctrl-C's)."""
+    pivot was started from, whose input is the user's (and Ctrl-C's). Done by the zygote, whose
+    workers inherit it."""
     with contextlib.suppress(OSError, ValueError, AttributeError):
         sys.stdin.close()
     fd = os.open(os.devnull, os.O_RDONLY)

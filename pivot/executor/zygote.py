@@ -202,6 +202,9 @@ def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
                 warm.preload_lines(itertools.chain([root], rest))
         if first:
             gc.freeze()  # what was preloaded too: a stage's collections never walk it (nor copy its pages)
+            from pivot.executor import forkpool
+
+            forkpool.stdin_from_devnull()  # for every worker at once
             _serve(ctl)
         status = 0
     finally:
