@@ -102,11 +102,10 @@ def prefork(request: Request, root: str) -> None:
 
 
 def finished() -> None:
-    """After a run: wait until its pool has ended (what was left to end while results were
-    recorded), and its idle workers (left to end with the process, in the `pivot` program)."""
+    """After a run: wait until its pool has ended (what was left to end while results were recorded)."""
     from pivot.executor import pool
 
-    pool.finish_ending(run_over=True)
+    pool.finish_ending()
 
 
 def execute(

@@ -26,7 +26,6 @@ def end(command: Callable[[], object]) -> NoReturn:
 
     import pivot.executor
 
-    pivot.executor.ends_after_command = True
     # Imports make ~25,000 objects the collector walks some 50 times before the first stage
     # starts, finding next to nothing (7 ms). This process collects every 20,000 allocations
     # instead of every 700, and never walks what exists when its command starts; its stages run

@@ -2,10 +2,6 @@
 session, and the commit of results (outputs hashed and cached, lock written last). Never imports
 the remote or the reports; the decision of what runs comes in from `pivot.decide`."""
 
-# Set by the `pivot` program (pivot.cli.ending), whose process ends as soon as its command has:
-# the idle workers of its last run are left to end as the kernel closes their sockets at its exit,
-# rather than woken to end while the run records its results (see pool.finish_ending).
-ends_after_command = False
 # The collector's thresholds the stages get (executor/zygote.py), where the pivot program set
 # its own (pivot.cli.ending); None: as the process has them.
 stage_gc_threshold: tuple[int, ...] | None = None

@@ -232,8 +232,8 @@ class ForkPool(concurrent.futures.Executor):
         worker.sock.close()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
-        """End every worker: a busy one (an interrupted or failed run) is killed; an idle one ends
-        as its socket closes, which `pool.finish_ending` does."""
+        """End every worker: an idle one ends as its socket closes; a busy one (an interrupted
+        or failed run) is killed."""
         with self._lock:
             if self._closed:
                 return
@@ -249,9 +249,8 @@ class ForkPool(concurrent.futures.Executor):
                     os.kill(worker.pid, signal.SIGKILL)
             if worker.future is not None and not worker.future.done():
                 worker.future.set_exception(pool.WorkerDied(-signal.SIGKILL))
-        for worker in busy:
+        for worker in (*busy, *idle):
             worker.sock.close()
-        pool.close_later(worker.sock for worker in idle)  # closed by pool.finish_ending
         os.close(self._wake_r)
         os.close(self._wake_w)
 

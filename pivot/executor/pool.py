@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 BROKEN = (concurrent.futures.BrokenExecutor,)
@@ -208,27 +208,12 @@ def shutdown(executor: concurrent.futures.Executor, *, kill: bool = False) -> No
 
 
 _ending: list[threading.Thread] = []  # pools being shut down (see `shutdown`)
-_idle_left: list[Any] = []  # the sockets of idle fork-pool workers (see `close_later`)
 
 
-def close_later(sockets: Iterable[Any]) -> None:
-    """Idle workers end as their sockets close: `finish_ending` closes them."""
-    _idle_left.extend(sockets)
-
-
-def finish_ending(*, run_over: bool = False) -> None:
-    """Wait until every pool `shutdown` left to end in a thread has ended, and end the idle
-    workers pools left. After the run of a process that ends with its command (`run_over`,
-    pivot.executor.ends_after_command) those are left to end with it: woken to end now, eight
-    workers took the CPU from the run's last steps on two cores (3 ms)."""
-    import pivot.executor
-
+def finish_ending() -> None:
+    """Wait until every pool `shutdown` left to end in a thread has ended."""
     while _ending:
         _ending.pop().join()
-    if run_over and pivot.executor.ends_after_command:
-        return
-    while _idle_left:
-        _idle_left.pop().close()
 
 
 def _kill_all(executor: concurrent.futures.Executor) -> None:

@@ -108,9 +108,8 @@ print("left:", [pid for pid in workers if alive(pid)], "fork while a thread runs
 
 
 def test_a_program_that_calls_run_is_left_no_idle_worker(project):
-    # Only the pivot command, which ends with its command, leaves its idle workers to end with it;
-    # and no zygote is forked while one of pivot's own threads runs (the kernel would kill it with
-    # that thread).
+    # A long-lived caller of the fork pool keeps no worker after its run; and no zygote is forked
+    # while one of pivot's own threads runs (the kernel would kill it with that thread).
     root = project({"stages.py": PIDS, "pivot.yaml": pipeline("a", "b")})
     done = subprocess.run([sys.executable, "-c", RUN_AND_LOOK], cwd=root, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
