@@ -347,10 +347,11 @@ class LazyExecutor(concurrent.futures.Executor):
     def __init__(self, factory: Callable[[], concurrent.futures.Executor], *, early: bool = False) -> None:
         self._factory = factory
         self._executor: concurrent.futures.Executor | None = None
-        self._starting: threading.Event | None = None
+        self._starting: threading.Thread | None = None
         self._failure: BaseException | None = None
         if early:
-            self._starting = started_soon(self._start)
+            self._starting = threading.Thread(target=self._start, name="pivot-pool-start", daemon=True)
+            self._starting.start()
 
     def _start(self) -> None:
         try:
@@ -364,7 +365,7 @@ class LazyExecutor(concurrent.futures.Executor):
 
     def _ready(self) -> concurrent.futures.Executor:
         if self._starting is not None:
-            self._starting.wait()
+            self._starting.join()
             self._starting = None
             if self._failure is not None:
                 failure, self._failure = self._failure, None
@@ -384,7 +385,7 @@ class LazyExecutor(concurrent.futures.Executor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
         if self._starting is not None:
-            self._starting.wait()
+            self._starting.join()
             self._starting = None
         if self._executor is None:
             return

@@ -17,7 +17,7 @@ from pivot.decide import observe, rescheme, status
 from pivot.declare.discovery import LoadedPipeline
 from pivot.declare.graph import Graph
 from pivot.declare.stage import Stage
-from pivot.executor import commit, pool, temps
+from pivot.executor import commit, pool, temps, warm
 from pivot.executor import task as task_mod
 from pivot.executor.logs import LogTail, append_failure
 from pivot.executor.reporting import Reporter, RunSummary, StageResult, StageStatus
@@ -74,7 +74,10 @@ def run_pipeline(
     hooks = StageHooks(ws, pipeline, graph, options, reporter)
     hooks.temps_needed = temps_to_remake(ws, pipeline, graph, names, options)
     workers = max(1, min(options.jobs, len(names)))
-    early = options.executor != "inprocess" and pool.first_stages_run(ws.project.lock_file, graph.upstream, names, options.jobs, force=options.force)
+    # (a pool whose workers were forked before the first decision is handed out at once)
+    early = options.executor != "inprocess" and not warm.has_prespawned() and pool.first_stages_run(
+        ws.project.lock_file, graph.upstream, names, options.jobs, force=options.force
+    )
     reporter.run_started(len(names), options.jobs)
     scheduler = Scheduler(
         names,

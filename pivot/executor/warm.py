@@ -262,6 +262,11 @@ def prespawn(workers: int) -> None:
         _prespawned = forkpool.ForkPool(server, workers)
 
 
+def has_prespawned() -> bool:
+    """Whether `prespawn` started workers that `pool.create` will hand out at once."""
+    return _prespawned is not None
+
+
 def prespawned(server: zygote.Server, workers: int) -> Any:
     """The pool `prespawn` started, if it is of `workers` workers of `server`; None otherwise."""
     global _prespawned
