@@ -38,21 +38,23 @@ def _failed_line(output: str, stage: str) -> str:
     return next(line for line in output.splitlines() if line.startswith(f"{stage}: FAILED"))
 
 
-def test_a_worker_calling_os_exit_fails_its_stage_with_the_exit_code(project, pivot_proc):
-    root = project({"stages.py": CRASH, "pivot.yaml": pipeline("exits")})
+def _crashed(project, pivot_proc, stage: str):
+    """Run the one CRASH stage `stage`: (project root, the run, its FAILED line); the run failed."""
+    root = project({"stages.py": CRASH, "pivot.yaml": pipeline(stage)})
     result = pivot_proc("run", "-j2", cwd=root)
     assert result.returncode == 1, result.stdout + result.stderr
-    failed = _failed_line(result.stdout, "exits")
+    return root, result, _failed_line(result.stdout, stage)
+
+
+def test_a_worker_calling_os_exit_fails_its_stage_with_the_exit_code(project, pivot_proc):
+    root, result, failed = _crashed(project, pivot_proc, "exits")
     assert "EXIT(3)" in failed and "os._exit" in failed, failed
     assert "Traceback" not in result.stdout + result.stderr
     assert not lock(root, "exits").exists()
 
 
 def test_a_worker_killed_by_sigkill_fails_naming_the_signal(project, pivot_proc):
-    root = project({"stages.py": CRASH, "pivot.yaml": pipeline("killed")})
-    result = pivot_proc("run", "-j2", cwd=root)
-    assert result.returncode == 1, result.stdout + result.stderr
-    failed = _failed_line(result.stdout, "killed")
+    _, _, failed = _crashed(project, pivot_proc, "killed")
     assert "SIGKILL" in failed and "out of memory" in failed, failed
 
 
