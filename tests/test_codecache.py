@@ -79,3 +79,27 @@ def test_the_callers_own_classes_are_compiled_as_usual_and_never_stored(cache_fi
     point = _make("stages")
     assert point(1, 2).x == 1
     assert codecache._stored == {} and codecache._used == set()
+
+
+def test_a_damaged_entry_is_compiled_anew_and_only_the_used_entries_are_unmarshalled(cache_file):
+    _make("pivot.codecache_probe")
+    codecache._write()
+    key, entries = marshal.loads(cache_file.read_bytes())
+    assert all(isinstance(data, bytes) for data in entries.values())  # kept marshalled in the file
+    damaged = next(iter(entries))
+    entries[damaged] = b"\x00 not a code object"
+    entries["def never_used(): pass"] = marshal.dumps(compile("def never_used(): pass", "<string>", "exec"))
+    cache_file.write_bytes(marshal.dumps((key, entries)))
+
+    codecache._stored.clear()
+    codecache._stored.update(codecache._read())
+    point = _make("pivot.codecache_probe")
+
+    assert point(1, 2) == point(1, 2) and repr(point(3)) == "Point(x=3, y=0)"
+    assert isinstance(codecache._stored[damaged], types.CodeType)  # compiled again, kept for the next write
+    assert isinstance(codecache._stored["def never_used(): pass"], bytes)  # never unmarshalled
+
+
+def test_the_file_is_named_by_the_exact_interpreter_version():
+    # Two venvs of one minor version on one checkout each keep their own file.
+    assert codecache._PATH.endswith(f"{sys.implementation.cache_tag}-{sys.version.split()[0]}.marshal")

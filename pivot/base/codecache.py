@@ -26,9 +26,17 @@ from typing import Any
 
 _KEY = sys.version  # code objects are only ever read back by the interpreter that wrote them
 _MAX_KEPT = 3000  # entries; beyond that only those this process used are written back
-_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "__pycache__", f"dataclasses.{sys.implementation.cache_tag}.marshal")
+# Named by the exact version too: two interpreters of one minor version (two venvs on one
+# checkout) would otherwise each find the other's file and rewrite it on every command.
+_PATH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    "__pycache__",
+    f"dataclasses.{sys.implementation.cache_tag}-{sys.version.split()[0]}.marshal",
+)
 
-_stored: dict[str, types.CodeType] = {}
+# Text -> its code, kept marshalled until a class needs it: a command makes a few hundred of the
+# thousand or so classes the file has seen, and unmarshalling all of them cost 3 ms of each start.
+_stored: dict[str, types.CodeType | bytes] = {}
 _used: set[str] = set()
 _added = False
 
@@ -53,6 +61,10 @@ def _compiled(text: str) -> types.CodeType:
     global _added
     _used.add(text)
     code = _stored.get(text)
+    if isinstance(code, bytes):
+        code = _unmarshalled(code)
+        if code is not None:
+            _stored[text] = code
     if code is None:
         # As exec compiles text from dataclasses' own frame, which has no __future__ flags.
         code = _stored[text] = compile(text, "<string>", "exec", dont_inherit=True)
@@ -62,7 +74,15 @@ def _compiled(text: str) -> types.CodeType:
     return code
 
 
-def _read() -> dict[str, types.CodeType]:
+def _unmarshalled(data: bytes) -> types.CodeType | None:
+    try:
+        code = marshal.loads(data)
+    except Exception:  # a damaged entry: compiled anew
+        return None
+    return code if isinstance(code, types.CodeType) else None
+
+
+def _read() -> dict[str, types.CodeType | bytes]:
     try:
         with open(_PATH, "rb") as handle:
             key, entries = marshal.loads(handle.read())  # marshal.load(file) reads object by object: 5x slower
@@ -76,11 +96,12 @@ def _write() -> None:
     if sys.dont_write_bytecode:
         return
     kept = _stored if len(_stored) <= _MAX_KEPT else {text: _stored[text] for text in _used}
+    entries = {text: code if isinstance(code, bytes) else marshal.dumps(code) for text, code in kept.items()}
     tmp = f"{_PATH}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(_PATH), exist_ok=True)
         with open(tmp, "wb") as handle:
-            marshal.dump((_KEY, kept), handle)
+            marshal.dump((_KEY, entries), handle)
         os.replace(tmp, _PATH)  # readers see the old file or the new one, never half of one
     except OSError:  # a read-only install: every command compiles, as without the cache
         with contextlib.suppress(OSError):
