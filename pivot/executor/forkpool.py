@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pivot.executor import pool
+from pivot.executor import crashes, pool
 
 _HEADER = struct.Struct("!Q")
 _STATUS_WAIT = 5.0  # seconds to wait for the zygote to say how a dead worker ended
@@ -222,7 +222,7 @@ class ForkPool(concurrent.futures.Executor):
                 continue
             self._forget(worker)
             if worker.future is not None:
-                worker.future.set_exception(pool.WorkerDied(code))
+                worker.future.set_exception(crashes.WorkerDied(code))
 
     def _forget(self, worker: _Worker) -> None:
         with self._lock:
@@ -248,7 +248,7 @@ class ForkPool(concurrent.futures.Executor):
                 with contextlib.suppress(OSError):
                     os.kill(worker.pid, signal.SIGKILL)
             if worker.future is not None and not worker.future.done():
-                worker.future.set_exception(pool.WorkerDied(-signal.SIGKILL))
+                worker.future.set_exception(crashes.WorkerDied(-signal.SIGKILL))
         for worker in (*busy, *idle):
             worker.sock.close()
         os.close(self._wake_r)

@@ -8,15 +8,12 @@ import concurrent.futures
 import contextlib
 import os
 import pathlib
-import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
-
-BROKEN = (concurrent.futures.BrokenExecutor,)
 
 
 def create(jobs: int, kind: str = "loky") -> concurrent.futures.Executor:
@@ -229,61 +226,6 @@ def _kill_all(executor: concurrent.futures.Executor) -> None:
 def _ends_itself(executor: concurrent.futures.Executor) -> bool:
     """A fork pool (pivot.executor.forkpool): its idle workers end as their sockets close."""
     return type(executor).__name__ == "ForkPool"
-
-
-class WorkerDied(Exception):
-    """A fork pool's worker died running a task; `code` as `waitpid` gives it (minus the signal
-    number for a signal), None when nobody could say."""
-
-    def __init__(self, code: int | None) -> None:
-        super().__init__(describe_exit(code))
-        self.code = code
-
-
-def crash_text(error: BaseException) -> str:
-    """What a stage's failure says when its task raised in pivot's own code, not the stage's."""
-    return str(error) if isinstance(error, WorkerDied) else f"{type(error).__name__}: {error}"
-
-
-def describe_exit(code: int | None) -> str:
-    if code is None:
-        return "worker died: the worker process died"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        codes = f"{name}({code})"
-    else:
-        codes = f"EXIT({code})"
-    return f"worker died ({codes}): {_cause(codes)}"
-
-
-def is_broken(error: BaseException) -> bool:
-    """A worker died (segfault, os._exit, kill) rather than the stage raising."""
-    return isinstance(error, BROKEN) or type(error).__name__ == "TerminatedWorkerError"
-
-
-def describe_crash(error: BaseException) -> str:
-    """Turn loky's message about a dead worker into the exit code and its likely cause."""
-    text = str(error)
-    match = re.search(r"\{([^}]*)\}", text)
-    codes = match.group(1) if match else ""
-    cause = _cause(codes)
-    return f"worker died ({codes or 'unknown exit code'}): {cause}" if codes else f"worker died: {cause}"
-
-
-def _cause(codes: str) -> str:
-    cause = "the worker process died"
-    if "SIGKILL" in codes or "-9" in codes:
-        cause = "killed by SIGKILL (out of memory, or killed by hand)"
-    elif "SIGSEGV" in codes or "-11" in codes:
-        cause = "segmentation fault (a crash in native code)"
-    elif "SIGABRT" in codes:
-        cause = "aborted (SIGABRT, a crash in native code)"
-    elif "EXIT" in codes:
-        cause = "the process exited (os._exit or a C library calling exit)"
-    return cause
 
 
 class InProcessExecutor(concurrent.futures.Executor):

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pivot import errors
+from pivot.executor import crashes, pool
 from pivot.executor import mutex as mutex_mod
-from pivot.executor import pool
 
 AGAIN = "again"  # what `Hooks.complete` answers for a failed stage that is to run once more
 
@@ -177,10 +177,10 @@ class Scheduler:
         for future in done:
             name = self._stopped(future)
             error = future.exception()
-            if error is not None and pool.is_broken(error):
+            if error is not None and crashes.is_broken(error):
                 broken.append((name, error))
             elif error is not None:
-                self._hooks.crashed(name, pool.crash_text(error))
+                self._hooks.crashed(name, crashes.crash_text(error))
                 self._fail(name)
             else:
                 self._judge(name, self._hooks.complete(name, future.result()))
@@ -202,7 +202,7 @@ class Scheduler:
         pool.shutdown(executor, kill=True)
         if len(broken) == 1:
             name, error = broken[0]
-            self._hooks.crashed(name, pool.describe_crash(error))
+            self._hooks.crashed(name, crashes.describe_crash(error))
             self._fail(name)
         else:
             self._suspects.extend(name for name, _ in broken)
