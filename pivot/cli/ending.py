@@ -31,6 +31,7 @@ def end(command: Callable[[], object]) -> NoReturn:
     # instead of every 700, and never walks what exists when its command starts; its stages run
     # with the interpreter's own thresholds (executor/zygote.py).
     pivot.executor.stage_gc_threshold = gc.get_threshold()
+    pivot.executor.ends_after_command = True
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
     try:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pivot.executor
 from pivot.executor import crashes, pool
 
 _HEADER = struct.Struct("!Q")
@@ -74,6 +75,50 @@ def worker_main(fd: int) -> None:
         os._exit(status)  # nothing of the zygote's to finalize, nothing to flush
 
 
+_lingering: list[int] = []  # pidfds of idle workers left waiting to end with the zygote
+
+
+def _linger(idle: list[_Worker]) -> list[_Worker]:
+    """Have each idle worker wait for the end of the zygote, which the kernel ends right after
+    this process: eight workers woken to exit would take the CPU from the run's last steps.
+    Each is held by a pidfd, so that `end_lingering` can never signal a reused pid. The
+    workers that could not be told, to be closed as usual."""
+    told = pickle.dumps((_wait_for_end, ()), protocol=pickle.HIGHEST_PROTOCOL)
+    left = []
+    for worker in idle:
+        try:
+            if worker.pid is None:
+                raise OSError
+            pidfd = os.pidfd_open(worker.pid)
+        except (OSError, AttributeError):  # not known yet, or no pidfds here: it ends now
+            left.append(worker)
+            continue
+        try:
+            send_message(worker.sock, told)
+        except OSError:
+            os.close(pidfd)
+            left.append(worker)
+            continue
+        _lingering.append(pidfd)
+        worker.sock.close()
+    return left
+
+
+def _wait_for_end() -> None:
+    """In a worker: nothing more to do until the zygote ends (and this one with it)."""
+    while True:
+        signal.pause()
+
+
+def end_lingering() -> None:
+    """End the workers `_linger` left waiting (this process runs another pool after all)."""
+    while _lingering:
+        pidfd = _lingering.pop()
+        with contextlib.suppress(OSError):  # ended already
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        os.close(pidfd)
+
+
 def stdin_from_devnull() -> None:
     """A stage's code reads an empty stdin, as in any multiprocessing worker: never the terminal
     pivot was started from, whose input is the user's (and Ctrl-C's). Done by the zygote, whose
@@ -113,6 +158,7 @@ class ForkPool(concurrent.futures.Executor):
         self._by_token: dict[int, _Worker] = {}
         self._exits: dict[int, int] = {}  # pid -> exit code, for workers not known yet
         self._closed = False
+        end_lingering()  # the idle workers a previous run of this process left waiting
         self._wake_r, self._wake_w = os.pipe()
         for _ in range(workers):
             self._idle.append(self._spawn())
@@ -232,8 +278,9 @@ class ForkPool(concurrent.futures.Executor):
         worker.sock.close()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False, kill_workers: bool = False) -> None:
-        """End every worker: an idle one ends as its socket closes; a busy one (an interrupted
-        or failed run) is killed."""
+        """End every worker: an idle one ends as its socket closes (in the `pivot` program it
+        waits to end with the zygote, after pivot: `_linger`); a busy one (an interrupted or
+        failed run) is killed."""
         with self._lock:
             if self._closed:
                 return
@@ -249,6 +296,8 @@ class ForkPool(concurrent.futures.Executor):
                     os.kill(worker.pid, signal.SIGKILL)
             if worker.future is not None and not worker.future.done():
                 worker.future.set_exception(crashes.WorkerDied(-signal.SIGKILL))
+        if pivot.executor.ends_after_command and not kill_workers:
+            idle = _linger(idle)
         for worker in (*busy, *idle):
             worker.sock.close()
         os.close(self._wake_r)

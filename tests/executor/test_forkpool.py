@@ -118,6 +118,55 @@ def test_a_program_that_calls_run_is_left_no_idle_worker(project):
     assert done.stdout.strip() == "left: [] fork while a thread runs: False"
 
 
+RUN_TWICE_AS_THE_PROGRAM = """
+import importlib.util, os, sys, time
+import pivot.executor
+from pivot.api.project import Project
+from pivot.executor import zygote
+
+sys.modules["__main__"].__spec__ = importlib.util.find_spec("pivot.__main__")
+pivot.executor.ends_after_command = True  # as the pivot program: idle workers wait to end with it
+
+def alive(pid):
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+def settled(pids, want):
+    deadline = time.monotonic() + 2
+    while any(alive(pid) != want for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return [pid for pid in pids if alive(pid)]
+
+first = Project.open().run(executor="forkserver", jobs=2)
+assert first.ok and zygote.server() is not None, first
+workers = {int(open(name).read()) for name in ("a.txt", "b.txt")}
+time.sleep(0.2)
+print("waiting after the first run:", len(settled(workers, True)))
+second = Project.open().run(executor="forkserver", jobs=2, force=True)
+assert second.ok, second
+print("left after the second:", settled(workers, False))
+"""
+
+
+def test_the_programs_idle_workers_wait_for_its_end_but_never_pile_up(project, pivot_proc):
+    # The pivot program leaves a run's idle workers to end with its zygote, after it exits; a
+    # process that runs again (pivot watch, a sweep) ends them when its next pool starts.
+    root = project({"stages.py": PIDS, "pivot.yaml": pipeline("a", "b")})
+    done = subprocess.run([sys.executable, "-c", RUN_TWICE_AS_THE_PROGRAM], cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines() == ["waiting after the first run: 2", "left after the second: []"]
+
+    result = pivot_proc("run", "-j2", "--force", cwd=root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = {int((root / name).read_text()) for name in ("a.txt", "b.txt")}
+    deadline = time.monotonic() + 2  # killed with the zygote, a moment after pivot
+    while [pid for pid in workers if alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not [pid for pid in workers if alive(pid)]
+
+
 READS_STDIN = '''
 import sys
 from typing import Annotated
