@@ -102,7 +102,8 @@ def test_a_queue_the_pipeline_no_longer_fits_fails_the_worker_and_says_why(sweep
     status = pivot("exp", "queue", "status").output
     assert status.startswith("Worker: failed at ") and "train.lr" in status.splitlines()[0], status
     assert "exp-1" in status  # still queued
-    assert "error:" in pivot("exp", "queue", "logs").output
+    # The worker records its end, then prints the error as it exits: a moment apart.
+    _wait(lambda: "error:" in pivot("exp", "queue", "logs").output, "the worker's error in its log", seconds=10)
 
 
 def test_bad_queue_input_starts_nothing(sweep_project, pivot):
