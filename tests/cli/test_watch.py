@@ -173,7 +173,7 @@ def test_a_broken_pipeline_is_reported_and_the_fix_runs(project):
         assert (root / "loud.txt").read_text() == "FIXED"
 
         watch.proc.send_signal(signal.SIGINT)
-        assert watch.proc.wait(timeout=30) == 130
+        assert watch.proc.wait(timeout=30) == 130, watch.stderr()
     assert_lock_free(root)
 
 
