@@ -6,6 +6,7 @@ compiled as usual and never stored."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import marshal
 import sys
 import types
@@ -100,6 +101,11 @@ def test_a_damaged_entry_is_compiled_anew_and_only_the_used_entries_are_unmarsha
     assert isinstance(codecache._stored["def never_used(): pass"], bytes)  # never unmarshalled
 
 
-def test_the_file_is_named_by_the_exact_interpreter_version():
-    # Two venvs of one minor version on one checkout each keep their own file.
-    assert codecache._PATH.endswith(f"{sys.implementation.cache_tag}-{sys.version.split()[0]}.marshal")
+def test_the_file_serves_every_interpreter_of_its_bytecode_format(cache_file):
+    # Two venvs of one minor version on one checkout share it, as they share .pyc files.
+    _make("pivot.codecache_probe")
+    codecache._write()
+    key, entries = marshal.loads(cache_file.read_bytes())
+    assert key == importlib.util.MAGIC_NUMBER and codecache._read() == entries
+    cache_file.write_bytes(marshal.dumps((b"\x00\x00\r\n", entries)))  # another bytecode format
+    assert codecache._read() == {}

@@ -5,8 +5,9 @@ dataclasses writes each class's `__init__`, `__repr__`, `__eq__`, `__hash__` and
 `__setattr__`/`__delattr__` as source text and compiles it when the class is made: about 500
 compilations, a third of the time pivot takes to import what a run needs (about 30 of 100 ms on
 every command). The compiled code depends on that text alone, so it is kept as Python keeps
-bytecode: in `pivot/__pycache__/`, for this interpreter only, not written when Python is told not
-to write bytecode, recompiled whenever the text is not found or the file cannot be read.
+bytecode: in `pivot/__pycache__/`, valid for this interpreter's bytecode format (as a .pyc is),
+not written when Python is told not to write bytecode, recompiled whenever the text is not
+found or the file cannot be read.
 
 dataclasses calls `exec` by its name, which it looks up in its own module before the builtins;
 `install` puts a caching `exec` there, which compiles only text made for a class of pivot's
@@ -18,21 +19,18 @@ from __future__ import annotations
 import atexit
 import builtins
 import contextlib
+import importlib.util
 import marshal
 import os
 import sys
 import types
 from typing import Any
 
-_KEY = sys.version  # code objects are only ever read back by the interpreter that wrote them
+# Valid for the bytecode format, as a .pyc is: interpreters of one minor version that share a
+# checkout (two venvs, 3.11.2 and 3.11.7) share the file instead of each rewriting it for itself.
+_KEY = importlib.util.MAGIC_NUMBER
 _MAX_KEPT = 3000  # entries; beyond that only those this process used are written back
-# Named by the exact version too: two interpreters of one minor version (two venvs on one
-# checkout) would otherwise each find the other's file and rewrite it on every command.
-_PATH = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    "__pycache__",
-    f"dataclasses.{sys.implementation.cache_tag}-{sys.version.split()[0]}.marshal",
-)
+_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "__pycache__", f"dataclasses.{sys.implementation.cache_tag}.marshal")
 
 # Text -> its code, kept marshalled until a class needs it: a command makes a few hundred of the
 # thousand or so classes the file has seen, and unmarshalling all of them cost 3 ms of each start.
