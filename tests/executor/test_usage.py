@@ -48,4 +48,4 @@ def test_show_gives_each_stage_its_own_cpu_and_peak_memory(project, pivot):
     assert stages["small"]["peak_rss"] < stages["big"]["peak_rss"] - 100_000_000  # not big's peak, carried over
     assert stages["command"]["peak_rss"] > 120_000_000  # the command's own, reaped with its usage
     big_line = next(line for line in pivot("show").output.splitlines() if "big: ran" in line)
-    assert re.search(r", cpu 0\.\d\ds, peak 1\d\d\.\d MB", big_line), big_line  # e.g. ", cpu 0.38s, peak 171.6 MB"
+    assert re.search(r", cpu \d+\.\d\ds, peak 1\d\d\.\d MB", big_line), big_line  # e.g. ", cpu 0.38s, peak 171.6 MB" (over 1 s on a busy machine)
