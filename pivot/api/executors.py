@@ -101,6 +101,25 @@ def prefork(request: Request, root: str) -> None:
     warm.prefork(root)
 
 
+def start_ahead() -> None:
+    """The pivot program is about to run the project it was started in: with no no-op memo
+    there, the run has work, so its fork server is started now rather than after the no-op
+    check, 50 ms into the run (see pivot.executor.zygote.spawn)."""
+    if _local_default() != "forkserver":
+        return
+    from pivot.base import project
+    from pivot.worktree import noopmemo
+
+    try:
+        root = project.find_root()
+    except (errors.PivotError, OSError):
+        return  # the command says so
+    if not noopmemo.exists(project.Project(root)):
+        from pivot.executor import warm
+
+        warm.start_ahead()
+
+
 def finished() -> None:
     """After a run: wait until its pool has ended (what was left to end while results were recorded)."""
     from pivot.executor import pool

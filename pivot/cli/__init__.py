@@ -319,7 +319,17 @@ def main() -> None:
     from pivot.cli import ending
 
     _main_is_pivot_module()
+    if _runs_stages(sys.argv[1:]):
+        from pivot.api import executors
+
+        executors.start_ahead()  # before click parses: the fork server starts on the other core
     ending.end(lambda: cli.main(prog_name="pivot"))
+
+
+def _runs_stages(args: list[str]) -> bool:
+    """Whether the command line is a `pivot run` (or `repro`) that may run stages."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    return command in ("run", "repro") and not {"-h", "--help", "-n", "--dry-run"} & set(args)
 
 
 def _main_is_pivot_module() -> None:

@@ -150,6 +150,9 @@ def _restart(root: str, modules: list[str]) -> None:
     global _served
     from pivot.executor import pool, zygote
 
+    if zygote.pending_ended():  # one that could not start: a forked one takes its place
+        modules = sorted(set(modules) | set(project_modules(root) if root else ()))
+        zygote.dismiss()
     if not zygote.pending():
         zygote.stop()  # its workers would each import the project again
         server = _mp_server()
@@ -243,9 +246,19 @@ def prefork(root: str) -> None:
     modules on another core while this process imports what loading needs, and loads."""
     from pivot.executor import pool, zygote
 
+    if zygote.pending() and not zygote.pending_ended():
+        return  # started ahead, as the program started (zygote.spawn): it waits for the modules
     pool.finish_ending()  # a thread left by the last run's pool would forbid the fork
     if not _serving(root) and zygote.possible():
         zygote.fork()
+
+
+def start_ahead() -> None:
+    """The pivot program is about to run a project's stages: start the zygote now (see
+    pivot.executor.zygote.spawn); `prefork` then keeps it."""
+    from pivot.executor import zygote
+
+    zygote.spawn()
 
 
 _prespawned: Any = None  # a ForkPool started before the run's first decision (see `prespawn`)

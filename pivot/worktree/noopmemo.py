@@ -164,6 +164,11 @@ def _path(proj: project_mod.Project) -> str:
     return os.path.join(proj.tmp_dir, "noop.memo")
 
 
+def exists(proj: project_mod.Project) -> bool:
+    """Whether a memo was recorded at all: without one, a run has work (or decides it has none)."""
+    return os.path.exists(_path(proj))
+
+
 def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
     """The memo for a run of `targets`, if one was recorded by this pivot; not yet checked."""
     try:
