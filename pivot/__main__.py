@@ -1,6 +1,6 @@
-"""`python -m pivot` runs the command-line interface."""
+"""`python -m pivot` runs the pivot program."""
 
-from pivot.cli import main
+from pivot.program import main
 
 if __name__ == "__main__":
     main()

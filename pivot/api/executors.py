@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import signal
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -77,9 +76,9 @@ def choose(request: Request, configured: str | None) -> str:
 def _local_default() -> str:
     """The fork server re-imports the program's main module in every worker: safe only when that
     is pivot's own guarded entry point (`pivot`, `python -m pivot`), never a user's script."""
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    return "forkserver" if getattr(spec, "name", None) == "pivot.__main__" else "loky"
+    from pivot.base import importing
+
+    return "forkserver" if importing.main_is_pivot() else "loky"
 
 
 def preloading(request: Request, root: str) -> contextlib.AbstractContextManager[None]:
@@ -99,25 +98,6 @@ def prefork(request: Request, root: str) -> None:
     from pivot.executor import warm
 
     warm.prefork(root)
-
-
-def start_ahead() -> None:
-    """The pivot program is about to run the project it was started in: with no no-op memo
-    there, the run has work, so its fork server is started now rather than after the no-op
-    check, 50 ms into the run (see pivot.executor.zygote.spawn)."""
-    if _local_default() != "forkserver":
-        return
-    from pivot.base import project
-    from pivot.worktree import noopmemo
-
-    try:
-        root = project.find_root()
-    except (errors.PivotError, OSError):
-        return  # the command says so
-    if not noopmemo.exists(project.Project(root)):
-        from pivot.executor import warm
-
-        warm.start_ahead()
 
 
 def finished() -> None:

@@ -5,9 +5,28 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import os
 import sys
 from typing import Any
+
+
+def name_main_module() -> None:
+    """multiprocessing re-runs a main *script* in every worker forked from a fork server (for the
+    `pivot` console script: importing the whole CLI again, per worker), but never a package's
+    `__main__` module. Naming the console script as `pivot.__main__`, which it is in all but name,
+    spares each worker that import."""
+    main = sys.modules.get("__main__")
+    if main is not None and getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.util.find_spec("pivot.__main__")
+
+
+def main_is_pivot() -> bool:
+    """Whether this process is the pivot program: its main module is pivot's own guarded entry
+    point (`pivot`, `python -m pivot`), never a user's script."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    return getattr(spec, "name", None) == "pivot.__main__"
 
 
 def import_object(ref: str) -> Any:

@@ -45,6 +45,7 @@ class Project:
     dot_dir = _Place(PIVOT_DIR)
     cache_dir = _Place(PIVOT_DIR, "cache")
     tmp_dir = _Place(PIVOT_DIR, "tmp")
+    noop_memo = _Place(PIVOT_DIR, "tmp", "noop.memo")  # pivot.worktree.noopmemo
     logs_dir = _Place(PIVOT_DIR, "logs")
     stages_dir = _Place(PIVOT_DIR, "stages")
     state_db = _Place(PIVOT_DIR, "state.db")

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
-import sys
 import time
 from typing import TYPE_CHECKING
 
 import click
 
 from pivot import __version__, errors
-from pivot.base import diskfull
+from pivot.base import diskfull, importing
 from pivot.cli import verbosity
 
 if TYPE_CHECKING:
@@ -318,28 +316,8 @@ def cli(ctx: click.Context, quiet: bool, verbose: bool) -> None:
 def main() -> None:
     from pivot.cli import ending
 
-    _main_is_pivot_module()
-    if _runs_stages(sys.argv[1:]):
-        from pivot.api import executors
-
-        executors.start_ahead()  # before click parses: the fork server starts on the other core
+    importing.name_main_module()
     ending.end(lambda: cli.main(prog_name="pivot"))
-
-
-def _runs_stages(args: list[str]) -> bool:
-    """Whether the command line is a `pivot run` (or `repro`) that may run stages."""
-    command = next((arg for arg in args if not arg.startswith("-")), None)
-    return command in ("run", "repro") and not {"-h", "--help", "-n", "--dry-run"} & set(args)
-
-
-def _main_is_pivot_module() -> None:
-    """multiprocessing re-runs a main *script* in every worker forked from a fork server (for the
-    `pivot` console script: importing the whole CLI again, per worker), but never a package's
-    `__main__` module. Naming the console script as `pivot.__main__`, which it is in all but name,
-    spares each worker that import."""
-    main = sys.modules.get("__main__")
-    if main is not None and getattr(main, "__spec__", None) is None:
-        main.__spec__ = importlib.util.find_spec("pivot.__main__")
 
 
 if __name__ == "__main__":

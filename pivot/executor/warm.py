@@ -253,14 +253,6 @@ def prefork(root: str) -> None:
         zygote.fork()
 
 
-def start_ahead() -> None:
-    """The pivot program is about to run a project's stages: start the zygote now (see
-    pivot.executor.zygote.spawn); `prefork` then keeps it."""
-    from pivot.executor import zygote
-
-    zygote.spawn()
-
-
 _prespawned: Any = None  # a ForkPool started before the run's first decision (see `prespawn`)
 
 

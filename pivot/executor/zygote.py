@@ -121,7 +121,8 @@ def spawn() -> None:
     """Start the zygote now as a fresh interpreter, to be handed over as a forked one would be;
     nothing when this interpreter runs with options a fresh one would not have (then `fork`)."""
     global _pending
-    if _pending is not None or _server is not None or not possible() or not _plain_interpreter():
+    # Unlike a fork, safe beside threads: only the platform (PR_SET_PDEATHSIG) and the options matter.
+    if _pending is not None or _server is not None or not sys.platform.startswith("linux") or not _plain_interpreter():
         return
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     names_r, names_w = os.pipe()

@@ -161,12 +161,7 @@ def environment() -> tuple[Any, ...]:
 
 
 def _path(proj: project_mod.Project) -> str:
-    return os.path.join(proj.tmp_dir, "noop.memo")
-
-
-def exists(proj: project_mod.Project) -> bool:
-    """Whether a memo was recorded at all: without one, a run has work (or decides it has none)."""
-    return os.path.exists(_path(proj))
+    return os.fspath(proj.noop_memo)
 
 
 def read(proj: project_mod.Project, targets: tuple[str, ...]) -> Memo | None:
@@ -230,7 +225,7 @@ def write(proj: project_mod.Project, memo: Memo) -> None:
     )
     with contextlib.suppress(OSError, ValueError):
         os.makedirs(proj.tmp_dir, exist_ok=True)
-        atomic.write_bytes(proj.tmp_dir / "noop.memo", marshal.dumps(data), durable=False)
+        atomic.write_bytes(proj.noop_memo, marshal.dumps(data), durable=False)
 
 
 # Names and paths are kept as one string each: no path or stage name holds a NUL byte.

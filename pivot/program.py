@@ -1,0 +1,46 @@
+"""The `pivot` program (the console script and `python -m pivot`): what it starts before its
+command line is parsed, then the command-line interface (pivot.cli).
+
+A cold `pivot run` spends its first 20 ms importing the CLI and click on one core, then 50 ms
+more before its first stage is sent; its fork server needs 50 ms to be ready. So it is started
+first, on the other core (pivot.executor.zygote.spawn), when the command line is a `pivot run`
+of a project with no no-op memo: a first run, a fresh clone, CI. With a memo the run may well be
+a no-op (a spawn would cost it 3 ms), and its fork server is forked once it is known to have
+work, as before. Only cheap imports come before the start: each delays it."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pivot.base import importing
+
+
+def main() -> None:
+    importing.name_main_module()
+    if _runs_stages(sys.argv[1:]) and _has_no_noop_memo():
+        from pivot.executor import zygote
+
+        zygote.spawn()
+    from pivot.cli import main as cli_main
+
+    cli_main()
+
+
+def _runs_stages(args: list[str]) -> bool:
+    """Whether the command line is a `pivot run` (or `repro`) that may run stages."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    return command in ("run", "repro") and not {"-h", "--help", "-n", "--dry-run"} & set(args)
+
+
+def _has_no_noop_memo() -> bool:
+    """Whether the project the program was started in has never recorded a no-op memo (False
+    outside a project: the command says so)."""
+    from pivot import errors
+    from pivot.base import project
+
+    try:
+        root = project.find_root()
+    except (errors.PivotError, OSError):
+        return False
+    return not os.path.exists(project.Project(root).noop_memo)
