@@ -9,13 +9,11 @@ while this process imports what loading needs, imports each of the project's mod
 names it, then forks the workers of pivot.executor.forkpool, each on a socket this process sent
 it, and says when one ends and how.
 
-A fork has a price in this process: every page the two share is copy-on-write, and the loading
-that follows writes to some 1,900 of them, each a page fault (6 ms of a 100 ms cold run). So when
-the pivot program is about to `pivot run` a project with no no-op memo (a first run, a fresh
-clone, CI), `spawn` starts the zygote at once as a fresh interpreter (posix_spawn shares no
-memory), 50 ms ahead of the point where it would be forked: it has imported the worker's modules
-by the time loading names the project's. Anywhere else the fork stays: a fresh interpreter started
-that late would keep the workers waiting.
+A fork costs this process too: each page the two share that loading then writes is a page fault
+(some 1,900, 6 ms of a 100 ms cold run). So for a `pivot run` of a project with no no-op memo
+(pivot.program), `spawn` starts the zygote as the program starts, as a fresh interpreter that
+shares nothing; it has imported the worker's modules by the time loading names the project's.
+Elsewhere the fork stays: a fresh interpreter started that late would keep the workers waiting.
 
 Forking is only safe in a process with no other thread and no child pool (their locks and pipes
 would be copied half-held), and only on Linux; anywhere else `possible` is False and the server
@@ -150,9 +148,10 @@ def spawned() -> None:
 
 
 def _plain_interpreter() -> bool:
-    """No option a fresh `python -c` would lack (the environment it shares); -B is passed on."""
+    """No option a fresh `python -c` would lack (the environment it shares; -B is passed on),
+    and an interpreter to run it (not a frozen application's executable)."""
     flags = sys.flags
-    return bool(sys.executable) and not (
+    return bool(sys.executable) and not getattr(sys, "frozen", False) and not (
         sys._xoptions or sys.warnoptions or flags.optimize or flags.isolated or flags.ignore_environment
         or flags.no_user_site or flags.no_site or flags.dev_mode or flags.bytes_warning or flags.verbose
     )
