@@ -3,7 +3,7 @@ command line is parsed, then the command-line interface (pivot.cli).
 
 A cold `pivot run` spends its first 20 ms importing the CLI and click on one core, then 50 ms
 more before its first stage is sent; its fork server needs 50 ms to be ready. So it is started
-first, on the other core (pivot.executor.zygote.spawn), when the command line is a `pivot run`
+first, on the other core (pivot.executor.spawning), when the command line is a `pivot run`
 of a project with no no-op memo: a first run, a fresh clone, CI. With a memo the run may well be
 a no-op (a spawn would cost it 3 ms), and its fork server is forked once it is known to have
 work, as before. Only cheap imports come before the start: each delays it."""
@@ -19,9 +19,9 @@ from pivot.base import importing
 def main() -> None:
     importing.name_main_module()
     if _runs_stages(sys.argv[1:]) and _has_no_noop_memo():
-        from pivot.executor import zygote
+        from pivot.executor import spawning
 
-        zygote.spawn()
+        spawning.spawn()
     from pivot.cli import main as cli_main
 
     cli_main()

@@ -42,6 +42,9 @@ def end(command: Callable[[], object]) -> NoReturn:
     if not isinstance(status, int | None) or not _alone():
         sys.exit(status)  # a message to print, or a thread to wait for: the usual exit
     atexit._run_exitfuncs()  # the handlers, in their usual order; each runs once
+    zygote = sys.modules.get("pivot.executor.zygote")  # (never imported for a command that runs nothing)
+    if zygote is not None:
+        zygote.retire()
     os._exit(_flushed(status or 0))
 
 

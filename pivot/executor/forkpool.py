@@ -105,9 +105,18 @@ def _linger(idle: list[_Worker]) -> list[_Worker]:
 
 
 def _wait_for_end() -> None:
-    """In a worker: nothing more to do until the zygote ends (and this one with it)."""
+    """In a worker: nothing more to do until the zygote ends (and this one with it). Its end,
+    as the kernel ends everything after pivot, runs only on an idle CPU: not before the shell
+    or the caller waiting for pivot has run (2.5 ms, for eight workers on two cores)."""
+    idle()
     while True:
         signal.pause()
+
+
+def idle() -> None:
+    """This process runs only when no other wants the CPU (it only waits to end)."""
+    with contextlib.suppress(OSError, AttributeError):  # (not on every platform)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
 
 def end_lingering() -> None:

@@ -247,7 +247,7 @@ def prefork(root: str) -> None:
     from pivot.executor import pool, zygote
 
     if zygote.pending() and not zygote.pending_ended():
-        return  # started ahead, as the program started (zygote.spawn): it waits for the modules
+        return  # started ahead, as the program started (pivot.executor.spawning): it waits for the modules
     pool.finish_ending()  # a thread left by the last run's pool would forbid the fork
     if not _serving(root) and zygote.possible():
         zygote.fork()

@@ -11,9 +11,9 @@ it, and says when one ends and how.
 
 A fork costs this process too: each page the two share that loading then writes is a page fault
 (some 1,900, 6 ms of a 100 ms cold run). So for a `pivot run` of a project with no no-op memo
-(pivot.program), `spawn` starts the zygote as the program starts, as a fresh interpreter that
-shares nothing; it has imported the worker's modules by the time loading names the project's.
-Elsewhere the fork stays: a fresh interpreter started that late would keep the workers waiting.
+(pivot.program), the zygote is started as the program starts, as a fresh interpreter that shares
+nothing (pivot.executor.spawning), and adopted here. Elsewhere the fork stays: a fresh
+interpreter started that late would keep the workers waiting.
 
 Forking is only safe in a process with no other thread and no child pool (their locks and pipes
 would be copied half-held), and only on Linux; anywhere else `possible` is False and the server
@@ -22,7 +22,7 @@ is dismissed: it reads end-of-file and exits. It never returns into this process
 never runs its exit handlers. The kernel ends it with this process, and its workers with it.
 
 Control socket (one message per packet): `W <token>` with a socket to this process attached
-asks for a worker; the zygote answers `P <token> <pid>` once forked, and `X <pid> <code>` when a
+asks for a worker, `I` says pivot is about to end; the zygote answers `P <token> <pid>` once forked, and `X <pid> <code>` when a
 worker has ended (`code` as `waitpid` gives it, minus the signal number for a signal).
 """
 
@@ -41,19 +41,6 @@ import sys
 import threading
 
 _tokens = itertools.count(1)
-
-_SPAWN_ENV = "PIVOT_ZYGOTE"  # its control socket, its names pipe, this process's pid
-_PATH_ENV = "PIVOT_ZYGOTE_PATH"
-# Nothing a spawned zygote fails at prints: this process forks one instead (`pending_ended`).
-_SPAWNED = f"""import os, sys
-sys.path[:] = os.environ.pop("{_PATH_ENV}").split(os.pathsep)
-try:
-    from pivot.executor import zygote
-except BaseException:
-    os._exit(1)
-zygote.spawned()
-"""
-
 
 @dataclasses.dataclass(slots=True)
 class _Pending:
@@ -115,50 +102,16 @@ def fork() -> None:
     _pending = _Pending(pid, ours, names_w)
 
 
-def spawn() -> None:
-    """Start the zygote now as a fresh interpreter, to be handed over as a forked one would be;
-    nothing when this interpreter runs with options a fresh one would not have (then `fork`)."""
+def adopt(pid: int, ctl: socket.socket, names_w: int) -> None:
+    """Take a zygote started otherwise (pivot.executor.spawning) as the pending one."""
     global _pending
-    # Unlike a fork, safe beside threads: only the platform (PR_SET_PDEATHSIG) and the options matter.
-    if _pending is not None or _server is not None or not sys.platform.startswith("linux") or not _plain_interpreter():
-        return
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    names_r, names_w = os.pipe()
-    # Its sys.path is this one's (`python -m pivot` in a checkout finds pivot in the cwd).
-    env = {**os.environ, _SPAWN_ENV: f"{theirs.fileno()} {names_r} {os.getpid()}", _PATH_ENV: os.pathsep.join(sys.path)}
-    try:
-        os.set_inheritable(theirs.fileno(), True)
-        os.set_inheritable(names_r, True)
-        # SIGINT blocked, as in a forked zygote: until a task starts (pool.in_task).
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-P", *_flags(), "-c", _SPAWNED], env, setsigmask={signal.SIGINT})
-    except OSError:
-        ours.close()
-        os.close(names_w)
-        return
-    finally:
-        theirs.close()
-        os.close(names_r)
-    _pending = _Pending(pid, ours, names_w)
+    assert _pending is None and _server is None
+    _pending = _Pending(pid, ctl, names_w)
 
 
-def spawned() -> None:
-    """The fresh interpreter `spawn` started: the zygote, on the descriptors it was given."""
-    ctl, names_r, parent = (int(part) for part in os.environ.pop(_SPAWN_ENV).split())
-    _zygote(socket.socket(fileno=ctl), names_r, parent)
-
-
-def _plain_interpreter() -> bool:
-    """No option a fresh `python -c` would lack (the environment it shares; -B is passed on),
-    and an interpreter to run it (not a frozen application's executable)."""
-    flags = sys.flags
-    return bool(sys.executable) and not getattr(sys, "frozen", False) and not (
-        sys._xoptions or sys.warnoptions or flags.optimize or flags.isolated or flags.ignore_environment
-        or flags.no_user_site or flags.no_site or flags.dev_mode or flags.bytes_warning or flags.verbose
-    )
-
-
-def _flags() -> list[str]:
-    return ["-B"] if sys.flags.dont_write_bytecode else []
+def start_spawned(ctl_fd: int, names_r: int, parent: int) -> None:
+    """In a zygote started as a fresh interpreter: serve on the descriptors it was given."""
+    _zygote(socket.socket(fileno=ctl_fd), names_r, parent)
 
 
 def pending() -> bool:
@@ -206,6 +159,15 @@ def server() -> Server | None:
         _server.ctl.close()
         _server = None
     return _server
+
+
+def retire() -> None:
+    """The pivot program is about to end: the serving zygote, which the kernel ends with it, is
+    to end on an idle CPU, not on the one the shell or caller waiting for pivot needs (its
+    lingering workers already do: forkpool._wait_for_end)."""
+    if _server is not None:
+        with contextlib.suppress(OSError):
+            _server.ctl.send(b"I")
 
 
 def stop() -> None:
@@ -312,6 +274,11 @@ def _serve(ctl: socket.socket) -> None:
             message, fds, _, _ = socket.recv_fds(ctl, 256, 1)
             if not message:
                 return
+            if message == b"I":
+                from pivot.executor import forkpool
+
+                forkpool.idle()  # `retire`
+                continue
             me = os.getpid()
             pid = os.fork()
             if pid == 0:

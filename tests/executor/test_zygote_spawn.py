@@ -1,5 +1,5 @@
 """The fork server started as a fresh interpreter as the pivot program starts a run with work (no
-no-op memo yet), and forked from pivot as before once a memo exists (pivot.executor.zygote.spawn).
+no-op memo yet), and forked from pivot as before once a memo exists (pivot.executor.spawning).
 Each run is the real `python -m pivot` in its own process; each stage says which process its
 worker was forked from."""
 
@@ -83,7 +83,7 @@ def test_a_first_run_forks_its_workers_from_a_fresh_interpreter_and_a_later_one_
     first = _run(root, "run", site=site)
     assert first.returncode == 0, first.stderr
     assert (root / "a.txt").read_text().startswith("one|")
-    assert "zygote.spawned()" in _server(root)  # no no-op memo: started as the program started
+    assert "spawning.spawned()" in _server(root)  # no no-op memo: started as the program started
 
     (root / "in.txt").write_text("two\n")
     second = _run(root, "run", site=site)
