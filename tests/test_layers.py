@@ -35,6 +35,7 @@ LAYERS = {
     "pivot.decide": 5,
     "pivot.worktree": 1,
     "pivot.base.atomic": 0,
+    "pivot.base.lifetime": 0,  # whether the process ends with its command (the pivot program)
     "pivot.base.codecache": 0,
     "pivot.base.diskfull": 0,
     "pivot.base.yamlio": 0,

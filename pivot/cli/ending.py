@@ -25,13 +25,14 @@ def end(command: Callable[[], object]) -> NoReturn:
     import gc
 
     import pivot.executor
+    from pivot.base import lifetime
 
     # Imports make ~25,000 objects the collector walks some 50 times before the first stage
     # starts, finding next to nothing (7 ms). This process collects every 20,000 allocations
     # instead of every 700, and never walks what exists when its command starts; its stages run
     # with the interpreter's own thresholds (executor/zygote.py).
     pivot.executor.stage_gc_threshold = gc.get_threshold()
-    pivot.executor.ends_after_command = True
+    lifetime.ends_after_command = True
     gc.freeze()
     gc.set_threshold(20_000, 10, 10)
     try:

@@ -5,8 +5,3 @@ the remote or the reports; the decision of what runs comes in from `pivot.decide
 # The collector's thresholds the stages get (executor/zygote.py), where the pivot program set
 # its own (pivot.cli.ending); None: as the process has them.
 stage_gc_threshold: tuple[int, ...] | None = None
-
-# Set by the `pivot` program (pivot.cli.ending), whose process ends as soon as its command has:
-# the idle workers of a run then wait to be ended with the zygote after pivot has exited, rather
-# than woken to exit while the run records its results (see forkpool.ForkPool.shutdown).
-ends_after_command = False

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import pivot.executor
+from pivot.base import lifetime
 from pivot.executor import crashes, pool
 
 _HEADER = struct.Struct("!Q")
@@ -305,7 +305,7 @@ class ForkPool(concurrent.futures.Executor):
                     os.kill(worker.pid, signal.SIGKILL)
             if worker.future is not None and not worker.future.done():
                 worker.future.set_exception(crashes.WorkerDied(-signal.SIGKILL))
-        if pivot.executor.ends_after_command and not kill_workers:
+        if lifetime.ends_after_command and not kill_workers:
             idle = _linger(idle)
         for worker in (*busy, *idle):
             worker.sock.close()

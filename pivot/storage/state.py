@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from pivot import errors
-from pivot.base import diskfull
+from pivot.base import diskfull, lifetime
 from pivot.storage import hashing
 from pivot.storage.hashing import FileEntry, Hashed, HashInfo
 
@@ -103,7 +103,12 @@ class StateDB:
         self._guarded(lambda conn: _upsert(conn, values), default=None)
 
     def close(self) -> None:
+        """Done with the memo. In the pivot program the connection is left to the kernel (`_keep`)."""
         with self._lock:
+            if lifetime.ends_after_command and self._conn is not None:
+                _keep(self._conn)
+                self._conn = None
+                return
             self._close()
 
     def _close(self) -> None:
@@ -173,6 +178,22 @@ class StateDB:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
+
+
+# The pivot program's closed connections, left open (pivot.base.lifetime): SQLite's last close
+# checkpoints the WAL into the database with two syncs, 1-5 ms at the end of every command that
+# used the memo. Left open, the kernel closes it as the program exits; the WAL stays, and the next
+# command's open reads it, as after any crash (which WAL mode is made for); commits that grow it
+# past SQLite's limit checkpoint it as usual. One is kept at a time: keeping another closes the one
+# before, which is not the last connection then, so it does not checkpoint either.
+_kept: list[sqlite3.Connection] = []
+
+
+def _keep(conn: sqlite3.Connection) -> None:
+    _kept.append(conn)
+    while len(_kept) > 1:
+        with contextlib.suppress(sqlite3.Error):
+            _kept.pop(0).close()
 
 
 def _no_space(path: pathlib.Path) -> bool:

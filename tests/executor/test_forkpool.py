@@ -120,12 +120,12 @@ def test_a_program_that_calls_run_is_left_no_idle_worker(project):
 
 RUN_TWICE_AS_THE_PROGRAM = """
 import importlib.util, os, sys, time
-import pivot.executor
+import pivot.base.lifetime
 from pivot.api.project import Project
 from pivot.executor import zygote
 
 sys.modules["__main__"].__spec__ = importlib.util.find_spec("pivot.__main__")
-pivot.executor.ends_after_command = True  # as the pivot program: idle workers wait to end with it
+pivot.base.lifetime.ends_after_command = True  # as the pivot program: idle workers wait to end with it
 
 def alive(pid):
     try:
