@@ -1,9 +1,9 @@
 """The `pivot` program (the console script and `python -m pivot`): what it starts before its
 command line is parsed, then the command-line interface (pivot.cli).
 
-A cold `pivot run` spends its first 20 ms importing the CLI and click on one core, then 50 ms
-more before its first stage is sent; its fork server needs 50 ms to be ready. So it is started
-first, on the other core (pivot.executor.spawning), when the command line is a `pivot run`
+A cold `pivot run` reaches this point 30 ms in, then imports the CLI and click and loads the
+pipeline on one core for 60 ms more before its first stage is sent; its fork server needs 50 ms
+to be ready. So it is started first, on the other core (pivot.executor.spawning), when the command line is a `pivot run`
 of a project with no no-op memo: a first run, a fresh clone, CI. With a memo the run may well be
 a no-op (a spawn would cost it 3 ms), and its fork server is forked once it is known to have
 work, as before. Only cheap imports come before the start: each delays it."""

@@ -22,8 +22,9 @@ is dismissed: it reads end-of-file and exits. It never returns into this process
 never runs its exit handlers. The kernel ends it with this process, and its workers with it.
 
 Control socket (one message per packet): `W <token>` with a socket to this process attached
-asks for a worker, `I` says pivot is about to end; the zygote answers `P <token> <pid>` once forked, and `X <pid> <code>` when a
-worker has ended (`code` as `waitpid` gives it, minus the signal number for a signal).
+asks for a worker, and `I` says pivot is about to end (`retire`); the zygote answers
+`P <token> <pid>` once forked, and `X <pid> <code>` when a worker has ended (`code` as `waitpid`
+gives it, minus the signal number for a signal).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import sys
 import threading
 
 _tokens = itertools.count(1)
+
 
 @dataclasses.dataclass(slots=True)
 class _Pending:
