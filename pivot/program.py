@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
-from pivot.base import importing
+from pivot.base import importing, lifetime
 
 
 def main() -> None:
+    lifetime.collect_rarely()  # before the imports below and the CLI's make most of the objects it keeps
     importing.name_main_module()
     if _runs_stages(sys.argv[1:]) and _has_no_noop_memo():
         from pivot.executor import spawning

@@ -24,17 +24,12 @@ def end(command: Callable[[], object]) -> NoReturn:
     """Run `command` (which ends with SystemExit, as click's main does) and end the process."""
     import gc
 
-    import pivot.executor
     from pivot.base import lifetime
 
-    # Imports make ~25,000 objects the collector walks some 50 times before the first stage
-    # starts, finding next to nothing (7 ms). This process collects every 20,000 allocations
-    # instead of every 700, and never walks what exists when its command starts; its stages run
-    # with the interpreter's own thresholds (executor/zygote.py).
-    pivot.executor.stage_gc_threshold = gc.get_threshold()
+    # The collector runs rarely (pivot.base.lifetime) and never walks what exists now.
+    lifetime.collect_rarely()
     lifetime.ends_after_command = True
     gc.freeze()
-    gc.set_threshold(20_000, 10, 10)
     try:
         command()
         status: str | int | None = 0

@@ -1,7 +1,3 @@
 """Running stages: the ready-queue scheduler, the process pool and its workers, the Dask cluster
 session, and the commit of results (outputs hashed and cached, lock written last). Never imports
 the remote or the reports; the decision of what runs comes in from `pivot.decide`."""
-
-# The collector's thresholds the stages get (executor/zygote.py), where the pivot program set
-# its own (pivot.cli.ending); None: as the process has them.
-stage_gc_threshold: tuple[int, ...] | None = None

@@ -218,10 +218,10 @@ def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
         if not pool.killed_with_parent(parent):
             return
         _fresh_handlers()
-        import pivot.executor
+        from pivot.base import lifetime
 
-        if pivot.executor.stage_gc_threshold is not None:  # the pivot program's own: not for stages
-            gc.set_threshold(*pivot.executor.stage_gc_threshold)
+        if lifetime.stage_gc_threshold is not None:  # the pivot program's own: not for stages
+            gc.set_threshold(*lifetime.stage_gc_threshold)
         # Copy-on-write: the collector never walks the parent's objects in the zygote or in a
         # worker, so their pages stay shared, and nothing of the parent's is finalized here.
         gc.freeze()
