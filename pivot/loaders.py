@@ -133,7 +133,7 @@ class YAML(Loader):
         return {}
 
     def load(self, path: pathlib.Path) -> Any:
-        import yaml
+        from pivot.base.yamlio import yaml
 
         text = read_text(path, "utf-8")
         try:
@@ -145,7 +145,7 @@ class YAML(Loader):
             raise errors.LoaderError(f"{where}: not valid YAML: {exc.problem}{column}") from None
 
     def save(self, value: Any, path: pathlib.Path) -> None:
-        import yaml
+        from pivot.base.yamlio import yaml
 
         try:
             text = yaml.dump(value, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), sort_keys=False)

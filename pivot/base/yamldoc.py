@@ -7,10 +7,9 @@ import pathlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import yaml
-
 from pivot import errors
 from pivot.base import yamlio
+from pivot.base.yamlio import yaml
 
 Loc = tuple[str | int, ...]
 

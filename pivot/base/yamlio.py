@@ -1,11 +1,26 @@
 """YAML through libyaml's C parser and emitter when present: ten times faster than pure Python,
-which matters when a no-op run reads hundreds of lock files."""
+which matters when a no-op run reads hundreds of lock files.
+
+The one place pivot imports PyYAML (other modules take `yaml` from here). Its import compiles a
+pattern only its pure-Python reader uses (`Reader.NON_PRINTABLE`, a class of 1.1 million
+characters: 4-5 ms, a third of the import, on every command); libyaml checks for unprintable
+characters itself. So that pattern is compiled on first use instead (pivot.base.lazyregex): on
+a machine without libyaml, when the pure-Python reader reads."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from pivot.base import lazyregex
+
+# PyYAML 5.1 to 6.0's text of it (another text is compiled at import, as usual).
+_NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
+
+if TYPE_CHECKING:
+    import yaml as yaml
+else:
+    with lazyregex.deferred(_NON_PRINTABLE):
+        import yaml
 
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SafeDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

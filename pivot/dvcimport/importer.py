@@ -9,10 +9,9 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from pivot import errors
 from pivot.base import atomic, project, yamlio
+from pivot.base.yamlio import yaml
 from pivot.dvcimport import dvcfiles, dvcstage, dvcyaml
 from pivot.dvcimport.notes import Note
 from pivot.worktree import tracker, tracking

@@ -13,9 +13,8 @@ import itertools
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from pivot import errors
+from pivot.base.yamlio import yaml
 
 _HINT = "write -S STAGE.KEY=VALUE, several values separated by commas (-S train.lr=0.01,0.1)"
 

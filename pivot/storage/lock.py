@@ -19,9 +19,8 @@ import pathlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from pivot.base import atomic, yamlio
+from pivot.base.yamlio import yaml
 from pivot.declare.stage import OutKind
 from pivot.storage.hashing import HashInfo
 

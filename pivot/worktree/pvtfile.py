@@ -11,10 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
 from pivot import errors
 from pivot.base import project, yamlio
+from pivot.base.yamlio import yaml
 from pivot.storage import hashing
 from pivot.storage.hashing import HashInfo
 
