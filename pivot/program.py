@@ -17,9 +17,10 @@ from pivot.base import importing, lifetime
 
 
 def main() -> None:
-    lifetime.collect_rarely()  # before the imports below and the CLI's make most of the objects it keeps
+    runs = _runs_stages(sys.argv[1:])
+    lifetime.collect_rarely(until_stages=runs)  # before the imports below and the CLI's make most of the objects it keeps
     importing.name_main_module()
-    if _runs_stages(sys.argv[1:]) and _has_no_noop_memo():
+    if runs and _has_no_noop_memo():
         from pivot.executor import spawning
 
         spawning.spawn()

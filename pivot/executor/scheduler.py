@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from pivot import errors
+from pivot.base import lifetime
 from pivot.executor import crashes, pool
 from pivot.executor import mutex as mutex_mod
 
@@ -172,6 +173,7 @@ class Scheduler:
         done, _ = concurrent.futures.wait(
             list(self._running), timeout=0.1, return_when=concurrent.futures.FIRST_COMPLETED
         )
+        lifetime.stages_started()  # (after the first wait: the stages just sent need the CPUs first)
         self._hooks.tick()
         broken: list[tuple[str, BaseException]] = []
         for future in done:
