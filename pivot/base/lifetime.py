@@ -30,7 +30,7 @@ ends_after_command = False
 stage_gc_threshold: tuple[int, int, int] | None = None
 
 GEN0 = 20_000  # allocations between two of the program's collections
-GEN0_UNTIL_STAGES = 100_000  # the same, in a run, until its first stages are sent
+GEN0_UNTIL_STAGES = 100_000  # the same, in a run, until its first stages are under way
 
 _until_stages = False
 
