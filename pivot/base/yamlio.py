@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from pivot.base import lazyregex
 
-# PyYAML 5.1 to 6.0's text of it (another text is compiled at import, as usual).
+# PyYAML 6.0's text of it (another version's text, if it differs, is compiled at import as before).
 _NON_PRINTABLE = "[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]"
 
 if TYPE_CHECKING:
