@@ -13,13 +13,12 @@ from __future__ import annotations
 import os
 import sys
 
-from pivot.base import importing, lifetime
+from pivot.base import lifetime
 
 
 def main() -> None:
     runs = _runs_stages(sys.argv[1:])
     lifetime.collect_rarely(until_stages=runs)  # before the imports below and the CLI's make most of the objects it keeps
-    importing.name_main_module()
     if runs and _has_no_noop_memo():
         from pivot.executor import spawning
 
