@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import textwrap
@@ -15,6 +16,13 @@ from click.testing import CliRunner, Result
 from pivot.cli import cli
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
+
+# A suite started in the background of a non-interactive shell (`bash .ci/run &`) inherits SIGINT
+# ignored, and so would every `pivot` the tests start: the Ctrl-C tests would then wait for a stop
+# that never comes. An ignored signal stays ignored across exec, a handled one is reset to the
+# default; so handling it here gives the programs under test the disposition of a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Stage code that counts its runs: `_count("train")` appends an "x" to counts/train, and `runs`
 # reads the count back.
