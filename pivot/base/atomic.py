@@ -57,8 +57,30 @@ def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[
 
 
 def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:
-    with open_atomic(path, "wb", durable=durable) as handle:
-        handle.write(data)
+    """`open_atomic`'s result in fewer steps: the temp file is written through the descriptor
+    that created it, and the directory is made only when it is missing. A commit writes two
+    such files per stage (its lock and its run-cache entry), on the path of every run's end."""
+    with diskfull.writing(path):
+        directory = os.path.dirname(path)
+        try:
+            fd, tmp = _new_fd(directory, f".{os.path.basename(path)}.", ".tmp")
+        except FileNotFoundError:
+            os.makedirs(directory, exist_ok=True)
+            fd, tmp = _new_fd(directory, f".{os.path.basename(path)}.", ".tmp")
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if durable:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
 
 def write_text(path: pathlib.Path, text: str) -> None:
@@ -69,13 +91,19 @@ def _new_file(directory: str, prefix: str, suffix: str) -> str:
     """A new empty file of a name nobody else holds, made as an ordinary file (the umask
     applies), as tempfile.mkstemp would (without importing tempfile, shutil, bz2 and lzma on
     every command's path)."""
+    fd, name = _new_fd(directory, prefix, suffix)
+    os.close(fd)
+    return name
+
+
+def _new_fd(directory: str, prefix: str, suffix: str) -> tuple[int, str]:
+    """`_new_file`, open for writing: its descriptor and its name."""
     for _ in range(100):
         name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}{suffix}")
         try:
-            os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666))
+            return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), name
         except FileExistsError:
             continue
-        return name
     raise FileExistsError(errno.EEXIST, "no free temporary name", os.path.join(directory, prefix))
 
 
