@@ -60,6 +60,8 @@ def run(
 
     def meanwhile() -> None:  # once the first stages have started: what the run's end needs
         early.start()
+        if ws.state is not None:
+            ws.state.flush()  # a first run's stat memo, made now rather than before its first stage
         if plain:
             noop.ahead()
 

@@ -8,17 +8,19 @@ import contextlib
 import errno
 import os
 import pathlib
-import sqlite3
 import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pivot import errors
 from pivot.base import diskfull, lifetime
 from pivot.storage import hashing
 from pivot.storage.hashing import FileEntry, Hashed, HashInfo
+
+if TYPE_CHECKING:  # imported when the memo is first opened (_sqlite): a first run opens it only once its stages run
+    import sqlite3
 
 _T = TypeVar("_T")
 StrPath = str | os.PathLike[str]
@@ -35,19 +37,17 @@ CREATE TABLE IF NOT EXISTS state (
 """
 # Stay under SQLite's historic 999-variable limit whatever version Python was built with.
 _BATCH = 900
+# SQLite's primary result codes (its stable C API; the sqlite3 module's SQLITE_* constants).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 # The memo is only a shortcut: if the database is damaged it is rebuilt, and if it cannot be
 # used right now (another process holds it, read-only) we hash without it.
-_CORRUPT = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-_UNAVAILABLE = {
-    sqlite3.SQLITE_BUSY,
-    sqlite3.SQLITE_LOCKED,
-    sqlite3.SQLITE_READONLY,
-    sqlite3.SQLITE_CANTOPEN,
-}
+_CORRUPT = {_SQLITE_CORRUPT, _SQLITE_NOTADB}
+_UNAVAILABLE = {_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_CANTOPEN}
 # A full disk shows as "database or disk is full", or as "disk I/O error" when SQLite cannot grow
 # its -wal/-shm files: the memo is then off for the rest of the command (every file is hashed),
 # rather than failing a command that may need no other write (status, an up-to-date run).
-_GIVE_UP = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
+_GIVE_UP = {_SQLITE_FULL, _SQLITE_IOERR}
 
 # "Racy" files: a write within the same filesystem clock tick as the previous one leaves mtime
 # unchanged, so a memo entry is trusted only for a file whose mtime was already safely in the past
@@ -60,6 +60,10 @@ COARSE_RACY_WINDOW_NS = 2_000_000_000
 class StateDB:
     """The sqlite stat memo; opened on first use, rebuilt from scratch if found corrupt.
 
+    A memo not yet on disk (a first run, a fresh clone) is not created to be asked for what it
+    cannot hold: until `flush` (a run calls it once its first stages are under way) or `close`,
+    what is learned is kept here. Creating it costs ~2 ms, which would delay a first run's stages.
+
     Calls are serialized by a lock, so a callback thread (futures' done-callbacks) may use it too.
     """
 
@@ -71,6 +75,8 @@ class StateDB:
         # The error to end the command with once its work is done: the memo could not be written
         # because the disk is full, which the user must hear about even when nothing else failed.
         self.full: errors.DiskFullError | None = None
+        self._absent: bool | None = None  # whether there was no memo on disk when first looked for
+        self._pending: dict[bytes, _Row] = {}  # learned while it is absent: written by `flush`
 
     def __enter__(self) -> StateDB:
         return self
@@ -85,7 +91,8 @@ class StateDB:
     def get_many(self, items: Sequence[tuple[StrPath, os.stat_result]]) -> list[str | None]:
         keys = [_key(path) for path, _ in items]
         empty: dict[bytes, _Row] = {}
-        found = self._guarded(lambda conn: _select(conn, keys), default=empty)
+        with self._lock:
+            found = self._pending if self._not_made() else self._attempt(lambda conn: _select(conn, keys), default=empty)
         result: list[str | None] = []
         for key, (_, st) in zip(keys, items, strict=True):
             row = found.get(key)
@@ -100,10 +107,26 @@ class StateDB:
         if not rows:
             return
         values = [(_key(p), _inode(st), st.st_mtime_ns, st.st_size, oid) for p, st, oid in rows]
-        self._guarded(lambda conn: _upsert(conn, values), default=None)
+        with self._lock:
+            if self._not_made():
+                self._pending.update((value[0], value[1:]) for value in values)
+                return
+            self._attempt(lambda conn: _upsert(conn, values), default=None)
+
+    def flush(self) -> None:
+        """Create the memo if it was absent, with what was learned meanwhile."""
+        with self._lock:
+            if not self._not_made():
+                return
+            self._absent = False
+            pending = [(key, *row) for key, row in self._pending.items()]
+            self._pending = {}
+            self._attempt(lambda conn: _upsert(conn, pending) if pending else None, default=None)
 
     def close(self) -> None:
         """Done with the memo. In the pivot program the connection is left to the kernel (`_keep`)."""
+        if self._pending:
+            self.flush()
         with self._lock:
             if lifetime.ends_after_command and self._conn is not None:
                 _keep(self._conn)
@@ -116,10 +139,19 @@ class StateDB:
             self._conn.close()
             self._conn = None
 
+    def _not_made(self) -> bool:
+        """No memo on disk and none opened (looked for once: one made meanwhile by another
+        command is only a missed shortcut)."""
+        if self._conn is not None or self.off:
+            return False
+        if self._absent is None:
+            self._absent = not os.path.exists(self.path)
+        return self._absent
+
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
+            conn = _sqlite().connect(
                 self.path, isolation_level=None, timeout=10, check_same_thread=False
             )
             try:
@@ -145,7 +177,7 @@ class StateDB:
         for attempt in (1, 2):
             try:
                 return operation(self._connection())
-            except sqlite3.DatabaseError as exc:
+            except _database_error() as exc:
                 code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
                 if code in _CORRUPT and attempt == 1:
                     self._discard()
@@ -153,7 +185,7 @@ class StateDB:
                 if code in _UNAVAILABLE or code in _GIVE_UP:
                     self._close()
                     self.off = code in _GIVE_UP
-                    if code == sqlite3.SQLITE_FULL or (code in _GIVE_UP and _no_space(self.path)):
+                    if code == _SQLITE_FULL or (code in _GIVE_UP and _no_space(self.path)):
                         self._found_full()
                     return default
                 raise
@@ -192,8 +224,19 @@ _kept: list[sqlite3.Connection] = []
 def _keep(conn: sqlite3.Connection) -> None:
     _kept.append(conn)
     while len(_kept) > 1:
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(_sqlite().Error):
             _kept.pop(0).close()
+
+
+def _sqlite() -> Any:
+    import sqlite3
+
+    return sqlite3
+
+
+def _database_error() -> type[Exception]:
+    error: type[Exception] = _sqlite().DatabaseError
+    return error
 
 
 def _no_space(path: pathlib.Path) -> bool:

@@ -188,3 +188,48 @@ def test_state_db_may_be_used_from_a_callback_thread(tmp_path: pathlib.Path) -> 
         thread.join()
 
     assert found == [hashing.hash_bytes(b"abc")]
+
+
+def test_an_absent_memo_is_made_only_when_flushed_and_keeps_what_was_learned(tmp_path: pathlib.Path) -> None:
+    # A first run hashes its stages' deps before any stage starts: the memo it learns into is made
+    # on disk only once the stages run (flush), yet answers from what it learned meanwhile.
+    db_path = tmp_path / ".pivot" / "state.db"
+    state = StateDB(db_path)
+    hasher = Hasher(state)
+    path = _write_old(tmp_path / "data.bin", b"a" * 100)
+    first = hasher.hash_file(path)
+    assert not db_path.exists()
+
+    _overwrite_keeping_stat(path, b"b" * 100)
+    assert hasher.hash_file(path) == first  # answered from what it learned, not read again
+
+    state.flush()
+    assert db_path.exists()
+    state.close()
+    reopened = StateDB(db_path)
+    assert Hasher(reopened).hash_file(path) == first  # the next command finds it in the memo
+    reopened.close()
+
+
+def test_what_an_absent_memo_learned_is_written_at_close(tmp_path: pathlib.Path) -> None:
+    db_path = tmp_path / ".pivot" / "state.db"
+    state = StateDB(db_path)
+    path = _write_old(tmp_path / "data.bin", b"a" * 100)
+    first = Hasher(state).hash_file(path)
+    state.close()
+
+    _overwrite_keeping_stat(path, b"b" * 100)
+    reopened = StateDB(db_path)
+    assert Hasher(reopened).hash_file(path) == first
+    reopened.close()
+
+
+def test_a_memo_nothing_was_learned_into_is_not_made(tmp_path: pathlib.Path) -> None:
+    # `pivot status` of a project that never ran hashes nothing settled: it leaves no database.
+    db_path = tmp_path / ".pivot" / "state.db"
+    state = StateDB(db_path)
+    fresh = tmp_path / "fresh.txt"
+    fresh.write_text("just written")  # too fresh to be trusted: not memoized
+    Hasher(state).hash_file(fresh)
+    state.close()
+    assert not db_path.exists()
