@@ -22,11 +22,19 @@ def open_atomic(path: pathlib.Path, mode: str = "wb", *, durable: bool = True) -
 
     `durable=False` skips the fsync: for files whose loss in a power cut costs nothing but a
     recomputation, and whose damage their reader detects (run-cache entries)."""
-    with diskfull.writing(path), _temp_beside(path, ".tmp", durable=False) as tmp, open(tmp, mode) as handle:
-        yield handle
-        handle.flush()
-        if durable:
-            os.fsync(handle.fileno())
+    with diskfull.writing(path):
+        fd, tmp = _created_beside(path, ".tmp")
+        try:
+            with os.fdopen(fd, mode) as handle:
+                yield handle
+                handle.flush()
+                if durable:
+                    os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
 
 
 @contextlib.contextmanager
@@ -37,14 +45,8 @@ def replacing(path: pathlib.Path, *, durable: bool = True) -> Iterator[pathlib.P
 
     A full disk stays a plain OSError: the caller names the file the user knows (the stage worker
     hands loaders a temp name of its own and wraps the save in `diskfull.writing(output)`)."""
-    with _temp_beside(path, f".tmp{path.suffix}", durable=durable) as tmp:
-        yield tmp
-
-
-@contextlib.contextmanager
-def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[pathlib.Path]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_file(os.fspath(path.parent), f".{path.name}.", suffix)
+    fd, tmp = _created_beside(path, f".tmp{path.suffix}")
+    os.close(fd)
     try:
         yield pathlib.Path(tmp)
         if durable:
@@ -57,47 +59,31 @@ def _temp_beside(path: pathlib.Path, suffix: str, *, durable: bool) -> Iterator[
 
 
 def write_bytes(path: pathlib.Path, data: bytes, *, durable: bool = True) -> None:
-    """`open_atomic`'s result in fewer steps: the temp file is written through the descriptor
-    that created it, and the directory is made only when it is missing. A commit writes two
-    such files per stage (its lock and its run-cache entry), on the path of every run's end."""
-    with diskfull.writing(path):
-        directory = os.path.dirname(path)
-        try:
-            fd, tmp = _new_fd(directory, f".{os.path.basename(path)}.", ".tmp")
-        except FileNotFoundError:
-            os.makedirs(directory, exist_ok=True)
-            fd, tmp = _new_fd(directory, f".{os.path.basename(path)}.", ".tmp")
-        try:
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                if durable:
-                    os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
+    with open_atomic(path, "wb", durable=durable) as handle:
+        handle.write(data)
 
 
 def write_text(path: pathlib.Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _new_file(directory: str, prefix: str, suffix: str) -> str:
-    """A new empty file of a name nobody else holds, made as an ordinary file (the umask
-    applies), as tempfile.mkstemp would (without importing tempfile, shutil, bz2 and lzma on
-    every command's path)."""
-    fd, name = _new_fd(directory, prefix, suffix)
-    os.close(fd)
-    return name
+def _created_beside(path: pathlib.Path, suffix: str) -> tuple[int, str]:
+    """A new temp file next to `path`, open for writing: its descriptor and its name. The
+    directory is made only when the create finds it missing: a commit writes two files per stage
+    (its lock and its run-cache entry) on the path of every run's end, mostly into directories
+    that exist."""
+    directory, prefix = os.path.dirname(path), f".{os.path.basename(path)}."
+    try:
+        return _new_fd(directory, prefix, suffix)
+    except FileNotFoundError:
+        os.makedirs(directory, exist_ok=True)
+        return _new_fd(directory, prefix, suffix)
 
 
 def _new_fd(directory: str, prefix: str, suffix: str) -> tuple[int, str]:
-    """`_new_file`, open for writing: its descriptor and its name."""
+    """A new empty file of a name nobody else holds, made as an ordinary file (the umask
+    applies), as tempfile.mkstemp would (without importing tempfile, shutil, bz2 and lzma on
+    every command's path): its descriptor, open for writing, and its name."""
     for _ in range(100):
         name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}{suffix}")
         try:

@@ -167,10 +167,6 @@ class StateDB:
             self._conn = conn
         return self._conn
 
-    def _guarded(self, operation: Callable[[sqlite3.Connection], _T], default: _T) -> _T:
-        with self._lock:
-            return self._attempt(operation, default)
-
     def _attempt(self, operation: Callable[[sqlite3.Connection], _T], default: _T) -> _T:
         if self.off:
             return default
