@@ -46,6 +46,8 @@ _FAILED = (StageStatus.FAILED, StageStatus.BLOCKED, StageStatus.NOT_STARTED)
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class StageEntry:
+    """One stage of a recorded run: what became of it, why, and what it used."""
+
     stage: str
     status: StageStatus
     reason: str  # why it ran or was restored; "" when it was up to date
@@ -58,6 +60,8 @@ class StageEntry:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RunRecord:
+    """One run as `pivot history` lists it: when, how long, its targets and its stages."""
+
     id: str
     started: str  # UTC ISO time
     duration: float

@@ -32,6 +32,8 @@ class Read:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class BlindSpot:
+    """A construct whose reads cannot be known from the source (a computed getattr, say)."""
+
     what: str  # e.g. "getattr with a computed name"
     line: int
 

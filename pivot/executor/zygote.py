@@ -46,6 +46,8 @@ _tokens = itertools.count(1)
 
 @dataclasses.dataclass(slots=True)
 class _Pending:
+    """A zygote started but not yet handed over: the modules it was sent so far."""
+
     pid: int
     ctl: socket.socket  # this process's end of the control socket
     names_w: int  # the root, then one module per line; closed before anything is sent, it exits
