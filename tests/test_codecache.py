@@ -32,6 +32,7 @@ def cache_file(tmp_path, monkeypatch):
     monkeypatch.setattr(codecache, "_stored", {})
     monkeypatch.setattr(codecache, "_used", set())
     monkeypatch.setattr(codecache, "_added", True)  # no exit handler from a test process
+    monkeypatch.setattr(codecache, "_loaded", True)  # the file is the fixture's, read by each test
     monkeypatch.setattr(sys, "dont_write_bytecode", False)
     return path
 
@@ -109,3 +110,39 @@ def test_the_file_serves_every_interpreter_of_its_bytecode_format(cache_file):
     assert key == importlib.util.MAGIC_NUMBER and codecache._read() == entries
     cache_file.write_bytes(marshal.dumps((b"\x00\x00\r\n", entries)))  # another bytecode format
     assert codecache._read() == {}
+
+
+def _fresh(code: str) -> str:
+    """`code` run by a fresh interpreter (pivot and dataclasses not imported yet); its output."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_importing_pivot_imports_nothing_else_and_its_classes_still_use_the_cache():
+    # The pivot program starts its fork server right after `import pivot`: nothing may delay it.
+    out = _fresh(
+        "import sys, pivot\n"
+        "print('dataclasses' in sys.modules, 'typing' in sys.modules)\n"
+        "from pivot.base import codecache\n"
+        "from pivot.base import project\n"  # a module of dataclasses: the import patches them
+        "import dataclasses\n"
+        "print(dataclasses.exec is codecache._exec, any(f is codecache._Patcher for f in sys.meta_path))\n"
+        "print(project.Project(__import__('pathlib').Path('/x')).root)\n"
+    )
+    assert out.split("\n")[:3] == ["False False", "True False", "/x"]
+
+
+def test_dataclasses_imported_before_pivot_are_patched_at_once_and_the_callers_classes_work():
+    out = _fresh(
+        "import dataclasses, sys\n"
+        "import pivot\n"
+        "from pivot.base import codecache\n"
+        "@dataclasses.dataclass(frozen=True)\n"
+        "class Mine:\n"
+        "    x: int\n"
+        "print(dataclasses.exec is codecache._exec, Mine(1), Mine(1) == Mine(1), codecache._used == set())\n"
+    )
+    assert out.strip() == "True Mine(x=1) True True"

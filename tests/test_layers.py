@@ -37,6 +37,7 @@ LAYERS = {
     "pivot.base.atomic": 0,
     "pivot.base.lifetime": 0,  # whether the process ends with its command (the pivot program)
     "pivot.base.codecache": 0,
+    "pivot.base.rootdir": 0,  # the project's root, found with `os` alone (pivot.program)
     "pivot.base.diskfull": 0,
     "pivot.base.yamlio": 0,
     "pivot.base.yamledit": 0,

@@ -12,23 +12,31 @@ found or the file cannot be read.
 dataclasses calls `exec` by its name, which it looks up in its own module before the builtins;
 `install` puts a caching `exec` there, which compiles only text made for a class of pivot's
 (the caller's classes are compiled as usual, never stored), and passes anything else through.
+
+Importing dataclasses (with inspect, ast and dis) and reading the file take some 15 ms, and the
+`pivot` program starts its fork server before either is needed (pivot.program). So `install`
+only asks to be told when dataclasses is imported, and the file is read when the first of pivot's
+classes is made.
 """
 
 from __future__ import annotations
 
 import atexit
 import builtins
-import contextlib
-import importlib.util
 import marshal
 import os
 import sys
 import types
-from typing import Any
+from importlib import _bootstrap_external  # (importlib.util imports much more)
+
+TYPE_CHECKING = False  # (typing itself is not imported before the fork server starts)
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
+    from typing import Any
 
 # Valid for the bytecode format, as a .pyc is: interpreters of one minor version that share a
 # checkout (two venvs, 3.11.2 and 3.11.7) share the file instead of each rewriting it for itself.
-_KEY = importlib.util.MAGIC_NUMBER
+_KEY: bytes = _bootstrap_external.MAGIC_NUMBER
 _MAX_KEPT = 3000  # entries; beyond that only those this process used are written back
 _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "__pycache__", f"dataclasses.{sys.implementation.cache_tag}.marshal")
 
@@ -37,16 +45,43 @@ _PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _stored: dict[str, types.CodeType | bytes] = {}
 _used: set[str] = set()
 _added = False
+_loaded = False  # whether the file was read into _stored
 
 
 def install() -> None:
-    """Have dataclasses compile pivot's generated methods through the cache (once per process)."""
-    import dataclasses
+    """Have dataclasses compile pivot's generated methods through the cache (once per process):
+    now if it is imported already, else as it is imported."""
+    dataclasses = sys.modules.get("dataclasses")
+    if dataclasses is not None:
+        dataclasses.exec = _exec  # type: ignore[attr-defined]
+    elif _Patcher not in sys.meta_path:
+        sys.meta_path.insert(0, _Patcher)
 
-    if getattr(dataclasses, "exec", None) is _exec:
-        return
-    _stored.update(_read())
-    dataclasses.exec = _exec  # type: ignore[attr-defined]
+
+class _Patcher:
+    """A finder of dataclasses alone: the standard one finds it, and its module gets the caching
+    `exec` as soon as it has run. A dataclasses that finder does not find (an unusual
+    interpreter) is imported as usual and compiles as usual."""
+
+    @staticmethod
+    def find_spec(name: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
+        if name != "dataclasses":
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return None
+        run = spec.loader.exec_module
+
+        def exec_module(module: types.ModuleType) -> None:
+            if _Patcher in sys.meta_path:  # (not while the import system walks the list)
+                sys.meta_path.remove(_Patcher)
+            run(module)
+            module.exec = _exec  # type: ignore[attr-defined]
+
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
@@ -56,7 +91,10 @@ def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None
 
 
 def _compiled(text: str) -> types.CodeType:
-    global _added
+    global _added, _loaded
+    if not _loaded:
+        _loaded = True
+        _stored.update({key: code for key, code in _read().items() if key not in _stored})
     _used.add(text)
     code = _stored.get(text)
     if isinstance(code, bytes):
@@ -102,5 +140,7 @@ def _write() -> None:
             marshal.dump((_KEY, entries), handle)
         os.replace(tmp, _PATH)  # readers see the old file or the new one, never half of one
     except OSError:  # a read-only install: every command compiles, as without the cache
+        import contextlib  # (only at exit: not among what `import pivot` imports)
+
         with contextlib.suppress(OSError):
             os.unlink(tmp)

@@ -15,11 +15,11 @@ import posixpath
 from collections.abc import Iterator
 
 from pivot import errors
-from pivot.base import atomic, diskfull
+from pivot.base import atomic, diskfull, rootdir
 
-PIVOT_DIR = ".pivot"
-PIPELINE_FILE = "pivot.yaml"
-PYTHON_PIPELINE_FILE = "pipeline.py"  # the Python alternative, read when pivot.yaml is absent
+PIVOT_DIR = rootdir.PIVOT_DIR
+PIPELINE_FILE = rootdir.PIPELINE_FILE
+PYTHON_PIPELINE_FILE = rootdir.PYTHON_PIPELINE_FILE
 PARAMS_FILE = "params.yaml"
 
 GITIGNORE_LINES = ("cache/", "state.db", "state.db-*", "tmp/", "logs/", "config.local.yaml", "run.lock", "exps/", "runs/")
@@ -45,7 +45,7 @@ class Project:
     dot_dir = _Place(PIVOT_DIR)
     cache_dir = _Place(PIVOT_DIR, "cache")
     tmp_dir = _Place(PIVOT_DIR, "tmp")
-    noop_memo = _Place(PIVOT_DIR, "tmp", "noop.memo")  # pivot.worktree.noopmemo
+    noop_memo = _Place(*rootdir.NOOP_MEMO)  # pivot.worktree.noopmemo
     logs_dir = _Place(PIVOT_DIR, "logs")
     stages_dir = _Place(PIVOT_DIR, "stages")
     state_db = _Place(PIVOT_DIR, "state.db")
@@ -68,9 +68,9 @@ class Project:
 def find_root(start: pathlib.Path | None = None) -> pathlib.Path:
     """The nearest directory at or above `start` holding pivot.yaml, pipeline.py or .pivot/."""
     here = (start or pathlib.Path.cwd()).resolve()
-    for candidate in (here, *here.parents):
-        if Project(candidate).has_pipeline() or (candidate / PIVOT_DIR).is_dir():
-            return candidate
+    root = rootdir.nearest(os.fspath(here))
+    if root is not None:
+        return pathlib.Path(root)
     raise errors.ConfigError(
         f"no {PIPELINE_FILE} (or {PYTHON_PIPELINE_FILE}) found in {here} or any parent directory",
         hint=f"run pivot from your project directory, or start one here: pivot init (then write {PIPELINE_FILE}, or pivot stage add ...)",
