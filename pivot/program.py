@@ -25,6 +25,9 @@ def main() -> None:
         from pivot.executor import spawning
 
         spawning.spawn()
+    from pivot.base import lazyregex
+
+    lazyregex.install()  # before click, logging and PyYAML are imported
     from pivot.cli import main as cli_main
 
     cli_main()

@@ -1,6 +1,7 @@
-"""A library pattern compiled on first use (pivot.base.lazyregex), as pivot imports PyYAML: the
+"""Library patterns compiled on first use (pivot.base.lazyregex): as pivot imports PyYAML, the
 pure-Python YAML reader still refuses unprintable characters, a later `re.compile` of the same
-text gets a real pattern, and the placeholder matches as the pattern does."""
+text gets a real pattern, and the placeholder matches as the pattern does; in the pivot program
+(`install`), the libraries whose patterns wait parse, format and report exactly as before."""
 
 from __future__ import annotations
 
@@ -60,3 +61,34 @@ def test_an_error_in_the_block_leaves_no_placeholder():
     with pytest.raises(RuntimeError), lazyregex.deferred(text):
         raise RuntimeError("the import failed")
     assert isinstance(re.compile(text), re.Pattern)
+
+
+# What the libraries whose patterns `install` defers do with them, printed the same with or without.
+LIBRARY_USES = r"""
+import sys
+from pivot.base import lazyregex
+if sys.argv[1] == "install":
+    lazyregex.install()
+import gettext, json, logging, platform, re, string, yaml
+print(yaml.safe_load("a: 1.5\nb: yes\nc: 2020-01-02\nd: ~\ne: 0x10\nf: .inf\ng: 2001-12-14t21:59:43.10-05:00\ni: [1, -2, +3.5e2, on, NULL]\nj: {<<: {k: 1}, m: 2}"))
+print(platform.python_version_tuple(), platform.libc_ver(), platform._sys_version()[:2])
+record = logging.makeLogRecord({"levelname": "WARNING", "msg": "hi"})
+print(logging.Formatter("{levelname}:{message:>4}", style="{").format(record))
+try:
+    logging.Formatter("{levelname!z}", style="{")
+except ValueError as exc:
+    print("refused", exc)
+print(string.Template("$x-${y}").substitute(x=1, y=2), json.dumps({"a": "\u00e9\n"}), json.loads('[1.5, "x"]'))
+print(gettext.c2py("n != 1")(2), type(re.compile("mine")).__name__)
+print(type(yaml.constructor.SafeConstructor.timestamp_regexp).__name__)
+"""
+
+
+def test_the_libraries_whose_patterns_wait_behave_as_before():
+    def run(mode: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", LIBRARY_USES, mode], capture_output=True, text=True, check=True)
+        return done.stdout.splitlines()
+
+    before, after = run("plain"), run("install")
+    assert after[:-1] == before[:-1] and "refused" in after[3]
+    assert (before[-1], after[-1]) == ("Pattern", "Deferred")  # the one difference: when it compiles

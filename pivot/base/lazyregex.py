@@ -1,36 +1,68 @@
-"""A library's module-level regular expression compiled when first used instead of when the
-library is imported (`deferred`), for patterns pivot never uses and that are slow to compile.
+"""Library regular expressions compiled when first used instead of when the library is
+imported, for patterns pivot never uses (or uses few of) and that are slow to compile.
 
-`re.compile` looks a pattern up in `re`'s cache before compiling it, so a placeholder put there
-for the exact text is what the library's `re.compile(text)` returns; it compiles the pattern on
-its first use. The placeholder is taken out of the cache again as soon as the import is done:
-any later `re.compile` of that text gets a real pattern. Where `re` keeps no such cache (another
-Python), nothing is deferred and the import compiles as usual."""
+`deferred`: `re.compile` looks a pattern up in `re`'s cache before compiling it, so a placeholder
+put there for the exact text is what the library's `re.compile(text)` returns; it compiles the
+pattern on its first use. The placeholder is taken out of the cache again as soon as the import
+is done: any later `re.compile` of that text gets a real pattern. Where `re` keeps no such cache
+(another Python), nothing is deferred and the import compiles as usual.
+
+`install`, for the pivot program's own process: every pattern one of `LIBRARIES` compiles is a
+placeholder from then on. Their imports compile some 30 patterns on the way to a run's first
+stage (5 ms of 75 ms of imports): the platform module's, which click imports through uuid;
+logging's and string.Template's, through concurrent.futures; gettext's plural forms; PyYAML's
+resolver keeps one per implicit type, and a file needs two or three.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _CACHES = ("_cache", "_cache2")  # Python 3.11's one cache; 3.12 and later keep a second, smaller one
 
+LIBRARIES = frozenset({
+    "platform", "gettext", "logging", "string", "yaml.resolver", "yaml.constructor", "json.encoder", "json.scanner", "click._compat",
+})
+
 
 class Deferred:
-    """Stands in for `re.compile(text)` and becomes it on first use."""
+    """Stands in for a compiled pattern: `make()` compiles it on first use."""
 
-    __slots__ = ("_compiled", "_text")
+    __slots__ = ("_compiled", "_make")
 
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._compiled: re.Pattern[str] | None = None
+    def __init__(self, make: Callable[[], re.Pattern[Any]]) -> None:
+        self._make = make
+        self._compiled: re.Pattern[Any] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        return getattr(self.compiled(), name)
+
+    def compiled(self) -> re.Pattern[Any]:
         if self._compiled is None:
-            # The same pattern as a group: another cache key than the placeholder's, same matches.
-            self._compiled = re.compile(f"(?:{self._text})")
-        return getattr(self._compiled, name)
+            self._compiled = self._make()
+        return self._compiled
+
+
+def install() -> None:
+    """From now on in this process, each pattern a module of `LIBRARIES` compiles is compiled on
+    its first use (nothing where `re` has no `_compile`: another Python)."""
+    real = getattr(re, "_compile", None)
+    if real is None or getattr(real, "__module__", None) == __name__:
+        return
+
+    def _compile(pattern: Any, flags: Any) -> Any:
+        if isinstance(pattern, Deferred):  # handed back to re (gettext: `re.finditer(pattern, text)`)
+            return real(pattern.compiled(), flags)
+        # Called by re.compile, re.match and the like: the frame above theirs is the caller's.
+        if isinstance(pattern, str | bytes) and not flags & re.DEBUG and sys._getframe(2).f_globals.get("__name__") in LIBRARIES:
+            return Deferred(lambda: real(pattern, flags))
+        return real(pattern, flags)
+
+    re._compile = _compile  # type: ignore[attr-defined]
 
 
 @contextlib.contextmanager
@@ -42,7 +74,7 @@ def deferred(*texts: str) -> Iterator[None]:
         yield
         return
     for key, text in zip(keys, texts, strict=True):
-        cache.setdefault(key, Deferred(text))
+        cache.setdefault(key, Deferred(_as_group(text)))
     try:
         yield
     finally:
@@ -51,3 +83,8 @@ def deferred(*texts: str) -> Iterator[None]:
             for key in keys:
                 if isinstance(found, dict) and isinstance(found.get(key), Deferred):
                     del found[key]
+
+
+def _as_group(text: str) -> Callable[[], re.Pattern[str]]:
+    # Another cache key than the placeholder's, the same matches.
+    return lambda: re.compile(f"(?:{text})")
