@@ -92,3 +92,19 @@ def test_the_libraries_whose_patterns_wait_behave_as_before():
     before, after = run("plain"), run("install")
     assert after[:-1] == before[:-1] and "refused" in after[3]
     assert (before[-1], after[-1]) == ("Pattern", "Deferred")  # the one difference: when it compiles
+
+
+def test_a_libraries_unused_patterns_are_compiled_when_asked():
+    # A run asks while its stages run: every lock it writes goes through PyYAML's resolver.
+    code = (
+        "from pivot.base import lazyregex\n"
+        "lazyregex.install()\n"
+        "import yaml.resolver\n"
+        "found = [r for rs in yaml.resolver.Resolver.yaml_implicit_resolvers.values() for _, r in rs]\n"
+        "print(all(isinstance(r, lazyregex.Deferred) and r._compiled is None for r in found))\n"
+        "lazyregex.compile_pending('yaml.resolver')\n"
+        "print(all(r._compiled is not None for r in found), lazyregex._pending.get('yaml.resolver'))\n"
+        "print(yaml.safe_dump({'a': '0x1f', 'b': 'yes', 'c': 'plain'}).strip().splitlines())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["True", "True None", "[\"a: '0x1f'\", \"b: 'yes'\", 'c: plain']"]

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pivot.api import executors, lastrun, noop, results, runlog
+from pivot.base import lazyregex
 from pivot.base import project as project_mod
 from pivot.executor import reporting
 from pivot.worktree import gitignore
@@ -64,6 +65,7 @@ def run(
             ws.state.flush()  # a first run's stat memo, made now rather than before its first stage
         if plain:
             noop.ahead()
+        lazyregex.compile_pending("yaml.resolver")  # every lock is written through its patterns
 
     with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws, contextlib.closing(early):
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None

@@ -47,6 +47,9 @@ class Deferred:
         return self._compiled
 
 
+_pending: dict[str, list[Deferred]] = {}  # by library, those `install` handed out
+
+
 def install() -> None:
     """From now on in this process, each pattern a module of `LIBRARIES` compiles is compiled on
     its first use (nothing where `re` has no `_compile`: another Python)."""
@@ -58,11 +61,22 @@ def install() -> None:
         if isinstance(pattern, Deferred):  # handed back to re (gettext: `re.finditer(pattern, text)`)
             return real(pattern.compiled(), flags)
         # Called by re.compile, re.match and the like: the frame above theirs is the caller's.
-        if isinstance(pattern, str | bytes) and not flags & re.DEBUG and sys._getframe(2).f_globals.get("__name__") in LIBRARIES:
-            return Deferred(lambda: real(pattern, flags))
+        library = sys._getframe(2).f_globals.get("__name__")
+        if isinstance(pattern, str | bytes) and not flags & re.DEBUG and library in LIBRARIES:
+            placeholder = Deferred(lambda: real(pattern, flags))
+            _pending.setdefault(library, []).append(placeholder)
+            return placeholder
         return real(pattern, flags)
 
     re._compile = _compile  # type: ignore[attr-defined]
+
+
+def compile_pending(library: str) -> None:
+    """Compile now what `library` was handed and has not used yet: for a time pivot has nothing
+    else to do (a run's stages are running, and each lock it writes goes through PyYAML's
+    resolver)."""
+    for placeholder in _pending.pop(library, ()):
+        placeholder.compiled()
 
 
 @contextlib.contextmanager
