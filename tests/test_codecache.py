@@ -112,7 +112,7 @@ def test_the_callers_own_classes_are_compiled_as_usual_and_never_stored(cache_fi
 def test_a_damaged_entry_is_compiled_anew_and_only_the_used_entries_are_unmarshalled(cache_file):
     _make("pivot.codecache_probe")
     codecache._write()
-    key, index = _index(cache_file)
+    _, index = _index(cache_file)
     damaged = next(iter(index))
     data = bytearray(cache_file.read_bytes())
     base = 8 + int.from_bytes(data[:8], "little")
