@@ -56,11 +56,15 @@ def prepare_imports(root: Any) -> None:
 def forget(root: str, *, keep_on_path: bool = False) -> None:
     """Drop every module imported from the project at `root` (the next import reads the files
     again); unless kept, the root and its `src/` leave sys.path too."""
+    dropped = set()
     for name, module in list(sys.modules.items()):
         if name in _NEVER_FORGET or name == "pivot" or name.startswith("pivot."):
             continue
         if is_project_module(getattr(module, "__file__", None), root):
             del sys.modules[name]
+            dropped.add(name)
+    if dropped and "pivot.base.bytecode" in sys.modules:
+        sys.modules["pivot.base.bytecode"].forget(dropped)
     if not keep_on_path:
         for entry in (root, os.path.join(root, "src")):
             while entry in sys.path:
