@@ -1,5 +1,5 @@
 """A stage module edited within the same second, keeping its size, runs as edited when Python
-writes bytecode (pivot.base.bytecode): Python alone would serve the .pyc of the old text, whose
+writes bytecode (pivot.base.importing.seal_bytecode): Python alone would serve the .pyc of the old text, whose
 recorded mtime (in whole seconds) and size still match."""
 
 from __future__ import annotations

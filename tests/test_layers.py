@@ -38,7 +38,6 @@ LAYERS = {
     "pivot.base.lifetime": 0,  # whether the process ends with its command (the pivot program)
     "pivot.base.codecache": 0,
     "pivot.base.rootdir": 0,
-    "pivot.base.bytecode": 0,  # the user's modules' .pyc checked against their source's hash  # the project's root, found with `os` alone (pivot.program)
     "pivot.base.diskfull": 0,
     "pivot.base.yamlio": 0,
     "pivot.base.yamledit": 0,

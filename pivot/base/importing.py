@@ -1,5 +1,14 @@
 """Importing the user's code by reference, kept free of heavy imports: worker processes use it
-too, and every millisecond here is paid by each worker at start-up."""
+too, and every millisecond here is paid by each worker at start-up.
+
+Python trusts a module's `.pyc` while the source's size and modification time, in whole seconds,
+are those it was compiled from: an edit in the same second that keeps the size (`lr = 0.1` ->
+`lr = 0.2`) is served from the old bytecode, although pivot, comparing the source's digest, knows
+the stage changed and imports its module again. So each of the project's modules pivot has
+imported gets a `.pyc` that Python checks against a hash of the source on every import
+(`seal_bytecode`: PEP 552's checked hash-based pycs, which Python keeps writing that way once a
+module has one). Nothing is written where Python writes no bytecode.
+"""
 
 from __future__ import annotations
 
@@ -56,15 +65,14 @@ def prepare_imports(root: Any) -> None:
 def forget(root: str, *, keep_on_path: bool = False) -> None:
     """Drop every module imported from the project at `root` (the next import reads the files
     again); unless kept, the root and its `src/` leave sys.path too."""
-    dropped = set()
+    global _modules_seen
     for name, module in list(sys.modules.items()):
         if name in _NEVER_FORGET or name == "pivot" or name.startswith("pivot."):
             continue
         if is_project_module(getattr(module, "__file__", None), root):
             del sys.modules[name]
-            dropped.add(name)
-    if dropped and "pivot.base.bytecode" in sys.modules:
-        sys.modules["pivot.base.bytecode"].forget(dropped)
+            _sealed.discard(name)  # looked at again when it is imported again
+            _modules_seen = 0
     if not keep_on_path:
         for entry in (root, os.path.join(root, "src")):
             while entry in sys.path:
@@ -108,3 +116,42 @@ def is_project_module(path: str | None, root: str) -> bool:
 @functools.lru_cache(maxsize=64)
 def _prefix(root: str) -> str:
     return os.path.abspath(root).rstrip("/") + "/"
+
+
+_CHECKED = 0b11  # the flags of a checked hash-based pyc (PEP 552)
+_sealed: set[str] = set()  # module names `seal_bytecode` looked at in this process
+_modules_seen = 0  # how many modules sys.modules held when they were last looked at
+
+
+def seal_bytecode(root: str) -> None:
+    """Give each module imported so far from the project at `root` a hash-checked .pyc (once per
+    module and process; nothing to look at while no module was imported or forgotten since: a
+    worker asks after every stage)."""
+    global _modules_seen
+    if sys.dont_write_bytecode or len(sys.modules) == _modules_seen:
+        return
+    _modules_seen = len(sys.modules)
+    for name, module in list(sys.modules.items()):
+        if name in _sealed:
+            continue
+        _sealed.add(name)
+        source, cached = getattr(module, "__file__", None), getattr(module, "__cached__", None)
+        if isinstance(source, str) and isinstance(cached, str) and source.endswith(".py") and is_project_module(source, root):
+            _seal(source, cached)
+
+
+def _seal(source: str, cached: str) -> None:
+    try:
+        with open(cached, "rb") as handle:
+            flags = int.from_bytes(handle.read(16)[4:8], "little")
+    except OSError:
+        flags = 0  # none yet (a module Python could not write one for): one is made now
+    if flags & _CHECKED == _CHECKED:
+        return
+    import contextlib
+    import py_compile
+
+    # Compiled from the source as it is now, written atomically; a read-only tree or a module
+    # Python cannot compile is left as Python left it.
+    with contextlib.suppress(OSError, py_compile.PyCompileError):
+        py_compile.compile(source, cfile=cached, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH, doraise=True)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from pivot import errors
 from pivot import pipeline as api
-from pivot.base import bytecode, project, yamldoc
+from pivot.base import importing, project, yamldoc
 from pivot.base.importing import current_root, import_object, is_project_module, prepare_imports  # noqa: F401 - re-exported
 from pivot.code import fingerprint
 from pivot.declare import config, outshapes, params, plotopts, shell, shellvalues, signature
@@ -56,7 +56,7 @@ def load(proj: project.Project, memo: FingerprintMemo | None = None) -> LoadedPi
         func = _import_function(name, entry.python, pipeline.doc.where(entry.loc("python")))
         stages[name] = _build_stage(name, entry, func, pipeline.doc, params_doc)
         functions[name] = func
-    bytecode.seal(os.fspath(proj.root))  # the modules just imported: an edit in the same second is seen
+    importing.seal_bytecode(os.fspath(proj.root))  # the modules just imported: an edit in the same second is seen
     python_stages = {name: stage for name, stage in stages.items() if name not in commands}
     fingerprints = {**_fingerprints(proj, python_stages, functions, memo or {}), **commands}
     return LoadedPipeline(proj, stages, {name: fingerprints[name] for name in stages})

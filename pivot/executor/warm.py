@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pivot.base import bytecode, importing
+from pivot.base import importing
 from pivot.executor import fdcapture
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def preload_lines(lines: Iterator[str]) -> None:
     if imported:
         _root = root
         _stats.update(_snapshot(root))
-        bytecode.seal(root)
+        importing.seal_bytecode(root)
 
 
 def ensure_fresh(root: str) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pivot
 from pivot import errors, loaders
-from pivot.base import bytecode, diskfull, importing
+from pivot.base import diskfull, importing
 from pivot.declare.stage import SINGLE_OUTPUT_NAME, OutKind, OutSpec, Returns, Shape, Stage
 from pivot.executor import fdcapture, outshapes, shell, usage, warm
 from pivot.executor.task import StageOutcome, StageTask
@@ -52,7 +52,7 @@ def execute(task: StageTask) -> StageOutcome:
                 _run(task.stage, pathlib.Path(task.root), used)
             except BaseException as exc:  # the user's code may raise anything, SystemExit included
                 failure = exc
-        bytecode.seal(code_root)  # what the stage imported that no one had (a few us when nothing new)
+        importing.seal_bytecode(code_root)  # what the stage imported that no one had (a few us when nothing new)
         if failure is not None:
             return dataclasses.replace(_failed(task, failure, time.perf_counter() - start), cpu=used.cpu, peak_rss=used.peak_rss)
         return StageOutcome(task.stage.name, True, time.perf_counter() - start, worker=os.getpid(), cpu=used.cpu, peak_rss=used.peak_rss)
