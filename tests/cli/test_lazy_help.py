@@ -104,3 +104,23 @@ def test_a_commands_own_help_imports_that_command_only(tmp_path: pathlib.Path) -
     assert "--jobs" in out
     assert "pivot.cli.run" in imported
     assert "pivot.cli.sync" not in imported and "pivot.cli.ci" not in imported
+
+
+def test_the_interpreter_finds_pivot_without_an_import_hook() -> None:
+    """Installed from a checkout (`pip install -e`), pivot is a plain path entry: setuptools' import
+    hook for editable installs would import pathlib, urllib.parse and ipaddress before every
+    command (pyproject.toml's package-dir says why it is not used)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, pivot; print(pivot.__file__); print(*sorted(sys.modules))"],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    where, imported = done.stdout.split("\n", 1)
+    assert pathlib.Path(where).resolve().parent == ROOT / "pivot"
+    assert not {"ipaddress", "urllib.parse", "pathlib"} & set(imported.split())
+    assert not any(name.startswith("__editable__") for name in imported.split())
