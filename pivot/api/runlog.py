@@ -119,8 +119,9 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
         ignore = folder / ".gitignore"
         if not ignore.exists():  # records are this machine's, even where .pivot/.gitignore predates them
             atomic.write_bytes(ignore, b"*\n", durable=False)  # (lost in a power cut: written again)
-        with atomic.open_atomic(folder / f"{run.id}.json", "w", durable=False) as handle:
-            json.dump(run.as_json(), handle, indent=1)
+        # One line, through json's C encoder (indenting takes its pure-Python one: 0.4 ms at the
+        # end of every run); `pivot history` is what reads it.
+        atomic.write_bytes(folder / f"{run.id}.json", json.dumps(run.as_json(), separators=(",", ":")).encode(), durable=False)
     except OSError:
         return None
     _prune(folder, _keep(proj))
@@ -161,8 +162,8 @@ def _prune(folder: pathlib.Path, keep: int) -> None:
 
 def _names(folder: pathlib.Path) -> list[str]:
     """Run ids, oldest first."""
-    try:
-        return sorted(path.stem for path in folder.glob("*.json"))
+    try:  # (not Path.glob, which compiles a pattern at the end of every run)
+        return sorted(name[:-5] for name in os.listdir(folder) if name.endswith(".json"))
     except OSError:
         return []
 

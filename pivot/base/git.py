@@ -350,9 +350,10 @@ _PIPE_HOLDS = 16 * 1024
 def check_ignore(root: pathlib.Path, paths: Sequence[str]) -> list[tuple[str, str, str, str]]:
     """`git check-ignore -v -n` for `paths` in one call: (source, line, pattern, path) each; []
     without git or outside a repository."""
-    import subprocess  # on first use: most commands never run git
-    if not paths:
+    if not paths:  # (before the import: a run's end asks about no path at all, most often)
         return []
+    import subprocess  # on first use: most commands never run git
+
     try:
         done = subprocess.run(_CHECK_IGNORE, cwd=root, input=_nul_joined(paths), capture_output=True, timeout=60, check=False)
     except (OSError, subprocess.SubprocessError):
