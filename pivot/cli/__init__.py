@@ -297,7 +297,47 @@ class _Group(click.Group):
         # `repro` is DVC's name for `run`; keep it working for people who type it by habit.
         if args and args[0] == "repro":
             args = ["run", *args[1:]]
-        return super().resolve_command(ctx, args)
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            rest = _spelled_long(command, rest)
+        return name, command, rest
+
+
+def _spelled_long(command: click.Command, args: list[str]) -> list[str]:
+    """`args` with each of `command`'s short options spelled long (`-j8` -> `--jobs=8`, `-q` ->
+    `--quiet`), which click parses the same way. click tries every option as a long one first, and
+    its error for a miss imports difflib and ranks the near names before the option is tried as a
+    short one: a millisecond of every command line with `-j`. Clusters (`-qv`), an option whose
+    value is missing (click names it as typed), options that may go without their value and
+    anything after `--` are left as typed."""
+    spelled: dict[str, tuple[str, int]] = {}  # short -> (long, values it takes)
+    takes: dict[str, int] = {}  # every option -> the values that follow it
+    for param in command.params:
+        if not isinstance(param, click.Option):
+            continue
+        if getattr(param, "_flag_needs_value", False):  # its value is optional: only click knows
+            return args
+        count = 0 if param.is_flag or param.count else param.nargs
+        takes.update(dict.fromkeys((*param.opts, *param.secondary_opts), count))
+        long = next((opt for opt in param.opts if opt.startswith("--")), None)
+        if long is not None:
+            spelled.update((opt, (long, count)) for opt in param.opts if len(opt) == 2 and opt[0] == "-" and opt[1] != "-")
+    out: list[str] = []
+    skip = 0
+    for index, arg in enumerate(args):
+        if skip:  # an option's value, whatever it looks like
+            skip -= 1
+        elif arg == "--" or (not arg.startswith("-") and not command.allow_interspersed_args):
+            return out + args[index:]
+        elif arg[:2] in spelled and (spelled[arg[:2]][1] if len(arg) > 2 else index + spelled[arg][1] < len(args)):
+            long, count = spelled[arg[:2]]
+            out.append(long if len(arg) == 2 else f"{long}={arg[2:]}")
+            skip = count if len(arg) == 2 else count - 1  # `-j8` carries its one value
+            continue
+        elif arg in takes:
+            skip = takes[arg]
+        out.append(arg)
+    return out
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

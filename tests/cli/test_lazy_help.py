@@ -124,3 +124,11 @@ def test_the_interpreter_finds_pivot_without_an_import_hook() -> None:
     assert pathlib.Path(where).resolve().parent == ROOT / "pivot"
     assert not {"ipaddress", "urllib.parse", "pathlib"} & set(imported.split())
     assert not any(name.startswith("__editable__") for name in imported.split())
+
+
+def test_a_short_option_costs_no_suggestions(tmp_path: pathlib.Path) -> None:
+    """click builds a 'no such option' error, with difflib's near names, for every short option
+    it first tries as a long one; spelled long beforehand, none is built."""
+    out, imported = _pivot(tmp_path, "run", "-j2", "--help")
+    assert "--jobs" in out
+    assert "difflib" not in imported
