@@ -62,7 +62,7 @@ def install() -> None:
     now if it is imported already, else as it is imported."""
     dataclasses = sys.modules.get("dataclasses")
     if dataclasses is not None:
-        dataclasses.exec = _exec  # type: ignore[attr-defined]
+        _patch(dataclasses)
     elif _Patcher not in sys.meta_path:
         sys.meta_path.insert(0, _Patcher)
 
@@ -87,10 +87,18 @@ class _Patcher:
             if _Patcher in sys.meta_path:  # (not while the import system walks the list)
                 sys.meta_path.remove(_Patcher)
             run(module)
-            module.exec = _exec  # type: ignore[attr-defined]
+            _patch(module)
 
         spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+
+def _patch(dataclasses: types.ModuleType) -> None:
+    dataclasses.exec = _exec  # type: ignore[attr-defined]
+    if sys.version_info[:2] == (3, 11):  # the code fastclass writes is 3.11's
+        from pivot.base import fastclass
+
+        fastclass.wrap(dataclasses)
 
 
 def _exec(source: Any, globals: dict[str, Any] | None = None, locals: Any = None, /) -> None:
