@@ -67,6 +67,27 @@ def reflink(src: str, dst: str) -> int:
         return os.fstat(dst_fd).st_size
 
 
+def clones_in(directory: str) -> bool:
+    """Whether files in `directory` can be cloned at all: False only when the filesystem refuses
+    (NO_REFLINK); anything else, as a failure to probe, leaves the answer to the real clones."""
+    if fcntl is None:
+        return False
+    first = os.path.join(directory, f".probe.{os.urandom(6).hex()}")
+    second = first + ".clone"
+    try:
+        with open(first, "xb"):
+            pass
+        with _open_pair(first, second) as (src_fd, dst_fd):
+            fcntl.ioctl(dst_fd, _FICLONE, src_fd)
+    except OSError as exc:
+        return exc.errno not in NO_REFLINK
+    finally:
+        for path in (first, second):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    return True
+
+
 def copy(src: str, dst: str) -> int:
     """Copy in the kernel (sendfile), as shutil.copyfile does, minus its extra stat calls.
 

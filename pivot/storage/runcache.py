@@ -129,6 +129,11 @@ class RunCache:
             return None
         return parse(data, key)
 
+    def prepare(self, inputs: Mapping[str, Any]) -> None:
+        """Make the directory the entry of `inputs` will be written into (see Cache.prepare)."""
+        with contextlib.suppress(OSError, errors.CacheError):
+            os.makedirs(self.path(key_of(inputs)).parent, exist_ok=True)
+
     def write(self, entry: RunEntry) -> str:
         key = entry.key
         # No fsync: one per stage run would cost a cold run of many small stages dearly, and an

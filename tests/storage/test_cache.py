@@ -384,3 +384,23 @@ def test_reflink_only_cache_type_clones_or_says_what_to_change(tmp_path, hasher:
         assert "reflink" in str(caught.value) and "copy" in (caught.value.hint or "")
         assert not cache.exists(hashed.info.oid)
         assert os.listdir(cache.tmp_dir) == []
+
+
+def test_prepared_cache_stores_as_an_unprepared_one(tmp_path, hasher: Hasher) -> None:
+    """`prepare` (while stages run) makes the cache's directories and learns whether its
+    filesystem clones: it leaves no probe behind, and a commit after it stores, links or refuses
+    exactly as one without it."""
+    src = tmp_path / "model.bin"
+    src.write_bytes(b"weights")
+    hashed = hasher.hash_path(src)
+    for kinds in ((LinkType.REFLINK, LinkType.COPY), (LinkType.REFLINK,)):
+        cache = _cache(tmp_path / "-".join(k.value for k in kinds), *kinds)
+        cache.prepare()
+        assert cache.files_dir.is_dir() and os.listdir(cache.tmp_dir) == []
+        if kinds == (LinkType.REFLINK,) and not _reflinks_work(tmp_path):
+            with pytest.raises(errors.CacheError) as caught:
+                cache.add(src, hashed)
+            assert "reflink" in str(caught.value) and "copy" in (caught.value.hint or "")
+            continue
+        cache.add(src, hashed)
+        assert cache.verify(hashed.info.oid) and os.listdir(cache.tmp_dir) == []
