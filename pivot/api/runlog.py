@@ -115,10 +115,7 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
     run = RunRecord(new_id(started), started.isoformat(timespec="milliseconds"), report.duration, tuple(targets), entries)
     folder = runs_dir(proj)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():  # records are this machine's, even where .pivot/.gitignore predates them
-            atomic.write_bytes(ignore, b"*\n", durable=False)  # (lost in a power cut: written again)
+        prepare(proj)
         # One line, through json's C encoder (indenting takes its pure-Python one: 0.4 ms at the
         # end of every run); `pivot history` is what reads it.
         atomic.write_bytes(folder / f"{run.id}.json", json.dumps(run.as_json(), separators=(",", ":")).encode(), durable=False)
@@ -126,6 +123,16 @@ def record(proj: project.Project, targets: Sequence[str], report: results.RunRep
         return None
     _prune(folder, _keep(proj))
     return run
+
+
+def prepare(proj: project.Project) -> None:
+    """The records' folder, with its .gitignore: made by `record`, or while a run's stages run so
+    that its end does not wait for a first run's mkdir and file (OSError: not made)."""
+    folder = runs_dir(proj)
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():  # records are this machine's, even where .pivot/.gitignore predates them
+        atomic.write_bytes(ignore, b"*\n", durable=False)  # (lost in a power cut: written again)
 
 
 def _keep(proj: project.Project) -> int:

@@ -66,6 +66,8 @@ def run(
         if plain:
             noop.ahead()
         lazyregex.compile_pending("yaml.resolver")  # every lock is written through its patterns
+        with contextlib.suppress(OSError):  # (the run's end says so, if it still cannot)
+            runlog.prepare(proj.paths)
 
     with session.project_lock(proj.paths), _cwd_kept(), session.opened(proj.paths, proj.defer) as ws, contextlib.closing(early):
         watched = noop.watch(ws, loaded, names, request, overrides) if plain else None
