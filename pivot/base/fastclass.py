@@ -149,8 +149,8 @@ def _factory(dc: Any, fields: list[Any]) -> tuple[str, dict[str, Any]]:
     shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in fields if f.repr)
     names = "(" + ",".join(repr(f.name) for f in fields) + ",)" if fields else "()"
     compared = [f for f in fields if f.compare]
-    mine, theirs = _tuple_str("self", compared), _tuple_str("other", compared)
-    hashed = _tuple_str("self", [f for f in fields if (f.compare if f.hash is None else f.hash)])
+    mine, theirs = dc._tuple_str("self", compared), dc._tuple_str("other", compared)
+    hashed = dc._tuple_str("self", [f for f in fields if (f.compare if f.hash is None else f.hash)])
     text = "\n".join([
         f"def __create_fn__(cls, FrozenInstanceError, {', '.join(args)}):",
         f" def __init__({','.join(params)})->_return_type:",
@@ -174,7 +174,3 @@ def _factory(dc: Any, fields: list[Any]) -> tuple[str, dict[str, Any]]:
         " return __init__, __repr__, __eq__, __setattr__, __delattr__, __hash__",
     ])
     return text, args
-
-
-def _tuple_str(name: str, fields: list[Any]) -> str:
-    return f"({','.join(f'{name}.{f.name}' for f in fields)},)" if fields else "()"

@@ -77,8 +77,7 @@ def clones_in(directory: str) -> bool:
     try:
         with open(first, "xb"):
             pass
-        with _open_pair(first, second) as (src_fd, dst_fd):
-            fcntl.ioctl(dst_fd, _FICLONE, src_fd)
+        reflink(first, second)
     except OSError as exc:
         return exc.errno not in NO_REFLINK
     finally:
