@@ -62,13 +62,14 @@ def clear_paths(root: pathlib.Path, paths: Iterable[str]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
 
-def prepare(ws: Workspace, bases: Iterable[Basis]) -> None:
-    """While stages run: the directories their commits will write into (the cache's, and each
-    run-cache entry's), made now rather than on the path of the run's end."""
+def prepare(ws: Workspace, run_inputs: Iterable[Mapping[str, Any] | None]) -> None:
+    """While stages run: the directories their commits will write into (the cache's, and the
+    run-cache entry's of each of `run_inputs`, as `Basis.run_inputs`), made now rather than on
+    the path of the run's end."""
     ws.cache.prepare()
-    for basis in bases:
-        if basis.run_inputs is not None:
-            ws.run_cache.prepare(basis.run_inputs)
+    for inputs in run_inputs:
+        if inputs is not None:
+            ws.run_cache.prepare(inputs)
 
 
 def commit(ws: Workspace, stage: Stage, basis: Basis) -> StageLock:

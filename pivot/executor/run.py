@@ -330,7 +330,7 @@ class StageHooks:
         meanwhile, self._meanwhile = self._meanwhile, None
         if meanwhile is not None:  # once, as the first stages run
             meanwhile()
-            commit.prepare(self._ws, (basis_of(self._graph.stages[name], facts) for name, (facts, _, _) in self._running.items()))
+            commit.prepare(self._ws, (observe.run_inputs(self._graph.stages[name], facts) for name, (facts, _, _) in self._running.items()))
         for _, _, tail in self._running.values():
             tail.poll()
 
