@@ -20,7 +20,6 @@ import os
 import pickle
 import select
 import signal
-import socket
 import struct
 import sys
 import threading
@@ -29,17 +28,17 @@ from collections.abc import Callable
 from typing import Any
 
 from pivot.base import lifetime
-from pivot.executor import crashes, pool
+from pivot.executor import crashes, pool, unixsock
 
 _HEADER = struct.Struct("!Q")
 _STATUS_WAIT = 5.0  # seconds to wait for the zygote to say how a dead worker ended
 
 
-def send_message(sock: socket.socket, data: bytes) -> None:
+def send_message(sock: unixsock.Socket, data: bytes) -> None:
     sock.sendall(_HEADER.pack(len(data)) + data)
 
 
-def recv_message(sock: socket.socket) -> bytes | None:
+def recv_message(sock: unixsock.Socket) -> bytes | None:
     """One message, or None at end of file (also in the middle of one: the sender died)."""
     header = _recv_exact(sock, _HEADER.size)
     if header is None:
@@ -47,7 +46,7 @@ def recv_message(sock: socket.socket) -> bytes | None:
     return _recv_exact(sock, _HEADER.unpack(header)[0])
 
 
-def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+def _recv_exact(sock: unixsock.Socket, size: int) -> bytes | None:
     chunks, left = [], size
     while left:
         chunk = sock.recv(min(left, 1 << 20))
@@ -62,7 +61,7 @@ def worker_main(fd: int) -> None:
     """A worker, in a fresh fork of the zygote: run what arrives on the socket until it closes."""
     status = 1
     try:
-        sock = socket.socket(fileno=fd)
+        sock = unixsock.adopt(fd)
         while (data := recv_message(sock)) is not None:
             fn, args = pickle.loads(data)
             try:
@@ -146,7 +145,7 @@ def _dumped(reply: tuple[bool, Any]) -> bytes:
 
 
 class _Worker:
-    def __init__(self, sock: socket.socket, token: int) -> None:
+    def __init__(self, sock: unixsock.Socket, token: int) -> None:
         self.sock = sock
         self.token = token
         self.pid: int | None = None
@@ -174,7 +173,7 @@ class ForkPool(concurrent.futures.Executor):
         self._collected = pool.started_soon(self._collect)  # the results thread
 
     def _spawn(self) -> _Worker:
-        ours, theirs = socket.socketpair()
+        ours, theirs = unixsock.pair()
         try:
             token = self.server.fork_worker(theirs.fileno())
         finally:
@@ -229,7 +228,7 @@ class ForkPool(concurrent.futures.Executor):
         with self._lock:
             return [w for w in self._busy.values() if w.dead_since is not None]
 
-    def _read_control(self, ctl: socket.socket) -> bool:
+    def _read_control(self, ctl: unixsock.Socket) -> bool:
         message = ctl.recv(256)
         if not message:
             return False
@@ -242,7 +241,7 @@ class ForkPool(concurrent.futures.Executor):
             self._exits[int(first)] = int(second)
         return True
 
-    def _reply(self, sock: socket.socket) -> None:
+    def _reply(self, sock: unixsock.Socket) -> None:
         try:
             data = recv_message(sock)
         except OSError:

@@ -54,11 +54,9 @@ def spawn() -> None:
     finally:
         theirs.close()
         os.close(names_r)
-    import socket
-
     from pivot.executor import zygote
 
-    zygote.adopt(pid, socket.socket(fileno=ours.detach()), names_w)
+    zygote.adopt(pid, ours, names_w)
 
 
 def spawned() -> None:

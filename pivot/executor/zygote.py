@@ -30,41 +30,47 @@ gives it, minus the signal number for a signal).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import importlib
 import itertools
 import os
 import select
 import signal
-import socket
 import sys
 import threading
+
+from pivot.executor import unixsock
 
 _tokens = itertools.count(1)
 
 
-@dataclasses.dataclass(slots=True)
 class _Pending:
-    """A zygote started but not yet handed over: the modules it was sent so far."""
+    """A zygote started but not yet handed over: the modules it was sent so far. (State, not a
+    value: a plain class, made in microseconds where a dataclass of these options takes a
+    millisecond at the start of every cold run.)"""
 
-    pid: int
-    ctl: socket.socket  # this process's end of the control socket
-    names_w: int  # the root, then one module per line; closed before anything is sent, it exits
-    sent: set[str] = dataclasses.field(default_factory=set)  # the root and the modules sent so far
+    __slots__ = ("ctl", "names_w", "pid", "sent")
+
+    def __init__(self, pid: int, ctl: unixsock.Socket, names_w: int) -> None:
+        self.pid = pid
+        self.ctl = ctl  # this process's end of the control socket
+        self.names_w = names_w  # the root, then one module per line; closed before anything is sent, it exits
+        self.sent: set[str] = set()  # the root and the modules sent so far
 
 
-@dataclasses.dataclass(slots=True)
 class Server:
     """A zygote that was handed over: it forks workers for pivot.executor.forkpool."""
 
-    pid: int
-    ctl: socket.socket
+    __slots__ = ("ctl", "pid")
+
+    def __init__(self, pid: int, ctl: unixsock.Socket) -> None:
+        self.pid = pid
+        self.ctl = ctl
 
     def fork_worker(self, fd: int) -> int:
         """Have a worker forked on socket `fd`; the token its `P` answer will carry."""
         token = next(_tokens)
-        socket.send_fds(self.ctl, [b"W %d" % token], [fd])
+        unixsock.send_fds(self.ctl, b"W %d" % token, [fd])
         return token
 
 
@@ -87,7 +93,7 @@ def fork() -> None:
     global _pending
     dismiss()
     stop()
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    ours, theirs = unixsock.pair(unixsock.SEQPACKET)
     names_r, names_w = os.pipe()
     with contextlib.suppress(OSError, ValueError, AttributeError):  # else their buffers print twice
         sys.stdout.flush()
@@ -106,7 +112,7 @@ def fork() -> None:
     _pending = _Pending(pid, ours, names_w)
 
 
-def adopt(pid: int, ctl: socket.socket, names_w: int) -> None:
+def adopt(pid: int, ctl: unixsock.Socket, names_w: int) -> None:
     """Take a zygote started otherwise (pivot.executor.spawning) as the pending one."""
     global _pending
     assert _pending is None and _server is None
@@ -115,7 +121,7 @@ def adopt(pid: int, ctl: socket.socket, names_w: int) -> None:
 
 def start_spawned(ctl_fd: int, names_r: int, parent: int) -> None:
     """In a zygote started as a fresh interpreter: serve on the descriptors it was given."""
-    _zygote(socket.socket(fileno=ctl_fd), names_r, parent)
+    _zygote(unixsock.adopt(ctl_fd), names_r, parent)
 
 
 def pending() -> bool:
@@ -208,7 +214,7 @@ def _ended(pid: int) -> bool:
         return True
 
 
-def _zygote(ctl: socket.socket, names_r: int, parent: int) -> None:
+def _zygote(ctl: unixsock.Socket, names_r: int, parent: int) -> None:
     """The child: import the worker's modules and those it is sent, then fork workers until
     this process closes the control socket. Like multiprocessing's fork start method it keeps
     the parent's other descriptors: at this point in a run there are hardly any, and closing
@@ -262,7 +268,7 @@ def _fresh_handlers() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _serve(ctl: socket.socket) -> None:
+def _serve(ctl: unixsock.Socket) -> None:
     """Fork a worker for each request; report each worker's end. Returns when the parent closes
     the control socket (its idle workers end as their sockets close; a busy one it kills)."""
     wake_r, wake_w = os.pipe()
@@ -275,7 +281,7 @@ def _serve(ctl: socket.socket) -> None:
             os.read(wake_r, 4096)
             _report_ended(ctl)
         if ctl.fileno() in readable:
-            message, fds, _, _ = socket.recv_fds(ctl, 256, 1)
+            message, fds = unixsock.recv_fds(ctl, 256, 1)
             if not message:
                 return
             if message == b"I":
@@ -304,7 +310,7 @@ def _worker(fd: int, zygote: int) -> None:
     forkpool.worker_main(fd)
 
 
-def _report_ended(ctl: socket.socket) -> None:
+def _report_ended(ctl: unixsock.Socket) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG)
@@ -319,4 +325,4 @@ def _report_ended(ctl: socket.socket) -> None:
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
