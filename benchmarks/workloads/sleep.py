@@ -67,8 +67,8 @@ def build_sleep(proj: Path, tool: Tool, cfg: Settings) -> None:
 def bench_sleep(tools: list[Tool], cfg: Settings) -> list[Row]:
     row = Row(
         f"{cfg.n_sleepers} independent stages sleeping {cfg.sleep_s:g} s (pivot -j{cfg.pivot_jobs_sleep})",
-        "pivot < 2.5 s",
-        harness.under(2.5),
+        "pivot < 2.15 s",
+        harness.under(2.15),
     )
     for tool in tools:
         jobs = cfg.pivot_jobs_sleep if tool.name == "pivot" else None
